@@ -1,0 +1,149 @@
+using System.Net.Mail;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
+
+namespace SmartParking.Server.Modules.Identity;
+
+public sealed record RegisterRequest(string? Email, string? Password, string? DisplayName);
+public sealed record LoginRequest(string? Email, string? Password, string? Totp, string? RecoveryCode);
+public sealed record RefreshRequest(string? RefreshToken);
+public sealed record MfaCodeRequest(string? Code);
+public sealed record MeResponse(Guid Id, string Email, string? DisplayName, string Role, Guid? TenantId, bool TwoFactorEnabled, bool SignedInWithSecondFactor);
+public sealed record MfaSetupResponse(string SharedKey, string AuthenticatorUri);
+public sealed record MfaEnabledResponse(IReadOnlyList<string> RecoveryCodes, TokenPair Tokens);
+
+public static class AuthEndpoints
+{
+    public const string MfaRequiredType = "urn:smartparking:mfa-required";
+
+    public static void MapAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/v1/auth").WithTags("Auth");
+        auth.MapPost("/register", Register).RequireRateLimiting(HttpHygiene.AuthPolicy);
+        auth.MapPost("/login", Login).RequireRateLimiting(HttpHygiene.AuthPolicy);
+        auth.MapPost("/refresh", Refresh).RequireRateLimiting(HttpHygiene.AuthPolicy);
+        auth.MapPost("/logout", Logout);
+        auth.MapGet("/me", Me).RequireAuthorization(Policies.Driver);
+        auth.MapPost("/mfa/setup", SetupMfa).RequireAuthorization(Policies.Driver);
+        auth.MapPost("/mfa/enable", EnableMfa).RequireAuthorization(Policies.Driver);
+    }
+
+    private static async Task<Created<MeResponse>> Register(RegisterRequest request, UserManager<AppUser> users)
+    {
+        var v = new Validation().Required(request.Email, "email", 254).Required(request.Password, "password", 128).MaxLength(request.DisplayName, "displayName", 100);
+        if (request.Email is { Length: > 0 } email && !IsEmail(email)) v.Add("email", "is not a valid e-mail address.");
+        v.ThrowIfInvalid();
+
+        var user = new AppUser { Id = Guid.CreateVersion7(), Email = request.Email!.Trim(), DisplayName = request.DisplayName?.Trim(), Role = Roles.Driver };
+        var result = await users.CreateAsync(user, request.Password!);
+        ThrowIfFailed(result);
+        return TypedResults.Created("/api/v1/auth/me", ToMe(user, false));
+    }
+
+    private static async Task<TokenPair> Login(LoginRequest request, UserManager<AppUser> users, TokenService tokens, TimeProvider time, CancellationToken ct)
+    {
+        new Validation().Required(request.Email, "email", 254).Required(request.Password, "password", 128).ThrowIfInvalid();
+        var user = await users.FindByEmailAsync(request.Email!.Trim());
+        if (user is null)
+        {
+            // Spend the same effort as a real check so response times do not reveal which e-mails exist.
+            users.PasswordHasher.HashPassword(new AppUser(), request.Password!);
+            throw new UnauthorizedException("E-mail or password is wrong.");
+        }
+        await ThrowIfLockedOut(users, user, time);
+        if (!await users.CheckPasswordAsync(user, request.Password!))
+        {
+            await users.AccessFailedAsync(user);
+            await ThrowIfLockedOut(users, user, time);
+            throw new UnauthorizedException("E-mail or password is wrong.");
+        }
+
+        if (user.TwoFactorEnabled)
+        {
+            if (string.IsNullOrWhiteSpace(request.Totp) && string.IsNullOrWhiteSpace(request.RecoveryCode))
+                throw new UnauthorizedException("This account uses two-factor authentication: send the code from the authenticator app as 'totp'.", MfaRequiredType);
+            var ok = !string.IsNullOrWhiteSpace(request.Totp)
+                ? await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, request.Totp.Replace(" ", ""))
+                : (await users.RedeemTwoFactorRecoveryCodeAsync(user, request.RecoveryCode!)).Succeeded;
+            if (!ok)
+            {
+                await users.AccessFailedAsync(user);
+                await ThrowIfLockedOut(users, user, time);
+                throw new ValidationException(!string.IsNullOrWhiteSpace(request.Totp) ? "totp" : "recoveryCode", "is not valid.");
+            }
+        }
+        if (user.AccessFailedCount > 0) await users.ResetAccessFailedCountAsync(user);
+        return await tokens.IssueAsync(user, mfa: user.TwoFactorEnabled, ct);
+    }
+
+    private static async Task<TokenPair> Refresh(RefreshRequest request, TokenService tokens, UserManager<AppUser> users, CancellationToken ct)
+    {
+        new Validation().Required(request.RefreshToken, "refreshToken", 200).ThrowIfInvalid();
+        return await tokens.RefreshAsync(request.RefreshToken!, id => users.FindByIdAsync(id.ToString()), ct);
+    }
+
+    private static async Task<NoContent> Logout(RefreshRequest request, TokenService tokens, CancellationToken ct)
+    {
+        new Validation().Required(request.RefreshToken, "refreshToken", 200).ThrowIfInvalid();
+        await tokens.RevokeAsync(request.RefreshToken!, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<MeResponse> Me(ClaimsPrincipal principal, UserManager<AppUser> users)
+    {
+        var user = await users.FindByIdAsync(principal.UserId().ToString()) ?? throw new UnauthorizedException("The account no longer exists.");
+        return ToMe(user, principal.FindFirstValue(AppClaims.Mfa) == "true");
+    }
+
+    private static async Task<MfaSetupResponse> SetupMfa(ClaimsPrincipal principal, UserManager<AppUser> users)
+    {
+        var user = await users.FindByIdAsync(principal.UserId().ToString()) ?? throw new UnauthorizedException("The account no longer exists.");
+        if (user.TwoFactorEnabled) throw new ConflictException("Two-factor authentication is already enabled for this account.");
+        ThrowIfFailed(await users.ResetAuthenticatorKeyAsync(user));
+        var key = (await users.GetAuthenticatorKeyAsync(user))!;
+        return new MfaSetupResponse(key, Totp.AuthenticatorUri(user.Email, key));
+    }
+
+    private static async Task<MfaEnabledResponse> EnableMfa(MfaCodeRequest request, ClaimsPrincipal principal, UserManager<AppUser> users, TokenService tokens, CancellationToken ct)
+    {
+        new Validation().Required(request.Code, "code", 16).ThrowIfInvalid();
+        var user = await users.FindByIdAsync(principal.UserId().ToString()) ?? throw new UnauthorizedException("The account no longer exists.");
+        if (user.TwoFactorEnabled) throw new ConflictException("Two-factor authentication is already enabled for this account.");
+        if (user.AuthenticatorKey is null) throw new ConflictException("Call /api/v1/auth/mfa/setup first to get an authenticator key.");
+        if (!await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, request.Code!.Replace(" ", "")))
+            throw new ValidationException("code", "is not valid for the authenticator key.");
+        ThrowIfFailed(await users.SetTwoFactorEnabledAsync(user, true));
+        var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10))!.ToList();
+        // Older tokens were issued without a second factor; this sign-in now has one.
+        await tokens.RevokeAllAsync(user.Id, ct);
+        return new MfaEnabledResponse(codes, await tokens.IssueAsync(user, mfa: true, ct));
+    }
+
+    private static async Task ThrowIfLockedOut(UserManager<AppUser> users, AppUser user, TimeProvider time)
+    {
+        if (!await users.IsLockedOutAsync(user)) return;
+        var remaining = (user.LockoutEnd ?? time.GetUtcNow()) - time.GetUtcNow();
+        throw new TooManyRequestsException("Too many failed sign-in attempts; the account is locked for a while.", remaining < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : remaining);
+    }
+
+    internal static void ThrowIfFailed(IdentityResult result)
+    {
+        if (result.Succeeded) return;
+        if (result.Errors.Any(e => e.Code is "DuplicateEmail" or "DuplicateUserName"))
+            throw new ConflictException("An account with this e-mail address already exists.");
+        if (result.Errors.Any(e => e.Code == "ConcurrencyFailure"))
+            throw new ConflictException("The account was changed by another request; try again.");
+        var errors = result.Errors
+            .GroupBy(e => e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : e.Code.Contains("Email", StringComparison.Ordinal) || e.Code.Contains("UserName", StringComparison.Ordinal) ? "email" : "request")
+            .ToDictionary(g => g.Key, g => g.Select(e => e.Description).ToArray());
+        throw new ValidationException(errors);
+    }
+
+    internal static MeResponse ToMe(AppUser user, bool mfa) => new(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, mfa);
+
+    private static bool IsEmail(string value) =>
+        MailAddress.TryCreate(value.Trim(), out var address) && address.Address == value.Trim() && value.Contains('.', StringComparison.Ordinal);
+}

@@ -1,0 +1,100 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Identity.Audit;
+
+namespace SmartParking.Server.Modules.Identity;
+
+public static class Policies
+{
+    /// <summary>Any signed-in user.</summary>
+    public const string Driver = "driver";
+    /// <summary>Operators and admins who signed in with their second factor.</summary>
+    public const string Operator = "operator";
+    public const string Admin = "admin";
+}
+
+public static class IdentityModule
+{
+    public static void AddIdentityModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+
+        builder.Services.AddIdentityCore<AppUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = auth.MinPasswordLength;
+                o.Password.RequireDigit = true;
+                o.Password.RequireLowercase = true;
+                o.Password.RequireUppercase = true;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredUniqueChars = 5;
+                o.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAttempts;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
+                o.Lockout.AllowedForNewUsers = true;
+            })
+            .AddUserStore<DapperUserStore>()
+            .AddTokenProvider<AuthenticatorTokenProvider<AppUser>>(TokenOptions.DefaultAuthenticatorProvider);
+
+        builder.Services.AddSingleton<SigningKeys>();
+        builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.RequireHttpsMetadata = false;
+        });
+        // The signing key may live in the database, so validation parameters are resolved from services.
+        builder.Services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, JwtFromTokenService>();
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Driver, p => p.RequireAuthenticatedUser())
+            .AddPolicy(Policies.Operator, p => p.RequireClaim(AppClaims.Role, Roles.Operator, Roles.Admin).RequireClaim(AppClaims.Mfa, "true"))
+            .AddPolicy(Policies.Admin, p => p.RequireClaim(AppClaims.Role, Roles.Admin).RequireClaim(AppClaims.Mfa, "true"));
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ExplainingForbidHandler>();
+    }
+
+    public static void MapIdentityEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapAuthEndpoints();
+        app.MapUserAdminEndpoints();
+        app.MapAuditEndpoints();
+    }
+
+    private sealed class JwtFromTokenService(IServiceProvider services) : IPostConfigureOptions<JwtBearerOptions>
+    {
+        public void PostConfigure(string? name, JwtBearerOptions options) =>
+            options.TokenValidationParameters = services.GetRequiredService<TokenService>().ValidationParameters();
+    }
+
+    /// <summary>A bare 403 does not tell an operator that only the second factor is missing; this does.</summary>
+    private sealed class ExplainingForbidHandler : IAuthorizationMiddlewareResultHandler
+    {
+        private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+        public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+        {
+            if (result.Forbidden && context.User.FindFirstValue(AppClaims.Role) is Roles.Operator or Roles.Admin && context.User.FindFirstValue(AppClaims.Mfa) != "true")
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = 403,
+                        Title = "Two-factor authentication required",
+                        Type = "urn:smartparking:mfa-enrolment-required",
+                        Detail = "Operators and admins must enrol an authenticator app (POST /api/v1/auth/mfa/setup, then /api/v1/auth/mfa/enable) and sign in with it before using the operator API.",
+                    },
+                });
+                return;
+            }
+            await _default.HandleAsync(next, context, policy, result);
+        }
+    }
+}

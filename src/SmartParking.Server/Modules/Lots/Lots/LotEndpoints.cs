@@ -1,0 +1,124 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
+
+namespace SmartParking.Server.Modules.Lots.Lots;
+
+public static class LotEndpoints
+{
+    private const double EarthRadiusMeters = 6_371_008.8;
+    public const double MaxRadiusMeters = 50_000;
+
+    public static void MapLotEndpoints(this IEndpointRouteBuilder app)
+    {
+        var manage = app.MapGroup("/api/v1/manage/lots").WithTags("Lots").RequireAuthorization(Policies.Operator);
+        manage.MapGet("/", List);
+        manage.MapGet("/{id:guid}", Get);
+        manage.MapPost("/", Create);
+        manage.MapPut("/{id:guid}", Update);
+        manage.MapDelete("/{id:guid}", Delete);
+
+        var lots = app.MapGroup("/api/v1/lots").WithTags("Lots (public)");
+        lots.MapGet("/nearby", Nearby);
+        lots.MapGet("/{id:guid}", GetPublic);
+    }
+
+    private static async Task<Page<LotResponse>> List(ClaimsPrincipal principal, NpgsqlDataSource db, int? page, int? pageSize,
+        string? q, string? kind, string? city, string? amenity, Guid? tenantId, CancellationToken ct)
+    {
+        var paging = Paging.From(page, pageSize);
+        new Validation().MaxLength(q, "q", 100).MaxLength(city, "city", 100)
+            .OneOf(kind, "kind", LotsVocabulary.LotKinds, required: false)
+            .OneOf(amenity, "amenity", LotsVocabulary.Amenities, required: false).ThrowIfInvalid();
+        var scope = principal.TenantScope(tenantId);
+        const string where = """
+            where (@scope::uuid is null or l.tenant_id = @scope) and (@q::text is null or l.name ilike '%' || @q || '%')
+              and (@kind::text is null or l.kind = @kind) and (@city::text is null or l.city ilike @city)
+              and (@amenity::text is null or @amenity = any(l.amenities))
+            """;
+        var args = new { scope, q, kind, city, amenity, paging.PageSize, paging.Offset };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from lots l {where}", args, cancellationToken: ct));
+        var rows = await connection.QueryAsync<LotRow>(new CommandDefinition($"{LotRow.Select} {where} order by l.name, l.id limit @PageSize offset @Offset", args, cancellationToken: ct));
+        return new Page<LotResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
+    }
+
+    private static async Task<LotResponse> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await FindAsync(connection, id, principal.TenantScope(), ct)).ToResponse();
+    }
+
+    private static async Task<Created<LotResponse>> Create(LotRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        LotStore.Validate(request);
+        var tenantId = principal.TenantForWrite(request.TenantId);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var id = await LotStore.InsertAsync(connection, tx, principal, tenantId, request, ct);
+        await tx.CommitAsync(ct);
+        var lot = (await FindAsync(connection, id, tenantId, ct)).ToResponse();
+        return TypedResults.Created($"/api/v1/manage/lots/{id}", lot);
+    }
+
+    private static async Task<LotResponse> Update(Guid id, LotRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        LotStore.Validate(request);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var existing = await FindAsync(connection, id, principal.TenantScope(), ct, tx, forUpdate: true);
+        await LotStore.UpdateAsync(connection, tx, principal, existing.TenantId, id, request, ct);
+        await tx.CommitAsync(ct);
+        return (await FindAsync(connection, id, existing.TenantId, ct)).ToResponse();
+    }
+
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var existing = await FindAsync(connection, id, principal.TenantScope(), ct, tx, forUpdate: true);
+        await connection.ExecuteAsync(new CommandDefinition("delete from lots where id = @id", new { id }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, existing.TenantId, "lot.deleted", "lot", id, new { existing.Name }, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<PublicLot> GetPublic(Guid id, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await FindAsync(connection, id, null, ct)).ToPublic();
+    }
+
+    /// <summary>Lots within <paramref name="radius"/> metres of a point, nearest first.</summary>
+    private static async Task<IReadOnlyList<NearbyLot>> Nearby(NpgsqlDataSource db, double? lat, double? lng, double? radius, int? limit, CancellationToken ct)
+    {
+        new Validation().Coordinates(lat, lng).Check(lat is not null, "lat", "is required.")
+            .Check(radius is null or (> 0 and <= MaxRadiusMeters), "radius", $"must be between 1 and {MaxRadiusMeters} metres.")
+            .Check(limit is null or (>= 1 and <= 200), "limit", "must be between 1 and 200.")
+            .ThrowIfInvalid();
+        var r = radius ?? 1000;
+        // A bounding box on the indexed columns first, then the exact great-circle distance.
+        var dLat = r / EarthRadiusMeters * 180 / Math.PI;
+        var dLng = dLat / Math.Max(0.01, Math.Cos(lat!.Value * Math.PI / 180));
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<LotRow>(new CommandDefinition($"""
+            select * from (
+                select x.*, 2 * {EarthRadiusMeters} * asin(sqrt(power(sin(radians(x.latitude - @lat) / 2), 2)
+                       + cos(radians(@lat)) * cos(radians(x.latitude)) * power(sin(radians(x.longitude - @lng) / 2), 2))) as distance_meters
+                from ({LotRow.Select} where l.latitude between @minLat and @maxLat and l.longitude between @minLng and @maxLng) x
+            ) d where distance_meters <= @r order by distance_meters, id limit @limit
+            """, new { lat, lng, r, minLat = lat - dLat, maxLat = lat + dLat, minLng = lng - dLng, maxLng = lng + dLng, limit = limit ?? 50 }, cancellationToken: ct));
+        return rows.Select(x => x.ToNearby()).ToList();
+    }
+
+    internal static async Task<LotRow> FindAsync(NpgsqlConnection connection, Guid id, Guid? scope, CancellationToken ct, NpgsqlTransaction? tx = null, bool forUpdate = false) =>
+        await connection.QuerySingleOrDefaultAsync<LotRow>(new CommandDefinition(
+            $"{LotRow.Select} where l.id = @id and (@scope::uuid is null or l.tenant_id = @scope){(forUpdate ? " for update of l" : "")}",
+            new { id, scope }, tx, cancellationToken: ct))
+        ?? throw new NotFoundException("Lot");
+}

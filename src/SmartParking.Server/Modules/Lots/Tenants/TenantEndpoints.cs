@@ -1,0 +1,83 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Lots.Tenants;
+
+public sealed record TenantRequest(string? Name, string? Slug, string? TimeZone, string? Currency);
+public sealed class Tenant
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public string Slug { get; init; } = "";
+    public string TimeZone { get; init; } = "";
+    public string Currency { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>Operator organisations. Admins create them; operators read their own.</summary>
+public static partial class TenantEndpoints
+{
+    public static void MapTenantEndpoints(this IEndpointRouteBuilder app)
+    {
+        var tenants = app.MapGroup("/api/v1/manage/tenants").WithTags("Tenants").RequireAuthorization(Policies.Operator);
+        tenants.MapGet("/", List);
+        tenants.MapGet("/{id:guid}", Get);
+        tenants.MapPost("/", Create).RequireAuthorization(Policies.Admin);
+    }
+
+    private static async Task<IReadOnlyList<Tenant>> List(ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var scope = principal.TenantScope();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Tenant>(new CommandDefinition(
+            "select * from tenants where @scope::uuid is null or id = @scope order by name", new { scope }, cancellationToken: ct))).ToList();
+    }
+
+    private static async Task<Tenant> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var scope = principal.TenantScope();
+        if (scope is { } own && own != id) throw new NotFoundException("Tenant");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Tenant>(new CommandDefinition("select * from tenants where id = @id", new { id }, cancellationToken: ct))
+               ?? throw new NotFoundException("Tenant");
+    }
+
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Created<Tenant>> Create(TenantRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        new Validation()
+            .Required(request.Name, "name", 200)
+            .Check(request.Slug is null || SlugPattern().IsMatch(request.Slug), "slug", "must be lowercase letters, digits and dashes (2–60).")
+            .Check(LotsVocabulary.IsTimeZone(request.TimeZone), "timeZone", "must be an IANA time zone such as Europe/Copenhagen.")
+            .Check(LotsVocabulary.IsCurrency(request.Currency), "currency", "must be an ISO 4217 code such as EUR.")
+            .ThrowIfInvalid();
+        var tenant = new Tenant
+        {
+            Id = Guid.CreateVersion7(),
+            Name = request.Name!.Trim(),
+            Slug = request.Slug ?? Slugify(request.Name!),
+            TimeZone = request.TimeZone!,
+            Currency = request.Currency!,
+        };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var created = await connection.QuerySingleAsync<Tenant>(new CommandDefinition(
+            "insert into tenants (id, name, slug, time_zone, currency) values (@Id, @Name, @Slug, @TimeZone, @Currency) returning *", tenant, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, created.Id, "tenant.created", "tenant", created.Id, request, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Created($"/api/v1/manage/tenants/{created.Id}", created);
+    }
+
+    internal static string Slugify(string name)
+    {
+        var slug = NonSlug().Replace(name.Trim().ToLowerInvariant(), "-").Trim('-');
+        return slug.Length < 2 ? "tenant-" + Guid.NewGuid().ToString("N")[..8] : slug[..Math.Min(60, slug.Length)];
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,59}$")] private static partial Regex SlugPattern();
+    [GeneratedRegex("[^a-z0-9]+")] private static partial Regex NonSlug();
+}

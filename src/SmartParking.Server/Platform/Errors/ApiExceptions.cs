@@ -1,0 +1,76 @@
+namespace SmartParking.Server.Platform.Errors;
+
+/// <summary>Thrown for bad input; becomes a 400 naming each field at fault.</summary>
+public sealed class ValidationException(IDictionary<string, string[]> errors)
+    : Exception("One or more fields are invalid: " + string.Join(", ", errors.Keys))
+{
+    public IDictionary<string, string[]> Errors { get; } = errors;
+
+    public ValidationException(string field, string message) : this(new Dictionary<string, string[]> { [field] = [message] }) { }
+}
+
+public sealed class NotFoundException(string what) : Exception($"{what} was not found.");
+
+public sealed class ConflictException(string message, IDictionary<string, object?>? extensions = null) : Exception(message)
+{
+    public IDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+}
+
+/// <summary>The caller is known but may not do this (e.g. two-factor not yet enrolled).</summary>
+public sealed class ForbiddenException(string message) : Exception(message);
+
+public sealed class UnauthorizedException(string message, string? type = null) : Exception(message)
+{
+    public string? Type { get; } = type;
+}
+
+public sealed class TooManyRequestsException(string message, TimeSpan retryAfter) : Exception(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>Collects field errors so a request reports all of them at once.</summary>
+public sealed class Validation
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool IsValid => _errors.Count == 0;
+
+    public Validation Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = [];
+        list.Add(message);
+        return this;
+    }
+
+    public Validation Required(string? value, string field, int maxLength = 200)
+    {
+        if (string.IsNullOrWhiteSpace(value)) Add(field, "is required.");
+        else if (value.Length > maxLength) Add(field, $"must be at most {maxLength} characters.");
+        return this;
+    }
+
+    public Validation MaxLength(string? value, string field, int maxLength)
+    {
+        if (value is not null && value.Length > maxLength) Add(field, $"must be at most {maxLength} characters.");
+        return this;
+    }
+
+    public Validation Check(bool condition, string field, string message)
+    {
+        if (!condition) Add(field, message);
+        return this;
+    }
+
+    public Validation OneOf(string? value, string field, IReadOnlyCollection<string> allowed, bool required = true)
+    {
+        if (value is null) { if (required) Add(field, "is required."); }
+        else if (!allowed.Contains(value)) Add(field, $"must be one of: {string.Join(", ", allowed)}.");
+        return this;
+    }
+
+    public void ThrowIfInvalid()
+    {
+        if (!IsValid) throw new ValidationException(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+    }
+}

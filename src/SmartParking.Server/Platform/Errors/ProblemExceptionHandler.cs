@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace SmartParking.Server.Platform.Errors;
+
+/// <summary>The one place exceptions become RFC 9457 Problem Details; clients never see a stack trace.</summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = Map(exception, http);
+        if (problem.Status >= 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+        http.Response.StatusCode = problem.Status ?? 500;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Map(Exception exception, HttpContext http)
+    {
+        switch (exception)
+        {
+            case ValidationException v:
+                return new HttpValidationProblemDetails(v.Errors) { Status = 400, Title = "One or more fields are invalid." };
+            case NotFoundException n:
+                return new ProblemDetails { Status = 404, Title = "Not found", Detail = n.Message };
+            case ConflictException c:
+                var conflict = new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message };
+                foreach (var (key, value) in c.Extensions) conflict.Extensions[key] = value;
+                return conflict;
+            case ForbiddenException f:
+                return new ProblemDetails { Status = 403, Title = "Forbidden", Detail = f.Message };
+            case UnauthorizedException u:
+                return new ProblemDetails { Status = 401, Title = "Unauthorized", Detail = u.Message, Type = u.Type };
+            case TooManyRequestsException t:
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(t.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return new ProblemDetails { Status = 429, Title = "Too many requests", Detail = t.Message };
+            case BadHttpRequestException bad:
+                return FromBadRequest(bad);
+            case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg:
+                return new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"An item with the same key already exists ({pg.ConstraintName})." };
+            case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } pg:
+                return new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"The item is referenced by or refers to another item ({pg.ConstraintName})." };
+            case NpgsqlException or TimeoutException:
+                http.Response.Headers.RetryAfter = "5";
+                return new ProblemDetails { Status = 503, Title = "Service unavailable", Detail = "The database is not reachable right now; try again shortly." };
+            default:
+                return new ProblemDetails { Status = 500, Title = "Internal server error", Detail = "An unexpected error occurred." };
+        }
+    }
+
+    private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
+    {
+        // Minimal APIs wrap JSON binding errors; the JSON path names the field at fault.
+        if (bad.InnerException is JsonException json)
+        {
+            var field = string.IsNullOrEmpty(json.Path) ? "body" : json.Path.TrimStart('$', '.');
+            return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field.Length == 0 ? "body" : field] = ["has an invalid value or the JSON is malformed."] })
+            { Status = 400, Title = "The request body could not be read." };
+        }
+        return bad.StatusCode == 400 && bad.Message.Contains("parameter", StringComparison.OrdinalIgnoreCase)
+            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [ParameterName(bad.Message)] = [bad.Message] }) { Status = 400, Title = "One or more fields are invalid." }
+            : new ProblemDetails { Status = bad.StatusCode, Title = bad.StatusCode == 413 ? "Request too large" : "Bad request", Detail = bad.Message };
+    }
+
+    // e.g. `Failed to bind parameter "Guid id" from "abc".`
+    private static string ParameterName(string message)
+    {
+        var start = message.IndexOf('"');
+        var end = start < 0 ? -1 : message.IndexOf('"', start + 1);
+        if (start < 0 || end < 0) return "query";
+        var declaration = message[(start + 1)..end].Trim();
+        var space = declaration.LastIndexOf(' ');
+        return space < 0 ? declaration : declaration[(space + 1)..];
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace SmartParking.Server.Platform.Http;
+
+public static class HttpHygiene
+{
+    public const string AuthPolicy = "auth";
+    public const string CorsPolicy = "api";
+
+    public static void AddHttpHygiene(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HttpOptions>().Bind(builder.Configuration.GetSection(HttpOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.AddServerHeader = false;
+        });
+
+        builder.Services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
+        {
+            if (options.CorsOrigins.Length > 0)
+                policy.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After", "Location");
+        }));
+
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                IsExempt(http.Request.Path)
+                    ? RateLimitPartition.GetNoLimiter("exempt")
+                    : RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(http, o => o.RequestsPerWindow)));
+            limiter.AddPolicy(AuthPolicy, http =>
+                RateLimitPartition.GetFixedWindowLimiter("auth:" + RemoteIp(http), _ => Window(http, o => o.AuthRequestsPerWindow)));
+            limiter.OnRejected = async (context, cancellationToken) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(options.WindowSeconds);
+                var http = context.HttpContext;
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = http,
+                    ProblemDetails = new ProblemDetails { Status = 429, Title = "Too many requests", Detail = "Rate limit exceeded; retry after the time in the Retry-After header." },
+                });
+            };
+        });
+    }
+
+    public static void UseHttpHygiene(this WebApplication app)
+    {
+        app.Use(async (http, next) =>
+        {
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()";
+            // The API explorer page needs inline script and style; everything else is JSON.
+            headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/api/docs")
+                ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+                : "default-src 'none'; frame-ancestors 'none'";
+            if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+            await next();
+        });
+        app.UseCors(CorsPolicy);
+    }
+
+    /// <summary>Lets an endpoint accept a bigger body than the global limit (bulk imports); routing applies it before binding.</summary>
+    public static TBuilder AllowImportSizedBody<TBuilder>(this TBuilder builder, IConfiguration configuration) where TBuilder : IEndpointConventionBuilder
+    {
+        var options = configuration.GetSection(HttpOptions.Section).Get<HttpOptions>() ?? new HttpOptions();
+        return builder.WithMetadata(new RequestSizeLimitAttribute(options.MaxImportBodyBytes));
+    }
+
+    private static FixedWindowRateLimiterOptions Window(HttpContext http, Func<HttpOptions, int> permits)
+    {
+        var options = http.RequestServices.GetRequiredService<IOptions<HttpOptions>>().Value;
+        return new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = permits(options),
+            Window = TimeSpan.FromSeconds(options.WindowSeconds),
+            QueueLimit = 0,
+        };
+    }
+
+    private static bool IsExempt(PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+
+    private static string ClientKey(HttpContext http) =>
+        http.User.FindFirstValue("sub") is { } user ? "user:" + user : "ip:" + RemoteIp(http);
+
+    private static string RemoteIp(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "local";
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SmartParking.Server.Platform.Http;
+
+public sealed class HttpOptions
+{
+    public const string Section = "Http";
+
+    /// <summary>Origins allowed to call the API from a browser; empty means no cross-origin access.</summary>
+    public string[] CorsOrigins { get; set; } = [];
+
+    /// <summary>Requests per client (user, else IP) per window for the API.</summary>
+    [Range(1, 1_000_000)]
+    public int RequestsPerWindow { get; set; } = 1200;
+
+    /// <summary>Sign-in, registration and refresh attempts per IP per window.</summary>
+    [Range(1, 1_000_000)]
+    public int AuthRequestsPerWindow { get; set; } = 30;
+
+    [Range(1, 3600)]
+    public int WindowSeconds { get; set; } = 60;
+
+    [Range(1024, 100_000_000)]
+    public long MaxRequestBodyBytes { get; set; } = 1_000_000;
+
+    /// <summary>Larger limit for bulk imports (CSV, FIWARE).</summary>
+    [Range(1024, 500_000_000)]
+    public long MaxImportBodyBytes { get; set; } = 20_000_000;
+}

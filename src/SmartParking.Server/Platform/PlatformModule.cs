@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http.Json;
+using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Observability;
+
+namespace SmartParking.Server.Platform;
+
+public static class PlatformModule
+{
+    public static async Task AddPlatformAsync(this WebApplicationBuilder builder)
+    {
+        builder.AddObservability();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
+            c.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier;
+        });
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
+        });
+        builder.Services.AddOpenApi();
+        builder.AddHttpHygiene();
+        await builder.AddDatabaseAsync();
+    }
+
+    /// <summary>Middleware order matters: errors outermost, then headers, CORS, auth, rate limits.</summary>
+    public static void UsePlatform(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseHttpHygiene();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapObservabilityEndpoints();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "api/docs";
+            ui.SwaggerEndpoint("/openapi/v1.json", "SmartParking API v1");
+            ui.DocumentTitle = "SmartParking API";
+        });
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<StartupState>().Started = true);
+    }
+}
