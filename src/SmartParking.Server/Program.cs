@@ -1,12 +1,13 @@
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
 
 var builder = WebApplication.CreateBuilder(args);
 await builder.AddPlatformAsync();
 builder.AddIdentityModule();
-builder.AddLotsModule();
+builder.AddSensorsModule();
 
 var app = builder.Build();
 if (args.Contains("migrate"))
@@ -18,7 +19,8 @@ if (args.Contains("migrate"))
 
 app.UsePlatform();
 app.MapIdentityEndpoints();
-app.MapLotsEndpoints();
+app.MapLotsEndpoints(app.Configuration);
+app.MapSensorsEndpoints();
 await app.RunAsync();
 
 public partial class Program;

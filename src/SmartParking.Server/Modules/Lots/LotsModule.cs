@@ -1,15 +1,19 @@
+using SmartParking.Server.Modules.Lots.Import;
 using SmartParking.Server.Modules.Lots.Lots;
+using SmartParking.Server.Modules.Lots.Spaces;
 using SmartParking.Server.Modules.Lots.Tenants;
+using SmartParking.Server.Modules.Lots.Zones;
 
 namespace SmartParking.Server.Modules.Lots;
 
 public static class LotsModule
 {
-    public static void AddLotsModule(this WebApplicationBuilder builder) { }
-
-    public static void MapLotsEndpoints(this IEndpointRouteBuilder app)
+    public static void MapLotsEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
         app.MapTenantEndpoints();
         app.MapLotEndpoints();
+        app.MapZoneEndpoints();
+        app.MapSpaceEndpoints(configuration);
+        app.MapFiwareImport(configuration);
     }
 }

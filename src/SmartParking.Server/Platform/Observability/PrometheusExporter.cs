@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SmartParking.Server.Platform.Observability;
 
@@ -10,7 +11,7 @@ namespace SmartParking.Server.Platform.Observability;
 /// Renders System.Diagnostics.Metrics instruments in the Prometheus text exposition format 0.0.4.
 /// A MeterListener is process-wide, so this sees every matching meter, whichever DI container created it.
 /// </summary>
-public sealed class PrometheusExporter : IDisposable
+public sealed partial class PrometheusExporter : IDisposable
 {
     // High-cardinality tags (ids, raw paths) would otherwise grow memory without bound.
     private const int MaxSeriesPerInstrument = 2000;
@@ -46,8 +47,8 @@ public sealed class PrometheusExporter : IDisposable
         ["s"] = "second", ["m"] = "minute", ["h"] = "hour", ["d"] = "day", ["w"] = "week", ["mo"] = "month", ["y"] = "year",
     };
 
-    private readonly HashSet<string> _exactMeters = new(StringComparer.Ordinal);
-    private readonly List<string> _meterPrefixes = [];
+    private readonly HashSet<string> _exactMeters;
+    private readonly string[] _meterPrefixes;
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
     private readonly MeterListener _listener;
     private readonly Lock _scrapeLock = new();
@@ -56,13 +57,9 @@ public sealed class PrometheusExporter : IDisposable
 
     public PrometheusExporter(IEnumerable<string> meterNames)
     {
-        ArgumentNullException.ThrowIfNull(meterNames);
-        foreach (var name in meterNames)
-        {
-            if (name.EndsWith('*')) _meterPrefixes.Add(name[..^1]);
-            else _exactMeters.Add(name);
-        }
-
+        var names = meterNames?.ToArray() ?? throw new ArgumentNullException(nameof(meterNames));
+        _exactMeters = new HashSet<string>(names.Where(n => !n.EndsWith('*')), StringComparer.Ordinal);
+        _meterPrefixes = [.. names.Where(n => n.EndsWith('*')).Select(n => n[..^1])];
         _listener = new MeterListener
         {
             InstrumentPublished = OnInstrumentPublished,
@@ -139,7 +136,7 @@ public sealed class PrometheusExporter : IDisposable
     {
         var type = instrument.GetType();
         var meter = instrument.Meter.Name;
-        if (!(_exactMeters.Contains(meter) || _meterPrefixes.Exists(p => meter.StartsWith(p, StringComparison.Ordinal)))
+        if (!(_exactMeters.Contains(meter) || _meterPrefixes.Any(p => meter.StartsWith(p, StringComparison.Ordinal)))
             || !type.IsGenericType || !Kinds.TryGetValue(type.GetGenericTypeDefinition(), out var kind)
             || !NumericTypes.Contains(type.GetGenericArguments()[0])) return;
 
@@ -180,20 +177,15 @@ public sealed class PrometheusExporter : IDisposable
     {
         if (string.IsNullOrWhiteSpace(unit)) return "";
         // Curly-brace annotations like {request} name what is counted; they are not units.
-        var plain = new StringBuilder();
-        for (int i = 0, depth = 0; i < unit.Length; i++)
-        {
-            if (unit[i] == '{') depth++;
-            else if (unit[i] == '}') depth = Math.Max(0, depth - 1);
-            else if (depth == 0) plain.Append(unit[i]);
-        }
-
-        var parts = plain.ToString().Trim().Split('/', 2);
+        var parts = CurlyAnnotation().Replace(unit, "").Trim().Split('/', 2);
         var num = parts[0] == "1" ? (isGauge ? "ratio" : "") : Units.GetValueOrDefault(parts[0], parts[0]);
         var den = parts.Length > 1 && parts[1].Length > 0 ? "per_" + PerUnits.GetValueOrDefault(parts[1], parts[1]) : "";
         var suffix = num.Length > 0 && den.Length > 0 ? num + "_" + den : num + den;
         return suffix.Length == 0 ? "" : Sanitize(suffix, allowColon: false, collapse: true).Trim('_');
     }
+
+    [GeneratedRegex(@"\{[^}]*\}")]
+    private static partial Regex CurlyAnnotation();
 
     private static string Sanitize(string value, bool allowColon, bool collapse)
     {
@@ -254,12 +246,8 @@ public sealed class PrometheusExporter : IDisposable
     }
 
     /// <summary>Tags sorted by key, with the Prometheus label text rendered once when the series is born.</summary>
-    private sealed class TagSet(string[] keys, string[] values, int hash, string labels)
+    private sealed record TagSet(string[] Keys, string[] Values, int Hash, string Labels)
     {
-        public readonly string[] Keys = keys, Values = values;
-        public readonly int Hash = hash;
-        public readonly string Labels = labels;
-
         public static TagSet Create(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var pairs = new (string Key, string Value)[tags.Length];
@@ -319,31 +307,21 @@ public sealed class PrometheusExporter : IDisposable
         public TagSet Create(ReadOnlySpan<KeyValuePair<string, object?>> tags) => TagSet.Create(tags);
     }
 
-    private sealed class InstrumentState
+    private sealed class InstrumentState(PrometheusExporter owner, Instrument instrument, Kind kind, double[]? bounds, long order)
     {
-        private readonly PrometheusExporter _owner;
-        private readonly Kind _kind;
-        private readonly double[] _bounds;
-        private readonly string[] _leLabels;
-        private readonly bool _observable;
-        private readonly ConcurrentDictionary<TagSet, Series> _series = new(TagSetComparer.Instance);
-        private readonly ConcurrentDictionary<TagSet, Series>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> _lookup;
+        private readonly PrometheusExporter _owner = owner;
+        private readonly Kind _kind = kind;
+        private readonly double[] _bounds = bounds ?? [];
+        private readonly string[] _leLabels = bounds is null ? [] : [.. bounds.Select(FormatDouble), "+Inf"];
+        private readonly bool _observable = instrument.IsObservable;
+        private readonly ConcurrentDictionary<TagSet, Series>.AlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>> _lookup =
+            new ConcurrentDictionary<TagSet, Series>(TagSetComparer.Instance).GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
         private int _seriesCount;
 
-        public InstrumentState(PrometheusExporter owner, Instrument instrument, Kind kind, double[]? bounds, long order)
-        {
-            (_owner, _kind, _bounds, _observable, Order) = (owner, kind, bounds ?? [], instrument.IsObservable, order);
-            _leLabels = bounds is null ? [] : [.. bounds.Select(FormatDouble), "+Inf"];
-            _lookup = _series.GetAlternateLookup<ReadOnlySpan<KeyValuePair<string, object?>>>();
-            Name = MetricName(instrument, kind);
-            Help = Escape(instrument.Description ?? "", quotes: false);
-            PromType = kind switch { Kind.Counter or Kind.ObservableCounter => "counter", Kind.Histogram => "histogram", _ => "gauge" };
-        }
-
-        public long Order { get; }
-        public string Name { get; }
-        public string Help { get; }
-        public string PromType { get; }
+        public long Order { get; } = order;
+        public string Name { get; } = MetricName(instrument, kind);
+        public string Help { get; } = Escape(instrument.Description ?? "", quotes: false);
+        public string PromType { get; } = kind switch { Kind.Counter or Kind.ObservableCounter => "counter", Kind.Histogram => "histogram", _ => "gauge" };
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
@@ -369,12 +347,12 @@ public sealed class PrometheusExporter : IDisposable
 
         public void WriteSeries(TextWriter writer, long generation, HashSet<string> labelsSeen)
         {
-            foreach (var (tags, series) in _series.OrderBy(p => p.Key.Labels, StringComparer.Ordinal))
+            foreach (var (tags, series) in _lookup.Dictionary.OrderBy(p => p.Key.Labels, StringComparer.Ordinal))
             {
                 // An observable series missing from this collection is gone (e.g. a removed pool); free its slot.
                 if (_observable && Volatile.Read(ref series.Generation) != generation)
                 {
-                    if (_series.TryRemove(tags, out var _)) Interlocked.Decrement(ref _seriesCount);
+                    if (_lookup.Dictionary.TryRemove(tags, out var _)) Interlocked.Decrement(ref _seriesCount);
                     continue;
                 }
                 if (!labelsSeen.Add(tags.Labels)) continue;
@@ -402,7 +380,7 @@ public sealed class PrometheusExporter : IDisposable
                 return null;
             }
             var created = new Series(_kind == Kind.Histogram ? _bounds.Length + 1 : 0);
-            var actual = _series.GetOrAdd(TagSet.Create(tags), created);
+            var actual = _lookup.Dictionary.GetOrAdd(TagSet.Create(tags), created);
             if (ReferenceEquals(actual, created)) Interlocked.Increment(ref _seriesCount);
             return actual;
         }

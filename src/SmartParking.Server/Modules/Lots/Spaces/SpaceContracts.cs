@@ -1,0 +1,31 @@
+namespace SmartParking.Server.Modules.Lots.Spaces;
+
+public sealed record SpaceRequest(string? Label, string? Type, string? Level, Guid? ZoneId, bool? OutOfService, double? Latitude, double? Longitude, string? ExternalId);
+
+public sealed class Space
+{
+    public Guid Id { get; init; }
+    public Guid TenantId { get; init; }
+    public Guid LotId { get; init; }
+    public Guid? ZoneId { get; init; }
+    public string Label { get; init; } = "";
+    public string Type { get; init; } = "";
+    public string? Level { get; init; }
+    public bool OutOfService { get; init; }
+    public double? Latitude { get; init; }
+    public double? Longitude { get; init; }
+    public string? ExternalId { get; init; }
+    public Guid? SensorId { get; init; }
+    public string? SensorSerial { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public const string Select = """
+        select s.id, s.tenant_id, s.lot_id, s.zone_id, s.label, s.type, s.level, s.out_of_service, s.latitude, s.longitude, s.external_id,
+               se.id as sensor_id, se.serial as sensor_serial, s.created_at, s.updated_at
+        from spaces s left join sensors se on se.space_id = s.id
+        """;
+}
+
+public sealed record ImportRowError(int Row, string Field, string Message);
+public sealed record ImportResult(int Created, int Updated, IReadOnlyList<ImportRowError> Errors);

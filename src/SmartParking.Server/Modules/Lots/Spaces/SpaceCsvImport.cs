@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Security.Claims;
+using CsvHelper;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Lots.Lots;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Lots.Spaces;
+
+/// <summary>
+/// Bulk import of spaces from CSV with a header row: label,type,level,zone,out_of_service,latitude,longitude,external_id
+/// (only label and type are required). Rows are upserted by label; zones named by code are created as needed.
+/// All rows are checked first and nothing is written if any row is bad.
+/// </summary>
+public static class SpaceCsvImport
+{
+    public const int MaxRows = 50_000;
+
+    public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (request.ContentType is { } type && !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) && !type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
+            throw new ValidationException("Content-Type", "must be text/csv.");
+        var rows = await ReadAsync(request.Body, ct);
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var lot = await LotEndpoints.FindAsync(connection, lotId, principal.TenantScope(), ct, tx);
+        var zones = (await connection.QueryAsync<(string Code, Guid Id)>(new CommandDefinition(
+            "select code, id from zones where lot_id = @lotId", new { lotId }, tx, cancellationToken: ct))).ToDictionary(z => z.Code, z => z.Id, StringComparer.Ordinal);
+        int created = 0, updated = 0;
+        foreach (var row in rows)
+        {
+            Guid? zoneId = null;
+            if (row.Zone is { Length: > 0 } code)
+            {
+                if (!zones.TryGetValue(code, out var id))
+                {
+                    id = Guid.CreateVersion7();
+                    await connection.ExecuteAsync(new CommandDefinition("insert into zones (id, tenant_id, lot_id, code, name) values (@id, @tenantId, @lotId, @code, @code)",
+                        new { id, tenantId = lot.TenantId, lotId, code }, tx, cancellationToken: ct));
+                    zones[code] = id;
+                }
+                zoneId = id;
+            }
+            var (_, isNew) = await SpaceStore.UpsertAsync(connection, tx, lot.TenantId, lotId, row.Request with { ZoneId = zoneId }, ct);
+            if (isNew) created++; else updated++;
+        }
+        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "spaces.imported", "lot", lotId, new { format = "csv", created, updated }, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(new ImportResult(created, updated, []));
+    }
+
+    private sealed record CsvRow(SpaceRequest Request, string? Zone);
+
+    private static async Task<List<CsvRow>> ReadAsync(Stream body, CancellationToken ct)
+    {
+        var options = new CsvReaderOptions
+        {
+            HasHeader = true,
+            TrimWhitespace = true,
+            SkipEmptyLines = true,
+            TrackLineNumbers = true,
+            MaxRecordSize = 64 * 1024,
+            NormalizeHeaderName = h => h.Trim().ToLowerInvariant().Replace("_", "").Replace(" ", ""),
+        };
+        var errors = new Validation();
+        var rows = new List<CsvRow>();
+        var labels = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await using var csv = CsvReader.Create(body, options, leaveOpen: true);
+            var first = true;
+            while (await csv.ReadAsync(ct))
+            {
+                if (first)
+                {
+                    foreach (var required in new[] { "label", "type" })
+                        if (!csv.TryGetFieldIndex(required, out _)) errors.Add("header", $"is missing the '{required}' column.");
+                    errors.ThrowIfInvalid();
+                    first = false;
+                }
+                if (rows.Count >= MaxRows) throw new ValidationException("body", $"has more than {MaxRows} rows; split the file.");
+                var prefix = $"row {csv.LineNumber}: ";
+                var request = new SpaceRequest(
+                    Label: Field(csv, "label"),
+                    Type: Field(csv, "type")?.ToLowerInvariant(),
+                    Level: Field(csv, "level"),
+                    ZoneId: null,
+                    OutOfService: ParseBool(Field(csv, "outofservice"), errors, prefix + "out_of_service"),
+                    Latitude: ParseDouble(Field(csv, "latitude"), errors, prefix + "latitude"),
+                    Longitude: ParseDouble(Field(csv, "longitude"), errors, prefix + "longitude"),
+                    ExternalId: Field(csv, "externalid"));
+                SpaceStore.Validate(request, errors, prefix);
+                var zone = Field(csv, "zone");
+                errors.MaxLength(zone, prefix + "zone", 40);
+                if (request.Label is { } label && !labels.Add(label.Trim())) errors.Add(prefix + "label", $"'{label}' appears more than once in the file.");
+                rows.Add(new CsvRow(request, zone));
+            }
+        }
+        catch (CsvFormatException e)
+        {
+            throw new ValidationException("body", "is not valid CSV: " + e.Message);
+        }
+        errors.ThrowIfInvalid();
+        if (rows.Count == 0) throw new ValidationException("body", "has no data rows; expected a header such as label,type,level,zone and one row per space.");
+        return rows;
+    }
+
+    private static string? Field(CsvReader csv, string name) =>
+        csv.TryGetFieldIndex(name, out var index) && index < csv.FieldCount && csv.GetStringOrNull(index) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    private static bool? ParseBool(string? value, Validation errors, string field)
+    {
+        if (value is null) return null;
+        if (value.ToLowerInvariant() is "true" or "yes" or "1" or "y") return true;
+        if (value.ToLowerInvariant() is "false" or "no" or "0" or "n") return false;
+        errors.Add(field, "must be true or false.");
+        return null;
+    }
+
+    private static double? ParseDouble(string? value, Validation errors, string field)
+    {
+        if (value is null) return null;
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
+        errors.Add(field, "must be a number.");
+        return null;
+    }
+}

@@ -1,0 +1,29 @@
+namespace SmartParking.Server.Modules.Sensors.Registry;
+
+public sealed record SensorRequest(Guid? TenantId, string? Serial, string? Kind, Guid? SpaceId, Guid? LotId);
+
+public sealed class Sensor
+{
+    public Guid Id { get; init; }
+    public Guid TenantId { get; init; }
+    public string Serial { get; init; } = "";
+    public string Kind { get; init; } = "";
+    public Guid? SpaceId { get; init; }
+    public string? SpaceLabel { get; init; }
+    public Guid? LotId { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+
+    public const string Select = """
+        select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at
+        from sensors se left join spaces sp on sp.id = se.space_id
+        """;
+}
+
+/// <summary>Returned once, when a sensor is created or its secret rotated: the secret is not stored in readable form.</summary>
+public sealed record SensorWithSecret(Sensor Sensor, string DeviceSecret);
+
+public static class SensorKinds
+{
+    public static readonly string[] All = ["magnetometer", "camera", "ultrasonic", "gate_counter"];
+}

@@ -1,0 +1,134 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
+
+namespace SmartParking.Server.Modules.Sensors.Registry;
+
+public static class SensorEndpoints
+{
+    public static void MapSensorEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/manage/sensors").WithTags("Sensors").RequireAuthorization(Policies.Operator);
+        group.MapGet("/", List);
+        group.MapGet("/{id:guid}", Get);
+        group.MapPost("/", Create);
+        group.MapPut("/{id:guid}", Update);
+        group.MapDelete("/{id:guid}", Delete);
+        group.MapPost("/{id:guid}/credentials", RotateSecret);
+    }
+
+    private static async Task<Page<Sensor>> List(ClaimsPrincipal principal, NpgsqlDataSource db, int? page, int? pageSize,
+        Guid? lotId, string? kind, bool? assigned, string? q, Guid? tenantId, CancellationToken ct)
+    {
+        var paging = Paging.From(page, pageSize);
+        new Validation().OneOf(kind, "kind", SensorKinds.All, required: false).MaxLength(q, "q", 200).ThrowIfInvalid();
+        var scope = principal.TenantScope(tenantId);
+        const string where = """
+            where (@scope::uuid is null or se.tenant_id = @scope) and (@lotId::uuid is null or se.lot_id = @lotId)
+              and (@kind::text is null or se.kind = @kind) and (@assigned::boolean is null or (se.space_id is not null) = @assigned)
+              and (@q::text is null or se.serial ilike '%' || @q || '%')
+            """;
+        var args = new { scope, lotId, kind, assigned, q, paging.PageSize, paging.Offset };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from sensors se {where}", args, cancellationToken: ct));
+        var items = await connection.QueryAsync<Sensor>(new CommandDefinition($"{Sensor.Select} {where} order by se.serial limit @PageSize offset @Offset", args, cancellationToken: ct));
+        return new Page<Sensor>(items.ToList(), paging.Page, paging.PageSize, total);
+    }
+
+    private static async Task<Sensor> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await FindAsync(connection, null, id, principal.TenantScope(), ct);
+    }
+
+    private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        Validate(request);
+        var tenantId = principal.TenantForWrite(request.TenantId);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var lotId = await ResolvePlacementAsync(connection, tx, tenantId, request, ct);
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from sensors where serial = @Serial)", new { request.Serial }, tx, cancellationToken: ct)))
+            throw new ConflictException($"A sensor with serial '{request.Serial}' is already registered.");
+        var secret = DeviceCredentials.NewSecret();
+        var id = Guid.CreateVersion7();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into sensors (id, tenant_id, serial, kind, space_id, lot_id, secret_hash) values (@id, @tenantId, @Serial, @Kind, @SpaceId, @lotId, @hash)
+            """, new { id, tenantId, request.Serial, request.Kind, request.SpaceId, lotId, hash = DeviceCredentials.Hash(secret) }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "sensor.created", "sensor", id, request with { TenantId = tenantId }, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Created($"/api/v1/manage/sensors/{id}", new SensorWithSecret(await FindAsync(connection, null, id, tenantId, ct), secret));
+    }
+
+    private static async Task<Sensor> Update(Guid id, SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        Validate(request);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var sensor = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
+        var lotId = await ResolvePlacementAsync(connection, tx, sensor.TenantId, request, ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update sensors set serial = @Serial, kind = @Kind, space_id = @SpaceId, lot_id = @lotId, updated_at = now() where id = @id",
+            new { id, request.Serial, request.Kind, request.SpaceId, lotId }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.updated", "sensor", id,
+            new { before = new { sensor.Serial, sensor.Kind, sensor.SpaceId, sensor.LotId }, after = request with { TenantId = sensor.TenantId } }, ct);
+        await tx.CommitAsync(ct);
+        return await FindAsync(connection, null, id, sensor.TenantId, ct);
+    }
+
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var sensor = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
+        await connection.ExecuteAsync(new CommandDefinition("delete from sensors where id = @id", new { id }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.deleted", "sensor", id, new { sensor.Serial }, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<SensorWithSecret> RotateSecret(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var sensor = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
+        var secret = DeviceCredentials.NewSecret();
+        await connection.ExecuteAsync(new CommandDefinition("update sensors set secret_hash = @hash, updated_at = now() where id = @id",
+            new { id, hash = DeviceCredentials.Hash(secret) }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.secret_rotated", "sensor", id, null, ct);
+        await tx.CommitAsync(ct);
+        return new SensorWithSecret(sensor, secret);
+    }
+
+    private static void Validate(SensorRequest r) =>
+        new Validation().Required(r.Serial, "serial", 200).OneOf(r.Kind, "kind", SensorKinds.All)
+            .Check(r.Serial is null || !r.Serial.Any(c => char.IsWhiteSpace(c) || c is '/' or '+' or '#'), "serial", "must not contain spaces, '/', '+' or '#' (it is used in MQTT topics).")
+            .ThrowIfInvalid();
+
+    /// <summary>The space and lot must be the sensor's tenant's; the lot follows from the space when one is given.</summary>
+    private static async Task<Guid?> ResolvePlacementAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid tenantId, SensorRequest r, CancellationToken ct)
+    {
+        if (r.SpaceId is { } spaceId)
+        {
+            var lotOfSpace = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                "select lot_id from spaces where id = @spaceId and tenant_id = @tenantId", new { spaceId, tenantId }, tx, cancellationToken: ct))
+                ?? throw new ValidationException("spaceId", "does not name a space of this tenant.");
+            if (r.LotId is { } lot && lot != lotOfSpace) throw new ValidationException("lotId", "does not match the space's lot.");
+            return lotOfSpace;
+        }
+        if (r.LotId is { } lotId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from lots where id = @lotId and tenant_id = @tenantId)", new { lotId, tenantId }, tx, cancellationToken: ct)))
+            throw new ValidationException("lotId", "does not name a lot of this tenant.");
+        return r.LotId;
+    }
+
+    private static async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<Sensor>(new CommandDefinition(
+            $"{Sensor.Select} where se.id = @id and (@scope::uuid is null or se.tenant_id = @scope)", new { id, scope }, tx, cancellationToken: ct))
+        ?? throw new NotFoundException("Sensor");
+}
