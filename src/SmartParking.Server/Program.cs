@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Sensors;
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 await builder.AddPlatformAsync();
 builder.AddIdentityModule();
 builder.AddSensorsModule();
+builder.AddDemoModule();
 
 var app = builder.Build();
 if (args.Contains("migrate"))

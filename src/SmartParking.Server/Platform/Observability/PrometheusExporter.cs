@@ -34,12 +34,11 @@ public sealed partial class PrometheusExporter : IDisposable
     // UCUM units as used by OpenTelemetry, mapped per the OTel-to-Prometheus compatibility spec.
     private static readonly Dictionary<string, string> Units = new(StringComparer.Ordinal)
     {
-        ["d"] = "days", ["h"] = "hours", ["min"] = "minutes", ["s"] = "seconds", ["ms"] = "milliseconds",
-        ["us"] = "microseconds", ["ns"] = "nanoseconds", ["By"] = "bytes", ["KiBy"] = "kibibytes",
-        ["MiBy"] = "mebibytes", ["GiBy"] = "gibibytes", ["TiBy"] = "tebibytes", ["KBy"] = "kilobytes",
-        ["MBy"] = "megabytes", ["GBy"] = "gigabytes", ["TBy"] = "terabytes", ["m"] = "meters", ["V"] = "volts",
-        ["A"] = "amperes", ["J"] = "joules", ["W"] = "watts", ["g"] = "grams", ["Cel"] = "celsius",
-        ["Hz"] = "hertz", ["%"] = "percent",
+        ["d"] = "days", ["h"] = "hours", ["min"] = "minutes", ["s"] = "seconds", ["ms"] = "milliseconds", ["us"] = "microseconds",
+        ["ns"] = "nanoseconds", ["By"] = "bytes", ["KiBy"] = "kibibytes", ["MiBy"] = "mebibytes", ["GiBy"] = "gibibytes",
+        ["TiBy"] = "tebibytes", ["KBy"] = "kilobytes", ["MBy"] = "megabytes", ["GBy"] = "gigabytes", ["TBy"] = "terabytes",
+        ["m"] = "meters", ["V"] = "volts", ["A"] = "amperes", ["J"] = "joules", ["W"] = "watts", ["g"] = "grams",
+        ["Cel"] = "celsius", ["Hz"] = "hertz", ["%"] = "percent",
     };
 
     private static readonly Dictionary<string, string> PerUnits = new(StringComparer.Ordinal)
@@ -93,15 +92,10 @@ public sealed partial class PrometheusExporter : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var generation = Interlocked.Increment(ref _generation);
-            try
-            {
-                _listener.RecordObservableInstruments();
-            }
-            catch (AggregateException)
-            {
-                // The runtime still observed every other instrument; one faulty callback must not blank the
-                // endpoint. The failed instrument's series are simply not stamped and drop out below.
-            }
+            // The runtime still observes every other instrument when a callback throws; one faulty callback
+            // must not blank the endpoint. Its series are simply not stamped and drop out below.
+            try { _listener.RecordObservableInstruments(); }
+            catch (AggregateException) { }
 
             var labelsSeen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var family in _instruments.Values.GroupBy(i => i.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
@@ -115,8 +109,8 @@ public sealed partial class PrometheusExporter : IDisposable
                     state.WriteSeries(writer, generation, labelsSeen);
             }
 
-            writer.Write($"# HELP {DroppedName} Measurements dropped because their instrument reached {MaxSeriesPerInstrument} series.\n");
-            writer.Write($"# TYPE {DroppedName} counter\n");
+            writer.Write($"# HELP {DroppedName} Measurements dropped because their instrument reached {MaxSeriesPerInstrument} series.\n"
+                + $"# TYPE {DroppedName} counter\n");
             WriteSample(writer, DroppedName, "", null, Interlocked.Read(ref _dropped));
         }
     }
@@ -216,9 +210,7 @@ public sealed partial class PrometheusExporter : IDisposable
         writer.Write(name);
         if (le is not null) writer.Write(labels.Length > 0 ? $"{{{labels},le=\"{le}\"}}" : $"{{le=\"{le}\"}}");
         else if (labels.Length > 0) writer.Write($"{{{labels}}}");
-        writer.Write(' ');
-        writer.Write(FormatDouble(value));
-        writer.Write('\n');
+        writer.Write($" {FormatDouble(value)}\n");
     }
 
     // Both overloads must render identically, or hot-path lookups would never match the stored keys.
@@ -236,7 +228,7 @@ public sealed partial class PrometheusExporter : IDisposable
 
     // Summed per tag so the hash ignores tag order, matching sets whose tags arrive in any order.
     private static int TagHash(string? key, ReadOnlySpan<char> value) =>
-        HashCode.Combine(string.GetHashCode(key.AsSpan()), string.GetHashCode(value));
+        HashCode.Combine(string.GetHashCode(key.AsSpan(), StringComparison.Ordinal), string.GetHashCode(value, StringComparison.Ordinal));
 
     private sealed class Series(int bucketCount)
     {
@@ -387,8 +379,7 @@ public sealed partial class PrometheusExporter : IDisposable
 
         private static void AtomicAdd(ref double target, double value)
         {
-            var current = Volatile.Read(ref target);
-            while (true)
+            for (var current = Volatile.Read(ref target); ;)
             {
                 var seen = Interlocked.CompareExchange(ref target, current + value, current);
                 // Compare bits, not values: once the sum is NaN, NaN != NaN would spin forever.

@@ -1,0 +1,36 @@
+namespace SmartParking.Server.Modules.Demo;
+
+/// <summary>
+/// Aarhus, Denmark: the eight municipal garages of the CityPulse occupancy series (../shared/data/aarhus)
+/// with their real capacities, plus on-street blocks on real streets of the centre.
+/// </summary>
+internal static class DemoCity
+{
+    public const string TenantName = "Aarhus Parking";
+    public const string TimeZone = "Europe/Copenhagen";
+    public const string Currency = "DKK";
+    public const double CentreLat = 56.1567;
+    public const double CentreLng = 10.2108;
+
+    public sealed record Garage(string Code, string Name, string Street, double Lat, double Lng, int Spaces, decimal Rate);
+
+    public static readonly Garage[] Garages =
+    [
+        new("NORREPORT", "Nørreport", "Nørreport 22", 56.1597, 10.2085, 65, 25m),
+        new("SKOLEBAKKEN", "Skolebakken", "Skolebakken 2", 56.1530, 10.2124, 512, 29m),
+        new("SCANDCENTER", "Scandinavian Center", "Margrethepladsen 1", 56.1518, 10.1983, 1240, 22m),
+        new("BRUUNS", "Bruuns Galleri", "M.P. Bruuns Gade 25", 56.1492, 10.2050, 953, 27m),
+        new("BUSGADEHUSET", "Busgadehuset", "Busgade 6", 56.1549, 10.2051, 130, 30m),
+        new("MAGASIN", "Magasin", "Immervad 2", 56.1570, 10.2069, 400, 30m),
+        new("KALKVAERKSVEJ", "Kalkværksvej", "Kalkværksvej 10", 56.1487, 10.2115, 210, 18m),
+        new("SALLING", "Salling", "Søndergade 27", 56.1554, 10.2080, 700, 30m),
+    ];
+
+    public static readonly string[] Streets =
+    [
+        "Åboulevarden", "Mejlgade", "Vestergade", "Frederiksgade", "Park Allé", "Nørregade", "Guldsmedgade", "Klostergade",
+        "Jægergårdsgade", "Ryesgade", "Skolegade", "Kannikegade", "Vesterbrogade", "Nørre Allé", "Ingerslevs Boulevard",
+        "Sankt Pauls Kirkeplads", "Fredensgade", "Sønder Allé", "Thorvaldsensgade", "Frederiks Allé", "Havnegade",
+        "Europaplads", "Badstuegade", "Graven", "Studsgade", "Bispetorv", "Kystvejen", "Vester Allé", "Rosensgade", "Dalgas Avenue",
+    ];
+}
