@@ -5,24 +5,46 @@ using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
 
-var builder = WebApplication.CreateBuilder(args);
-await builder.AddPlatformAsync();
-builder.AddIdentityModule();
-builder.AddSensorsModule();
-builder.AddDemoModule();
-
-var app = builder.Build();
-if (args.Contains("migrate"))
+WebApplication app;
+try
 {
-    await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
-    await app.Services.GetService<LocalPostgres>()?.StopAsync(CancellationToken.None)!;
-    return;
+    var builder = WebApplication.CreateBuilder(args);
+    await builder.AddPlatformAsync();
+    builder.AddIdentityModule();
+    builder.AddSensorsModule();
+    builder.AddDemoModule();
+    app = builder.Build();
+}
+catch (PostgresNotInstalledException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
 }
 
-app.UsePlatform();
-app.MapIdentityEndpoints();
-app.MapLotsEndpoints(app.Configuration);
-app.MapSensorsEndpoints();
-await app.RunAsync();
+try
+{
+    if (args.Contains("migrate"))
+    {
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        return 0;
+    }
+
+    app.UsePlatform();
+    app.MapIdentityEndpoints();
+    app.MapLotsEndpoints(app.Configuration);
+    app.MapSensorsEndpoints();
+    await app.RunAsync();
+    return 0;
+}
+catch (MigrationException e)
+{
+    app.Logger.LogCritical("Start-up stopped: {Message}", e.Message);
+    return 3;
+}
+finally
+{
+    // The embedded cluster is stopped with the host; this covers start-up failures and the migrate command.
+    if (app.Services.GetService<LocalPostgres>() is { } local) await local.StopAsync(CancellationToken.None);
+}
 
 public partial class Program;
