@@ -21,6 +21,7 @@ catch (PostgresNotInstalledException e)
     return 2;
 }
 
+var embeddedPostgres = app.Services.GetService<LocalPostgres>();
 try
 {
     if (args.Contains("migrate"))
@@ -44,7 +45,7 @@ catch (MigrationException e)
 finally
 {
     // The embedded cluster is stopped with the host; this covers start-up failures and the migrate command.
-    if (app.Services.GetService<LocalPostgres>() is { } local) await local.StopAsync(CancellationToken.None);
+    if (embeddedPostgres is not null) await embeddedPostgres.StopAsync(CancellationToken.None);
 }
 
 public partial class Program;
