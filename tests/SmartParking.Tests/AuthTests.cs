@@ -1,0 +1,356 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using SmartParking.Tests.Infrastructure;
+
+namespace SmartParking.Tests;
+
+public sealed class AuthTests(ApiFactory factory) : IClassFixture<ApiFactory>
+{
+    private const string ReuseType = "urn:smartparking:refresh-token-reuse";
+    private const string MfaRequiredType = "urn:smartparking:mfa-required";
+
+    [Fact]
+    public async Task Register_ValidRequest_Returns201WithDriverProfile()
+    {
+        using var client = factory.Anonymous();
+        var email = Accounts.NewEmail("new");
+
+        var response = await client.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Accounts.Password, displayName = "  Nadia  " });
+
+        var me = await response.ShouldHaveStatusAsync(HttpStatusCode.Created);
+        response.Headers.Location!.OriginalString.ShouldBe("/api/v1/auth/me");
+        me.Str("email").ShouldBe(email);
+        me.Str("displayName").ShouldBe("Nadia");
+        me.Str("role").ShouldBe("driver");
+        me.GetProperty("twoFactorEnabled").GetBoolean().ShouldBeFalse();
+        (await factory.ScalarAsync<string>("select password_hash from users where id = $1", me.Id())).ShouldNotContain(Accounts.Password);
+    }
+
+    [Theory]
+    [InlineData("not-an-email")]
+    [InlineData("someone@localhost")]
+    [InlineData("a b@example.com")]
+    [InlineData("")]
+    public async Task Register_InvalidEmail_Returns400NamingEmail(string email)
+    {
+        using var client = factory.Anonymous();
+        var response = await client.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Accounts.Password });
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "email");
+    }
+
+    [Theory]
+    [InlineData("Short1abc")]          // 9 characters
+    [InlineData("alllowercase123")]    // no upper case
+    [InlineData("ALLUPPERCASE123")]    // no lower case
+    [InlineData("NoDigitsAtAllHere")]  // no digit
+    public async Task Register_WeakPassword_Returns400NamingPassword(string password)
+    {
+        using var client = factory.Anonymous();
+        var response = await client.PostAsJsonAsync("/api/v1/auth/register", new { email = Accounts.NewEmail("weak"), password });
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "password");
+    }
+
+    [Fact]
+    public async Task Register_DuplicateEmailInAnyCase_Returns409()
+    {
+        using var client = factory.Anonymous();
+        var email = Accounts.NewEmail("dup");
+        (await client.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Accounts.Password })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        await (await client.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Accounts.Password })).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        await (await client.PostAsJsonAsync("/api/v1/auth/register", new { email = email.ToUpperInvariant(), password = Accounts.Password })).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Login_CorrectPassword_ReturnsBearerTokensThatIdentifyTheUser()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+
+        var tokens = await Accounts.LoginAsync(client, driver.Email.ToUpperInvariant(), driver.Password);
+
+        tokens.TokenType.ShouldBe("Bearer");
+        tokens.RefreshToken.ShouldNotBeNullOrWhiteSpace();
+        tokens.RefreshTokenExpiresAt.ShouldBeGreaterThan(tokens.AccessTokenExpiresAt);
+        using var authed = factory.ClientWithToken(tokens.AccessToken);
+        var me = await authed.GetJsonAsync("/api/v1/auth/me");
+        me.Id().ShouldBe(driver.Id);
+        me.GetProperty("signedInWithSecondFactor").GetBoolean().ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Login_WrongPassword_Returns401Problem()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = "Wrong-Password-1" });
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Login_UnknownEmail_Returns401LikeAWrongPassword()
+    {
+        using var client = factory.Anonymous();
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = Accounts.NewEmail("ghost"), password = Accounts.Password });
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        problem.Str("detail").ShouldBe("E-mail or password is wrong.");
+    }
+
+    [Fact]
+    public async Task Login_MissingFields_Returns400NamingThem()
+    {
+        using var client = factory.Anonymous();
+        var problem = await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "" })).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "email");
+        problem.GetProperty("errors").TryGetProperty("password", out _).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Login_FifthWrongPassword_LocksAccountWith429AndRetryAfterEvenForTheRightPassword()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        for (var attempt = 1; attempt <= 4; attempt++)
+            await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = "Wrong-Password-1" }))
+                .ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+
+        // The fifth failure reaches Auth:MaxFailedAttempts and locks the account.
+        var fifth = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = "Wrong-Password-1" });
+        await fifth.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+
+        var right = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password });
+        await right.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        right.Headers.RetryAfter.ShouldNotBeNull();
+        right.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.Zero);
+        right.Headers.RetryAfter.Delta.Value.ShouldBeLessThanOrEqualTo(TimeSpan.FromMinutes(15));
+    }
+
+    [Fact]
+    public async Task Login_ParallelWrongPasswords_EveryFailureCountsTowardsLockout()
+    {
+        // Guessing in parallel must not slip past the failure counter.
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = "Wrong-Password-1" })));
+
+        attempts.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Unauthorized || r.StatusCode == HttpStatusCode.TooManyRequests);
+        await (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password }))
+            .ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task Register_EmailWithApostropheOrPlus_IsAccepted()
+    {
+        using var client = factory.Anonymous();
+        foreach (var email in new[] { $"o'brien-{Guid.NewGuid():N}@example.com", $"first.last+parking-{Guid.NewGuid():N}@example.co.uk" })
+        {
+            var response = await client.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Accounts.Password });
+            (await response.ShouldHaveStatusAsync(HttpStatusCode.Created)).Str("email").ShouldBe(email);
+            await Accounts.LoginAsync(client, email, Accounts.Password);
+        }
+    }
+
+    [Fact]
+    public async Task Login_LockedAccount_RefreshOfEarlierSignInIsRefused()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        for (var attempt = 1; attempt <= 5; attempt++)
+            await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = "Wrong-Password-1" });
+
+        var refresh = await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken });
+        await refresh.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Refresh_CurrentToken_RotatesToANewWorkingPair()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+
+        var rotated = (await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK)).Deserialize<Tokens>(Json.Options)!;
+
+        rotated.RefreshToken.ShouldNotBe(driver.Tokens.RefreshToken);
+        rotated.AccessToken.ShouldNotBe(driver.Tokens.AccessToken);
+        using var authed = factory.ClientWithToken(rotated.AccessToken);
+        (await authed.GetJsonAsync("/api/v1/auth/me")).Id().ShouldBe(driver.Id);
+        // The newest token rotates again.
+        (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = rotated.RefreshToken })).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Refresh_AlreadyUsedToken_Returns401ReuseAndRevokesTheWholeFamily()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        var first = driver.Tokens.RefreshToken;
+        var second = (await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = first }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK)).Deserialize<Tokens>(Json.Options)!;
+
+        var replay = await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = first });
+
+        await replay.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, type: ReuseType);
+        // The thief may hold the newest token too: it is dead as well.
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = second.RefreshToken }))
+            .ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Refresh_ReuseInOneSignIn_OtherSignInsOfTheUserKeepWorking()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        var otherDevice = await Accounts.LoginAsync(client, driver.Email, driver.Password);
+        await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken });
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken }))
+            .ShouldBeProblemAsync(HttpStatusCode.Unauthorized, type: ReuseType);
+
+        (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = otherDevice.RefreshToken })).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Refresh_UnknownToken_Returns401()
+    {
+        using var client = factory.Anonymous();
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = "not-a-token" })).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Logout_RefreshToken_Returns204AndRevokesTheSignIn()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+
+        (await client.PostAsJsonAsync("/api/v1/auth/logout", new { refreshToken = driver.Tokens.RefreshToken })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        await (await client.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken })).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        // Logging out twice, or with an unknown token, is harmless.
+        (await client.PostAsJsonAsync("/api/v1/auth/logout", new { refreshToken = driver.Tokens.RefreshToken })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Me_WithoutToken_Returns401Problem()
+    {
+        using var client = factory.Anonymous();
+        var response = await client.GetAsync("/api/v1/auth/me");
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ShouldContain(h => h.Scheme == "Bearer");
+    }
+
+    [Fact]
+    public async Task Me_WithForgedToken_Returns401Problem()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        var parts = driver.Tokens.AccessToken.Split('.');
+        // Same header and claims, different signature.
+        var forged = $"{parts[0]}.{parts[1]}.{new string('A', parts[2].Length)}";
+        using var client = factory.ClientWithToken(forged);
+        await (await client.GetAsync("/api/v1/auth/me")).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task MfaSetup_Driver_ReturnsBase32KeyAndOtpauthUri()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.ClientFor(driver);
+
+        var setup = await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var key = setup.Str("sharedKey");
+        TotpGenerator.Base32Decode(key).Length.ShouldBeGreaterThanOrEqualTo(10);
+        setup.Str("authenticatorUri").ShouldStartWith("otpauth://totp/SmartParking:");
+        setup.Str("authenticatorUri").ShouldContain("secret=" + key);
+    }
+
+    [Fact]
+    public async Task MfaEnable_WrongCode_Returns400NamingCode()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.ClientFor(driver);
+        var key = (await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("sharedKey");
+
+        var response = await client.PostAsJsonAsync("/api/v1/auth/mfa/enable", new { code = TotpGenerator.Invalid(key) });
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "code");
+        (await factory.ScalarAsync<bool>("select two_factor_enabled from users where id = $1", driver.Id)).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task MfaEnable_RightCode_ReturnsRecoveryCodesAndSecondFactorTokensAndEndsOlderSignIns()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        var before = driver.Tokens;
+
+        await Accounts.EnrolTotpAsync(factory, driver);
+
+        driver.RecoveryCodes.Count.ShouldBe(10);
+        using var client = factory.ClientFor(driver);
+        (await client.GetJsonAsync("/api/v1/auth/me")).GetProperty("signedInWithSecondFactor").GetBoolean().ShouldBeTrue();
+        using var anonymous = factory.Anonymous();
+        await (await anonymous.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = before.RefreshToken })).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        // A second enrolment is refused rather than silently replacing the key.
+        await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Login_TotpEnrolledWithoutCode_Returns401MfaRequired()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        using var client = factory.Anonymous();
+
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password });
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, type: MfaRequiredType);
+    }
+
+    [Fact]
+    public async Task Login_TotpEnrolledWrongCode_Returns400NamingTotp()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        using var client = factory.Anonymous();
+
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = TotpGenerator.Invalid(driver.TotpKey!) });
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "totp");
+    }
+
+    [Fact]
+    public async Task Login_TotpEnrolledRightCode_ReturnsSecondFactorTokens()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        using var client = factory.Anonymous();
+
+        // Authenticator apps show the code in groups; spaces are allowed.
+        var code = TotpGenerator.Now(driver.TotpKey!);
+        var tokens = await Accounts.LoginAsync(client, driver.Email, driver.Password, code[..3] + " " + code[3..]);
+
+        using var authed = factory.ClientWithToken(tokens.AccessToken);
+        (await authed.GetJsonAsync("/api/v1/auth/me")).GetProperty("signedInWithSecondFactor").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Login_RecoveryCode_WorksOnceOnly()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        using var client = factory.Anonymous();
+        var code = driver.RecoveryCodes[0];
+
+        var first = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, recoveryCode = code });
+        var tokens = (await first.ShouldHaveStatusAsync(HttpStatusCode.OK)).Deserialize<Tokens>(Json.Options)!;
+        using var authed = factory.ClientWithToken(tokens.AccessToken);
+        (await authed.GetJsonAsync("/api/v1/auth/me")).GetProperty("signedInWithSecondFactor").GetBoolean().ShouldBeTrue();
+
+        var second = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, recoveryCode = code });
+        await second.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "recoveryCode");
+        // The other codes are still good.
+        (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, recoveryCode = driver.RecoveryCodes[1] }))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}

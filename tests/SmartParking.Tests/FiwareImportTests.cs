@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using SmartParking.Tests.Infrastructure;
+
+namespace SmartParking.Tests;
+
+/// <summary>The official FIWARE Smart Data Models examples, in all four shapes, through POST /api/v1/manage/import/fiware.</summary>
+public sealed class FiwareImportTests(ManageFactory factory) : IClassFixture<ManageFactory>
+{
+    private static readonly string[] SiteIds =
+    [
+        "porto-ParkingLot-23889",
+        "urn:ngsi-ld:OffStreetParking:porto-ParkingLot-23889",
+        // A ParkingSpot's site that is not in the payload becomes a lot of its own.
+        "santander:daoiz_velarde_1_5",
+        "urn:ngsi-ld:ParkingSite:santander:daoiz_velarde_1_5",
+    ];
+
+    private static readonly string[] SpotIds = ["santander:daoiz_velarde_1_5:3", "urn:ngsi-ld:ParkingSpot:santander:daoiz_velarde_1_5:3"];
+
+    private static IReadOnlyList<string> ExampleFiles()
+    {
+        var files = Directory.GetFiles(RepoPaths.FiwareExamples, "*.json").Order(StringComparer.Ordinal).ToList();
+        files.Count.ShouldBe(8, $"FIWARE examples in {RepoPaths.FiwareExamples}");
+        return files;
+    }
+
+    private static StringContent JsonFile(string path) => new(File.ReadAllText(path), Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Import_EachOfTheEightExamples_CreatesLotsAndSpacesKeepingExternalIds()
+    {
+        var (_, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+
+        var results = new List<JsonElement>();
+        foreach (var file in ExampleFiles())
+            results.Add(await (await client.PostAsync("/api/v1/manage/import/fiware", JsonFile(file))).ShouldHaveStatusAsync(HttpStatusCode.OK));
+
+        results.Sum(r => r.GetProperty("lotsCreated").GetInt32()).ShouldBe(4);
+        results.Sum(r => r.GetProperty("spacesCreated").GetInt32()).ShouldBe(2);
+        var lots = (await client.GetJsonAsync("/api/v1/manage/lots?pageSize=500")).Items();
+        lots.Select(l => l.Str("externalId")).ShouldBe(SiteIds, ignoreOrder: true);
+
+        var porto = lots.Single(l => l.Str("externalId") == "urn:ngsi-ld:OffStreetParking:porto-ParkingLot-23889");
+        porto.Str("name").ShouldBe("Parque de estacionamento Trindade");
+        porto.Str("kind").ShouldBe("off_street");
+        porto.GetProperty("latitude").GetDouble().ShouldBe(41.150691773, 1e-9);
+        porto.GetProperty("longitude").GetDouble().ShouldBe(-8.60961198807, 1e-9);
+        porto.GetProperty("address").Str("city").ShouldBe("Porto");
+        porto.GetProperty("capacity").GetProperty("standard").GetInt32().ShouldBe(394);
+        porto.GetProperty("capacity").GetProperty("motorcycle").GetInt32().ShouldBe(20);
+        porto.GetProperty("totalCapacity").GetInt32().ShouldBe(414);
+        porto.GetProperty("amenities").EnumerateArray().Select(a => a.GetString()).ShouldContain("covered");
+        // The tenant's defaults fill in what FIWARE does not carry.
+        porto.Str("timeZone").ShouldBe("Europe/Copenhagen");
+        porto.Str("currency").ShouldBe("DKK");
+
+        var site = lots.Single(l => l.Str("externalId") == "santander:daoiz_velarde_1_5");
+        site.Str("kind").ShouldBe("on_street");
+        var spaces = (await client.GetJsonAsync($"/api/v1/manage/lots/{site.Id()}/spaces")).Items();
+        var spot = spaces.ShouldHaveSingleItem();
+        spot.Str("label").ShouldBe("A-13");
+        spot.Str("externalId").ShouldBe("santander:daoiz_velarde_1_5:3");
+        spot.GetProperty("latitude").GetDouble().ShouldBe(43.46296641666926, 1e-9);
+        spot.GetProperty("outOfService").GetBoolean().ShouldBeFalse();
+
+        var allSpotIds = new List<string>();
+        foreach (var lot in lots)
+            allSpotIds.AddRange((await client.GetJsonAsync($"/api/v1/manage/lots/{lot.Id()}/spaces")).Items().Select(s => s.Str("externalId")));
+        allSpotIds.ShouldBe(SpotIds, ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Import_SameExamplesAgain_UpdatesWithoutDuplicates()
+    {
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+        foreach (var file in ExampleFiles())
+            await (await client.PostAsync("/api/v1/manage/import/fiware", JsonFile(file))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var again = new List<JsonElement>();
+        foreach (var file in ExampleFiles())
+            again.Add(await (await client.PostAsync("/api/v1/manage/import/fiware", JsonFile(file))).ShouldHaveStatusAsync(HttpStatusCode.OK));
+
+        again.Sum(r => r.GetProperty("lotsCreated").GetInt32()).ShouldBe(0);
+        again.Sum(r => r.GetProperty("spacesCreated").GetInt32()).ShouldBe(0);
+        again.Sum(r => r.GetProperty("lotsUpdated").GetInt32()).ShouldBe(4);
+        again.Sum(r => r.GetProperty("spacesUpdated").GetInt32()).ShouldBe(4);
+        (await factory.ScalarAsync<long>("select count(*) from lots where tenant_id = $1", tenant)).ShouldBe(4);
+        (await factory.ScalarAsync<long>("select count(*) from spaces where tenant_id = $1", tenant)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Import_AllExamplesAsOneArray_SameResultAsOneByOne()
+    {
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+        var array = "[" + string.Join(",", ExampleFiles().Select(File.ReadAllText)) + "]";
+
+        var result = await (await client.PostAsync("/api/v1/manage/import/fiware?baseHourlyRate=2.5", new StringContent(array, Encoding.UTF8, "application/json")))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (result.GetProperty("lotsCreated").GetInt32() + result.GetProperty("lotsUpdated").GetInt32()).ShouldBe(6);
+        result.GetProperty("lotsCreated").GetInt32().ShouldBe(4);
+        result.GetProperty("spacesCreated").GetInt32().ShouldBe(2);
+        (await factory.ColumnAsync("select external_id from lots where tenant_id = $1", tenant)).ShouldBe(SiteIds, ignoreOrder: true);
+        (await factory.ColumnAsync("select distinct base_hourly_rate from lots where tenant_id = $1", tenant)).ShouldBe(["2.50"]);
+    }
+
+    [Fact]
+    public async Task Import_SpotRenamedAtTheSource_UpdatesTheSameSpace()
+    {
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+        const string before = """{"id":"urn:ngsi-ld:ParkingSpot:x:1","type":"ParkingSpot","name":"B-01","refParkingSite":"urn:ngsi-ld:ParkingSite:x","location":{"type":"Point","coordinates":[10.2,56.15]}}""";
+        await (await client.PostAsync("/api/v1/manage/import/fiware", new StringContent(before, Encoding.UTF8, "application/json"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var renamed = before.Replace("B-01", "B-01a", StringComparison.Ordinal).Replace("ParkingSpot\",", "ParkingSpot\",\"status\":\"closed\",", StringComparison.Ordinal);
+        var result = await (await client.PostAsync("/api/v1/manage/import/fiware", new StringContent(renamed, Encoding.UTF8, "application/json"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        result.GetProperty("spacesUpdated").GetInt32().ShouldBe(1);
+        result.GetProperty("spacesCreated").GetInt32().ShouldBe(0);
+        (await factory.ColumnAsync("select label || ' ' || out_of_service from spaces where tenant_id = $1", tenant)).ShouldBe(["B-01a true"]);
+    }
+
+    [Fact]
+    public async Task Import_EntityWithoutLocation_Returns400NamingItAndWritesNothing()
+    {
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+        var good = File.ReadAllText(ExampleFiles().First(f => f.EndsWith("OffStreetParking__example_ngsi-v2.json", StringComparison.Ordinal)));
+        const string bad = """{"id":"no-location","type":"ParkingSpot","name":"X"}""";
+
+        var response = await client.PostAsync("/api/v1/manage/import/fiware", new StringContent($"[{good},{bad}]", Encoding.UTF8, "application/json"));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "[1].location");
+        (await factory.ScalarAsync<long>("select count(*) from lots where tenant_id = $1", tenant)).ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("""{"id":"x","type":"Car","location":{"type":"Point","coordinates":[10,56]}}""", "[0].type")]
+    [InlineData("""{"type":"ParkingSpot","location":{"type":"Point","coordinates":[10,56]}}""", "[0].id")]
+    [InlineData("""{"id":"x","type":"OffStreetParking","location":{"type":"Point","coordinates":[10,95]}}""", "[0].latitude")]
+    [InlineData("""{"id": """, "body")]
+    public async Task Import_InvalidPayload_Returns400NamingTheProblem(string json, string field)
+    {
+        using var client = factory.OperatorClient();
+        var response = await client.PostAsync("/api/v1/manage/import/fiware", new StringContent(json, Encoding.UTF8, "application/json"));
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, field);
+    }
+
+    [Fact]
+    public async Task Import_AdminWithoutTenantId_Returns400UntilATenantIsNamed()
+    {
+        var admin = await factory.CreateAdminAsync();
+        using var client = factory.ClientFor(admin);
+        var file = ExampleFiles()[0];
+
+        await (await client.PostAsync("/api/v1/manage/import/fiware", JsonFile(file))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "tenantId");
+        await (await client.PostAsync($"/api/v1/manage/import/fiware?tenantId={Guid.NewGuid()}", JsonFile(file))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "tenantId");
+
+        var tenant = await factory.CreateTenantAsync();
+        var result = await (await client.PostAsync($"/api/v1/manage/import/fiware?tenantId={tenant}", JsonFile(file))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        result.GetProperty("lotsCreated").GetInt32().ShouldBe(1);
+        (await factory.ScalarAsync<long>("select count(*) from lots where tenant_id = $1", tenant)).ShouldBe(1);
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace SmartParking.Tests.Infrastructure;
+
+public sealed record Tokens(string AccessToken, DateTimeOffset AccessTokenExpiresAt, string RefreshToken, DateTimeOffset RefreshTokenExpiresAt, string TokenType);
+
+/// <summary>A user the tests created, with its latest tokens.</summary>
+public sealed record TestAccount(Guid Id, string Email, string Password, string Role, Guid? TenantId)
+{
+    public required Tokens Tokens { get; set; }
+    public string? TotpKey { get; set; }
+    public IReadOnlyList<string> RecoveryCodes { get; set; } = [];
+}
+
+public static class Accounts
+{
+    /// <summary>Meets the policy: 10+ characters, upper, lower, digit, 5+ distinct characters.</summary>
+    public const string Password = "Correct-Horse-42";
+
+    public static string NewEmail(string prefix) => $"{prefix}-{Guid.NewGuid():N}@example.com";
+
+    public static async Task<Tokens> LoginAsync(HttpClient client, string email, string password, string? totp = null)
+    {
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password, totp });
+        return (await response.ShouldHaveStatusAsync(HttpStatusCode.OK)).Deserialize<Tokens>(Json.Options)!;
+    }
+
+    /// <summary>Enrols an authenticator through the API; the account's tokens become second-factor tokens.</summary>
+    public static async Task EnrolTotpAsync(ApiFactory factory, TestAccount account)
+    {
+        using var client = factory.ClientFor(account);
+        var setup = await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var key = setup.GetProperty("sharedKey").GetString()!;
+        var enabled = await (await client.PostAsJsonAsync("/api/v1/auth/mfa/enable", new { code = TotpGenerator.Now(key) })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        account.TotpKey = key;
+        account.RecoveryCodes = enabled.GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToList();
+        account.Tokens = enabled.GetProperty("tokens").Deserialize<Tokens>(Json.Options)!;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace SmartParking.Tests.Infrastructure;
+
+/// <summary>
+/// The server under test, started in-process against its own database copied from the migrated template.
+/// One per test class (IClassFixture); subclasses change settings by overriding <see cref="ConfigureSettings"/>.
+/// </summary>
+public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private TestDatabase? _database;
+    private NpgsqlDataSource? _sql;
+
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("The factory has not been initialised.");
+
+    /// <summary>Direct SQL access to the test database, for seeding and for checking what the API wrote.</summary>
+    public NpgsqlDataSource Sql => _sql ?? throw new InvalidOperationException("The factory has not been initialised.");
+
+    /// <summary>Runs the host on a real Kestrel socket instead of TestServer (for Kestrel-only behaviour such as body size limits).</summary>
+    protected virtual bool UseRealServer => false;
+
+    /// <summary>Settings the server reads at start-up; override to change limits for one test class.</summary>
+    protected virtual void ConfigureSettings(IDictionary<string, string?> settings) { }
+
+    public virtual async Task InitializeAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync(GetType().Name);
+        _sql = NpgsqlDataSource.Create(_database.ConnectionString);
+        if (UseRealServer) UseKestrel(0);
+        // Start now so a start-up failure fails the fixture, not the first test that happens to touch it.
+        StartServer();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (_sql is not null) await _sql.DisposeAsync();
+        if (_database is not null) await _database.DropAsync();
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            // Read by AddDatabaseAsync before the host is built; UseSetting values reach Program as
+            // command-line arguments, so they are visible there (checked by OperationsTests).
+            ["ConnectionStrings:Parking"] = Database.ConnectionString,
+            ["Http:RequestsPerWindow"] = "100000",
+            ["Http:AuthRequestsPerWindow"] = "100000",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
+        };
+        ConfigureSettings(settings);
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in settings)
+            builder.UseSetting(key, value);
+    }
+
+    public HttpClient Anonymous()
+    {
+        if (!UseRealServer) return CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        // With Kestrel the client must talk to the socket the server actually bound.
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)) };
+    }
+
+    public HttpClient ClientWithToken(string accessToken)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return client;
+    }
+
+    public HttpClient ClientFor(TestAccount account) => ClientWithToken(account.Tokens.AccessToken);
+
+    // ---- accounts -------------------------------------------------------------------------------
+
+    public async Task<Guid> CreateTenantAsync(string? name = null, string timeZone = "Europe/Copenhagen", string currency = "DKK")
+    {
+        var id = Guid.NewGuid();
+        name ??= "Tenant " + id.ToString("N")[..8];
+        await ExecuteAsync("insert into tenants (id, name, slug, time_zone, currency) values ($1, $2, $3, $4, $5)",
+            id, name, "t-" + id.ToString("N"), timeZone, currency);
+        return id;
+    }
+
+    public async Task<TestAccount> RegisterDriverAsync(string prefix = "driver")
+    {
+        var email = Accounts.NewEmail(prefix);
+        using var client = Anonymous();
+        var response = await client.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Accounts.Password, displayName = prefix });
+        var me = await response.ShouldHaveStatusAsync(System.Net.HttpStatusCode.Created);
+        var tokens = await Accounts.LoginAsync(client, email, Accounts.Password);
+        return new TestAccount(me.GetProperty("id").GetGuid(), email, Accounts.Password, "driver", null) { Tokens = tokens };
+    }
+
+    /// <summary>An operator of <paramref name="tenantId"/>; with <paramref name="enrolTotp"/> its tokens carry mfa=true.</summary>
+    public async Task<TestAccount> CreateOperatorAsync(Guid tenantId, bool enrolTotp = true) =>
+        await PromoteAsync("operator", tenantId, enrolTotp);
+
+    public async Task<TestAccount> CreateAdminAsync(bool enrolTotp = true) => await PromoteAsync("admin", null, enrolTotp);
+
+    private async Task<TestAccount> PromoteAsync(string role, Guid? tenantId, bool enrolTotp)
+    {
+        var driver = await RegisterDriverAsync(role);
+        // No public endpoint makes the first operator or admin; that is a database-level act.
+        await ExecuteAsync("update users set role = $1, tenant_id = $2 where id = $3", role, (object?)tenantId ?? DBNull.Value, driver.Id);
+        using var client = Anonymous();
+        var account = new TestAccount(driver.Id, driver.Email, driver.Password, role, tenantId)
+        {
+            Tokens = await Accounts.LoginAsync(client, driver.Email, driver.Password),
+        };
+        if (enrolTotp) await Accounts.EnrolTotpAsync(this, account);
+        return account;
+    }
+
+    /// <summary>
+    /// An operator with TOTP enrolled, made through the server's own UserManager and TokenService instead of the
+    /// HTTP API, for test classes whose auth endpoints are rate limited on purpose.
+    /// </summary>
+    public async Task<TestAccount> SeedOperatorAsync(Guid tenantId)
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        var user = new AppUser { Id = Guid.CreateVersion7(), Email = Accounts.NewEmail("seeded"), Role = "operator", TenantId = tenantId };
+        (await users.CreateAsync(user, Accounts.Password)).Succeeded.ShouldBeTrue();
+        (await users.ResetAuthenticatorKeyAsync(user)).Succeeded.ShouldBeTrue();
+        (await users.SetTwoFactorEnabledAsync(user, true)).Succeeded.ShouldBeTrue();
+        var pair = await Services.GetRequiredService<TokenService>().IssueAsync(user, mfa: true, CancellationToken.None);
+        return new TestAccount(user.Id, user.Email, Accounts.Password, "operator", tenantId)
+        {
+            Tokens = new Tokens(pair.AccessToken, pair.AccessTokenExpiresAt, pair.RefreshToken, pair.RefreshTokenExpiresAt, pair.TokenType),
+            TotpKey = await users.GetAuthenticatorKeyAsync(user),
+        };
+    }
+
+    // ---- SQL ------------------------------------------------------------------------------------
+
+    public async Task ExecuteAsync(string sql, params object?[] args)
+    {
+        await using var command = Command(sql, args);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, params object?[] args)
+    {
+        await using var command = Command(sql, args);
+        var value = await command.ExecuteScalarAsync();
+        return (T)value!;
+    }
+
+    public async Task<List<string>> ColumnAsync(string sql, params object?[] args)
+    {
+        await using var command = Command(sql, args);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync()) values.Add(reader.IsDBNull(0) ? "" : Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)!);
+        return values;
+    }
+
+    private NpgsqlCommand Command(string sql, object?[] args)
+    {
+        var command = Sql.CreateCommand(sql);
+        foreach (var arg in args) command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        return command;
+    }
+}

@@ -1,0 +1,36 @@
+namespace SmartParking.Tests.Infrastructure;
+
+public static class RepoPaths
+{
+    /// <summary>The folder holding SmartParking.slnx, found by walking up from the test binaries.</summary>
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>shared/ sits beside the repository: ../shared/data/fiware.</summary>
+    public static string FiwareExamples => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "fiware"));
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "SmartParking.slnx")))
+                return dir.FullName;
+        throw new InvalidOperationException($"No SmartParking.slnx above {AppContext.BaseDirectory}.");
+    }
+}
+
+public static class Poll
+{
+    /// <summary>Re-runs <paramref name="probe"/> until <paramref name="done"/> holds or the deadline passes; never a fixed sleep.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            var value = await probe();
+            if (done(value)) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Gave up waiting for {what}; last value: {value}");
+            await Task.Delay(delay);
+            delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
+        }
+    }
+}
