@@ -40,9 +40,13 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         StartServer();
     }
 
+    /// <summary>Runs after the host has stopped and before the database is dropped.</summary>
+    protected virtual Task OnHostStoppedAsync() => Task.CompletedTask;
+
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
+        await OnHostStoppedAsync();
         if (_sql is not null) await _sql.DisposeAsync();
         if (_database is not null) await _database.DropAsync();
     }

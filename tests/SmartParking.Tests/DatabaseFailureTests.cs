@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Http.Json;
+using Npgsql;
+using SmartParking.Tests.Infrastructure;
+
+namespace SmartParking.Tests;
+
+/// <summary>A server whose database connection runs through a proxy the tests can cut.</summary>
+public sealed class OutageFactory : ApiFactory
+{
+    public TcpProxy Proxy { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        var admin = new NpgsqlConnectionStringBuilder(await TestPostgres.AdminConnectionStringAsync());
+        Proxy = new TcpProxy(admin.Host!, admin.Port);
+        Proxy.Start();
+        await base.InitializeAsync();
+    }
+
+    protected override void ConfigureSettings(IDictionary<string, string?> settings) =>
+        settings["ConnectionStrings:Parking"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString)
+        {
+            Host = "127.0.0.1",
+            Port = Proxy.Port,
+            Timeout = 3,
+        }.ConnectionString;
+
+    protected override async Task OnHostStoppedAsync() => await Proxy.DisposeAsync();
+}
+
+public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<OutageFactory>
+{
+    [Fact]
+    public async Task DatabaseUnreachable_ApiAnswers503WithRetryAfterAndReadinessFailsUntilItIsBack()
+    {
+        using var client = factory.Anonymous();
+        (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        try
+        {
+            factory.Proxy.Stop();
+
+            var api = await client.GetAsync("/api/v1/lots/nearby?lat=56&lng=10");
+            var problem = await api.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
+            api.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.Zero);
+            problem.ToString().ShouldNotContain("127.0.0.1");
+            (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+            // Liveness does not depend on the database: restarting the server would not help.
+            (await client.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+        finally
+        {
+            factory.Proxy.Start();
+        }
+
+        await Poll.UntilAsync(async () => (await client.GetAsync("/health/ready")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "readiness after the database came back");
+        (await client.GetAsync("/api/v1/lots/nearby?lat=56&lng=10")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task UnexpectedDatabaseError_Returns500NotAnOutageAndLeaksNoSql()
+    {
+        // A statement the database rejects is a bug, not an outage: clients must not be told to retry it.
+        var tenant = await factory.CreateTenantAsync();
+        var account = await factory.CreateOperatorAsync(tenant);
+        await factory.ExecuteAsync("alter table lots add constraint test_no_forbidden_names check (name <> 'Forbidden')");
+        using var client = factory.ClientFor(account);
+
+        var response = await client.PostAsJsonAsync("/api/v1/manage/lots", Payloads.Lot("Forbidden"));
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.InternalServerError);
+        response.Headers.RetryAfter.ShouldBeNull();
+        problem.ToString().ShouldNotContain("test_no_forbidden_names");
+        problem.ToString().ShouldNotContain("insert into", Case.Insensitive);
+        (await factory.ScalarAsync<long>("select count(*) from lots where tenant_id = $1", tenant)).ShouldBe(0);
+    }
+}
