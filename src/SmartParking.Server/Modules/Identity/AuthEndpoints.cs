@@ -56,7 +56,7 @@ public static class AuthEndpoints
         await ThrowIfLockedOut(users, user, time);
         if (!await users.CheckPasswordAsync(user, request.Password!))
         {
-            await users.AccessFailedAsync(user);
+            user = await CountFailureAsync(users, user);
             await ThrowIfLockedOut(users, user, time);
             throw new UnauthorizedException("E-mail or password is wrong.");
         }
@@ -70,7 +70,7 @@ public static class AuthEndpoints
                 : (await users.RedeemTwoFactorRecoveryCodeAsync(user, request.RecoveryCode!)).Succeeded;
             if (!ok)
             {
-                await users.AccessFailedAsync(user);
+                user = await CountFailureAsync(users, user);
                 await ThrowIfLockedOut(users, user, time);
                 throw new ValidationException(!string.IsNullOrWhiteSpace(request.Totp) ? "totp" : "recoveryCode", "is not valid.");
             }
@@ -120,6 +120,21 @@ public static class AuthEndpoints
         // Older tokens were issued without a second factor; this sign-in now has one.
         await tokens.RevokeAllAsync(user.Id, ct);
         return new MfaEnabledResponse(codes, await tokens.IssueAsync(user, mfa: true, ct));
+    }
+
+    /// <summary>
+    /// Records a failed attempt. Parallel attempts race on the concurrency stamp and all but one update would be
+    /// lost, letting parallel guessing slip past the lockout; the losers reload the user and count again.
+    /// </summary>
+    private static async Task<AppUser> CountFailureAsync(UserManager<AppUser> users, AppUser user)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            if ((await users.AccessFailedAsync(user)).Succeeded) break;
+            if (await users.FindByIdAsync(user.Id.ToString()) is not { } fresh) break;
+            user = fresh;
+        }
+        return user;
     }
 
     private static async Task ThrowIfLockedOut(UserManager<AppUser> users, AppUser user, TimeProvider time)

@@ -28,6 +28,9 @@ public static class IdentityModule
         builder.Services.AddIdentityCore<AppUser>(o =>
             {
                 o.User.RequireUniqueEmail = true;
+                // The e-mail address is the user name and is validated as an address; the default user-name
+                // alphabet would refuse valid addresses such as o'brien@example.com.
+                o.User.AllowedUserNameCharacters = "";
                 o.Password.RequiredLength = auth.MinPasswordLength;
                 o.Password.RequireDigit = true;
                 o.Password.RequireLowercase = true;

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -28,7 +29,7 @@ public static class UserAdminEndpoints
         var scope = principal.TenantScope(tenantId);
         await using var connection = await db.OpenConnectionAsync(ct);
         const string where = "where (@scope::uuid is null or tenant_id = @scope) and (@role::text is null or role = @role) and (@q::text is null or email ilike '%' || @q || '%')";
-        var args = new { scope, role, q, paging.PageSize, paging.Offset };
+        var args = new { scope, role, q = SqlLike.Literal(q), paging.PageSize, paging.Offset };
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from users {where}", args, cancellationToken: ct));
         var items = await connection.QueryAsync<UserRow>(new CommandDefinition(
             $"select id, email, display_name, role, tenant_id, two_factor_enabled, created_at from users {where} order by email limit @PageSize offset @Offset", args, cancellationToken: ct));

@@ -41,7 +41,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 return new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"An item with the same key already exists ({pg.ConstraintName})." };
             case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } pg:
                 return new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"The item is referenced by or refers to another item ({pg.ConstraintName})." };
-            case NpgsqlException or TimeoutException:
+            // Only a transient failure (connection lost, server restarting or overloaded) is an outage worth retrying;
+            // any other database error (PostgresException is an NpgsqlException too) is a bug and falls through to 500.
+            case NpgsqlException { IsTransient: true } or TimeoutException:
                 http.Response.Headers.RetryAfter = "5";
                 return new ProblemDetails { Status = 503, Title = "Service unavailable", Detail = "The database is not reachable right now; try again shortly." };
             default:

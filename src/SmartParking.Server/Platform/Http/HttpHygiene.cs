@@ -56,22 +56,29 @@ public static class HttpHygiene
 
     public static void UseHttpHygiene(this WebApplication app)
     {
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
-            var headers = http.Response.Headers;
-            headers.XContentTypeOptions = "nosniff";
-            headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "no-referrer";
-            headers["Cross-Origin-Opener-Policy"] = "same-origin";
-            headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()";
-            // The API explorer page needs inline script and style; everything else is JSON.
-            headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/api/docs")
-                ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-                : "default-src 'none'; frame-ancestors 'none'";
-            if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
-            await next();
+            // Added as the response starts: the exception handler clears headers set before it ran, and
+            // error responses need these as much as any.
+            http.Response.OnStarting(static state => { AddSecurityHeaders((HttpContext)state); return Task.CompletedTask; }, http);
+            return next(http);
         });
         app.UseCors(CorsPolicy);
+    }
+
+    private static void AddSecurityHeaders(HttpContext http)
+    {
+        var headers = http.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()";
+        // The API explorer page needs inline script and style; everything else is JSON.
+        headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/api/docs")
+            ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+            : "default-src 'none'; frame-ancestors 'none'";
+        if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
     }
 
     /// <summary>Lets an endpoint accept a bigger body than the global limit (bulk imports); routing applies it before binding.</summary>

@@ -9,7 +9,8 @@ public readonly record struct Paging(int Page, int PageSize)
 {
     public const int MaxPageSize = 500;
 
-    public int Offset => (Page - 1) * PageSize;
+    // long: page × pageSize overflows int for large pages, and a negative OFFSET is a database error.
+    public long Offset => (long)(Page - 1) * PageSize;
 
     public static Paging From(int? page, int? pageSize)
     {

@@ -81,6 +81,19 @@ public static class FiwareImport
             var space = SpaceFromSpot(e);
             var v = SpaceStore.Validate(space);
             if (!v.IsValid) { try { v.ThrowIfInvalid(); } catch (ValidationException ve) { throw Prefixed(ve, i); } }
+            // Matched by FIWARE id first: a spot renamed at the source must update its space, not clash with it
+            // on the external id (spaces_external) as a new label would.
+            var known = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                "select id from spaces where tenant_id = @owner and external_id = @ExternalId", new { owner, space.ExternalId }, tx, cancellationToken: ct));
+            if (known is { } spaceId)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    update spaces set label = @Label, type = @Type, out_of_service = @OutOfService, latitude = @Latitude, longitude = @Longitude, updated_at = now()
+                    where id = @spaceId
+                    """, new { spaceId, Label = space.Label!.Trim(), space.Type, OutOfService = space.OutOfService ?? false, space.Latitude, space.Longitude }, tx, cancellationToken: ct));
+                spacesUpdated++;
+                continue;
+            }
             var (_, isNew) = await SpaceStore.UpsertAsync(connection, tx, owner, lotId!.Value, space, ct);
             if (isNew) spacesCreated++; else spacesUpdated++;
         }

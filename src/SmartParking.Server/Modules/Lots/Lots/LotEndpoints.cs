@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -41,7 +42,7 @@ public static class LotEndpoints
               and (@kind::text is null or l.kind = @kind) and (@city::text is null or l.city ilike @city)
               and (@amenity::text is null or @amenity = any(l.amenities))
             """;
-        var args = new { scope, q, kind, city, amenity, paging.PageSize, paging.Offset };
+        var args = new { scope, q = SqlLike.Literal(q), kind, city = SqlLike.Literal(city), amenity, paging.PageSize, paging.Offset };
         await using var connection = await db.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from lots l {where}", args, cancellationToken: ct));
         var rows = await connection.QueryAsync<LotRow>(new CommandDefinition($"{LotRow.Select} {where} order by l.name, l.id limit @PageSize offset @Offset", args, cancellationToken: ct));
@@ -97,7 +98,10 @@ public static class LotEndpoints
     /// <summary>Lots within <paramref name="radius"/> metres of a point, nearest first.</summary>
     private static async Task<IReadOnlyList<NearbyLot>> Nearby(NpgsqlDataSource db, double? lat, double? lng, double? radius, int? limit, CancellationToken ct)
     {
-        new Validation().Coordinates(lat, lng).Check(lat is not null, "lat", "is required.")
+        // Named after the query parameters, not the lot fields.
+        new Validation()
+            .Check(lat is >= -90 and <= 90, "lat", "is required and must be between -90 and 90.")
+            .Check(lng is >= -180 and <= 180, "lng", "is required and must be between -180 and 180.")
             .Check(radius is null or (> 0 and <= MaxRadiusMeters), "radius", $"must be between 1 and {MaxRadiusMeters} metres.")
             .Check(limit is null or (>= 1 and <= 200), "limit", "must be between 1 and 200.")
             .ThrowIfInvalid();
@@ -110,7 +114,10 @@ public static class LotEndpoints
             select * from (
                 select x.*, 2 * {EarthRadiusMeters} * asin(sqrt(power(sin(radians(x.latitude - @lat) / 2), 2)
                        + cos(radians(@lat)) * cos(radians(x.latitude)) * power(sin(radians(x.longitude - @lng) / 2), 2))) as distance_meters
-                from ({LotRow.Select} where l.latitude between @minLat and @maxLat and l.longitude between @minLng and @maxLng) x
+                from ({LotRow.Select} where l.latitude between @minLat and @maxLat
+                      -- The box may cross the antimeridian; then part of it lies at longitudes shifted by 360.
+                      and (l.longitude between @minLng and @maxLng or l.longitude between @minLng + 360 and @maxLng + 360
+                           or l.longitude between @minLng - 360 and @maxLng - 360)) x
             ) d where distance_meters <= @r order by distance_meters, id limit @limit
             """, new { lat, lng, r, minLat = lat - dLat, maxLat = lat + dLat, minLng = lng - dLng, maxLng = lng + dLng, limit = limit ?? 50 }, cancellationToken: ct));
         return rows.Select(x => x.ToNearby()).ToList();

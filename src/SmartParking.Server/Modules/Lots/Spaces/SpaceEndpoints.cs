@@ -5,6 +5,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots.Lots;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -36,7 +37,7 @@ public static class SpaceEndpoints
               and (@zoneId::uuid is null or s.zone_id = @zoneId) and (@outOfService::boolean is null or s.out_of_service = @outOfService)
               and (@q::text is null or s.label ilike @q || '%')
             """;
-        var args = new { lotId = lot.Id, type, level, zoneId, outOfService, q, paging.PageSize, paging.Offset };
+        var args = new { lotId = lot.Id, type, level, zoneId, outOfService, q = SqlLike.Literal(q), paging.PageSize, paging.Offset };
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from spaces s {where}", args, cancellationToken: ct));
         var items = await connection.QueryAsync<Space>(new CommandDefinition(
             $"{Space.Select} {where} order by s.level nulls first, length(s.label), s.label limit @PageSize offset @Offset", args, cancellationToken: ct));

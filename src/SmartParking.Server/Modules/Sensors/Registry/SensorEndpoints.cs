@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -33,7 +34,7 @@ public static class SensorEndpoints
               and (@kind::text is null or se.kind = @kind) and (@assigned::boolean is null or (se.space_id is not null) = @assigned)
               and (@q::text is null or se.serial ilike '%' || @q || '%')
             """;
-        var args = new { scope, lotId, kind, assigned, q, paging.PageSize, paging.Offset };
+        var args = new { scope, lotId, kind, assigned, q = SqlLike.Literal(q), paging.PageSize, paging.Offset };
         await using var connection = await db.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from sensors se {where}", args, cancellationToken: ct));
         var items = await connection.QueryAsync<Sensor>(new CommandDefinition($"{Sensor.Select} {where} order by se.serial limit @PageSize offset @Offset", args, cancellationToken: ct));
