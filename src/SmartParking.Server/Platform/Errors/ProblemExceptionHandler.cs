@@ -37,10 +37,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 return new ProblemDetails { Status = 429, Title = "Too many requests", Detail = t.Message };
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
-            case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg:
-                return new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"An item with the same key already exists ({pg.ConstraintName})." };
-            case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation } pg:
-                return new ProblemDetails { Status = 409, Title = "Conflict", Detail = $"The item is referenced by or refers to another item ({pg.ConstraintName})." };
+            case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }:
+                return new ProblemDetails { Status = 409, Title = "Conflict", Detail = "An item with the same key already exists." };
+            case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation }:
+                return new ProblemDetails { Status = 409, Title = "Conflict", Detail = "The item is referenced by, or refers to, another item that does not allow this change." };
             // Only a transient failure (connection lost, server restarting or overloaded) is an outage worth retrying;
             // any other database error (PostgresException is an NpgsqlException too) is a bug and falls through to 500.
             case NpgsqlException { IsTransient: true } or TimeoutException:
