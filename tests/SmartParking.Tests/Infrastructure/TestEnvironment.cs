@@ -5,8 +5,8 @@ public static class RepoPaths
     /// <summary>The folder holding SmartParking.slnx, found by walking up from the test binaries.</summary>
     public static string Root { get; } = FindRoot();
 
-    /// <summary>shared/ sits beside the repository: ../shared/data/fiware.</summary>
-    public static string FiwareExamples => Path.GetFullPath(Path.Combine(Root, "..", "shared", "data", "fiware"));
+    /// <summary>The FIWARE example payloads, copied into the test project so any clone can run the tests.</summary>
+    public static string FiwareExamples => Path.Combine(Root, "tests", "SmartParking.Tests", "Fixtures", "fiware");
 
     private static string FindRoot()
     {
