@@ -113,20 +113,7 @@ public static class TestPostgres
         catch (PostgresException) { return false; }
     }
 
-    private static IReadOnlyList<(string Version, string Sql)> Migrations()
-    {
-        var assembly = typeof(Migrator).Assembly;
-        const string prefix = "SmartParking.Server.Migrations.";
-        return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .Select(n =>
-            {
-                using var reader = new StreamReader(assembly.GetManifestResourceStream(n)!);
-                return (n[prefix.Length..], reader.ReadToEnd());
-            })
-            .ToList();
-    }
+    private static IReadOnlyList<(string Version, string Sql)> Migrations() => Migrator.Embedded;
 
     private static IReadOnlyList<string> MigrationVersions() => Migrations().Select(m => m.Version).ToList();
 

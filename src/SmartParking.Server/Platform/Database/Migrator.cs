@@ -15,7 +15,10 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
     // Any constant works; it only has to be the same on every replica so that one migrates at a time.
     private const long AdvisoryLockKey = 0x5350_4D49_4752;
 
-    private readonly IReadOnlyList<(string Version, string Sql)> _migrations = LoadEmbedded();
+    /// <summary>The migrations compiled into the server, in the order they apply.</summary>
+    public static IReadOnlyList<(string Version, string Sql)> Embedded { get; } = LoadEmbedded();
+
+    private readonly IReadOnlyList<(string Version, string Sql)> _migrations = Embedded;
 
     public IReadOnlyList<string> Versions => _migrations.Select(m => m.Version).ToList();
 
@@ -82,7 +85,7 @@ public sealed class Migrator(NpgsqlDataSource dataSource, ILogger<Migrator> logg
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static List<(string, string)> LoadEmbedded()
+    private static List<(string Version, string Sql)> LoadEmbedded()
     {
         var assembly = typeof(Migrator).Assembly;
         const string prefix = "SmartParking.Server.Migrations.";
