@@ -1,11 +1,32 @@
+using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Modules.Sensors;
 
 public static class SensorsModule
 {
-    public static void AddSensorsModule(this WebApplicationBuilder builder) =>
+    public static void AddSensorsModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeviceCredentials>();
+        builder.Services.AddSingleton<GatewayKeys>();
+        builder.Services.AddSingleton<SensorDirectory>();
+        builder.Services.AddSingleton<ReadingPartitions>();
+        builder.Services.AddSingleton<IngestPipeline>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        builder.Services.AddSingleton<DeviceIngest>();
+        builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
+        builder.Services.AddSingleton<SensorHealthService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
+    }
 
-    public static void MapSensorsEndpoints(this IEndpointRouteBuilder app) => app.MapSensorEndpoints();
+    public static void MapSensorsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapSensorEndpoints();
+        GatewayKeys.MapGatewayEndpoints(app);
+        app.MapHttpIngest();
+        app.MapFiwareIngest();
+    }
 }

@@ -44,6 +44,8 @@ public static class DatabaseModule
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<StartupState>();
         builder.Services.AddHostedService<MigrationHostedService>();
+        builder.Services.AddSingleton<PostgresNotifications>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
             .AddCheck<StartupHealthCheck>("startup", tags: ["startup", "ready"]);

@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Modules.Lots.Spaces;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Lots.Import;

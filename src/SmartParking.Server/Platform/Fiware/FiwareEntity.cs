@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace SmartParking.Server.Modules.Lots.Import;
+namespace SmartParking.Server.Platform.Fiware;
 
 /// <summary>
 /// Reads attributes of a FIWARE Smart Data Models entity in any of its four shapes: NGSI-v2 or NGSI-LD,

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Fiware;
+
+namespace SmartParking.Server.Modules.Sensors.Ingest;
+
+/// <summary>
+/// FIWARE context updates from IoT agents: NGSI-LD <c>POST /ngsi-ld/v1/entityOperations/upsert</c> and NGSI-v2
+/// <c>POST /v2/op/update</c> with ParkingSpot entities whose id is a space's FIWARE id. Gateway key required.
+/// </summary>
+public static class FiwareIngestEndpoints
+{
+    public static void MapFiwareIngest(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/ngsi-ld/v1/entityOperations/upsert", UpsertLdAsync).WithTags("FIWARE").DisableRateLimiting();
+        app.MapPost("/v2/op/update", UpdateV2Async).WithTags("FIWARE").DisableRateLimiting();
+    }
+
+    private sealed record EntityError(string EntityId, string Detail, int Status = 400);
+
+    private static async Task<IResult> UpsertLdAsync(HttpRequest request, DeviceIngest ingest, GatewayKeys gateways, IOptions<IngestOptions> options, CancellationToken ct)
+    {
+        var tenant = await GatewayTenantAsync(request, gateways, ct);
+        using var document = await ReadJsonAsync(request, ct);
+        if (document.RootElement.ValueKind != JsonValueKind.Array) throw new ValidationException("body", "must be an array of entities.");
+        var (ok, errors) = await IngestEntitiesAsync(document.RootElement, tenant, ReadingSource.NgsiLd, ingest, options.Value, request.HttpContext, ct);
+        if (ok is null) return HttpIngestEndpoints.Busy(request.HttpContext, "The ingest queue is full or the database is unavailable; retry shortly.");
+        if (errors.Count == 0) return TypedResults.NoContent();
+        // NGSI-LD BatchOperationResult.
+        return TypedResults.Json(new
+        {
+            success = ok,
+            errors = errors.Select(e => new { entityId = e.EntityId, error = Problem(e.Detail, e.Status) }),
+        }, statusCode: StatusCodes.Status207MultiStatus);
+    }
+
+    private static async Task<IResult> UpdateV2Async(HttpRequest request, DeviceIngest ingest, GatewayKeys gateways, IOptions<IngestOptions> options, CancellationToken ct)
+    {
+        var tenant = await GatewayTenantAsync(request, gateways, ct);
+        using var document = await ReadJsonAsync(request, ct);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("entities", out var entities) || entities.ValueKind != JsonValueKind.Array)
+            throw new ValidationException("entities", "must be an array of entities.");
+        var action = root.TryGetProperty("actionType", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+        if (action is not ("append" or "appendStrict" or "update" or "replace"))
+            throw new ValidationException("actionType", "must be append, appendStrict, update or replace (deletes are not accepted from agents).");
+        var (ok, errors) = await IngestEntitiesAsync(entities, tenant, ReadingSource.NgsiV2, ingest, options.Value, request.HttpContext, ct);
+        if (ok is null) return HttpIngestEndpoints.Busy(request.HttpContext, "The ingest queue is full or the database is unavailable; retry shortly.");
+        if (errors.Count == 0) return TypedResults.NoContent();
+        // NGSI-v2 error shape; the valid entities were stored.
+        return TypedResults.Json(new { error = "PartialUpdate", description = string.Join("; ", errors.Select(e => $"{e.EntityId}: {e.Detail}")) },
+            statusCode: StatusCodes.Status422UnprocessableEntity);
+    }
+
+    private static async Task<(List<string>? Ok, List<EntityError> Errors)> IngestEntitiesAsync(JsonElement entities, Guid tenant, ReadingSource source,
+        DeviceIngest ingest, IngestOptions options, HttpContext http, CancellationToken ct)
+    {
+        if (entities.GetArrayLength() > options.MaxHttpBatch) throw new ValidationException("entities", $"must hold at most {options.MaxHttpBatch} entities.");
+        var errors = new List<EntityError>();
+        var readings = new List<Reading>();
+        var ids = new List<string>();
+        foreach (var element in entities.EnumerateArray())
+        {
+            var entity = new FiwareEntity(element);
+            var id = entity.Id ?? "(no id)";
+            if (entity.Type != "ParkingSpot") { errors.Add(new(id, "only ParkingSpot entities carry readings.")); continue; }
+            if (!ReadingPayloads.TryParseReading(element, out var parsed, out var error)) { errors.Add(new(id, error!)); continue; }
+            var (reading, problem) = await ingest.ResolveSpotAsync(tenant, id, parsed, source, ct);
+            if (problem is not null) { errors.Add(new(id, problem, 404)); continue; }
+            readings.Add(reading);
+            ids.Add(id);
+        }
+        if (!ingest.Pipeline.TrySubmitBatch(readings, out var durable)) return (null, errors);
+        try { await durable.WaitAsync(TimeSpan.FromSeconds(options.HttpDurableTimeoutSeconds), ct); }
+        catch (TimeoutException) { return (null, errors); }
+        return (ids, errors);
+    }
+
+    private static object Problem(string detail, int status = 400) => new
+    {
+        type = status == 404 ? "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound" : "https://uri.etsi.org/ngsi-ld/errors/BadRequestData",
+        title = status == 404 ? "Entity not found" : "Bad request data",
+        status,
+        detail,
+    };
+
+    private static async Task<Guid> GatewayTenantAsync(HttpRequest request, GatewayKeys gateways, CancellationToken ct) =>
+        await gateways.VerifyAsync(request.Headers[GatewayKeys.Header].ToString(), ct)
+        ?? throw new UnauthorizedException($"FIWARE agents authenticate with a gateway key in {GatewayKeys.Header}.");
+
+    private static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken ct)
+    {
+        try { return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, ct); }
+        catch (JsonException e) { throw new ValidationException("body", "is not valid JSON: " + e.Message); }
+    }
+}

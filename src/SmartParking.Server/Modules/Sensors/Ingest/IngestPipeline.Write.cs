@@ -1,0 +1,152 @@
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using SmartParking.Server.Platform.Database;
+
+namespace SmartParking.Server.Modules.Sensors.Ingest;
+
+public sealed partial class IngestPipeline
+{
+    // What the writer remembers per space to recognise exact duplicates (a device or gateway retrying).
+    private sealed class RecentReadings
+    {
+        private const int Size = 4;
+        private readonly (long Ticks, SpaceStatus Status)[] _items = new (long, SpaceStatus)[Size];
+        private int _next;
+
+        public bool Contains(long ticks, SpaceStatus status) => Array.IndexOf(_items, (ticks, status)) >= 0;
+
+        public void Add(long ticks, SpaceStatus status)
+        {
+            _items[_next] = (ticks, status);
+            _next = (_next + 1) % Size;
+        }
+    }
+
+    private (List<Reading> Rows, List<IngestOutcome[]> Outcomes) Deduplicate(List<Submission> batch)
+    {
+        var rows = new List<Reading>();
+        var outcomes = new List<IngestOutcome[]>(batch.Count);
+        var inBatch = new HashSet<(Guid, long, SpaceStatus)>();
+        foreach (var submission in batch)
+        {
+            var result = new IngestOutcome[submission.Readings.Length];
+            for (var i = 0; i < result.Length; i++)
+            {
+                var r = submission.Readings[i];
+                var ticks = r.ObservedAt.UtcTicks;
+                var seen = (_recent.TryGetValue(r.SpaceId, out var recent) && recent.Contains(ticks, r.Status)) || !inBatch.Add((r.SpaceId, ticks, r.Status));
+                if (seen) result[i] = IngestOutcome.Duplicate;
+                else
+                {
+                    result[i] = IngestOutcome.Accepted;
+                    rows.Add(r);
+                }
+            }
+            outcomes.Add(result);
+        }
+        return (rows, outcomes);
+    }
+
+    private void Remember(List<Reading> rows)
+    {
+        // Bounded: a city's worth of spaces is fine; beyond that start afresh rather than grow without limit.
+        if (_recent.Count > 2_000_000) _recent.Clear();
+        foreach (var r in rows)
+        {
+            if (!_recent.TryGetValue(r.SpaceId, out var recent)) _recent[r.SpaceId] = recent = new RecentReadings();
+            recent.Add(r.ObservedAt.UtcTicks, r.Status);
+        }
+    }
+
+    private async Task WriteAsync(List<Reading> rows, List<Heartbeat> heartbeats, CancellationToken ct)
+    {
+        if (rows.Count == 0 && heartbeats.Count == 0) return;
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        await _partitions.EnsureAsync(connection, rows.Select(r => DateOnly.FromDateTime(r.ObservedAt.UtcDateTime)).Distinct(), ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (rows.Count > 0)
+        {
+            await CopyReadingsAsync(connection, rows, ct);
+            await UpsertSpaceStatusAsync(connection, tx, rows, ct);
+            await TouchSensorsAsync(connection, tx, rows, ct);
+            await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));
+        }
+        if (heartbeats.Count > 0) await WriteHeartbeatsAsync(connection, tx, heartbeats, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task CopyReadingsAsync(NpgsqlConnection connection, List<Reading> rows, CancellationToken ct)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(
+            "copy sensor_readings (observed_at, received_at, space_id, sensor_id, tenant_id, status, source) from stdin (format binary)", ct);
+        foreach (var r in rows)
+        {
+            // Synchronous writes fill Npgsql's buffer; it flushes by itself, and per-field awaits would dominate the cost.
+            importer.StartRow();
+            importer.Write(r.ObservedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            importer.Write(r.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+            importer.Write(r.SpaceId, NpgsqlDbType.Uuid);
+            if (r.SensorId is { } sensor) importer.Write(sensor, NpgsqlDbType.Uuid); else importer.WriteNull();
+            importer.Write(r.TenantId, NpgsqlDbType.Uuid);
+            importer.Write((short)r.Status, NpgsqlDbType.Smallint);
+            importer.Write((short)r.Source, NpgsqlDbType.Smallint);
+        }
+        await importer.CompleteAsync(ct);
+    }
+
+    /// <summary>
+    /// The database decides the state: a reading older than the stored one never overwrites it, and a change within the
+    /// debounce window of the previous change is flapping. Only real changes take a new version (and reach the feed).
+    /// </summary>
+    private async Task UpsertSpaceStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
+    {
+        var latest = rows.GroupBy(r => r.SpaceId).Select(g => g.MaxBy(r => r.ObservedAt)).ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into space_status as s (space_id, tenant_id, lot_id, status, observed_at, changed_at)
+            select u.space_id, sp.tenant_id, sp.lot_id, u.status, u.observed_at, u.observed_at
+            from unnest(@spaceIds, @statuses, @observed) as u(space_id, status, observed_at)
+            join spaces sp on sp.id = u.space_id
+            on conflict (space_id) do update set
+                status = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.status else s.status end,
+                changed_at = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.observed_at else s.changed_at end,
+                version = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then nextval('space_status_version') else s.version end,
+                observed_at = excluded.observed_at
+            where excluded.observed_at > s.observed_at
+            """, new
+        {
+            spaceIds = latest.Select(r => r.SpaceId).ToArray(),
+            statuses = latest.Select(r => (short)r.Status).ToArray(),
+            observed = latest.Select(r => r.ObservedAt.UtcDateTime).ToArray(),
+            debounce = TimeSpan.FromSeconds(_options.Value.DebounceSeconds),
+        }, tx, cancellationToken: ct));
+    }
+
+    private static async Task TouchSensorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
+    {
+        var seen = rows.Where(r => r.SensorId is not null).GroupBy(r => r.SensorId!.Value).Select(g => (Id: g.Key, At: g.Max(r => r.ReceivedAt))).ToList();
+        if (seen.Count == 0) return;
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen)
+            from unnest(@ids, @at) as u(id, seen) where se.id = u.id
+            """, new { ids = seen.Select(s => s.Id).ToArray(), at = seen.Select(s => s.At.UtcDateTime).ToArray() }, tx, cancellationToken: ct));
+    }
+
+    private static async Task WriteHeartbeatsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Heartbeat> heartbeats, CancellationToken ct)
+    {
+        var last = heartbeats.GroupBy(h => h.SensorId).Select(g => g.MaxBy(h => h.ReceivedAt)).ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen),
+                battery_percent = coalesce(u.battery, se.battery_percent), signal_dbm = coalesce(u.signal, se.signal_dbm),
+                firmware = coalesce(u.firmware, se.firmware)
+            from unnest(@ids, @at, @battery, @signal, @firmware) as u(id, seen, battery, signal, firmware) where se.id = u.id
+            """, new
+        {
+            ids = last.Select(h => h.SensorId).ToArray(),
+            at = last.Select(h => h.ReceivedAt.UtcDateTime).ToArray(),
+            battery = last.Select(h => h.BatteryPercent).ToArray(),
+            signal = last.Select(h => h.SignalDbm).ToArray(),
+            firmware = last.Select(h => h.Firmware).ToArray(),
+        }, tx, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Platform.Database;
+
+namespace SmartParking.Server.Modules.Sensors.Ingest;
+
+public sealed record SensorInfo(Guid SensorId, Guid TenantId, string Serial, Guid? SpaceId, Guid? LotId, byte[] SecretHash);
+public sealed record SpotInfo
+{
+    public Guid SpaceId { get; init; }
+    public Guid TenantId { get; init; }
+    public Guid LotId { get; init; }
+    public Guid? SensorId { get; init; }
+}
+
+/// <summary>
+/// Resolves sensor serials and FIWARE space ids on the ingest path without a database round trip per reading.
+/// Entries load on first use and are dropped whenever the catalogue changes (any node), so moves take effect at once.
+/// </summary>
+public sealed class SensorDirectory
+{
+    private const int MaxEntries = 500_000;
+    private readonly NpgsqlDataSource _db;
+    private readonly ConcurrentDictionary<string, SensorInfo?> _bySerial = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(Guid Tenant, string ExternalId), SpotInfo?> _byExternalId = new();
+
+    public SensorDirectory(NpgsqlDataSource db, PostgresNotifications notifications)
+    {
+        _db = db;
+        notifications.Subscribe(PostgresNotifications.CatalogChannel, _ => Clear());
+        notifications.OnResync(Clear);
+    }
+
+    public void Clear()
+    {
+        _bySerial.Clear();
+        _byExternalId.Clear();
+    }
+
+    public async ValueTask<SensorInfo?> FindAsync(string serial, CancellationToken ct)
+    {
+        if (_bySerial.TryGetValue(serial, out var known)) return known;
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<SensorRow>(new CommandDefinition(
+            "select id, tenant_id, serial, space_id, lot_id, secret_hash from sensors where serial = @serial", new { serial }, cancellationToken: ct));
+        var info = row is null ? null : new SensorInfo(row.Id, row.TenantId, row.Serial, row.SpaceId, row.LotId, row.SecretHash);
+        // Unknown serials are remembered too, so a misconfigured device cannot turn every reading into a query;
+        // the bound keeps someone trying random serials from growing the cache without limit.
+        if (_bySerial.Count > MaxEntries) _bySerial.Clear();
+        _bySerial[serial] = info;
+        return info;
+    }
+
+    /// <summary>The sensor when the secret is its own; constant-time comparison.</summary>
+    public async ValueTask<SensorInfo?> VerifyAsync(string serial, string secret, CancellationToken ct)
+    {
+        if (serial.Length is 0 or > 200 || secret.Length is 0 or > 200) return null;
+        var info = await FindAsync(serial, ct);
+        return info is not null && CryptographicOperations.FixedTimeEquals(info.SecretHash, DeviceCredentials.Hash(secret)) ? info : null;
+    }
+
+    public async ValueTask<SpotInfo?> FindSpotAsync(Guid tenantId, string externalId, CancellationToken ct)
+    {
+        if (_byExternalId.TryGetValue((tenantId, externalId), out var known)) return known;
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var spot = await connection.QuerySingleOrDefaultAsync<SpotInfo>(new CommandDefinition("""
+            select s.id as space_id, s.tenant_id, s.lot_id, se.id as sensor_id
+            from spaces s left join sensors se on se.space_id = s.id
+            where s.tenant_id = @tenantId and s.external_id = @externalId
+            """, new { tenantId, externalId }, cancellationToken: ct));
+        if (_byExternalId.Count > MaxEntries) _byExternalId.Clear();
+        _byExternalId[(tenantId, externalId)] = spot;
+        return spot;
+    }
+
+    private sealed class SensorRow
+    {
+        public Guid Id { get; init; }
+        public Guid TenantId { get; init; }
+        public string Serial { get; init; } = "";
+        public Guid? SpaceId { get; init; }
+        public Guid? LotId { get; init; }
+        public byte[] SecretHash { get; init; } = [];
+    }
+}

@@ -1,0 +1,61 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Platform.Database;
+
+namespace SmartParking.Server.Modules.Sensors.Ingest;
+
+/// <summary>
+/// On one node at a time (a transaction-scoped advisory lock): spaces whose sensor has gone silent become unknown, and
+/// reading partitions are created ahead and dropped past retention.
+/// </summary>
+public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, IOptions<IngestOptions> options, TimeProvider time,
+    ILogger<SensorHealthService> logger) : BackgroundService
+{
+    private const long LockKey = 0x5350_4845_414C;
+    private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.HealthSweepSeconds), time);
+        do
+        {
+            try { await SweepAsync(stoppingToken); }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                logger.LogWarning("Sensor health sweep skipped: {Error}", e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => !t.IsCanceled && t.Result, TaskScheduler.Default));
+    }
+
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_xact_lock(@LockKey)", new { LockKey }, tx, cancellationToken: ct)))
+            return 0;
+        var now = time.GetUtcNow();
+        var offline = await connection.ExecuteAsync(new CommandDefinition("""
+            update space_status s set status = 2, changed_at = @now, version = nextval('space_status_version')
+            from sensors se
+            where se.space_id = s.space_id and s.status <> 2 and s.status <> 3
+              and coalesce(se.last_seen_at, s.observed_at) < @cutoff
+            """, new { now, cutoff = now.AddSeconds(-options.Value.OfflineAfterSeconds) }, tx, cancellationToken: ct));
+        if (offline > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));
+            logger.LogInformation("{Count} spaces became unknown: their sensors have been silent for over {Seconds} s", offline, options.Value.OfflineAfterSeconds);
+        }
+        if (now - _lastRetention > TimeSpan.FromHours(1))
+        {
+            var today = DateOnly.FromDateTime(now.UtcDateTime);
+            await partitions.EnsureAsync(connection, [today, today.AddDays(1)], ct);
+            await partitions.DropExpiredAsync(connection, today.AddDays(-options.Value.RetentionDays), ct);
+            _lastRetention = now;
+        }
+        await tx.CommitAsync(ct);
+        return offline;
+    }
+}

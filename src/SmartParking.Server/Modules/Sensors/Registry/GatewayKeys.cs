@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Sensors.Registry;
+
+public sealed record GatewayRequest(Guid? TenantId, string? Name);
+public sealed class Gateway
+{
+    public Guid Id { get; init; }
+    public Guid TenantId { get; init; }
+    public string Name { get; init; } = "";
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? RevokedAt { get; init; }
+}
+public sealed record GatewayWithKey(Gateway Gateway, string Key);
+
+/// <summary>
+/// Gateway keys let one integration (an LoRaWAN network server, a FIWARE IoT agent) post readings for any sensor of its
+/// tenant. Sent as the <c>X-Gateway-Key</c> header; stored as SHA-256 like device secrets.
+/// </summary>
+public sealed class GatewayKeys(NpgsqlDataSource db)
+{
+    public const string Header = "X-Gateway-Key";
+    private readonly ConcurrentDictionary<string, (Guid TenantId, DateTimeOffset CheckedAt)?> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>The tenant the key belongs to, or null. Revocations take effect within a minute on every node.</summary>
+    public async ValueTask<Guid?> VerifyAsync(string? key, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > 200) return null;
+        if (_cache.TryGetValue(key, out var cached) && cached is { } hit && DateTimeOffset.UtcNow - hit.CheckedAt < TimeSpan.FromMinutes(1)) return hit.TenantId;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var tenant = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+            "select tenant_id from gateways where key_hash = @hash and revoked_at is null", new { hash = DeviceCredentials.Hash(key) }, cancellationToken: ct));
+        if (_cache.Count > 10_000) _cache.Clear();
+        if (tenant is { } t) _cache[key] = (t, DateTimeOffset.UtcNow); else _cache.TryRemove(key, out _);
+        return tenant;
+    }
+
+    public static void MapGatewayEndpoints(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/manage/gateways").WithTags("Gateways").RequireAuthorization(Policies.Operator);
+        group.MapGet("/", List);
+        group.MapPost("/", Create);
+        group.MapDelete("/{id:guid}", Revoke);
+    }
+
+    private static async Task<IReadOnlyList<Gateway>> List(ClaimsPrincipal principal, NpgsqlDataSource db, Guid? tenantId, CancellationToken ct)
+    {
+        var scope = principal.TenantScope(tenantId);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Gateway>(new CommandDefinition(
+            "select id, tenant_id, name, created_at, revoked_at from gateways where @scope::uuid is null or tenant_id = @scope order by name", new { scope }, cancellationToken: ct))).ToList();
+    }
+
+    private static async Task<Created<GatewayWithKey>> Create(GatewayRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        new Validation().Required(request.Name, "name", 200).ThrowIfInvalid();
+        var tenantId = principal.TenantForWrite(request.TenantId);
+        var key = "gw_" + DeviceCredentials.NewSecret();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var gateway = await connection.QuerySingleAsync<Gateway>(new CommandDefinition(
+            "insert into gateways (id, tenant_id, name, key_hash) values (@id, @tenantId, @name, @hash) returning id, tenant_id, name, created_at, revoked_at",
+            new { id = Guid.CreateVersion7(), tenantId, name = request.Name!.Trim(), hash = DeviceCredentials.Hash(key) }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "gateway.created", "gateway", gateway.Id, new { gateway.Name }, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Created($"/api/v1/manage/gateways/{gateway.Id}", new GatewayWithKey(gateway, key));
+    }
+
+    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var scope = principal.TenantScope();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var tenantId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+            "update gateways set revoked_at = coalesce(revoked_at, now()) where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
+            new { id, scope }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Gateway");
+        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "gateway.revoked", "gateway", id, null, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+}
