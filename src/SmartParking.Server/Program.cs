@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
@@ -12,6 +13,7 @@ try
     await builder.AddPlatformAsync();
     builder.AddIdentityModule();
     builder.AddSensorsModule();
+    builder.AddAvailabilityModule();
     builder.AddDemoModule();
     app = builder.Build();
 }
@@ -34,6 +36,7 @@ try
     app.MapIdentityEndpoints();
     app.MapLotsEndpoints(app.Configuration);
     app.MapSensorsEndpoints();
+    app.MapAvailabilityModule();
     await app.RunAsync();
     return 0;
 }

@@ -58,4 +58,4 @@ end $$;
 
 create trigger lots_changed after insert or update or delete on lots for each row execute function notify_lot_change();
 create trigger spaces_changed after insert or update or delete on spaces for each row execute function notify_catalog_change();
-create trigger sensors_changed after insert or update of space_id, lot_id, serial or delete on sensors for each row execute function notify_catalog_change();
+create trigger sensors_changed after insert or update of space_id, lot_id, serial, secret_hash or delete on sensors for each row execute function notify_catalog_change();

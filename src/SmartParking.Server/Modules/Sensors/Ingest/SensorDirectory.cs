@@ -58,8 +58,13 @@ public sealed class SensorDirectory
     public async ValueTask<SensorInfo?> VerifyAsync(string serial, string secret, CancellationToken ct)
     {
         if (serial.Length is 0 or > 200 || secret.Length is 0 or > 200) return null;
+        var hash = DeviceCredentials.Hash(secret);
         var info = await FindAsync(serial, ct);
-        return info is not null && CryptographicOperations.FixedTimeEquals(info.SecretHash, DeviceCredentials.Hash(secret)) ? info : null;
+        if (info is not null && CryptographicOperations.FixedTimeEquals(info.SecretHash, hash)) return info;
+        // The secret may have just been rotated and the change notice not arrived yet: look once more in the database.
+        _bySerial.TryRemove(serial, out _);
+        info = await FindAsync(serial, ct);
+        return info is not null && CryptographicOperations.FixedTimeEquals(info.SecretHash, hash) ? info : null;
     }
 
     public async ValueTask<SpotInfo?> FindSpotAsync(Guid tenantId, string externalId, CancellationToken ct)

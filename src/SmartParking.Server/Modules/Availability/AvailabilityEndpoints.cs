@@ -1,0 +1,92 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Availability;
+
+public static class AvailabilityEndpoints
+{
+    public const double MaxRadiusMeters = 50_000;
+
+    public static void MapAvailabilityEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1").WithTags("Availability");
+        group.MapGet("/availability", Nearby);
+        group.MapGet("/lots/{id:guid}/availability", ForLot);
+        group.MapGet("/availability/stream", Stream).DisableRateLimiting();
+    }
+
+    private static IReadOnlyList<LotAvailability> Nearby(AvailabilityModel model, double? lat, double? lng, double? radius, string? type, int? limit)
+    {
+        ValidateArea(lat, lng, radius, required: true);
+        new Validation().OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)
+            .Check(limit is null or (>= 1 and <= 200), "limit", "must be between 1 and 200.").ThrowIfInvalid();
+        return model.Nearby(lat!.Value, lng!.Value, radius ?? 1000, type, limit ?? 50);
+    }
+
+    private static LotSpaces ForLot(Guid id, AvailabilityModel model) =>
+        model.LotWithSpaces(id) ?? throw new NotFoundException("Lot");
+
+    /// <summary>
+    /// Server-Sent Events of status changes for one lot (<c>lotId</c>) or an area (<c>lat</c>, <c>lng</c>, <c>radius</c>).
+    /// Each event's id is the change version; a reconnect with Last-Event-ID first replays what changed since.
+    /// </summary>
+    private static IResult Stream(HttpContext http, AvailabilityModel model, NpgsqlDataSource db, Guid? lotId, double? lat, double? lng, double? radius)
+    {
+        if (lotId is null) ValidateArea(lat, lng, radius, required: true);
+        if (lotId is { } id && model.Lot(id) is null) throw new NotFoundException("Lot");
+        long? lastEventId = long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), out var last) ? last : null;
+        HashSet<Guid> lots = lotId is { } one ? [one] : model.LotIdsNear(lat!.Value, lng!.Value, radius ?? 1000);
+        return TypedResults.ServerSentEvents(Events(model, db, lots, lastEventId, http.RequestAborted));
+    }
+
+    private static async IAsyncEnumerable<SseItem<AvailabilityChange>> Events(AvailabilityModel model, NpgsqlDataSource db, HashSet<Guid> lots, long? since,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var live = model.Subscribe(ct);
+        var sent = since ?? model.Version;
+        if (since is { } from)
+        {
+            // The latest state of each space that changed while the client was away.
+            await using var connection = await db.OpenConnectionAsync(ct);
+            var missed = await connection.QueryAsync<(Guid SpaceId, Guid LotId, short Status, DateTime ChangedAt, long Version)>(new CommandDefinition(
+                "select space_id, lot_id, status, changed_at, version from space_status where version > @from and lot_id = any(@lots) order by version",
+                new { from, lots = lots.ToArray() }, cancellationToken: ct));
+            foreach (var m in missed)
+            {
+                var counts = model.Lot(m.LotId)?.Counts ?? Counts.Empty;
+                yield return Item(new AvailabilityChange(m.Version, m.LotId, m.SpaceId, ((SpaceStatus)m.Status).Name(), new DateTimeOffset(m.ChangedAt, TimeSpan.Zero), counts));
+                sent = Math.Max(sent, m.Version);
+            }
+        }
+        else
+        {
+            // A first event with the current counts so a client can render before anything changes.
+            foreach (var lotId in lots)
+                if (model.Lot(lotId) is { } lot)
+                    yield return new SseItem<AvailabilityChange>(new AvailabilityChange(sent, lotId, Guid.Empty, "snapshot", lot.UpdatedAt ?? DateTimeOffset.UnixEpoch, lot.Counts), "snapshot");
+        }
+        await foreach (var change in live.ReadAllAsync(ct))
+        {
+            if (change.Version <= sent || !lots.Contains(change.LotId)) continue;
+            sent = change.Version;
+            yield return Item(change);
+        }
+    }
+
+    private static SseItem<AvailabilityChange> Item(AvailabilityChange change) =>
+        new(change, "availability") { EventId = change.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ReconnectionInterval = TimeSpan.FromSeconds(2) };
+
+    private static void ValidateArea(double? lat, double? lng, double? radius, bool required)
+    {
+        new Validation()
+            .Check(lat is >= -90 and <= 90 || (!required && lat is null), "lat", "is required and must be between -90 and 90.")
+            .Check(lng is >= -180 and <= 180 || (!required && lng is null), "lng", "is required and must be between -180 and 180.")
+            .Check(radius is null or (> 0 and <= MaxRadiusMeters), "radius", $"must be between 1 and {MaxRadiusMeters} metres.")
+            .ThrowIfInvalid();
+    }
+}

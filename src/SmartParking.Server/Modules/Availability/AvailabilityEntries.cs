@@ -1,0 +1,183 @@
+using SmartParking.Server.Modules.Sensors.Ingest;
+
+namespace SmartParking.Server.Modules.Availability;
+
+public sealed partial class AvailabilityModel
+{
+    internal sealed class LotRow
+    {
+        public Guid Id { get; init; }
+        public Guid TenantId { get; init; }
+        public string Name { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public double Latitude { get; init; }
+        public double Longitude { get; init; }
+        public decimal BaseHourlyRate { get; init; }
+        public string Currency { get; init; } = "";
+        public string? ExternalId { get; init; }
+        public const string Select = "select l.id, l.tenant_id, l.name, l.kind, l.latitude, l.longitude, l.base_hourly_rate, l.currency, l.external_id from lots l";
+    }
+
+    internal sealed class SpaceRow
+    {
+        public Guid Id { get; init; }
+        public Guid LotId { get; init; }
+        public string Label { get; init; } = "";
+        public string Type { get; init; } = "";
+        public string? Level { get; init; }
+        public bool OutOfService { get; init; }
+        public string? ExternalId { get; init; }
+        public double? Latitude { get; init; }
+        public double? Longitude { get; init; }
+        public short? Status { get; init; }
+        public DateTimeOffset? ChangedAt { get; init; }
+        public DateTimeOffset? ObservedAt { get; init; }
+        public long? Version { get; init; }
+        public const string Select = """
+            select s.id, s.lot_id, s.label, s.type, s.level, s.out_of_service, s.external_id, s.latitude, s.longitude, st.status, st.changed_at, st.observed_at, st.version
+            from spaces s left join space_status st on st.space_id = s.id
+            """;
+    }
+
+    internal sealed class StatusRow
+    {
+        public Guid SpaceId { get; init; }
+        public Guid LotId { get; init; }
+        public short Status { get; init; }
+        public DateTimeOffset ObservedAt { get; init; }
+        public DateTimeOffset ChangedAt { get; init; }
+        public long Version { get; init; }
+    }
+
+    internal sealed class SpaceEntry(SpaceRow row)
+    {
+        public Guid Id { get; } = row.Id;
+        public Guid LotId { get; } = row.LotId;
+        public string Label { get; } = row.Label;
+        public string Type { get; } = row.Type;
+        public string? Level { get; } = row.Level;
+        public string? ExternalId { get; } = row.ExternalId;
+        public double? Latitude { get; } = row.Latitude;
+        public double? Longitude { get; } = row.Longitude;
+        public bool OutOfService { get; } = row.OutOfService;
+        public SpaceStatus Status { get; private set; } = row.Status is { } s ? (SpaceStatus)s : SpaceStatus.Unknown;
+        public DateTimeOffset? Since { get; private set; } = row.ChangedAt;
+        public DateTimeOffset? ObservedAt { get; private set; } = row.ObservedAt;
+
+        public void Apply(short status, DateTimeOffset changedAt, DateTimeOffset observedAt, long version)
+        {
+            _ = version;
+            Status = (SpaceStatus)status;
+            Since = changedAt;
+            ObservedAt = observedAt;
+        }
+
+        /// <summary>What drivers see: an operator's out-of-service flag wins over the sensor.</summary>
+        public string StatusName => OutOfService || Status == SpaceStatus.Closed ? "out_of_service" : Status.Name();
+    }
+
+    internal sealed record LotSnapshot(Counts Counts, IReadOnlyDictionary<string, Counts> ByType, DateTimeOffset? UpdatedAt, string Trend);
+
+    internal sealed class LotEntry(LotRow row)
+    {
+        private readonly Queue<(DateTimeOffset At, int Occupied)> _history = new();
+
+        public Guid Id { get; } = row.Id;
+        public Guid TenantId { get; } = row.TenantId;
+        public string Name { get; } = row.Name;
+        public string Kind { get; } = row.Kind;
+        public double Latitude { get; } = row.Latitude;
+        public double Longitude { get; } = row.Longitude;
+        public decimal Rate { get; } = row.BaseHourlyRate;
+        public string Currency { get; } = row.Currency.Trim();
+        public string? ExternalId { get; } = row.ExternalId;
+        public Dictionary<Guid, SpaceEntry> Spaces { get; } = [];
+
+        /// <summary>Replaced whole on every change, so readers never see a half-updated lot without locking.</summary>
+        public LotSnapshot Snapshot { get; private set; } = new(Counts.Empty, new Dictionary<string, Counts>(), null, "steady");
+
+        public void Recount(DateTimeOffset now)
+        {
+            var byType = new Dictionary<string, int[]>();
+            DateTimeOffset? updated = null;
+            foreach (var s in Spaces.Values)
+            {
+                if (!byType.TryGetValue(s.Type, out var c)) byType[s.Type] = c = new int[5];
+                c[Bucket(s)]++;
+                if (s.ObservedAt is { } at && (updated is null || at > updated)) updated = at;
+            }
+            var total = new int[5];
+            foreach (var c in byType.Values) for (var i = 0; i < 5; i++) total[i] += c[i];
+            var counts = ToCounts(total);
+            Snapshot = new LotSnapshot(counts, byType.ToDictionary(kv => kv.Key, kv => ToCounts(kv.Value)), updated, Trend(now, counts));
+        }
+
+        // Filling or emptying: occupied now against about ten minutes ago.
+        private string Trend(DateTimeOffset now, Counts counts)
+        {
+            _history.Enqueue((now, counts.Occupied));
+            while (_history.Count > 1 && now - _history.Peek().At > TimeSpan.FromMinutes(15)) _history.Dequeue();
+            var (_, before) = _history.Peek();
+            var threshold = Math.Max(1, counts.Total / 50);
+            return counts.Occupied - before >= threshold ? "filling" : before - counts.Occupied >= threshold ? "emptying" : "steady";
+        }
+
+        private static int Bucket(SpaceEntry s) => s.OutOfService || s.Status == SpaceStatus.Closed ? 4 : s.Status switch
+        {
+            SpaceStatus.Free => 0,
+            SpaceStatus.Occupied => 1,
+            _ => 3,
+        };
+
+        private static Counts ToCounts(int[] c) => new(c[0], c[1], c[2], c[3], c[4]);
+    }
+
+    /// <summary>Lots bucketed by ~1 km cells so a radius query looks at a few cells, not every lot.</summary>
+    internal sealed class SpatialGrid
+    {
+        private const double Cell = 0.01;
+        private readonly Dictionary<(int, int), List<LotEntry>> _cells = [];
+
+        public SpatialGrid(IEnumerable<LotEntry> lots)
+        {
+            foreach (var lot in lots)
+            {
+                var key = Key(lot.Latitude, lot.Longitude);
+                if (!_cells.TryGetValue(key, out var list)) _cells[key] = list = [];
+                list.Add(lot);
+            }
+        }
+
+        public List<(LotEntry Lot, double Distance)> Within(double lat, double lng, double radiusMeters)
+        {
+            var dLat = radiusMeters / 111_320.0;
+            var dLng = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
+            var (minLat, minLng) = Key(lat - dLat, lng - dLng);
+            var (maxLat, maxLng) = Key(lat + dLat, lng + dLng);
+            var found = new List<(LotEntry, double)>();
+            for (var y = minLat; y <= maxLat; y++)
+                for (var x = minLng; x <= maxLng; x++)
+                {
+                    if (!_cells.TryGetValue((y, x), out var list)) continue;
+                    foreach (var lot in list)
+                    {
+                        var d = Distance(lat, lng, lot.Latitude, lot.Longitude);
+                        if (d <= radiusMeters) found.Add((lot, d));
+                    }
+                }
+            found.Sort((a, b) => a.Item2.CompareTo(b.Item2));
+            return found;
+        }
+
+        private static (int, int) Key(double lat, double lng) => ((int)Math.Floor(lat / Cell), (int)Math.Floor(lng / Cell));
+
+        public static double Distance(double lat1, double lng1, double lat2, double lng2)
+        {
+            const double r = 6_371_008.8;
+            var dLat = (lat2 - lat1) * Math.PI / 180;
+            var dLng = (lng2 - lng1) * Math.PI / 180;
+            var a = Math.Pow(Math.Sin(dLat / 2), 2) + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * Math.Pow(Math.Sin(dLng / 2), 2);
+            return 2 * r * Math.Asin(Math.Sqrt(a));
+        }
+    }
+}

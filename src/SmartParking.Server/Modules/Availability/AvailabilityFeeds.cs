@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Availability;
+
+/// <summary>
+/// Feeds other systems already read: FIWARE NGSI-LD entities (ParkingSpot, OffStreetParking, OnStreetParking) in the
+/// normalized form of the Smart Data Models examples, and a ParkAPI-style city feed.
+/// </summary>
+public static class AvailabilityFeeds
+{
+    public const string ParkingContext = "https://raw.githubusercontent.com/smart-data-models/dataModel.Parking/master/context.jsonld";
+    public const string CoreContext = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld";
+
+    public static void MapAvailabilityFeeds(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/ngsi-ld/v1/entities", Entities).WithTags("FIWARE");
+        app.MapGet("/api/v1/feeds/parkapi", ParkApi).WithTags("Feeds");
+    }
+
+    private static IResult Entities(AvailabilityModel model, string? type, int? limit, int? offset)
+    {
+        new Validation()
+            .OneOf(type, "type", ["ParkingSpot", "OffStreetParking", "OnStreetParking"])
+            .Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.")
+            .Check(offset is null or >= 0, "offset", "must be 0 or more.")
+            .ThrowIfInvalid();
+        var entities = type == "ParkingSpot" ? model.SpotEntities() : model.SiteEntities(type == "OnStreetParking" ? "on_street" : "off_street", type!);
+        var page = entities.Skip(offset ?? 0).Take(limit ?? 20).ToList();
+        var array = new JsonArray([.. page]);
+        return TypedResults.Text(array.ToJsonString(), "application/ld+json");
+    }
+
+    private static object ParkApi(AvailabilityModel model, TimeProvider time)
+    {
+        var lots = model.AllLots();
+        return new
+        {
+            last_downloaded = time.GetUtcNow(),
+            last_updated = lots.Max(l => l.UpdatedAt),
+            lots = lots.Select(l => new
+            {
+                id = l.LotId,
+                name = l.Name,
+                lot_type = l.Kind == "on_street" ? "street" : "garage",
+                coords = new { lat = l.Latitude, lng = l.Longitude },
+                total = l.Counts.Total - l.Counts.OutOfService,
+                free = l.Counts.Free,
+                state = l.Counts.Free + l.Counts.Occupied == 0 ? "nodata" : "open",
+                forecast = false,
+            }),
+        };
+    }
+
+    internal static JsonObject Property(JsonNode? value, DateTimeOffset? observedAt = null)
+    {
+        var p = new JsonObject { ["type"] = "Property", ["value"] = value };
+        if (observedAt is { } at) p["observedAt"] = at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        return p;
+    }
+
+    internal static JsonObject Point(double lat, double lng) => new()
+    {
+        ["type"] = "GeoProperty",
+        ["value"] = new JsonObject { ["type"] = "Point", ["coordinates"] = new JsonArray(lng, lat) },
+    };
+}

@@ -1,0 +1,181 @@
+using System.Threading.Channels;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Platform.Database;
+
+namespace SmartParking.Server.Modules.Availability;
+
+/// <summary>
+/// Live availability of every lot and space, in memory on every node. Loaded from PostgreSQL at start and kept
+/// current by the change feed: each committed status change bumps space_status.version and notifies; every node
+/// (this one included) then reads the changes after the last version it has seen, so all nodes converge.
+/// </summary>
+public sealed partial class AvailabilityModel
+{
+    private readonly NpgsqlDataSource _db;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AvailabilityModel> _logger;
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly object _gate = new();
+    private Dictionary<Guid, LotEntry> _lots = [];
+    private readonly Dictionary<Guid, SpaceEntry> _spaces = [];
+    private SpatialGrid _grid = new([]);
+    private long _version;
+    private readonly List<Channel<AvailabilityChange>> _subscribers = [];
+    private int _pendingRefresh;
+
+    public AvailabilityModel(NpgsqlDataSource db, PostgresNotifications notifications, TimeProvider time, ILogger<AvailabilityModel> logger)
+    {
+        _db = db;
+        _time = time;
+        _logger = logger;
+        notifications.Subscribe(PostgresNotifications.SpaceStatusChannel, _ => RequestRefresh());
+        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
+        {
+            if (Guid.TryParse(payload, out var lotId)) _ = ReloadLotSafeAsync(lotId);
+        });
+        notifications.OnResync(() => _ = LoadSafeAsync());
+    }
+
+    public long Version => Interlocked.Read(ref _version);
+    public bool Loaded { get; private set; }
+
+    /// <summary>Loads everything; called at start after the change feed listens, so nothing falls between.</summary>
+    public async Task LoadAsync(CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var lots = (await connection.QueryAsync<LotRow>(new CommandDefinition(LotRow.Select, cancellationToken: ct))).ToList();
+        var spaces = (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select, cancellationToken: ct))).ToList();
+        lock (_gate)
+        {
+            _lots = lots.ToDictionary(l => l.Id, l => new LotEntry(l));
+            _spaces.Clear();
+            long version = 0;
+            foreach (var s in spaces)
+            {
+                if (!_lots.TryGetValue(s.LotId, out var lot)) continue;
+                var entry = new SpaceEntry(s);
+                _spaces[s.Id] = entry;
+                lot.Spaces[s.Id] = entry;
+                version = Math.Max(version, s.Version ?? 0);
+            }
+            foreach (var lot in _lots.Values) lot.Recount(_time.GetUtcNow());
+            _grid = new SpatialGrid(_lots.Values);
+            Interlocked.Exchange(ref _version, Math.Max(version, Version));
+            Loaded = true;
+        }
+        _logger.LogInformation("Availability loaded: {Lots} lots, {Spaces} spaces, version {Version}", lots.Count, spaces.Count, Version);
+        await RefreshAsync(ct);
+    }
+
+    /// <summary>Coalesces notification bursts into one query at a time.</summary>
+    private void RequestRefresh()
+    {
+        if (Interlocked.Exchange(ref _pendingRefresh, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (Interlocked.Exchange(ref _pendingRefresh, 0) == 1) await RefreshAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                _logger.LogWarning("Availability refresh failed: {Error}", e.Message);
+            }
+        });
+    }
+
+    /// <summary>Applies every status change after the last version this node has seen.</summary>
+    public async Task RefreshAsync(CancellationToken ct)
+    {
+        await _refresh.WaitAsync(ct);
+        try
+        {
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            var changes = (await connection.QueryAsync<StatusRow>(new CommandDefinition(
+                "select space_id, lot_id, status, observed_at, changed_at, version from space_status where version > @v order by version",
+                new { v = Version }, cancellationToken: ct))).ToList();
+            if (changes.Count == 0) return;
+            var published = new List<AvailabilityChange>(changes.Count);
+            lock (_gate)
+            {
+                var touched = new HashSet<LotEntry>();
+                foreach (var c in changes)
+                {
+                    if (!_spaces.TryGetValue(c.SpaceId, out var space) || !_lots.TryGetValue(space.LotId, out var lot)) continue;
+                    space.Apply(c.Status, c.ChangedAt, c.ObservedAt, c.Version);
+                    touched.Add(lot);
+                }
+                var now = _time.GetUtcNow();
+                foreach (var lot in touched) lot.Recount(now);
+                foreach (var c in changes)
+                    if (_spaces.TryGetValue(c.SpaceId, out var space) && _lots.TryGetValue(space.LotId, out var lot))
+                        published.Add(new AvailabilityChange(c.Version, lot.Id, space.Id, space.StatusName, c.ChangedAt, lot.Snapshot.Counts));
+                Interlocked.Exchange(ref _version, changes[^1].Version);
+            }
+            Publish(published);
+        }
+        finally { _refresh.Release(); }
+    }
+
+    private async Task ReloadLotSafeAsync(Guid lotId)
+    {
+        try { await ReloadLotAsync(lotId, CancellationToken.None); }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            _logger.LogWarning("Reloading lot {LotId} failed: {Error}", lotId, e.Message);
+        }
+    }
+
+    private async Task LoadSafeAsync()
+    {
+        try { await LoadAsync(CancellationToken.None); }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            _logger.LogWarning("Availability reload failed: {Error}", e.Message);
+        }
+    }
+
+    /// <summary>A lot or its spaces changed in the catalogue: reload just that lot.</summary>
+    public async Task ReloadLotAsync(Guid lotId, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var lot = await connection.QuerySingleOrDefaultAsync<LotRow>(new CommandDefinition(LotRow.Select + " where l.id = @lotId", new { lotId }, cancellationToken: ct));
+        var spaces = lot is null ? [] : (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select + " where s.lot_id = @lotId", new { lotId }, cancellationToken: ct))).ToList();
+        lock (_gate)
+        {
+            if (_lots.Remove(lotId, out var old))
+                foreach (var id in old.Spaces.Keys) _spaces.Remove(id);
+            if (lot is not null)
+            {
+                var entry = new LotEntry(lot);
+                foreach (var s in spaces)
+                {
+                    var space = new SpaceEntry(s);
+                    _spaces[s.Id] = space;
+                    entry.Spaces[s.Id] = space;
+                }
+                entry.Recount(_time.GetUtcNow());
+                _lots[lotId] = entry;
+            }
+            _grid = new SpatialGrid(_lots.Values);
+        }
+    }
+
+    public ChannelReader<AvailabilityChange> Subscribe(CancellationToken ct)
+    {
+        // Bounded so a slow client cannot hold memory; it drops its oldest changes and can resume by Last-Event-ID.
+        var channel = Channel.CreateBounded<AvailabilityChange>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+        lock (_subscribers) _subscribers.Add(channel);
+        ct.Register(() => { lock (_subscribers) _subscribers.Remove(channel); channel.Writer.TryComplete(); });
+        return channel.Reader;
+    }
+
+    private void Publish(List<AvailabilityChange> changes)
+    {
+        Channel<AvailabilityChange>[] subscribers;
+        lock (_subscribers) subscribers = [.. _subscribers];
+        foreach (var s in subscribers)
+            foreach (var change in changes) s.Writer.TryWrite(change);
+    }
+}

@@ -1,0 +1,40 @@
+using SmartParking.Server.Platform.Database;
+
+namespace SmartParking.Server.Modules.Availability;
+
+public static class AvailabilityModule
+{
+    public static void AddAvailabilityModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<AvailabilityModel>();
+        builder.Services.AddHostedService<AvailabilityStartup>();
+        builder.Services.AddHealthChecks().AddCheck<AvailabilityHealthCheck>("availability", tags: ["ready", "startup"]);
+    }
+
+    public static void MapAvailabilityModule(this IEndpointRouteBuilder app)
+    {
+        app.MapAvailabilityEndpoints();
+        app.MapAvailabilityFeeds();
+    }
+
+    // Listen first, then load: a change committed in between is then seen by the refresh after the load.
+    private sealed class AvailabilityStartup(AvailabilityModel model, PostgresNotifications notifications) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await notifications.Listening.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            await model.LoadAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class AvailabilityHealthCheck(AvailabilityModel model) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+    {
+        public Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+            Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(model.Loaded
+                ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+                : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("availability not loaded yet"));
+    }
+}
