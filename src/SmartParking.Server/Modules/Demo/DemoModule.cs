@@ -6,5 +6,6 @@ public static class DemoModule
     {
         builder.Services.AddOptions<DemoOptions>().Bind(builder.Configuration.GetSection(DemoOptions.Section));
         builder.Services.AddHostedService<DemoSeeder>();
+        builder.Services.AddHostedService<DemoTraffic>();
     }
 }

@@ -1,0 +1,80 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Modules.Sensors.Ingest;
+
+namespace SmartParking.Server.Modules.Demo;
+
+/// <summary>
+/// Makes the demo city look alive on a laptop: a few demo spaces a second change state through the real ingest
+/// pipeline, following a daily curve (busy daytime, quiet night) in the city's time zone.
+/// </summary>
+public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IOptions<DemoOptions> options, TimeProvider time, ILogger<DemoTraffic> logger) : BackgroundService
+{
+    private sealed class DemoSpace
+    {
+        public Guid SpaceId { get; init; }
+        public Guid SensorId { get; init; }
+        public Guid TenantId { get; init; }
+        public Guid LotId { get; init; }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Seed || options.Value.LiveReadingsPerSecond <= 0) return;
+        List<DemoSpace> spaces;
+        await using (var connection = await db.OpenConnectionAsync(stoppingToken))
+            spaces = (await connection.QueryAsync<DemoSpace>(new CommandDefinition("""
+                select s.id as space_id, se.id as sensor_id, s.tenant_id, s.lot_id
+                from spaces s join sensors se on se.space_id = s.id join tenants t on t.id = s.tenant_id
+                where t.slug = 'aarhus'
+                """, cancellationToken: stoppingToken))).ToList();
+        if (spaces.Count == 0) return;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(DemoCity.TimeZone);
+        var random = new Random();
+        // Give every space a plausible starting state so the first screen is not all "unknown".
+        await SendAsync(spaces.Select(s => Reading(s, random.NextDouble() < Occupancy(zone))).ToList(), stoppingToken);
+        logger.LogInformation("Demo traffic: {Count} sensors reporting, about {Rate} changes a second", spaces.Count, options.Value.LiveReadingsPerSecond);
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        var tick = 0;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            // Real sensors send a heartbeat every 30 s; without one the health sweep would mark them offline.
+            if (tick++ % 30 == 0) await HeartbeatAsync(stoppingToken);
+            var target = Occupancy(zone);
+            var batch = Enumerable.Range(0, options.Value.LiveReadingsPerSecond)
+                .Select(_ => spaces[random.Next(spaces.Count)])
+                .Select(s => Reading(s, random.NextDouble() < target))
+                .ToList();
+            await SendAsync(batch, stoppingToken);
+        }
+
+        Reading Reading(DemoSpace s, bool occupied)
+        {
+            var now = time.GetUtcNow();
+            return new Reading(s.SpaceId, s.SensorId, s.TenantId, s.LotId, occupied ? SpaceStatus.Occupied : SpaceStatus.Free, now, now, ReadingSource.Mqtt);
+        }
+    }
+
+    private async Task HeartbeatAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update sensors set last_seen_at = now() where tenant_id in (select id from tenants where slug = 'aarhus')", cancellationToken: ct));
+    }
+
+    private async Task SendAsync(List<Reading> readings, CancellationToken ct)
+    {
+        foreach (var chunk in readings.Chunk(1000))
+            if (pipeline.TrySubmitBatch(chunk, out var done)) await done.WaitAsync(ct);
+    }
+
+    /// <summary>A weekday city-centre curve: ~15% at night, rising to ~85% at midday.</summary>
+    private double Occupancy(TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone);
+        var hour = local.Hour + local.Minute / 60.0;
+        return 0.15 + 0.7 * Math.Exp(-Math.Pow((hour - 13) / 4.0, 2));
+    }
+}
