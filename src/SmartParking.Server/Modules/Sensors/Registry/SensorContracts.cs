@@ -13,12 +13,30 @@ public sealed class Sensor
     public Guid? LotId { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    public DateTimeOffset? LastSeenAt { get; init; }
+    public short? BatteryPercent { get; init; }
+    public short? SignalDbm { get; init; }
+    public string? Firmware { get; init; }
+
+    /// <summary>online, offline (silent longer than Ingest:OfflineAfterSeconds) or never_seen.</summary>
+    public string Health { get; set; } = "never_seen";
+    public bool LowBattery { get; set; }
 
     public const string Select = """
-        select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at
+        select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at,
+               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware
         from sensors se left join spaces sp on sp.id = se.space_id
         """;
+
+    public Sensor WithHealth(DateTimeOffset offlineBefore, int lowBatteryPercent)
+    {
+        Health = LastSeenAt is null ? "never_seen" : LastSeenAt < offlineBefore ? "offline" : "online";
+        LowBattery = BatteryPercent is { } b && b <= lowBatteryPercent;
+        return this;
+    }
 }
+
+public sealed record SensorHealthSummary(Guid? LotId, int Online, int Offline, int NeverSeen, int LowBattery);
 
 /// <summary>Returned once, when a sensor is created or its secret rotated: the secret is not stored in readable form.</summary>
 public sealed record SensorWithSecret(Sensor Sensor, string DeviceSecret);

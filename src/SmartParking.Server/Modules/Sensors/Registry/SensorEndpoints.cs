@@ -3,7 +3,9 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
+using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
@@ -16,6 +18,7 @@ public static class SensorEndpoints
     {
         var group = app.MapGroup("/api/v1/manage/sensors").WithTags("Sensors").RequireAuthorization(Policies.Operator);
         group.MapGet("/", List);
+        group.MapGet("/health", HealthByLot);
         group.MapGet("/{id:guid}", Get);
         group.MapPost("/", Create);
         group.MapPut("/{id:guid}", Update);
@@ -23,28 +26,53 @@ public static class SensorEndpoints
         group.MapPost("/{id:guid}/credentials", RotateSecret);
     }
 
-    private static async Task<Page<Sensor>> List(ClaimsPrincipal principal, NpgsqlDataSource db, int? page, int? pageSize,
-        Guid? lotId, string? kind, bool? assigned, string? q, Guid? tenantId, CancellationToken ct)
+    private static async Task<Page<Sensor>> List(ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time,
+        int? page, int? pageSize, Guid? lotId, string? kind, bool? assigned, string? q, string? health, bool? lowBattery, Guid? tenantId, CancellationToken ct)
     {
         var paging = Paging.From(page, pageSize);
-        new Validation().OneOf(kind, "kind", SensorKinds.All, required: false).MaxLength(q, "q", 200).ThrowIfInvalid();
+        new Validation().OneOf(kind, "kind", SensorKinds.All, required: false).MaxLength(q, "q", 200)
+            .OneOf(health, "health", ["online", "offline", "never_seen"], required: false).ThrowIfInvalid();
+        var offlineBefore = time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds);
+        var lowBatteryPercent = ingest.Value.LowBatteryPercent;
         var scope = principal.TenantScope(tenantId);
         const string where = """
             where (@scope::uuid is null or se.tenant_id = @scope) and (@lotId::uuid is null or se.lot_id = @lotId)
               and (@kind::text is null or se.kind = @kind) and (@assigned::boolean is null or (se.space_id is not null) = @assigned)
               and (@q::text is null or se.serial ilike '%' || @q || '%')
+              and (@health::text is null or @health = case when se.last_seen_at is null then 'never_seen' when se.last_seen_at < @offlineBefore then 'offline' else 'online' end)
+              and (@lowBattery::boolean is null or (coalesce(se.battery_percent, 101) <= @lowBatteryPercent) = @lowBattery)
             """;
-        var args = new { scope, lotId, kind, assigned, q = SqlLike.Literal(q), paging.PageSize, paging.Offset };
+        var args = new { scope, lotId, kind, assigned, q = SqlLike.Literal(q), health, offlineBefore, lowBattery, lowBatteryPercent, paging.PageSize, paging.Offset };
         await using var connection = await db.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from sensors se {where}", args, cancellationToken: ct));
         var items = await connection.QueryAsync<Sensor>(new CommandDefinition($"{Sensor.Select} {where} order by se.serial limit @PageSize offset @Offset", args, cancellationToken: ct));
-        return new Page<Sensor>(items.ToList(), paging.Page, paging.PageSize, total);
+        return new Page<Sensor>(items.Select(i => i.WithHealth(offlineBefore, lowBatteryPercent)).ToList(), paging.Page, paging.PageSize, total);
     }
 
-    private static async Task<Sensor> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>Sensor health counted per lot, for the operator's overview.</summary>
+    private static async Task<IReadOnlyList<SensorHealthSummary>> HealthByLot(ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest,
+        TimeProvider time, Guid? lotId, Guid? tenantId, CancellationToken ct)
+    {
+        var scope = principal.TenantScope(tenantId);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<SensorHealthSummary>(new CommandDefinition("""
+            select lot_id as lotid,
+                   count(*) filter (where last_seen_at >= @offlineBefore)::int as online,
+                   count(*) filter (where last_seen_at < @offlineBefore)::int as offline,
+                   count(*) filter (where last_seen_at is null)::int as neverseen,
+                   count(*) filter (where battery_percent <= @lowBatteryPercent)::int as lowbattery
+            from sensors
+            where (@scope::uuid is null or tenant_id = @scope) and (@lotId::uuid is null or lot_id = @lotId)
+            group by lot_id order by lot_id
+            """, new { scope, lotId, offlineBefore = time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds), lowBatteryPercent = ingest.Value.LowBatteryPercent },
+            cancellationToken: ct))).ToList();
+    }
+
+    private static async Task<Sensor> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await FindAsync(connection, null, id, principal.TenantScope(), ct);
+        return (await FindAsync(connection, null, id, principal.TenantScope(), ct))
+            .WithHealth(time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds), ingest.Value.LowBatteryPercent);
     }
 
     private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
