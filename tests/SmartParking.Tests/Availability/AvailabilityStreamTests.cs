@@ -5,7 +5,13 @@ using static SmartParking.Tests.Infrastructure.IngestKit;
 namespace SmartParking.Tests.Availability;
 
 /// <summary><c>GET /api/v1/availability/stream</c>: Server-Sent Events of status changes, per lot or per area, resumable by Last-Event-ID.</summary>
-public sealed class AvailabilityStreamTests(ManageFactory factory) : IClassFixture<ManageFactory>
+/// <summary>On a real Kestrel socket: when response headers go out is what a streaming client notices, and TestServer differs there.</summary>
+public sealed class StreamFactory : ManageFactory
+{
+    protected override bool UseRealServer => true;
+}
+
+public sealed class AvailabilityStreamTests(StreamFactory factory) : IClassFixture<StreamFactory>
 {
     internal static bool IsChangeOf(SseEvent e, Guid spaceId) =>
         e.Event == "availability" && e.Json.GetProperty("spaceId").GetGuid() == spaceId;
