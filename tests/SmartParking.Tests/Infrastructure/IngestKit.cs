@@ -113,3 +113,11 @@ public static class IngestKit
 
     public static string Stored(int status, DateTimeOffset observedAt) => $"{status}@{observedAt.ToUnixTimeSeconds()}";
 }
+
+/// <summary>A second server on another factory's database: two nodes of one deployment.</summary>
+public sealed class SecondNodeFactory(TestDatabase shared) : ApiFactory
+{
+    protected override Task<TestDatabase> CreateDatabaseAsync() => Task.FromResult(shared);
+
+    protected override bool OwnsDatabase => false;
+}
