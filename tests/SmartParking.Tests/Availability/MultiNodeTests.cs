@@ -100,4 +100,52 @@ public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
         await Poll.UntilAsync(async () => (await viaB.PostReadingsAsync(Batch(Reading(sensor.Serial, "occupied", SecondsAgo(1))))).StatusCode,
             s => s == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(20), "B to refuse the revoked key");
     }
+
+    private Task<long> LockWaitersAsync() => nodes.A.ScalarAsync<long>(
+        "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()");
+
+    /// <summary>
+    /// Versions are taken in one order and committed in another when two writers overlap: here B's writer has taken
+    /// the version for X and is held (by a row lock on X's sensor) while A's writer handles Y. The feed reads
+    /// "versions after the last one seen", so a version committed after a higher one must still reach every node.
+    /// </summary>
+    [Fact]
+    public async Task ChangeFeed_WritersOnTwoNodesOverlap_EveryChangeReachesBothNodes()
+    {
+        using var op = nodes.A.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
+        var x = await op.CreateSensorAsync(lotId, "X");
+        var y = await op.CreateSensorAsync(lotId, "Y");
+        using var onA = nodes.A.Anonymous();
+        using var onB = nodes.B.Anonymous();
+        await onB.WaitForLotAsync(lotId, 2);
+        using var deviceXviaB = nodes.B.DeviceClient(x);
+        using var deviceYviaA = nodes.A.DeviceClient(y);
+        await deviceXviaB.IngestAsync(Batch(Reading(null, "free", SecondsAgo(60))));
+        await deviceYviaA.IngestAsync(Batch(Reading(null, "free", SecondsAgo(60))));
+        foreach (var node in new[] { onA, onB })
+        {
+            await node.WaitForSpaceStatusAsync(lotId, x.SpaceId, "free");
+            await node.WaitForSpaceStatusAsync(lotId, y.SpaceId, "free");
+        }
+
+        await using var blocker = await nodes.A.Sql.OpenConnectionAsync();
+        await using var tx = await blocker.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("select 1 from sensors where id = $1 for update", blocker, tx) { Parameters = { new() { Value = x.SensorId } } })
+            await hold.ExecuteNonQueryAsync();
+        var xPosted = deviceXviaB.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(1))));
+        await Poll.UntilAsync(LockWaitersAsync, n => n >= 1, Eventually, "B's writer to wait on X's sensor after taking X's version");
+        var yPosted = deviceYviaA.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(1))));
+        // A's writer either commits Y now, with the higher version, or waits its turn; either way it has had its go.
+        await Poll.UntilAsync(async () => yPosted.IsCompleted || await LockWaitersAsync() >= 2, done => done, Eventually, "A's writer to finish or wait");
+        await tx.CommitAsync();
+        await Task.WhenAll(xPosted, yPosted);
+
+        foreach (var node in new[] { onA, onB })
+        {
+            await node.WaitForSpaceStatusAsync(lotId, y.SpaceId, "occupied");
+            await node.WaitForSpaceStatusAsync(lotId, x.SpaceId, "occupied");
+        }
+    }
 }
