@@ -177,7 +177,7 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
 
         var feed = await Poll.UntilAsync(() => anonymous.GetJsonAsync("/api/v1/feeds/parkapi"),
             f => f.GetProperty("lots").EnumerateArray().Any(l => l.Str("id") == seeded.LotId.ToString() && l.GetProperty("free").GetInt32() == 1)
-                 && f.GetProperty("lots").EnumerateArray().Any(l => l.Str("id") == streetLot.ToString()),
+                 && f.GetProperty("lots").EnumerateArray().Any(l => l.Str("id") == streetLot.ToString() && l.GetProperty("total").GetInt32() == 1),
             Eventually, "both lots in the feed with the readings applied");
 
         var garage = feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == seeded.LotId.ToString());

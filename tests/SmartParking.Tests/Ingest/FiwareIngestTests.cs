@@ -281,7 +281,8 @@ public sealed class FiwareIngestTests(ManageFactory factory) : IClassFixture<Man
         using var anonymous = factory.Anonymous();
 
         var spots = await Poll.UntilAsync(() => PublishedAsync(anonymous, "ParkingSpot"),
-            all => all.Any(e => e.Str("id") == LdSpotId && e.GetProperty("status").Str("value") == "occupied"), Eventually, "the spot's status published");
+            all => all.Any(e => e.Str("id") == LdSpotId && e.GetProperty("status").Str("value") == "occupied") && all.Any(e => e.Str("id") == $"urn:ngsi-ld:ParkingSpot:{v2SpaceId}"),
+            Eventually, "both imported spots published, with the new status");
 
         var ld = spots.First(e => e.Str("id") == LdSpotId && e.GetProperty("status").Str("value") == "occupied");
         ShouldMatchExample(ld, example, ["name", "location", "status", "refParkingSite", "category"]);
@@ -305,7 +306,7 @@ public sealed class FiwareIngestTests(ManageFactory factory) : IClassFixture<Man
         using var anonymous = factory.Anonymous();
 
         var sites = await Poll.UntilAsync(() => PublishedAsync(anonymous, "OffStreetParking"),
-            all => all.Any(e => e.Str("id") == $"urn:ngsi-ld:OffStreetParking:{v2LotId}"), Eventually, "the imported sites published");
+            all => all.Any(e => e.Str("id") == $"urn:ngsi-ld:OffStreetParking:{v2LotId}") && all.Any(e => e.Str("id") == LdSiteId), Eventually, "the imported sites published");
 
         string[] attributes = ["name", "location", "totalSpotNumber", "availableSpotNumber", "occupiedSpotNumber"];
         var ld = sites.First(e => e.Str("id") == LdSiteId);
@@ -317,7 +318,8 @@ public sealed class FiwareIngestTests(ManageFactory factory) : IClassFixture<Man
         ld.GetProperty("totalSpotNumber").GetProperty("value").GetInt32().ShouldBe(0);
         // The on-street sites the spots brought are not OffStreetParking.
         sites.ShouldNotContain(e => e.Str("id") == "urn:ngsi-ld:ParkingSite:santander:daoiz_velarde_1_5");
-        (await PublishedAsync(anonymous, "OnStreetParking")).ShouldContain(e => e.Str("id") == "urn:ngsi-ld:ParkingSite:santander:daoiz_velarde_1_5");
+        await Poll.UntilAsync(() => PublishedAsync(anonymous, "OnStreetParking"), all => all.Any(e => e.Str("id") == "urn:ngsi-ld:ParkingSite:santander:daoiz_velarde_1_5"),
+            Eventually, "the spot's site published as OnStreetParking");
     }
 
     [Theory]
