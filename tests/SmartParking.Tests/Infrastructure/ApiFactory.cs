@@ -31,9 +31,15 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Settings the server reads at start-up; override to change limits for one test class.</summary>
     protected virtual void ConfigureSettings(IDictionary<string, string?> settings) { }
 
+    /// <summary>Where the database comes from: a fresh copy of the template, unless a subclass shares another factory's.</summary>
+    protected virtual Task<TestDatabase> CreateDatabaseAsync() => TestPostgres.CreateDatabaseAsync(GetType().Name);
+
+    /// <summary>Whether disposing this factory drops its database (false for a second node sharing one).</summary>
+    protected virtual bool OwnsDatabase => true;
+
     public virtual async Task InitializeAsync()
     {
-        _database = await TestPostgres.CreateDatabaseAsync(GetType().Name);
+        _database = await CreateDatabaseAsync();
         _sql = NpgsqlDataSource.Create(_database.ConnectionString);
         if (UseRealServer) UseKestrel(0);
         // Start now so a start-up failure fails the fixture, not the first test that happens to touch it.
@@ -48,7 +54,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         await DisposeAsync();
         await OnHostStoppedAsync();
         if (_sql is not null) await _sql.DisposeAsync();
-        if (_database is not null) await _database.DropAsync();
+        if (_database is not null && OwnsDatabase) await _database.DropAsync();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

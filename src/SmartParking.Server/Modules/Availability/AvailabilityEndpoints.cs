@@ -41,13 +41,17 @@ public static class AvailabilityEndpoints
         if (lotId is { } id && model.Lot(id) is null) throw new NotFoundException("Lot");
         long? lastEventId = long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), out var last) ? last : null;
         HashSet<Guid> lots = lotId is { } one ? [one] : model.LotIdsNear(lat!.Value, lng!.Value, radius ?? 1000);
-        return TypedResults.ServerSentEvents(Events(model, db, lots, lastEventId, http.RequestAborted));
+        return TypedResults.ServerSentEvents(Events(http, model, db, lots, lastEventId, http.RequestAborted));
     }
 
-    private static async IAsyncEnumerable<SseItem<AvailabilityChange>> Events(AvailabilityModel model, NpgsqlDataSource db, HashSet<Guid> lots, long? since,
-        [EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<SseItem<AvailabilityChange>> Events(HttpContext http, AvailabilityModel model, NpgsqlDataSource db, HashSet<Guid> lots,
+        long? since, [EnumeratorCancellation] CancellationToken ct)
     {
         var live = model.Subscribe(ct);
+        // Send the headers now, not with the first event: a resume that missed nothing, or an area without lots, may have
+        // nothing to say for a long time, and clients and proxies give up on a request that has not answered. Once the
+        // client has the headers it is subscribed, so no change it causes afterwards can be missed.
+        await http.Response.Body.FlushAsync(ct);
         var sent = since ?? model.Version;
         if (since is { } from)
         {

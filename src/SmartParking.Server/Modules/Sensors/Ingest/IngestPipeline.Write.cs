@@ -7,6 +7,13 @@ namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 public sealed partial class IngestPipeline
 {
+    /// <summary>
+    /// Held (transaction-scoped) by every transaction that gives space_status a new version, from taking it to commit, on
+    /// every node. The change feed reads "versions after the last one seen", so versions must become visible in the order
+    /// they are taken: without this, a writer that took version N but commits after another writer's N+1 is never seen.
+    /// </summary>
+    public const long SpaceStatusVersionLock = 0x5350_5645_5253;
+
     // What the writer remembers per space to recognise exact duplicates (a device or gateway retrying).
     private sealed class RecentReadings
     {
@@ -68,6 +75,7 @@ public sealed partial class IngestPipeline
         if (rows.Count > 0)
         {
             await CopyReadingsAsync(connection, rows, ct);
+            await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@SpaceStatusVersionLock)", new { SpaceStatusVersionLock }, tx, cancellationToken: ct));
             await UpsertSpaceStatusAsync(connection, tx, rows, ct);
             await TouchSensorsAsync(connection, tx, rows, ct);
             await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));

@@ -36,6 +36,8 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
         await using var tx = await connection.BeginTransactionAsync(ct);
         if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select pg_try_advisory_xact_lock(@LockKey)", new { LockKey }, tx, cancellationToken: ct)))
             return 0;
+        // Versions must commit in the order they are taken (see IngestPipeline.SpaceStatusVersionLock).
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@key)", new { key = IngestPipeline.SpaceStatusVersionLock }, tx, cancellationToken: ct));
         var now = time.GetUtcNow();
         var offline = await connection.ExecuteAsync(new CommandDefinition("""
             update space_status s set status = 2, changed_at = @now, version = nextval('space_status_version')

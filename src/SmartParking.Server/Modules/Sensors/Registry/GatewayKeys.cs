@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Sensors.Registry;
@@ -24,22 +25,51 @@ public sealed record GatewayWithKey(Gateway Gateway, string Key);
 /// Gateway keys let one integration (an LoRaWAN network server, a FIWARE IoT agent) post readings for any sensor of its
 /// tenant. Sent as the <c>X-Gateway-Key</c> header; stored as SHA-256 like device secrets.
 /// </summary>
-public sealed class GatewayKeys(NpgsqlDataSource db)
+public sealed class GatewayKeys
 {
     public const string Header = "X-Gateway-Key";
-    private readonly ConcurrentDictionary<string, (Guid TenantId, DateTimeOffset CheckedAt)?> _cache = new(StringComparer.Ordinal);
+    // Sent on the catalogue channel when a gateway is revoked, so every node forgets the key at once.
+    private const string RevokedPrefix = "gateway-revoked:";
+    private readonly NpgsqlDataSource _db;
+    private readonly ConcurrentDictionary<string, (Guid GatewayId, Guid TenantId, DateTimeOffset CheckedAt)?> _cache = new(StringComparer.Ordinal);
 
-    /// <summary>The tenant the key belongs to, or null. Revocations take effect within a minute on every node.</summary>
+    public GatewayKeys(NpgsqlDataSource db, PostgresNotifications notifications)
+    {
+        _db = db;
+        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
+        {
+            if (payload.StartsWith(RevokedPrefix, StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(RevokedPrefix.Length), out var id)) Forget(id);
+        });
+        // Notifications sent while the listener was away are gone: forget everything rather than trust the cache.
+        notifications.OnResync(_cache.Clear);
+    }
+
+    /// <summary>
+    /// The tenant the key belongs to, or null. A revocation takes effect at once on the node that made it and as soon as the
+    /// change notice arrives on the others; positive results are re-checked at least every minute in any case.
+    /// </summary>
     public async ValueTask<Guid?> VerifyAsync(string? key, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(key) || key.Length > 200) return null;
         if (_cache.TryGetValue(key, out var cached) && cached is { } hit && DateTimeOffset.UtcNow - hit.CheckedAt < TimeSpan.FromMinutes(1)) return hit.TenantId;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var tenant = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
-            "select tenant_id from gateways where key_hash = @hash and revoked_at is null", new { hash = DeviceCredentials.Hash(key) }, cancellationToken: ct));
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var found = (await connection.QueryAsync<(Guid Id, Guid TenantId)>(new CommandDefinition(
+            "select id, tenant_id from gateways where key_hash = @hash and revoked_at is null", new { hash = DeviceCredentials.Hash(key) }, cancellationToken: ct))).ToList();
         if (_cache.Count > 10_000) _cache.Clear();
-        if (tenant is { } t) _cache[key] = (t, DateTimeOffset.UtcNow); else _cache.TryRemove(key, out _);
-        return tenant;
+        if (found.Count == 0)
+        {
+            _cache.TryRemove(key, out _);
+            return null;
+        }
+        _cache[key] = (found[0].Id, found[0].TenantId, DateTimeOffset.UtcNow);
+        return found[0].TenantId;
+    }
+
+    /// <summary>Drops a revoked gateway's key from this node's cache.</summary>
+    public void Forget(Guid gatewayId)
+    {
+        foreach (var (key, entry) in _cache)
+            if (entry is { } e && e.GatewayId == gatewayId) _cache.TryRemove(key, out _);
     }
 
     public static void MapGatewayEndpoints(IEndpointRouteBuilder app)
@@ -73,7 +103,7 @@ public sealed class GatewayKeys(NpgsqlDataSource db)
         return TypedResults.Created($"/api/v1/manage/gateways/{gateway.Id}", new GatewayWithKey(gateway, key));
     }
 
-    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, GatewayKeys keys, CancellationToken ct)
     {
         var scope = principal.TenantScope();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -82,7 +112,10 @@ public sealed class GatewayKeys(NpgsqlDataSource db)
             "update gateways set revoked_at = coalesce(revoked_at, now()) where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
             new { id, scope }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Gateway");
         await AuditLog.RecordAsync(connection, tx, principal, tenantId, "gateway.revoked", "gateway", id, null, ct);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_notify(@channel, @payload)",
+            new { channel = PostgresNotifications.CatalogChannel, payload = RevokedPrefix + id }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
+        keys.Forget(id);
         return TypedResults.NoContent();
     }
 }

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text.Json;
+using SmartParking.Tests.Infrastructure;
+using static SmartParking.Tests.Infrastructure.IngestKit;
+
+namespace SmartParking.Tests.Availability;
+
+/// <summary>The public availability API and the ParkAPI feed, fed by readings through the change feed.</summary>
+public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixture<ManageFactory>
+{
+    private static string Counts(JsonElement counts) =>
+        string.Join(" ", new[] { "free", "occupied", "reserved", "unknown", "outOfService", "total" }.Select(k => $"{k}={counts.GetProperty(k).GetInt32()}"));
+
+    private static string CountsOf(JsonElement lot) => Counts(lot.GetProperty("counts"));
+
+    /// <summary>Five spaces in every state a driver can see: free, occupied, unknown, closed by its sensor, out of service by the operator.</summary>
+    private async Task<(Guid LotId, TestSensor Free, TestSensor Occupied, TestSensor Silent, TestSensor Closed, TestSensor Flagged, DateTimeOffset LastObserved)> SeedLotAsync(
+        HttpClient op, double lat, double lng, string name = "Counted Garage")
+    {
+        var lotId = (await op.CreateLotAtAsync(lat, lng, name)).Id();
+        var free = await op.CreateSensorAsync(lotId, "A1");
+        var occupied = await op.CreateSensorAsync(lotId, "A2");
+        var silent = await op.CreateSensorAsync(lotId, "A3");
+        var closed = await op.CreateSensorAsync(lotId, "E1", "ev");
+        var flaggedSpace = Payloads.Space("H1", "accessible");
+        flaggedSpace["outOfService"] = true;
+        var flaggedId = (await op.CreateSpaceAsync(lotId, flaggedSpace)).Id();
+        var flaggedSerial = Payloads.NewSerial("OOS");
+        var flaggedSensor = await op.CreateSensorAsync(Payloads.Sensor(flaggedSerial, spaceId: flaggedId));
+        var flagged = new TestSensor(lotId, flaggedId, flaggedSensor.GetProperty("sensor").Id(), flaggedSerial, flaggedSensor.Str("deviceSecret"));
+        var (_, key) = await op.CreateGatewayAsync();
+        using var gateway = factory.GatewayClient(key);
+        var t = SecondsAgo(90);
+        await gateway.IngestAsync(Batch(
+            Reading(free.Serial, "free", t), Reading(occupied.Serial, "occupied", t.AddSeconds(1)),
+            Reading(closed.Serial, "closed", t.AddSeconds(2)), Reading(flagged.Serial, "free", t.AddSeconds(3))));
+        return (lotId, free, occupied, silent, closed, flagged, t.AddSeconds(3));
+    }
+
+    [Fact]
+    public async Task Nearby_LotWithSpacesInEveryState_CountsEachStateAndEachType()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        var seeded = await SeedLotAsync(op, lat, lng);
+
+        var lots = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/availability?lat={lat}&lng={lng}&radius=500"),
+            r => r.GetArrayLength() == 1 && CountsOf(r[0]) == "free=1 occupied=1 reserved=0 unknown=1 outOfService=2 total=5", Eventually, "the lot's counts");
+
+        var lot = lots[0];
+        lot.GetProperty("lotId").GetGuid().ShouldBe(seeded.LotId);
+        lot.Str("name").ShouldBe("Counted Garage");
+        lot.GetProperty("distanceMeters").GetDouble().ShouldBe(0, 1);
+        lot.GetProperty("pricePerHour").GetDecimal().ShouldBe(25.5m);
+        lot.Str("currency").ShouldBe("DKK");
+        lot.GetProperty("updatedAt").GetDateTimeOffset().ShouldBe(seeded.LastObserved);
+        lot.Str("trend").ShouldBeOneOf("filling", "emptying", "steady");
+        var byType = lot.GetProperty("byType");
+        byType.EnumerateObject().Select(p => p.Name).ShouldBe(["standard", "ev", "accessible"], ignoreOrder: true);
+        Counts(byType.GetProperty("standard")).ShouldBe("free=1 occupied=1 reserved=0 unknown=1 outOfService=0 total=3");
+        Counts(byType.GetProperty("ev")).ShouldBe("free=0 occupied=0 reserved=0 unknown=0 outOfService=1 total=1");
+        Counts(byType.GetProperty("accessible")).ShouldBe("free=0 occupied=0 reserved=0 unknown=0 outOfService=1 total=1");
+    }
+
+    [Fact]
+    public async Task Nearby_TypeFilter_CountsThatTypeOnlyAndLeavesOutLotsWithoutIt()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        var seeded = await SeedLotAsync(op, lat, lng, "Typed Garage");
+        // About 300 m north: no EV spaces.
+        var plainLot = (await op.CreateLotAtAsync(lat + 0.0027, lng, "Plain Garage")).Id();
+        var plain = await op.CreateSensorAsync(plainLot, "P1");
+        using (var device = factory.DeviceClient(plain))
+            await device.IngestAsync(Batch(Reading(null, "free")));
+        var url = $"/api/v1/availability?lat={lat}&lng={lng}&radius=1000";
+        await Poll.UntilAsync(() => anonymous.GetJsonAsync(url),
+            r => r.GetArrayLength() == 2 && CountsOf(r[0]) == "free=1 occupied=1 reserved=0 unknown=1 outOfService=2 total=5" && r[1].GetProperty("counts").GetProperty("free").GetInt32() == 1,
+            Eventually, "both lots counted");
+
+        var ev = await anonymous.GetJsonAsync(url + "&type=ev");
+        var standard = await anonymous.GetJsonAsync(url + "&type=standard");
+        var motorcycle = await anonymous.GetJsonAsync(url + "&type=motorcycle");
+        var nearest = await anonymous.GetJsonAsync(url + "&limit=1");
+
+        ev.GetArrayLength().ShouldBe(1);
+        ev[0].GetProperty("lotId").GetGuid().ShouldBe(seeded.LotId);
+        CountsOf(ev[0]).ShouldBe("free=0 occupied=0 reserved=0 unknown=0 outOfService=1 total=1");
+        standard.EnumerateArray().Select(l => l.GetProperty("lotId").GetGuid()).ShouldBe([seeded.LotId, plainLot]);
+        CountsOf(standard[0]).ShouldBe("free=1 occupied=1 reserved=0 unknown=1 outOfService=0 total=3");
+        CountsOf(standard[1]).ShouldBe("free=1 occupied=0 reserved=0 unknown=0 outOfService=0 total=1");
+        standard[1].GetProperty("distanceMeters").GetDouble().ShouldBe(300, 5);
+        motorcycle.GetArrayLength().ShouldBe(0);
+        nearest.EnumerateArray().Select(l => l.GetProperty("lotId").GetGuid()).ShouldBe([seeded.LotId]);
+        // Outside the radius.
+        (await anonymous.GetJsonAsync($"/api/v1/availability?lat={lat}&lng={lng}&radius=200")).EnumerateArray()
+            .Select(l => l.GetProperty("lotId").GetGuid()).ShouldBe([seeded.LotId]);
+    }
+
+    [Fact]
+    public async Task LotAvailability_ListsEverySpaceWithStatusSinceAndExternalId()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        var seeded = await SeedLotAsync(op, lat, lng, "Listed Garage");
+        var tagged = Payloads.Space("Z9", "compact", level: "-1");
+        tagged["externalId"] = "urn:ngsi-ld:ParkingSpot:test:z9";
+        var taggedId = (await op.CreateSpaceAsync(seeded.LotId, tagged)).Id();
+
+        var lot = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/lots/{seeded.LotId}/availability"),
+            r => r.GetProperty("spaces").GetArrayLength() == 6 && r.GetProperty("lot").GetProperty("counts").GetProperty("free").GetInt32() == 1,
+            Eventually, "six spaces with the readings applied");
+
+        lot.GetProperty("lot").GetProperty("lotId").GetGuid().ShouldBe(seeded.LotId);
+        lot.GetProperty("lot").GetProperty("distanceMeters").ValueKind.ShouldBe(JsonValueKind.Null);
+        var spaces = lot.GetProperty("spaces").EnumerateArray().ToDictionary(s => s.GetProperty("spaceId").GetGuid());
+        spaces[seeded.Free.SpaceId].Str("status").ShouldBe("free");
+        spaces[seeded.Free.SpaceId].Str("label").ShouldBe("A1");
+        spaces[seeded.Free.SpaceId].Str("type").ShouldBe("standard");
+        spaces[seeded.Free.SpaceId].GetProperty("since").GetDateTimeOffset().ShouldBe(seeded.LastObserved.AddSeconds(-3));
+        spaces[seeded.Occupied.SpaceId].Str("status").ShouldBe("occupied");
+        spaces[seeded.Silent.SpaceId].Str("status").ShouldBe("unknown");
+        spaces[seeded.Silent.SpaceId].GetProperty("since").ValueKind.ShouldBe(JsonValueKind.Null);
+        spaces[seeded.Closed.SpaceId].Str("status").ShouldBe("out_of_service");
+        spaces[seeded.Flagged.SpaceId].Str("status").ShouldBe("out_of_service");
+        spaces[taggedId].Str("externalId").ShouldBe("urn:ngsi-ld:ParkingSpot:test:z9");
+        spaces[taggedId].Str("level").ShouldBe("-1");
+        spaces[taggedId].Str("status").ShouldBe("unknown");
+        spaces[seeded.Free.SpaceId].GetProperty("externalId").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task LotAvailability_UnknownLot_Returns404Problem()
+    {
+        using var anonymous = factory.Anonymous();
+        await (await anonymous.GetAsync($"/api/v1/lots/{Guid.NewGuid()}/availability")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await (await anonymous.GetAsync($"/api/v1/availability/stream?lotId={Guid.NewGuid()}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("lng=10&radius=500", "lat")]
+    [InlineData("lat=56", "lng")]
+    [InlineData("lat=91&lng=10", "lat")]
+    [InlineData("lat=56&lng=181", "lng")]
+    [InlineData("lat=56&lng=10&radius=50001", "radius")]
+    [InlineData("lat=56&lng=10&radius=0", "radius")]
+    [InlineData("lat=56&lng=10&type=spaceship", "type")]
+    [InlineData("lat=56&lng=10&limit=0", "limit")]
+    [InlineData("lat=56&lng=10&limit=201", "limit")]
+    public async Task Nearby_InvalidQuery_Returns400NamingTheParameter(string query, string field)
+    {
+        using var anonymous = factory.Anonymous();
+        await (await anonymous.GetAsync("/api/v1/availability?" + query)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, field);
+    }
+
+    [Theory]
+    [InlineData("", "lat")]
+    [InlineData("lat=56&lng=10&radius=50001", "radius")]
+    public async Task Stream_InvalidArea_Returns400NamingTheParameter(string query, string field)
+    {
+        using var anonymous = factory.Anonymous();
+        await (await anonymous.GetAsync("/api/v1/availability/stream?" + query)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, field);
+    }
+
+    [Fact]
+    public async Task ParkApiFeed_ListsLotsWithIdNameCoordsTotalAndFree()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        var seeded = await SeedLotAsync(op, lat, lng, "Fed Garage");
+        var streetLot = (await op.CreateLotAtAsync(lat + 0.01, lng, "Fed Street", "on_street")).Id();
+        await op.CreateSensorAsync(streetLot, "K1");
+
+        var feed = await Poll.UntilAsync(() => anonymous.GetJsonAsync("/api/v1/feeds/parkapi"),
+            f => f.GetProperty("lots").EnumerateArray().Any(l => l.Str("id") == seeded.LotId.ToString() && l.GetProperty("free").GetInt32() == 1)
+                 && f.GetProperty("lots").EnumerateArray().Any(l => l.Str("id") == streetLot.ToString() && l.GetProperty("total").GetInt32() == 1),
+            Eventually, "both lots in the feed with the readings applied");
+
+        var garage = feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == seeded.LotId.ToString());
+        garage.Str("name").ShouldBe("Fed Garage");
+        garage.GetProperty("coords").GetProperty("lat").GetDouble().ShouldBe(lat, 1e-9);
+        garage.GetProperty("coords").GetProperty("lng").GetDouble().ShouldBe(lng, 1e-9);
+        // Out-of-service spaces are not counted as parking a driver could use.
+        garage.GetProperty("total").GetInt32().ShouldBe(3);
+        garage.GetProperty("free").GetInt32().ShouldBe(1);
+        garage.Str("lot_type").ShouldBe("garage");
+        garage.Str("state").ShouldBe("open");
+        var street = feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == streetLot.ToString());
+        street.Str("lot_type").ShouldBe("street");
+        street.GetProperty("total").GetInt32().ShouldBe(1);
+        street.GetProperty("free").GetInt32().ShouldBe(0);
+        street.Str("state").ShouldBe("nodata");
+        feed.GetProperty("last_updated").GetDateTimeOffset().ShouldBeGreaterThanOrEqualTo(seeded.LastObserved);
+    }
+}
