@@ -139,6 +139,15 @@ public sealed partial class AvailabilityModel
     /// <summary>A lot or its spaces changed in the catalogue: reload just that lot.</summary>
     public async Task ReloadLotAsync(Guid lotId, CancellationToken ct)
     {
+        // Serialised with refreshes: otherwise a reload that read the lot before a change committed could be saved
+        // after the refresh applied that change, and the space would show its old state until it changed again.
+        await _refresh.WaitAsync(ct);
+        try { await ReloadLotLockedAsync(lotId, ct); }
+        finally { _refresh.Release(); }
+    }
+
+    private async Task ReloadLotLockedAsync(Guid lotId, CancellationToken ct)
+    {
         await using var connection = await _db.OpenConnectionAsync(ct);
         var lot = await connection.QuerySingleOrDefaultAsync<LotRow>(new CommandDefinition(LotRow.Select + " where l.id = @lotId", new { lotId }, cancellationToken: ct));
         var spaces = lot is null ? [] : (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select + " where s.lot_id = @lotId", new { lotId }, cancellationToken: ct))).ToList();
