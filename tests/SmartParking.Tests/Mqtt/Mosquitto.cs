@@ -13,6 +13,8 @@ public sealed class Mosquitto : IAsyncDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
 
+    private const string StdBuf = "/usr/bin/stdbuf";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly Lock _gate = new();
@@ -21,13 +23,19 @@ public sealed class Mosquitto : IAsyncDisposable
     private Mosquitto(string tool, IReadOnlyList<string> args)
     {
         _commandLine = tool + " " + string.Join(' ', args);
-        var start = new ProcessStartInfo(tool)
+        // Through a pipe the clients' stdio is block-buffered, so their debug lines (pings, acknowledgements) would
+        // only show at exit; stdbuf (coreutils) makes them line-buffered, so tests can watch a running client.
+        var start = new ProcessStartInfo(File.Exists(StdBuf) ? StdBuf : tool)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
+        if (File.Exists(StdBuf))
+        {
+            foreach (var arg in (string[])["-oL", "-eL", tool]) start.ArgumentList.Add(arg);
+        }
         foreach (var arg in args) start.ArgumentList.Add(arg);
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);

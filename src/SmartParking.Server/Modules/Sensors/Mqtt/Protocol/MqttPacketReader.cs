@@ -14,6 +14,9 @@ internal enum MqttReadStatus
     Invalid,
 }
 
+/// <summary>Type, flags, remaining length, and how many bytes the header took (2 to 5).</summary>
+internal readonly record struct MqttFixedHeader(MqttPacketType Type, int Flags, int RemainingLength, int HeaderLength);
+
 internal readonly record struct MqttReadResult(MqttReadStatus Status, MqttPacket? Packet, SequencePosition Consumed, MqttDecodeError? Error);
 
 /// <summary>
@@ -29,39 +32,63 @@ internal static class MqttPacketReader
 
     public static MqttReadResult TryRead(in ReadOnlySequence<byte> buffer, int maxPacketBytes)
     {
-        var reader = new SequenceReader<byte>(buffer);
-        if (!reader.TryRead(out var first)) return Incomplete(buffer);
-
-        // Type and flags are checked before the length so that garbage is refused on its first byte.
-        var type = (MqttPacketType)(first >> 4);
-        var flags = first & 0x0F;
-        if ((int)type is 0 or 15) return Invalid(MqttErrorCode.ReservedPacketType, $"packet type {(int)type} is reserved");
-        if (!FlagsAreValid(type, flags)) return Invalid(MqttErrorCode.InvalidFlags, $"fixed-header flags 0x{flags:X} are not valid for {type}");
-
-        var remaining = 0;
-        for (var i = 0; ; i++)
-        {
-            if (!reader.TryRead(out var digit)) return Incomplete(buffer);
-            remaining |= (digit & 0x7F) << (7 * i);
-            if ((digit & 0x80) == 0) break;
-            if (i == 3) return Invalid(MqttErrorCode.MalformedRemainingLength, "the remaining length continues past four bytes");
-        }
+        var status = TryReadFixedHeader(buffer, out var header, out var error);
+        if (status == MqttReadStatus.Incomplete) return Incomplete(buffer);
+        if (status == MqttReadStatus.Invalid) return new MqttReadResult(MqttReadStatus.Invalid, null, buffer.Start, error);
 
         // Decided from the header alone, so an oversize body is never buffered.
-        var total = reader.Consumed + remaining;
+        var total = (long)header.HeaderLength + header.RemainingLength;
         if (total > maxPacketBytes)
-            return Invalid(MqttErrorCode.PacketTooLarge, $"a {total}-byte {type} exceeds the limit of {maxPacketBytes} bytes");
-        if (reader.Remaining < remaining) return Incomplete(buffer);
+            return Invalid(MqttErrorCode.PacketTooLarge, $"a {total}-byte {header.Type} exceeds the limit of {maxPacketBytes} bytes");
+        if (buffer.Length < total) return Incomplete(buffer);
 
-        var body = buffer.Slice(reader.Position, remaining);
+        var body = buffer.Slice(header.HeaderLength, header.RemainingLength);
         try
         {
-            return new MqttReadResult(MqttReadStatus.Packet, Decode(type, flags, body), body.End, null);
+            return new MqttReadResult(MqttReadStatus.Packet, Decode(header.Type, header.Flags, body), body.End, null);
         }
         catch (DecodeException e)
         {
             return new MqttReadResult(MqttReadStatus.Invalid, null, buffer.Start, e.Error);
         }
+    }
+
+    /// <summary>The fixed header (§2.2): type, flags and remaining length, checked as far as they go.</summary>
+    public static MqttReadStatus TryReadFixedHeader(in ReadOnlySequence<byte> buffer, out MqttFixedHeader header, out MqttDecodeError? error)
+    {
+        header = default;
+        error = null;
+        var reader = new SequenceReader<byte>(buffer);
+        if (!reader.TryRead(out var first)) return MqttReadStatus.Incomplete;
+
+        // Type and flags are checked before the length so that garbage is refused on its first byte.
+        var type = (MqttPacketType)(first >> 4);
+        var flags = first & 0x0F;
+        if ((int)type is 0 or 15)
+        {
+            error = new MqttDecodeError(MqttErrorCode.ReservedPacketType, $"packet type {(int)type} is reserved");
+            return MqttReadStatus.Invalid;
+        }
+        if (!FlagsAreValid(type, flags))
+        {
+            error = new MqttDecodeError(MqttErrorCode.InvalidFlags, $"fixed-header flags 0x{flags:X} are not valid for {type}");
+            return MqttReadStatus.Invalid;
+        }
+
+        var remaining = 0;
+        for (var i = 0; ; i++)
+        {
+            if (!reader.TryRead(out var digit)) return MqttReadStatus.Incomplete;
+            remaining |= (digit & 0x7F) << (7 * i);
+            if ((digit & 0x80) == 0) break;
+            if (i == 3)
+            {
+                error = new MqttDecodeError(MqttErrorCode.MalformedRemainingLength, "the remaining length continues past four bytes");
+                return MqttReadStatus.Invalid;
+            }
+        }
+        header = new MqttFixedHeader(type, flags, remaining, (int)reader.Consumed);
+        return MqttReadStatus.Packet;
     }
 
     /// <summary>§2.2.2: PUBREL, SUBSCRIBE and UNSUBSCRIBE carry 0010, PUBLISH its own flags, every other type 0000.</summary>
