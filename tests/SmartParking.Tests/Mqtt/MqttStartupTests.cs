@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Tests.Infrastructure;
@@ -44,10 +46,34 @@ public sealed class MqttStartupTests
         }
     }
 
-    /// <summary>A real Kestrel host with MQTT on and no gateway registered, as production would be without the ingest pipeline.</summary>
-    private sealed class MqttServerFactory(IDictionary<string, string?> extra) : ApiFactory
+    [Fact]
+    public async Task Start_TlsCertificateThatDoesNotLoad_FailsNamingTheFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid():N}.pfx");
+        var factory = new MqttServerFactory(new Dictionary<string, string?> { ["Mqtt:CertificatePath"] = path, ["Mqtt:TlsPort"] = "0" }, withGateway: true);
+        try
+        {
+            var error = await Should.ThrowAsync<InvalidOperationException>(factory.InitializeAsync);
+
+            error.Message.ShouldContain("Mqtt:CertificatePath");
+            error.Message.ShouldContain(path);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)factory).DisposeAsync();
+        }
+    }
+
+    /// <summary>A real Kestrel host with MQTT on and, unless asked, no gateway: production without the ingest pipeline.</summary>
+    private sealed class MqttServerFactory(IDictionary<string, string?> extra, bool withGateway = false) : ApiFactory
     {
         protected override bool UseRealServer => true;
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            if (withGateway) builder.ConfigureServices(s => s.AddSingleton<IMqttDeviceGateway, TestMqttGateway>());
+        }
 
         protected override void ConfigureSettings(IDictionary<string, string?> settings)
         {

@@ -13,17 +13,11 @@ internal sealed class MqttConnectionHandler : ConnectionHandler
     private readonly ILogger<MqttConnection> _logger;
     private int _open;
 
-    public MqttConnectionHandler(IServiceProvider services, IServiceScopeFactory scopes, MqttSessionRegistry registry, MqttMetrics metrics,
-        IOptions<MqttOptions> options, ILogger<MqttConnection> logger)
+    public MqttConnectionHandler(IServiceScopeFactory scopes, MqttSessionRegistry registry, MqttMetrics metrics, IOptions<MqttOptions> options,
+        ILogger<MqttConnection> logger)
     {
-        // Kestrel creates the handler while it binds, so a missing gateway stops the host from starting instead of
-        // refusing every device later.
-        if (services.GetService<IServiceProviderIsService>() is { } isService && !isService.IsService(typeof(IMqttDeviceGateway)))
-        {
-            throw new InvalidOperationException(
-                $"The MQTT transport is enabled (Mqtt:Enabled) but no {nameof(IMqttDeviceGateway)} is registered. The ingest pipeline " +
-                "registers it; until it does, set Mqtt:Enabled to false.");
-        }
+        // A missing gateway is caught at start-up by MqttStartupCheck; Kestrel creates this while the app is built,
+        // which is too early to fail cleanly.
         _scopes = scopes;
         _registry = registry;
         _metrics = metrics;

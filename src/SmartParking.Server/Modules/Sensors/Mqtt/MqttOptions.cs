@@ -44,10 +44,11 @@ public sealed class MqttOptions : IValidatableObject
 
     /// <summary>
     /// PUBLISH packets of one connection read ahead while earlier ones wait for the gateway. When that many are
-    /// waiting the connection stops reading, which pushes back on the device through TCP.
+    /// waiting the connection stops reading, which pushes back on the device through TCP. With Kestrel's 1 MiB input
+    /// buffer this bounds a connection's memory at about 1 MiB + MaxInflight × MaxPacketBytes (2 MiB by default).
     /// </summary>
     [Range(1, 65535)]
-    public int MaxInflight { get; set; } = 32;
+    public int MaxInflight { get; set; } = 16;
 
     /// <summary>Open MQTT connections on this node; further ones are closed on accept.</summary>
     [Range(1, 10_000_000)]

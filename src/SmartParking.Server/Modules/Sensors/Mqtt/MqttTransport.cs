@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -19,7 +20,7 @@ namespace SmartParking.Server.Modules.Sensors.Mqtt;
 /// Will messages are decoded and validated but never published. Retained messages are not kept (the flag is ignored).
 /// </item>
 /// </list>
-/// The gateway is not registered here: the ingest pipeline registers it. Without one, Kestrel fails to start.
+/// The gateway is not registered here: the ingest pipeline registers it. Without one the host does not start.
 /// </summary>
 public static class MqttTransport
 {
@@ -34,7 +35,7 @@ public static class MqttTransport
         // Registered whether or not MQTT is enabled, so callers need no check: with no listener nobody is subscribed.
         builder.Services.AddSingleton(services => new MqttDeviceCommands(services.GetRequiredService<MqttSessionRegistry>(),
             services.GetRequiredService<MqttMetrics>(), services.GetRequiredService<IOptions<MqttOptions>>()));
-        builder.Services.AddHostedService<MqttStartupReport>();
+        builder.Services.AddHostedService<MqttStartupCheck>();
 
         if (!section.GetValue(nameof(MqttOptions.Enabled), defaultValue: true)) return;
 
@@ -42,10 +43,13 @@ public static class MqttTransport
         var contentRoot = builder.Environment.ContentRootPath;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            var services = kestrel.ApplicationServices;
-            // Reading the options validates them, before anything binds.
-            var options = services.GetRequiredService<IOptions<MqttOptions>>().Value;
-            var listeners = services.GetRequiredService<MqttListeners>();
+            // This runs inside builder.Build(), before the host exists: anything thrown here would skip the host's
+            // clean-up (Program stops the embedded PostgreSQL only once the app is built). So nothing here throws:
+            // invalid settings add no listener and a certificate that does not load is only recorded; validation
+            // and MqttStartupCheck then stop the host at start with the reason.
+            var options = section.Get<MqttOptions>() ?? new MqttOptions();
+            if (!Validator.TryValidateObject(options, new ValidationContext(options), null, validateAllProperties: true)) return;
+            var listeners = kestrel.ApplicationServices.GetRequiredService<MqttListeners>();
             kestrel.ListenAnyIP(options.Port, listen =>
             {
                 listeners.Add(listen, tls: false);
@@ -53,7 +57,16 @@ public static class MqttTransport
             });
             if (string.IsNullOrWhiteSpace(options.CertificatePath)) return;
 
-            var certificate = LoadCertificate(Path.Combine(contentRoot, options.CertificatePath), options.CertificatePassword);
+            X509Certificate2 certificate;
+            try
+            {
+                certificate = LoadCertificate(Path.Combine(contentRoot, options.CertificatePath), options.CertificatePassword);
+            }
+            catch (InvalidOperationException e)
+            {
+                listeners.CertificateError = e;
+                return;
+            }
             kestrel.ListenAnyIP(options.TlsPort, listen =>
             {
                 listen.UseHttps(certificate);
@@ -95,21 +108,39 @@ internal sealed class MqttListeners
         }
     }
 
+    /// <summary>Set when the TLS certificate could not be loaded; start-up then fails with it.</summary>
+    public InvalidOperationException? CertificateError { get; set; }
+
     /// <summary>The port of the plain or TLS listener, once bound.</summary>
     public int Port(bool tls) => EndPoints.First(e => e.Tls == tls).EndPoint.Port;
 }
 
-/// <summary>One start-up line saying whether and where MQTT listens.</summary>
-internal sealed class MqttStartupReport(IHostApplicationLifetime lifetime, MqttListeners listeners, IConfiguration configuration,
-    ILogger<MqttStartupReport> logger) : IHostedService
+/// <summary>
+/// Stops the host before Kestrel binds when MQTT cannot work (app hosted services start before the server), and
+/// logs one line saying whether and where MQTT listens once it does.
+/// </summary>
+internal sealed class MqttStartupCheck(IServiceProvider services, IHostApplicationLifetime lifetime, MqttListeners listeners,
+    IOptions<MqttOptions> options, ILogger<MqttStartupCheck> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!options.Value.Enabled)
+        {
+            lifetime.ApplicationStarted.Register(() => MqttLog.Disabled(logger));
+            return Task.CompletedTask;
+        }
+        if (services.GetService<IServiceProviderIsService>()?.IsService(typeof(IMqttDeviceGateway)) == false)
+        {
+            throw new InvalidOperationException(
+                $"The MQTT transport is enabled (Mqtt:Enabled) but no {nameof(IMqttDeviceGateway)} is registered. The ingest pipeline " +
+                "registers it; until it does, set Mqtt:Enabled to false.");
+        }
+        if (listeners.CertificateError is { } error) throw error;
+
         lifetime.ApplicationStarted.Register(() =>
         {
             var endPoints = listeners.EndPoints;
-            if (!configuration.GetSection(MqttOptions.Section).GetValue(nameof(MqttOptions.Enabled), defaultValue: true)) MqttLog.Disabled(logger);
-            else if (endPoints.Count == 0) MqttLog.NotListening(logger);
+            if (endPoints.Count == 0) MqttLog.NotListening(logger);
             else MqttLog.Listening(logger, string.Join(", ", endPoints.Select(e => $"{e.EndPoint} ({(e.Tls ? "TLS" : "plain")})")));
         });
         return Task.CompletedTask;
