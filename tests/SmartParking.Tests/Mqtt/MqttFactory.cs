@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Tests.Infrastructure;
@@ -51,8 +53,10 @@ public class MqttFactory : ApiFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services =>
+        // After the app's own registrations, replacing the ingest pipeline's gateway where there is one.
+        builder.ConfigureTestServices(services =>
         {
+            services.RemoveAll<IMqttDeviceGateway>();
             services.AddSingleton<TestMqttGateway>();
             services.AddSingleton<IMqttDeviceGateway>(sp => sp.GetRequiredService<TestMqttGateway>());
         });

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Tests.Infrastructure;
@@ -64,7 +66,7 @@ public sealed class MqttStartupTests
         }
     }
 
-    /// <summary>A real Kestrel host with MQTT on and, unless asked, no gateway: production without the ingest pipeline.</summary>
+    /// <summary>A real Kestrel host with MQTT on and, unless asked, no gateway at all.</summary>
     private sealed class MqttServerFactory(IDictionary<string, string?> extra, bool withGateway = false) : ApiFactory
     {
         protected override bool UseRealServer => true;
@@ -72,7 +74,12 @@ public sealed class MqttStartupTests
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            if (withGateway) builder.ConfigureServices(s => s.AddSingleton<IMqttDeviceGateway, TestMqttGateway>());
+            builder.ConfigureTestServices(services =>
+            {
+                // Production registers the ingest pipeline's gateway; this host has none, or only the test one.
+                services.RemoveAll<IMqttDeviceGateway>();
+                if (withGateway) services.AddSingleton<IMqttDeviceGateway, TestMqttGateway>();
+            });
         }
 
         protected override void ConfigureSettings(IDictionary<string, string?> settings)
