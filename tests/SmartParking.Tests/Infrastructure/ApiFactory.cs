@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Sensors.Mqtt;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
 
@@ -41,7 +42,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         _database = await CreateDatabaseAsync();
         _sql = NpgsqlDataSource.Create(_database.ConnectionString);
-        if (UseRealServer) UseKestrel(0);
+        // Not UseKestrel(port): that makes Kestrel prefer its one URL over every endpoint the app configures, MQTT's
+        // among them. The URL goes in as a setting instead (see ConfigureWebHost), like any configured URL.
+        if (UseRealServer) UseKestrel();
         // Start now so a start-up failure fails the fixture, not the first test that happens to touch it.
         StartServer();
     }
@@ -68,7 +71,10 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Http:AuthRequestsPerWindow"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
+            // Test hosts run in parallel and MQTT has a fixed port; the MQTT tests turn it on with a free one.
+            ["Mqtt:Enabled"] = "false",
         };
+        if (UseRealServer) settings["urls"] = "http://127.0.0.1:0";
         ConfigureSettings(settings);
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in settings)
@@ -78,9 +84,12 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public HttpClient Anonymous()
     {
         if (!UseRealServer) return CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        // With Kestrel the client must talk to the socket the server actually bound.
-        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)) };
+        // With Kestrel the client must talk to the socket the server actually bound, and not to an MQTT one.
+        var mqttPorts = Services.GetRequiredService<MqttListeners>().EndPoints.Select(e => e.EndPoint.Port).ToHashSet();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)))
+            .First(uri => !mqttPorts.Contains(uri.Port));
+        return new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = address };
     }
 
     public HttpClient ClientWithToken(string accessToken)

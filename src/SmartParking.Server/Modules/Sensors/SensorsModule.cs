@@ -20,6 +20,7 @@ public static class SensorsModule
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
+        builder.AddMqttTransport();
     }
 
     public static void MapSensorsEndpoints(this IEndpointRouteBuilder app)
