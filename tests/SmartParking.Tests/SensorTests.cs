@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Tests.Infrastructure;
 
@@ -8,7 +9,7 @@ namespace SmartParking.Tests;
 
 public sealed class SensorTests(ManageFactory factory) : IClassFixture<ManageFactory>
 {
-    private DeviceCredentials Credentials => factory.Services.GetRequiredService<DeviceCredentials>();
+    private SensorDirectory Credentials => factory.Services.GetRequiredService<SensorDirectory>();
 
     [Fact]
     public async Task CreateSensor_ValidRequest_ReturnsDeviceSecretOnceThatAuthenticatesTheDevice()

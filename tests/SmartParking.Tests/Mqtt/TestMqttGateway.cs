@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
 
@@ -7,10 +8,10 @@ namespace SmartParking.Tests.Mqtt;
 
 /// <summary>
 /// The gateway the MQTT tests plug in where production has the ingest pipeline. It authenticates through the real
-/// <see cref="DeviceCredentials"/> against the test database, accepts publishes to the device's own topics, and
+/// <see cref="SensorDirectory"/> against the test database, accepts publishes to the device's own topics, and
 /// records what it accepted. A device's publishes can be held at the gateway to prove that PUBACK waits for acceptance.
 /// </summary>
-public sealed class TestMqttGateway(DeviceCredentials credentials) : IMqttDeviceGateway
+public sealed class TestMqttGateway(SensorDirectory directory) : IMqttDeviceGateway
 {
     /// <summary>A payload the gateway answers PayloadInvalid to.</summary>
     public const string InvalidPayload = "not-a-reading";
@@ -29,7 +30,7 @@ public sealed class TestMqttGateway(DeviceCredentials credentials) : IMqttDevice
         string secret;
         try { secret = StrictUtf8.GetString(password.Span); }
         catch (DecoderFallbackException) { return null; }
-        return await credentials.VerifyAsync(username, secret, ct);
+        return await directory.VerifyAsync(username, secret, ct) is { } s ? new DeviceIdentity(s.SensorId, s.TenantId, s.Serial, s.SpaceId, s.LotId) : null;
     }
 
     public async ValueTask<MqttPublishResult> PublishAsync(DeviceIdentity device, string topic, ReadOnlyMemory<byte> payload, CancellationToken ct)

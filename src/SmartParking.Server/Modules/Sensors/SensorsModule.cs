@@ -10,7 +10,6 @@ public static class SensorsModule
     public static void AddSensorsModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<DeviceCredentials>();
         builder.Services.AddSingleton<GatewayKeys>();
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddSingleton<ReadingPartitions>();
