@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Runtime.Versioning;
+using SmartParking.Server.Platform.Database;
+
+// /proc, kill(1) and the PostgreSQL cluster's file modes: the harness measures a Linux server on Linux.
+[assembly: SupportedOSPlatform("linux")]
+
+namespace SmartParking.Bench;
+
+[Flags]
+internal enum Steps
+{
+    None = 0,
+    IngestHttp = 1,
+    IngestMqtt = 2,
+    Freshness = 4,
+    Nearby = 8,
+    Memory = 16,
+    All = IngestHttp | IngestMqtt | Freshness | Nearby | Memory,
+}
+
+internal sealed record BenchSettings(
+    int Lots, int Spaces, int Duration, int IngestClients, int Batch, int MqttConnections, int MqttInflight,
+    int Samples, int BackgroundRate, int NearbyDuration, int NearbyClients, int WrkConnections, bool NoWrk, bool KeepData, string WorkDirectory, bool Trace, int? NearbyLimit, string? ServerDll);
+
+internal static class BenchProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            await Console.Error.WriteLineAsync("The benchmark harness needs Linux (it reads /proc and runs PostgreSQL as a child).");
+            return 2;
+        }
+        Option<int> Int(string name, string description, int value) => new(name) { Description = description, DefaultValueFactory = _ => value };
+        var lots = Int("--lots", "Lots in the seeded city (spread over about 20 × 20 km)", 10_000);
+        var spaces = Int("--spaces", "Spaces in total, each with one sensor", 100_000);
+        var duration = Int("--duration", "Seconds of each ingest run (HTTP and MQTT)", 20);
+        var ingestClients = Int("--ingest-clients", "Concurrent HTTP ingest clients", 8);
+        var batch = Int("--batch", "Readings per HTTP batch (the server accepts at most 1000)", 1000);
+        var mqttConnections = Int("--mqtt-connections", "MQTT device connections", 200);
+        var mqttInflight = Int("--mqtt-inflight", "QoS 1 publishes awaiting PUBACK per connection", 8);
+        var samples = Int("--samples", "Freshness samples per phase (idle, under load)", 500);
+        var backgroundRate = Int("--background-rate", "Readings/s of background HTTP ingest during the loaded freshness phase", 20_000);
+        var nearbyDuration = Int("--nearby-duration", "Seconds of the nearby load (harness client and wrk)", 15);
+        var nearbyClients = Int("--nearby-clients", "Concurrent keep-alive clients for nearby", 64);
+        var wrkConnections = Int("--wrk-connections", "wrk connections (-c)", 64);
+        var nearbyLimit = new Option<int?>("--nearby-limit") { Description = "Pass limit=N to nearby (the server's default is 50 lots per answer); for telling lookup cost from answer size" };
+        var noWrk = new Option<bool>("--no-wrk") { Description = "Do not run wrk even when it is installed" };
+        var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary directory (cluster, server log) afterwards" };
+        var trace = new Option<bool>("--trace") { Description = "Profile the server with dotnet-trace during the measured ingest-http and nearby phases (costs it some CPU)" };
+        var serverDll = new Option<string?>("--server-dll") { Description = "Benchmark this server build instead of this repository's Release build (e.g. another branch's bin/Release/net10.0/SmartParking.Server.dll)" };
+        var workDir = new Option<string>("--work-dir") { Description = "Where the temporary directory is created", DefaultValueFactory = _ => Path.GetTempPath() };
+        Option[] options = [lots, spaces, duration, ingestClients, batch, mqttConnections, mqttInflight, samples, backgroundRate, nearbyDuration, nearbyClients, wrkConnections, nearbyLimit, noWrk, keepData, workDir, trace, serverDll];
+
+        var root = new RootCommand("SmartParking benchmark harness: starts PostgreSQL, seeds a city, runs the Release server and measures it against the design targets.");
+        (string Name, string Description, Steps Steps)[] commands =
+        [
+            ("all", "Every benchmark in order, then a summary table", Steps.All),
+            ("ingest-http", "HTTP batch ingest throughput, verified against the database", Steps.IngestHttp),
+            ("ingest-mqtt", "MQTT QoS 1 ingest throughput (skipped when the server has no MQTT listener)", Steps.IngestMqtt),
+            ("freshness", "Reading → SSE event latency, idle and under ingest load", Steps.Freshness),
+            ("nearby", "Nearby availability throughput and latency (harness client, and wrk when installed)", Steps.Nearby),
+            ("memory", "Server resident memory with the whole city loaded", Steps.Memory),
+        ];
+        foreach (var (name, description, steps) in commands)
+        {
+            var command = new Command(name, description);
+            foreach (var option in options) command.Options.Add(option);
+            command.SetAction((parse, ct) => RunAsync(new BenchSettings(
+                parse.GetValue(lots), parse.GetValue(spaces), parse.GetValue(duration), parse.GetValue(ingestClients), parse.GetValue(batch),
+                parse.GetValue(mqttConnections), parse.GetValue(mqttInflight), parse.GetValue(samples), parse.GetValue(backgroundRate),
+                parse.GetValue(nearbyDuration), parse.GetValue(nearbyClients), parse.GetValue(wrkConnections), parse.GetValue(noWrk),
+                parse.GetValue(keepData), parse.GetValue(workDir)!, parse.GetValue(trace), parse.GetValue(nearbyLimit), parse.GetValue(serverDll)), steps, args, ct));
+            root.Subcommands.Add(command);
+        }
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static async Task<int> RunAsync(BenchSettings settings, Steps steps, string[] args, CancellationToken ct)
+    {
+        if (settings.Lots < 1 || settings.Spaces < settings.Lots || settings.Batch is < 1 or > 1000 || settings.Duration < 1 || settings.IngestClients < 1 ||
+            settings.Samples < 1 || settings.NearbyClients < 1 || settings.NearbyLimit is < 1 or > 200 || settings.MqttConnections < 1 || settings.MqttInflight < 1)
+        {
+            await Console.Error.WriteLineAsync("Invalid options: need lots ≥ 1, spaces ≥ lots, 1 ≤ batch ≤ 1000, and positive durations and counts.");
+            return 2;
+        }
+        var output = Console.Out;
+        var machine = Machine.Describe();
+        var loadBefore = Machine.LoadAverage();
+        var command = "dotnet run -c Release --project bench/SmartParking.Bench -- " + string.Join(' ', args);
+        output.WriteLine($"SmartParking benchmarks, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        output.WriteLine($"Machine: {machine}");
+        output.WriteLine($"Load average before: {loadBefore} (other builds on this box compete for the same cores)");
+        var report = new Report();
+        var exitCode = 0;
+        try
+        {
+            await using var env = await BenchEnvironment.StartAsync(settings, output, ct);
+            var context = new BenchContext(env, settings, report, output, new UniqueClock());
+            report.Note($"PostgreSQL {env.PostgresVersion} (fsync on, local disk, pg_stat_statements loaded), server: Release build as a child process; load generator, server and PostgreSQL share the same {Environment.ProcessorCount} cores.");
+            report.Note($"City: {env.City.Lots.Length:N0} lots, {env.City.Spaces:N0} spaces and sensors, one tenant, over about 20 × 20 km.");
+
+            if (steps.HasFlag(Steps.Memory)) await MemoryBench.RunAsync(context, "after start", ct);
+            if (steps.HasFlag(Steps.IngestHttp)) await IngestHttpBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.IngestMqtt)) await IngestMqttBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Freshness)) await FreshnessBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Nearby)) await NearbyBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Memory) && steps != Steps.Memory) await MemoryBench.RunAsync(context, "after the load tests", ct);
+            if (env.Server.HasExited) throw new InvalidOperationException($"The server exited during the run. Last lines of its log:\n{env.Server.Tail(30)}");
+        }
+        catch (PostgresNotInstalledException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("Interrupted; the server and PostgreSQL were stopped.");
+            exitCode = 130;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or HttpRequestException or Npgsql.NpgsqlException)
+        {
+            await Console.Error.WriteLineAsync($"Benchmark failed: {e.Message}");
+            await Console.Error.WriteLineAsync(e.StackTrace);
+            exitCode = 1;
+        }
+
+        // Whatever was measured before a failure is still worth seeing.
+        output.WriteLine();
+        output.WriteLine(exitCode == 0 ? "== Summary" : "== Summary (incomplete: the run stopped early)");
+        output.WriteLine(report.Render(machine, $"load average {loadBefore} before, {Machine.LoadAverage()} after (1/5/15 min)", command));
+        output.WriteLine("Ratio = measured / target: ≥ 1 meets a throughput target, ≤ 1 meets a latency or memory limit.");
+        return exitCode;
+    }
+}
