@@ -45,6 +45,11 @@ catch (MigrationException e)
     app.Logger.LogCritical("Start-up stopped: {Message}", e.Message);
     return 3;
 }
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    app.Logger.LogCritical("Start-up stopped: invalid configuration: {Failures}", string.Join("; ", e.Failures));
+    throw;
+}
 finally
 {
     // The embedded cluster is stopped with the host; this covers start-up failures and the migrate command.

@@ -58,4 +58,12 @@ end $$;
 
 create trigger lots_changed after insert or update or delete on lots for each row execute function notify_lot_change();
 create trigger spaces_changed after insert or update or delete on spaces for each row execute function notify_catalog_change();
-create trigger sensors_changed after insert or update of space_id, lot_id, serial, secret_hash or delete on sensors for each row execute function notify_catalog_change();
+-- A sensor moved between lots concerns both.
+create function notify_sensor_change() returns trigger language plpgsql as $$
+begin
+    if tg_op <> 'INSERT' then perform pg_notify('catalog_changed', coalesce(old.lot_id::text, '')); end if;
+    if tg_op <> 'DELETE' then perform pg_notify('catalog_changed', coalesce(new.lot_id::text, '')); end if;
+    return null;
+end $$;
+
+create trigger sensors_changed after insert or update of space_id, lot_id, serial, secret_hash or delete on sensors for each row execute function notify_sensor_change();

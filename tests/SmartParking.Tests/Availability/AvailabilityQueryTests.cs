@@ -45,8 +45,9 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
         var (lat, lng) = SomewhereNew();
         var seeded = await SeedLotAsync(op, lat, lng);
 
-        var lots = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/availability?lat={lat}&lng={lng}&radius=500"),
+        var lots = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/availability?lat={lat}&lng={lng}&radius=500&byType=true"),
             r => r.GetArrayLength() == 1 && CountsOf(r[0]) == "free=1 occupied=1 reserved=0 unknown=1 outOfService=2 total=5", Eventually, "the lot's counts");
+        (await anonymous.GetJsonAsync($"/api/v1/availability?lat={lat}&lng={lng}&radius=500"))[0].TryGetProperty("byType", out _).ShouldBeFalse();
 
         var lot = lots[0];
         lot.GetProperty("lotId").GetGuid().ShouldBe(seeded.LotId);

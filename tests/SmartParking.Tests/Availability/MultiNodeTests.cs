@@ -7,13 +7,25 @@ namespace SmartParking.Tests.Availability;
 /// <summary>Two server instances on one database, as behind a load balancer.</summary>
 public sealed class TwoNodes : IAsyncLifetime
 {
-    public ManageFactory A { get; } = new();
+    // The overlapping-writers test holds a writer on its sensor's row, so every batch must write last_seen_at.
+    public static readonly IReadOnlyDictionary<string, string?> Settings = new Dictionary<string, string?> { ["Ingest:LastSeenWriteSeconds"] = "0" };
+
+    public NodeA A { get; } = new();
     public SecondNodeFactory B { get; private set; } = null!;
+
+    public sealed class NodeA : ManageFactory
+    {
+        protected override void ConfigureSettings(IDictionary<string, string?> settings)
+        {
+            base.ConfigureSettings(settings);
+            foreach (var (key, value) in Settings) settings[key] = value;
+        }
+    }
 
     public async Task InitializeAsync()
     {
         await A.InitializeAsync();
-        B = new SecondNodeFactory(A.Database);
+        B = new SecondNodeFactory(A.Database, Settings);
         await B.InitializeAsync();
     }
 

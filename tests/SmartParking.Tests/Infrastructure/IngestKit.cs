@@ -115,9 +115,14 @@ public static class IngestKit
 }
 
 /// <summary>A second server on another factory's database: two nodes of one deployment.</summary>
-public sealed class SecondNodeFactory(TestDatabase shared) : ApiFactory
+public sealed class SecondNodeFactory(TestDatabase shared, IReadOnlyDictionary<string, string?>? settings = null) : ApiFactory
 {
     protected override Task<TestDatabase> CreateDatabaseAsync() => Task.FromResult(shared);
+
+    protected override void ConfigureSettings(IDictionary<string, string?> target)
+    {
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) target[key] = value;
+    }
 
     protected override bool OwnsDatabase => false;
 }

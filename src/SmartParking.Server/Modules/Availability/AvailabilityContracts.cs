@@ -9,7 +9,9 @@ public sealed record Counts(int Free, int Occupied, int Reserved, int Unknown, i
 
 public sealed record LotAvailability(
     Guid LotId, string Name, string Kind, double Latitude, double Longitude, double? DistanceMeters,
-    Counts Counts, IReadOnlyDictionary<string, Counts> ByType, decimal PricePerHour, string Currency,
+    Counts Counts,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, Counts>? ByType,
+    decimal PricePerHour, string Currency,
     DateTimeOffset? UpdatedAt, string Trend);
 
 public sealed record SpaceAvailability(Guid SpaceId, string Label, string Type, string? Level, string Status, DateTimeOffset? Since, string? ExternalId);

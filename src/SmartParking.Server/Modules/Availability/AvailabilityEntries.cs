@@ -81,6 +81,7 @@ public sealed partial class AvailabilityModel
     internal sealed class LotEntry(LotRow row)
     {
         private readonly Queue<(DateTimeOffset At, int Occupied)> _history = new();
+        private DateTimeOffset _lastSample;
 
         public Guid Id { get; } = row.Id;
         public Guid TenantId { get; } = row.TenantId;
@@ -115,7 +116,12 @@ public sealed partial class AvailabilityModel
         // Filling or emptying: occupied now against about ten minutes ago.
         private string Trend(DateTimeOffset now, Counts counts)
         {
-            _history.Enqueue((now, counts.Occupied));
+            // One sample per 30 s is plenty for a ten-minute comparison and keeps the history small at any ingest rate.
+            if (_history.Count == 0 || now - _lastSample >= TimeSpan.FromSeconds(30))
+            {
+                _history.Enqueue((now, counts.Occupied));
+                _lastSample = now;
+            }
             while (_history.Count > 1 && now - _history.Peek().At > TimeSpan.FromMinutes(15)) _history.Dequeue();
             var (_, before) = _history.Peek();
             var threshold = Math.Max(1, counts.Total / 50);

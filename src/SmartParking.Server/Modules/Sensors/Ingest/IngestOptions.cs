@@ -22,6 +22,9 @@ public sealed class IngestOptions
 
     [Range(1, 3600)] public int HealthSweepSeconds { get; set; } = 10;
 
+    /// <summary>A sensor's last_seen_at is written at most this often; it only has to be good to well within OfflineAfterSeconds.</summary>
+    [Range(0, 3600)] public int LastSeenWriteSeconds { get; set; } = 15;
+
     [Range(0, 100)] public int LowBatteryPercent { get; set; } = 20;
 
     /// <summary>Readings older than this are dropped with their daily partition.</summary>

@@ -130,9 +130,19 @@ public sealed partial class IngestPipeline
         }, tx, cancellationToken: ct));
     }
 
-    private static async Task TouchSensorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
+    // Writing last_seen_at for every reading cost more database time than the readings themselves, so each sensor's
+    // is written at most every Ingest:LastSeenWriteSeconds.
+    private readonly Dictionary<Guid, DateTimeOffset> _touched = [];
+
+    private async Task TouchSensorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
     {
-        var seen = rows.Where(r => r.SensorId is not null).GroupBy(r => r.SensorId!.Value).Select(g => (Id: g.Key, At: g.Max(r => r.ReceivedAt))).ToList();
+        if (_touched.Count > 2_000_000) _touched.Clear();
+        var interval = TimeSpan.FromSeconds(_options.Value.LastSeenWriteSeconds);
+        var seen = rows.Where(r => r.SensorId is not null).GroupBy(r => r.SensorId!.Value).Select(g => (Id: g.Key, At: g.Max(r => r.ReceivedAt)))
+            .Where(s => !_touched.TryGetValue(s.Id, out var last) || s.At - last >= interval)
+            .ToList();
+        // Remembered before the commit; a failed batch is retried as a whole, and a missed touch only delays last_seen by one interval.
+        foreach (var s in seen) _touched[s.Id] = s.At;
         if (seen.Count == 0) return;
         await connection.ExecuteAsync(new CommandDefinition("""
             update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen)

@@ -30,8 +30,23 @@ public sealed class SensorDirectory
     public SensorDirectory(NpgsqlDataSource db, PostgresNotifications notifications)
     {
         _db = db;
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, _ => Clear());
+        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
+        {
+            if (Guid.TryParse(payload, out var lotId)) ForgetLot(lotId); else Clear();
+        });
         notifications.OnResync(Clear);
+    }
+
+    /// <summary>
+    /// A lot, its spaces or its sensors changed: forget what concerns that lot, plus unknown serials and ids (they may
+    /// have just been created). The rest of the cache stays warm.
+    /// </summary>
+    public void ForgetLot(Guid lotId)
+    {
+        foreach (var (serial, info) in _bySerial)
+            if (info is null || info.LotId is null || info.LotId == lotId) _bySerial.TryRemove(serial, out _);
+        foreach (var (key, spot) in _byExternalId)
+            if (spot is null || spot.LotId == lotId) _byExternalId.TryRemove(key, out _);
     }
 
     public void Clear()
