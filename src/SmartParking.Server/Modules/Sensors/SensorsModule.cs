@@ -19,7 +19,20 @@ public static class SensorsModule
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
+        builder.Services.AddHostedService<SensorDirectoryWarmUp>();
         builder.AddMqttTransport();
+    }
+
+    // After migrations (registered earlier); a failure only costs the warm cache, so start-up goes on.
+    private sealed class SensorDirectoryWarmUp(SensorDirectory directory, ILogger<SensorDirectoryWarmUp> logger) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try { await directory.WarmAsync(cancellationToken); }
+            catch (Npgsql.NpgsqlException e) { logger.LogWarning("Sensor directory not warmed: {Error}", e.Message); }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public static void MapSensorsEndpoints(this IEndpointRouteBuilder app)

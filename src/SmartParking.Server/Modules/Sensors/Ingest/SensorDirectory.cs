@@ -55,6 +55,15 @@ public sealed class SensorDirectory
         _byExternalId.Clear();
     }
 
+    /// <summary>Loads every sensor at start, so the first reading of each does not pay a query inside its request.</summary>
+    public async Task WarmAsync(CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        foreach (var row in await connection.QueryAsync<SensorRow>(new CommandDefinition(
+                     "select id, tenant_id, serial, space_id, lot_id, secret_hash from sensors limit @MaxEntries", new { MaxEntries }, cancellationToken: ct)))
+            _bySerial.TryAdd(row.Serial, new SensorInfo(row.Id, row.TenantId, row.Serial, row.SpaceId, row.LotId, row.SecretHash));
+    }
+
     public async ValueTask<SensorInfo?> FindAsync(string serial, CancellationToken ct)
     {
         if (_bySerial.TryGetValue(serial, out var known)) return known;
