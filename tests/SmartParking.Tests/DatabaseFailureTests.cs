@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Npgsql;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;
@@ -8,25 +7,7 @@ namespace SmartParking.Tests;
 /// <summary>A server whose database connection runs through a proxy the tests can cut.</summary>
 public sealed class OutageFactory : ApiFactory
 {
-    public TcpProxy Proxy { get; private set; } = null!;
-
-    public override async Task InitializeAsync()
-    {
-        var admin = new NpgsqlConnectionStringBuilder(await TestPostgres.AdminConnectionStringAsync());
-        Proxy = new TcpProxy(admin.Host!, admin.Port);
-        Proxy.Start();
-        await base.InitializeAsync();
-    }
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) =>
-        settings["ConnectionStrings:Parking"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString)
-        {
-            Host = "127.0.0.1",
-            Port = Proxy.Port,
-            Timeout = 3,
-        }.ConnectionString;
-
-    protected override async Task OnHostStoppedAsync() => await Proxy.DisposeAsync();
+    protected override bool DatabaseThroughProxy => true;
 }
 
 public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<OutageFactory>

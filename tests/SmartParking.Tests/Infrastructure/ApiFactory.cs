@@ -20,11 +20,18 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private TestDatabase? _database;
     private NpgsqlDataSource? _sql;
+    private TcpProxy? _proxy;
 
     public TestDatabase Database => _database ?? throw new InvalidOperationException("The factory has not been initialised.");
 
     /// <summary>Direct SQL access to the test database, for seeding and for checking what the API wrote.</summary>
     public NpgsqlDataSource Sql => _sql ?? throw new InvalidOperationException("The factory has not been initialised.");
+
+    /// <summary>The proxy between the server and PostgreSQL, when <see cref="DatabaseThroughProxy"/>; stop it to cut the database off.</summary>
+    public TcpProxy Proxy => _proxy ?? throw new InvalidOperationException("This factory does not run its database through a proxy.");
+
+    /// <summary>Routes the server's database connection through a proxy the tests can cut (tests' own SQL goes direct).</summary>
+    protected virtual bool DatabaseThroughProxy => false;
 
     /// <summary>Runs the host on a real Kestrel socket instead of TestServer (for Kestrel-only behaviour such as body size limits).</summary>
     protected virtual bool UseRealServer => false;
@@ -42,6 +49,12 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         _database = await CreateDatabaseAsync();
         _sql = NpgsqlDataSource.Create(_database.ConnectionString);
+        if (DatabaseThroughProxy)
+        {
+            var admin = new NpgsqlConnectionStringBuilder(await TestPostgres.AdminConnectionStringAsync());
+            _proxy = new TcpProxy(admin.Host!, admin.Port);
+            _proxy.Start();
+        }
         // Not UseKestrel(port): that makes Kestrel prefer its one URL over every endpoint the app configures, MQTT's
         // among them. The URL goes in as a setting instead (see ConfigureWebHost), like any configured URL.
         if (UseRealServer) UseKestrel();
@@ -56,6 +69,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         await DisposeAsync();
         await OnHostStoppedAsync();
+        if (_proxy is not null) await _proxy.DisposeAsync();
         if (_sql is not null) await _sql.DisposeAsync();
         if (_database is not null && OwnsDatabase) await _database.DropAsync();
     }
@@ -66,7 +80,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         {
             // Read by AddDatabaseAsync before the host is built; UseSetting values reach Program as
             // command-line arguments, so they are visible there (checked by OperationsTests).
-            ["ConnectionStrings:Parking"] = Database.ConnectionString,
+            ["ConnectionStrings:Parking"] = _proxy is null
+                ? Database.ConnectionString
+                : new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Host = "127.0.0.1", Port = _proxy.Port, Timeout = 3 }.ConnectionString,
             ["Http:RequestsPerWindow"] = "100000",
             ["Http:AuthRequestsPerWindow"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",

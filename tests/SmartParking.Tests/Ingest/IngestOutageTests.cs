@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
@@ -14,26 +13,15 @@ namespace SmartParking.Tests.Ingest;
 /// </summary>
 public sealed class IngestOutageFactory : ManageFactory
 {
-    public TcpProxy Proxy { get; private set; } = null!;
+    protected override bool DatabaseThroughProxy => true;
 
     public IngestPipeline Pipeline => Services.GetRequiredService<IngestPipeline>();
 
-    public override async Task InitializeAsync()
-    {
-        var admin = new NpgsqlConnectionStringBuilder(await TestPostgres.AdminConnectionStringAsync());
-        Proxy = new TcpProxy(admin.Host!, admin.Port);
-        Proxy.Start();
-        await base.InitializeAsync();
-    }
-
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
-        settings["ConnectionStrings:Parking"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Host = "127.0.0.1", Port = Proxy.Port, Timeout = 3 }.ConnectionString;
         settings["Ingest:HttpDurableTimeoutSeconds"] = "2";
         settings["Ingest:MaxQueuedReadings"] = "1000";
     }
-
-    protected override async Task OnHostStoppedAsync() => await Proxy.DisposeAsync();
 }
 
 /// <summary>202 means durable; when the database is away readings wait in the queue and are written once it is back.</summary>

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Tests.Infrastructure;
@@ -14,7 +13,7 @@ namespace SmartParking.Tests.Ingest;
 /// </summary>
 public sealed class MqttIngestFactory : ManageFactory
 {
-    public TcpProxy Proxy { get; private set; } = null!;
+    protected override bool DatabaseThroughProxy => true;
 
     protected override bool UseRealServer => true;
 
@@ -22,22 +21,11 @@ public sealed class MqttIngestFactory : ManageFactory
 
     public IngestPipeline Pipeline => Services.GetRequiredService<IngestPipeline>();
 
-    public override async Task InitializeAsync()
-    {
-        var admin = new NpgsqlConnectionStringBuilder(await TestPostgres.AdminConnectionStringAsync());
-        Proxy = new TcpProxy(admin.Host!, admin.Port);
-        Proxy.Start();
-        await base.InitializeAsync();
-    }
-
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
-        settings["ConnectionStrings:Parking"] = new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Host = "127.0.0.1", Port = Proxy.Port, Timeout = 3 }.ConnectionString;
         settings["Mqtt:Enabled"] = "true";
         settings["Mqtt:Port"] = "0";
     }
-
-    protected override async Task OnHostStoppedAsync() => await Proxy.DisposeAsync();
 }
 
 public sealed class MqttIngestTests(MqttIngestFactory factory) : IClassFixture<MqttIngestFactory>
