@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using SmartParking.Server.Modules.Sensors.Registry;
 
 namespace SmartParking.Bench;
 
@@ -43,8 +42,8 @@ internal static class CitySeeder
 
     public static string SerialOf(int index) => "BS-" + index.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
 
-    // The same hash the server stores (DeviceCredentials.Hash); repeated rather than called so the seed states the format.
-    private static byte[] Sha256(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
+    // Device secrets and gateway keys are stored the way the server stores them.
+    private static byte[] Sha256(string text) => DeviceCredentials.Hash(text);
 
     public static async Task<SeededCity> SeedAsync(NpgsqlDataSource db, int lotCount, int spaceCount, TextWriter log, CancellationToken ct)
     {

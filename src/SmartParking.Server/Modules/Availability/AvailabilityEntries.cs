@@ -64,9 +64,8 @@ public sealed partial class AvailabilityModel
         public DateTimeOffset? Since { get; private set; } = row.ChangedAt;
         public DateTimeOffset? ObservedAt { get; private set; } = row.ObservedAt;
 
-        public void Apply(short status, DateTimeOffset changedAt, DateTimeOffset observedAt, long version)
+        public void Apply(short status, DateTimeOffset changedAt, DateTimeOffset observedAt)
         {
-            _ = version;
             Status = (SpaceStatus)status;
             Since = changedAt;
             ObservedAt = observedAt;

@@ -103,7 +103,7 @@ public sealed partial class AvailabilityModel
                 foreach (var c in changes)
                 {
                     if (!_spaces.TryGetValue(c.SpaceId, out var space) || !_lots.TryGetValue(space.LotId, out var lot)) continue;
-                    space.Apply(c.Status, c.ChangedAt, c.ObservedAt, c.Version);
+                    space.Apply(c.Status, c.ChangedAt, c.ObservedAt);
                     touched.Add(lot);
                 }
                 var now = _time.GetUtcNow();

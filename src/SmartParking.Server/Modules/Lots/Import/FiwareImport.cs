@@ -29,10 +29,7 @@ public static class FiwareImport
     private static async Task<FiwareImportResult> ImportAsync(HttpRequest http, ClaimsPrincipal principal, NpgsqlDataSource db, Guid? tenantId,
         decimal? baseHourlyRate, CancellationToken ct)
     {
-        JsonDocument document;
-        try { document = await JsonDocument.ParseAsync(http.Body, new JsonDocumentOptions { MaxDepth = 32 }, ct); }
-        catch (JsonException e) { throw new ValidationException("body", "is not valid JSON: " + e.Message); }
-        using var owned = document;
+        using var document = await JsonBody.ReadAsync(http, ct);
         var entities = document.RootElement.ValueKind == JsonValueKind.Array ? document.RootElement.EnumerateArray().Select(e => new FiwareEntity(e)).ToList() : [new FiwareEntity(document.RootElement)];
         if (entities.Count > MaxEntities) throw new ValidationException("body", $"has more than {MaxEntities} entities.");
         new Validation().Check(baseHourlyRate is null or (>= 0 and <= 10_000), "baseHourlyRate", "must be between 0 and 10000.").ThrowIfInvalid();

@@ -33,4 +33,17 @@ public sealed class DeviceIngest(SensorDirectory directory, IngestPipeline pipel
         if (pipeline.CheckObservedAt(observedAt) is { } timeError) return (default, timeError);
         return (new Reading(spot.SpaceId, spot.SensorId, spot.TenantId, spot.LotId, parsed.Status, observedAt, now, source), null);
     }
+
+    /// <summary>
+    /// Queues readings for an HTTP caller and waits until they are durable; on failure says why (the caller answers
+    /// 503). Readings that time out stay queued and are written later: a retry is safe because exact duplicates are dropped.
+    /// </summary>
+    public async Task<(IngestOutcome[]? Outcomes, string? Busy)> SubmitDurableAsync(IReadOnlyList<Reading> readings, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!pipeline.TrySubmitBatch(readings, out var durable)) return (null, "The ingest queue is full; retry shortly.");
+        IngestOutcome[] outcomes;
+        try { outcomes = await durable.WaitAsync(timeout, ct); }
+        catch (TimeoutException) { return (null, "The database is slow or unavailable; the readings are not yet durable. Retry shortly."); }
+        return outcomes.Contains(IngestOutcome.Unavailable) ? (null, "The platform is shutting down; retry shortly.") : (outcomes, null);
+    }
 }

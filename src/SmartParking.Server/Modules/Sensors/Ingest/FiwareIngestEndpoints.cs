@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -23,10 +24,10 @@ public static class FiwareIngestEndpoints
     private static async Task<IResult> UpsertLdAsync(HttpRequest request, DeviceIngest ingest, GatewayKeys gateways, IOptions<IngestOptions> options, CancellationToken ct)
     {
         var tenant = await GatewayTenantAsync(request, gateways, ct);
-        using var document = await ReadJsonAsync(request, ct);
+        using var document = await JsonBody.ReadAsync(request, ct);
         if (document.RootElement.ValueKind != JsonValueKind.Array) throw new ValidationException("body", "must be an array of entities.");
-        var (ok, errors) = await IngestEntitiesAsync(document.RootElement, tenant, ReadingSource.NgsiLd, ingest, options.Value, request.HttpContext, ct);
-        if (ok is null) return HttpIngestEndpoints.Busy(request.HttpContext, "The ingest queue is full or the database is unavailable; retry shortly.");
+        var (ok, errors, busy) = await IngestEntitiesAsync(document.RootElement, tenant, ReadingSource.NgsiLd, ingest, options.Value, ct);
+        if (ok is null) return HttpIngestEndpoints.Busy(request.HttpContext, busy!);
         if (errors.Count == 0) return TypedResults.NoContent();
         // NGSI-LD BatchOperationResult.
         return TypedResults.Json(new
@@ -39,23 +40,23 @@ public static class FiwareIngestEndpoints
     private static async Task<IResult> UpdateV2Async(HttpRequest request, DeviceIngest ingest, GatewayKeys gateways, IOptions<IngestOptions> options, CancellationToken ct)
     {
         var tenant = await GatewayTenantAsync(request, gateways, ct);
-        using var document = await ReadJsonAsync(request, ct);
+        using var document = await JsonBody.ReadAsync(request, ct);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("entities", out var entities) || entities.ValueKind != JsonValueKind.Array)
             throw new ValidationException("entities", "must be an array of entities.");
         var action = root.TryGetProperty("actionType", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
         if (action is not ("append" or "appendStrict" or "update" or "replace"))
             throw new ValidationException("actionType", "must be append, appendStrict, update or replace (deletes are not accepted from agents).");
-        var (ok, errors) = await IngestEntitiesAsync(entities, tenant, ReadingSource.NgsiV2, ingest, options.Value, request.HttpContext, ct);
-        if (ok is null) return HttpIngestEndpoints.Busy(request.HttpContext, "The ingest queue is full or the database is unavailable; retry shortly.");
+        var (ok, errors, busy) = await IngestEntitiesAsync(entities, tenant, ReadingSource.NgsiV2, ingest, options.Value, ct);
+        if (ok is null) return HttpIngestEndpoints.Busy(request.HttpContext, busy!);
         if (errors.Count == 0) return TypedResults.NoContent();
         // NGSI-v2 error shape; the valid entities were stored.
         return TypedResults.Json(new { error = "PartialUpdate", description = string.Join("; ", errors.Select(e => $"{e.EntityId}: {e.Detail}")) },
             statusCode: StatusCodes.Status422UnprocessableEntity);
     }
 
-    private static async Task<(List<string>? Ok, List<EntityError> Errors)> IngestEntitiesAsync(JsonElement entities, Guid tenant, ReadingSource source,
-        DeviceIngest ingest, IngestOptions options, HttpContext http, CancellationToken ct)
+    private static async Task<(List<string>? Ok, List<EntityError> Errors, string? Busy)> IngestEntitiesAsync(JsonElement entities, Guid tenant, ReadingSource source,
+        DeviceIngest ingest, IngestOptions options, CancellationToken ct)
     {
         if (entities.GetArrayLength() > options.MaxHttpBatch) throw new ValidationException("entities", $"must hold at most {options.MaxHttpBatch} entities.");
         var errors = new List<EntityError>();
@@ -72,10 +73,8 @@ public static class FiwareIngestEndpoints
             readings.Add(reading);
             ids.Add(id);
         }
-        if (!ingest.Pipeline.TrySubmitBatch(readings, out var durable)) return (null, errors);
-        try { await durable.WaitAsync(TimeSpan.FromSeconds(options.HttpDurableTimeoutSeconds), ct); }
-        catch (TimeoutException) { return (null, errors); }
-        return (ids, errors);
+        var (outcomes, busy) = await ingest.SubmitDurableAsync(readings, TimeSpan.FromSeconds(options.HttpDurableTimeoutSeconds), ct);
+        return (outcomes is null ? null : ids, errors, busy);
     }
 
     private static object Problem(string detail, int status = 400) => new
@@ -89,10 +88,4 @@ public static class FiwareIngestEndpoints
     private static async Task<Guid> GatewayTenantAsync(HttpRequest request, GatewayKeys gateways, CancellationToken ct) =>
         await gateways.VerifyAsync(request.Headers[GatewayKeys.Header].ToString(), ct)
         ?? throw new UnauthorizedException($"FIWARE agents authenticate with a gateway key in {GatewayKeys.Header}.");
-
-    private static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken ct)
-    {
-        try { return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 32 }, ct); }
-        catch (JsonException e) { throw new ValidationException("body", "is not valid JSON: " + e.Message); }
-    }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -42,10 +43,7 @@ public static class HttpIngestEndpoints
     private static async Task<IResult> IngestAsync(HttpRequest request, DeviceIngest ingest, GatewayKeys gateways, IOptions<IngestOptions> options, CancellationToken ct)
     {
         var caller = await AuthenticateAsync(request, ingest.Directory, gateways, ct);
-        JsonDocument document;
-        try { document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 16 }, ct); }
-        catch (JsonException e) { throw new ValidationException("body", "is not valid JSON: " + e.Message); }
-        using var owned = document;
+        using var document = await JsonBody.ReadAsync(request, ct, maxDepth: 16);
         var items = document.RootElement.ValueKind switch
         {
             JsonValueKind.Array => document.RootElement,
@@ -74,18 +72,13 @@ public static class HttpIngestEndpoints
             results[i] = new(i, serial, "accepted", null);
         }
 
-        if (!ingest.Pipeline.TrySubmitBatch(readings, out var durable))
-            return Busy(request.HttpContext, "The ingest queue is full; retry shortly.");
-        IngestOutcome[] outcomes;
-        try { outcomes = await durable.WaitAsync(TimeSpan.FromSeconds(options.Value.HttpDurableTimeoutSeconds), ct); }
-        // Still queued and will be written; a retry is safe because exact duplicates are dropped.
-        catch (TimeoutException) { return Busy(request.HttpContext, "The database is slow or unavailable; the readings are not yet durable. Retry shortly."); }
+        var (outcomes, busy) = await ingest.SubmitDurableAsync(readings, TimeSpan.FromSeconds(options.Value.HttpDurableTimeoutSeconds), ct);
+        if (outcomes is null) return Busy(request.HttpContext, busy!);
         for (var k = 0; k < outcomes.Length; k++)
         {
             var i = positions[k];
-            results[i] = results[i] with { Outcome = outcomes[k] switch { IngestOutcome.Duplicate => "duplicate", IngestOutcome.Unavailable => "unavailable", _ => "accepted" } };
+            results[i] = results[i] with { Outcome = outcomes[k] == IngestOutcome.Duplicate ? "duplicate" : "accepted" };
         }
-        if (outcomes.Contains(IngestOutcome.Unavailable)) return Busy(request.HttpContext, "The platform is shutting down; retry shortly.");
         return TypedResults.Json(new ReadingBatchResult(
             results.Count(r => r.Outcome == "accepted"), results.Count(r => r.Outcome == "duplicate"), results.Count(r => r.Outcome == "rejected"), results),
             statusCode: StatusCodes.Status202Accepted);
