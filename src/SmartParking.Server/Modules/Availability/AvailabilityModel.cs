@@ -48,19 +48,21 @@ public sealed partial class AvailabilityModel
         var spaces = (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select, cancellationToken: ct))).ToList();
         lock (_gate)
         {
-            _lots = lots.ToDictionary(l => l.Id, l => new LotEntry(l));
+            var loaded = lots.ToDictionary(l => l.Id, l => new LotEntry(l));
             _spaces.Clear();
             long version = 0;
             foreach (var s in spaces)
             {
-                if (!_lots.TryGetValue(s.LotId, out var lot)) continue;
+                if (!loaded.TryGetValue(s.LotId, out var lot)) continue;
                 var entry = new SpaceEntry(s);
                 _spaces[s.Id] = entry;
                 lot.Spaces[s.Id] = entry;
                 version = Math.Max(version, s.Version ?? 0);
             }
-            foreach (var lot in _lots.Values) lot.Recount(_time.GetUtcNow());
-            _grid = new SpatialGrid(_lots.Values);
+            foreach (var lot in loaded.Values) lot.Recount(_time.GetUtcNow());
+            // Published whole, so requests never see a half-loaded lot.
+            _grid = new SpatialGrid(loaded.Values);
+            _lots = loaded;
             Interlocked.Exchange(ref _version, Math.Max(version, Version));
             Loaded = true;
         }
@@ -153,7 +155,9 @@ public sealed partial class AvailabilityModel
         var spaces = lot is null ? [] : (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select + " where s.lot_id = @lotId", new { lotId }, cancellationToken: ct))).ToList();
         lock (_gate)
         {
-            if (_lots.Remove(lotId, out var old))
+            // Copy on write: request threads read _lots and _grid without the lock.
+            var lots = new Dictionary<Guid, LotEntry>(_lots);
+            if (lots.Remove(lotId, out var old))
                 foreach (var id in old.Spaces.Keys) _spaces.Remove(id);
             if (lot is not null)
             {
@@ -165,9 +169,10 @@ public sealed partial class AvailabilityModel
                     entry.Spaces[s.Id] = space;
                 }
                 entry.Recount(_time.GetUtcNow());
-                _lots[lotId] = entry;
+                lots[lotId] = entry;
             }
-            _grid = new SpatialGrid(_lots.Values);
+            _grid = new SpatialGrid(lots.Values);
+            _lots = lots;
         }
     }
 
