@@ -116,16 +116,15 @@ public sealed class MosquittoClientTests(MqttFactory factory) : IClassFixture<Mq
         var device = await factory.CreateDeviceAsync();
         await using var sub = Mosquitto.Sub(Port, device, device.CommandTopic + filterSuffix, "-C", "1");
 
-        // Nothing is sent until the subscription is live, and the first send that reaches it ends the polling.
-        var delivered = await Poll.UntilAsync(
-            async () => await factory.Commands.PublishToDeviceAsync(device.Serial, subtopic, "open-gate"u8.ToArray(), CancellationToken.None),
-            n => n > 0, Deadline, "the subscription to be live");
+        // The subscription is registered before the SUBACK goes out, so once the client has printed it one send must reach it.
+        await sub.OutputAsync(o => o.Contains("Subscribed (mid: 1): 0", StringComparison.Ordinal), "the SUBACK granting QoS 0");
+
+        var delivered = await factory.Commands.PublishToDeviceAsync(device.Serial, subtopic, "open-gate"u8.ToArray(), CancellationToken.None);
 
         delivered.ShouldBe(1);
         (await sub.ExitCodeAsync()).ShouldBe(0, sub.ToString());
         var topic = subtopic.Length == 0 ? device.CommandTopic : $"{device.CommandTopic}/{subtopic}";
         sub.Output.ShouldContain($"{topic} open-gate");
-        sub.Output.ShouldContain("Subscribed (mid: 1): 0");
     }
 
     [Fact]
