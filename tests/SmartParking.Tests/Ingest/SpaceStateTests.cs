@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -162,5 +164,30 @@ public sealed class DebounceTests(DebounceFactory factory) : IClassFixture<Debou
 
         // Leaving unknown is news, not flapping.
         await anonymous.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+    }
+
+    [Fact]
+    public async Task Ingest_ReadingForSpaceDeletedAfterItWasResolved_StoredWithoutStateAndTheRestOfTheBatchApplies()
+    {
+        using var op = factory.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
+        var sensor = await op.CreateSensorAsync(lotId);
+        using var anonymous = factory.Anonymous();
+        var now = SecondsAgo(1);
+        // The sensor directory resolved this space a moment ago; it is gone by the time the batch is written.
+        var goneSpace = Guid.NewGuid();
+        Reading[] batch =
+        [
+            new(goneSpace, null, factory.TenantId, lotId, SpaceStatus.Occupied, now, now, ReadingSource.Http),
+            new(sensor.SpaceId, sensor.SensorId, factory.TenantId, lotId, SpaceStatus.Occupied, now, now, ReadingSource.Http),
+        ];
+
+        factory.Services.GetRequiredService<IngestPipeline>().TrySubmitBatch(batch, out var done).ShouldBeTrue();
+
+        (await done.WaitAsync(Eventually)).ShouldBe([IngestOutcome.Accepted, IngestOutcome.Accepted]);
+        await anonymous.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+        (await factory.StoredReadingsAsync(goneSpace)).ShouldBe([Stored(1, now)]);
+        (await factory.ScalarAsync<long>("select count(*) from space_status where space_id = $1", goneSpace)).ShouldBe(0);
     }
 }

@@ -14,6 +14,12 @@ public sealed class IngestOptions
 
     [Range(1, 10_000)] public int MaxHttpBatch { get; set; } = 1000;
 
+    /// <summary>
+    /// Batches written at once, each on its own connection. Two let one batch's COPY overlap the other's state update
+    /// (which every writer on every node takes in turn), so the database's second core is used.
+    /// </summary>
+    [Range(1, 8)] public int Writers { get; set; } = 2;
+
     /// <summary>A change of status within this time of the previous change is treated as flapping and not shown (0 = off).</summary>
     [Range(0, 3600)] public double DebounceSeconds { get; set; }
 

@@ -35,48 +35,63 @@ public sealed partial class IngestPipeline
         var rows = new List<Reading>();
         var outcomes = new List<IngestOutcome[]>(batch.Count);
         var inBatch = new HashSet<(Guid, long, SpaceStatus)>();
-        foreach (var submission in batch)
+        // Remembered only once written, so two batches in flight may both hold a retry of one reading: it is then
+        // stored twice, which is better than answering "duplicate" for a reading whose write may still fail.
+        lock (_recentGate)
         {
-            var result = new IngestOutcome[submission.Readings.Length];
-            for (var i = 0; i < result.Length; i++)
+            foreach (var submission in batch)
             {
-                var r = submission.Readings[i];
-                var ticks = r.ObservedAt.UtcTicks;
-                var seen = (_recent.TryGetValue(r.SpaceId, out var recent) && recent.Contains(ticks, r.Status)) || !inBatch.Add((r.SpaceId, ticks, r.Status));
-                if (seen) result[i] = IngestOutcome.Duplicate;
-                else
+                var result = new IngestOutcome[submission.Readings.Length];
+                for (var i = 0; i < result.Length; i++)
                 {
-                    result[i] = IngestOutcome.Accepted;
-                    rows.Add(r);
+                    var r = submission.Readings[i];
+                    var ticks = r.ObservedAt.UtcTicks;
+                    var seen = (_recent.TryGetValue(r.SpaceId, out var recent) && recent.Contains(ticks, r.Status)) || !inBatch.Add((r.SpaceId, ticks, r.Status));
+                    if (seen) result[i] = IngestOutcome.Duplicate;
+                    else
+                    {
+                        result[i] = IngestOutcome.Accepted;
+                        rows.Add(r);
+                    }
                 }
+                outcomes.Add(result);
             }
-            outcomes.Add(result);
         }
         return (rows, outcomes);
     }
 
     private void Remember(List<Reading> rows)
     {
-        // Bounded: a city's worth of spaces is fine; beyond that start afresh rather than grow without limit.
-        if (_recent.Count > 2_000_000) _recent.Clear();
-        foreach (var r in rows)
+        lock (_recentGate)
         {
-            if (!_recent.TryGetValue(r.SpaceId, out var recent)) _recent[r.SpaceId] = recent = new RecentReadings();
-            recent.Add(r.ObservedAt.UtcTicks, r.Status);
+            // Bounded: a city's worth of spaces is fine; beyond that start afresh rather than grow without limit.
+            if (_recent.Count > 2_000_000) _recent.Clear();
+            foreach (var r in rows)
+            {
+                if (!_recent.TryGetValue(r.SpaceId, out var recent)) _recent[r.SpaceId] = recent = new RecentReadings();
+                recent.Add(r.ObservedAt.UtcTicks, r.Status);
+            }
         }
     }
 
-    private async Task WriteAsync(List<Reading> rows, List<Heartbeat> heartbeats, CancellationToken ct)
+    /// <param name="spacesChecked">
+    /// Join the spaces table to leave out readings for spaces deleted since they were resolved. Normally the ids from the
+    /// sensor directory are trusted (the join costs a third of the statement); a foreign-key violation retries the
+    /// batch with the check.
+    /// </param>
+    private async Task WriteAsync(List<Reading> rows, List<Heartbeat> heartbeats, bool spacesChecked, CancellationToken ct)
     {
         if (rows.Count == 0 && heartbeats.Count == 0) return;
         await using var connection = await _db.OpenConnectionAsync(ct);
         await _partitions.EnsureAsync(connection, rows.Select(r => DateOnly.FromDateTime(r.ObservedAt.UtcDateTime)).Distinct(), ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        // The COPY runs outside the lock, so another writer's state update can overlap it. Everything that updates
+        // shared rows (space_status, sensors) comes after the lock, in one order on every node: no deadlocks.
+        if (rows.Count > 0) await CopyReadingsAsync(connection, rows, ct);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@SpaceStatusVersionLock)", new { SpaceStatusVersionLock }, tx, cancellationToken: ct));
         if (rows.Count > 0)
         {
-            await CopyReadingsAsync(connection, rows, ct);
-            await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@SpaceStatusVersionLock)", new { SpaceStatusVersionLock }, tx, cancellationToken: ct));
-            await UpsertSpaceStatusAsync(connection, tx, rows, ct);
+            await UpsertSpaceStatusAsync(connection, tx, rows, spacesChecked, ct);
             await TouchSensorsAsync(connection, tx, rows, ct);
             await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));
         }
@@ -107,14 +122,15 @@ public sealed partial class IngestPipeline
     /// The database decides the state: a reading older than the stored one never overwrites it, and a change within the
     /// debounce window of the previous change is flapping. Only real changes take a new version (and reach the feed).
     /// </summary>
-    private async Task UpsertSpaceStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
+    private async Task UpsertSpaceStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, bool spacesChecked, CancellationToken ct)
     {
         var latest = rows.GroupBy(r => r.SpaceId).Select(g => g.MaxBy(r => r.ObservedAt)).ToList();
-        await connection.ExecuteAsync(new CommandDefinition("""
+        var existing = spacesChecked ? "where exists (select 1 from spaces sp where sp.id = u.space_id)" : "";
+        await connection.ExecuteAsync(new CommandDefinition($"""
             insert into space_status as s (space_id, tenant_id, lot_id, status, observed_at, changed_at)
-            select u.space_id, sp.tenant_id, sp.lot_id, u.status, u.observed_at, u.observed_at
-            from unnest(@spaceIds, @statuses, @observed) as u(space_id, status, observed_at)
-            join spaces sp on sp.id = u.space_id
+            select u.space_id, u.tenant_id, u.lot_id, u.status, u.observed_at, u.observed_at
+            from unnest(@spaceIds, @tenantIds, @lotIds, @statuses, @observed) as u(space_id, tenant_id, lot_id, status, observed_at)
+            {existing}
             on conflict (space_id) do update set
                 status = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.status else s.status end,
                 changed_at = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.observed_at else s.changed_at end,
@@ -124,6 +140,8 @@ public sealed partial class IngestPipeline
             """, new
         {
             spaceIds = latest.Select(r => r.SpaceId).ToArray(),
+            tenantIds = latest.Select(r => r.TenantId).ToArray(),
+            lotIds = latest.Select(r => r.LotId).ToArray(),
             statuses = latest.Select(r => (short)r.Status).ToArray(),
             observed = latest.Select(r => r.ObservedAt.UtcDateTime).ToArray(),
             debounce = TimeSpan.FromSeconds(_options.Value.DebounceSeconds),
@@ -136,13 +154,17 @@ public sealed partial class IngestPipeline
 
     private async Task TouchSensorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
     {
-        if (_touched.Count > 2_000_000) _touched.Clear();
         var interval = TimeSpan.FromSeconds(_options.Value.LastSeenWriteSeconds);
-        var seen = rows.Where(r => r.SensorId is not null).GroupBy(r => r.SensorId!.Value).Select(g => (Id: g.Key, At: g.Max(r => r.ReceivedAt)))
-            .Where(s => !_touched.TryGetValue(s.Id, out var last) || s.At - last >= interval)
-            .ToList();
-        // Remembered before the commit; a failed batch is retried as a whole, and a missed touch only delays last_seen by one interval.
-        foreach (var s in seen) _touched[s.Id] = s.At;
+        List<(Guid Id, DateTimeOffset At)> seen;
+        lock (_touched)
+        {
+            if (_touched.Count > 2_000_000) _touched.Clear();
+            seen = rows.Where(r => r.SensorId is not null).GroupBy(r => r.SensorId!.Value).Select(g => (Id: g.Key, At: g.Max(r => r.ReceivedAt)))
+                .Where(s => !_touched.TryGetValue(s.Id, out var last) || s.At - last >= interval)
+                .ToList();
+            // Remembered before the commit; a failed batch is retried as a whole, and a missed touch only delays last_seen by one interval.
+            foreach (var s in seen) _touched[s.Id] = s.At;
+        }
         if (seen.Count == 0) return;
         await connection.ExecuteAsync(new CommandDefinition("""
             update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen)

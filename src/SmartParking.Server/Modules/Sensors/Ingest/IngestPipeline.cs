@@ -8,8 +8,8 @@ using SmartParking.Server.Platform.Observability;
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>
-/// The durable path for readings: a bounded queue drained by one writer that drops exact duplicates, writes each batch
-/// with binary COPY plus the space states in one transaction, and only then tells the submitter it is accepted.
+/// The durable path for readings: a bounded queue drained by a few writers (Ingest:Writers) that drop exact duplicates,
+/// write each batch with binary COPY plus the space states in one transaction, and only then tell the submitter it is accepted.
 /// When the database is slow or down the queue fills, MQTT stops acknowledging and HTTP answers 503; nothing
 /// accepted is lost because nothing is acknowledged before it is committed.
 /// </summary>
@@ -22,6 +22,7 @@ public sealed partial class IngestPipeline : BackgroundService
     private readonly ILogger<IngestPipeline> _logger;
     private readonly Channel<Submission> _queue;
     private readonly Dictionary<Guid, RecentReadings> _recent = [];
+    private readonly Lock _recentGate = new();
     private long _queuedReadings;
 
     private static readonly Meter Meter = new(ObservabilityModule.MeterName + ".Ingest");
@@ -39,7 +40,7 @@ public sealed partial class IngestPipeline : BackgroundService
         _logger = logger;
         _queue = Channel.CreateBounded<Submission>(new BoundedChannelOptions(Math.Max(1000, options.Value.MaxQueuedReadings / 4))
         {
-            SingleReader = true,
+            SingleReader = options.Value.Writers == 1,
             FullMode = BoundedChannelFullMode.Wait,
         });
         Meter.CreateObservableGauge("smartparking.ingest.queue.readings", () => Interlocked.Read(ref _queuedReadings), "{reading}", "Readings waiting to be written");
@@ -110,8 +111,13 @@ public sealed partial class IngestPipeline : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<Submission>();
         await Task.Yield();
+        await Task.WhenAll(Enumerable.Range(0, _options.Value.Writers).Select(_ => Task.Run(() => WriterLoopAsync(stoppingToken), CancellationToken.None)));
+    }
+
+    private async Task WriterLoopAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Submission>();
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
@@ -121,7 +127,7 @@ public sealed partial class IngestPipeline : BackgroundService
                 batch.Add(submission);
                 size += submission.Readings.Length + 1;
             }
-            await WriteWithRetryAsync(batch, stoppingToken);
+            if (batch.Count > 0) await WriteWithRetryAsync(batch, stoppingToken);
         }
     }
 
@@ -130,18 +136,24 @@ public sealed partial class IngestPipeline : BackgroundService
         var (rows, outcomes) = Deduplicate(batch);
         var heartbeats = batch.Where(s => s.Heartbeat is not null).Select(s => s.Heartbeat!.Value).ToList();
         var delay = TimeSpan.FromMilliseconds(100);
+        var spacesChecked = false;
         for (var attempt = 1; ; attempt++)
         {
             var started = Stopwatch.GetTimestamp();
             try
             {
-                await WriteAsync(rows, heartbeats, CancellationToken.None);
+                await WriteAsync(rows, heartbeats, spacesChecked, CancellationToken.None);
                 BatchSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 Remember(rows);
                 Accepted.Add(rows.Count);
                 Duplicates.Add(outcomes.Sum(o => o.Count(x => x == IngestOutcome.Duplicate)));
                 Complete(batch, outcomes);
                 return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation && !spacesChecked)
+            {
+                // A space was deleted after its reading was resolved: write again, leaving its state out.
+                spacesChecked = true;
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException)
             {
