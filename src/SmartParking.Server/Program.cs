@@ -2,7 +2,9 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
+using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
 
@@ -12,8 +14,11 @@ try
     var builder = WebApplication.CreateBuilder(args);
     await builder.AddPlatformAsync();
     builder.AddIdentityModule();
+    builder.AddLotsModule();
     builder.AddSensorsModule();
     builder.AddAvailabilityModule();
+    builder.AddReservationsModule();
+    builder.AddSessionsModule();
     builder.AddDemoModule();
     app = builder.Build();
 }
@@ -37,6 +42,8 @@ try
     app.MapLotsEndpoints(app.Configuration);
     app.MapSensorsEndpoints();
     app.MapAvailabilityModule();
+    app.MapReservationsEndpoints();
+    app.MapSessionsEndpoints();
     await app.RunAsync();
     return 0;
 }

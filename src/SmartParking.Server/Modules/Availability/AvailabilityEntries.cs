@@ -64,6 +64,12 @@ public sealed partial class AvailabilityModel
         public DateTimeOffset? Since { get; private set; } = row.ChangedAt;
         public DateTimeOffset? ObservedAt { get; private set; } = row.ObservedAt;
 
+        /// <summary>Held for a reservation right now.</summary>
+        public bool Reserved { get; set; }
+
+        /// <summary>A reservation shows while the space is free (or its sensor silent); a car in it is still a car in it.</summary>
+        public bool ShowsReserved => Reserved && Status is SpaceStatus.Free or SpaceStatus.Unknown;
+
         public void Apply(short status, DateTimeOffset changedAt, DateTimeOffset observedAt)
         {
             Status = (SpaceStatus)status;
@@ -72,7 +78,7 @@ public sealed partial class AvailabilityModel
         }
 
         /// <summary>What drivers see: an operator's out-of-service flag wins over the sensor.</summary>
-        public string StatusName => OutOfService || Status == SpaceStatus.Closed ? "out_of_service" : Status.Name();
+        public string StatusName => OutOfService || Status == SpaceStatus.Closed ? "out_of_service" : ShowsReserved ? "reserved" : Status.Name();
     }
 
     internal sealed record LotSnapshot(Counts Counts, IReadOnlyDictionary<string, Counts> ByType, DateTimeOffset? UpdatedAt, string Trend);
@@ -127,7 +133,7 @@ public sealed partial class AvailabilityModel
             return counts.Occupied - before >= threshold ? "filling" : before - counts.Occupied >= threshold ? "emptying" : "steady";
         }
 
-        private static int Bucket(SpaceEntry s) => s.OutOfService || s.Status == SpaceStatus.Closed ? 4 : s.Status switch
+        private static int Bucket(SpaceEntry s) => s.OutOfService || s.Status == SpaceStatus.Closed ? 4 : s.ShowsReserved ? 2 : s.Status switch
         {
             SpaceStatus.Free => 0,
             SpaceStatus.Occupied => 1,

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Modules.Availability;
@@ -21,6 +22,7 @@ public sealed partial class AvailabilityModel
     private readonly Dictionary<Guid, SpaceEntry> _spaces = [];
     private SpatialGrid _grid = new([]);
     private long _version;
+    private HashSet<Guid> _reserved = [];
     private readonly List<Channel<AvailabilityChange>> _subscribers = [];
     private int _pendingRefresh;
 
@@ -54,7 +56,7 @@ public sealed partial class AvailabilityModel
             foreach (var s in spaces)
             {
                 if (!loaded.TryGetValue(s.LotId, out var lot)) continue;
-                var entry = new SpaceEntry(s);
+                var entry = new SpaceEntry(s) { Reserved = _reserved.Contains(s.Id) };
                 _spaces[s.Id] = entry;
                 lot.Spaces[s.Id] = entry;
                 version = Math.Max(version, s.Version ?? 0);
@@ -164,7 +166,7 @@ public sealed partial class AvailabilityModel
                 var entry = new LotEntry(lot);
                 foreach (var s in spaces)
                 {
-                    var space = new SpaceEntry(s);
+                    var space = new SpaceEntry(s) { Reserved = _reserved.Contains(s.Id) };
                     _spaces[s.Id] = space;
                     entry.Spaces[s.Id] = space;
                 }
@@ -174,6 +176,30 @@ public sealed partial class AvailabilityModel
             _grid = new SpatialGrid(lots.Values);
             _lots = lots;
         }
+    }
+
+    /// <summary>The spaces held for a reservation right now, as the Reservations module sees them; replaces the last set.</summary>
+    public void SetReserved(IReadOnlySet<Guid> spaceIds)
+    {
+        lock (_gate)
+        {
+            var touched = new HashSet<LotEntry>();
+            foreach (var id in _reserved.Where(id => !spaceIds.Contains(id)).Concat(spaceIds.Where(id => !_reserved.Contains(id))))
+            {
+                if (!_spaces.TryGetValue(id, out var space) || !_lots.TryGetValue(space.LotId, out var lot)) continue;
+                space.Reserved = spaceIds.Contains(id);
+                touched.Add(lot);
+            }
+            _reserved = [.. spaceIds];
+            var now = _time.GetUtcNow();
+            foreach (var lot in touched) lot.Recount(now);
+        }
+    }
+
+    /// <summary>What the space's sensor last said and since when; null for a space this node does not know.</summary>
+    public (SpaceStatus Status, DateTimeOffset? Since)? SensorState(Guid spaceId)
+    {
+        lock (_gate) return _spaces.TryGetValue(spaceId, out var s) ? (s.Status, s.Since) : null;
     }
 
     public ChannelReader<AvailabilityChange> Subscribe(CancellationToken ct)

@@ -113,6 +113,12 @@ public sealed class TokenService(NpgsqlDataSource db, SigningKeys keys, IOptions
         IssuerSigningKey = keys.Key,
         ValidateIssuerSigningKey = true,
         ClockSkew = TimeSpan.FromSeconds(30),
+        // Lifetimes are checked against the same clock that issued them (TimeProvider), not the library's own.
+        LifetimeValidator = (notBefore, expires, _, parameters) =>
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            return (notBefore is null || notBefore.Value - parameters.ClockSkew <= now) && expires is { } e && now < e + parameters.ClockSkew;
+        },
         NameClaimType = AppClaims.Email,
         RoleClaimType = AppClaims.Role,
     };

@@ -8,6 +8,8 @@ namespace SmartParking.Server.Modules.Lots;
 
 public static class LotsModule
 {
+    public static void AddLotsModule(this WebApplicationBuilder builder) => builder.Services.AddSingleton<LotCatalog>();
+
     public static void MapLotsEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
         app.MapTenantEndpoints();

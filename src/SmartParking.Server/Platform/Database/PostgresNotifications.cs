@@ -11,6 +11,7 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
 {
     public const string SpaceStatusChannel = "space_status";
     public const string CatalogChannel = "catalog_changed";
+    public const string ReservationsChannel = "reservations_changed";
 
     private readonly ConcurrentDictionary<string, List<Action<string>>> _handlers = new();
     private readonly List<Action> _resync = [];
@@ -37,7 +38,7 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
-                foreach (var channel in new[] { SpaceStatusChannel, CatalogChannel })
+                foreach (var channel in new[] { SpaceStatusChannel, CatalogChannel, ReservationsChannel })
                 {
                     await using var listen = new NpgsqlCommand($"listen {channel}", connection);
                     await listen.ExecuteNonQueryAsync(stoppingToken);

@@ -16,6 +16,12 @@ public sealed class ConflictException(string message, IDictionary<string, object
     public IDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
 }
 
+/// <summary>A payment was declined or could not be taken (402); the code is the provider's reason.</summary>
+public sealed class PaymentFailedException(string message, string? code) : Exception(message)
+{
+    public string? Code { get; } = code;
+}
+
 /// <summary>The caller is known but may not do this (e.g. two-factor not yet enrolled).</summary>
 public sealed class ForbiddenException(string message) : Exception(message);
 

@@ -28,6 +28,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 var conflict = new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message };
                 foreach (var (key, value) in c.Extensions) conflict.Extensions[key] = value;
                 return conflict;
+            case PaymentFailedException p:
+                var payment = new ProblemDetails { Status = 402, Title = "Payment failed", Detail = p.Message };
+                if (p.Code is not null) payment.Extensions["code"] = p.Code;
+                return payment;
             case ForbiddenException f:
                 return new ProblemDetails { Status = 403, Title = "Forbidden", Detail = f.Message };
             case UnauthorizedException u:

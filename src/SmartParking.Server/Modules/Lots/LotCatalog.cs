@@ -1,0 +1,59 @@
+using Dapper;
+using Npgsql;
+using System.Text.Json;
+
+namespace SmartParking.Server.Modules.Lots;
+
+/// <summary>What other modules (Reservations, Sessions, Pricing) need to know about a lot, without reading its tables.</summary>
+public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, IReadOnlyList<OpeningHours> OpeningHours, decimal BaseHourlyRate, string Currency)
+{
+    /// <summary>
+    /// Whether the lot is open for the whole of [start, end): the opening hours of each local day, as UTC intervals,
+    /// must cover it without a gap. No opening hours means open around the clock.
+    /// </summary>
+    public bool IsOpenThroughout(DateTimeOffset start, DateTimeOffset end)
+    {
+        if (OpeningHours.Count == 0) return true;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+        var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime).AddDays(-1);
+        var lastDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, zone).DateTime);
+        var open = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
+        {
+            var name = LotsVocabulary.Days[((int)day.DayOfWeek + 6) % 7];
+            foreach (var h in OpeningHours.Where(h => h.Day == name))
+                open.Add((Local(day, h.Opens, zone), Local(day, h.Closes, zone)));
+        }
+        var covered = start;
+        foreach (var (from, to) in open.OrderBy(i => i.From))
+        {
+            if (from > covered) break;
+            if (to > covered) covered = to;
+            if (covered >= end) return true;
+        }
+        return covered >= end;
+    }
+
+    private static DateTimeOffset Local(DateOnly day, string time, TimeZoneInfo zone)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue) + (time == "24:00" ? TimeSpan.FromDays(1) : TimeSpan.Parse(time, System.Globalization.CultureInfo.InvariantCulture));
+        // A local time skipped by a clock change does not exist; the hour after it does.
+        if (zone.IsInvalidTime(local)) local = local.AddHours(1);
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+}
+
+public sealed class LotCatalog(NpgsqlDataSource db)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<LotFacts?> FindAsync(Guid lotId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, string OpeningHours, decimal Rate, string Currency)>(new CommandDefinition(
+            "select id, tenant_id, name, kind, time_zone, opening_hours::text, base_hourly_rate, currency from lots where id = @lotId", new { lotId }, cancellationToken: ct));
+        if (row.Id == Guid.Empty) return null;
+        return new LotFacts(row.Id, row.TenantId, row.Name, row.Kind, row.TimeZone,
+            JsonSerializer.Deserialize<List<OpeningHours>>(row.OpeningHours, Json) ?? [], row.Rate, row.Currency.Trim());
+    }
+}

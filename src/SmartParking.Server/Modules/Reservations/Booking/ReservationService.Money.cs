@@ -1,0 +1,224 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Time;
+
+namespace SmartParking.Server.Modules.Reservations.Booking;
+
+/// <summary>
+/// Everything that moves money for a reservation. Each charge and refund has a key derived from the reservation and
+/// what it is for, so repeating any step (a client retry, a crash and restart, two nodes) never charges twice.
+/// The status change is committed before the money moves and the money step is recorded after, so a crash in
+/// between leaves a marker the scheduled work picks up.
+/// </summary>
+public sealed partial class ReservationService
+{
+    /// <summary>Pays a held reservation; confirmed when the payment succeeds, still held while it is pending.</summary>
+    public async Task<(ReservationRow Reservation, PaymentOutcome Payment)> PayAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        var now = time.GetUtcNow();
+        if (row.Status != ReservationStatus.Held)
+            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["status"] = row.Status });
+        if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.");
+        var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.Reservation, id, row.Price, row.Currency.Trim(),
+            $"reservation:{id}", $"Parking space {row.SpaceLabel}, {row.Start:u} to {row.End:u}"), ct);
+        switch (payment.State)
+        {
+            case PaymentState.Failed:
+                throw new PaymentFailedException(payment.FailureMessage ?? "The payment was declined.", payment.FailureCode);
+            case PaymentState.Succeeded:
+                await ConfirmPaidAsync(id, payment, ct);
+                break;
+        }
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await FindAsync(connection, id, ct), payment);
+    }
+
+    /// <summary>
+    /// A succeeded payment confirms the reservation. If it arrived too late (the hold expired, the driver cancelled)
+    /// the space is taken again when still free; otherwise the money goes back.
+    /// </summary>
+    internal async Task ConfirmPaidAsync(Guid id, PaymentOutcome payment, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await TransitionAsync(connection, id, ReservationStatus.Held, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct)) return;
+        try
+        {
+            if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct))
+            {
+                reserved.Changed();
+                return;
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
+        {
+            // Someone else booked the space after the hold expired: fall through to the refund.
+        }
+        var row = await FindAsync(connection, id, ct);
+        if (row.Status is ReservationStatus.Confirmed or ReservationStatus.CheckedIn or ReservationStatus.Completed) return;
+        await payments.RefundAsync(new RefundRequest(payment.PaymentId, payment.Amount, $"refund:{payment.PaymentId}:late-payment", "Paid after the reservation had ended"), ct);
+    }
+
+    /// <summary>Moves the end later if the space is free until then; the extra time is charged for a paid reservation.</summary>
+    public async Task<ReservationRow> ExtendAsync(Guid driverId, Guid id, ExtensionRequest request, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        if (request.End is null) throw new ValidationException("end", "is required.");
+        var end = request.End.Value.ToWholeSecond();
+        if (row.Status is not (ReservationStatus.Held or ReservationStatus.Confirmed or ReservationStatus.CheckedIn))
+            throw new ConflictException($"The reservation is {row.Status} and cannot be extended.");
+        var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+        new Validation()
+            .Check(end > row.End, "end", "must be after the current end.")
+            .Check((end - row.Start).TotalMinutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
+            .Check(end <= row.End || lot.IsOpenThroughout(row.End, end), "end", "the lot is closed during part of the extension.")
+            .ThrowIfInvalid();
+        var extra = prices.Quote(lot, row.End, end).Amount;
+        try
+        {
+            var moved = await connection.ExecuteAsync(new CommandDefinition("""
+                update reservations set during = tstzrange(lower(during), @end, '[)'), price = price + @extra, updated_at = @now
+                where id = @id and status = @Status and upper(during) = @oldEnd
+                """, new { id, end, extra, now = time.GetUtcNow(), row.Status, oldEnd = row.End }, cancellationToken: ct));
+            if (moved == 0) throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
+        {
+            throw await ConflictAsync(connection, row.SpaceId, row.End, end, ct);
+        }
+        if (row.Status != ReservationStatus.Held && extra > 0)
+        {
+            var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.ReservationExtension, id, extra, row.Currency.Trim(),
+                $"reservation:{id}:extend:{row.End.UtcTicks}-{end.UtcTicks}", $"Extension of space {row.SpaceLabel} to {end:u}"), ct);
+            if (payment.State == PaymentState.Failed)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    update reservations set during = tstzrange(lower(during), @oldEnd, '[)'), price = price - @extra, updated_at = @now
+                    where id = @id and upper(during) = @end
+                    """, new { id, end, extra, oldEnd = row.End, now = time.GetUtcNow() }, cancellationToken: ct));
+                throw new PaymentFailedException(payment.FailureMessage ?? "The payment for the extension was declined.", payment.FailureCode);
+            }
+        }
+        return await FindAsync(connection, id, ct);
+    }
+
+    /// <summary>Free until the start (full refund); after it the lot's late-cancellation share is kept.</summary>
+    public async Task<ReservationRow> CancelAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        switch (row.Status)
+        {
+            case ReservationStatus.Held:
+                if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, ", cancelled_at = @now", ct: ct))
+                    throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+                break;
+            case ReservationStatus.Confirmed:
+                var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
+                var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+                var refundPercent = now < row.Start ? 100 : 100 - policy.LateCancellationPercent;
+                if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, ", cancelled_at = @now, refund_pending_percent = @refundPercent",
+                        new { refundPercent }, ct))
+                    throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+                await RefundPendingAsync(connection, id, refundPercent, ct);
+                break;
+            case ReservationStatus.CheckedIn:
+                throw new ConflictException("The car is checked in; check out instead.");
+            default:
+                throw new ConflictException($"The reservation is {row.Status} and cannot be cancelled.");
+        }
+        reserved.Changed();
+        return await FindAsync(connection, id, ct);
+    }
+
+    /// <summary>Refunds the given share of every succeeded payment of a cancelled reservation, then clears the marker.</summary>
+    internal async Task RefundPendingAsync(NpgsqlConnection connection, Guid id, int percent, CancellationToken ct)
+    {
+        if (percent > 0)
+            foreach (var paid in (await payments.PaymentsForAsync(id, ct)).Where(p => p.State == PaymentState.Succeeded))
+            {
+                var amount = Math.Round(paid.Amount * percent / 100m, 2, MidpointRounding.ToZero);
+                if (amount > 0)
+                    await payments.RefundAsync(new RefundRequest(paid.PaymentId, amount, $"refund:{paid.PaymentId}:cancellation", $"Cancellation ({percent}% refunded)"), ct);
+            }
+        await connection.ExecuteAsync(new CommandDefinition("update reservations set refund_pending_percent = null where id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<ReservationRow> CheckInAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        var now = time.GetUtcNow();
+        if (row.Status != ReservationStatus.Confirmed) throw new ConflictException($"The reservation is {row.Status}; only a confirmed reservation can be checked in.");
+        if (now < row.Start.AddMinutes(-options.Value.CheckInEarlyMinutes) || now >= row.End)
+            throw new ConflictException($"Check-in opens {options.Value.CheckInEarlyMinutes} minutes before the start and closes at the end.");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await TransitionAsync(connection, id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, ", checked_in_at = @now", ct: ct))
+            throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+        reserved.Changed();
+        return await FindAsync(connection, id, ct);
+    }
+
+    public async Task<ReservationRow> CheckOutAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        if (row.Status != ReservationStatus.CheckedIn) throw new ConflictException($"The reservation is {row.Status}; only a checked-in reservation can be checked out.");
+        await CompleteAsync(row, time.GetUtcNow(), ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await FindAsync(connection, id, ct);
+    }
+
+    /// <summary>Ends a checked-in stay (driver or sensor) and charges any overstay up to the moment the car left.</summary>
+    internal async Task CompleteAsync(ReservationRow row, DateTimeOffset leftAt, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await TransitionAsync(connection, row.Id, ReservationStatus.CheckedIn, ReservationStatus.Completed, time.GetUtcNow(), ", checked_out_at = @leftAt", new { leftAt }, ct))
+            return;
+        reserved.Changed();
+        await BillOverstayAsync(connection, await FindAsync(connection, row.Id, ct), leftAt, final: true, ct);
+    }
+
+    /// <summary>
+    /// Charges the minutes past the end not yet charged: in steps while the car stays, and the rest (rounded up) when
+    /// it leaves. The minute count is written before the charge, so a crash repeats exactly the same charge.
+    /// </summary>
+    internal async Task BillOverstayAsync(NpgsqlConnection connection, ReservationRow row, DateTimeOffset upTo, bool final, CancellationToken ct)
+    {
+        var billing = row.OverstayMinutesBilling;
+        if (billing is null)
+        {
+            var past = (upTo - row.End).TotalMinutes;
+            var minutes = (int)(final ? Math.Ceiling(past) : Math.Floor(past));
+            if (minutes <= row.OverstayMinutesCharged) return;
+            if (!final && minutes - row.OverstayMinutesCharged < options.Value.OverstayChargeStepMinutes) return;
+            await connection.ExecuteAsync(new CommandDefinition("update reservations set overstay_minutes_billing = @minutes where id = @Id and overstay_minutes_billing is null",
+                new { minutes, row.Id }, cancellationToken: ct));
+            billing = minutes;
+        }
+        var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
+        var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+        var amount = Math.Round((billing.Value - row.OverstayMinutesCharged) * policy.OverstayPerMinute, 2, MidpointRounding.AwayFromZero);
+        if (amount > 0)
+            await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Overstay, row.Id, amount, row.Currency.Trim(),
+                $"overstay:{row.Id}:{row.OverstayMinutesCharged}-{billing}", $"Overstay of {billing - row.OverstayMinutesCharged} minutes at space {row.SpaceLabel}"), ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update reservations set overstay_minutes_charged = @billing, overstay_minutes_billing = null where id = @Id", new { billing, row.Id }, cancellationToken: ct));
+    }
+
+    /// <summary>Charges the lot's no-show fee once (the key makes a repeat after a crash a no-op at the provider).</summary>
+    internal async Task ChargeNoShowAsync(NpgsqlConnection connection, ReservationRow row, CancellationToken ct)
+    {
+        var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
+        var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+        if (policy.NoShowFee > 0)
+            await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.NoShow, row.Id, policy.NoShowFee, row.Currency.Trim(),
+                $"noshow:{row.Id}", $"No-show at space {row.SpaceLabel} on {row.Start:u}"), ct);
+        await connection.ExecuteAsync(new CommandDefinition("update reservations set no_show_fee_charged = true where id = @Id", new { row.Id }, cancellationToken: ct));
+    }
+}

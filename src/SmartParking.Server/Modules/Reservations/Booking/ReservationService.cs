@@ -1,0 +1,156 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Time;
+
+namespace SmartParking.Server.Modules.Reservations.Booking;
+
+/// <summary>
+/// Booking, paying, extending, cancelling and checking in and out. Double booking is prevented by the database's
+/// exclusion constraint, not by checks here: an overlapping insert fails and is answered with the conflicting window.
+/// </summary>
+public sealed partial class ReservationService(
+    NpgsqlDataSource db, LotCatalog lots, PriceQuotes prices, IPaymentService payments, ReservedSpaces reserved,
+    IOptions<ReservationOptions> options, TimeProvider time)
+{
+    private const string Live = "('held', 'confirmed', 'checked_in')";
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9 \-]{0,15}$")]
+    public static partial Regex PlatePattern();
+
+    public static string? NormalisePlate(string? plate) => plate is null ? null : Regex.Replace(plate.Trim().ToUpperInvariant(), @"[\s\-]+", "");
+
+    public async Task<ReservationRow> CreateAsync(Guid driverId, ReservationRequest request, CancellationToken ct)
+    {
+        new Validation()
+            .Check(request.LotId is not null, "lotId", "is required.")
+            .Check(request.SpaceId is not null ^ request.SpaceType is not null, "spaceId", "give either spaceId or spaceType.")
+            .OneOf(request.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false)
+            .Check(request.Start is not null, "start", "is required.")
+            .Check(request.End is not null, "end", "is required.")
+            .Check(request.Start is null || request.End is null || request.End > request.Start, "end", "must be after start.")
+            .Check(request.Plate is null || PlatePattern().IsMatch(request.Plate.Trim()), "plate", "must be 1-16 letters, digits, spaces or dashes.")
+            .ThrowIfInvalid();
+        var lot = await lots.FindAsync(request.LotId!.Value, ct) ?? throw new NotFoundException("Lot");
+        var start = request.Start!.Value.ToWholeSecond();
+        var end = request.End!.Value.ToWholeSecond();
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+        CheckWindow(lot, policy, start, end, now);
+        var quote = prices.Quote(lot, start, end);
+        var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, NormalisePlate(request.Plate), start, end,
+            quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
+
+        if (request.SpaceId is { } spaceId)
+        {
+            var space = await connection.QuerySingleOrDefaultAsync<(Guid LotId, string Type, bool OutOfService)>(new CommandDefinition(
+                "select lot_id, type, out_of_service from spaces where id = @spaceId", new { spaceId }, cancellationToken: ct));
+            if (space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
+            if (space.OutOfService) throw new ConflictException("This space is out of service.");
+            if (!await TryInsertAsync(connection, reservation, spaceId, space.Type, ct))
+                throw await ConflictAsync(connection, spaceId, start, end, ct);
+            reserved.Changed();
+            return await FindAsync(connection, reservation.Id, ct);
+        }
+
+        // Any space of the type: pick a free one at random (so concurrent bookings rarely pick the same), and if another
+        // booking took it in between, the constraint says so and the next one is tried.
+        for (var attempt = 0; attempt < 20; attempt++)
+        {
+            var candidate = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition($"""
+                select s.id from spaces s
+                where s.lot_id = @lotId and s.type = @type and not s.out_of_service
+                  and not exists (select 1 from reservations r where r.space_id = s.id and r.status in {Live} and r.during && tstzrange(@start, @end, '[)'))
+                order by random() limit 1
+                """, new { lotId = lot.Id, type = request.SpaceType, start, end }, cancellationToken: ct));
+            if (candidate is null) break;
+            if (await TryInsertAsync(connection, reservation, candidate.Value, request.SpaceType!, ct))
+            {
+                reserved.Changed();
+                return await FindAsync(connection, reservation.Id, ct);
+            }
+        }
+        throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
+    }
+
+    private static void CheckWindow(LotFacts lot, ReservationPolicy policy, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
+    {
+        var minutes = (end - start).TotalMinutes;
+        new Validation()
+            .Check(policy.Reservable, "lotId", "this lot does not take reservations.")
+            .Check(start >= now.AddMinutes(policy.MinLeadMinutes) || (policy.MinLeadMinutes == 0 && start >= now.AddMinutes(-1)), "start",
+                policy.MinLeadMinutes == 0 ? "must not be in the past." : $"must be at least {policy.MinLeadMinutes} minutes from now.")
+            .Check(start <= now.AddDays(policy.MaxLeadDays), "start", $"must be within {policy.MaxLeadDays} days from now.")
+            .Check(minutes >= policy.MinDurationMinutes, "end", $"the stay must be at least {policy.MinDurationMinutes} minutes.")
+            .Check(minutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
+            .Check(minutes <= 0 || lot.IsOpenThroughout(start, end), "start", "the lot is closed during part of this window.")
+            .ThrowIfInvalid();
+    }
+
+    private sealed record NewReservation(
+        Guid Id, Guid TenantId, Guid LotId, Guid DriverId, string? Plate, DateTimeOffset Start, DateTimeOffset End, decimal Price, string Currency,
+        DateTimeOffset HoldExpires, DateTimeOffset Now);
+
+    private static async Task<bool> TryInsertAsync(NpgsqlConnection connection, NewReservation r, Guid spaceId, string type, CancellationToken ct)
+    {
+        var parameters = new DynamicParameters(r);
+        parameters.AddDynamicParams(new { spaceId, type });
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                insert into reservations (id, tenant_id, lot_id, space_id, driver_id, space_type, plate, during, status, price, currency, hold_expires_at, created_at, updated_at)
+                values (@Id, @TenantId, @LotId, @spaceId, @DriverId, @type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now)
+                """, parameters, cancellationToken: ct));
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>409 naming the window that is in the way, so the driver can pick another time.</summary>
+    private static async Task<ConflictException> ConflictAsync(NpgsqlConnection connection, Guid spaceId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        var other = await connection.QueryFirstOrDefaultAsync<(DateTime Start, DateTime End)?>(new CommandDefinition($"""
+            select lower(during), upper(during) from reservations
+            where space_id = @spaceId and status in {Live} and during && tstzrange(@start, @end, '[)') order by lower(during) limit 1
+            """, new { spaceId, start, end }, cancellationToken: ct));
+        var extensions = new Dictionary<string, object?>();
+        if (other is { } o)
+        {
+            extensions["conflictingStart"] = new DateTimeOffset(o.Start, TimeSpan.Zero);
+            extensions["conflictingEnd"] = new DateTimeOffset(o.End, TimeSpan.Zero);
+        }
+        return new ConflictException("The space is already reserved for an overlapping time.", extensions);
+    }
+
+    public async Task<ReservationRow> FindOwnAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await FindAsync(connection, id, ct);
+        // Another driver's reservation is "not found", not "forbidden": its existence is not theirs to know.
+        return row.DriverId == driverId ? row : throw new NotFoundException("Reservation");
+    }
+
+    internal static async Task<ReservationRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationRow.Select + " where r.id = @id", new { id }, cancellationToken: ct))
+        ?? throw new NotFoundException("Reservation");
+
+    /// <summary>Moves a reservation from one status to another if it is still in the first; false if something else moved it.</summary>
+    internal static async Task<bool> TransitionAsync(NpgsqlConnection connection, Guid id, string from, string to, DateTimeOffset now, string extraSet = "", object? extra = null, CancellationToken ct = default)
+    {
+        var parameters = new DynamicParameters(extra);
+        parameters.AddDynamicParams(new { id, from, to, now });
+        return await connection.ExecuteAsync(new CommandDefinition(
+            $"update reservations set status = @to, updated_at = @now{extraSet} where id = @id and status = @from", parameters, cancellationToken: ct)) == 1;
+    }
+
+}

@@ -1,0 +1,87 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Reservations.Booking;
+using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Scheduling;
+
+namespace SmartParking.Server.Modules.Reservations;
+
+/// <summary>
+/// The clock-driven side of reservations, run on one node at a time: holds expire, no-shows are released and charged,
+/// sensors check cars in and out, overstays are charged, interrupted refunds are finished.
+/// </summary>
+public sealed class ReservationJobs(
+    NpgsqlDataSource db, ReservationService reservations, ReservedSpaces reserved, AvailabilityModel availability,
+    IOptions<ReservationOptions> options, ILogger<ReservationJobs> logger) : IScheduledJob
+{
+    private const int Batch = 500;
+
+    public string Name => "reservations";
+
+    public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var released = await connection.ExecuteAsync(new CommandDefinition(
+            "update reservations set status = 'expired', updated_at = @now where status = 'held' and hold_expires_at <= @now", new { now }, cancellationToken: ct));
+
+        var defaultGrace = ReservationPolicy.Default(0).NoShowGraceMinutes;
+        released += await connection.ExecuteAsync(new CommandDefinition("""
+            update reservations r set status = 'no_show', updated_at = @now
+            where r.status = 'confirmed'
+              and lower(r.during) + make_interval(mins => coalesce((select p.no_show_grace_minutes from reservation_policies p where p.lot_id = r.lot_id), @defaultGrace)) <= @now
+            """, new { now, defaultGrace }, cancellationToken: ct));
+        if (released > 0)
+        {
+            logger.LogInformation("Released {Count} reservations (expired holds, no-shows)", released);
+            reserved.Changed();
+        }
+        foreach (var row in await RowsAsync(connection, "r.status = 'no_show' and not r.no_show_fee_charged", now, ct))
+            await reservations.ChargeNoShowAsync(connection, row, ct);
+
+        await FollowSensorsAsync(connection, now, ct);
+
+        foreach (var row in await RowsAsync(connection, "r.status = 'checked_in' and upper(r.during) < @now", now, ct))
+            await reservations.BillOverstayAsync(connection, row, now, final: false, ct);
+        // A check-out whose overstay charge was interrupted.
+        foreach (var row in await RowsAsync(connection, """
+            r.status = 'completed' and r.checked_out_at > upper(r.during)
+            and (r.overstay_minutes_billing is not null or r.overstay_minutes_charged < ceil(extract(epoch from r.checked_out_at - upper(r.during)) / 60))
+            """, now, ct))
+            await reservations.BillOverstayAsync(connection, row, row.CheckedOutAt!.Value, final: true, ct);
+
+        foreach (var (id, percent) in await connection.QueryAsync<(Guid, int)>(new CommandDefinition(
+            $"select id, refund_pending_percent from reservations where refund_pending_percent is not null limit {Batch}", cancellationToken: ct)))
+            await reservations.RefundPendingAsync(connection, id, percent, ct);
+
+        await Idempotency.PurgeAsync(connection, now, ct);
+    }
+
+    /// <summary>A car arriving in a reserved space checks the reservation in; the space emptying afterwards checks it out.</summary>
+    private async Task FollowSensorsAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct)
+    {
+        var early = TimeSpan.FromMinutes(options.Value.CheckInEarlyMinutes);
+        foreach (var row in await RowsAsync(connection, "r.status = 'confirmed' and lower(r.during) - @early <= @now and @now < upper(r.during)", now, ct, new { early }))
+        {
+            if (availability.SensorState(row.SpaceId) is not ({ } status, { } since) || status != SpaceStatus.Occupied || since < row.Start - early) continue;
+            if (await ReservationService.TransitionAsync(connection, row.Id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, ", checked_in_at = @since", new { since }, ct))
+                reserved.Changed();
+        }
+        foreach (var row in await RowsAsync(connection, "r.status = 'checked_in'", now, ct))
+        {
+            if (availability.SensorState(row.SpaceId) is not ({ } status, { } since) || status != SpaceStatus.Free || since <= row.CheckedInAt) continue;
+            await reservations.CompleteAsync(row, since, ct);
+        }
+    }
+
+    private static async Task<IReadOnlyList<ReservationRow>> RowsAsync(NpgsqlConnection connection, string where, DateTimeOffset now, CancellationToken ct, object? extra = null)
+    {
+        var parameters = new DynamicParameters(extra);
+        parameters.Add("now", now);
+        return (await connection.QueryAsync<ReservationRow>(new CommandDefinition(
+            $"{ReservationRow.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
+    }
+}

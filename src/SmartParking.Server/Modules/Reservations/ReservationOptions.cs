@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SmartParking.Server.Modules.Reservations;
+
+public sealed class ReservationOptions
+{
+    public const string Section = "Reservations";
+
+    /// <summary>How long a booking waits for its payment before the space is released.</summary>
+    [Range(1, 86_400)] public int HoldSeconds { get; set; } = 600;
+
+    /// <summary>How early before its start a reservation may be checked in (by the driver or the space's sensor).</summary>
+    [Range(0, 240)] public int CheckInEarlyMinutes { get; set; } = 15;
+
+    /// <summary>How often the background work runs (hold expiry, no-shows, overstay, session expiry).</summary>
+    [Range(0.05, 3600)] public double SweepSeconds { get; set; } = 5;
+
+    /// <summary>Overstay is charged in steps of this many minutes while the car stays, and the rest at check-out.</summary>
+    [Range(1, 1440)] public int OverstayChargeStepMinutes { get; set; } = 15;
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Reservations.Booking;
+using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Scheduling;
+
+namespace SmartParking.Server.Modules.Reservations;
+
+public static class ReservationsModule
+{
+    public static void AddReservationsModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PriceQuotes>();
+        builder.Services.AddSingleton<ReservationService>();
+        builder.Services.AddSingleton<ReservedSpaces>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaces>());
+        builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();
+        builder.Services.AddSingleton<IScheduledJob, ReservationJobs>();
+        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,
+            TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ReservationOptions>>().Value.SweepSeconds)));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SingleNodeJobs>());
+    }
+
+    public static void MapReservationsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapReservationEndpoints();
+        app.MapReservationPolicyEndpoints();
+    }
+}

@@ -1,0 +1,37 @@
+namespace SmartParking.Server.Modules.Sessions;
+
+public sealed record StartSessionRequest(Guid? LotId, Guid? ZoneId, string? Plate, int? DurationMinutes);
+
+public sealed record ExtendSessionRequest(int? AddMinutes);
+
+public sealed record SessionLimitRequest(Guid? ZoneId, int? MaxStayMinutes);
+
+public sealed record SessionLimit(Guid LotId, Guid? ZoneId, int MaxStayMinutes);
+
+public sealed record SessionResponse(
+    Guid Id, Guid LotId, Guid? ZoneId, string Plate, DateTimeOffset StartedAt, DateTimeOffset EndsAt, DateTimeOffset? StoppedAt, string Status,
+    decimal RatePerHour, string Currency, int MaxStayMinutes, decimal? Amount);
+
+/// <summary>What enforcement sees for a plate: paid now or not, and by what.</summary>
+public sealed record PlateCheck(string Plate, bool Paid, string? PaidBy, Guid? Id, Guid? LotId, DateTimeOffset? Until);
+
+public sealed class SessionRow
+{
+    public Guid Id { get; init; }
+    public Guid TenantId { get; init; }
+    public Guid LotId { get; init; }
+    public Guid? ZoneId { get; init; }
+    public Guid DriverId { get; init; }
+    public string Plate { get; init; } = "";
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset EndsAt { get; init; }
+    public DateTimeOffset? StoppedAt { get; init; }
+    public string Status { get; init; } = "";
+    public decimal RatePerHour { get; init; }
+    public string Currency { get; init; } = "";
+    public int MaxStayMinutes { get; init; }
+    public decimal? Amount { get; init; }
+    public bool Charged { get; init; }
+
+    public SessionResponse ToResponse() => new(Id, LotId, ZoneId, Plate, StartedAt, EndsAt, StoppedAt, Status, RatePerHour, Currency.Trim(), MaxStayMinutes, Amount);
+}

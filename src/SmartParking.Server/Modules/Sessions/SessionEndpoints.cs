@@ -1,0 +1,110 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Reservations.Booking;
+using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
+
+namespace SmartParking.Server.Modules.Sessions;
+
+public static class SessionEndpoints
+{
+    public static void MapSessionsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var driver = app.MapGroup("/api/v1/sessions").WithTags("Sessions").RequireAuthorization(Policies.Driver);
+        driver.MapPost("", Start).WithIdempotencyKey();
+        driver.MapGet("", ListOwn);
+        driver.MapGet("/{id:guid}", Get);
+        driver.MapPost("/{id:guid}/extension", Extend).WithIdempotencyKey();
+        driver.MapPost("/{id:guid}/stop", Stop).WithIdempotencyKey();
+
+        var manage = app.MapGroup("/api/v1/manage").WithTags("Sessions").RequireAuthorization(Policies.Operator);
+        manage.MapGet("/enforcement/plates/{plate}", CheckPlate);
+        manage.MapGet("/lots/{lotId:guid}/session-limits", Limits);
+        manage.MapPut("/lots/{lotId:guid}/session-limits", SetLimit);
+    }
+
+    private static async Task<Created<SessionResponse>> Start(StartSessionRequest request, ClaimsPrincipal user, SessionService sessions, CancellationToken ct)
+    {
+        var row = await sessions.StartAsync(user.UserId(), request, ct);
+        return TypedResults.Created($"/api/v1/sessions/{row.Id}", row.ToResponse());
+    }
+
+    private static async Task<SessionResponse> Get(Guid id, ClaimsPrincipal user, SessionService sessions, CancellationToken ct) =>
+        (await sessions.FindOwnAsync(user.UserId(), id, ct)).ToResponse();
+
+    private static async Task<SessionResponse> Extend(Guid id, ExtendSessionRequest request, ClaimsPrincipal user, SessionService sessions, CancellationToken ct) =>
+        (await sessions.ExtendAsync(user.UserId(), id, request, ct)).ToResponse();
+
+    private static async Task<SessionResponse> Stop(Guid id, ClaimsPrincipal user, SessionService sessions, CancellationToken ct) =>
+        (await sessions.StopAsync(user.UserId(), id, ct)).ToResponse();
+
+    private static async Task<Page<SessionResponse>> ListOwn(ClaimsPrincipal user, NpgsqlDataSource db, bool? active, int? page, int? pageSize, CancellationToken ct)
+    {
+        var paging = Paging.From(page, pageSize);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var filter = new { driverId = user.UserId(), active, limit = paging.PageSize, offset = paging.Offset };
+        const string where = "driver_id = @driverId and (@active::boolean is null or (status = 'active') = @active)";
+        var rows = await connection.QueryAsync<SessionRow>(new CommandDefinition(
+            $"select * from meter_sessions where {where} order by started_at desc, id limit @limit offset @offset", filter, cancellationToken: ct));
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from meter_sessions where {where}", filter, cancellationToken: ct));
+        return new Page<SessionResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
+    }
+
+    /// <summary>
+    /// Enforcement: is this plate paid right now in the operator's lots, by a running session or a reservation whose
+    /// window is now? Only the operator's own tenant is searched.
+    /// </summary>
+    private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    {
+        if (!ReservationService.PlatePattern().IsMatch(plate.Trim())) throw new ValidationException("plate", "must be 1-16 letters, digits, spaces or dashes.");
+        var normalised = ReservationService.NormalisePlate(plate)!;
+        var tenant = user.TenantScope();
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var paid = await connection.QueryFirstOrDefaultAsync<(string Source, Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
+            select 'session', id, lot_id, ends_at from meter_sessions
+            where plate = @plate and status = 'active' and started_at <= @now and ends_at > @now
+              and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
+            union all
+            select 'reservation', id, lot_id, upper(during) from reservations
+            where plate = @plate and status in ('confirmed', 'checked_in') and during @> @now::timestamptz
+              and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
+            order by 4 desc limit 1
+            """, new { plate = normalised, now, tenant, lotId }, cancellationToken: ct));
+        return paid is { } p
+            ? new PlateCheck(normalised, true, p.Source, p.Id, p.LotId, new DateTimeOffset(p.Until, TimeSpan.Zero))
+            : new PlateCheck(normalised, false, null, null, null, null);
+    }
+
+    private static async Task<IReadOnlyList<SessionLimit>> Limits(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<SessionLimit>(new CommandDefinition(
+            "select lot_id, zone_id, max_stay_minutes from session_limits where lot_id = @Id order by zone_id nulls first", new { lot.Id }, cancellationToken: ct))).ToList();
+    }
+
+    private static async Task<SessionLimit> SetLimit(Guid lotId, SessionLimitRequest request, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        new Validation().Check(request.MaxStayMinutes is >= 1 and <= 10_080, "maxStayMinutes", "must be between 1 and 10080.").ThrowIfInvalid();
+        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (request.ZoneId is { } zoneId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId }, tx, cancellationToken: ct)))
+            throw new ValidationException("zoneId", "is not a zone of this lot.");
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into session_limits (lot_id, zone_id, tenant_id, max_stay_minutes) values (@lotId, @ZoneId, @TenantId, @MaxStayMinutes)
+            on conflict (lot_id, coalesce(zone_id, '00000000-0000-0000-0000-000000000000')) do update set max_stay_minutes = excluded.max_stay_minutes, updated_at = now()
+            """, new { lotId, request.ZoneId, lot.TenantId, request.MaxStayMinutes }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "session_limit.updated", "lot", lotId, request, ct);
+        await tx.CommitAsync(ct);
+        return new SessionLimit(lotId, request.ZoneId, request.MaxStayMinutes!.Value);
+    }
+}

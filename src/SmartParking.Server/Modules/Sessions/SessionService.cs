@@ -1,0 +1,121 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Reservations.Booking;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Time;
+
+namespace SmartParking.Server.Modules.Sessions;
+
+/// <summary>
+/// Pay-as-you-park: a session runs for a plate until the driver stops it or its paid time runs out, and is charged
+/// per started minute at the rate locked when it started. One running session per plate and lot, by a unique index.
+/// </summary>
+public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, PriceQuotes prices, IPaymentService payments, TimeProvider time)
+{
+    /// <summary>Where the operator has set no limit.</summary>
+    public const int DefaultMaxStayMinutes = 240;
+
+    public async Task<SessionRow> StartAsync(Guid driverId, StartSessionRequest request, CancellationToken ct)
+    {
+        new Validation()
+            .Check(request.LotId is not null, "lotId", "is required.")
+            .Check(request.Plate is not null && ReservationService.PlatePattern().IsMatch(request.Plate.Trim()), "plate", "is required: 1-16 letters, digits, spaces or dashes.")
+            .Check(request.DurationMinutes is >= 1 and <= 10_080, "durationMinutes", "must be between 1 and 10080.")
+            .ThrowIfInvalid();
+        var lot = await lots.FindAsync(request.LotId!.Value, ct) ?? throw new NotFoundException("Lot");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (request.ZoneId is { } zoneId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId = lot.Id }, cancellationToken: ct)))
+            throw new ValidationException("zoneId", "is not a zone of this lot.");
+        var maxStay = await MaxStayAsync(connection, lot.Id, request.ZoneId, ct);
+        if (request.DurationMinutes > maxStay) throw new ValidationException("durationMinutes", $"the maximum stay here is {maxStay} minutes.");
+        var now = time.GetUtcNow().ToWholeSecond();
+        var id = Guid.CreateVersion7();
+        try
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                insert into meter_sessions (id, tenant_id, lot_id, zone_id, driver_id, plate, started_at, ends_at, status, rate_per_hour, currency, max_stay_minutes, created_at, updated_at)
+                values (@id, @TenantId, @LotId, @ZoneId, @driverId, @plate, @now, @endsAt, 'active', @rate, @Currency, @maxStay, @now, @now)
+                """, new
+            {
+                id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = ReservationService.NormalisePlate(request.Plate), now,
+                endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = prices.CurrentRate(lot), lot.Currency, maxStay,
+            }, cancellationToken: ct));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new ConflictException("This plate already has a running session at this lot; extend it instead.");
+        }
+        return await FindAsync(connection, id, ct);
+    }
+
+    /// <summary>More time, up to the maximum stay counted from the start.</summary>
+    public async Task<SessionRow> ExtendAsync(Guid driverId, Guid id, ExtendSessionRequest request, CancellationToken ct)
+    {
+        new Validation().Check(request.AddMinutes is >= 1 and <= 10_080, "addMinutes", "must be between 1 and 10080.").ThrowIfInvalid();
+        var row = await FindOwnAsync(driverId, id, ct);
+        if (row.Status != "active" || row.EndsAt <= time.GetUtcNow()) throw new ConflictException($"The session has ended ({row.Status}); start a new one.");
+        var endsAt = row.EndsAt.AddMinutes(request.AddMinutes!.Value);
+        if (endsAt > row.StartedAt.AddMinutes(row.MaxStayMinutes))
+            throw new ValidationException("addMinutes", $"the maximum stay here is {row.MaxStayMinutes} minutes; the session can run until {row.StartedAt.AddMinutes(row.MaxStayMinutes):u}.");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var moved = await connection.ExecuteAsync(new CommandDefinition(
+            "update meter_sessions set ends_at = @endsAt, updated_at = @now where id = @id and status = 'active' and ends_at = @old",
+            new { id, endsAt, old = row.EndsAt, now = time.GetUtcNow() }, cancellationToken: ct));
+        if (moved == 0) throw new ConflictException("The session changed meanwhile; load it and try again.");
+        return await FindAsync(connection, id, ct);
+    }
+
+    public async Task<SessionRow> StopAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        if (row.Status != "active") throw new ConflictException($"The session has already ended ({row.Status}).");
+        var now = time.GetUtcNow().ToWholeSecond();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        // Stopping after the paid time ran out is the expiry, charged to the end of the paid time.
+        var (status, endedAt) = now < row.EndsAt ? ("stopped", now) : ("expired", row.EndsAt);
+        if (!await EndAsync(connection, row, status, endedAt, ct)) throw new ConflictException("The session changed meanwhile; load it and try again.");
+        await ChargeAsync(connection, await FindAsync(connection, id, ct), ct);
+        return await FindAsync(connection, id, ct);
+    }
+
+    /// <summary>Ends the session and fixes its amount in one step; the charge follows and is retried until made.</summary>
+    internal async Task<bool> EndAsync(NpgsqlConnection connection, SessionRow row, string status, DateTimeOffset endedAt, CancellationToken ct)
+    {
+        var minutes = Math.Max(1, (int)Math.Ceiling((endedAt - row.StartedAt).TotalMinutes));
+        var amount = Math.Round(row.RatePerHour * minutes / 60m, 2, MidpointRounding.AwayFromZero);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            update meter_sessions set status = @status, stopped_at = @endedAt, amount = @amount, updated_at = @now where id = @Id and status = 'active'
+            """, new { row.Id, status, endedAt, amount, now = time.GetUtcNow() }, cancellationToken: ct)) == 1;
+    }
+
+    internal async Task ChargeAsync(NpgsqlConnection connection, SessionRow row, CancellationToken ct)
+    {
+        if (row.Amount is > 0 and var amount)
+            await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Session, row.Id, amount, row.Currency.Trim(),
+                $"session:{row.Id}", $"Parking {row.Plate} from {row.StartedAt:u} to {row.StoppedAt:u}"), ct);
+        await connection.ExecuteAsync(new CommandDefinition("update meter_sessions set charged = true where id = @Id", new { row.Id }, cancellationToken: ct));
+    }
+
+    public async Task<SessionRow> FindOwnAsync(Guid driverId, Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await FindAsync(connection, id, ct);
+        return row.DriverId == driverId ? row : throw new NotFoundException("Session");
+    }
+
+    internal static async Task<SessionRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, cancellationToken: ct))
+        ?? throw new NotFoundException("Session");
+
+    /// <summary>The zone's limit, else the lot's, else the default.</summary>
+    internal static async Task<int> MaxStayAsync(NpgsqlConnection connection, Guid lotId, Guid? zoneId, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
+            select max_stay_minutes from session_limits where lot_id = @lotId and (zone_id = @zoneId or zone_id is null)
+            order by zone_id nulls last limit 1
+            """, new { lotId, zoneId }, cancellationToken: ct)) ?? DefaultMaxStayMinutes;
+
+}
