@@ -75,7 +75,27 @@ public sealed partial class AvailabilityModel
         public string StatusName => OutOfService || Status == SpaceStatus.Closed ? "out_of_service" : Status.Name();
     }
 
-    internal sealed record LotSnapshot(Counts Counts, IReadOnlyDictionary<string, Counts> ByType, DateTimeOffset? UpdatedAt, string Trend);
+    internal sealed class LotSnapshot(Counts counts, IReadOnlyDictionary<string, Counts> byType, DateTimeOffset? updatedAt, string trend)
+    {
+        private LotJson?[]? _json;
+
+        public Counts Counts { get; } = counts;
+        public IReadOnlyDictionary<string, Counts> ByType { get; } = byType;
+        public DateTimeOffset? UpdatedAt { get; } = updatedAt;
+        public string Trend { get; } = trend;
+
+        /// <summary>
+        /// This lot's nearby-answer JSON in one shape (type filter, byType), built on first use and kept with the
+        /// snapshot: a snapshot never changes, it is replaced, so the cache can never be stale.
+        /// </summary>
+        public LotJson Json(LotEntry lot, string? type, bool byType, System.Text.Json.JsonSerializerOptions options)
+        {
+            var slots = Volatile.Read(ref _json) ?? Interlocked.CompareExchange(ref _json, new LotJson?[LotJson.Shapes], null) ?? _json;
+            var slot = LotJson.Shape(type, byType);
+            // Two threads may both build it; they build the same bytes, so whichever lands is fine.
+            return slots[slot] ??= LotJson.Build(View(lot, this, 0, type, byType), options);
+        }
+    }
 
     internal sealed class LotEntry(LotRow row)
     {
@@ -181,7 +201,10 @@ public sealed partial class AvailabilityModel
             const double r = 6_371_008.8;
             var dLat = (lat2 - lat1) * Math.PI / 180;
             var dLng = (lng2 - lng1) * Math.PI / 180;
-            var a = Math.Pow(Math.Sin(dLat / 2), 2) + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * Math.Pow(Math.Sin(dLng / 2), 2);
+            // Squares by multiplication: Math.Pow costs several times more, and this runs for every lot a query looks at.
+            var sinLat = Math.Sin(dLat / 2);
+            var sinLng = Math.Sin(dLng / 2);
+            var a = sinLat * sinLat + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * sinLng * sinLng;
             return 2 * r * Math.Asin(Math.Sqrt(a));
         }
     }
