@@ -88,12 +88,11 @@ public sealed partial class AvailabilityModel
         /// This lot's nearby-answer JSON in one shape (type filter, byType), built on first use and kept with the
         /// snapshot: a snapshot never changes, it is replaced, so the cache can never be stale.
         /// </summary>
-        public LotJson Json(LotEntry lot, string? type, bool byType, System.Text.Json.JsonSerializerOptions options)
+        public LotJson Json(LotEntry lot, int shape, string? type, bool byType, System.Text.Json.JsonSerializerOptions options)
         {
             var slots = Volatile.Read(ref _json) ?? Interlocked.CompareExchange(ref _json, new LotJson?[LotJson.Shapes], null) ?? _json;
-            var slot = LotJson.Shape(type, byType);
             // Two threads may both build it; they build the same bytes, so whichever lands is fine.
-            return slots[slot] ??= LotJson.Build(View(lot, this, 0, type, byType), options);
+            return slots[shape] ??= LotJson.Build(View(lot, this, 0, type, byType), options);
         }
     }
 
@@ -173,13 +172,14 @@ public sealed partial class AvailabilityModel
             }
         }
 
-        public List<(LotEntry Lot, double Distance)> Within(double lat, double lng, double radiusMeters)
+        /// <summary>Fills <paramref name="found"/> (cleared first) with the lots within the radius, nearest first.</summary>
+        public void Within(double lat, double lng, double radiusMeters, List<(LotEntry Lot, double Distance)> found)
         {
+            found.Clear();
             var dLat = radiusMeters / 111_320.0;
             var dLng = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
             var (minLat, minLng) = Key(lat - dLat, lng - dLng);
             var (maxLat, maxLng) = Key(lat + dLat, lng + dLng);
-            var found = new List<(LotEntry, double)>();
             for (var y = minLat; y <= maxLat; y++)
                 for (var x = minLng; x <= maxLng; x++)
                 {
@@ -190,8 +190,7 @@ public sealed partial class AvailabilityModel
                         if (d <= radiusMeters) found.Add((lot, d));
                     }
                 }
-            found.Sort((a, b) => a.Item2.CompareTo(b.Item2));
-            return found;
+            found.Sort((a, b) => a.Distance.CompareTo(b.Distance));
         }
 
         private static (int, int) Key(double lat, double lng) => ((int)Math.Floor(lat / Cell), (int)Math.Floor(lng / Cell));

@@ -8,16 +8,24 @@ public sealed partial class AvailabilityModel
     /// <summary>Lots within the radius, nearest first; with a space type, lots without it are left out.</summary>
     internal List<NearbyLot> Nearby(double lat, double lng, double radiusMeters, string? type, int limit)
     {
-        var results = new List<NearbyLot>(Math.Min(limit, 64));
-        foreach (var (lot, distance) in _grid.Within(lat, lng, radiusMeters))
+        // One candidate list per thread, reused: a 1 km query looks at a few hundred lots, and growing a fresh list for
+        // them was most of what a request allocated. The call is synchronous, so no other request shares it meanwhile.
+        var found = t_found ??= [];
+        _grid.Within(lat, lng, radiusMeters, found);
+        var results = new List<NearbyLot>(Math.Min(limit, found.Count));
+        foreach (var (lot, distance) in found)
         {
             var snapshot = lot.Snapshot;
             if (type is not null && !snapshot.ByType.ContainsKey(type)) continue;
             results.Add(new NearbyLot(lot, snapshot, Math.Round(distance, 1)));
             if (results.Count == limit) break;
         }
+        // Not kept alive by the buffer after a reload replaced them.
+        found.Clear();
         return results;
     }
+
+    [ThreadStatic] private static List<(LotEntry Lot, double Distance)>? t_found;
 
     public LotAvailability? Lot(Guid lotId) => _lots.TryGetValue(lotId, out var lot) ? View(lot, lot.Snapshot, null, null, byType: true) : null;
 
@@ -34,8 +42,12 @@ public sealed partial class AvailabilityModel
     }
 
     /// <summary>Lot ids within a radius, for stream filters.</summary>
-    public HashSet<Guid> LotIdsNear(double lat, double lng, double radiusMeters) =>
-        _grid.Within(lat, lng, radiusMeters).Select(x => x.Lot.Id).ToHashSet();
+    public HashSet<Guid> LotIdsNear(double lat, double lng, double radiusMeters)
+    {
+        var found = new List<(LotEntry Lot, double Distance)>();
+        _grid.Within(lat, lng, radiusMeters, found);
+        return found.Select(x => x.Lot.Id).ToHashSet();
+    }
 
     public IReadOnlyList<LotAvailability> AllLots() => _lots.Values.Select(l => View(l, l.Snapshot, null, null, byType: true)).OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
 

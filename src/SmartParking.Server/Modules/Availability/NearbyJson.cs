@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -21,7 +20,7 @@ internal sealed class LotJson(byte[] head, byte[] tail)
     /// <summary>Everything after the distance, closing brace included.</summary>
     public byte[] Tail { get; } = tail;
 
-    /// <summary>The type has been validated as one of the space types (or is null).</summary>
+    /// <summary>The cache slot of a shape; the type has been validated as one of the space types (or is null).</summary>
     public static int Shape(string? type, bool byType) => (Array.IndexOf(LotsVocabulary.SpaceTypes, type) + 1) * 2 + (byType ? 1 : 0);
 
     public static LotJson Build(LotAvailability lot, JsonSerializerOptions options)
@@ -55,37 +54,40 @@ internal sealed class NearbyAnswer(List<AvailabilityModel.NearbyLot> lots, strin
 
     private void Write(HttpResponse response)
     {
-        // Distances are formatted first so the length is known: the answer goes out with Content-Length, not chunked.
+        var shape = LotJson.Shape(type, byType);
+        // Distances are formatted first so the length is known: the answer goes out with Content-Length, not chunked,
+        // and is copied into one span (each new pipe segment takes the connection's output pipe lock).
         Span<byte> distances = stackalloc byte[lots.Count * MaxNumber];
         Span<int> lengths = stackalloc int[lots.Count];
-        long total = 2 + Math.Max(0, lots.Count - 1);
+        var total = 2 + Math.Max(0, lots.Count - 1);
         for (var i = 0; i < lots.Count; i++)
         {
             lengths[i] = FormatNumber(lots[i].DistanceMeters, distances.Slice(i * MaxNumber, MaxNumber));
-            var json = Json(lots[i]);
+            var json = Json(lots[i], shape);
             total += json.Head.Length + lengths[i] + json.Tail.Length;
         }
         response.ContentLength = total;
 
         var body = response.BodyWriter;
-        body.Write("["u8);
+        var span = body.GetSpan(total);
+        var n = 0;
+        span[n++] = (byte)'[';
         for (var i = 0; i < lots.Count; i++)
         {
-            var json = Json(lots[i]);
-            var span = body.GetSpan(1 + json.Head.Length + lengths[i] + json.Tail.Length);
-            var n = 0;
+            var json = Json(lots[i], shape);
             if (i > 0) span[n++] = (byte)',';
             json.Head.CopyTo(span[n..]);
             n += json.Head.Length;
             distances.Slice(i * MaxNumber, lengths[i]).CopyTo(span[n..]);
             n += lengths[i];
             json.Tail.CopyTo(span[n..]);
-            body.Advance(n + json.Tail.Length);
+            n += json.Tail.Length;
         }
-        body.Write("]"u8);
+        span[n++] = (byte)']';
+        body.Advance(n);
     }
 
-    private LotJson Json(AvailabilityModel.NearbyLot lot) => lot.Snapshot.Json(lot.Lot, type, byType, options);
+    private LotJson Json(AvailabilityModel.NearbyLot lot, int shape) => lot.Snapshot.Json(lot.Lot, shape, type, byType, options);
 
     /// <summary>As <see cref="Utf8JsonWriter"/> writes a double: shortest round-trip, invariant culture.</summary>
     internal static int FormatNumber(double value, Span<byte> destination) =>
