@@ -1,5 +1,10 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Availability;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -98,6 +103,61 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
         // Outside the radius.
         (await anonymous.GetJsonAsync($"/api/v1/availability?lat={lat}&lng={lng}&radius=200")).EnumerateArray()
             .Select(l => l.GetProperty("lotId").GetGuid()).ShouldBe([seeded.LotId]);
+    }
+
+    [Fact]
+    public async Task Nearby_EveryShape_WritesExactlyWhatTheSerializerWritesForTheRecords()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        // Quotes, markup and non-ASCII: the cached bytes must be escaped as the serializer escapes them.
+        var first = (await SeedLotAsync(op, lat + 0.0003, lng, "Søndre \"P\" <Hus> & Co's")).LotId;
+        var second = (await op.CreateLotAtAsync(lat + 0.0027, lng + 0.0011, "Plain Garage")).Id();
+        var plain = await op.CreateSensorAsync(second, "P1");
+        await op.CreateSensorAsync(second, "E7", "ev");
+        using (var device = factory.DeviceClient(plain))
+            await device.IngestAsync(Batch(Reading(null, "free")));
+        var url = $"/api/v1/availability?lat={lat}&lng={lng}&radius=1000";
+        await Poll.UntilAsync(() => anonymous.GetJsonAsync(url),
+            r => r.GetArrayLength() == 2 && CountsOf(r[0]) == "free=1 occupied=1 reserved=0 unknown=1 outOfService=2 total=5" && r[1].GetProperty("counts").GetProperty("free").GetInt32() == 1,
+            Eventually, "both lots counted");
+        var model = factory.Services.GetRequiredService<AvailabilityModel>();
+        var options = factory.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+
+        string Expected(string? type, bool byType, int limit) => JsonSerializer.Serialize(new[] { first, second }
+            .Select(id => model.Lot(id)!).Where(l => type is null || l.ByType!.ContainsKey(type)).Take(limit)
+            .Select(l => l with
+            {
+                DistanceMeters = Math.Round(AvailabilityModel.SpatialGrid.Distance(lat, lng, l.Latitude, l.Longitude), 1),
+                Counts = type is null ? l.Counts : l.ByType![type],
+                ByType = byType ? l.ByType : null,
+            }).ToList(), options);
+
+        foreach (var (query, type, byType, limit) in new[]
+                 {
+                     ("", null, false, 50), ("&byType=true", null, true, 50), ("&type=ev", "ev", false, 50),
+                     ("&type=standard&byType=true", "standard", true, 50), ("&limit=1&byType=false", null, false, 1), ("&type=motorcycle", "motorcycle", false, 50),
+                 })
+        {
+            var response = await anonymous.GetAsync(url + query);
+            response.Content.Headers.ContentType!.ToString().ShouldBe("application/json; charset=utf-8");
+            (await response.Content.ReadAsStringAsync()).ShouldBe(Expected(type, byType, limit), query);
+        }
+    }
+
+    [Fact]
+    public void NearbyDistance_AnyRoundedValue_FormattedAsTheSerializerFormatsIt()
+    {
+        var random = new Random(7);
+        var values = Enumerable.Range(0, 20_000).Select(_ => Math.Round(random.NextDouble() * AvailabilityEndpoints.MaxRadiusMeters, 1))
+            .Concat([0, 0.1, 0.3, 1, 10, 99.9, 1000, 12345.6, AvailabilityEndpoints.MaxRadiusMeters]);
+        Span<byte> buffer = stackalloc byte[32];
+        foreach (var value in values)
+        {
+            var written = NearbyAnswer.FormatNumber(value, buffer);
+            Encoding.UTF8.GetString(buffer[..written]).ShouldBe(JsonSerializer.Serialize(value), $"{value:R}");
+        }
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using Dapper;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Sensors.Ingest;
@@ -15,19 +17,19 @@ public static class AvailabilityEndpoints
     public static void MapAvailabilityEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1").WithTags("Availability");
-        group.MapGet("/availability", Nearby);
+        group.MapGet("/availability", Nearby).Produces<IReadOnlyList<LotAvailability>>(contentType: "application/json");
         group.MapGet("/lots/{id:guid}/availability", ForLot);
         group.MapGet("/availability/stream", Stream).DisableRateLimiting();
     }
 
     /// <summary>Counts by space type are left out unless asked for (<c>byType=true</c>): they triple the answer's size.</summary>
-    private static IReadOnlyList<LotAvailability> Nearby(AvailabilityModel model, double? lat, double? lng, double? radius, string? type, int? limit, bool? byType)
+    private static NearbyAnswer Nearby(AvailabilityModel model, IOptions<JsonOptions> json, double? lat, double? lng, double? radius, string? type, int? limit, bool? byType)
     {
         ValidateArea(lat, lng, radius, required: true);
         new Validation().OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)
             .Check(limit is null or (>= 1 and <= 200), "limit", "must be between 1 and 200.").ThrowIfInvalid();
         var lots = model.Nearby(lat!.Value, lng!.Value, radius ?? 1000, type, limit ?? 50);
-        return byType == true ? lots : lots.Select(l => l with { ByType = null }).ToList();
+        return new NearbyAnswer(lots, type, byType == true, json.Value.SerializerOptions);
     }
 
     private static LotSpaces ForLot(Guid id, AvailabilityModel model) =>

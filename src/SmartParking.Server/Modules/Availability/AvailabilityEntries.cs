@@ -81,7 +81,26 @@ public sealed partial class AvailabilityModel
         public string StatusName => OutOfService || Status == SpaceStatus.Closed ? "out_of_service" : ShowsReserved ? "reserved" : Status.Name();
     }
 
-    internal sealed record LotSnapshot(Counts Counts, IReadOnlyDictionary<string, Counts> ByType, DateTimeOffset? UpdatedAt, string Trend);
+    internal sealed class LotSnapshot(Counts counts, IReadOnlyDictionary<string, Counts> byType, DateTimeOffset? updatedAt, string trend)
+    {
+        private LotJson?[]? _json;
+
+        public Counts Counts { get; } = counts;
+        public IReadOnlyDictionary<string, Counts> ByType { get; } = byType;
+        public DateTimeOffset? UpdatedAt { get; } = updatedAt;
+        public string Trend { get; } = trend;
+
+        /// <summary>
+        /// This lot's nearby-answer JSON in one shape (type filter, byType), built on first use and kept with the
+        /// snapshot: a snapshot never changes, it is replaced, so the cache can never be stale.
+        /// </summary>
+        public LotJson Json(LotEntry lot, int shape, string? type, bool byType, System.Text.Json.JsonSerializerOptions options)
+        {
+            var slots = Volatile.Read(ref _json) ?? Interlocked.CompareExchange(ref _json, new LotJson?[LotJson.Shapes], null) ?? _json;
+            // Two threads may both build it; they build the same bytes, so whichever lands is fine.
+            return slots[shape] ??= LotJson.Build(View(lot, this, 0, type, byType), options);
+        }
+    }
 
     internal sealed class LotEntry(LotRow row)
     {
@@ -159,13 +178,14 @@ public sealed partial class AvailabilityModel
             }
         }
 
-        public List<(LotEntry Lot, double Distance)> Within(double lat, double lng, double radiusMeters)
+        /// <summary>Fills <paramref name="found"/> (cleared first) with the lots within the radius, nearest first.</summary>
+        public void Within(double lat, double lng, double radiusMeters, List<(LotEntry Lot, double Distance)> found)
         {
+            found.Clear();
             var dLat = radiusMeters / 111_320.0;
             var dLng = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
             var (minLat, minLng) = Key(lat - dLat, lng - dLng);
             var (maxLat, maxLng) = Key(lat + dLat, lng + dLng);
-            var found = new List<(LotEntry, double)>();
             for (var y = minLat; y <= maxLat; y++)
                 for (var x = minLng; x <= maxLng; x++)
                 {
@@ -176,8 +196,7 @@ public sealed partial class AvailabilityModel
                         if (d <= radiusMeters) found.Add((lot, d));
                     }
                 }
-            found.Sort((a, b) => a.Item2.CompareTo(b.Item2));
-            return found;
+            found.Sort((a, b) => a.Distance.CompareTo(b.Distance));
         }
 
         private static (int, int) Key(double lat, double lng) => ((int)Math.Floor(lat / Cell), (int)Math.Floor(lng / Cell));
@@ -187,7 +206,10 @@ public sealed partial class AvailabilityModel
             const double r = 6_371_008.8;
             var dLat = (lat2 - lat1) * Math.PI / 180;
             var dLng = (lng2 - lng1) * Math.PI / 180;
-            var a = Math.Pow(Math.Sin(dLat / 2), 2) + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * Math.Pow(Math.Sin(dLng / 2), 2);
+            // Squares by multiplication: Math.Pow costs several times more, and this runs for every lot a query looks at.
+            var sinLat = Math.Sin(dLat / 2);
+            var sinLng = Math.Sin(dLng / 2);
+            var a = sinLat * sinLat + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * sinLng * sinLng;
             return 2 * r * Math.Asin(Math.Sqrt(a));
         }
     }

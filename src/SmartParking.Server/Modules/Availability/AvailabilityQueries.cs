@@ -2,21 +2,32 @@ namespace SmartParking.Server.Modules.Availability;
 
 public sealed partial class AvailabilityModel
 {
-    /// <summary>Lots within the radius, nearest first; with a space type, counts are for that type and lots without it are left out.</summary>
-    public IReadOnlyList<LotAvailability> Nearby(double lat, double lng, double radiusMeters, string? type, int limit)
+    /// <summary>One lot of a nearby answer, with the snapshot the query read, so the lot is written as of one moment.</summary>
+    internal readonly record struct NearbyLot(LotEntry Lot, LotSnapshot Snapshot, double DistanceMeters);
+
+    /// <summary>Lots within the radius, nearest first; with a space type, lots without it are left out.</summary>
+    internal List<NearbyLot> Nearby(double lat, double lng, double radiusMeters, string? type, int limit)
     {
-        var results = new List<LotAvailability>();
-        foreach (var (lot, distance) in _grid.Within(lat, lng, radiusMeters))
+        // One candidate list per thread, reused: a 1 km query looks at a few hundred lots, and growing a fresh list for
+        // them was most of what a request allocated. The call is synchronous, so no other request shares it meanwhile.
+        var found = t_found ??= [];
+        _grid.Within(lat, lng, radiusMeters, found);
+        var results = new List<NearbyLot>(Math.Min(limit, found.Count));
+        foreach (var (lot, distance) in found)
         {
-            var view = View(lot, distance, type);
-            if (view is null) continue;
-            results.Add(view);
+            var snapshot = lot.Snapshot;
+            if (type is not null && !snapshot.ByType.ContainsKey(type)) continue;
+            results.Add(new NearbyLot(lot, snapshot, Math.Round(distance, 1)));
             if (results.Count == limit) break;
         }
+        // Not kept alive by the buffer after a reload replaced them.
+        found.Clear();
         return results;
     }
 
-    public LotAvailability? Lot(Guid lotId) => _lots.TryGetValue(lotId, out var lot) ? View(lot, null, null) : null;
+    [ThreadStatic] private static List<(LotEntry Lot, double Distance)>? t_found;
+
+    public LotAvailability? Lot(Guid lotId) => _lots.TryGetValue(lotId, out var lot) ? View(lot, lot.Snapshot, null, null, byType: true) : null;
 
     public LotSpaces? LotWithSpaces(Guid lotId)
     {
@@ -27,23 +38,23 @@ public sealed partial class AvailabilityModel
                 .OrderBy(s => s.Level).ThenBy(s => s.Label.Length).ThenBy(s => s.Label, StringComparer.Ordinal)
                 .Select(s => new SpaceAvailability(s.Id, s.Label, s.Type, s.Level, s.StatusName, s.Since, s.ExternalId))
                 .ToList();
-        return new LotSpaces(View(lot, null, null)!, spaces);
+        return new LotSpaces(View(lot, lot.Snapshot, null, null, byType: true), spaces);
     }
 
     /// <summary>Lot ids within a radius, for stream filters.</summary>
-    public HashSet<Guid> LotIdsNear(double lat, double lng, double radiusMeters) =>
-        _grid.Within(lat, lng, radiusMeters).Select(x => x.Lot.Id).ToHashSet();
-
-    public IReadOnlyList<LotAvailability> AllLots() => _lots.Values.Select(l => View(l, null, null)!).OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
-
-    private static LotAvailability? View(LotEntry lot, double? distance, string? type)
+    public HashSet<Guid> LotIdsNear(double lat, double lng, double radiusMeters)
     {
-        var snapshot = lot.Snapshot;
-        var counts = snapshot.Counts;
-        if (type is not null && !snapshot.ByType.TryGetValue(type, out counts!)) return null;
-        return new LotAvailability(lot.Id, lot.Name, lot.Kind, lot.Latitude, lot.Longitude, distance is null ? null : Math.Round(distance.Value, 1),
-            counts, snapshot.ByType, lot.Rate, lot.Currency, snapshot.UpdatedAt, snapshot.Trend);
+        var found = new List<(LotEntry Lot, double Distance)>();
+        _grid.Within(lat, lng, radiusMeters, found);
+        return found.Select(x => x.Lot.Id).ToHashSet();
     }
+
+    public IReadOnlyList<LotAvailability> AllLots() => _lots.Values.Select(l => View(l, l.Snapshot, null, null, byType: true)).OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>A lot as the API shows it; with a space type, the counts are that type's (the lot must have it).</summary>
+    private static LotAvailability View(LotEntry lot, LotSnapshot snapshot, double? distance, string? type, bool byType) =>
+        new(lot.Id, lot.Name, lot.Kind, lot.Latitude, lot.Longitude, distance,
+            type is null ? snapshot.Counts : snapshot.ByType[type], byType ? snapshot.ByType : null, lot.Rate, lot.Currency, snapshot.UpdatedAt, snapshot.Trend);
 }
 
 public sealed partial class AvailabilityModel
