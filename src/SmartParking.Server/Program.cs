@@ -2,6 +2,7 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
@@ -14,6 +15,7 @@ try
     builder.AddIdentityModule();
     builder.AddSensorsModule();
     builder.AddAvailabilityModule();
+    builder.AddPaymentsModule();
     builder.AddDemoModule();
     app = builder.Build();
 }
@@ -37,6 +39,7 @@ try
     app.MapLotsEndpoints(app.Configuration);
     app.MapSensorsEndpoints();
     app.MapAvailabilityModule();
+    app.MapPaymentsEndpoints();
     await app.RunAsync();
     return 0;
 }
