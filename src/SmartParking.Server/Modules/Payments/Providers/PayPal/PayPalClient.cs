@@ -33,7 +33,7 @@ public sealed class PayPalClient(IHttpClientFactory http, IOptions<PaymentsOptio
                 continue;
             }
             if ((int)reply.Status >= 500 || reply.Status == HttpStatusCode.TooManyRequests)
-                throw new TransientProviderException(ProviderNames.PayPal, $"HTTP {(int)reply.Status} {reply.Body.Str("name")}");
+                throw new TransientProviderException(ProviderNames.PayPal, $"HTTP {(int)reply.Status} {reply.Body.StringOf("name")}");
             return reply;
         }
     }
@@ -52,12 +52,12 @@ public sealed class PayPalClient(IHttpClientFactory http, IOptions<PaymentsOptio
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{o.ClientId}:{o.ClientSecret}")));
             var reply = await SendAsync(request, ct);
-            if (reply.Status != HttpStatusCode.OK || reply.Body.Str("access_token") is not { } token)
+            if (reply.Status != HttpStatusCode.OK || reply.Body.StringOf("access_token") is not { } token)
             {
                 // Wrong credentials are a configuration fault, but from a payment's point of view PayPal is not usable now.
                 throw new TransientProviderException(ProviderNames.PayPal, $"token request answered HTTP {(int)reply.Status}");
             }
-            var lifetime = TimeSpan.FromSeconds(reply.Body.Long("expires_in") ?? 300);
+            var lifetime = TimeSpan.FromSeconds(reply.Body.LongOf("expires_in") ?? 300);
             // Renew a minute early so a token never expires between our check and PayPal's.
             _token = (token, time.GetUtcNow() + lifetime - TimeSpan.FromSeconds(Math.Min(60, lifetime.TotalSeconds / 2)));
             return token;

@@ -27,9 +27,9 @@ public sealed class PayPalProvider(PayPalClient client) : IPaymentProvider
         // The same PayPal-Request-Id makes PayPal return the first order instead of creating a second one.
         var created = await client.PostAsync("/v2/checkout/orders", order.ToJsonString(), idempotencyKey, ct);
         if (created.Status is not (HttpStatusCode.OK or HttpStatusCode.Created)) return Refused(created);
-        var orderId = created.Body.Str("id");
+        var orderId = created.Body.StringOf("id");
         // With a vaulted source PayPal may complete the order straight away; otherwise it waits for our capture.
-        var status = created.Body.Str("status");
+        var status = created.Body.StringOf("status");
         var completed = created;
         if (status != "COMPLETED")
         {
@@ -38,7 +38,7 @@ public sealed class PayPalProvider(PayPalClient client) : IPaymentProvider
             completed = await client.PostAsync($"/v2/checkout/orders/{Uri.EscapeDataString(orderId)}/capture", "{}", idempotencyKey + ":capture", ct);
             if (completed.Status is not (HttpStatusCode.OK or HttpStatusCode.Created)) return Refused(completed);
         }
-        var capture = completed.Body.Array("purchase_units").SelectMany(u => u.Obj("payments")?.Array("captures") ?? []).FirstOrDefault();
+        var capture = completed.Body.ArrayOf("purchase_units").SelectMany(u => u.ObjectOf("payments")?.ArrayOf("captures") ?? []).FirstOrDefault();
         if (capture.ValueKind != JsonValueKind.Object)
             return new ProviderCharge(PaymentState.Failed, orderId, "no_capture", "PayPal completed the order without a capture.");
         return FromCapture(capture);
@@ -54,17 +54,17 @@ public sealed class PayPalProvider(PayPalClient client) : IPaymentProvider
         var reply = await client.PostAsync($"/v2/payments/captures/{Uri.EscapeDataString(providerReference)}/refund", body.ToJsonString(), idempotencyKey, ct);
         if (reply.Status is not (HttpStatusCode.OK or HttpStatusCode.Created))
             return new ProviderRefund(PaymentState.Failed, null, Issue(reply.Body) ?? $"HTTP {(int)reply.Status}");
-        return new ProviderRefund(RefundState(reply.Body.Str("status")), reply.Body.Str("id"), null);
+        return new ProviderRefund(RefundState(reply.Body.StringOf("status")), reply.Body.StringOf("id"), null);
     }
 
     internal static ProviderCharge FromCapture(JsonElement capture)
     {
-        var id = capture.Str("id");
-        return capture.Str("status") switch
+        var id = capture.StringOf("id");
+        return capture.StringOf("status") switch
         {
             "COMPLETED" => new(PaymentState.Succeeded, id, null, null),
             "PENDING" => new(PaymentState.Pending, id, null, null),
-            var s => new(PaymentState.Failed, id, (s ?? "unknown").ToLowerInvariant(), capture.Obj("status_details")?.Str("reason") ?? $"PayPal capture status {s}."),
+            var s => new(PaymentState.Failed, id, (s ?? "unknown").ToLowerInvariant(), capture.ObjectOf("status_details")?.StringOf("reason") ?? $"PayPal capture status {s}."),
         };
     }
 
@@ -77,10 +77,10 @@ public sealed class PayPalProvider(PayPalClient client) : IPaymentProvider
 
     // 422 UNPROCESSABLE_ENTITY with details[].issue (e.g. INSTRUMENT_DECLINED) is PayPal's decline; 4xx are never retried.
     private static ProviderCharge Refused(PayPalClient.Reply reply) =>
-        new(PaymentState.Failed, null, (Issue(reply.Body) ?? reply.Body.Str("name") ?? $"http_{(int)reply.Status}").ToLowerInvariant(),
-            reply.Body.Array("details").Select(d => d.Str("description")).FirstOrDefault(d => d is not null) ?? reply.Body.Str("message"));
+        new(PaymentState.Failed, null, (Issue(reply.Body) ?? reply.Body.StringOf("name") ?? $"http_{(int)reply.Status}").ToLowerInvariant(),
+            reply.Body.ArrayOf("details").Select(d => d.StringOf("description")).FirstOrDefault(d => d is not null) ?? reply.Body.StringOf("message"));
 
-    private static string? Issue(JsonElement body) => body.Array("details").Select(d => d.Str("issue")).FirstOrDefault(i => i is not null);
+    private static string? Issue(JsonElement body) => body.ArrayOf("details").Select(d => d.StringOf("issue")).FirstOrDefault(i => i is not null);
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
 }

@@ -24,15 +24,15 @@ public sealed class PayPalWebhooks(PayPalClient client, IOptions<PaymentsOptions
             {"auth_algo":{{Quote(values["PAYPAL-AUTH-ALGO"])}},"cert_url":{{Quote(values["PAYPAL-CERT-URL"])}},"transmission_id":{{Quote(values["PAYPAL-TRANSMISSION-ID"])}},"transmission_sig":{{Quote(values["PAYPAL-TRANSMISSION-SIG"])}},"transmission_time":{{Quote(values["PAYPAL-TRANSMISSION-TIME"])}},"webhook_id":{{Quote(webhookId)}},"webhook_event":{{body}}}
             """;
         var reply = await client.PostAsync("/v1/notifications/verify-webhook-signature", request, null, ct);
-        if (reply.Status != HttpStatusCode.OK || reply.Body.Str("verification_status") != "SUCCESS")
+        if (reply.Status != HttpStatusCode.OK || reply.Body.StringOf("verification_status") != "SUCCESS")
             throw new WebhookRejectedException("PayPal did not verify the webhook signature.");
     }
 
     public static WebhookChange? Map(JsonElement evt)
     {
-        var id = evt.Str("id") ?? throw new WebhookRejectedException("Event has no id.");
-        var type = evt.Str("event_type") ?? throw new WebhookRejectedException("Event has no event_type.");
-        var resource = evt.Obj("resource") ?? throw new WebhookRejectedException("Event has no resource.");
+        var id = evt.StringOf("id") ?? throw new WebhookRejectedException("Event has no id.");
+        var type = evt.StringOf("event_type") ?? throw new WebhookRejectedException("Event has no event_type.");
+        var resource = evt.ObjectOf("resource") ?? throw new WebhookRejectedException("Event has no resource.");
         switch (type)
         {
             case "PAYMENT.CAPTURE.COMPLETED":
@@ -40,7 +40,7 @@ public sealed class PayPalWebhooks(PayPalClient client, IOptions<PaymentsOptions
             case "PAYMENT.CAPTURE.DENIED":
             case "PAYMENT.CAPTURE.DECLINED":
                 var charge = PayPalProvider.FromCapture(resource);
-                return new WebhookChange(ProviderNames.PayPal, id, type, GuidOf(resource.Str("custom_id")), resource.Str("id"),
+                return new WebhookChange(ProviderNames.PayPal, id, type, GuidOf(resource.StringOf("custom_id")), resource.StringOf("id"),
                     charge.State, charge.FailureCode, charge.FailureMessage, []);
             case "PAYMENT.CAPTURE.REFUNDED":
             case "PAYMENT.REFUND.COMPLETED":
@@ -48,13 +48,13 @@ public sealed class PayPalWebhooks(PayPalClient client, IOptions<PaymentsOptions
             case "PAYMENT.REFUND.CANCELLED":
             {
                 // The refund names its capture only through its "up" link.
-                var captureId = resource.Array("links").Where(l => l.Str("rel") == "up").Select(l => l.Str("href")?.Split('/').LastOrDefault()).FirstOrDefault();
-                var amount = resource.Obj("amount");
-                if (resource.Str("id") is not { } refundId || amount?.Str("currency_code") is not { } currency
-                    || !decimal.TryParse(amount.Value.Str("value"), NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
+                var captureId = resource.ArrayOf("links").Where(l => l.StringOf("rel") == "up").Select(l => l.StringOf("href")?.Split('/').LastOrDefault()).FirstOrDefault();
+                var amount = resource.ObjectOf("amount");
+                if (resource.StringOf("id") is not { } refundId || amount?.StringOf("currency_code") is not { } currency
+                    || !decimal.TryParse(amount.Value.StringOf("value"), NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
                     return null;
-                var refund = new RefundChange(GuidOf(resource.Str("custom_id")), refundId, Money.ToMinorUnits(value, currency), currency,
-                    PayPalProvider.RefundState(resource.Str("status")), resource.Obj("status_details")?.Str("reason"));
+                var refund = new RefundChange(GuidOf(resource.StringOf("custom_id")), refundId, Money.ToMinorUnits(value, currency), currency,
+                    PayPalProvider.RefundState(resource.StringOf("status")), resource.ObjectOf("status_details")?.StringOf("reason"));
                 return new WebhookChange(ProviderNames.PayPal, id, type, null, captureId, PaymentState.Succeeded, null, null, [refund]);
             }
             default:

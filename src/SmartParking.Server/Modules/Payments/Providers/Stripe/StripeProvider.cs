@@ -32,14 +32,14 @@ public sealed class StripeProvider(IHttpClientFactory http, IOptions<PaymentsOpt
         if (status == HttpStatusCode.OK)
         {
             var intent = body.RootElement;
-            return FromIntent(intent.Str("id"), intent.Str("status"), intent);
+            return FromIntent(intent.StringOf("id"), intent.StringOf("status"), intent);
         }
         var error = Error(body);
         if (IsTransient(status, shouldRetry)) throw new TransientProviderException(Name, $"HTTP {(int)status} {error.Code}");
         // An off-session payment that needs the customer (3-D Secure) cannot be completed now: Stripe answers 402
         // authentication_required and leaves the intent in requires_payment_method.
         var intentId = body.RootElement.TryGetProperty("error", out var e) && e.TryGetProperty("payment_intent", out var pi) && pi.ValueKind == JsonValueKind.Object
-            ? pi.Str("id") : null;
+            ? pi.StringOf("id") : null;
         return new ProviderCharge(PaymentState.Failed, intentId, error.DeclineCode ?? error.Code ?? error.Type ?? "stripe_error", error.Message);
     }
 
@@ -55,7 +55,7 @@ public sealed class StripeProvider(IHttpClientFactory http, IOptions<PaymentsOpt
         if (status == HttpStatusCode.OK)
         {
             var refund = body.RootElement;
-            return new ProviderRefund(RefundState(refund.Str("status")), refund.Str("id"), refund.Str("failure_reason"));
+            return new ProviderRefund(RefundState(refund.StringOf("status")), refund.StringOf("id"), refund.StringOf("failure_reason"));
         }
         var error = Error(body);
         if (IsTransient(status, shouldRetry)) throw new TransientProviderException(Name, $"HTTP {(int)status} {error.Code}");
@@ -79,7 +79,7 @@ public sealed class StripeProvider(IHttpClientFactory http, IOptions<PaymentsOpt
     };
 
     private static string? LastError(JsonElement intent, string field) =>
-        intent.TryGetProperty("last_payment_error", out var e) && e.ValueKind == JsonValueKind.Object ? e.Str(field) : null;
+        intent.TryGetProperty("last_payment_error", out var e) && e.ValueKind == JsonValueKind.Object ? e.StringOf(field) : null;
 
     // Stripe says when a retry is safe (Stripe-Should-Retry); otherwise 409 (a concurrent request with the same key), 429 and 5xx are.
     private static bool IsTransient(HttpStatusCode status, bool? shouldRetry) =>
@@ -115,6 +115,6 @@ public sealed class StripeProvider(IHttpClientFactory http, IOptions<PaymentsOpt
 
     private static StripeError Error(JsonDocument body) =>
         body.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object
-            ? new StripeError(e.Str("type"), e.Str("code"), e.Str("decline_code"), e.Str("message"))
+            ? new StripeError(e.StringOf("type"), e.StringOf("code"), e.StringOf("decline_code"), e.StringOf("message"))
             : new StripeError(null, null, null, null);
 }

@@ -39,22 +39,22 @@ public static class StripeWebhooks
     /// <summary>Null for event types the ledger does not follow (they are acknowledged and ignored).</summary>
     public static WebhookChange? Map(JsonElement evt)
     {
-        var id = evt.Str("id") ?? throw new WebhookRejectedException("Event has no id.");
-        var type = evt.Str("type") ?? throw new WebhookRejectedException("Event has no type.");
-        var obj = evt.Obj("data")?.Obj("object") ?? throw new WebhookRejectedException("Event has no data.object.");
+        var id = evt.StringOf("id") ?? throw new WebhookRejectedException("Event has no id.");
+        var type = evt.StringOf("type") ?? throw new WebhookRejectedException("Event has no type.");
+        var obj = evt.ObjectOf("data")?.ObjectOf("object") ?? throw new WebhookRejectedException("Event has no data.object.");
         switch (type)
         {
             case "payment_intent.succeeded":
             case "payment_intent.payment_failed":
             case "payment_intent.processing":
             case "payment_intent.canceled":
-                var charge = StripeProvider.FromIntent(obj.Str("id"), obj.Str("status") ?? StatusOf(type), obj);
-                return new WebhookChange(ProviderNames.Stripe, id, type, PaymentIdOf(obj), obj.Str("id"), charge.State, charge.FailureCode, charge.FailureMessage, []);
+                var charge = StripeProvider.FromIntent(obj.StringOf("id"), obj.StringOf("status") ?? StatusOf(type), obj);
+                return new WebhookChange(ProviderNames.Stripe, id, type, PaymentIdOf(obj), obj.StringOf("id"), charge.State, charge.FailureCode, charge.FailureMessage, []);
             case "charge.refunded":
             {
                 // A refund implies the charge succeeded, whichever of the two events arrives first.
-                var refunds = obj.Obj("refunds")?.Array("data").Select(Refund).OfType<RefundChange>().ToList() ?? [];
-                return new WebhookChange(ProviderNames.Stripe, id, type, PaymentIdOf(obj), obj.Str("payment_intent"), PaymentState.Succeeded, null, null, refunds);
+                var refunds = obj.ObjectOf("refunds")?.ArrayOf("data").Select(Refund).OfType<RefundChange>().ToList() ?? [];
+                return new WebhookChange(ProviderNames.Stripe, id, type, PaymentIdOf(obj), obj.StringOf("payment_intent"), PaymentState.Succeeded, null, null, refunds);
             }
             case "refund.created":
             case "refund.updated":
@@ -63,7 +63,7 @@ public static class StripeWebhooks
             {
                 var refund = Refund(obj);
                 return refund is null ? null
-                    : new WebhookChange(ProviderNames.Stripe, id, type, null, obj.Str("payment_intent"), PaymentState.Succeeded, null, null, [refund]);
+                    : new WebhookChange(ProviderNames.Stripe, id, type, null, obj.StringOf("payment_intent"), PaymentState.Succeeded, null, null, [refund]);
             }
             default:
                 return null;
@@ -80,15 +80,15 @@ public static class StripeWebhooks
 
     private static RefundChange? Refund(JsonElement refund)
     {
-        var refundId = refund.Str("id");
-        var amount = refund.Long("amount");
-        var currency = refund.Str("currency");
+        var refundId = refund.StringOf("id");
+        var amount = refund.LongOf("amount");
+        var currency = refund.StringOf("currency");
         if (refundId is null || amount is null || currency is null) return null;
-        Guid? ours = Guid.TryParse(refund.Obj("metadata")?.Str("refund_id"), out var r) ? r : null;
-        return new RefundChange(ours, refundId, amount.Value, currency.ToUpperInvariant(), StripeProvider.RefundState(refund.Str("status")), refund.Str("failure_reason"));
+        Guid? ours = Guid.TryParse(refund.ObjectOf("metadata")?.StringOf("refund_id"), out var r) ? r : null;
+        return new RefundChange(ours, refundId, amount.Value, currency.ToUpperInvariant(), StripeProvider.RefundState(refund.StringOf("status")), refund.StringOf("failure_reason"));
     }
 
-    private static Guid? PaymentIdOf(JsonElement obj) => Guid.TryParse(obj.Obj("metadata")?.Str("payment_id"), out var id) ? id : null;
+    private static Guid? PaymentIdOf(JsonElement obj) => Guid.TryParse(obj.ObjectOf("metadata")?.StringOf("payment_id"), out var id) ? id : null;
 
     private static bool TryHex(string value, out byte[] bytes)
     {
