@@ -2,6 +2,7 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
@@ -19,6 +20,7 @@ try
     builder.AddAvailabilityModule();
     builder.AddReservationsModule();
     builder.AddSessionsModule();
+    builder.AddPaymentsModule();
     builder.AddDemoModule();
     app = builder.Build();
 }
@@ -44,6 +46,7 @@ try
     app.MapAvailabilityModule();
     app.MapReservationsEndpoints();
     app.MapSessionsEndpoints();
+    app.MapPaymentsEndpoints();
     await app.RunAsync();
     return 0;
 }

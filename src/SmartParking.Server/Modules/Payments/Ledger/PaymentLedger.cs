@@ -1,0 +1,126 @@
+using System.Data;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Payments.Providers;
+
+namespace SmartParking.Server.Modules.Payments.Ledger;
+
+/// <summary>The ledger's SQL. Every state write goes through payment_state_rank(), so a late or repeated answer never moves a state back.</summary>
+public sealed class PaymentLedger(NpgsqlDataSource db)
+{
+    /// <summary>Null when a payment with the same driver and idempotency key exists already (the unique constraint decides races).</summary>
+    public async Task<PaymentRow?> TryInsertAsync(PaymentRow row, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition("""
+            insert into payments (id, tenant_id, driver_id, purpose, reference_id, amount, currency, description, state, idempotency_key, attempt_started_at, created_at, updated_at)
+            values (@Id, @TenantId, @DriverId, @Purpose, @ReferenceId, @Amount, @Currency, @Description, 'pending', @IdempotencyKey, @AttemptStartedAt, @CreatedAt, @CreatedAt)
+            on conflict (driver_id, idempotency_key) do nothing
+            returning *
+            """, row, cancellationToken: ct));
+    }
+
+    public async Task<PaymentRow?> GetAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition("select * from payments where id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<PaymentRow?> GetByKeyAsync(Guid driverId, string key, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition(
+            "select * from payments where driver_id = @driverId and idempotency_key = @key", new { driverId, key }, cancellationToken: ct));
+    }
+
+    /// <summary>Takes over an abandoned attempt; only one caller wins because the old start time must still match.</summary>
+    public async Task<bool> ClaimAsync(Guid id, DateTimeOffset? previousStart, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            update payments set attempt_started_at = @now
+            where id = @id and state = 'pending' and provider is null and attempt_started_at is not distinct from @previousStart
+            """, new { id, previousStart, now }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task RecordChargeAsync(Guid id, RoutedCharge routed, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update payments set
+                provider = coalesce(@provider, provider, 'none'),
+                provider_reference = coalesce(@reference, provider_reference),
+                payment_method_id = coalesce(@methodId, payment_method_id),
+                failure_code = case when payment_state_rank(@state) > payment_state_rank(state) and @state = 'failed' then @failureCode else failure_code end,
+                failure_message = case when payment_state_rank(@state) > payment_state_rank(state) and @state = 'failed' then @failureMessage else failure_message end,
+                state = case when payment_state_rank(@state) > payment_state_rank(state) then @state else state end,
+                updated_at = @now
+            where id = @id
+            """, new
+        {
+            id,
+            provider = routed.Provider,
+            reference = routed.Charge.Reference,
+            methodId = routed.MethodId,
+            state = States.Text(routed.Charge.State),
+            failureCode = routed.Charge.FailureCode,
+            failureMessage = Clip(routed.Charge.FailureMessage),
+            now,
+        }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<PaymentRow>> ForReferenceAsync(Guid referenceId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PaymentRow>(new CommandDefinition(
+            "select * from payments where reference_id = @referenceId order by created_at, id", new { referenceId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<RefundRow>> RefundsForAsync(IEnumerable<Guid> paymentIds, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<RefundRow>(new CommandDefinition(
+            "select * from refunds where payment_id = any(@ids) order by created_at, id", new { ids = paymentIds.ToArray() }, cancellationToken: ct))).ToList();
+    }
+
+    // ---- refunds --------------------------------------------------------------------------------
+
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken ct) => await db.OpenConnectionAsync(ct);
+
+    public static Task<PaymentRow?> LockPaymentAsync(IDbConnection connection, IDbTransaction tx, Guid id, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition("select * from payments where id = @id for update", new { id }, tx, cancellationToken: ct));
+
+    public static Task<RefundRow?> RefundByKeyAsync(IDbConnection connection, IDbTransaction tx, Guid paymentId, string key, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<RefundRow>(new CommandDefinition(
+            "select * from refunds where payment_id = @paymentId and idempotency_key = @key", new { paymentId, key }, tx, cancellationToken: ct));
+
+    /// <summary>What is left to refund: failed refunds give their amount back, pending ones hold it.</summary>
+    public static Task<decimal> RefundedOrHeldAsync(IDbConnection connection, IDbTransaction tx, Guid paymentId, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<decimal>(new CommandDefinition(
+            "select coalesce(sum(amount), 0) from refunds where payment_id = @paymentId and state <> 'failed'", new { paymentId }, tx, cancellationToken: ct));
+
+    public static Task InsertRefundAsync(IDbConnection connection, IDbTransaction? tx, RefundRow row, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            insert into refunds (id, payment_id, amount, currency, reason, state, provider_reference, idempotency_key, failure_message, created_at, updated_at)
+            values (@Id, @PaymentId, @Amount, @Currency, @Reason, @State, @ProviderReference, @IdempotencyKey, @FailureMessage, @CreatedAt, @CreatedAt)
+            """, row, tx, cancellationToken: ct));
+
+    public static Task RecordRefundAsync(IDbConnection connection, IDbTransaction? tx, Guid refundId, PaymentState state, string? reference, string? failureMessage,
+        DateTimeOffset now, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("""
+            update refunds set
+                provider_reference = coalesce(provider_reference, @reference),
+                failure_message = case when payment_state_rank(@state) > payment_state_rank(state) and @state = 'failed' then @failureMessage else failure_message end,
+                state = case when payment_state_rank(@state) > payment_state_rank(state) then @state else state end,
+                updated_at = @now
+            where id = @refundId
+            """, new { refundId, state = States.Text(state), reference, failureMessage = Clip(failureMessage), now }, tx, cancellationToken: ct));
+
+    public async Task<RefundRow> GetRefundAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<RefundRow>(new CommandDefinition("select * from refunds where id = @id", new { id }, cancellationToken: ct));
+    }
+
+    internal static string? Clip(string? message) => message is null || message.Length <= 500 ? message : message[..500];
+}

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Payments.Providers;
+using SmartParking.Server.Modules.Payments.Wallet;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Payments.Ledger;
+
+/// <summary>
+/// Charges and refunds with idempotency keys. The ledger row is written (pending) before the provider is called, so a
+/// crash leaves a trace and a repeated request finds it; the provider sees a key derived from that row, so re-driving it
+/// never charges twice.
+/// </summary>
+public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, PaymentRouter router, TimeProvider time,
+    IOptions<PaymentsOptions> options) : IPaymentService
+{
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(50);
+
+    public async Task<PaymentOutcome> ChargeAsync(ChargeRequest request, CancellationToken ct)
+    {
+        var currency = request.Currency?.Trim().ToUpperInvariant() ?? "";
+        new Validation()
+            .Check(request.Amount > 0, "amount", "must be more than zero.")
+            .Check(Money.IsCurrencyCode(currency), "currency", "must be an ISO 4217 code such as EUR.")
+            .Check(!Money.IsCurrencyCode(currency) || Money.IsRepresentable(request.Amount, currency), "amount", "has more decimals than the currency allows.")
+            .Check(request.Amount < 10_000_000_000m, "amount", "is too large.")
+            .Required(request.IdempotencyKey, "idempotencyKey", 255)
+            .MaxLength(request.Description, "description", 500)
+            .ThrowIfInvalid();
+        var now = time.GetUtcNow();
+        var row = new PaymentRow
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = request.TenantId,
+            DriverId = request.DriverId,
+            Purpose = States.PurposeText(request.Purpose),
+            ReferenceId = request.ReferenceId,
+            Amount = request.Amount,
+            Currency = currency,
+            Description = request.Description,
+            IdempotencyKey = request.IdempotencyKey,
+            AttemptStartedAt = now,
+            CreatedAt = now,
+        };
+        var inserted = await ledger.TryInsertAsync(row, ct);
+        if (inserted is not null) return await DriveAsync(inserted, ct);
+
+        var existing = await ledger.GetByKeyAsync(request.DriverId, request.IdempotencyKey, ct)
+                       ?? throw new InvalidOperationException("The payment holding the idempotency key disappeared.");
+        if (existing.Amount != row.Amount || existing.Currency != row.Currency || existing.ReferenceId != row.ReferenceId || existing.Purpose != row.Purpose)
+            throw new ConflictException("This idempotency key was already used for a different charge.", new Dictionary<string, object?> { ["paymentId"] = existing.Id });
+        return await FollowAsync(existing, ct);
+    }
+
+    /// <summary>Waits for the caller that holds the key; takes over only when its lease ran out (it crashed or hung).</summary>
+    private async Task<PaymentOutcome> FollowAsync(PaymentRow row, CancellationToken ct)
+    {
+        var lease = TimeSpan.FromSeconds(options.Value.ChargeLeaseSeconds);
+        while (row.InFlight)
+        {
+            var now = time.GetUtcNow();
+            if (row.AttemptStartedAt is null || row.AttemptStartedAt + lease <= now)
+            {
+                if (await ledger.ClaimAsync(row.Id, row.AttemptStartedAt, now, ct)) return await DriveAsync(row, ct);
+            }
+            else await Task.Delay(FollowInterval, time, ct);
+            row = await ledger.GetAsync(row.Id, ct) ?? throw new InvalidOperationException("The payment disappeared.");
+        }
+        return row.ToOutcome();
+    }
+
+    private async Task<PaymentOutcome> DriveAsync(PaymentRow row, CancellationToken ct)
+    {
+        var methods = await wallet.ForDriverAsync(row.DriverId, ct);
+        var currency = row.Currency;
+        var metadata = new ChargeMetadata(row.Id, States.ParsePurpose(row.Purpose), row.ReferenceId, row.Description ?? $"SmartParking {row.Purpose}");
+        var routed = await router.ChargeAsync(methods, Money.ToMinorUnits(row.Amount, currency), currency, metadata, ct);
+        // Not the caller's token: the provider has (maybe) taken money, so the answer must be recorded even if the caller gave up.
+        await ledger.RecordChargeAsync(row.Id, routed, time.GetUtcNow(), CancellationToken.None);
+        // Read back: a webhook may have moved the payment further while the provider call was out.
+        return (await ledger.GetAsync(row.Id, CancellationToken.None))!.ToOutcome();
+    }
+
+    public async Task<RefundOutcome> RefundAsync(RefundRequest request, CancellationToken ct)
+    {
+        new Validation()
+            .Check(request.Amount > 0, "amount", "must be more than zero.")
+            .Required(request.IdempotencyKey, "idempotencyKey", 255)
+            .MaxLength(request.Reason, "reason", 500)
+            .ThrowIfInvalid();
+        var now = time.GetUtcNow();
+        PaymentRow payment;
+        RefundRow refund;
+        await using (var connection = await ledger.OpenAsync(ct))
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            // The payment row lock serialises refunds of one payment, so two can never together exceed the charge.
+            payment = await PaymentLedger.LockPaymentAsync(connection, tx, request.PaymentId, ct) ?? throw new NotFoundException("Payment");
+            if (await PaymentLedger.RefundByKeyAsync(connection, tx, payment.Id, request.IdempotencyKey, ct) is { } existing)
+            {
+                if (existing.Amount != request.Amount)
+                    throw new ConflictException("This idempotency key was already used for a different refund.", new Dictionary<string, object?> { ["refundId"] = existing.Id });
+                return existing.ToOutcome();
+            }
+            if (payment.State != States.Succeeded || payment.ProviderReference is null || payment.Provider is null)
+                throw new ConflictException("Only a succeeded payment can be refunded.", new Dictionary<string, object?> { ["state"] = payment.State });
+            new Validation().Check(Money.IsRepresentable(request.Amount, payment.Currency), "amount", "has more decimals than the currency allows.").ThrowIfInvalid();
+            var refundable = payment.Amount - await PaymentLedger.RefundedOrHeldAsync(connection, tx, payment.Id, ct);
+            if (request.Amount > refundable)
+                throw new ConflictException("The refund is more than what is left of the payment.", new Dictionary<string, object?> { ["refundable"] = refundable });
+            refund = new RefundRow
+            {
+                Id = Guid.CreateVersion7(),
+                PaymentId = payment.Id,
+                Amount = request.Amount,
+                Currency = payment.Currency,
+                Reason = request.Reason,
+                State = States.Pending,
+                IdempotencyKey = request.IdempotencyKey,
+                CreatedAt = now,
+            };
+            await PaymentLedger.InsertRefundAsync(connection, tx, refund, ct);
+            await tx.CommitAsync(ct);
+        }
+
+        var answer = await router.RefundAsync(payment.Provider, payment.ProviderReference, Money.ToMinorUnits(refund.Amount, refund.Currency), refund.Currency, refund.Id, ct);
+        await using (var connection = await ledger.OpenAsync(CancellationToken.None))
+            await PaymentLedger.RecordRefundAsync(connection, null, refund.Id, answer.State, answer.Reference, answer.FailureMessage, time.GetUtcNow(), CancellationToken.None);
+        return (await ledger.GetRefundAsync(refund.Id, CancellationToken.None)).ToOutcome();
+    }
+
+    /// <summary>As the contract says: the succeeded payments, which are what a refund decision looks at.</summary>
+    public async Task<IReadOnlyList<PaymentOutcome>> PaymentsForAsync(Guid referenceId, CancellationToken ct) =>
+        (await ledger.ForReferenceAsync(referenceId, ct)).Where(p => p.State == States.Succeeded).Select(p => p.ToOutcome()).ToList();
+}

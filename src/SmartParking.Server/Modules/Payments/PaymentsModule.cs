@@ -1,0 +1,51 @@
+using SmartParking.Server.Modules.Payments.Ledger;
+using SmartParking.Server.Modules.Payments.Providers;
+using SmartParking.Server.Modules.Payments.Providers.PayPal;
+using SmartParking.Server.Modules.Payments.Providers.Sandbox;
+using SmartParking.Server.Modules.Payments.Providers.Stripe;
+using SmartParking.Server.Modules.Payments.Receipts;
+using SmartParking.Server.Modules.Payments.Wallet;
+using SmartParking.Server.Modules.Payments.Webhooks;
+
+namespace SmartParking.Server.Modules.Payments;
+
+public static class PaymentsModule
+{
+    public static void AddPaymentsModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PaymentsOptions>().Bind(builder.Configuration.GetSection(PaymentsOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => Valid(o.Stripe) && Valid(o.PayPal) && Valid(o.Resilience), "Payments settings are out of range (see the PaymentsOptions attributes).")
+            .Validate(o => !o.StripeEnabled || !string.IsNullOrWhiteSpace(o.Stripe.WebhookSecret), "Payments:Stripe:WebhookSecret is required when Stripe is configured.")
+            .Validate(o => !o.PayPalEnabled || !string.IsNullOrWhiteSpace(o.PayPal.WebhookId), "Payments:PayPal:WebhookId is required when PayPal is configured.")
+            .ValidateOnStart();
+
+        // Timeouts belong to the Polly pipelines (per attempt); HttpClient's own is only a backstop.
+        builder.Services.AddHttpClient(StripeProvider.HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(2));
+        builder.Services.AddHttpClient(PayPalClient.HttpClientName, c => c.Timeout = TimeSpan.FromMinutes(2));
+        builder.Services.AddSingleton<PayPalClient>();
+        builder.Services.AddSingleton<PayPalWebhooks>();
+        builder.Services.AddSingleton<IPaymentProvider, StripeProvider>();
+        builder.Services.AddSingleton<IPaymentProvider, PayPalProvider>();
+        builder.Services.AddSingleton<IPaymentProvider, SandboxProvider>();
+        builder.Services.AddSingleton<ProviderResilience>();
+        builder.Services.AddSingleton<PaymentRouter>();
+        builder.Services.AddSingleton<WalletStore>();
+        builder.Services.AddSingleton<PaymentLedger>();
+        builder.Services.AddSingleton<WebhookApplier>();
+        builder.Services.AddSingleton<PaymentService>();
+        builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
+    }
+
+    public static void MapPaymentsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapWalletEndpoints();
+        app.MapWebhookEndpoints();
+        app.MapReceiptEndpoints();
+        app.MapPaymentManageEndpoints();
+    }
+
+    // Nested option objects are not covered by ValidateDataAnnotations.
+    private static bool Valid(object section) =>
+        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new System.ComponentModel.DataAnnotations.ValidationContext(section), null, validateAllProperties: true);
+}

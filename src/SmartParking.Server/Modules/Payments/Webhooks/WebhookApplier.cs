@@ -1,0 +1,121 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Payments.Ledger;
+
+namespace SmartParking.Server.Modules.Payments.Webhooks;
+
+/// <summary>
+/// Applies a verified provider event to the ledger exactly once (the event id is recorded in the same transaction) and
+/// in any order (states only move forward; a refund implies the charge succeeded). Modules waiting for a pending payment
+/// are told after the commit, once per settlement.
+/// </summary>
+public sealed class WebhookApplier(NpgsqlDataSource db, TimeProvider time, IServiceScopeFactory scopes, ILogger<WebhookApplier> logger)
+{
+    public enum Result { Applied, Duplicate, Unmatched }
+
+    public async Task<Result> ApplyAsync(WebhookChange change, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        PaymentSettled? settled = null;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var fresh = await connection.ExecuteAsync(new CommandDefinition("""
+                insert into webhook_events (provider, event_id, type, received_at) values (@Provider, @EventId, @EventType, @now)
+                on conflict (provider, event_id) do nothing
+                """, new { change.Provider, change.EventId, change.EventType, now }, tx, cancellationToken: ct));
+            if (fresh == 0) return Result.Duplicate;
+
+            var payment = await FindAsync(connection, tx, change, ct);
+            if (payment is null)
+            {
+                logger.LogWarning("{Provider} event {EventId} ({Type}) names no payment in the ledger", change.Provider, change.EventId, change.EventType);
+                await tx.CommitAsync(ct);
+                return Result.Unmatched;
+            }
+            if (payment.Provider is not null && payment.Provider != "none" && payment.Provider != change.Provider)
+            {
+                // The charge went elsewhere (failover after an ambiguous timeout): this provider's money is not this payment's.
+                logger.LogError("{Provider} event {EventId} ({Type}) concerns payment {PaymentId}, which {Other} took: check for a double charge",
+                    change.Provider, change.EventId, change.EventType, payment.Id, payment.Provider);
+                await tx.CommitAsync(ct);
+                return Result.Unmatched;
+            }
+
+            var before = States.Parse(payment.State);
+            var after = change.PaymentState is { } s && States.Rank(s) > States.Rank(before) ? s : before;
+            await connection.ExecuteAsync(new CommandDefinition("""
+                update payments set state = @state, provider = coalesce(provider, @Provider), provider_reference = coalesce(provider_reference, @PaymentReference),
+                    failure_code = case when @changed and @state = 'failed' then @FailureCode else failure_code end,
+                    failure_message = case when @changed and @state = 'failed' then @FailureMessage else failure_message end,
+                    updated_at = @now
+                where id = @id
+                """, new
+            {
+                id = payment.Id, state = States.Text(after), changed = after != before, change.Provider, change.PaymentReference,
+                change.FailureCode, FailureMessage = PaymentLedger.Clip(change.FailureMessage), now,
+            }, tx, cancellationToken: ct));
+            foreach (var refund in change.Refunds) await ApplyRefundAsync(connection, tx, payment, refund, now, ct);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update webhook_events set payment_id = @id where provider = @Provider and event_id = @EventId",
+                new { id = payment.Id, change.Provider, change.EventId }, tx, cancellationToken: ct));
+            await tx.CommitAsync(ct);
+            if (before == PaymentState.Pending && after != PaymentState.Pending)
+                settled = new PaymentSettled(payment.Id, States.ParsePurpose(payment.Purpose), payment.ReferenceId, after);
+        }
+        if (settled is not null) await NotifyAsync(settled, ct);
+        return Result.Applied;
+    }
+
+    private static async Task<PaymentRow?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction tx, WebhookChange change, CancellationToken ct)
+    {
+        if (change.PaymentId is { } id &&
+            await connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition("select * from payments where id = @id for update", new { id }, tx, cancellationToken: ct)) is { } byId)
+            return byId;
+        if (change.PaymentReference is null) return null;
+        return await connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition(
+            "select * from payments where provider = @Provider and provider_reference = @PaymentReference for update",
+            new { change.Provider, change.PaymentReference }, tx, cancellationToken: ct));
+    }
+
+    private static async Task ApplyRefundAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PaymentRow payment, RefundChange refund, DateTimeOffset now, CancellationToken ct)
+    {
+        var existing = await connection.QuerySingleOrDefaultAsync<RefundRow>(new CommandDefinition("""
+            select * from refunds where payment_id = @paymentId and (id = @refundId or provider_reference = @Reference)
+            order by (id = @refundId) desc limit 1
+            """, new { paymentId = payment.Id, refundId = refund.RefundId ?? Guid.Empty, refund.Reference }, tx, cancellationToken: ct));
+        if (existing is not null)
+        {
+            await PaymentLedger.RecordRefundAsync(connection, tx, existing.Id, refund.State, refund.Reference, refund.FailureMessage, now, ct);
+            return;
+        }
+        // Made at the provider (its dashboard) or reported before our own call returned: recorded as the provider tells it.
+        await PaymentLedger.InsertRefundAsync(connection, tx, new RefundRow
+        {
+            Id = refund.RefundId ?? Guid.CreateVersion7(),
+            PaymentId = payment.Id,
+            Amount = Money.FromMinorUnits(refund.AmountMinor, refund.Currency),
+            Currency = refund.Currency,
+            Reason = "reported by " + payment.Provider,
+            State = States.Text(refund.State),
+            ProviderReference = refund.Reference,
+            IdempotencyKey = "provider:" + refund.Reference,
+            FailureMessage = refund.FailureMessage,
+            CreatedAt = now,
+        }, ct);
+    }
+
+    private async Task NotifyAsync(PaymentSettled settled, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        foreach (var handler in scope.ServiceProvider.GetServices<IPaymentSettledHandler>())
+        {
+            // One module's failure must not keep the others from hearing about the settlement.
+            try { await handler.HandleAsync(settled, ct); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "{Handler} failed on settlement of payment {PaymentId}", handler.GetType().Name, settled.PaymentId);
+            }
+        }
+    }
+}
