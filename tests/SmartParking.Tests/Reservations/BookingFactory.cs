@@ -31,6 +31,8 @@ public class BookingFactory : ManageFactory
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         settings["Reservations:SweepSeconds"] = "0.2";
+        // Tests move the clock hours ahead; tokens issued before must outlive that.
+        settings["Auth:AccessTokenMinutes"] = "1440";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

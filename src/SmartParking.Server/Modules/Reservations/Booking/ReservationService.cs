@@ -102,6 +102,22 @@ public sealed partial class ReservationService(
     {
         var parameters = new DynamicParameters(r);
         parameters.AddDynamicParams(new { spaceId, type });
+        // Two inserts checking the constraint against each other's uncommitted row can deadlock; PostgreSQL aborts one,
+        // and trying it again then sees the other's outcome.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await InsertAsync(connection, parameters, ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static async Task<bool> InsertAsync(NpgsqlConnection connection, DynamicParameters parameters, CancellationToken ct)
+    {
         try
         {
             await connection.ExecuteAsync(new CommandDefinition($"""
