@@ -16,6 +16,7 @@ public sealed class FailoverFactory : PaymentsFactory
         settings["Payments:Resilience:BreakerFailureRatio"] = "0.5";
         settings["Payments:Resilience:BreakerSamplingMilliseconds"] = "30000";
         settings["Payments:Resilience:BreakerBreakMilliseconds"] = "500";
+        settings["Payments:Resilience:TimeoutMilliseconds"] = "1500";
     }
 
     public CircuitState StripeCircuit => Services.GetRequiredService<ProviderResilience>().StateOf("stripe");
@@ -76,5 +77,23 @@ public sealed class FailoverTests(FailoverFactory factory) : IClassFixture<Failo
         finally { factory.Stripe.Mode = FakeStripe.Behaviour.Normal; }
         await Poll.UntilAsync(() => factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None),
             o => o.State == PaymentState.Succeeded, TimeSpan.FromSeconds(30), "Stripe to take charges again");
+    }
+
+    [Fact]
+    public async Task ChargeAsync_StripeTimesOut_PayPalTakesPayment()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"), ("paypal", "vault-ok"));
+        factory.Stripe.Mode = FakeStripe.Behaviour.Hang;
+        try
+        {
+            var outcome = await factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None);
+
+            outcome.State.ShouldBe(PaymentState.Succeeded);
+            outcome.Provider.ShouldBe("paypal");
+            factory.Stripe.CallsFor(outcome.PaymentId).ShouldNotBeEmpty();
+        }
+        finally { factory.Stripe.Mode = FakeStripe.Behaviour.Normal; }
+        await Poll.UntilAsync(() => factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None),
+            o => o.Provider == "stripe", TimeSpan.FromSeconds(30), "Stripe to take charges again");
     }
 }
