@@ -16,7 +16,7 @@ public sealed class FakeStripe : FakeProviderServer
 
     public sealed record Call(string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey, string? Authorization);
 
-    public enum Behaviour { Normal, Unavailable }
+    public enum Behaviour { Normal, Unavailable, Hang }
 
     private readonly ConcurrentDictionary<string, Lazy<(int Status, string Body)>> _byKey = new();
 
@@ -40,6 +40,13 @@ public sealed class FakeStripe : FakeProviderServer
         Calls.Enqueue(new Call(request.Path, form, key, request.Headers.Authorization.FirstOrDefault()));
         if (request.Headers.Authorization.FirstOrDefault() != "Bearer " + SecretKey)
             return Json(401, Error("invalid_request_error", null, null, "Invalid API Key provided."));
+        if (Mode == Behaviour.Hang)
+        {
+            // Never answers; the caller's timeout ends the request.
+            try { await Task.Delay(Timeout.Infinite, request.HttpContext.RequestAborted); }
+            catch (OperationCanceledException) { }
+            return Results.Empty;
+        }
         if (Mode == Behaviour.Unavailable)
             return Json(503, Error("api_error", null, null, "Stripe is temporarily unavailable."));
         // Stripe keeps the first answer for a key and replays it (errors from validation included).
