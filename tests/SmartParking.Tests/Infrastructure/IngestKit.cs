@@ -96,8 +96,17 @@ public static class IngestKit
 
     /// <summary>Polls the public availability until the space shows <paramref name="status"/> (the change feed is asynchronous).</summary>
     public static async Task<JsonElement> WaitForSpaceStatusAsync(this HttpClient client, Guid lotId, Guid spaceId, string status, TimeSpan? timeout = null) =>
-        await Poll.UntilAsync(() => client.SpaceAvailabilityAsync(lotId, spaceId), s => s.Str("status") == status, timeout ?? Eventually,
-            $"space {spaceId} to show '{status}'");
+        (await Poll.UntilAsync(() => client.SpaceIfKnownAsync(lotId, spaceId), s => s?.Str("status") == status, timeout ?? Eventually,
+            $"space {spaceId} to show '{status}'"))!.Value;
+
+    /// <summary>The space, or null while the availability model has not yet heard of its lot or of it (catalogue changes arrive asynchronously).</summary>
+    private static async Task<JsonElement?> SpaceIfKnownAsync(this HttpClient client, Guid lotId, Guid spaceId)
+    {
+        using var response = await client.GetAsync($"/api/v1/lots/{lotId}/availability");
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        var lot = await response.ShouldHaveStatusAsync(HttpStatusCode.OK);
+        return lot.GetProperty("spaces").EnumerateArray().Where(s => s.GetProperty("spaceId").GetGuid() == spaceId).Select(s => (JsonElement?)s).SingleOrDefault();
+    }
 
     /// <summary>Polls until the lot is known to the availability model (catalogue changes reach it asynchronously too).</summary>
     public static async Task<JsonElement> WaitForLotAsync(this HttpClient client, Guid lotId, int spaces) =>

@@ -152,6 +152,23 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
     }
 
     [Fact]
+    public async Task Pay_ProviderDecidesLater_202HeldUntilTheSettlementConfirmsIt()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (_, driver) = await factory.DriverAsync("sandbox_pending");
+        var id = (await BookAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(60), Hour))).Id();
+        using var admin = factory.ClientFor(await factory.CreateAdminAsync());
+
+        var pending = await (await driver.PostAsync($"/api/v1/reservations/{id}/payment", null)).ShouldHaveStatusAsync(HttpStatusCode.Accepted);
+        var paymentId = pending.GetProperty("payment").GetProperty("paymentId").GetGuid();
+        pending.GetProperty("reservation").Str("status").ShouldBe("held");
+        await (await admin.PostAsJsonAsync($"/api/v1/payments/sandbox/{paymentId}/settle", new { state = "succeeded" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await WaitForStatusAsync(driver, id, "confirmed");
+        (await factory.PaidAsync(id)).ShouldBe([12.00m]);
+    }
+
+    [Fact]
     public async Task Create_TwoHundredDriversAtOnceForOneSpace_ExactlyOneWinsAndTheRestGet409()
     {
         var (lotId, spaces) = await factory.OpenLotAsync();
@@ -161,8 +178,9 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
 
         var responses = await Task.WhenAll(windows.Select((w, i) => drivers[i % drivers.Length].Client.PostAsJsonAsync("/api/v1/reservations", w)));
 
-        responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1);
-        responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(199);
+        var answers = string.Join(", ", responses.GroupBy(r => r.StatusCode).Select(g => $"{g.Key}: {g.Count()}"));
+        responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1, answers);
+        responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(199, answers);
         (await factory.ScalarAsync<long>("select count(*) from reservations where space_id = $1", spaces[0].SpaceId)).ShouldBe(1);
     }
 

@@ -48,8 +48,11 @@ public sealed partial class ReservationService
         if (await TransitionAsync(connection, id, ReservationStatus.Held, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct)) return;
         try
         {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await LockSpaceAsync(connection, tx, (await FindAsync(connection, id, ct)).SpaceId, ct);
             if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct))
             {
+                await tx.CommitAsync(ct);
                 reserved.Changed();
                 return;
             }
@@ -82,11 +85,14 @@ public sealed partial class ReservationService
         var extra = prices.Quote(lot, row.End, end).Amount;
         try
         {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await LockSpaceAsync(connection, tx, row.SpaceId, ct);
             var moved = await connection.ExecuteAsync(new CommandDefinition("""
                 update reservations set during = tstzrange(lower(during), @end, '[)'), price = price + @extra, updated_at = @now
                 where id = @id and status = @Status and upper(during) = @oldEnd
-                """, new { id, end, extra, now = time.GetUtcNow(), row.Status, oldEnd = row.End }, cancellationToken: ct));
+                """, new { id, end, extra, now = time.GetUtcNow(), row.Status, oldEnd = row.End }, tx, cancellationToken: ct));
             if (moved == 0) throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+            await tx.CommitAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
         {
