@@ -16,12 +16,14 @@ internal enum Steps
     Freshness = 4,
     Nearby = 8,
     Memory = 16,
-    All = IngestHttp | IngestMqtt | Freshness | Nearby | Memory,
+    Bookings = 32,
+    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Memory,
 }
 
 internal sealed record BenchSettings(
     int Lots, int Spaces, int Duration, int IngestClients, int Batch, int MqttConnections, int MqttInflight,
-    int Samples, int BackgroundRate, int NearbyDuration, int NearbyClients, int WrkConnections, bool NoWrk, bool KeepData, string WorkDirectory, bool Trace, int? NearbyLimit, string? ServerDll);
+    int Samples, int BackgroundRate, int NearbyDuration, int NearbyClients, int WrkConnections, bool NoWrk, bool KeepData, string WorkDirectory, bool Trace, int? NearbyLimit, string? ServerDll,
+    int BookingClients, int BookingDuration, int BookingDrivers, int ContentionClients, int ContentionRounds);
 
 internal static class BenchProgram
 {
@@ -45,13 +47,19 @@ internal static class BenchProgram
         var nearbyDuration = Int("--nearby-duration", "Seconds of the nearby load (harness client and wrk)", 15);
         var nearbyClients = Int("--nearby-clients", "Concurrent keep-alive clients for nearby", 64);
         var wrkConnections = Int("--wrk-connections", "wrk connections (-c)", 64);
+        var bookingClients = Int("--booking-clients", "Concurrent keep-alive clients booking distinct spaces", 32);
+        var bookingDuration = Int("--booking-duration", "Seconds of the distinct-space booking run (and of the book-and-pay run)", 15);
+        var bookingDrivers = Int("--booking-drivers", "Drivers registered through the API for the booking benchmark", 64);
+        var contentionClients = Int("--contention-clients", "Clients racing for one space in each contention round", 200);
+        var contentionRounds = Int("--contention-rounds", "Contention rounds, each on its own space", 10);
         var nearbyLimit = new Option<int?>("--nearby-limit") { Description = "Pass limit=N to nearby (the server's default is 50 lots per answer); for telling lookup cost from answer size" };
         var noWrk = new Option<bool>("--no-wrk") { Description = "Do not run wrk even when it is installed" };
         var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary directory (cluster, server log) afterwards" };
-        var trace = new Option<bool>("--trace") { Description = "Profile the server with dotnet-trace during the measured ingest-http and nearby phases (costs it some CPU)" };
+        var trace = new Option<bool>("--trace") { Description = "Profile the server with dotnet-trace during the measured ingest-http, nearby and bookings phases (costs it some CPU)" };
         var serverDll = new Option<string?>("--server-dll") { Description = "Benchmark this server build instead of this repository's Release build (e.g. another branch's bin/Release/net10.0/SmartParking.Server.dll)" };
         var workDir = new Option<string>("--work-dir") { Description = "Where the temporary directory is created", DefaultValueFactory = _ => Path.GetTempPath() };
-        Option[] options = [lots, spaces, duration, ingestClients, batch, mqttConnections, mqttInflight, samples, backgroundRate, nearbyDuration, nearbyClients, wrkConnections, nearbyLimit, noWrk, keepData, workDir, trace, serverDll];
+        Option[] options = [lots, spaces, duration, ingestClients, batch, mqttConnections, mqttInflight, samples, backgroundRate, nearbyDuration, nearbyClients, wrkConnections, nearbyLimit, noWrk, keepData, workDir, trace, serverDll,
+            bookingClients, bookingDuration, bookingDrivers, contentionClients, contentionRounds];
 
         var root = new RootCommand("SmartParking benchmark harness: starts PostgreSQL, seeds a city, runs the Release server and measures it against the design targets.");
         (string Name, string Description, Steps Steps)[] commands =
@@ -61,6 +69,7 @@ internal static class BenchProgram
             ("ingest-mqtt", "MQTT QoS 1 ingest throughput (skipped when the server has no MQTT listener)", Steps.IngestMqtt),
             ("freshness", "Reading → SSE event latency, idle and under ingest load", Steps.Freshness),
             ("nearby", "Nearby availability throughput and latency (harness client, and wrk when installed)", Steps.Nearby),
+            ("bookings", "Reservations: bookings/s on distinct spaces, book-and-pay, and 200 clients racing for one space", Steps.Bookings),
             ("memory", "Server resident memory with the whole city loaded", Steps.Memory),
         ];
         foreach (var (name, description, steps) in commands)
@@ -71,7 +80,9 @@ internal static class BenchProgram
                 parse.GetValue(lots), parse.GetValue(spaces), parse.GetValue(duration), parse.GetValue(ingestClients), parse.GetValue(batch),
                 parse.GetValue(mqttConnections), parse.GetValue(mqttInflight), parse.GetValue(samples), parse.GetValue(backgroundRate),
                 parse.GetValue(nearbyDuration), parse.GetValue(nearbyClients), parse.GetValue(wrkConnections), parse.GetValue(noWrk),
-                parse.GetValue(keepData), parse.GetValue(workDir)!, parse.GetValue(trace), parse.GetValue(nearbyLimit), parse.GetValue(serverDll)), steps, args, ct));
+                parse.GetValue(keepData), parse.GetValue(workDir)!, parse.GetValue(trace), parse.GetValue(nearbyLimit), parse.GetValue(serverDll),
+                parse.GetValue(bookingClients), parse.GetValue(bookingDuration), parse.GetValue(bookingDrivers), parse.GetValue(contentionClients),
+                parse.GetValue(contentionRounds)), steps, args, ct));
             root.Subcommands.Add(command);
         }
         return await root.Parse(args).InvokeAsync();
@@ -80,7 +91,8 @@ internal static class BenchProgram
     private static async Task<int> RunAsync(BenchSettings settings, Steps steps, string[] args, CancellationToken ct)
     {
         if (settings.Lots < 1 || settings.Spaces < settings.Lots || settings.Batch is < 1 or > 1000 || settings.Duration < 1 || settings.IngestClients < 1 ||
-            settings.Samples < 1 || settings.NearbyClients < 1 || settings.NearbyLimit is < 1 or > 200 || settings.MqttConnections < 1 || settings.MqttInflight < 1)
+            settings.Samples < 1 || settings.NearbyClients < 1 || settings.NearbyLimit is < 1 or > 200 || settings.MqttConnections < 1 || settings.MqttInflight < 1 ||
+            settings.BookingClients < 1 || settings.BookingDuration < 1 || settings.BookingDrivers < 1 || settings.ContentionClients < 2 || settings.ContentionRounds < 1)
         {
             await Console.Error.WriteLineAsync("Invalid options: need lots ≥ 1, spaces ≥ lots, 1 ≤ batch ≤ 1000, and positive durations and counts.");
             return 2;
@@ -106,6 +118,7 @@ internal static class BenchProgram
             if (steps.HasFlag(Steps.IngestMqtt)) await IngestMqttBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Freshness)) await FreshnessBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Nearby)) await NearbyBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Bookings)) await BookingBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Memory) && steps != Steps.Memory) await MemoryBench.RunAsync(context, "after the load tests", ct);
             if (env.Server.HasExited) throw new InvalidOperationException($"The server exited during the run. Last lines of its log:\n{env.Server.Tail(30)}");
         }
