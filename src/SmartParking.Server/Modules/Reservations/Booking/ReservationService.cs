@@ -16,7 +16,7 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// exclusion constraint, not by checks here: an overlapping insert fails and is answered with the conflicting window.
 /// </summary>
 public sealed partial class ReservationService(
-    NpgsqlDataSource db, LotCatalog lots, PriceQuotes prices, IPaymentService payments, ReservedSpaces reserved,
+    NpgsqlDataSource db, LotCatalog lots, PriceQuotes prices, IPaymentService payments,
     IOptions<ReservationOptions> options, TimeProvider time)
 {
     private const string Live = "('held', 'confirmed', 'checked_in')";
@@ -56,7 +56,6 @@ public sealed partial class ReservationService(
             if (space.OutOfService) throw new ConflictException("This space is out of service.");
             if (!await TryInsertAsync(connection, reservation, spaceId, space.Type, ct))
                 throw await ConflictAsync(connection, spaceId, start, end, ct);
-            reserved.Changed();
             return await FindAsync(connection, reservation.Id, ct);
         }
 
@@ -72,10 +71,7 @@ public sealed partial class ReservationService(
                 """, new { lotId = lot.Id, type = request.SpaceType, start, end }, cancellationToken: ct));
             if (candidate is null) break;
             if (await TryInsertAsync(connection, reservation, candidate.Value, request.SpaceType!, ct))
-            {
-                reserved.Changed();
                 return await FindAsync(connection, reservation.Id, ct);
-            }
         }
         throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
     }
@@ -110,6 +106,7 @@ public sealed partial class ReservationService(
                 insert into reservations (id, tenant_id, lot_id, space_id, driver_id, space_type, plate, during, status, price, currency, hold_expires_at, created_at, updated_at)
                 values (@Id, @TenantId, @LotId, @spaceId, @DriverId, @type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now)
                 """, parameters, tx, cancellationToken: ct));
+            await ReservedSpaces.AnnounceAsync(connection, ct);
             await tx.CommitAsync(ct);
             return true;
         }

@@ -15,7 +15,7 @@ namespace SmartParking.Server.Modules.Reservations;
 /// sensors check cars in and out, overstays are charged, interrupted refunds are finished.
 /// </summary>
 public sealed class ReservationJobs(
-    NpgsqlDataSource db, ReservationService reservations, ReservedSpaces reserved, AvailabilityModel availability,
+    NpgsqlDataSource db, ReservationService reservations, AvailabilityModel availability,
     IOptions<ReservationOptions> options, ILogger<ReservationJobs> logger) : IScheduledJob
 {
     private const int Batch = 500;
@@ -37,7 +37,7 @@ public sealed class ReservationJobs(
         if (released > 0)
         {
             logger.LogInformation("Released {Count} reservations (expired holds, no-shows)", released);
-            reserved.Changed();
+            await ReservedSpaces.AnnounceAsync(connection, ct);
         }
         foreach (var row in await RowsAsync(connection, "r.status = 'no_show' and not r.no_show_fee_charged", now, ct))
             await reservations.ChargeNoShowAsync(connection, row, ct);
@@ -68,7 +68,7 @@ public sealed class ReservationJobs(
         {
             if (availability.SensorState(row.SpaceId) is not ({ } status, { } since) || status != SpaceStatus.Occupied || since < row.Start - early) continue;
             if (await ReservationService.TransitionAsync(connection, row.Id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, ", checked_in_at = @since", new { since }, ct))
-                reserved.Changed();
+                await ReservedSpaces.AnnounceAsync(connection, ct);
         }
         foreach (var row in await RowsAsync(connection, "r.status = 'checked_in'", now, ct))
         {
