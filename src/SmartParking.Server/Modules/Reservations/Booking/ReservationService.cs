@@ -40,41 +40,50 @@ public sealed partial class ReservationService(
         var lot = await lots.FindAsync(request.LotId!.Value, ct) ?? throw new NotFoundException("Lot");
         var start = request.Start!.Value.ToWholeSecond();
         var end = request.End!.Value.ToWholeSecond();
-        var now = time.GetUtcNow();
+        // Whole seconds, as the answer is built here and must equal what the database keeps (microseconds).
+        var now = time.GetUtcNow().ToWholeSecond();
         await using var connection = await db.OpenConnectionAsync(ct);
-        var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+        // One round trip for the space and the lot's rules: a booking is a handful of round trips in all.
+        SpaceFacts? space = null;
+        ReservationPolicy policy;
+        if (request.SpaceId is { } spaceId)
+        {
+            await using var both = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"select id, lot_id, type, label, out_of_service from spaces where id = @spaceId; {ReservationPolicies.Select}",
+                new { spaceId, lotId = lot.Id }, cancellationToken: ct));
+            space = await both.ReadSingleOrDefaultAsync<SpaceFacts>();
+            policy = await both.ReadSingleOrDefaultAsync<ReservationPolicy>() ?? ReservationPolicy.Default(lot.BaseHourlyRate);
+        }
+        else policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
         CheckWindow(lot, policy, start, end, now);
         var quote = prices.Quote(lot, start, end);
         var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, NormalisePlate(request.Plate), start, end,
             quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
 
-        if (request.SpaceId is { } spaceId)
+        if (request.SpaceId is not null)
         {
-            var space = await connection.QuerySingleOrDefaultAsync<(Guid LotId, string Type, bool OutOfService)>(new CommandDefinition(
-                "select lot_id, type, out_of_service from spaces where id = @spaceId", new { spaceId }, cancellationToken: ct));
-            if (space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
+            if (space is null || space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
             if (space.OutOfService) throw new ConflictException("This space is out of service.");
-            if (!await TryInsertAsync(connection, reservation, spaceId, space.Type, ct))
-                throw await ConflictAsync(connection, spaceId, start, end, ct);
-            return await FindAsync(connection, reservation.Id, ct);
+            return await TryInsertAsync(connection, reservation, space, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, ct);
         }
 
         // Any space of the type: pick a free one at random (so concurrent bookings rarely pick the same), and if another
         // booking took it in between, the constraint says so and the next one is tried.
         for (var attempt = 0; attempt < 20; attempt++)
         {
-            var candidate = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition($"""
-                select s.id from spaces s
+            var candidate = await connection.QuerySingleOrDefaultAsync<SpaceFacts>(new CommandDefinition($"""
+                select s.id, s.lot_id, s.type, s.label, s.out_of_service from spaces s
                 where s.lot_id = @lotId and s.type = @type and not s.out_of_service
                   and not exists (select 1 from reservations r where r.space_id = s.id and r.status in {Live} and r.during && tstzrange(@start, @end, '[)'))
                 order by random() limit 1
                 """, new { lotId = lot.Id, type = request.SpaceType, start, end }, cancellationToken: ct));
             if (candidate is null) break;
-            if (await TryInsertAsync(connection, reservation, candidate.Value, request.SpaceType!, ct))
-                return await FindAsync(connection, reservation.Id, ct);
+            if (await TryInsertAsync(connection, reservation, candidate, ct) is { } booked) return booked;
         }
         throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
     }
+
+    private sealed record SpaceFacts(Guid Id, Guid LotId, string Type, string Label, bool OutOfService);
 
     private static void CheckWindow(LotFacts lot, ReservationPolicy policy, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
     {
@@ -94,26 +103,33 @@ public sealed partial class ReservationService(
         Guid Id, Guid TenantId, Guid LotId, Guid DriverId, string? Plate, DateTimeOffset Start, DateTimeOffset End, decimal Price, string Currency,
         DateTimeOffset HoldExpires, DateTimeOffset Now);
 
-    private static async Task<bool> TryInsertAsync(NpgsqlConnection connection, NewReservation r, Guid spaceId, string type, CancellationToken ct)
+    /// <summary>The held reservation, or null when the space is taken for an overlapping time.</summary>
+    private static async Task<ReservationRow?> TryInsertAsync(NpgsqlConnection connection, NewReservation r, SpaceFacts space, CancellationToken ct)
     {
         var parameters = new DynamicParameters(r);
-        parameters.AddDynamicParams(new { spaceId, type });
+        parameters.AddDynamicParams(new { spaceId = space.Id, space.Type, lockClass = SpaceLockClass, lockKey = space.Id.ToString() });
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await LockSpaceAsync(connection, tx, spaceId, ct);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition("""
+            // Lock, insert and notice in one round trip; the notice goes out with the commit.
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                {LockSpaceSql};
                 insert into reservations (id, tenant_id, lot_id, space_id, driver_id, space_type, plate, during, status, price, currency, hold_expires_at, created_at, updated_at)
-                values (@Id, @TenantId, @LotId, @spaceId, @DriverId, @type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now)
+                values (@Id, @TenantId, @LotId, @spaceId, @DriverId, @Type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now);
+                {ReservedSpaces.AnnounceSql};
                 """, parameters, tx, cancellationToken: ct));
-            await ReservedSpaces.AnnounceAsync(connection, ct);
             await tx.CommitAsync(ct);
-            return true;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
         {
-            return false;
+            return null;
         }
+        return new ReservationRow
+        {
+            Id = r.Id, TenantId = r.TenantId, LotId = r.LotId, SpaceId = space.Id, SpaceLabel = space.Label, DriverId = r.DriverId, SpaceType = space.Type,
+            Plate = r.Plate, Start = r.Start, End = r.End, Status = ReservationStatus.Held, Price = r.Price, Currency = r.Currency,
+            HoldExpiresAt = r.HoldExpires, CreatedAt = r.Now,
+        };
     }
 
     /// <summary>
@@ -122,8 +138,9 @@ public sealed partial class ReservationService(
     /// deadlock_timeout), which under a rush for one space ties up connections; with it, each loser fails at once.
     /// </summary>
     internal static Task LockSpaceAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid spaceId, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@lockClass, hashtext(@space))",
-            new { lockClass = SpaceLockClass, space = spaceId.ToString() }, tx, cancellationToken: ct));
+        connection.ExecuteAsync(new CommandDefinition(LockSpaceSql, new { lockClass = SpaceLockClass, lockKey = spaceId.ToString() }, tx, cancellationToken: ct));
+
+    private const string LockSpaceSql = "select pg_advisory_xact_lock(@lockClass, hashtext(@lockKey))";
 
     // The two-key advisory lock space is separate from the single-key one the ingest and job locks use.
     private const int SpaceLockClass = 0x52_45_53; // "RES"

@@ -35,7 +35,9 @@ public sealed class ReservedSpaces : BackgroundService
     /// notice goes out with the commit, and no extra connection is taken per booking.
     /// </summary>
     public static Task AnnounceAsync(NpgsqlConnection connection, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.ReservationsChannel}', '')", cancellationToken: ct));
+        connection.ExecuteAsync(new CommandDefinition(AnnounceSql, cancellationToken: ct));
+
+    public const string AnnounceSql = $"select pg_notify('{PostgresNotifications.ReservationsChannel}', '')";
 
     private void Wake()
     {

@@ -33,12 +33,15 @@ public sealed record ReservationPolicy(
 
 public static class ReservationPolicies
 {
-    public static async Task<ReservationPolicy> ForLotAsync(NpgsqlConnection connection, LotFacts lot, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        await connection.QuerySingleOrDefaultAsync<ReservationPolicy>(new CommandDefinition("""
-            select reservable, min_lead_minutes, max_lead_days, min_duration_minutes, max_duration_minutes,
-                   late_cancellation_percent, no_show_grace_minutes, no_show_fee, overstay_per_minute
-            from reservation_policies where lot_id = @Id
-            """, new { lot.Id }, tx, cancellationToken: ct))
+    /// <summary>The rules of lot <c>@lotId</c>: no row means the defaults.</summary>
+    public const string Select = """
+        select reservable, min_lead_minutes, max_lead_days, min_duration_minutes, max_duration_minutes,
+               late_cancellation_percent, no_show_grace_minutes, no_show_fee, overstay_per_minute
+        from reservation_policies where lot_id = @lotId
+        """;
+
+    public static async Task<ReservationPolicy> ForLotAsync(NpgsqlConnection connection, LotFacts lot, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<ReservationPolicy>(new CommandDefinition(Select, new { lotId = lot.Id }, cancellationToken: ct))
         ?? ReservationPolicy.Default(lot.BaseHourlyRate);
 
     public static void MapReservationPolicyEndpoints(this IEndpointRouteBuilder app)
