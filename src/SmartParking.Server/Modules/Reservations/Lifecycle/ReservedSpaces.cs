@@ -18,6 +18,7 @@ public sealed class ReservedSpaces : BackgroundService
     private readonly TimeSpan _interval;
     private readonly ILogger<ReservedSpaces> _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(100);
 
     public ReservedSpaces(NpgsqlDataSource db, AvailabilityModel availability, PostgresNotifications notifications, IOptions<ReservationOptions> options,
         TimeProvider time, ILogger<ReservedSpaces> logger)
@@ -57,7 +58,12 @@ public sealed class ReservedSpaces : BackgroundService
             {
                 _logger.LogWarning("Loading reserved spaces failed: {Error}", e.Message);
             }
-            try { await _wake.WaitAsync(_interval, stoppingToken); }
+            try
+            {
+                // Notices in a burst (a rush of bookings) are taken together: at most one reload per CoalesceWindow.
+                await Task.Delay(CoalesceWindow, _time, stoppingToken);
+                await _wake.WaitAsync(_interval, stoppingToken);
+            }
             catch (OperationCanceledException) { return; }
         }
     }
