@@ -7,6 +7,8 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Lots.Lots;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 
@@ -114,6 +116,13 @@ public sealed class DemoSeeder(
         var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
         var (operatorPassword, operatorKey) = await CreateAsync(users, "operator@aarhus.demo", "Aarhus Operator", Roles.Operator, tenantId, withTotp: true);
         var (driverPassword, _) = await CreateAsync(users, "driver@aarhus.demo", "Demo Driver", Roles.Driver, null, withTotp: false);
+        // The demo driver can book and pay at once: a sandbox card, where the sandbox is on (no real provider configured).
+        if (scope.ServiceProvider.GetRequiredService<IOptions<PaymentsOptions>>().Value.SandboxEnabled)
+        {
+            var driver = await users.FindByEmailAsync("driver@aarhus.demo");
+            await scope.ServiceProvider.GetRequiredService<WalletStore>().AddAsync(
+                new WalletMethod { Id = Guid.CreateVersion7(), DriverId = driver!.Id, Provider = "sandbox", Token = "sandbox_ok", Label = "Demo card" }, ct);
+        }
         var (adminPassword, adminKey) = await CreateAsync(users, "admin@smartparking.demo", "Platform Admin", Roles.Admin, null, withTotp: true);
         return new Credentials("operator@aarhus.demo", operatorPassword, operatorKey!, Totp.AuthenticatorUri("operator@aarhus.demo", operatorKey!),
             "driver@aarhus.demo", driverPassword, "admin@smartparking.demo", adminPassword, adminKey!);
