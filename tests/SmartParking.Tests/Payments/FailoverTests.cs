@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Errors;
 using Microsoft.Extensions.DependencyInjection;
 using Polly.CircuitBreaker;
 using SmartParking.Server.Modules.Payments;
@@ -63,20 +64,51 @@ public sealed class FailoverTests(FailoverFactory factory) : IClassFixture<Failo
     }
 
     [Fact]
-    public async Task ChargeAsync_StripeDownAndNoPayPalMethod_FailsAsProviderUnavailable()
+    public async Task ChargeAsync_StripeDownAndNoPayPalMethod_UnavailableThenTheSameKeyChargesOnceStripeIsBack()
     {
         var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));
+        var charge = factory.Charge(driver);
         factory.Stripe.Mode = FakeStripe.Behaviour.Unavailable;
         try
         {
-            var outcome = await factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None);
+            var refused = await Should.ThrowAsync<ServiceUnavailableException>(() => factory.Payments.ChargeAsync(charge, CancellationToken.None));
 
-            outcome.State.ShouldBe(PaymentState.Failed);
-            outcome.FailureCode.ShouldBe("provider_unavailable");
+            refused.RetryAfter.ShouldBeGreaterThan(TimeSpan.Zero);
+            (await factory.ScalarAsync<string>("select state from payments where idempotency_key = $1", charge.IdempotencyKey)).ShouldBe("pending");
         }
         finally { factory.Stripe.Mode = FakeStripe.Behaviour.Normal; }
-        await Poll.UntilAsync(() => factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None),
-            o => o.State == PaymentState.Succeeded, TimeSpan.FromSeconds(30), "Stripe to take charges again");
+        // Not a decline: the same request goes through once Stripe answers again (after its breaker lets a probe through).
+        var paid = await Poll.UntilAsync(async () =>
+        {
+            try { return await factory.Payments.ChargeAsync(charge, CancellationToken.None); }
+            catch (ServiceUnavailableException) { return null; }
+        }, o => o?.State == PaymentState.Succeeded, TimeSpan.FromSeconds(30), "Stripe to take the charge again");
+        (await factory.ScalarAsync<long>("select count(*) from payments where idempotency_key = $1", charge.IdempotencyKey)).ShouldBe(1);
+        factory.Stripe.CallsFor(paid!.PaymentId).Select(c => c.IdempotencyKey).Distinct().ShouldHaveSingleItem();
+    }
+
+    [Fact]
+    public async Task RefundAsync_StripeDown_StaysPendingThenTheSameKeyRefundsOnce()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));
+        var paid = await factory.Payments.ChargeAsync(factory.Charge(driver, amount: 20m), CancellationToken.None);
+        var refund = new RefundRequest(paid.PaymentId, 5m, Guid.NewGuid().ToString(), "Cancelled");
+        factory.Stripe.Mode = FakeStripe.Behaviour.Unavailable;
+        try
+        {
+            await Should.ThrowAsync<ServiceUnavailableException>(() => factory.Payments.RefundAsync(refund, CancellationToken.None));
+            (await factory.ScalarAsync<string>("select state from refunds where payment_id = $1", paid.PaymentId)).ShouldBe("pending");
+        }
+        finally { factory.Stripe.Mode = FakeStripe.Behaviour.Normal; }
+
+        var done = await Poll.UntilAsync(async () =>
+        {
+            try { return await factory.Payments.RefundAsync(refund, CancellationToken.None); }
+            catch (ServiceUnavailableException) { return null; }
+        }, r => r?.State == PaymentState.Succeeded, TimeSpan.FromSeconds(30), "the refund to go through once Stripe answers");
+
+        done!.Amount.ShouldBe(5m);
+        (await factory.ScalarAsync<long>("select count(*) from refunds where payment_id = $1", paid.PaymentId)).ShouldBe(1);
     }
 
     [Fact]

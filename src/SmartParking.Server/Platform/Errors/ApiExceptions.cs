@@ -22,6 +22,12 @@ public sealed class PaymentFailedException(string message, string? code) : Excep
     public string? Code { get; } = code;
 }
 
+/// <summary>Something we depend on cannot answer now (503 with Retry-After); the same request may be retried.</summary>
+public sealed class ServiceUnavailableException(string message, TimeSpan retryAfter) : Exception(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>The caller is known but may not do this (e.g. two-factor not yet enrolled).</summary>
 public sealed class ForbiddenException(string message) : Exception(message);
 

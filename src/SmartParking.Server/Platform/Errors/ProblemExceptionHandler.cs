@@ -39,6 +39,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             case TooManyRequestsException t:
                 http.Response.Headers.RetryAfter = ((int)Math.Ceiling(t.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return new ProblemDetails { Status = 429, Title = "Too many requests", Detail = t.Message };
+            case ServiceUnavailableException u:
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return new ProblemDetails { Status = 503, Title = "Service unavailable", Detail = u.Message };
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
             case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }:

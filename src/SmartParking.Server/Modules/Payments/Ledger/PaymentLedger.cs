@@ -43,6 +43,14 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
             """, new { id, previousStart, now }, cancellationToken: ct)) == 1;
     }
 
+    /// <summary>Gives up this attempt's claim without an outcome, so the next request with the key drives it at once.</summary>
+    public async Task ReleaseAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update payments set attempt_started_at = null where id = @id and state = 'pending' and provider is null", new { id }, cancellationToken: ct));
+    }
+
     public async Task RecordChargeAsync(Guid id, RoutedCharge routed, DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

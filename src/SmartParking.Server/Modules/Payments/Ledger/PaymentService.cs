@@ -74,6 +74,13 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
         var currency = row.Currency;
         var metadata = new ChargeMetadata(row.Id, States.ParsePurpose(row.Purpose), row.ReferenceId, row.Description ?? $"SmartParking {row.Purpose}");
         var routed = await router.ChargeAsync(methods, Money.ToMinorUnits(row.Amount, currency), currency, metadata, ct);
+        if (routed.Charge.FailureCode == PaymentRouter.Unavailable)
+        {
+            // Nobody could answer: not a decline. The payment stays pending and unclaimed, so the same key (a client retry,
+            // the next scheduled round) drives it again at once, under the same provider keys: no charge is lost or doubled.
+            await ledger.ReleaseAsync(row.Id, CancellationToken.None);
+            throw new ServiceUnavailableException("No payment provider can take the payment right now; retry with the same Idempotency-Key.", TimeSpan.FromSeconds(30));
+        }
         // Not the caller's token: the provider has (maybe) taken money, so the answer must be recorded even if the caller gave up.
         await ledger.RecordChargeAsync(row.Id, routed, time.GetUtcNow(), CancellationToken.None);
         // Read back: a webhook may have moved the payment further while the provider call was out.
@@ -99,7 +106,11 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
             {
                 if (existing.Amount != request.Amount)
                     throw new ConflictException("This idempotency key was already used for a different refund.", new Dictionary<string, object?> { ["refundId"] = existing.Id });
-                return existing.ToOutcome();
+                // A refund the provider never answered (it was unreachable) is sent again under its own key.
+                if (existing.State != States.Pending || existing.ProviderReference is not null || payment.Provider is null || payment.ProviderReference is null)
+                    return existing.ToOutcome();
+                await tx.CommitAsync(ct);
+                return await DriveRefundAsync(payment, existing, ct);
             }
             if (payment.State != States.Succeeded || payment.ProviderReference is null || payment.Provider is null)
                 throw new ConflictException("Only a succeeded payment can be refunded.", new Dictionary<string, object?> { ["state"] = payment.State });
@@ -122,7 +133,13 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
             await tx.CommitAsync(ct);
         }
 
-        var answer = await router.RefundAsync(payment.Provider, payment.ProviderReference, Money.ToMinorUnits(refund.Amount, refund.Currency), refund.Currency, refund.Id, ct);
+        return await DriveRefundAsync(payment, refund, ct);
+    }
+
+    private async Task<RefundOutcome> DriveRefundAsync(PaymentRow payment, RefundRow refund, CancellationToken ct)
+    {
+        var answer = await router.RefundAsync(payment.Provider!, payment.ProviderReference!, Money.ToMinorUnits(refund.Amount, refund.Currency), refund.Currency, refund.Id, ct)
+            ?? throw new ServiceUnavailableException("The payment provider cannot take the refund right now; retry with the same key.", TimeSpan.FromSeconds(30));
         await using (var connection = await ledger.OpenAsync(CancellationToken.None))
             await PaymentLedger.RecordRefundAsync(connection, null, refund.Id, answer.State, answer.Reference, answer.FailureMessage, time.GetUtcNow(), CancellationToken.None);
         return (await ledger.GetRefundAsync(refund.Id, CancellationToken.None)).ToOutcome();

@@ -23,6 +23,9 @@ public sealed class PaymentRouter(IEnumerable<IPaymentProvider> providers, Provi
     };
 
     /// <summary>The key a provider sees: derived from our ledger row, so a retry of the same request reuses it at every provider.</summary>
+    /// <summary>The failure code when every provider that could take the charge was unreachable.</summary>
+    public const string Unavailable = "provider_unavailable";
+
     public static string KeyFor(string provider, Guid paymentId) => $"sp_{paymentId:N}_{provider}";
 
     public async Task<RoutedCharge> ChargeAsync(IReadOnlyList<WalletMethod> wallet, long amountMinor, string currency, ChargeMetadata metadata, CancellationToken ct)
@@ -52,11 +55,11 @@ public sealed class PaymentRouter(IEnumerable<IPaymentProvider> providers, Provi
                 logger.LogWarning("Charge {PaymentId} could not go through {Provider} ({Error}); trying the next provider", metadata.PaymentId, provider.Name, e.Message);
             }
         }
-        return new RoutedCharge(candidates[^1].Provider, candidates[^1].Id, new ProviderCharge(PaymentState.Failed, null, "provider_unavailable", lastError));
+        return new RoutedCharge(candidates[^1].Provider, candidates[^1].Id, new ProviderCharge(PaymentState.Failed, null, Unavailable, lastError));
     }
 
-    /// <summary>A refund goes to the provider that took the charge; there is nothing to fail over to.</summary>
-    public async Task<ProviderRefund> RefundAsync(string provider, string reference, long amountMinor, string currency, Guid refundId, CancellationToken ct)
+    /// <summary>A refund goes to the provider that took the charge; there is nothing to fail over to. Null when it cannot be reached.</summary>
+    public async Task<ProviderRefund?> RefundAsync(string provider, string reference, long amountMinor, string currency, Guid refundId, CancellationToken ct)
     {
         var target = _providers[provider];
         try
@@ -66,8 +69,8 @@ public sealed class PaymentRouter(IEnumerable<IPaymentProvider> providers, Provi
         }
         catch (Exception e) when (ProviderResilience.IsTransient(e) && !ct.IsCancellationRequested)
         {
-            logger.LogWarning("Refund {RefundId} could not go through {Provider}: {Error}", refundId, provider, e.Message);
-            return new ProviderRefund(PaymentState.Failed, null, "The provider is unavailable; try again later.");
+            logger.LogWarning("Refund {RefundId} could not go through {Provider}: {Error}; it stays pending until retried", refundId, provider, e.Message);
+            return null;
         }
     }
 }

@@ -133,7 +133,14 @@ public sealed partial class ReservationService
                 if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, ", cancelled_at = @now, refund_pending_percent = @refundPercent",
                         new { refundPercent }, ct))
                     throw new ConflictException("The reservation changed meanwhile; load it and try again.");
-                await RefundPendingAsync(connection, id, refundPercent, ct);
+                try
+                {
+                    await RefundPendingAsync(connection, id, refundPercent, ct);
+                }
+                catch (ServiceUnavailableException)
+                {
+                    // Cancelled all the same; the marker stays and the scheduled work sends the refund when the provider answers.
+                }
                 break;
             case ReservationStatus.CheckedIn:
                 throw new ConflictException("The car is checked in; check out instead.");
