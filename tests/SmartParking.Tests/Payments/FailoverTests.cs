@@ -112,7 +112,7 @@ public sealed class FailoverTests(FailoverFactory factory) : IClassFixture<Failo
     }
 
     [Fact]
-    public async Task ChargeAsync_StripeTimesOut_PayPalTakesPayment()
+    public async Task ChargeAsync_StripeTimesOut_PayPalTakesPaymentAndALateStripeChargeIsRefunded()
     {
         var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"), ("paypal", "vault-ok"));
         factory.Stripe.Mode = FakeStripe.Behaviour.Hang;
@@ -123,6 +123,36 @@ public sealed class FailoverTests(FailoverFactory factory) : IClassFixture<Failo
             outcome.State.ShouldBe(PaymentState.Succeeded);
             outcome.Provider.ShouldBe("paypal");
             factory.Stripe.CallsFor(outcome.PaymentId).ShouldNotBeEmpty();
+
+            // A timeout is ambiguous: Stripe did charge after all, and says so later. That second charge goes back.
+            factory.Stripe.Mode = FakeStripe.Behaviour.Normal;
+            var intent = "pi_" + Guid.NewGuid().ToString("N")[..24];
+            var body = new System.Text.Json.Nodes.JsonObject
+            {
+                ["id"] = "evt_" + Guid.NewGuid().ToString("N"), ["object"] = "event", ["type"] = "payment_intent.succeeded",
+                ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["livemode"] = false,
+                ["data"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["object"] = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["id"] = intent, ["object"] = "payment_intent", ["amount"] = 1250, ["currency"] = "dkk", ["status"] = "succeeded",
+                        ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["payment_id"] = outcome.PaymentId.ToString() },
+                    },
+                },
+            }.ToJsonString();
+            using var client = factory.Anonymous();
+            // Stripe redelivers an event until it gets a 2xx; while its breaker is still open the refund cannot go out (503).
+            await Poll.UntilAsync(async () =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/payments/webhooks/stripe") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+                request.Headers.TryAddWithoutValidation("Stripe-Signature", PaymentsFactory.StripeSignature(body, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+                using var response = await client.SendAsync(request);
+                return response.StatusCode;
+            }, status => status == System.Net.HttpStatusCode.OK, TimeSpan.FromSeconds(30), "the redelivered event to be taken");
+
+            var refund = factory.Stripe.Calls.Where(c => c.Path == "/v1/refunds" && c.Form.GetValueOrDefault("payment_intent") == intent).ShouldHaveSingleItem();
+            refund.Form["amount"].ShouldBe("1250");
+            (await factory.StateOfAsync(outcome.PaymentId)).ShouldBe("succeeded");
         }
         finally { factory.Stripe.Mode = FakeStripe.Behaviour.Normal; }
         await Poll.UntilAsync(() => factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None),

@@ -1,6 +1,10 @@
+using System.Security.Cryptography;
+using System.Text;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Payments.Ledger;
+using SmartParking.Server.Modules.Payments.Providers;
+using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Payments.Webhooks;
 
@@ -9,7 +13,7 @@ namespace SmartParking.Server.Modules.Payments.Webhooks;
 /// in any order (states only move forward; a refund implies the charge succeeded). Modules waiting for a pending payment
 /// are told after the commit, once per settlement.
 /// </summary>
-public sealed class WebhookApplier(NpgsqlDataSource db, TimeProvider time, IServiceScopeFactory scopes, ILogger<WebhookApplier> logger)
+public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, TimeProvider time, IServiceScopeFactory scopes, ILogger<WebhookApplier> logger)
 {
     public enum Result { Applied, Duplicate, Unmatched }
 
@@ -35,9 +39,12 @@ public sealed class WebhookApplier(NpgsqlDataSource db, TimeProvider time, IServ
             }
             if (payment.Provider is not null && payment.Provider != "none" && payment.Provider != change.Provider)
             {
-                // The charge went elsewhere (failover after an ambiguous timeout): this provider's money is not this payment's.
-                logger.LogError("{Provider} event {EventId} ({Type}) concerns payment {PaymentId}, which {Other} took: check for a double charge",
-                    change.Provider, change.EventId, change.EventType, payment.Id, payment.Provider);
+                // The charge went elsewhere (failover after an ambiguous timeout), yet this provider took money too: it goes
+                // back. The event is recorded only once the refund is made, so a failed refund is retried on redelivery.
+                if (change.PaymentState == PaymentState.Succeeded && change.PaymentReference is not null)
+                    await RefundDoubleChargeAsync(payment, change, ct);
+                logger.LogWarning("{Provider} event {EventId} ({Type}) concerns payment {PaymentId}, which {Other} took; {Provider}'s charge {Reference} refunded",
+                    change.Provider, change.EventId, change.EventType, payment.Id, payment.Provider, change.Provider, change.PaymentReference);
                 await tx.CommitAsync(ct);
                 return Result.Unmatched;
             }
@@ -65,6 +72,15 @@ public sealed class WebhookApplier(NpgsqlDataSource db, TimeProvider time, IServ
         }
         if (settled is not null) await NotifyAsync(settled, ct);
         return Result.Applied;
+    }
+
+    private async Task RefundDoubleChargeAsync(PaymentRow payment, WebhookChange change, CancellationToken ct)
+    {
+        // One refund id per payment and provider: the provider's idempotency key is derived from it.
+        var refundId = new Guid(SHA256.HashData(Encoding.UTF8.GetBytes($"double-charge:{payment.Id}:{change.Provider}")).AsSpan(0, 16));
+        var answer = await router.RefundAsync(change.Provider, change.PaymentReference!, Money.ToMinorUnits(payment.Amount, payment.Currency), payment.Currency, refundId, ct);
+        if (answer is null || answer.State == PaymentState.Failed)
+            throw new ServiceUnavailableException($"The {change.Provider} charge {change.PaymentReference} taken after failover could not be refunded yet.", TimeSpan.FromSeconds(60));
     }
 
     private static async Task<PaymentRow?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction tx, WebhookChange change, CancellationToken ct)

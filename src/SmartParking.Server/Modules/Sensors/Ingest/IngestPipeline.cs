@@ -8,8 +8,9 @@ using SmartParking.Server.Platform.Observability;
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>
-/// The durable path for readings: a bounded queue drained by a few writers (Ingest:Writers) that drop exact duplicates,
-/// write each batch with binary COPY plus the space states in one transaction, and only then tell the submitter it is accepted.
+/// The durable path for readings: a bounded queue drained in batches that drop exact duplicates, are written with binary
+/// COPY plus the space states in one transaction (up to Ingest:Writers at once when a backlog builds), and only then tell
+/// the submitters they are accepted.
 /// When the database is slow or down the queue fills, MQTT stops acknowledging and HTTP answers 503; nothing
 /// accepted is lost because nothing is acknowledged before it is committed.
 /// </summary>
@@ -40,7 +41,7 @@ public sealed partial class IngestPipeline : BackgroundService
         _logger = logger;
         _queue = Channel.CreateBounded<Submission>(new BoundedChannelOptions(Math.Max(1000, options.Value.MaxQueuedReadings / 4))
         {
-            SingleReader = options.Value.Writers == 1,
+            SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
         Meter.CreateObservableGauge("smartparking.ingest.queue.readings", () => Interlocked.Read(ref _queuedReadings), "{reading}", "Readings waiting to be written");
@@ -109,26 +110,33 @@ public sealed partial class IngestPipeline : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
+    // A second batch is written alongside the first only when this many readings wait: tiny batches in parallel (a
+    // steady trickle of MQTT publishes) cost more per reading than one writer taking whatever has queued meanwhile.
+    private const int ParallelBacklog = 1000;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        await Task.WhenAll(Enumerable.Range(0, _options.Value.Writers).Select(_ => Task.Run(() => WriterLoopAsync(stoppingToken), CancellationToken.None)));
-    }
-
-    private async Task WriterLoopAsync(CancellationToken stoppingToken)
-    {
-        var batch = new List<Submission>();
+        var writing = new List<(Task Task, int Readings)>();
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            batch.Clear();
+            writing.RemoveAll(w => w.Task.IsCompleted);
+            var waiting = QueuedReadings - writing.Sum(w => w.Readings);
+            if (writing.Count >= _options.Value.Writers || (writing.Count > 0 && waiting < ParallelBacklog))
+            {
+                await Task.WhenAny(writing.Select(w => w.Task));
+                continue;
+            }
+            var batch = new List<Submission>();
             var size = 0;
             while (size < _options.Value.MaxBatchSize && _queue.Reader.TryRead(out var submission))
             {
                 batch.Add(submission);
                 size += submission.Readings.Length + 1;
             }
-            if (batch.Count > 0) await WriteWithRetryAsync(batch, stoppingToken);
+            if (batch.Count > 0) writing.Add((Task.Run(() => WriteWithRetryAsync(batch, stoppingToken), CancellationToken.None), batch.Sum(b => b.Readings.Length)));
         }
+        await Task.WhenAll(writing.Select(w => w.Task));
     }
 
     private async Task WriteWithRetryAsync(List<Submission> batch, CancellationToken stoppingToken)
