@@ -129,7 +129,7 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
             .Select(id => model.Lot(id)!).Where(l => type is null || l.ByType!.ContainsKey(type)).Take(limit)
             .Select(l => l with
             {
-                DistanceMeters = Math.Round(AvailabilityModel.SpatialGrid.Distance(lat, lng, l.Latitude, l.Longitude), 1),
+                DistanceMeters = Math.Round(SmartParking.Server.Platform.Geo.DistanceMeters(lat, lng, l.Latitude, l.Longitude), 1),
                 Counts = type is null ? l.Counts : l.ByType![type],
                 ByType = byType ? l.ByType : null,
             }).ToList(), options);

@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform;
 using SmartParking.Server.Modules.Sensors.Ingest;
 
 namespace SmartParking.Server.Modules.Availability;
@@ -192,7 +193,7 @@ public sealed partial class AvailabilityModel
                     if (!_cells.TryGetValue((y, x), out var list)) continue;
                     foreach (var lot in list)
                     {
-                        var d = Distance(lat, lng, lot.Latitude, lot.Longitude);
+                        var d = Geo.DistanceMeters(lat, lng, lot.Latitude, lot.Longitude);
                         if (d <= radiusMeters) found.Add((lot, d));
                     }
                 }
@@ -200,17 +201,5 @@ public sealed partial class AvailabilityModel
         }
 
         private static (int, int) Key(double lat, double lng) => ((int)Math.Floor(lat / Cell), (int)Math.Floor(lng / Cell));
-
-        public static double Distance(double lat1, double lng1, double lat2, double lng2)
-        {
-            const double r = 6_371_008.8;
-            var dLat = (lat2 - lat1) * Math.PI / 180;
-            var dLng = (lng2 - lng1) * Math.PI / 180;
-            // Squares by multiplication: Math.Pow costs several times more, and this runs for every lot a query looks at.
-            var sinLat = Math.Sin(dLat / 2);
-            var sinLng = Math.Sin(dLng / 2);
-            var a = sinLat * sinLat + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * sinLng * sinLng;
-            return 2 * r * Math.Asin(Math.Sqrt(a));
-        }
     }
 }

@@ -3,11 +3,13 @@ using Dapper;
 using Npgsql;
 using System.Text.Json;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Lots;
 
 /// <summary>What other modules (Reservations, Sessions, Pricing) need to know about a lot, without reading its tables.</summary>
-public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, IReadOnlyList<OpeningHours> OpeningHours, decimal BaseHourlyRate, string Currency)
+public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, IReadOnlyList<OpeningHours> OpeningHours, decimal BaseHourlyRate, string Currency,
+    double Latitude, double Longitude)
 {
     /// <summary>
     /// Whether the lot is open for the whole of [start, end): the opening hours of each local day, as UTC intervals,
@@ -17,14 +19,14 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     {
         if (OpeningHours.Count == 0) return true;
         var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
-        var firstDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(start, zone).DateTime).AddDays(-1);
-        var lastDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(end, zone).DateTime);
+        var firstDay = start.LocalDay(zone).AddDays(-1);
+        var lastDay = end.LocalDay(zone);
         var open = new List<(DateTimeOffset From, DateTimeOffset To)>();
         for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
         {
             var name = LotsVocabulary.Days[((int)day.DayOfWeek + 6) % 7];
             foreach (var h in OpeningHours.Where(h => h.Day == name))
-                open.Add((Local(day, h.Opens, zone), Local(day, h.Closes, zone)));
+                open.Add((Instants.AtLocal(day, Time(h.Opens), zone), Instants.AtLocal(day, Time(h.Closes), zone)));
         }
         var covered = start;
         foreach (var (from, to) in open.OrderBy(i => i.From))
@@ -36,13 +38,7 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
         return covered >= end;
     }
 
-    private static DateTimeOffset Local(DateOnly day, string time, TimeZoneInfo zone)
-    {
-        var local = day.ToDateTime(TimeOnly.MinValue) + (time == "24:00" ? TimeSpan.FromDays(1) : TimeSpan.Parse(time, System.Globalization.CultureInfo.InvariantCulture));
-        // A local time skipped by a clock change does not exist; the hour after it does.
-        if (zone.IsInvalidTime(local)) local = local.AddHours(1);
-        return new DateTimeOffset(local, zone.GetUtcOffset(local));
-    }
+    private static TimeSpan Time(string value) => value == "24:00" ? TimeSpan.FromDays(1) : TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>
@@ -76,11 +72,11 @@ public sealed class LotCatalog
         if (_cache.TryGetValue(lotId, out var cached)) return cached;
         var generation = Interlocked.Read(ref _generation);
         await using var connection = await _db.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, string OpeningHours, decimal Rate, string Currency)>(new CommandDefinition(
-            "select id, tenant_id, name, kind, time_zone, opening_hours::text, base_hourly_rate, currency from lots where id = @lotId", new { lotId }, cancellationToken: ct));
+        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, string OpeningHours, decimal Rate, string Currency, double Latitude, double Longitude)>(new CommandDefinition(
+            "select id, tenant_id, name, kind, time_zone, opening_hours::text, base_hourly_rate, currency, latitude, longitude from lots where id = @lotId", new { lotId }, cancellationToken: ct));
         if (row.Id == Guid.Empty) return null;
         var facts = new LotFacts(row.Id, row.TenantId, row.Name, row.Kind, row.TimeZone,
-            JsonSerializer.Deserialize<List<OpeningHours>>(row.OpeningHours, Json) ?? [], row.Rate, row.Currency.Trim());
+            JsonSerializer.Deserialize<List<OpeningHours>>(row.OpeningHours, Json) ?? [], row.Rate, row.Currency.Trim(), row.Latitude, row.Longitude);
         // Not kept if any lot changed since the read began: that notice may have come before this answer.
         _cache[lotId] = facts;
         if (Interlocked.Read(ref _generation) != generation) _cache.TryRemove(lotId, out _);

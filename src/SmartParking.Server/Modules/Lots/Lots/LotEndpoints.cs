@@ -5,6 +5,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -12,7 +13,6 @@ namespace SmartParking.Server.Modules.Lots.Lots;
 
 public static class LotEndpoints
 {
-    private const double EarthRadiusMeters = 6_371_008.8;
     public const double MaxRadiusMeters = 50_000;
 
     public static void MapLotEndpoints(this IEndpointRouteBuilder app)
@@ -107,12 +107,12 @@ public static class LotEndpoints
             .ThrowIfInvalid();
         var r = radius ?? 1000;
         // A bounding box on the indexed columns first, then the exact great-circle distance.
-        var dLat = r / EarthRadiusMeters * 180 / Math.PI;
+        var dLat = r / Geo.EarthRadiusMeters * 180 / Math.PI;
         var dLng = dLat / Math.Max(0.01, Math.Cos(lat!.Value * Math.PI / 180));
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<LotRow>(new CommandDefinition($"""
             select * from (
-                select x.*, 2 * {EarthRadiusMeters} * asin(sqrt(power(sin(radians(x.latitude - @lat) / 2), 2)
+                select x.*, 2 * {Geo.EarthRadiusMeters} * asin(sqrt(power(sin(radians(x.latitude - @lat) / 2), 2)
                        + cos(radians(@lat)) * cos(radians(x.latitude)) * power(sin(radians(x.longitude - @lng) / 2), 2))) as distance_meters
                 from ({LotRow.Select} where l.latitude between @minLat and @maxLat
                       -- The box may cross the antimeridian; then part of it lies at longitudes shifted by 360.
