@@ -3,6 +3,7 @@ using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
@@ -18,6 +19,7 @@ try
     builder.AddLotsModule();
     builder.AddSensorsModule();
     builder.AddAvailabilityModule();
+    builder.AddPricingModule();
     builder.AddReservationsModule();
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
@@ -44,6 +46,7 @@ try
     app.MapLotsEndpoints(app.Configuration);
     app.MapSensorsEndpoints();
     app.MapAvailabilityModule();
+    app.MapPricingEndpoints();
     app.MapReservationsEndpoints();
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();

@@ -41,3 +41,9 @@ create table price_history (
     event_multiplier    numeric(6,3) not null,
     primary key (lot_id, at)
 );
+
+-- When the scheduler last recomputed, whichever node did it.
+create table pricing_runs (
+    ran_at              timestamptz primary key,
+    lots                integer not null
+);

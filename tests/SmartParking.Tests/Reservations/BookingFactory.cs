@@ -33,6 +33,8 @@ public class BookingFactory : ManageFactory
         settings["Reservations:SweepSeconds"] = "0.2";
         // Tests move the clock hours ahead; tokens issued before must outlive that.
         settings["Auth:AccessTokenMinutes"] = "1440";
+        // Prices here are the base rate, flat: these tests are about bookings, and Pricing's tests about prices.
+        settings["Pricing:RecomputeMinutes"] = "1440";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -52,6 +54,7 @@ public class BookingFactory : ManageFactory
         lot["openingHours"] = new JsonArray();
         lot["baseHourlyRate"] = rate;
         var lotId = (await op.CreateLotAsync(lot)).Id();
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var created = new List<TestSensor>();
         for (var i = 0; i < spaces; i++) created.Add(await op.CreateSensorAsync(lotId, $"B{i + 1}", type));
         return (lotId, created);

@@ -114,7 +114,8 @@ public sealed partial class AvailabilityModel
         public string Kind { get; } = row.Kind;
         public double Latitude { get; } = row.Latitude;
         public double Longitude { get; } = row.Longitude;
-        public decimal Rate { get; } = row.BaseHourlyRate;
+        /// <summary>The price per hour now: the base rate until the pricing scheduler has set one.</summary>
+        public decimal Rate { get; set; } = row.BaseHourlyRate;
         public string Currency { get; } = row.Currency.Trim();
         public string? ExternalId { get; } = row.ExternalId;
         public Dictionary<Guid, SpaceEntry> Spaces { get; } = [];

@@ -23,6 +23,7 @@ public sealed partial class AvailabilityModel
     private SpatialGrid _grid = new([]);
     private long _version;
     private HashSet<Guid> _reserved = [];
+    private readonly Dictionary<Guid, decimal> _prices = [];
     private readonly List<Channel<AvailabilityChange>> _subscribers = [];
     private int _pendingRefresh;
 
@@ -50,7 +51,7 @@ public sealed partial class AvailabilityModel
         var spaces = (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select, cancellationToken: ct))).ToList();
         lock (_gate)
         {
-            var loaded = lots.ToDictionary(l => l.Id, l => new LotEntry(l));
+            var loaded = lots.ToDictionary(l => l.Id, l => new LotEntry(l) { Rate = _prices.GetValueOrDefault(l.Id, l.BaseHourlyRate) });
             _spaces.Clear();
             long version = 0;
             foreach (var s in spaces)
@@ -163,7 +164,7 @@ public sealed partial class AvailabilityModel
                 foreach (var id in old.Spaces.Keys) _spaces.Remove(id);
             if (lot is not null)
             {
-                var entry = new LotEntry(lot);
+                var entry = new LotEntry(lot) { Rate = _prices.GetValueOrDefault(lot.Id, lot.BaseHourlyRate) };
                 foreach (var s in spaces)
                 {
                     var space = new SpaceEntry(s) { Reserved = _reserved.Contains(s.Id) };
@@ -193,6 +194,23 @@ public sealed partial class AvailabilityModel
             _reserved = [.. spaceIds];
             var now = _time.GetUtcNow();
             foreach (var lot in touched) lot.Recount(now);
+        }
+    }
+
+    /// <summary>Current hourly prices by lot, from Pricing; lots not named keep theirs.</summary>
+    public void SetPrices(IReadOnlyDictionary<Guid, decimal> prices)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var (lotId, price) in prices)
+            {
+                _prices[lotId] = price;
+                if (!_lots.TryGetValue(lotId, out var lot) || lot.Rate == price) continue;
+                lot.Rate = price;
+                // A new snapshot: answers (and their cached JSON) are built from snapshots.
+                lot.Recount(now);
+            }
         }
     }
 

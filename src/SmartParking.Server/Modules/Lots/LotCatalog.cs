@@ -67,19 +67,42 @@ public sealed class LotCatalog
         });
     }
 
+    /// <summary>Every lot, straight from the database (the pricing scheduler's round).</summary>
+    public async Task<IReadOnlyList<LotFacts>> AllAsync(CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<FactsRow>(new CommandDefinition($"{FactsRow.Select} from lots", cancellationToken: ct))).Select(r => r.ToFacts()).ToList();
+    }
+
     public async Task<LotFacts?> FindAsync(Guid lotId, CancellationToken ct)
     {
         if (_cache.TryGetValue(lotId, out var cached)) return cached;
         var generation = Interlocked.Read(ref _generation);
         await using var connection = await _db.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<(Guid Id, Guid TenantId, string Name, string Kind, string TimeZone, string OpeningHours, decimal Rate, string Currency, double Latitude, double Longitude)>(new CommandDefinition(
-            "select id, tenant_id, name, kind, time_zone, opening_hours::text, base_hourly_rate, currency, latitude, longitude from lots where id = @lotId", new { lotId }, cancellationToken: ct));
-        if (row.Id == Guid.Empty) return null;
-        var facts = new LotFacts(row.Id, row.TenantId, row.Name, row.Kind, row.TimeZone,
-            JsonSerializer.Deserialize<List<OpeningHours>>(row.OpeningHours, Json) ?? [], row.Rate, row.Currency.Trim(), row.Latitude, row.Longitude);
+        var row = await connection.QuerySingleOrDefaultAsync<FactsRow>(new CommandDefinition($"{FactsRow.Select} from lots where id = @lotId", new { lotId }, cancellationToken: ct));
+        if (row is null) return null;
+        var facts = row.ToFacts();
         // Not kept if any lot changed since the read began: that notice may have come before this answer.
         _cache[lotId] = facts;
         if (Interlocked.Read(ref _generation) != generation) _cache.TryRemove(lotId, out _);
         return facts;
+    }
+
+    private sealed class FactsRow
+    {
+        public const string Select = "select id, tenant_id, name, kind, time_zone, opening_hours::text as opening_hours, base_hourly_rate, currency, latitude, longitude";
+        public Guid Id { get; init; }
+        public Guid TenantId { get; init; }
+        public string Name { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public string TimeZone { get; init; } = "";
+        public string OpeningHours { get; init; } = "[]";
+        public decimal BaseHourlyRate { get; init; }
+        public string Currency { get; init; } = "";
+        public double Latitude { get; init; }
+        public double Longitude { get; init; }
+
+        public LotFacts ToFacts() => new(Id, TenantId, Name, Kind, TimeZone, JsonSerializer.Deserialize<List<OpeningHours>>(OpeningHours, Json) ?? [],
+            BaseHourlyRate, Currency.Trim(), Latitude, Longitude);
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Payments;
-using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Scheduling;
@@ -12,7 +11,6 @@ public static class ReservationsModule
     public static void AddReservationsModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<PriceQuotes>();
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservedSpaces>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaces>());

@@ -13,7 +13,7 @@ namespace SmartParking.Server.Modules.Sessions;
 /// Pay-as-you-park: a session runs for a plate until the driver stops it or its paid time runs out, and is charged
 /// per started minute at the rate locked when it started. One running session per plate and lot, by a unique index.
 /// </summary>
-public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, PriceQuotes prices, IPaymentService payments, TimeProvider time)
+public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments, TimeProvider time)
 {
     /// <summary>Where the operator has set no limit.</summary>
     public const int DefaultMaxStayMinutes = 240;
@@ -42,7 +42,7 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, PriceQu
                 """, new
             {
                 id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = ReservationService.NormalisePlate(request.Plate), now,
-                endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = prices.CurrentRate(lot), lot.Currency, maxStay,
+                endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = await pricing.RateAtAsync(connection, lot, now, ct), lot.Currency, maxStay,
             }, cancellationToken: ct));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)

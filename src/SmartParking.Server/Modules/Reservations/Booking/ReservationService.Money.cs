@@ -82,7 +82,7 @@ public sealed partial class ReservationService
             .Check((end - row.Start).TotalMinutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
             .Check(end <= row.End || lot.IsOpenThroughout(row.End, end), "end", "the lot is closed during part of the extension.")
             .ThrowIfInvalid();
-        var extra = prices.Quote(lot, row.End, end).Amount;
+        var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, ct)).Amount;
         try
         {
             await using var tx = await connection.BeginTransactionAsync(ct);

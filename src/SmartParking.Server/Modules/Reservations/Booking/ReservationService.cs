@@ -16,7 +16,7 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// exclusion constraint, not by checks here: an overlapping insert fails and is answered with the conflicting window.
 /// </summary>
 public sealed partial class ReservationService(
-    NpgsqlDataSource db, LotCatalog lots, PriceQuotes prices, IPaymentService payments,
+    NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments,
     IOptions<ReservationOptions> options, TimeProvider time)
 {
     private const string Live = "('held', 'confirmed', 'checked_in')";
@@ -56,7 +56,7 @@ public sealed partial class ReservationService(
         }
         else policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
         CheckWindow(lot, policy, start, end, now);
-        var quote = prices.Quote(lot, start, end);
+        var quote = await pricing.QuoteAsync(connection, lot, start, end, ct);
         var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, NormalisePlate(request.Plate), start, end,
             quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
 

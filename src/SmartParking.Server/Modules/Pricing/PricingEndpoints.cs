@@ -1,0 +1,126 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Time;
+
+namespace SmartParking.Server.Modules.Pricing;
+
+public sealed record PricingEventRequest(string? Name, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, decimal? Multiplier, double? Latitude, double? Longitude, double? RadiusMeters);
+
+public sealed record PriceHistoryEntry(DateTimeOffset At, double? Occupancy, decimal PreviousRate, decimal DemandRate, decimal RateNow, string Rule, decimal TimeMultiplier, decimal EventMultiplier);
+
+public static class PricingEndpoints
+{
+    private static readonly TimeSpan MaxQuoteSpan = TimeSpan.FromDays(31);
+
+    public static void MapPricingEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/lots/{id:guid}/quote", QuoteFor).WithTags("Pricing");
+
+        var manage = app.MapGroup("/api/v1/manage").WithTags("Pricing").RequireAuthorization(Policies.Operator);
+        manage.MapGet("/lots/{lotId:guid}/pricing-policy", GetPolicy);
+        manage.MapPut("/lots/{lotId:guid}/pricing-policy", PutPolicy);
+        manage.MapGet("/lots/{lotId:guid}/price-history", History);
+        manage.MapGet("/pricing-events", ListEvents);
+        manage.MapPost("/pricing-events", CreateEvent);
+        manage.MapDelete("/pricing-events/{id:guid}", DeleteEvent);
+    }
+
+    /// <summary>The price of a stay as reservations and sessions would lock it, with how it was made.</summary>
+    private static async Task<Quote> QuoteFor(Guid id, DateTimeOffset? start, DateTimeOffset? end, string? type, LotCatalog lots, PricingService pricing, CancellationToken ct)
+    {
+        new Validation()
+            .Check(start is not null, "start", "is required.")
+            .Check(end is not null && (start is null || end > start), "end", "is required and must be after start.")
+            .Check(start is null || end is null || end - start <= MaxQuoteSpan, "end", "a quote covers at most 31 days.")
+            .OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)
+            .ThrowIfInvalid();
+        var lot = await lots.FindAsync(id, ct) ?? throw new NotFoundException("Lot");
+        return await pricing.QuoteAsync(lot, start!.Value.ToWholeSecond(), end!.Value.ToWholeSecond(), ct);
+    }
+
+    private static async Task<PricingPolicy> GetPolicy(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return PricingService.Parse(await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select policy::text from pricing_policies where lot_id = @Id", new { lot.Id }, cancellationToken: ct)));
+    }
+
+    private static async Task<PricingPolicy> PutPolicy(Guid lotId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        policy.Validate();
+        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into pricing_policies (lot_id, tenant_id, policy) values (@lotId, @TenantId, @json::jsonb)
+            on conflict (lot_id) do update set policy = excluded.policy, updated_at = now()
+            """, new { lotId, lot.TenantId, json = JsonSerializer.Serialize(policy, PricingService.Json) }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", "lot", lotId, policy, ct);
+        await tx.CommitAsync(ct);
+        return policy;
+    }
+
+    private static async Task<IReadOnlyList<PriceHistoryEntry>> History(Guid lotId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        new Validation().Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.").ThrowIfInvalid();
+        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PriceHistoryEntry>(new CommandDefinition("""
+            select at, occupancy, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier
+            from price_history where lot_id = @Id order by at desc limit @limit
+            """, new { lot.Id, limit = limit ?? 100 }, cancellationToken: ct))).ToList();
+    }
+
+    private static async Task<IReadOnlyList<PricingService.EventRow>> ListEvents(ClaimsPrincipal user, NpgsqlDataSource db, bool? current, TimeProvider time, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PricingService.EventRow>(new CommandDefinition($"""
+            {PricingService.EventRow.Select} where (@tenant::uuid is null or tenant_id = @tenant) and (not @current or ends_at > @now) order by starts_at
+            """, new { tenant = user.TenantScope(), current = current ?? false, now = time.GetUtcNow() }, cancellationToken: ct))).ToList();
+    }
+
+    private static async Task<Created<PricingService.EventRow>> CreateEvent(PricingEventRequest request, Guid? tenantId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        new Validation()
+            .Required(request.Name, "name", 200)
+            .Check(request.StartsAt is not null, "startsAt", "is required.")
+            .Check(request.EndsAt is not null && (request.StartsAt is null || request.EndsAt > request.StartsAt), "endsAt", "is required and must be after startsAt.")
+            .Check(request.Multiplier is >= 1 and <= 2, "multiplier", "must be between 1 and 2.")
+            .Coordinates(request.Latitude, request.Longitude)
+            .Check(request.RadiusMeters is > 0 and <= 50_000, "radiusMeters", "must be between 1 and 50000.")
+            .ThrowIfInvalid();
+        var tenant = user.TenantForWrite(tenantId);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var created = await connection.QuerySingleAsync<PricingService.EventRow>(new CommandDefinition("""
+            insert into pricing_events (id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters)
+            values (@id, @tenant, @Name, @StartsAt, @EndsAt, @Multiplier, @Latitude, @Longitude, @RadiusMeters)
+            returning id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters
+            """, new { id = Guid.CreateVersion7(), tenant, request.Name, request.StartsAt, request.EndsAt, request.Multiplier, request.Latitude, request.Longitude, request.RadiusMeters },
+            tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_event.created", "pricing_event", created.Id, request, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Created($"/api/v1/manage/pricing-events/{created.Id}", created);
+    }
+
+    private static async Task<NoContent> DeleteEvent(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var tenant = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "delete from pricing_events where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
+            new { id, scope = user.TenantScope() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Pricing event");
+        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_event.deleted", "pricing_event", id, null, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+}

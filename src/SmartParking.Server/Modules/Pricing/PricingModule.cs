@@ -1,0 +1,15 @@
+using SmartParking.Server.Platform.Scheduling;
+
+namespace SmartParking.Server.Modules.Pricing;
+
+public static class PricingModule
+{
+    public static void AddPricingModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PricingService>();
+        builder.Services.AddSingleton<Repricing>();
+        builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<Repricing>());
+        builder.Services.AddHostedService<PriceBoard>();
+    }
+}

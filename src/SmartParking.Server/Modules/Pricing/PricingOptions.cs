@@ -1,0 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SmartParking.Server.Modules.Pricing;
+
+public sealed class PricingOptions
+{
+    public const string Section = "Pricing";
+
+    /// <summary>How often every lot's demand rate is recomputed from its occupancy.</summary>
+    [Range(0.01, 1440)] public double RecomputeMinutes { get; set; } = 5;
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Lots;
+
+namespace SmartParking.Server.Modules.Pricing;
+
+/// <summary>A price for a stay, locked when quoted; the segments say how it was made.</summary>
+public sealed record Quote(Guid LotId, DateTimeOffset Start, DateTimeOffset End, decimal Amount, string Currency, decimal DemandRate, IReadOnlyList<QuoteSegment> Segments);
+
+/// <summary>Pricing's face to the rest of the platform: quotes for stays, the rate now, and each lot's rules.</summary>
+public sealed class PricingService(NpgsqlDataSource db)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task<Quote> QuoteAsync(LotFacts lot, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await QuoteAsync(connection, lot, start, end, ct);
+    }
+
+    /// <summary>On the caller's connection: a caller holding one must not wait for a second (a rush would drain the pool).</summary>
+    public async Task<Quote> QuoteAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    {
+        var (policy, demand) = await PolicyAndDemandAsync(connection, lot, ct);
+        var events = await EventsAsync(connection, lot.TenantId, start, end, ct);
+        var segments = PricingEngine.Segments(lot, policy, events, demand, start, end);
+        return new Quote(lot.Id, start, end, segments.Sum(s => s.Amount), lot.Currency, demand, segments);
+    }
+
+    /// <summary>The hourly rate at an instant (a meter session locks it at its start).</summary>
+    public async Task<decimal> RateAtAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset at, CancellationToken ct)
+    {
+        var (policy, demand) = await PolicyAndDemandAsync(connection, lot, ct);
+        var events = await EventsAsync(connection, lot.TenantId, at, at.AddSeconds(1), ct);
+        return PricingEngine.RateAt(lot, policy, events, demand, at).Rate;
+    }
+
+    private static async Task<(PricingPolicy Policy, decimal Demand)> PolicyAndDemandAsync(NpgsqlConnection connection, LotFacts lot, CancellationToken ct)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<(string? Policy, decimal? Demand)>(new CommandDefinition("""
+            select (select policy::text from pricing_policies where lot_id = @Id), (select demand_rate from lot_prices where lot_id = @Id)
+            """, new { lot.Id }, cancellationToken: ct));
+        var policy = Parse(row.Policy);
+        return (policy, row.Demand ?? policy.BaseFor(lot));
+    }
+
+    internal static PricingPolicy Parse(string? json) => json is null ? PricingPolicy.Default : JsonSerializer.Deserialize<PricingPolicy>(json, Json) ?? PricingPolicy.Default;
+
+    internal static async Task<IReadOnlyList<PricingEvent>> EventsAsync(NpgsqlConnection connection, Guid? tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        (await connection.QueryAsync<EventRow>(new CommandDefinition($"""
+            {EventRow.Select} where (@tenantId::uuid is null or tenant_id = @tenantId) and starts_at < @to and ends_at > @from
+            """, new { tenantId, from, to }, cancellationToken: ct))).Select(e => e.ToEvent()).ToList();
+
+    internal sealed class EventRow
+    {
+        public const string Select = "select id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters from pricing_events";
+        public Guid Id { get; init; }
+        public Guid TenantId { get; init; }
+        public string Name { get; init; } = "";
+        public DateTimeOffset StartsAt { get; init; }
+        public DateTimeOffset EndsAt { get; init; }
+        public decimal Multiplier { get; init; }
+        public double Latitude { get; init; }
+        public double Longitude { get; init; }
+        public double RadiusMeters { get; init; }
+
+        public PricingEvent ToEvent() => new(Id, Name, StartsAt, EndsAt, Multiplier, Latitude, Longitude, RadiusMeters);
+    }
+}

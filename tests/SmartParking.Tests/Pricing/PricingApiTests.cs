@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using SmartParking.Server.Modules.Pricing;
+using SmartParking.Tests.Infrastructure;
+using static SmartParking.Tests.Infrastructure.IngestKit;
+
+namespace SmartParking.Tests.Pricing;
+
+/// <summary>A server whose scheduler never reprices by itself: the tests run each recompute, so prices are predictable.</summary>
+public sealed class PricingFactory : ManageFactory
+{
+    protected override void ConfigureSettings(IDictionary<string, string?> settings) => settings["Pricing:RecomputeMinutes"] = "1440";
+
+    public async Task RecomputeAsync()
+    {
+        await using var connection = await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        await Services.GetRequiredService<Repricing>().RecomputeAsync(connection, DateTimeOffset.UtcNow, CancellationToken.None);
+    }
+}
+
+public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<PricingFactory>
+{
+    private static readonly object Flat = new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 };
+
+    private async Task<(Guid LotId, IReadOnlyList<TestSensor> Spaces, HttpClient Operator)> LotAsync(int spaces, decimal rate = 20m)
+    {
+        var op = factory.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lot = Payloads.Lot("Priced Lot", lat, lng);
+        lot["openingHours"] = new JsonArray();
+        lot["baseHourlyRate"] = rate;
+        var lotId = (await op.CreateLotAsync(lot)).Id();
+        var created = new List<TestSensor>();
+        for (var i = 0; i < spaces; i++) created.Add(await op.CreateSensorAsync(lotId, $"P{i + 1}"));
+        return (lotId, created, op);
+    }
+
+    private static async Task<decimal> AvailabilityPriceAsync(HttpClient client, Guid lotId) =>
+        (await client.GetJsonAsync($"/api/v1/lots/{lotId}/availability")).GetProperty("lot").GetProperty("pricePerHour").GetDecimal();
+
+    private static async Task<JsonElement> QuoteAsync(HttpClient client, Guid lotId, DateTimeOffset start, DateTimeOffset end) =>
+        await client.GetJsonAsync($"/api/v1/lots/{lotId}/quote?start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(end.ToString("O"))}");
+
+    [Fact]
+    public async Task Recompute_FullLot_RaisesThePriceOneStepInAvailabilityQuotesAndHistory()
+    {
+        var (lotId, spaces, op) = await LotAsync(spaces: 2);
+        using var _ = op;
+        using var anonymous = factory.Anonymous();
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        foreach (var space in spaces)
+        {
+            using var device = factory.DeviceClient(space);
+            await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
+            await anonymous.WaitForSpaceStatusAsync(lotId, space.SpaceId, "occupied");
+        }
+
+        await factory.RecomputeAsync();
+
+        await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 22.00m, Eventually, "the new price in availability");
+        var start = DateTimeOffset.UtcNow.AddHours(1);
+        (await QuoteAsync(anonymous, lotId, start, start.AddHours(2))).GetProperty("amount").GetDecimal().ShouldBe(44.00m);
+        var history = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().First();
+        history.Str("rule").ShouldBe("above_band");
+        history.GetProperty("occupancy").GetDouble().ShouldBe(1.0);
+        history.GetProperty("previousRate").GetDecimal().ShouldBe(20.00m);
+        history.GetProperty("demandRate").GetDecimal().ShouldBe(22.00m);
+    }
+
+    [Fact]
+    public async Task Recompute_AnEmptyLotManyTimes_FallsByAtMostTwentyPercentEachAndStopsAtTheFloor()
+    {
+        var (lotId, spaces, op) = await LotAsync(spaces: 1);
+        using var _ = op;
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy",
+            new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, stepPercent = 100, floor = 10 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        using (var device = factory.DeviceClient(spaces[0]))
+            await device.IngestAsync(Batch(Reading(null, "free", SecondsAgo(5))));
+        using var anonymous = factory.Anonymous();
+        await anonymous.WaitForSpaceStatusAsync(lotId, spaces[0].SpaceId, "free");
+
+        for (var i = 0; i < 5; i++) await factory.RecomputeAsync();
+
+        var rates = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray()
+            .Select(h => h.GetProperty("demandRate").GetDecimal()).Reverse().ToList();
+        rates.ShouldBe([16.00m, 12.80m, 10.24m, 10.00m, 10.00m]);
+    }
+
+    [Fact]
+    public async Task Quote_WithADeclaredEvent_SurgeOnlyInsideItsWindow()
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 0);
+        using var __ = op;
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var lot = await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}");
+        var start = DateTimeOffset.UtcNow.AddDays(1);
+        start = new DateTimeOffset(start.Year, start.Month, start.Day, 8, 0, 0, TimeSpan.Zero);
+        await (await op.PostAsJsonAsync("/api/v1/manage/pricing-events", new
+        {
+            name = "Harbour concert", startsAt = start.AddHours(1), endsAt = start.AddHours(2), multiplier = 1.5,
+            latitude = lot.GetProperty("latitude").GetDouble(), longitude = lot.GetProperty("longitude").GetDouble(), radiusMeters = 300,
+        })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        using var anonymous = factory.Anonymous();
+
+        var quote = await QuoteAsync(anonymous, lotId, start, start.AddHours(3));
+
+        var segments = quote.GetProperty("segments").EnumerateArray().Select(s => (s.GetProperty("event").GetString(), s.GetProperty("ratePerHour").GetDecimal())).ToList();
+        segments.ShouldBe([(null, 20m), ("Harbour concert", 30m), (null, 20m)]);
+        quote.GetProperty("amount").GetDecimal().ShouldBe(70m);
+    }
+
+    [Fact]
+    public async Task PolicyEdit_IsAuditedValidatedAndTenantScoped()
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 0);
+        using var owner = op;
+        var (_, otherOperator, _) = await factory.NewTenantWithOperatorAsync();
+        using var other = otherOperator;
+
+        var tooSteep = await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { maxRaisePercent = 80 });
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { bandLowPercent = 55, bandHighPercent = 80 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await tooSteep.ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("maxRaisePercent", out _).ShouldBeTrue();
+        (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy")).GetProperty("bandHighPercent").GetDecimal().ShouldBe(80m);
+        (await op.GetJsonAsync("/api/v1/manage/audit")).Items().ShouldContain(e => e.Str("action") == "pricing_policy.updated");
+        (await other.GetAsync($"/api/v1/manage/lots/{lotId}/pricing-policy")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await other.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Theory]
+    [InlineData("start=2026-01-01T10:00:00Z", "end")]
+    [InlineData("start=2026-01-01T10:00:00Z&end=2026-01-01T09:00:00Z", "end")]
+    [InlineData("start=2026-01-01T10:00:00Z&end=2026-03-01T10:00:00Z", "end")]
+    [InlineData("end=2026-01-01T10:00:00Z", "start")]
+    public async Task Quote_BadWindow_400NamesTheField(string query, string field)
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 0);
+        op.Dispose();
+        using var anonymous = factory.Anonymous();
+
+        var errors = (await (await anonymous.GetAsync($"/api/v1/lots/{lotId}/quote?{query}")).ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
+
+        errors.TryGetProperty(field, out _).ShouldBeTrue(errors.ToString());
+    }
+}
