@@ -69,9 +69,12 @@ public static class PricingEngine
 
     /// <summary>The hourly rate at an instant, given the current demand rate.</summary>
     public static (decimal Rate, decimal TimeMultiplier, decimal EventMultiplier, PricingEvent? Event) RateAt(
-        LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at)
+        LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at) =>
+        RateAt(lot, TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone), policy, events, demandRate, at);
+
+    private static (decimal Rate, decimal TimeMultiplier, decimal EventMultiplier, PricingEvent? Event) RateAt(
+        LotFacts lot, TimeZoneInfo zone, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at)
     {
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
         var time = IsPeak(at, zone, policy) ? policy.PeakMultiplier : policy.OffPeakMultiplier;
         var (surge, e) = Surge(lot, policy, events, at);
         return (Bound(lot, policy, demandRate * time * surge), time, surge, e);
@@ -103,7 +106,7 @@ public static class PricingEngine
         for (var i = 0; i + 1 < points.Count; i++)
         {
             var (from, to) = (points[i], points[i + 1]);
-            var (rate, time, surge, e) = RateAt(lot, policy, events, demandRate, from);
+            var (rate, time, surge, e) = RateAt(lot, zone, policy, events, demandRate, from);
             var hours = (decimal)(to - from).TotalSeconds / 3600m;
             var period = IsPeak(from, zone, policy) ? "peak" : "off_peak";
             var last = segments.Count > 0 ? segments[^1] : null;

@@ -22,8 +22,7 @@ public sealed class PricingService(NpgsqlDataSource db)
     /// <summary>On the caller's connection: a caller holding one must not wait for a second (a rush would drain the pool).</summary>
     public async Task<Quote> QuoteAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
     {
-        var (policy, demand) = await PolicyAndDemandAsync(connection, lot, ct);
-        var events = await EventsAsync(connection, lot.TenantId, start, end, ct);
+        var (policy, demand, events) = await InputsAsync(connection, lot, start, end, ct);
         var segments = PricingEngine.Segments(lot, policy, events, demand, start, end);
         return new Quote(lot.Id, start, end, segments.Sum(s => s.Amount), lot.Currency, demand, segments);
     }
@@ -31,18 +30,22 @@ public sealed class PricingService(NpgsqlDataSource db)
     /// <summary>The hourly rate at an instant (a meter session locks it at its start).</summary>
     public async Task<decimal> RateAtAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset at, CancellationToken ct)
     {
-        var (policy, demand) = await PolicyAndDemandAsync(connection, lot, ct);
-        var events = await EventsAsync(connection, lot.TenantId, at, at.AddSeconds(1), ct);
+        var (policy, demand, events) = await InputsAsync(connection, lot, at, at.AddSeconds(1), ct);
         return PricingEngine.RateAt(lot, policy, events, demand, at).Rate;
     }
 
-    private static async Task<(PricingPolicy Policy, decimal Demand)> PolicyAndDemandAsync(NpgsqlConnection connection, LotFacts lot, CancellationToken ct)
+    /// <summary>The lot's rules, its demand rate and the events overlapping the window, in one round trip.</summary>
+    private static async Task<(PricingPolicy Policy, decimal Demand, IReadOnlyList<PricingEvent> Events)> InputsAsync(
+        NpgsqlConnection connection, LotFacts lot, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        var row = await connection.QuerySingleOrDefaultAsync<(string? Policy, decimal? Demand)>(new CommandDefinition("""
-            select (select policy::text from pricing_policies where lot_id = @Id), (select demand_rate from lot_prices where lot_id = @Id)
-            """, new { lot.Id }, cancellationToken: ct));
-        var policy = Parse(row.Policy);
-        return (policy, row.Demand ?? policy.BaseFor(lot));
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
+            select (select policy::text from pricing_policies where lot_id = @lotId), (select demand_rate from lot_prices where lot_id = @lotId);
+            {EventRow.Select} where tenant_id = @tenantId and starts_at < @to and ends_at > @from
+            """, new { lotId = lot.Id, tenantId = lot.TenantId, from, to }, cancellationToken: ct));
+        var (json, demand) = await results.ReadSingleAsync<(string? Policy, decimal? Demand)>();
+        var events = (await results.ReadAsync<EventRow>()).Select(e => e.ToEvent()).ToList();
+        var policy = Parse(json);
+        return (policy, demand ?? policy.BaseFor(lot), events);
     }
 
     internal static PricingPolicy Parse(string? json) => json is null ? PricingPolicy.Default : JsonSerializer.Deserialize<PricingPolicy>(json, Json) ?? PricingPolicy.Default;
