@@ -28,6 +28,8 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
     public async Task RecomputeAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct)
     {
         var all = await lots.AllAsync(ct);
+        // Nothing to price yet (a fresh database being seeded): not a run, so the next round tries again.
+        if (all.Count == 0) return;
         var policies = (await connection.QueryAsync<(Guid LotId, string Policy)>(new CommandDefinition("select lot_id, policy::text from pricing_policies", cancellationToken: ct)))
             .ToDictionary(p => p.LotId, p => PricingService.Parse(p.Policy));
         var demand = (await connection.QueryAsync<(Guid LotId, decimal Rate)>(new CommandDefinition("select lot_id, demand_rate from lot_prices", cancellationToken: ct)))
