@@ -13,7 +13,12 @@ namespace SmartParking.Tests.Pricing;
 /// <summary>A server whose scheduler never reprices by itself: the tests run each recompute, so prices are predictable.</summary>
 public sealed class PricingFactory : ManageFactory
 {
-    protected override void ConfigureSettings(IDictionary<string, string?> settings) => settings["Pricing:RecomputeMinutes"] = "1440";
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        settings["Pricing:RecomputeMinutes"] = "1440";
+        // The scheduled round runs once at start (before any lot exists) and then not again during a test run.
+        settings["Reservations:SweepSeconds"] = "3600";
+    }
 
     public async Task RecomputeAsync()
     {

@@ -31,6 +31,7 @@ public static class PricingEndpoints
         manage.MapGet("/pricing-events", ListEvents);
         manage.MapPost("/pricing-events", CreateEvent);
         manage.MapDelete("/pricing-events/{id:guid}", DeleteEvent);
+        app.MapExperimentEndpoints();
     }
 
     /// <summary>The price of a stay as reservations and sessions would lock it, with how it was made.</summary>

@@ -40,11 +40,15 @@ public sealed class PricingService(NpgsqlDataSource db)
     {
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
             select (select policy::text from pricing_policies where lot_id = @lotId), (select demand_rate from lot_prices where lot_id = @lotId);
-            {EventRow.Select} where tenant_id = @tenantId and starts_at < @to and ends_at > @from
+            {EventRow.Select} where tenant_id = @tenantId and starts_at < @to and ends_at > @from;
+            select variant::text, seed, share from pricing_experiments where tenant_id = @tenantId and starts_at <= @from and ends_at > @from
             """, new { lotId = lot.Id, tenantId = lot.TenantId, from, to }, cancellationToken: ct));
         var (json, demand) = await results.ReadSingleAsync<(string? Policy, decimal? Demand)>();
         var events = (await results.ReadAsync<EventRow>()).Select(e => e.ToEvent()).ToList();
-        var policy = Parse(json);
+        // A lot in a running experiment's variant group is quoted by the variant, as the scheduler prices it.
+        var variant = (await results.ReadAsync<(string Variant, string Seed, decimal Share)>())
+            .FirstOrDefault(e => Assignment.IsTreated(e.Seed, e.Share, lot.Id)).Variant;
+        var policy = Parse(variant ?? json);
         return (policy, demand ?? policy.BaseFor(lot), events);
     }
 

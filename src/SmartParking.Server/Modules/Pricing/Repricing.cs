@@ -35,10 +35,13 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
         var demand = (await connection.QueryAsync<(Guid LotId, decimal Rate)>(new CommandDefinition("select lot_id, demand_rate from lot_prices", cancellationToken: ct)))
             .ToDictionary(p => p.LotId, p => p.Rate);
         var events = await PricingService.EventsAsync(connection, null, now, now.AddSeconds(1), ct);
+        var experiments = await ExperimentEndpoints.LoadAsync(connection, null, now, ct);
         var rows = new List<(Guid LotId, double? Occupancy, decimal Previous, decimal Demand, decimal Now, string Rule, decimal Time, decimal Surge)>(all.Count);
         foreach (var lot in all)
         {
-            var policy = policies.GetValueOrDefault(lot.Id, PricingPolicy.Default);
+            // A lot in a running experiment's variant group is priced by the variant.
+            var policy = experiments.FirstOrDefault(e => e.TenantId == lot.TenantId && e.IsTreated(lot.Id))?.Variant
+                         ?? policies.GetValueOrDefault(lot.Id, PricingPolicy.Default);
             var previous = demand.GetValueOrDefault(lot.Id, policy.BaseFor(lot));
             var occupancy = Occupancy(lot.Id);
             var step = PricingEngine.NextDemandRate(lot, policy, previous, occupancy);
