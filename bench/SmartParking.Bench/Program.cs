@@ -85,7 +85,44 @@ internal static class BenchProgram
                 parse.GetValue(contentionRounds)), steps, args, ct));
             root.Subcommands.Add(command);
         }
+        root.Subcommands.Add(PricingSimCommand(args));
         return await root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary>In-process and deterministic, so unlike the others it needs no PostgreSQL or server.</summary>
+    private static Command PricingSimCommand(string[] args)
+    {
+        var d = SimSettings.Default;
+        var data = new Option<string?>("--data") { Description = $"The Aarhus parking CSV (default {AarhusShapes.DefaultRelativePath} from the repository root)" };
+        var elasticity = new Option<double>("--elasticity") { Description = "Price elasticity of arrivals (literature: about -0.1 to -0.6)", DefaultValueFactory = _ => d.Elasticity };
+        var baseRate = new Option<decimal>("--base-rate") { Description = "Base hourly rate in DKK (the static price)", DefaultValueFactory = _ => d.BaseRate };
+        var days = new Option<int>("--days") { Description = "Weekdays replayed in sequence (the engine's rate carries over)", DefaultValueFactory = _ => d.Days };
+        var reportDays = new Option<int>("--report-days") { Description = "Last days counted in the figures", DefaultValueFactory = _ => d.ReportDays };
+        var peakDemand = new Option<double>("--peak-demand") { Description = "Demand at the busiest time of day, as a multiple of capacity, at the base price", DefaultValueFactory = _ => d.PeakDemand };
+        var stay = new Option<double>("--stay-hours") { Description = "Average stay in hours (cars leave faster where the shape falls faster)", DefaultValueFactory = _ => d.StayHours };
+        var step = new Option<decimal>("--step-percent") { Description = "stepPercent of the tuned engine policy (the default policy, also shown, has 10)", DefaultValueFactory = _ => d.StepPercent };
+        var floor = new Option<decimal?>("--floor") { Description = "Floor in DKK/h of the tuned engine policy (default half the base rate; the default policy has none)" };
+        var command = new Command("pricing-sim", "Pricing simulation on replayed Aarhus weekdays: static vs time-of-day vs the pricing engine (no server needed)");
+        foreach (var o in new Option[] { data, elasticity, baseRate, days, reportDays, peakDemand, stay, step, floor }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            var settings = new SimSettings(parse.GetValue(data), parse.GetValue(elasticity), parse.GetValue(baseRate), parse.GetValue(days), parse.GetValue(reportDays),
+                parse.GetValue(peakDemand), parse.GetValue(stay), parse.GetValue(step), parse.GetValue(floor));
+            if (settings.Invalid() is { } problem)
+            {
+                Console.Error.WriteLine($"Invalid options: {problem}.");
+                return 2;
+            }
+            var output = Console.Out;
+            output.WriteLine($"SmartParking pricing simulation, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            var report = new Report();
+            var ran = PricingSimulation.RunInto(settings, report, output);
+            output.WriteLine();
+            output.WriteLine("== Summary");
+            output.WriteLine(report.Render(Machine.Describe(), "in-process simulation, deterministic (no randomness)", "dotnet run -c Release --project bench/SmartParking.Bench -- " + string.Join(' ', args)));
+            return ran ? 0 : 1;
+        });
+        return command;
     }
 
     private static async Task<int> RunAsync(BenchSettings settings, Steps steps, string[] args, CancellationToken ct)
@@ -106,6 +143,11 @@ internal static class BenchProgram
         output.WriteLine($"Load average before: {loadBefore} (other builds on this box compete for the same cores)");
         var report = new Report();
         var exitCode = 0;
+        if (steps == Steps.All)
+        {
+            output.WriteLine("== Pricing simulation (in-process, default options)");
+            PricingSimulation.RunInto(SimSettings.Default, report, output);
+        }
         try
         {
             await using var env = await BenchEnvironment.StartAsync(settings, output, ct);

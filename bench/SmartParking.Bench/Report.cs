@@ -56,6 +56,7 @@ internal sealed class Report
         {
             "ms" => value.ToString("F2", CultureInfo.InvariantCulture) + " ms",
             "MB" => value.ToString("F0", CultureInfo.InvariantCulture) + " MB",
+            "h" => value.ToString("F1", CultureInfo.InvariantCulture) + " h",
             _ => value.ToString("N0", CultureInfo.InvariantCulture) + (unit.Length > 0 ? " " + unit : ""),
         };
 }
