@@ -64,7 +64,16 @@ public sealed class PricingEngineTests
     public void Bound_RoundsToTheCurrencysStep(string currency, double? step, decimal rate, decimal expected)
     {
         var lot = Lot with { Currency = currency, BaseHourlyRate = 5000m };
-        PricingEngine.Bound(lot, PricingPolicy.Default with { RoundingStep = (decimal?)step }, rate).ShouldBe(expected);
+        PricingEngine.Bound(lot, PricingPolicy.Default with { RoundingStep = (decimal?)step, Floor = 0m }, rate).ShouldBe(expected);
+    }
+
+    [Fact]
+    public void NextDemandRate_EmptyLotAllNightWithNoFloorSet_StopsAtHalfTheBaseRate()
+    {
+        var rate = 20m;
+        for (var i = 0; i < 100; i++) rate = PricingEngine.NextDemandRate(Lot, PricingPolicy.Default, rate, 0.0).Rate;
+
+        rate.ShouldBe(10m);
     }
 
     [Fact]

@@ -27,7 +27,11 @@ public sealed record PricingPolicy(
 
     public decimal BaseFor(LotFacts lot) => BaseRate ?? lot.BaseHourlyRate;
 
-    public decimal FloorFor(LotFacts lot) => Floor ?? 0m;
+    /// <summary>
+    /// Without an operator's floor, half the base rate: the pricing simulation showed that with no floor nightly cuts
+    /// drive an empty lot towards free, and the morning rush then meets a near-free lot for hours.
+    /// </summary>
+    public decimal FloorFor(LotFacts lot) => Floor ?? Math.Round(BaseFor(lot) / 2, 2);
 
     public decimal CeilingFor(LotFacts lot) => BaseFor(lot) * CapMultiple;
 
