@@ -7,7 +7,7 @@ using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Payments;
 
-/// <summary>A breaker that opens after two failures and probes again after half a second (Polly's shortest break).</summary>
+/// <summary>A breaker that opens after two failures and probes again after three seconds (long enough to see it open on a busy box).</summary>
 public sealed class FailoverFactory : PaymentsFactory
 {
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
@@ -16,7 +16,7 @@ public sealed class FailoverFactory : PaymentsFactory
         settings["Payments:Resilience:BreakerMinimumThroughput"] = "2";
         settings["Payments:Resilience:BreakerFailureRatio"] = "0.5";
         settings["Payments:Resilience:BreakerSamplingMilliseconds"] = "30000";
-        settings["Payments:Resilience:BreakerBreakMilliseconds"] = "500";
+        settings["Payments:Resilience:BreakerBreakMilliseconds"] = "3000";
         settings["Payments:Resilience:TimeoutMilliseconds"] = "1500";
     }
 

@@ -203,25 +203,35 @@ public sealed partial class ReservationService
     /// </summary>
     internal async Task BillOverstayAsync(NpgsqlConnection connection, ReservationRow row, DateTimeOffset upTo, bool final, CancellationToken ct)
     {
-        var billing = row.OverstayMinutesBilling;
-        if (billing is null)
+        // At check-out a step still being charged (by the scheduled work, or before a crash) is finished first, then the rest.
+        while (true)
         {
-            var past = (upTo - row.End).TotalMinutes;
-            var minutes = (int)(final ? Math.Ceiling(past) : Math.Floor(past));
-            if (minutes <= row.OverstayMinutesCharged) return;
-            if (!final && minutes - row.OverstayMinutesCharged < options.Value.OverstayChargeStepMinutes) return;
-            await connection.ExecuteAsync(new CommandDefinition("update reservations set overstay_minutes_billing = @minutes where id = @Id and overstay_minutes_billing is null",
-                new { minutes, row.Id }, cancellationToken: ct));
-            billing = minutes;
+            var billing = row.OverstayMinutesBilling;
+            if (billing is null)
+            {
+                var past = (upTo - row.End).TotalMinutes;
+                var minutes = (int)(final ? Math.Ceiling(past) : Math.Floor(past));
+                if (minutes <= row.OverstayMinutesCharged) return;
+                if (!final && minutes - row.OverstayMinutesCharged < options.Value.OverstayChargeStepMinutes) return;
+                var claimed = await connection.ExecuteAsync(new CommandDefinition(
+                    "update reservations set overstay_minutes_billing = @minutes where id = @Id and overstay_minutes_billing is null and overstay_minutes_charged = @OverstayMinutesCharged",
+                    new { minutes, row.Id, row.OverstayMinutesCharged }, cancellationToken: ct));
+                // Someone else (a check-out, the scheduled work) moved it meanwhile: start again from what is stored.
+                if (claimed == 0) { row = await FindAsync(connection, row.Id, ct); continue; }
+                billing = minutes;
+            }
+            var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
+            var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+            var amount = Math.Round((billing.Value - row.OverstayMinutesCharged) * policy.OverstayPerMinute, 2, MidpointRounding.AwayFromZero);
+            if (amount > 0)
+                await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Overstay, row.Id, amount, row.Currency.Trim(),
+                    $"overstay:{row.Id}:{row.OverstayMinutesCharged}-{billing}", $"Overstay of {billing - row.OverstayMinutesCharged} minutes at space {row.SpaceLabel}"), ct);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update reservations set overstay_minutes_charged = greatest(overstay_minutes_charged, @billing), overstay_minutes_billing = null where id = @Id and overstay_minutes_billing = @billing",
+                new { billing, row.Id }, cancellationToken: ct));
+            if (!final) return;
+            row = await FindAsync(connection, row.Id, ct);
         }
-        var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
-        var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
-        var amount = Math.Round((billing.Value - row.OverstayMinutesCharged) * policy.OverstayPerMinute, 2, MidpointRounding.AwayFromZero);
-        if (amount > 0)
-            await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Overstay, row.Id, amount, row.Currency.Trim(),
-                $"overstay:{row.Id}:{row.OverstayMinutesCharged}-{billing}", $"Overstay of {billing - row.OverstayMinutesCharged} minutes at space {row.SpaceLabel}"), ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update reservations set overstay_minutes_charged = @billing, overstay_minutes_billing = null where id = @Id", new { billing, row.Id }, cancellationToken: ct));
     }
 
     /// <summary>Charges the lot's no-show fee once (the key makes a repeat after a crash a no-op at the provider).</summary>

@@ -46,17 +46,22 @@ public sealed partial class ReservationService(
         // One round trip for the space and the lot's rules: a booking is a handful of round trips in all.
         SpaceFacts? space = null;
         ReservationPolicy policy;
+        PricingInputs? inputs = null;
         if (request.SpaceId is { } spaceId)
         {
-            await using var both = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"select id, lot_id, type, label, out_of_service from spaces where id = @spaceId; {ReservationPolicies.Select}",
-                new { spaceId, lotId = lot.Id }, cancellationToken: ct));
-            space = await both.ReadSingleOrDefaultAsync<SpaceFacts>();
-            policy = await both.ReadSingleOrDefaultAsync<ReservationPolicy>() ?? ReservationPolicy.Default(lot.BaseHourlyRate);
+            var parameters = new DynamicParameters(PricingService.InputsParameters(lot, start, end));
+            parameters.AddDynamicParams(new { spaceId, lotId = lot.Id });
+            await using var all = await connection.QueryMultipleAsync(new CommandDefinition(
+                $"select id, lot_id, type, label, out_of_service from spaces where id = @spaceId; {ReservationPolicies.Select}; {PricingService.InputsSql}",
+                parameters, cancellationToken: ct));
+            space = await all.ReadSingleOrDefaultAsync<SpaceFacts>();
+            policy = await all.ReadSingleOrDefaultAsync<ReservationPolicy>() ?? ReservationPolicy.Default(lot.BaseHourlyRate);
+            inputs = await PricingService.ReadInputsAsync(all, lot);
         }
         else policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
+        // The window is checked before it is priced: pricing walks its days.
         CheckWindow(lot, policy, start, end, now);
-        var quote = await pricing.QuoteAsync(connection, lot, start, end, ct);
+        var quote = inputs is not null ? PricingService.Quote(lot, inputs, start, end) : await pricing.QuoteAsync(connection, lot, start, end, ct);
         var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, NormalisePlate(request.Plate), start, end,
             quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
 
