@@ -96,6 +96,36 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     }
 
     [Fact]
+    public async Task Recompute_LotThatFilledAtThisHourLastWeek_PricedUpAheadFromTheForecast()
+    {
+        var (lotId, spaces, op) = await LotAsync(spaces: 4);
+        using var owner = op;
+        using var anonymous = factory.Anonymous();
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        for (var i = 0; i < spaces.Count; i++)
+        {
+            using var device = factory.DeviceClient(spaces[i]);
+            var status = i < 3 ? "occupied" : "free";
+            await device.IngestAsync(Batch(Reading(null, status, SecondsAgo(5))));
+            await anonymous.WaitForSpaceStatusAsync(lotId, spaces[i].SpaceId, status);
+        }
+        // Full over the coming quarter hour on each of the last three days.
+        foreach (var days in new[] { 1, 2, 3 })
+            await factory.ExecuteAsync("""
+                insert into price_history (lot_id, at, occupancy, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
+                values ($1, now() - make_interval(days => $2) + interval '5 minutes', 1.0, 20, 20, 20, 'in_band', 1, 1)
+                """, lotId, days);
+
+        await factory.RecomputeAsync();
+
+        var latest = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().First();
+        latest.GetProperty("occupancy").GetDouble().ShouldBe(0.75);
+        latest.GetProperty("forecast").GetDouble().ShouldBe(1.0);
+        latest.Str("rule").ShouldBe("above_band");
+        latest.GetProperty("demandRate").GetDecimal().ShouldBe(22.00m);
+    }
+
+    [Fact]
     public async Task Quote_WithADeclaredEvent_SurgeOnlyInsideItsWindow()
     {
         var (lotId, _, op) = await LotAsync(spaces: 0);

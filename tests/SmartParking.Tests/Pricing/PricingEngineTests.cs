@@ -29,6 +29,22 @@ public sealed class PricingEngineTests
         step.Rule.ShouldBe(rule);
     }
 
+    [Theory]
+    [InlineData(0.5, 1.0, 50, 0.75)]
+    [InlineData(0.5, 1.0, 0, 0.5)]
+    [InlineData(0.5, null, 50, 0.5)]
+    [InlineData(null, 0.9, 50, 0.9)]
+    public void Signal_LiveBlendedWithForecastByTheWeight(double? live, double? forecast, int weight, double expected) =>
+        PricingEngine.Signal(PricingPolicy.Default with { ForecastWeightPercent = weight }, live, forecast)!.Value.ShouldBe(expected, 1e-9);
+
+    [Fact]
+    public void NextDemandRate_InBandNowButForecastFull_RaisesAhead()
+    {
+        var step = PricingEngine.NextDemandRate(Lot, PricingPolicy.Default, 20m, 0.8, forecast: 1.0);
+
+        step.ShouldBe(new DemandStep(22.00m, PricingRules.AboveBand));
+    }
+
     [Fact]
     public void NextDemandRate_NoOccupancyKnown_KeepsTheRate() =>
         PricingEngine.NextDemandRate(Lot, PricingPolicy.Default, 23.40m, null).ShouldBe(new DemandStep(23.40m, PricingRules.NoOccupancy));

@@ -14,7 +14,7 @@ namespace SmartParking.Server.Modules.Pricing;
 
 public sealed record PricingEventRequest(string? Name, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, decimal? Multiplier, double? Latitude, double? Longitude, double? RadiusMeters);
 
-public sealed record PriceHistoryEntry(DateTimeOffset At, double? Occupancy, decimal PreviousRate, decimal DemandRate, decimal RateNow, string Rule, decimal TimeMultiplier, decimal EventMultiplier);
+public sealed record PriceHistoryEntry(DateTimeOffset At, double? Occupancy, double? Forecast, decimal PreviousRate, decimal DemandRate, decimal RateNow, string Rule, decimal TimeMultiplier, decimal EventMultiplier);
 
 public static class PricingEndpoints
 {
@@ -76,7 +76,7 @@ public static class PricingEndpoints
         var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<PriceHistoryEntry>(new CommandDefinition("""
-            select at, occupancy, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier
+            select at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier
             from price_history where lot_id = @Id order by at desc limit @limit
             """, new { lot.Id, limit = limit ?? 100 }, cancellationToken: ct))).ToList();
     }

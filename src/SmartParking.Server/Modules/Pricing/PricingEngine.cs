@@ -29,8 +29,9 @@ public static class PricingEngine
     /// SFpark's rule: above the target band raise by a step, below it cut by a step, in it leave alone; one update never
     /// moves more than the policy's +/- limits, and the result stays between the floor and the cap.
     /// </summary>
-    public static DemandStep NextDemandRate(LotFacts lot, PricingPolicy policy, decimal current, double? occupancy)
+    public static DemandStep NextDemandRate(LotFacts lot, PricingPolicy policy, decimal current, double? occupancy, double? forecast = null)
     {
+        occupancy = Signal(policy, occupancy, forecast);
         var (target, rule) = occupancy switch
         {
             null => (current, PricingRules.NoOccupancy),
@@ -40,6 +41,18 @@ public static class PricingEngine
         };
         target = Math.Clamp(target, current * (1 - policy.MaxCutPercent / 100m), current * (1 + policy.MaxRaisePercent / 100m));
         return new DemandStep(Bound(lot, policy, target), rule);
+    }
+
+    /// <summary>
+    /// The occupancy a step answers to: the live one blended with the forecast for the coming interval (by the policy's
+    /// weight), so a lot about to fill is priced up before it is full. Either alone when the other is unknown.
+    /// </summary>
+    public static double? Signal(PricingPolicy policy, double? live, double? forecast)
+    {
+        if (forecast is null) return live;
+        if (live is null) return forecast;
+        var w = (double)policy.ForecastWeightPercent / 100;
+        return live.Value * (1 - w) + forecast.Value * w;
     }
 
     /// <summary>Held between the floor and the cap, then rounded to the step (never rounded past the cap).</summary>

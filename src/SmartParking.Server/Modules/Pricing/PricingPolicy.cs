@@ -13,7 +13,8 @@ public sealed record PricingPolicy(
     decimal BandLowPercent = 60, decimal BandHighPercent = 85, decimal StepPercent = 10,
     decimal MaxRaisePercent = 50, decimal MaxCutPercent = 20, decimal CapMultiple = 3, decimal? Floor = null,
     string[]? PeakDays = null, string PeakStart = "07:00", string PeakEnd = "19:00",
-    decimal PeakMultiplier = 1.0m, decimal OffPeakMultiplier = 0.6m, decimal MaxSurge = 2.0m, decimal? RoundingStep = null)
+    decimal PeakMultiplier = 1.0m, decimal OffPeakMultiplier = 0.6m, decimal MaxSurge = 2.0m, decimal? RoundingStep = null,
+    decimal ForecastWeightPercent = 50)
 {
     public static readonly string[] Weekdays = ["mon", "tue", "wed", "thu", "fri"];
 
@@ -61,7 +62,8 @@ public sealed record PricingPolicy(
             .Check(PeakMultiplier is > 0 and <= 3, "peakMultiplier", "must be more than 0 and at most 3.")
             .Check(OffPeakMultiplier is > 0 and <= 3, "offPeakMultiplier", "must be more than 0 and at most 3.")
             .Check(MaxSurge is >= 1 and <= 2, "maxSurge", "must be between 1 and 2.")
-            .Check(RoundingStep is null or (> 0 and <= 100), "roundingStep", "must be more than 0 and at most 100.");
+            .Check(RoundingStep is null or (> 0 and <= 100), "roundingStep", "must be more than 0 and at most 100.")
+            .Check(ForecastWeightPercent is >= 0 and <= 100, "forecastWeightPercent", "must be between 0 and 100.");
         if (Floor is { } floor && BaseRate is { } rate) v.Check(floor <= rate * CapMultiple, "floor", "must not be above the cap (capMultiple x baseRate).");
         v.ThrowIfInvalid();
     }

@@ -36,7 +36,8 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
             .ToDictionary(p => p.LotId, p => p.Rate);
         var events = await PricingService.EventsAsync(connection, null, now, now.AddSeconds(1), ct);
         var experiments = await ExperimentEndpoints.LoadAsync(connection, null, now, ct);
-        var rows = new List<(Guid LotId, double? Occupancy, decimal Previous, decimal Demand, decimal Now, string Rule, decimal Time, decimal Surge)>(all.Count);
+        var forecasts = await ForecastAsync(connection, now, ct);
+        var rows = new List<(Guid LotId, double? Occupancy, double? Forecast, decimal Previous, decimal Demand, decimal Now, string Rule, decimal Time, decimal Surge)>(all.Count);
         foreach (var lot in all)
         {
             // A lot in a running experiment's variant group is priced by the variant.
@@ -44,9 +45,10 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
                          ?? policies.GetValueOrDefault(lot.Id, PricingPolicy.Default);
             var previous = demand.GetValueOrDefault(lot.Id, policy.BaseFor(lot));
             var occupancy = Occupancy(lot.Id);
-            var step = PricingEngine.NextDemandRate(lot, policy, previous, occupancy);
+            double? forecast = forecasts.TryGetValue(lot.Id, out var f) ? f : null;
+            var step = PricingEngine.NextDemandRate(lot, policy, previous, occupancy, forecast);
             var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, events, step.Rate, now);
-            rows.Add((lot.Id, occupancy, previous, step.Rate, rateNow, step.Rule, time, surge));
+            rows.Add((lot.Id, occupancy, forecast, previous, step.Rate, rateNow, step.Rule, time, surge));
         }
         await using var tx = await connection.BeginTransactionAsync(ct);
         var ids = rows.Select(r => r.LotId).ToArray();
@@ -56,11 +58,11 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
             on conflict (lot_id) do update set demand_rate = excluded.demand_rate, rate_now = excluded.rate_now, updated_at = excluded.updated_at
             """, new { ids, demand = rows.Select(r => r.Demand).ToArray(), rates = rows.Select(r => r.Now).ToArray(), now }, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into price_history (lot_id, at, occupancy, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
-            select id, @now, o, p, d, r, rule, t, s from unnest(@ids, @occupancy, @previous, @demand, @rates, @rules, @time, @surge) as u(id, o, p, d, r, rule, t, s)
+            insert into price_history (lot_id, at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
+            select id, @now, o, f, p, d, r, rule, t, s from unnest(@ids, @occupancy, @forecast, @previous, @demand, @rates, @rules, @time, @surge) as u(id, o, f, p, d, r, rule, t, s)
             """, new
         {
-            ids, now, occupancy = rows.Select(r => r.Occupancy).ToArray(), previous = rows.Select(r => r.Previous).ToArray(), demand = rows.Select(r => r.Demand).ToArray(),
+            ids, now, occupancy = rows.Select(r => r.Occupancy).ToArray(), forecast = rows.Select(r => r.Forecast).ToArray(), previous = rows.Select(r => r.Previous).ToArray(), demand = rows.Select(r => r.Demand).ToArray(),
             rates = rows.Select(r => r.Now).ToArray(), rules = rows.Select(r => r.Rule).ToArray(), time = rows.Select(r => r.Time).ToArray(), surge = rows.Select(r => r.Surge).ToArray(),
         }, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition("insert into pricing_runs (ran_at, lots) values (@now, @count) on conflict do nothing",
@@ -69,6 +71,18 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
         await tx.CommitAsync(ct);
         logger.LogInformation("Repriced {Lots} lots", rows.Count);
     }
+
+    /// <summary>
+    /// A seasonal-naive forecast from our own history: the mean occupancy each lot had over the coming interval at the
+    /// same time on each of the past seven days. Lots without that history have none.
+    /// </summary>
+    private async Task<Dictionary<Guid, double>> ForecastAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct) =>
+        (await connection.QueryAsync<(Guid LotId, double Forecast)>(new CommandDefinition("""
+            select h.lot_id, avg(h.occupancy) from generate_series(1, 7) as d(days)
+            join price_history h on h.at >= @now - make_interval(days => d.days) and h.at < @now - make_interval(days => d.days) + @ahead
+            where h.occupancy is not null group by h.lot_id
+            """, new { now, ahead = TimeSpan.FromMinutes(Math.Max(options.Value.RecomputeMinutes, 15)) }, cancellationToken: ct)))
+        .ToDictionary(r => r.LotId, r => r.Forecast);
 
     /// <summary>Occupied share of the spaces in service, from the live model; null when the lot has no sensor state yet.</summary>
     private double? Occupancy(Guid lotId)
