@@ -89,6 +89,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
             // Test hosts run in parallel and MQTT has a fixed port; the MQTT tests turn it on with a free one.
             ["Mqtt:Enabled"] = "false",
+            // Prices move only when a pricing test recomputes them, so other tests see the rates they set.
+            ["Pricing:Scheduled"] = "false",
         };
         if (UseRealServer) settings["urls"] = "http://127.0.0.1:0";
         ConfigureSettings(settings);

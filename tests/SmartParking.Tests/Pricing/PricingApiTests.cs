@@ -10,16 +10,9 @@ using static SmartParking.Tests.Infrastructure.IngestKit;
 
 namespace SmartParking.Tests.Pricing;
 
-/// <summary>A server whose scheduler never reprices by itself: the tests run each recompute, so prices are predictable.</summary>
+/// <summary>Tests run each recompute themselves (the test hosts do not schedule pricing), so prices are predictable.</summary>
 public sealed class PricingFactory : ManageFactory
 {
-    protected override void ConfigureSettings(IDictionary<string, string?> settings)
-    {
-        settings["Pricing:RecomputeMinutes"] = "1440";
-        // The scheduled round runs once at start (before any lot exists) and then not again during a test run.
-        settings["Reservations:SweepSeconds"] = "3600";
-    }
-
     public async Task RecomputeAsync()
     {
         await using var connection = await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
@@ -180,5 +173,33 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
         var errors = (await (await anonymous.GetAsync($"/api/v1/lots/{lotId}/quote?{query}")).ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
 
         errors.TryGetProperty(field, out _).ShouldBeTrue(errors.ToString());
+    }
+}
+
+/// <summary>The scheduler on its own: with pricing scheduled, a new lot gets priced without anyone asking.</summary>
+public sealed class ScheduledPricingFactory : ManageFactory
+{
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        settings["Pricing:Scheduled"] = "true";
+        settings["Pricing:RecomputeMinutes"] = "0.01";
+        settings["Reservations:SweepSeconds"] = "0.2";
+    }
+}
+
+public sealed class ScheduledPricingTests(ScheduledPricingFactory factory) : IClassFixture<ScheduledPricingFactory>
+{
+    [Fact]
+    public async Task Scheduler_NewLot_RepricedOnItsOwnAndKeptInTheHistory()
+    {
+        using var op = factory.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await op.CreateLotAtAsync(lat, lng, "Scheduled Lot")).Id();
+
+        var history = await Poll.UntilAsync(async () => await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history"),
+            h => h.GetArrayLength() >= 2, Eventually, "two scheduled recomputes of the new lot");
+
+        history[0].GetProperty("at").GetDateTimeOffset().ShouldBeGreaterThan(history[1].GetProperty("at").GetDateTimeOffset());
+        history[0].Str("rule").ShouldBe("no_occupancy");
     }
 }

@@ -33,8 +33,6 @@ public class BookingFactory : ManageFactory
         settings["Reservations:SweepSeconds"] = "0.2";
         // Tests move the clock hours ahead; tokens issued before must outlive that.
         settings["Auth:AccessTokenMinutes"] = "1440";
-        // Prices here are the base rate, flat: these tests are about bookings, and Pricing's tests about prices.
-        settings["Pricing:RecomputeMinutes"] = "1440";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

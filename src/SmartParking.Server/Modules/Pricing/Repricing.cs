@@ -19,6 +19,7 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
 
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
+        if (!options.Value.Scheduled) return;
         await using var connection = await db.OpenConnectionAsync(ct);
         var last = await connection.ExecuteScalarAsync<DateTimeOffset?>(new CommandDefinition("select max(ran_at) from pricing_runs", cancellationToken: ct));
         if (last is { } l && now - l < TimeSpan.FromMinutes(options.Value.RecomputeMinutes)) return;
