@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
 using Dapper;
 using Npgsql;
 using System.Text.Json;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Lots;
@@ -72,6 +75,21 @@ public sealed class LotCatalog
     {
         await using var connection = await _db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<FactsRow>(new CommandDefinition($"{FactsRow.Select} from lots", cancellationToken: ct))).Select(r => r.ToFacts()).ToList();
+    }
+
+    /// <summary>The lot, if it is the operator's tenant's (any lot for an admin); 404 otherwise, so other tenants' lots do not show.</summary>
+    public async Task<LotFacts> FindForOperatorAsync(Guid lotId, ClaimsPrincipal principal, CancellationToken ct)
+    {
+        var lot = await FindAsync(lotId, ct);
+        var scope = principal.TenantScope();
+        return lot is null || (scope is not null && lot.TenantId != scope) ? throw new NotFoundException("Lot") : lot;
+    }
+
+    public async Task<bool> HasZoneAsync(Guid lotId, Guid zoneId, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId }, cancellationToken: ct));
     }
 
     public async Task<LotFacts?> FindAsync(Guid lotId, CancellationToken ct)

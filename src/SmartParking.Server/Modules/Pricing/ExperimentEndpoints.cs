@@ -91,7 +91,7 @@ public static class ExperimentEndpoints
         var measured = lots.Select(l =>
         {
             var policy = PricingService.Parse(l.Policy);
-            var inBand = l.Occupancies.Length == 0 ? 0 : l.Occupancies.Count(o => o * 100 >= (double)policy.BandLowPercent && o * 100 <= (double)policy.BandHighPercent) / (double)l.Occupancies.Length;
+            var inBand = l.Occupancies.Length == 0 ? 0 : l.Occupancies.Count(policy.IsInBand) / (double)l.Occupancies.Length;
             return (Treated: experiment.IsTreated(l.LotId), InBand: inBand, Revenue: (double)l.Revenue, Turnover: l.Spaces == 0 ? 0 : l.Stays / (double)l.Spaces / days);
         }).ToList();
         var treated = measured.Where(m => m.Treated).ToList();

@@ -6,7 +6,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Time;
 
@@ -49,7 +48,7 @@ public static class PricingEndpoints
 
     private static async Task<PricingPolicy> GetPolicy(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
-        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return PricingService.Parse(await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "select policy::text from pricing_policies where lot_id = @Id", new { lot.Id }, cancellationToken: ct)));
@@ -58,7 +57,7 @@ public static class PricingEndpoints
     private static async Task<PricingPolicy> PutPolicy(Guid lotId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
         policy.Validate();
-        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -73,7 +72,7 @@ public static class PricingEndpoints
     private static async Task<IReadOnlyList<PriceHistoryEntry>> History(Guid lotId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
         new Validation().Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.").ThrowIfInvalid();
-        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<PriceHistoryEntry>(new CommandDefinition("""
             select at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier

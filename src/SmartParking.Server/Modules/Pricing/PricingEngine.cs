@@ -35,8 +35,8 @@ public static class PricingEngine
         var (target, rule) = occupancy switch
         {
             null => (current, PricingRules.NoOccupancy),
-            var o when o * 100 > (double)policy.BandHighPercent => (current * (1 + policy.StepPercent / 100m), PricingRules.AboveBand),
-            var o when o * 100 < (double)policy.BandLowPercent => (current * (1 - policy.StepPercent / 100m), PricingRules.BelowBand),
+            double o when policy.IsAboveBand(o) => (current * (1 + policy.StepPercent / 100m), PricingRules.AboveBand),
+            double o when policy.IsBelowBand(o) => (current * (1 - policy.StepPercent / 100m), PricingRules.BelowBand),
             _ => (current, PricingRules.InBand),
         };
         target = Math.Clamp(target, current * (1 - policy.MaxCutPercent / 100m), current * (1 + policy.MaxRaisePercent / 100m));

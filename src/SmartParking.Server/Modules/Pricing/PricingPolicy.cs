@@ -26,6 +26,12 @@ public sealed record PricingPolicy(
 
     public TimeSpan PeakEndTime => Time(PeakEnd);
 
+    public bool IsAboveBand(double occupancy) => occupancy * 100 > (double)BandHighPercent;
+
+    public bool IsBelowBand(double occupancy) => occupancy * 100 < (double)BandLowPercent;
+
+    public bool IsInBand(double occupancy) => !IsAboveBand(occupancy) && !IsBelowBand(occupancy);
+
     public decimal BaseFor(LotFacts lot) => BaseRate ?? lot.BaseHourlyRate;
 
     /// <summary>

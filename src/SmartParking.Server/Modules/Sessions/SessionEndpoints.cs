@@ -5,8 +5,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Reservations.Booking;
-using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -62,8 +60,8 @@ public static class SessionEndpoints
     /// </summary>
     private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
-        if (!ReservationService.PlatePattern().IsMatch(plate.Trim())) throw new ValidationException("plate", "must be 1-16 letters, digits, spaces or dashes.");
-        var normalised = ReservationService.NormalisePlate(plate)!;
+        if (!Plates.IsValid(plate)) throw new ValidationException("plate", $"must be {Plates.Rule}.");
+        var normalised = Plates.Normalise(plate)!;
         var tenant = user.TenantScope();
         var now = time.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -84,7 +82,7 @@ public static class SessionEndpoints
 
     private static async Task<IReadOnlyList<SessionLimit>> Limits(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
-        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<SessionLimit>(new CommandDefinition(
             "select lot_id, zone_id, max_stay_minutes from session_limits where lot_id = @Id order by zone_id nulls first", new { lot.Id }, cancellationToken: ct))).ToList();
@@ -93,12 +91,11 @@ public static class SessionEndpoints
     private static async Task<SessionLimit> SetLimit(Guid lotId, SessionLimitRequest request, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
         new Validation().Check(request.MaxStayMinutes is >= 1 and <= 10_080, "maxStayMinutes", "must be between 1 and 10080.").ThrowIfInvalid();
-        var lot = await ReservationPolicies.OwnLotAsync(lotId, user, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
+        if (request.ZoneId is { } zoneId && !await lots.HasZoneAsync(lotId, zoneId, ct))
+            throw new ValidationException("zoneId", "is not a zone of this lot.");
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        if (request.ZoneId is { } zoneId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId }, tx, cancellationToken: ct)))
-            throw new ValidationException("zoneId", "is not a zone of this lot.");
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into session_limits (lot_id, zone_id, tenant_id, max_stay_minutes) values (@lotId, @ZoneId, @TenantId, @MaxStayMinutes)
             on conflict (lot_id, coalesce(zone_id, '00000000-0000-0000-0000-000000000000')) do update set max_stay_minutes = excluded.max_stay_minutes, updated_at = now()

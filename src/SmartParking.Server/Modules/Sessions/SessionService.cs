@@ -3,7 +3,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
-using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Time;
 
@@ -22,13 +21,12 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
     {
         new Validation()
             .Check(request.LotId is not null, "lotId", "is required.")
-            .Check(request.Plate is not null && ReservationService.PlatePattern().IsMatch(request.Plate.Trim()), "plate", "is required: 1-16 letters, digits, spaces or dashes.")
+            .Check(Plates.IsValid(request.Plate), "plate", $"is required: {Plates.Rule}.")
             .Check(request.DurationMinutes is >= 1 and <= 10_080, "durationMinutes", "must be between 1 and 10080.")
             .ThrowIfInvalid();
         var lot = await lots.FindAsync(request.LotId!.Value, ct) ?? throw new NotFoundException("Lot");
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (request.ZoneId is { } zoneId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId = lot.Id }, cancellationToken: ct)))
+        if (request.ZoneId is { } zoneId && !await lots.HasZoneAsync(lot.Id, zoneId, ct))
             throw new ValidationException("zoneId", "is not a zone of this lot.");
         var maxStay = await MaxStayAsync(connection, lot.Id, request.ZoneId, ct);
         if (request.DurationMinutes > maxStay) throw new ValidationException("durationMinutes", $"the maximum stay here is {maxStay} minutes.");
@@ -41,7 +39,7 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
                 values (@id, @TenantId, @LotId, @ZoneId, @driverId, @plate, @now, @endsAt, 'active', @rate, @Currency, @maxStay, @now, @now)
                 """, new
             {
-                id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = ReservationService.NormalisePlate(request.Plate), now,
+                id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = Plates.Normalise(request.Plate), now,
                 endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = await pricing.RateAtAsync(connection, lot, now, ct), lot.Currency, maxStay,
             }, cancellationToken: ct));
         }

@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
@@ -73,7 +74,7 @@ public static class ReservationEndpoints
             (@tenant::uuid is null or r.tenant_id = @tenant) and (@lotId::uuid is null or r.lot_id = @lotId)
             and (@status::text is null or r.status = @status) and (@plate::text is null or r.plate = @plate)
             and (@from::timestamptz is null or upper(r.during) > @from) and (@to::timestamptz is null or lower(r.during) < @to)
-            """, new { tenant, lotId, status, plate = ReservationService.NormalisePlate(plate), from, to }, Paging.From(page, pageSize), ct);
+            """, new { tenant, lotId, status, plate = Plates.Normalise(plate), from, to }, Paging.From(page, pageSize), ct);
     }
 
     private static async Task<Page<ReservationResponse>> ListAsync(NpgsqlDataSource db, string where, object parameters, Paging paging, CancellationToken ct)

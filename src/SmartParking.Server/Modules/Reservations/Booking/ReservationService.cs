@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -21,11 +20,6 @@ public sealed partial class ReservationService(
 {
     private const string Live = "('held', 'confirmed', 'checked_in')";
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9 \-]{0,15}$")]
-    public static partial Regex PlatePattern();
-
-    public static string? NormalisePlate(string? plate) => plate is null ? null : Regex.Replace(plate.Trim().ToUpperInvariant(), @"[\s\-]+", "");
-
     public async Task<ReservationRow> CreateAsync(Guid driverId, ReservationRequest request, CancellationToken ct)
     {
         new Validation()
@@ -35,7 +29,7 @@ public sealed partial class ReservationService(
             .Check(request.Start is not null, "start", "is required.")
             .Check(request.End is not null, "end", "is required.")
             .Check(request.Start is null || request.End is null || request.End > request.Start, "end", "must be after start.")
-            .Check(request.Plate is null || PlatePattern().IsMatch(request.Plate.Trim()), "plate", "must be 1-16 letters, digits, spaces or dashes.")
+            .Check(request.Plate is null || Plates.IsValid(request.Plate), "plate", $"must be {Plates.Rule}.")
             .ThrowIfInvalid();
         var lot = await lots.FindAsync(request.LotId!.Value, ct) ?? throw new NotFoundException("Lot");
         var start = request.Start!.Value.ToWholeSecond();
@@ -62,7 +56,7 @@ public sealed partial class ReservationService(
         // The window is checked before it is priced: pricing walks its days.
         CheckWindow(lot, policy, start, end, now);
         var quote = inputs is not null ? PricingService.Quote(lot, inputs, start, end) : await pricing.QuoteAsync(connection, lot, start, end, ct);
-        var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, NormalisePlate(request.Plate), start, end,
+        var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, Plates.Normalise(request.Plate), start, end,
             quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
 
         if (request.SpaceId is not null)

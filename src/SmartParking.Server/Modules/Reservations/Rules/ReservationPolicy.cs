@@ -53,7 +53,7 @@ public static class ReservationPolicies
 
     private static async Task<ReservationPolicy> Get(Guid lotId, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
-        var lot = await OwnLotAsync(lotId, principal, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, principal, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return await ForLotAsync(connection, lot, ct);
     }
@@ -61,7 +61,7 @@ public static class ReservationPolicies
     private static async Task<ReservationPolicy> Put(Guid lotId, ReservationPolicy policy, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
         policy.Validate();
-        var lot = await OwnLotAsync(lotId, principal, lots, ct);
+        var lot = await lots.FindForOperatorAsync(lotId, principal, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -81,14 +81,5 @@ public static class ReservationPolicies
         await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "reservation_policy.updated", "lot", lotId, policy, ct);
         await tx.CommitAsync(ct);
         return policy;
-    }
-
-    /// <summary>The lot, if it is the operator's tenant's (404 otherwise, so other tenants' lots do not show).</summary>
-    internal static async Task<LotFacts> OwnLotAsync(Guid lotId, ClaimsPrincipal principal, LotCatalog lots, CancellationToken ct)
-    {
-        var lot = await lots.FindAsync(lotId, ct);
-        var scope = principal.TenantScope();
-        if (lot is null || (scope is not null && lot.TenantId != scope)) throw new NotFoundException("Lot");
-        return lot;
     }
 }
