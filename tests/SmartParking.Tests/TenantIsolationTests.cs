@@ -2,11 +2,18 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;
 
-/// <summary>Two tenants, A and B, each with an operator and a lot, zone, space and sensor.</summary>
+/// <summary>
+/// Two tenants, A and B, each with an operator and a lot, zone, space and sensor; B also has everything else an operator
+/// manages (pricing and booking rules, an event, an experiment, a gateway) and a driver's paid reservation and session.
+/// </summary>
 public sealed class IsolationFactory : ApiFactory
 {
     public Guid TenantA { get; private set; }
@@ -21,6 +28,11 @@ public sealed class IsolationFactory : ApiFactory
     public Guid SpaceB { get; private set; }
     public Guid SensorB { get; private set; }
     public string SensorBSerial { get; private set; } = "";
+    public Guid EventB { get; private set; }
+    public Guid ExperimentB { get; private set; }
+    public Guid GatewayB { get; private set; }
+    public Guid ReservationB { get; private set; }
+    public Guid SessionB { get; private set; }
 
     public override async Task InitializeAsync()
     {
@@ -39,12 +51,41 @@ public sealed class IsolationFactory : ApiFactory
         using var b = ClientFor(OperatorB);
         var lot = Payloads.Lot("B's lot");
         lot["externalId"] = "shared-external-id";
+        lot["openingHours"] = new JsonArray();
         LotB = (await b.CreateLotAsync(lot)).Id();
         ZoneB = (await b.CreateZoneAsync(LotB, Payloads.Zone("B1", "B's zone"))).Id();
         SpaceB = (await b.CreateSpaceAsync(LotB, Payloads.Space("B-1", zoneId: ZoneB))).Id();
         SensorBSerial = Payloads.NewSerial("B");
         SensorB = (await b.CreateSensorAsync(Payloads.Sensor(SensorBSerial, spaceId: SpaceB))).GetProperty("sensor").Id();
+        await (await b.PutAsJsonAsync($"/api/v1/manage/zones/{ZoneB}/pricing-policy", new { baseRate = 30 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await b.PutAsJsonAsync($"/api/v1/manage/lots/{LotB}/session-limits", new { maxStayMinutes = 120 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        EventB = (await (await b.PostAsJsonAsync("/api/v1/manage/pricing-events", PricingEvent)).ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
+        ExperimentB = (await (await b.PostAsJsonAsync("/api/v1/manage/pricing-experiments", new
+        {
+            name = "B's test", share = 0.5, startsAt = DateTimeOffset.UtcNow, endsAt = DateTimeOffset.UtcNow.AddDays(1), variant = new { stepPercent = 20 },
+        })).ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
+        GatewayB = (await (await b.PostAsJsonAsync("/api/v1/manage/gateways", new { name = "B's gateway" })).ShouldHaveStatusAsync(HttpStatusCode.Created))
+            .GetProperty("gateway").Id();
+
+        var driver = await RegisterDriverAsync();
+        using var d = ClientFor(driver);
+        await (await d.PostAsJsonAsync("/api/v1/me/payment-methods", new { provider = "sandbox", token = "sandbox_ok" })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var start = DateTimeOffset.UtcNow.AddDays(1);
+        ReservationB = (await (await d.PostAsJsonAsync("/api/v1/reservations", new { lotId = LotB, spaceId = SpaceB, start, end = start.AddHours(1) }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
+        await (await d.PostAsync($"/api/v1/reservations/{ReservationB}/payment", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        SessionB = (await (await d.PostAsJsonAsync("/api/v1/sessions", new { lotId = LotB, plate = "BB 11 222", durationMinutes = 30 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
     }
+
+    public static object PricingEvent => new
+    {
+        name = "Match", startsAt = DateTimeOffset.UtcNow.AddDays(2), endsAt = DateTimeOffset.UtcNow.AddDays(2).AddHours(3), multiplier = 1.5,
+        latitude = 56.15, longitude = 10.2, radiusMeters = 500,
+    };
+
+    /// <summary>Ids of B's rows: none may appear in anything A's operator is shown.</summary>
+    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB];
 
     /// <summary>Every row of tenant B, as text: any change by A shows up as a difference.</summary>
     public async Task<string> SnapshotOfBAsync() => string.Join("\n", await ColumnAsync("""
@@ -55,6 +96,14 @@ public sealed class IsolationFactory : ApiFactory
             union all select se::text from sensors se where tenant_id = $1
             union all select te::text from tenants te where id = $1
             union all select u.id::text || u.role || coalesce(u.tenant_id::text, '') from users u where tenant_id = $1
+            union all select p::text from pricing_policies p where tenant_id = $1
+            union all select r::text from reservation_policies r where tenant_id = $1
+            union all select l::text from session_limits l where tenant_id = $1
+            union all select e::text from pricing_events e where tenant_id = $1
+            union all select x::text from pricing_experiments x where tenant_id = $1
+            union all select g.id::text || coalesce(g.revoked_at::text, '') from gateways g where tenant_id = $1
+            union all select r.id::text || r.status from reservations r where tenant_id = $1
+            union all select m.id::text || m.status from meter_sessions m where tenant_id = $1
         ) x(t) order by t
         """, TenantB));
 
@@ -63,7 +112,10 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{zoneB}", ZoneB.ToString(), StringComparison.Ordinal)
         .Replace("{spaceB}", SpaceB.ToString(), StringComparison.Ordinal)
         .Replace("{sensorB}", SensorB.ToString(), StringComparison.Ordinal)
-        .Replace("{tenantB}", TenantB.ToString(), StringComparison.Ordinal);
+        .Replace("{tenantB}", TenantB.ToString(), StringComparison.Ordinal)
+        .Replace("{eventB}", EventB.ToString(), StringComparison.Ordinal)
+        .Replace("{experimentB}", ExperimentB.ToString(), StringComparison.Ordinal)
+        .Replace("{gatewayB}", GatewayB.ToString(), StringComparison.Ordinal);
 }
 
 public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
@@ -89,7 +141,47 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         { "DELETE", "/api/v1/manage/sensors/{sensorB}", "" },
         { "POST", "/api/v1/manage/sensors/{sensorB}/credentials", "" },
         { "GET", "/api/v1/manage/tenants/{tenantB}", "" },
+        { "GET", "/api/v1/manage/lots/{lotB}/pricing-policy", "" },
+        { "PUT", "/api/v1/manage/lots/{lotB}/pricing-policy", "pricing" },
+        { "GET", "/api/v1/manage/lots/{lotB}/price-history", "" },
+        { "GET", "/api/v1/manage/zones/{zoneB}/pricing-policy", "" },
+        { "PUT", "/api/v1/manage/zones/{zoneB}/pricing-policy", "pricing" },
+        { "DELETE", "/api/v1/manage/zones/{zoneB}/pricing-policy", "" },
+        { "GET", "/api/v1/manage/zones/{zoneB}/price-history", "" },
+        { "GET", "/api/v1/manage/lots/{lotB}/reservation-policy", "" },
+        { "PUT", "/api/v1/manage/lots/{lotB}/reservation-policy", "reservation-policy" },
+        { "GET", "/api/v1/manage/lots/{lotB}/session-limits", "" },
+        { "PUT", "/api/v1/manage/lots/{lotB}/session-limits", "session-limit" },
+        { "DELETE", "/api/v1/manage/pricing-events/{eventB}", "" },
+        { "GET", "/api/v1/manage/pricing-experiments/{experimentB}/report", "" },
+        { "DELETE", "/api/v1/manage/gateways/{gatewayB}", "" },
     };
+
+    /// <summary>Operator routes with an id that are not about one tenant's resource, and where their isolation is tested.</summary>
+    private static readonly string[] NotPerResource =
+    [
+        "PUT /api/v1/manage/users/{}/role", // admins only: OperatorAccessTests
+        "GET /api/v1/manage/enforcement/plates/{}", // a plate, answered within the operator's tenant: SessionTests
+    ];
+
+    [Fact]
+    public void EveryOperatorRouteWithAnId_IsInTheForeignResourceTable()
+    {
+        var table = ForeignResourceRequests.Select(r => $"{r[0]} {Normalise((string)r[1])}").ToHashSet();
+        var routes = ManageRoutes().Where(r => r.Contains('{')).Except(NotPerResource).ToList();
+
+        routes.Count.ShouldBeGreaterThan(30);
+        routes.Where(r => !table.Contains(r)).ShouldBeEmpty("each operator route with an id needs a row in ForeignResourceRequests");
+    }
+
+    /// <summary>Every operator endpoint (method and route, ids as {}) from the server's own routing table.</summary>
+    private IEnumerable<string> ManageRoutes() =>
+        factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/manage", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => $"{m} {Normalise(e.RoutePattern.RawText!)}"))
+            .Distinct();
+
+    private static string Normalise(string route) => Regex.Replace(route.TrimEnd('/'), @"\{[^}]+\}", "{}");
 
     [Theory]
     [MemberData(nameof(ForeignResourceRequests))]
@@ -125,6 +217,7 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         await client.GetJsonAsync(factory.Resolve(path));
     }
 
+    /// <summary>Operator lists with tenant-stamped pages; <see cref="OtherLists"/> has the rest.</summary>
     public static TheoryData<string> ListEndpoints => new()
     {
         "/api/v1/manage/lots",
@@ -150,8 +243,61 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         items.ShouldAllBe(i => i.GetProperty("tenantId").GetGuid() == factory.TenantA);
         page.GetProperty("total").GetInt64().ShouldBe(items.Count);
         var text = page.ToString();
-        foreach (var foreign in new[] { factory.LotB, factory.ZoneB, factory.SpaceB, factory.SensorB, factory.OperatorB.Id })
+        foreach (var foreign in factory.ForeignIds)
             text.ShouldNotContain(foreign.ToString());
+    }
+
+    /// <summary>Every other operator read without an id, each asked for B's rows outright where it takes a filter.</summary>
+    public static TheoryData<string> OtherLists => new()
+    {
+        "/api/v1/manage/tenants",
+        "/api/v1/manage/sensors/health",
+        "/api/v1/manage/sensors/health?tenantId={tenantB}",
+        "/api/v1/manage/gateways",
+        "/api/v1/manage/gateways?tenantId={tenantB}",
+        "/api/v1/manage/pricing-events",
+        "/api/v1/manage/pricing-events?tenantId={tenantB}",
+        "/api/v1/manage/pricing-experiments",
+        "/api/v1/manage/pricing-experiments?tenantId={tenantB}",
+        "/api/v1/manage/reservations",
+        "/api/v1/manage/reservations?tenantId={tenantB}&lotId={lotB}",
+        "/api/v1/manage/payments",
+        "/api/v1/manage/payments?tenantId={tenantB}",
+    };
+
+    [Theory]
+    [MemberData(nameof(OtherLists))]
+    public async Task OperatorList_OtherTenantsRows_NoneOfBsIdsAppear(string path)
+    {
+        using var client = factory.ClientFor(factory.OperatorA);
+
+        var text = await (await client.GetAsync(factory.Resolve(path))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        foreach (var foreign in factory.ForeignIds)
+            text.ToString().ShouldNotContain(foreign.ToString());
+    }
+
+    [Fact]
+    public async Task OperatorLists_OwnTenant_SeesItsOwnRows()
+    {
+        // B's operator sees B's rows in the same lists, so the empty answers A gets come from the tenant check.
+        using var client = factory.ClientFor(factory.OperatorB);
+        foreach (var (path, id) in new[]
+                 {
+                     ("/api/v1/manage/pricing-events", factory.EventB), ("/api/v1/manage/pricing-experiments", factory.ExperimentB),
+                     ("/api/v1/manage/gateways", factory.GatewayB), ("/api/v1/manage/reservations", factory.ReservationB),
+                 })
+            (await client.GetJsonAsync(path)).ToString().ShouldContain(id.ToString(), customMessage: path);
+        (await client.GetJsonAsync("/api/v1/manage/payments")).ToString().ShouldContain(factory.ReservationB.ToString());
+    }
+
+    [Fact]
+    public void EveryOperatorListWithoutAnId_IsCheckedForForeignRows()
+    {
+        var checkedLists = ListEndpoints.Cast<object[]>().Concat(OtherLists.Cast<object[]>()).Select(r => "GET " + ((string)r[0]).Split('?')[0]).ToHashSet();
+
+        ManageRoutes().Where(r => r.StartsWith("GET ", StringComparison.Ordinal) && !r.Contains('{')).Where(r => !checkedLists.Contains(r))
+            .ShouldBeEmpty("each operator list needs a row in ListEndpoints or OtherLists");
     }
 
     [Fact]
@@ -238,6 +384,13 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         "space" => JsonContent.Create(Payloads.Space("HX-1", "ev")),
         "sensor" => JsonContent.Create(Payloads.Sensor(factory.SensorBSerial, "camera")),
         "csv" => Payloads.Csv("label,type\nHX-2,standard\n"),
+        "pricing" => JsonContent.Create(new { baseRate = 99 }),
+        "reservation-policy" => JsonContent.Create(new
+        {
+            reservable = false, minLeadMinutes = 0, maxLeadDays = 30, minDurationMinutes = 15, maxDurationMinutes = 60,
+            lateCancellationPercent = 100, noShowGraceMinutes = 0, noShowFee = 99, overstayPerMinute = 9,
+        }),
+        "session-limit" => JsonContent.Create(new { maxStayMinutes = 1 }),
         _ => null,
     };
 }

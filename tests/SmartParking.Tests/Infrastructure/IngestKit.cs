@@ -49,9 +49,9 @@ public static class IngestKit
         await operatorClient.CreateLotAsync(Payloads.Lot(name, lat, lng, kind));
 
     /// <summary>A new space in the lot with a new sensor on it.</summary>
-    public static async Task<TestSensor> CreateSensorAsync(this HttpClient operatorClient, Guid lotId, string? label = null, string type = "standard")
+    public static async Task<TestSensor> CreateSensorAsync(this HttpClient operatorClient, Guid lotId, string? label = null, string type = "standard", Guid? zoneId = null)
     {
-        var space = await operatorClient.CreateSpaceAsync(lotId, Payloads.Space(label ?? "S-" + Guid.NewGuid().ToString("N")[..6], type));
+        var space = await operatorClient.CreateSpaceAsync(lotId, Payloads.Space(label ?? "S-" + Guid.NewGuid().ToString("N")[..6], type, zoneId));
         var serial = Payloads.NewSerial("ING");
         var created = await operatorClient.CreateSensorAsync(Payloads.Sensor(serial, spaceId: space.Id()));
         return new TestSensor(lotId, space.Id(), created.GetProperty("sensor").Id(), serial, created.Str("deviceSecret"));

@@ -82,7 +82,7 @@ public sealed class ExperimentTests(PricingFactory factory) : IClassFixture<Pric
             latest.GetProperty("demandRate").GetDecimal().ShouldBe(Assignment.IsTreated("ab-1", 0.5m, lotId) ? 24.00m : 22.00m);
         }
         var report = await op.GetJsonAsync($"/api/v1/manage/pricing-experiments/{created.Id()}/report");
-        var groups = report.GetProperty("groups").EnumerateArray().ToDictionary(g => g.Str("group"), g => g.GetProperty("lots").GetInt32());
+        var groups = report.GetProperty("groups").EnumerateArray().ToDictionary(g => g.Str("group"), g => g.GetProperty("units").GetInt32());
         groups["variant"].ShouldBe(lots.Count(l => Assignment.IsTreated("ab-1", 0.5m, l)));
         (groups["variant"] + groups["control"]).ShouldBe(lots.Count);
         report.GetProperty("inBandDifference").TryGetProperty("low", out _).ShouldBeTrue();

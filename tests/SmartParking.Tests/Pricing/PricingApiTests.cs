@@ -10,8 +10,11 @@ using static SmartParking.Tests.Infrastructure.IngestKit;
 
 namespace SmartParking.Tests.Pricing;
 
-/// <summary>Tests run each recompute themselves (the test hosts do not schedule pricing), so prices are predictable.</summary>
-public sealed class PricingFactory : ManageFactory
+/// <summary>
+/// Tests run each recompute themselves (the test hosts do not schedule pricing), so prices are predictable; drivers and
+/// bookings come from the booking factory, as reservations and sessions lock in the prices.
+/// </summary>
+public sealed class PricingFactory : Reservations.BookingFactory
 {
     public async Task RecomputeAsync()
     {

@@ -171,6 +171,27 @@ public sealed class PricingEngineTests
         PricingEngine.RateAt(Lot, PricingPolicy.Default, [riot], 40m, Local(2026, 11, 24, 9, 30)).Rate.ShouldBe(60m);
     }
 
+    [Theory]
+    [InlineData(null, 20.0)]
+    [InlineData("standard", 20.0)]
+    [InlineData("ev", 30.0)]
+    [InlineData("motorcycle", 10.0)]
+    [InlineData("loading", 60.0)]
+    public void RateAt_SpaceTypeFactor_AppliedThenHeldAtTheCap(string? type, double expected)
+    {
+        var policy = PricingPolicy.Default with
+        {
+            PeakMultiplier = 1, OffPeakMultiplier = 1,
+            TypeMultipliers = new Dictionary<string, decimal> { ["ev"] = 1.5m, ["motorcycle"] = 0.5m, ["loading"] = 3m },
+        };
+
+        // Demand already at 2x base: a 3x type factor would make 6x, and the cap holds it at 3x base.
+        var demand = type == "loading" ? 40m : 20m;
+        PricingEngine.RateAt(Lot, policy, [], demand, Local(2026, 11, 24, 9), type).Rate.ShouldBe((decimal)expected);
+        PricingEngine.Segments(Lot, policy, [], demand, Local(2026, 11, 24, 9), Local(2026, 11, 24, 10), type).Single().TypeMultiplier
+            .ShouldBe(policy.TypeMultiplier(type));
+    }
+
     [Fact]
     public void Validate_LimitsBeyondTheIssuesBounds_400NamesEachField()
     {

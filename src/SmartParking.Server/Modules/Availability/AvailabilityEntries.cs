@@ -26,6 +26,7 @@ public sealed partial class AvailabilityModel
         public string Label { get; init; } = "";
         public string Type { get; init; } = "";
         public string? Level { get; init; }
+        public Guid? ZoneId { get; init; }
         public bool OutOfService { get; init; }
         public string? ExternalId { get; init; }
         public double? Latitude { get; init; }
@@ -35,7 +36,7 @@ public sealed partial class AvailabilityModel
         public DateTimeOffset? ObservedAt { get; init; }
         public long? Version { get; init; }
         public const string Select = """
-            select s.id, s.lot_id, s.label, s.type, s.level, s.out_of_service, s.external_id, s.latitude, s.longitude, st.status, st.changed_at, st.observed_at, st.version
+            select s.id, s.lot_id, s.label, s.type, s.level, s.zone_id, s.out_of_service, s.external_id, s.latitude, s.longitude, st.status, st.changed_at, st.observed_at, st.version
             from spaces s left join space_status st on st.space_id = s.id
             """;
     }
@@ -57,6 +58,7 @@ public sealed partial class AvailabilityModel
         public string Label { get; } = row.Label;
         public string Type { get; } = row.Type;
         public string? Level { get; } = row.Level;
+        public Guid? ZoneId { get; } = row.ZoneId;
         public string? ExternalId { get; } = row.ExternalId;
         public double? Latitude { get; } = row.Latitude;
         public double? Longitude { get; } = row.Longitude;
@@ -115,7 +117,8 @@ public sealed partial class AvailabilityModel
         public double Latitude { get; } = row.Latitude;
         public double Longitude { get; } = row.Longitude;
         /// <summary>The price per hour now: the base rate until the pricing scheduler has set one.</summary>
-        public decimal Rate { get; set; } = row.BaseHourlyRate;
+        public decimal BaseHourlyRate { get; } = row.BaseHourlyRate;
+        public UnitPrice Price { get; set; } = new(row.BaseHourlyRate);
         public string Currency { get; } = row.Currency.Trim();
         public string? ExternalId { get; } = row.ExternalId;
         public Dictionary<Guid, SpaceEntry> Spaces { get; } = [];
@@ -137,6 +140,13 @@ public sealed partial class AvailabilityModel
             foreach (var c in byType.Values) for (var i = 0; i < 5; i++) total[i] += c[i];
             var counts = ToCounts(total);
             Snapshot = new LotSnapshot(counts, byType.ToDictionary(kv => kv.Key, kv => ToCounts(kv.Value)), updated, Trend(now, counts));
+        }
+
+        public Counts CountsWhere(Func<SpaceEntry, bool> include)
+        {
+            var c = new int[5];
+            foreach (var s in Spaces.Values) if (include(s)) c[Bucket(s)]++;
+            return ToCounts(c);
         }
 
         // Filling or emptying: occupied now against about ten minutes ago.

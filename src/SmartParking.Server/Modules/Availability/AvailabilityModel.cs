@@ -23,7 +23,7 @@ public sealed partial class AvailabilityModel
     private SpatialGrid _grid = new([]);
     private long _version;
     private HashSet<Guid> _reserved = [];
-    private readonly Dictionary<Guid, decimal> _prices = [];
+    private readonly Dictionary<Guid, UnitPrice> _prices = [];
     private readonly List<Channel<AvailabilityChange>> _subscribers = [];
     private int _pendingRefresh;
 
@@ -51,7 +51,7 @@ public sealed partial class AvailabilityModel
         var spaces = (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select, cancellationToken: ct))).ToList();
         lock (_gate)
         {
-            var loaded = lots.ToDictionary(l => l.Id, l => new LotEntry(l) { Rate = _prices.GetValueOrDefault(l.Id, l.BaseHourlyRate) });
+            var loaded = lots.ToDictionary(l => l.Id, l => new LotEntry(l) { Price = _prices.GetValueOrDefault(l.Id) ?? new UnitPrice(l.BaseHourlyRate) });
             _spaces.Clear();
             long version = 0;
             foreach (var s in spaces)
@@ -164,7 +164,7 @@ public sealed partial class AvailabilityModel
                 foreach (var id in old.Spaces.Keys) _spaces.Remove(id);
             if (lot is not null)
             {
-                var entry = new LotEntry(lot) { Rate = _prices.GetValueOrDefault(lot.Id, lot.BaseHourlyRate) };
+                var entry = new LotEntry(lot) { Price = _prices.GetValueOrDefault(lot.Id) ?? new UnitPrice(lot.BaseHourlyRate) };
                 foreach (var s in spaces)
                 {
                     var space = new SpaceEntry(s) { Reserved = _reserved.Contains(s.Id) };
@@ -197,21 +197,40 @@ public sealed partial class AvailabilityModel
         }
     }
 
-    /// <summary>Current hourly prices by lot, from Pricing; lots not named keep theirs.</summary>
-    public void SetPrices(IReadOnlyDictionary<Guid, decimal> prices)
+    /// <summary>
+    /// Current hourly prices from Pricing by unit: a lot's id for the lot, a zone's id for a zone priced on its own.
+    /// The whole set: a lot not named is back at its base rate, a zone not named is priced with its lot.
+    /// </summary>
+    public void SetPrices(IReadOnlyDictionary<Guid, UnitPrice> prices)
     {
         lock (_gate)
         {
+            _prices.Clear();
+            foreach (var (unitId, price) in prices) _prices[unitId] = price;
             var now = _time.GetUtcNow();
-            foreach (var (lotId, price) in prices)
+            foreach (var lot in _lots.Values)
             {
-                _prices[lotId] = price;
-                if (!_lots.TryGetValue(lotId, out var lot) || lot.Rate == price) continue;
-                lot.Rate = price;
+                var price = _prices.GetValueOrDefault(lot.Id) ?? new UnitPrice(lot.BaseHourlyRate);
+                if (lot.Price == price) continue;
+                lot.Price = price;
                 // A new snapshot: answers (and their cached JSON) are built from snapshots.
                 lot.Recount(now);
             }
         }
+    }
+
+    /// <summary>The counts of a zone's spaces, for pricing a zone by its own occupancy; null for a lot this node does not know.</summary>
+    public Counts? ZoneCounts(Guid lotId, Guid zoneId)
+    {
+        lock (_gate) return _lots.TryGetValue(lotId, out var lot) ? lot.CountsWhere(s => s.ZoneId == zoneId) : null;
+    }
+
+    /// <summary>A space's own hourly rate where it differs from its lot's headline one (its zone or type is priced apart).</summary>
+    private decimal? OwnRate(LotEntry lot, SpaceEntry space)
+    {
+        var unit = space.ZoneId is { } zone && _prices.TryGetValue(zone, out var zonePrice) ? zonePrice : lot.Price;
+        var rate = unit.RateFor(space.Type);
+        return rate == lot.Price.Rate ? null : rate;
     }
 
     /// <summary>What the space's sensor last said and since when; null for a space this node does not know.</summary>

@@ -36,7 +36,7 @@ public sealed partial class AvailabilityModel
         lock (_gate)
             spaces = lot.Spaces.Values
                 .OrderBy(s => s.Level).ThenBy(s => s.Label.Length).ThenBy(s => s.Label, StringComparer.Ordinal)
-                .Select(s => new SpaceAvailability(s.Id, s.Label, s.Type, s.Level, s.StatusName, s.Since, s.ExternalId))
+                .Select(s => new SpaceAvailability(s.Id, s.Label, s.Type, s.Level, s.StatusName, s.Since, s.ExternalId, OwnRate(lot, s)))
                 .ToList();
         return new LotSpaces(View(lot, lot.Snapshot, null, null, byType: true), spaces);
     }
@@ -54,7 +54,7 @@ public sealed partial class AvailabilityModel
     /// <summary>A lot as the API shows it; with a space type, the counts are that type's (the lot must have it).</summary>
     private static LotAvailability View(LotEntry lot, LotSnapshot snapshot, double? distance, string? type, bool byType) =>
         new(lot.Id, lot.Name, lot.Kind, lot.Latitude, lot.Longitude, distance,
-            type is null ? snapshot.Counts : snapshot.ByType[type], byType ? snapshot.ByType : null, lot.Rate, lot.Currency, snapshot.UpdatedAt, snapshot.Trend);
+            type is null ? snapshot.Counts : snapshot.ByType[type], byType ? snapshot.ByType : null, lot.Price.RateFor(type), lot.Currency, snapshot.UpdatedAt, snapshot.Trend);
 }
 
 public sealed partial class AvailabilityModel

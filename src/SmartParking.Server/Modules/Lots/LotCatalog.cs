@@ -85,6 +85,15 @@ public sealed class LotCatalog
         return lot is null || (scope is not null && lot.TenantId != scope) ? throw new NotFoundException("Lot") : lot;
     }
 
+    /// <summary>The lot of a zone, if the zone is the operator's tenant's (any for an admin); 404 otherwise.</summary>
+    public async Task<LotFacts> FindZoneLotForOperatorAsync(Guid zoneId, ClaimsPrincipal principal, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var lotId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "select lot_id from zones where id = @zoneId and (@scope::uuid is null or tenant_id = @scope)", new { zoneId, scope = principal.TenantScope() }, cancellationToken: ct));
+        return (lotId is { } id ? await FindAsync(id, ct) : null) ?? throw new NotFoundException("Zone");
+    }
+
     public async Task<bool> HasZoneAsync(Guid lotId, Guid zoneId, CancellationToken ct)
     {
         await using var connection = await _db.OpenConnectionAsync(ct);

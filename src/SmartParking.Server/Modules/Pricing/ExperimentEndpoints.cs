@@ -9,12 +9,16 @@ using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Pricing;
 
-public sealed record ExperimentRequest(string? Name, PricingPolicy? Variant, decimal? Share, string? Seed, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt);
+public sealed record ExperimentRequest(string? Name, string? Unit, PricingPolicy? Variant, decimal? Share, string? Seed, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt);
 
-public sealed record ExperimentGroup(string Group, int Lots, Estimate InBandShare, Estimate RevenuePerLot, Estimate TurnoverPerSpacePerDay);
+/// <summary>
+/// One group's outcome, per unit (lot or driver). Turnover is stays per space per day for lots and stays per driver for
+/// drivers. Occupancy in band belongs to a lot, so a driver split has none: both groups park in the same lots.
+/// </summary>
+public sealed record ExperimentGroup(string Group, int Units, Estimate? InBandShare, Estimate Revenue, Estimate Turnover);
 
 public sealed record ExperimentReport(PricingExperiment Experiment, IReadOnlyList<ExperimentGroup> Groups,
-    Estimate InBandDifference, Estimate RevenueDifference, Estimate TurnoverDifference);
+    Estimate? InBandDifference, Estimate RevenueDifference, Estimate TurnoverDifference);
 
 /// <summary>Operators' A/B tests of pricing policies, and what each variant did.</summary>
 public static class ExperimentEndpoints
@@ -31,22 +35,23 @@ public static class ExperimentEndpoints
     {
         new Validation()
             .Required(request.Name, "name", 200)
-            .Check(request.Variant is not null, "variant", "is required: the policy the treated lots run.")
-            .Check(request.Share is > 0 and < 1, "share", "must be between 0 and 1 (the part of the lots that runs the variant).")
+            .OneOf(request.Unit, "unit", ExperimentUnits.All, required: false)
+            .Check(request.Variant is not null, "variant", "is required: the policy the treated lots or drivers run.")
+            .Check(request.Share is > 0 and < 1, "share", "must be between 0 and 1 (the part of the lots or drivers that runs the variant).")
             .MaxLength(request.Seed, "seed", 100)
             .Check(request.StartsAt is not null, "startsAt", "is required.")
             .Check(request.EndsAt is not null && (request.StartsAt is null || request.EndsAt > request.StartsAt), "endsAt", "is required and must be after startsAt.")
             .ThrowIfInvalid();
         request.Variant!.Validate();
         var tenant = user.TenantForWrite(tenantId);
-        var experiment = new PricingExperiment(Guid.CreateVersion7(), tenant, request.Name!.Trim(), request.Variant, request.Share!.Value,
+        var experiment = new PricingExperiment(Guid.CreateVersion7(), tenant, request.Name!.Trim(), request.Unit ?? ExperimentUnits.Lots, request.Variant, request.Share!.Value,
             string.IsNullOrWhiteSpace(request.Seed) ? Guid.NewGuid().ToString("N") : request.Seed.Trim(), request.StartsAt!.Value, request.EndsAt!.Value);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into pricing_experiments (id, tenant_id, name, variant, share, seed, starts_at, ends_at)
-            values (@Id, @TenantId, @Name, @variant::jsonb, @Share, @Seed, @StartsAt, @EndsAt)
-            """, new { experiment.Id, experiment.TenantId, experiment.Name, variant = JsonSerializer.Serialize(experiment.Variant, PricingService.Json),
+            insert into pricing_experiments (id, tenant_id, name, unit, variant, share, seed, starts_at, ends_at)
+            values (@Id, @TenantId, @Name, @Unit, @variant::jsonb, @Share, @Seed, @StartsAt, @EndsAt)
+            """, new { experiment.Id, experiment.TenantId, experiment.Name, experiment.Unit, variant = JsonSerializer.Serialize(experiment.Variant, PricingService.Json),
             experiment.Share, experiment.Seed, experiment.StartsAt, experiment.EndsAt }, tx, cancellationToken: ct));
         await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_experiment.created", "pricing_experiment", experiment.Id, request, ct);
         await tx.CommitAsync(ct);
@@ -60,62 +65,74 @@ public static class ExperimentEndpoints
     }
 
     internal static async Task<IReadOnlyList<PricingExperiment>> LoadAsync(NpgsqlConnection connection, Guid? tenant, DateTimeOffset? runningAt, CancellationToken ct) =>
-        (await connection.QueryAsync<ExperimentRow>(new CommandDefinition("""
-            select id, tenant_id, name, variant::text as variant, share, seed, starts_at, ends_at from pricing_experiments
+        (await connection.QueryAsync<ExperimentRow>(new CommandDefinition($"""
+            {ExperimentRow.Select}
             where (@tenant::uuid is null or tenant_id = @tenant) and (@at::timestamptz is null or (starts_at <= @at and ends_at > @at))
             order by starts_at desc
             """, new { tenant, at = runningAt }, cancellationToken: ct))).Select(r => r.ToExperiment()).ToList();
 
     /// <summary>
     /// Per group, per lot: the share of recomputes in the experiment's window whose occupancy was in the lot's own target
-    /// band, the revenue booked at the lot (reservations and meter sessions), and stays per space per day.
+    /// band, the revenue booked at the lot (reservations and meter sessions), and stays per space per day. Per group, per
+    /// driver (who parked at the tenant's lots in the window): revenue and stays.
     /// </summary>
     private static async Task<ExperimentReport> Report(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var experiment = (await LoadAsync(connection, user.TenantScope(), null, ct)).FirstOrDefault(e => e.Id == id) ?? throw new NotFoundException("Pricing experiment");
         var until = experiment.EndsAt < time.GetUtcNow() ? experiment.EndsAt : time.GetUtcNow();
-        var days = Math.Max((until - experiment.StartsAt).TotalDays, 1.0 / 24);
+        var window = new { experiment.TenantId, from = experiment.StartsAt, until };
+        var byLot = experiment.Unit == ExperimentUnits.Lots;
+        var measured = byLot
+            ? await LotOutcomesAsync(connection, experiment, window, Math.Max((until - experiment.StartsAt).TotalDays, 1.0 / 24), ct)
+            : await DriverOutcomesAsync(connection, experiment, window, ct);
+        var treated = measured.Where(m => m.Treated).ToList();
+        var control = measured.Where(m => !m.Treated).ToList();
+        ExperimentGroup Group(string name, List<Outcome> g) => new(name, g.Count,
+            byLot ? Estimate.Of(g.Select(m => m.InBand).ToList()) : null, Estimate.Of(g.Select(m => m.Revenue).ToList()), Estimate.Of(g.Select(m => m.Turnover).ToList()));
+        return new ExperimentReport(experiment, [Group("control", control), Group("variant", treated)],
+            byLot ? Estimate.Difference(treated.Select(m => m.InBand).ToList(), control.Select(m => m.InBand).ToList()) : null,
+            Estimate.Difference(treated.Select(m => m.Revenue).ToList(), control.Select(m => m.Revenue).ToList()),
+            Estimate.Difference(treated.Select(m => m.Turnover).ToList(), control.Select(m => m.Turnover).ToList()));
+    }
+
+    private sealed record Outcome(bool Treated, double InBand, double Revenue, double Turnover);
+
+    private static async Task<List<Outcome>> LotOutcomesAsync(NpgsqlConnection connection, PricingExperiment experiment, object window, double days, CancellationToken ct)
+    {
         var lots = await connection.QueryAsync<LotOutcome>(new CommandDefinition("""
             select l.id as lot_id,
-                   (select policy::text from pricing_policies p where p.lot_id = l.id) as policy,
+                   (select policy::text from pricing_policies p where p.unit_id = l.id) as policy,
                    (select count(*) from spaces s where s.lot_id = l.id) as spaces,
-                   coalesce((select array_agg(h.occupancy) from price_history h where h.lot_id = l.id and h.at >= @from and h.at < @until and h.occupancy is not null), '{}') as occupancies,
+                   coalesce((select array_agg(h.occupancy) from price_history h where h.unit_id = l.id and h.at >= @from and h.at < @until and h.occupancy is not null), '{}') as occupancies,
                    coalesce((select sum(r.price) from reservations r where r.lot_id = l.id and r.status in ('confirmed', 'checked_in', 'completed', 'no_show')
                              and r.created_at >= @from and r.created_at < @until), 0)
                    + coalesce((select sum(m.amount) from meter_sessions m where m.lot_id = l.id and m.stopped_at >= @from and m.stopped_at < @until), 0) as revenue,
                    (select count(*) from reservations r where r.lot_id = l.id and r.status in ('checked_in', 'completed') and lower(r.during) >= @from and lower(r.during) < @until)
                    + (select count(*) from meter_sessions m where m.lot_id = l.id and m.started_at >= @from and m.started_at < @until) as stays
             from lots l where l.tenant_id = @TenantId
-            """, new { experiment.TenantId, from = experiment.StartsAt, until }, cancellationToken: ct));
-        var measured = lots.Select(l =>
+            """, window, cancellationToken: ct));
+        return lots.Select(l =>
         {
             var policy = PricingService.Parse(l.Policy);
             var inBand = l.Occupancies.Length == 0 ? 0 : l.Occupancies.Count(policy.IsInBand) / (double)l.Occupancies.Length;
-            return (Treated: experiment.IsTreated(l.LotId), InBand: inBand, Revenue: (double)l.Revenue, Turnover: l.Spaces == 0 ? 0 : l.Stays / (double)l.Spaces / days);
+            return new Outcome(experiment.IsTreated(l.LotId), inBand, (double)l.Revenue, l.Spaces == 0 ? 0 : l.Stays / (double)l.Spaces / days);
         }).ToList();
-        var treated = measured.Where(m => m.Treated).ToList();
-        var control = measured.Where(m => !m.Treated).ToList();
-        ExperimentGroup Group(string name, List<(bool Treated, double InBand, double Revenue, double Turnover)> g) =>
-            new(name, g.Count, Estimate.Of(g.Select(m => m.InBand).ToList()), Estimate.Of(g.Select(m => m.Revenue).ToList()), Estimate.Of(g.Select(m => m.Turnover).ToList()));
-        return new ExperimentReport(experiment, [Group("control", control), Group("variant", treated)],
-            Estimate.Difference(treated.Select(m => m.InBand).ToList(), control.Select(m => m.InBand).ToList()),
-            Estimate.Difference(treated.Select(m => m.Revenue).ToList(), control.Select(m => m.Revenue).ToList()),
-            Estimate.Difference(treated.Select(m => m.Turnover).ToList(), control.Select(m => m.Turnover).ToList()));
     }
 
-    private sealed class ExperimentRow
+    private static async Task<List<Outcome>> DriverOutcomesAsync(NpgsqlConnection connection, PricingExperiment experiment, object window, CancellationToken ct)
     {
-        public Guid Id { get; init; }
-        public Guid TenantId { get; init; }
-        public string Name { get; init; } = "";
-        public string Variant { get; init; } = "{}";
-        public decimal Share { get; init; }
-        public string Seed { get; init; } = "";
-        public DateTimeOffset StartsAt { get; init; }
-        public DateTimeOffset EndsAt { get; init; }
-
-        public PricingExperiment ToExperiment() => new(Id, TenantId, Name, PricingService.Parse(Variant), Share, Seed, StartsAt, EndsAt);
+        var drivers = await connection.QueryAsync<(Guid DriverId, decimal Revenue, long Stays)>(new CommandDefinition("""
+            select driver_id, sum(revenue), sum(stays)::bigint from (
+                select r.driver_id,
+                       case when r.status in ('confirmed', 'checked_in', 'completed', 'no_show') then r.price else 0 end as revenue,
+                       case when r.status in ('checked_in', 'completed') then 1 else 0 end as stays
+                from reservations r where r.tenant_id = @TenantId and r.created_at >= @from and r.created_at < @until
+                union all
+                select m.driver_id, coalesce(m.amount, 0), 1 from meter_sessions m where m.tenant_id = @TenantId and m.started_at >= @from and m.started_at < @until
+            ) x group by driver_id
+            """, window, cancellationToken: ct));
+        return drivers.Select(d => new Outcome(experiment.IsTreated(d.DriverId), 0, (double)d.Revenue, d.Stays)).ToList();
     }
 
     private sealed class LotOutcome

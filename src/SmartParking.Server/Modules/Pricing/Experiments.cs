@@ -3,15 +3,43 @@ using System.Text;
 
 namespace SmartParking.Server.Modules.Pricing;
 
-public sealed record PricingExperiment(Guid Id, Guid TenantId, string Name, PricingPolicy Variant, decimal Share, string Seed, DateTimeOffset StartsAt, DateTimeOffset EndsAt)
+/// <summary>What an experiment splits into control and variant groups.</summary>
+public static class ExperimentUnits
+{
+    /// <summary>The tenant's lots: a treated lot runs the variant for everyone, and the scheduler moves its price by it.</summary>
+    public const string Lots = "lots";
+
+    /// <summary>Drivers: a treated driver is quoted by the variant at every lot of the tenant; lots keep one demand rate.</summary>
+    public const string Drivers = "drivers";
+
+    public static readonly string[] All = [Lots, Drivers];
+}
+
+public sealed record PricingExperiment(Guid Id, Guid TenantId, string Name, string Unit, PricingPolicy Variant, decimal Share, string Seed, DateTimeOffset StartsAt, DateTimeOffset EndsAt)
 {
     /// <summary>
-    /// Whether a lot runs the variant: a hash of the seed and the lot id against the share. Random across lots, yet the
-    /// same lot always lands in the same group for the same seed, on every node and after every restart.
+    /// Whether a lot (or driver) runs the variant: a hash of the seed and its id against the share. Random across units,
+    /// yet the same unit always lands in the same group for the same seed, on every node and after every restart.
     /// </summary>
-    public bool IsTreated(Guid lotId) => Assignment.IsTreated(Seed, Share, lotId);
+    public bool IsTreated(Guid unitId) => Assignment.IsTreated(Seed, Share, unitId);
 
     public bool IsRunning(DateTimeOffset at) => StartsAt <= at && at < EndsAt;
+}
+
+internal sealed class ExperimentRow
+{
+    public const string Select = "select id, tenant_id, name, unit, variant::text as variant, share, seed, starts_at, ends_at from pricing_experiments";
+    public Guid Id { get; init; }
+    public Guid TenantId { get; init; }
+    public string Name { get; init; } = "";
+    public string Unit { get; init; } = ExperimentUnits.Lots;
+    public string Variant { get; init; } = "{}";
+    public decimal Share { get; init; }
+    public string Seed { get; init; } = "";
+    public DateTimeOffset StartsAt { get; init; }
+    public DateTimeOffset EndsAt { get; init; }
+
+    public PricingExperiment ToExperiment() => new(Id, TenantId, Name, Unit, PricingService.Parse(Variant), Share, Seed, StartsAt, EndsAt);
 }
 
 public static class Assignment

@@ -6,6 +6,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Time;
 
@@ -24,60 +25,134 @@ public static class PricingEndpoints
         app.MapGet("/api/v1/lots/{id:guid}/quote", QuoteFor).WithTags("Pricing");
 
         var manage = app.MapGroup("/api/v1/manage").WithTags("Pricing").RequireAuthorization(Policies.Operator);
-        manage.MapGet("/lots/{lotId:guid}/pricing-policy", GetPolicy);
-        manage.MapPut("/lots/{lotId:guid}/pricing-policy", PutPolicy);
-        manage.MapGet("/lots/{lotId:guid}/price-history", History);
+        manage.MapGet("/lots/{lotId:guid}/pricing-policy", GetLotPolicy);
+        manage.MapPut("/lots/{lotId:guid}/pricing-policy", PutLotPolicy);
+        manage.MapGet("/lots/{lotId:guid}/price-history", LotHistory);
+        manage.MapGet("/zones/{zoneId:guid}/pricing-policy", GetZonePolicy);
+        manage.MapPut("/zones/{zoneId:guid}/pricing-policy", PutZonePolicy);
+        manage.MapDelete("/zones/{zoneId:guid}/pricing-policy", DeleteZonePolicy);
+        manage.MapGet("/zones/{zoneId:guid}/price-history", ZoneHistory);
         manage.MapGet("/pricing-events", ListEvents);
         manage.MapPost("/pricing-events", CreateEvent);
         manage.MapDelete("/pricing-events/{id:guid}", DeleteEvent);
         app.MapExperimentEndpoints();
     }
 
-    /// <summary>The price of a stay as reservations and sessions would lock it, with how it was made.</summary>
-    private static async Task<Quote> QuoteFor(Guid id, DateTimeOffset? start, DateTimeOffset? end, string? type, LotCatalog lots, PricingService pricing, CancellationToken ct)
+    /// <summary>
+    /// The price of a stay as reservations and sessions would lock it, with how it was made: for a space (its zone and
+    /// type), a zone, or a space type; a signed-in driver in a driver experiment gets their group's price.
+    /// </summary>
+    private static async Task<Quote> QuoteFor(Guid id, DateTimeOffset? start, DateTimeOffset? end, string? type, Guid? zoneId, Guid? spaceId,
+        ClaimsPrincipal user, LotCatalog lots, PricingService pricing, NpgsqlDataSource db, CancellationToken ct)
     {
         new Validation()
             .Check(start is not null, "start", "is required.")
             .Check(end is not null && (start is null || end > start), "end", "is required and must be after start.")
             .Check(start is null || end is null || end - start <= MaxQuoteSpan, "end", "a quote covers at most 31 days.")
             .OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)
+            .Check(spaceId is null || zoneId is null, "zoneId", "give a space or a zone, not both (a space's zone is known).")
             .ThrowIfInvalid();
         var lot = await lots.FindAsync(id, ct) ?? throw new NotFoundException("Lot");
-        return await pricing.QuoteAsync(lot, start!.Value.ToWholeSecond(), end!.Value.ToWholeSecond(), ct);
+        if (spaceId is { } sid)
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            var space = await connection.QuerySingleOrDefaultAsync<(Guid? ZoneId, string Type)?>(new CommandDefinition(
+                "select zone_id, type from spaces where id = @sid and lot_id = @lotId", new { sid, lotId = lot.Id }, cancellationToken: ct))
+                ?? throw new ValidationException("spaceId", "is not a space of this lot.");
+            if (type is not null && type != space.Type) throw new ValidationException("type", $"the space is of type {space.Type}.");
+            (zoneId, type) = space;
+        }
+        else if (zoneId is { } zid && !await lots.HasZoneAsync(lot.Id, zid, ct)) throw new ValidationException("zoneId", "is not a zone of this lot.");
+        var driver = user.Identity?.IsAuthenticated == true ? user.UserId() : (Guid?)null;
+        return await pricing.QuoteAsync(lot, start!.Value.ToWholeSecond(), end!.Value.ToWholeSecond(), new PriceScope(zoneId, type, driver), ct);
     }
 
-    private static async Task<PricingPolicy> GetPolicy(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>The lot's policy, or the default one it runs by when none has been set.</summary>
+    private static async Task<PricingPolicy> GetLotPolicy(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
         var lot = await lots.FindForOperatorAsync(lotId, user, ct);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return PricingService.Parse(await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select policy::text from pricing_policies where lot_id = @Id", new { lot.Id }, cancellationToken: ct)));
+        return PricingService.Parse(await OwnPolicyAsync(db, lot.Id, ct));
     }
 
-    private static async Task<PricingPolicy> PutPolicy(Guid lotId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<PricingPolicy> PutLotPolicy(Guid lotId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
         policy.Validate();
-        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into pricing_policies (lot_id, tenant_id, policy) values (@lotId, @TenantId, @json::jsonb)
-            on conflict (lot_id) do update set policy = excluded.policy, updated_at = now()
-            """, new { lotId, lot.TenantId, json = JsonSerializer.Serialize(policy, PricingService.Json) }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", "lot", lotId, policy, ct);
-        await tx.CommitAsync(ct);
+        await SavePolicyAsync(db, user, await lots.FindForOperatorAsync(lotId, user, ct), null, policy, ct);
         return policy;
     }
 
-    private static async Task<IReadOnlyList<PriceHistoryEntry>> History(Guid lotId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>The zone's own policy; 404 when it has none and is priced with its lot.</summary>
+    private static async Task<PricingPolicy> GetZonePolicy(Guid zoneId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
     {
-        new Validation().Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.").ThrowIfInvalid();
-        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
+        await lots.FindZoneLotForOperatorAsync(zoneId, user, ct);
+        return PricingService.Parse(await OwnPolicyAsync(db, zoneId, ct) ?? throw new NotFoundException("A pricing policy of this zone's own (it is priced with its lot)"));
+    }
+
+    /// <summary>Gives the zone a policy of its own: from the next recompute it is priced apart, by its own occupancy.</summary>
+    private static async Task<PricingPolicy> PutZonePolicy(Guid zoneId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        policy.Validate();
+        await SavePolicyAsync(db, user, await lots.FindZoneLotForOperatorAsync(zoneId, user, ct), zoneId, policy, ct);
+        return policy;
+    }
+
+    /// <summary>The zone goes back to being priced with its lot, at once on every node.</summary>
+    private static async Task<NoContent> DeleteZonePolicy(Guid zoneId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var lot = await lots.FindZoneLotForOperatorAsync(zoneId, user, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var deleted = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "delete from pricing_policies where unit_id = @zoneId returning true", new { zoneId }, tx, cancellationToken: ct));
+        if (!deleted) throw new NotFoundException("A pricing policy of this zone's own");
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"delete from lot_prices where unit_id = @zoneId; select pg_notify('{PostgresNotifications.PricesChannel}', '')", new { zoneId }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.deleted", "zone", zoneId, null, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<string?> OwnPolicyAsync(NpgsqlDataSource db, Guid unitId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select policy::text from pricing_policies where unit_id = @unitId", new { unitId }, cancellationToken: ct));
+    }
+
+    private static async Task SavePolicyAsync(NpgsqlDataSource db, ClaimsPrincipal user, LotFacts lot, Guid? zoneId, PricingPolicy policy, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into pricing_policies (lot_id, zone_id, tenant_id, policy) values (@Id, @zoneId, @TenantId, @json::jsonb)
+            on conflict (unit_id) do update set policy = excluded.policy, updated_at = now()
+            """, new { lot.Id, zoneId, lot.TenantId, json = JsonSerializer.Serialize(policy, PricingService.Json) }, tx, cancellationToken: ct));
+        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", zoneId is null ? "lot" : "zone", zoneId ?? lot.Id, policy, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task<IReadOnlyList<PriceHistoryEntry>> LotHistory(Guid lotId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        CheckLimit(limit);
+        return await HistoryAsync(db, (await lots.FindForOperatorAsync(lotId, user, ct)).Id, limit, ct);
+    }
+
+    private static async Task<IReadOnlyList<PriceHistoryEntry>> ZoneHistory(Guid zoneId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    {
+        CheckLimit(limit);
+        await lots.FindZoneLotForOperatorAsync(zoneId, user, ct);
+        return await HistoryAsync(db, zoneId, limit, ct);
+    }
+
+    private static void CheckLimit(int? limit) => new Validation().Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.").ThrowIfInvalid();
+
+    private static async Task<IReadOnlyList<PriceHistoryEntry>> HistoryAsync(NpgsqlDataSource db, Guid unitId, int? limit, CancellationToken ct)
+    {
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<PriceHistoryEntry>(new CommandDefinition("""
             select at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier
-            from price_history where lot_id = @Id order by at desc limit @limit
-            """, new { lot.Id, limit = limit ?? 100 }, cancellationToken: ct))).ToList();
+            from price_history where unit_id = @unitId order by at desc limit @limit
+            """, new { unitId, limit = limit ?? 100 }, cancellationToken: ct))).ToList();
     }
 
     private static async Task<IReadOnlyList<PricingService.EventRow>> ListEvents(ClaimsPrincipal user, NpgsqlDataSource db, bool? current, TimeProvider time, CancellationToken ct)

@@ -16,12 +16,13 @@ public static class PricingRules
 public sealed record DemandStep(decimal Rate, string Rule);
 
 /// <summary>One stretch of a stay priced at one rate.</summary>
-public sealed record QuoteSegment(DateTimeOffset From, DateTimeOffset To, string Period, string? Event, decimal TimeMultiplier, decimal EventMultiplier, decimal RatePerHour, decimal Amount);
+public sealed record QuoteSegment(DateTimeOffset From, DateTimeOffset To, string Period, string? Event, decimal TimeMultiplier, decimal EventMultiplier,
+    decimal TypeMultiplier, decimal RatePerHour, decimal Amount);
 
 /// <summary>
 /// The pricing rules as pure functions, so each can be tested alone. A lot's price at an instant is its demand rate
-/// (moved by occupancy, a step per recompute) times the time-of-day factor times the strongest event surge there, held
-/// between the floor and the cap and rounded to the currency's step.
+/// (moved by occupancy, a step per recompute) times the time-of-day factor times the strongest event surge there times
+/// the space type's factor, held between the floor and the cap and rounded to the currency's step.
 /// </summary>
 public static class PricingEngine
 {
@@ -80,17 +81,17 @@ public static class PricingEngine
 
     public static bool Covers(PricingEvent e, LotFacts lot) => Geo.DistanceMeters(e.Latitude, e.Longitude, lot.Latitude, lot.Longitude) <= e.RadiusMeters;
 
-    /// <summary>The hourly rate at an instant, given the current demand rate.</summary>
+    /// <summary>The hourly rate at an instant, given the current demand rate; for a space type, with its factor.</summary>
     public static (decimal Rate, decimal TimeMultiplier, decimal EventMultiplier, PricingEvent? Event) RateAt(
-        LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at) =>
-        RateAt(lot, TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone), policy, events, demandRate, at);
+        LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at, string? spaceType = null) =>
+        RateAt(lot, TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone), policy, events, demandRate, at, spaceType);
 
     private static (decimal Rate, decimal TimeMultiplier, decimal EventMultiplier, PricingEvent? Event) RateAt(
-        LotFacts lot, TimeZoneInfo zone, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at)
+        LotFacts lot, TimeZoneInfo zone, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at, string? spaceType)
     {
         var time = IsPeak(at, zone, policy) ? policy.PeakMultiplier : policy.OffPeakMultiplier;
         var (surge, e) = Surge(lot, policy, events, at);
-        return (Bound(lot, policy, demandRate * time * surge), time, surge, e);
+        return (Bound(lot, policy, demandRate * time * surge * policy.TypeMultiplier(spaceType)), time, surge, e);
     }
 
     /// <summary>
@@ -98,7 +99,7 @@ public static class PricingEngine
     /// ending) and each piece priced at its rate; amounts are exact to the second, rounded to the currency's step.
     /// </summary>
     public static IReadOnlyList<QuoteSegment> Segments(LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate,
-        DateTimeOffset start, DateTimeOffset end)
+        DateTimeOffset start, DateTimeOffset end, string? spaceType = null)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
         var cuts = new SortedSet<DateTimeOffset> { start, end };
@@ -119,7 +120,7 @@ public static class PricingEngine
         for (var i = 0; i + 1 < points.Count; i++)
         {
             var (from, to) = (points[i], points[i + 1]);
-            var (rate, time, surge, e) = RateAt(lot, zone, policy, events, demandRate, from);
+            var (rate, time, surge, e) = RateAt(lot, zone, policy, events, demandRate, from, spaceType);
             var hours = (decimal)(to - from).TotalSeconds / 3600m;
             var period = IsPeak(from, zone, policy) ? "peak" : "off_peak";
             var last = segments.Count > 0 ? segments[^1] : null;
@@ -127,7 +128,7 @@ public static class PricingEngine
             if (last is not null && last.RatePerHour == rate && last.Period == period && last.Event == e?.Name)
                 segments[^1] = last with { To = to, Amount = RoundTo(rate * (decimal)(to - last.From).TotalSeconds / 3600m, step) };
             else
-                segments.Add(new QuoteSegment(from, to, period, e?.Name, time, surge, rate, RoundTo(rate * hours, step)));
+                segments.Add(new QuoteSegment(from, to, period, e?.Name, time, surge, policy.TypeMultiplier(spaceType), rate, RoundTo(rate * hours, step)));
         }
         return segments;
     }

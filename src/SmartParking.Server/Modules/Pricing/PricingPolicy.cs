@@ -7,6 +7,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// <summary>
 /// An operator's pricing rules for a lot. Percentages are whole percent; multipliers are factors; times are local to
 /// the lot. A null base rate means the lot's own base hourly rate; a null rounding step means the currency's minor unit.
+/// Type multipliers price space types apart (an EV bay dearer, a motorcycle bay cheaper); types not named pay 1x.
 /// </summary>
 public sealed record PricingPolicy(
     decimal? BaseRate = null,
@@ -14,7 +15,7 @@ public sealed record PricingPolicy(
     decimal MaxRaisePercent = 50, decimal MaxCutPercent = 20, decimal CapMultiple = 3, decimal? Floor = null,
     string[]? PeakDays = null, string PeakStart = "07:00", string PeakEnd = "19:00",
     decimal PeakMultiplier = 1.0m, decimal OffPeakMultiplier = 0.6m, decimal MaxSurge = 2.0m, decimal? RoundingStep = null,
-    decimal ForecastWeightPercent = 50)
+    decimal ForecastWeightPercent = 50, IReadOnlyDictionary<string, decimal>? TypeMultipliers = null)
 {
     public static readonly string[] Weekdays = ["mon", "tue", "wed", "thu", "fri"];
 
@@ -31,6 +32,9 @@ public sealed record PricingPolicy(
     public bool IsBelowBand(double occupancy) => occupancy * 100 < (double)BandLowPercent;
 
     public bool IsInBand(double occupancy) => !IsAboveBand(occupancy) && !IsBelowBand(occupancy);
+
+    public decimal TypeMultiplier(string? spaceType) =>
+        spaceType is not null && TypeMultipliers is not null && TypeMultipliers.TryGetValue(spaceType, out var m) ? m : 1m;
 
     public decimal BaseFor(LotFacts lot) => BaseRate ?? lot.BaseHourlyRate;
 
@@ -69,7 +73,10 @@ public sealed record PricingPolicy(
             .Check(OffPeakMultiplier is > 0 and <= 3, "offPeakMultiplier", "must be more than 0 and at most 3.")
             .Check(MaxSurge is >= 1 and <= 2, "maxSurge", "must be between 1 and 2.")
             .Check(RoundingStep is null or (> 0 and <= 100), "roundingStep", "must be more than 0 and at most 100.")
-            .Check(ForecastWeightPercent is >= 0 and <= 100, "forecastWeightPercent", "must be between 0 and 100.");
+            .Check(ForecastWeightPercent is >= 0 and <= 100, "forecastWeightPercent", "must be between 0 and 100.")
+            .Check(TypeMultipliers is null || TypeMultipliers.Keys.All(t => LotsVocabulary.SpaceTypes.Contains(t)), "typeMultipliers",
+                $"keys must be space types ({string.Join(", ", LotsVocabulary.SpaceTypes)}).")
+            .Check(TypeMultipliers is null || TypeMultipliers.Values.All(m => m is > 0 and <= 3), "typeMultipliers", "values must be more than 0 and at most 3.");
         if (Floor is { } floor && BaseRate is { } rate) v.Check(floor <= rate * CapMultiple, "floor", "must not be above the cap (capMultiple x baseRate).");
         v.ThrowIfInvalid();
     }

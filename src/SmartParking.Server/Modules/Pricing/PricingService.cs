@@ -6,64 +6,102 @@ using SmartParking.Server.Modules.Lots;
 namespace SmartParking.Server.Modules.Pricing;
 
 /// <summary>A price for a stay, locked when quoted; the segments say how it was made.</summary>
-public sealed record Quote(Guid LotId, DateTimeOffset Start, DateTimeOffset End, decimal Amount, string Currency, decimal DemandRate, IReadOnlyList<QuoteSegment> Segments);
+public sealed record Quote(Guid LotId, Guid? ZoneId, string? SpaceType, DateTimeOffset Start, DateTimeOffset End, decimal Amount, string Currency, decimal DemandRate,
+    IReadOnlyList<QuoteSegment> Segments);
 
-public sealed record PricingInputs(PricingPolicy Policy, decimal Demand, IReadOnlyList<PricingEvent> Events);
+/// <summary>What a price is for within a lot: a zone (priced by its own policy if it has one), a space type, a driver (in a driver experiment).</summary>
+public sealed record PriceScope(Guid? ZoneId = null, string? SpaceType = null, Guid? DriverId = null)
+{
+    public static readonly PriceScope Lot = new();
+}
+
+/// <summary>A pricing unit's policy and its demand rate now.</summary>
+public sealed record PricingUnit(PricingPolicy Policy, decimal Demand);
+
+/// <summary>Everything a lot's quotes depend on: its policy and demand rate, its zones' own, events, running experiments.</summary>
+public sealed record PricingInputs(PricingPolicy LotPolicy, decimal? LotDemand, IReadOnlyDictionary<Guid, (PricingPolicy Policy, decimal? Demand)> Zones,
+    IReadOnlyList<PricingEvent> Events, IReadOnlyList<PricingExperiment> Experiments)
+{
+    /// <summary>
+    /// The policy and demand rate that price a scope: a zone's own policy wins; else a lot in a lot experiment's variant
+    /// group runs the variant (as the scheduler prices it); else the lot's policy, which a driver in a driver
+    /// experiment's variant group sees through the variant: the lot's demand rate rescaled to the variant's base.
+    /// </summary>
+    public PricingUnit For(LotFacts lot, PriceScope scope)
+    {
+        if (scope.ZoneId is { } zoneId && Zones.TryGetValue(zoneId, out var zone))
+            return new PricingUnit(zone.Policy, zone.Demand ?? zone.Policy.BaseFor(lot));
+        if (Experiments.FirstOrDefault(e => e.Unit == ExperimentUnits.Lots && e.IsTreated(lot.Id)) is { } lotExperiment)
+            return new PricingUnit(lotExperiment.Variant, LotDemand ?? lotExperiment.Variant.BaseFor(lot));
+        var unit = new PricingUnit(LotPolicy, LotDemand ?? LotPolicy.BaseFor(lot));
+        if (scope.DriverId is not { } driverId || Experiments.FirstOrDefault(e => e.Unit == ExperimentUnits.Drivers && e.IsTreated(driverId)) is not { } driverExperiment)
+            return unit;
+        var variant = driverExperiment.Variant;
+        var lotBase = LotPolicy.BaseFor(lot);
+        var demand = lotBase == 0 ? unit.Demand : unit.Demand * variant.BaseFor(lot) / lotBase;
+        return new PricingUnit(variant, PricingEngine.Bound(lot, variant, demand));
+    }
+}
 
 /// <summary>Pricing's face to the rest of the platform: quotes for stays, the rate now, and each lot's rules.</summary>
 public sealed class PricingService(NpgsqlDataSource db)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<Quote> QuoteAsync(LotFacts lot, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    public async Task<Quote> QuoteAsync(LotFacts lot, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await QuoteAsync(connection, lot, start, end, ct);
+        return await QuoteAsync(connection, lot, start, end, scope, ct);
     }
 
     /// <summary>On the caller's connection: a caller holding one must not wait for a second (a rush would drain the pool).</summary>
-    public async Task<Quote> QuoteAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    public async Task<Quote> QuoteAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
     {
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(InputsSql, InputsParameters(lot, start, end), cancellationToken: ct));
-        return Quote(lot, await ReadInputsAsync(results, lot), start, end);
+        return Quote(lot, await ReadInputsAsync(results), start, end, scope);
     }
 
-    public static Quote Quote(LotFacts lot, PricingInputs inputs, DateTimeOffset start, DateTimeOffset end)
+    public static Quote Quote(LotFacts lot, PricingInputs inputs, DateTimeOffset start, DateTimeOffset end, PriceScope scope)
     {
-        var segments = PricingEngine.Segments(lot, inputs.Policy, inputs.Events, inputs.Demand, start, end);
-        return new Quote(lot.Id, start, end, segments.Sum(s => s.Amount), lot.Currency, inputs.Demand, segments);
+        var unit = inputs.For(lot, scope);
+        var segments = PricingEngine.Segments(lot, unit.Policy, inputs.Events, unit.Demand, start, end, scope.SpaceType);
+        return new Quote(lot.Id, scope.ZoneId, scope.SpaceType, start, end, segments.Sum(s => s.Amount), lot.Currency, unit.Demand, segments);
     }
 
     /// <summary>The hourly rate at an instant (a meter session locks it at its start).</summary>
-    public async Task<decimal> RateAtAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset at, CancellationToken ct)
+    public async Task<decimal> RateAtAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset at, PriceScope scope, CancellationToken ct)
     {
         await using var results = await connection.QueryMultipleAsync(new CommandDefinition(InputsSql, InputsParameters(lot, at, at.AddSeconds(1)), cancellationToken: ct));
-        var inputs = await ReadInputsAsync(results, lot);
-        return PricingEngine.RateAt(lot, inputs.Policy, inputs.Events, inputs.Demand, at).Rate;
+        var inputs = await ReadInputsAsync(results);
+        var unit = inputs.For(lot, scope);
+        return PricingEngine.RateAt(lot, unit.Policy, inputs.Events, unit.Demand, at, scope.SpaceType).Rate;
     }
 
     /// <summary>
-    /// What a quote needs (the lot's rules, its demand rate, events and running experiments), as statements a caller can
-    /// append to its own batch so a booking stays a handful of round trips; parameters from <see cref="InputsParameters"/>.
+    /// What a quote needs (the lot's and its zones' policies and demand rates, events and running experiments), as
+    /// statements a caller can append to its own batch so a booking stays a handful of round trips; parameters from
+    /// <see cref="InputsParameters"/>.
     /// </summary>
     public static readonly string InputsSql = $"""
-        select (select policy::text from pricing_policies where lot_id = @pricingLotId), (select demand_rate from lot_prices where lot_id = @pricingLotId);
+        select zone_id, policy::text from pricing_policies where lot_id = @pricingLotId;
+        select zone_id, demand_rate from lot_prices where lot_id = @pricingLotId;
         {EventRow.Select} where tenant_id = @pricingTenantId and starts_at < @pricingTo and ends_at > @pricingFrom;
-        select variant::text, seed, share from pricing_experiments where tenant_id = @pricingTenantId and starts_at <= @pricingFrom and ends_at > @pricingFrom
+        {ExperimentRow.Select} where tenant_id = @pricingTenantId and starts_at <= @pricingFrom and ends_at > @pricingFrom
         """;
 
     public static object InputsParameters(LotFacts lot, DateTimeOffset from, DateTimeOffset to) =>
         new { pricingLotId = lot.Id, pricingTenantId = lot.TenantId, pricingFrom = from, pricingTo = to };
 
-    public static async Task<PricingInputs> ReadInputsAsync(SqlMapper.GridReader results, LotFacts lot)
+    public static async Task<PricingInputs> ReadInputsAsync(SqlMapper.GridReader results)
     {
-        var (json, demand) = await results.ReadSingleAsync<(string? Policy, decimal? Demand)>();
+        var policies = (await results.ReadAsync<(Guid? ZoneId, string Policy)>()).ToList();
+        var demand = (await results.ReadAsync<(Guid? ZoneId, decimal Demand)>()).ToList();
         var events = (await results.ReadAsync<EventRow>()).Select(e => e.ToEvent()).ToList();
-        // A lot in a running experiment's variant group is quoted by the variant, as the scheduler prices it.
-        var variant = (await results.ReadAsync<(string Variant, string Seed, decimal Share)>())
-            .FirstOrDefault(e => Assignment.IsTreated(e.Seed, e.Share, lot.Id)).Variant;
-        var policy = Parse(variant ?? json);
-        return new PricingInputs(policy, demand ?? policy.BaseFor(lot), events);
+        var experiments = (await results.ReadAsync<ExperimentRow>()).Select(e => e.ToExperiment()).ToList();
+        var zones = policies.Where(p => p.ZoneId is not null).ToDictionary(
+            p => p.ZoneId!.Value, p => (Parse(p.Policy), demand.Where(d => d.ZoneId == p.ZoneId).Select(d => (decimal?)d.Demand).FirstOrDefault()));
+        return new PricingInputs(Parse(policies.FirstOrDefault(p => p.ZoneId is null).Policy), demand.Where(d => d.ZoneId is null).Select(d => (decimal?)d.Demand).FirstOrDefault(),
+            zones, events, experiments);
     }
 
     internal static PricingPolicy Parse(string? json) => json is null ? PricingPolicy.Default : JsonSerializer.Deserialize<PricingPolicy>(json, Json) ?? PricingPolicy.Default;

@@ -40,7 +40,7 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
                 """, new
             {
                 id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = Plates.Normalise(request.Plate), now,
-                endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = await pricing.RateAtAsync(connection, lot, now, ct), lot.Currency, maxStay,
+                endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = await pricing.RateAtAsync(connection, lot, now, new PriceScope(request.ZoneId, DriverId: driverId), ct), lot.Currency, maxStay,
             }, cancellationToken: ct));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)

@@ -31,6 +31,7 @@ public sealed class ReservationRow
     public Guid LotId { get; init; }
     public Guid SpaceId { get; init; }
     public string SpaceLabel { get; init; } = "";
+    public Guid? ZoneId { get; init; }
     public Guid DriverId { get; init; }
     public string SpaceType { get; init; } = "";
     public string? Plate { get; init; }
@@ -49,7 +50,7 @@ public sealed class ReservationRow
     public DateTimeOffset CreatedAt { get; init; }
 
     public const string Select = """
-        select r.id, r.tenant_id, r.lot_id, r.space_id, s.label as space_label, r.driver_id, r.space_type, r.plate,
+        select r.id, r.tenant_id, r.lot_id, r.space_id, s.label as space_label, s.zone_id, r.driver_id, r.space_type, r.plate,
                lower(r.during) as start, upper(r.during) as "end", r.status, r.price, r.currency, r.hold_expires_at,
                r.checked_in_at, r.checked_out_at, r.cancelled_at, r.no_show_fee_charged, r.overstay_minutes_charged,
                r.overstay_minutes_billing, r.created_at

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Time;
@@ -82,7 +83,7 @@ public sealed partial class ReservationService
             .Check((end - row.Start).TotalMinutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
             .Check(end <= row.End || lot.IsOpenThroughout(row.End, end), "end", "the lot is closed during part of the extension.")
             .ThrowIfInvalid();
-        var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, ct)).Amount;
+        var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, new PriceScope(row.ZoneId, row.SpaceType, driverId), ct)).Amount;
         try
         {
             await using var tx = await connection.BeginTransactionAsync(ct);

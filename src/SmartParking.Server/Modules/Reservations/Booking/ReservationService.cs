@@ -38,32 +38,33 @@ public sealed partial class ReservationService(
         var now = time.GetUtcNow().ToWholeSecond();
         await using var connection = await db.OpenConnectionAsync(ct);
         // One round trip for the space and the lot's rules: a booking is a handful of round trips in all.
-        SpaceFacts? space = null;
+        SpaceFacts? space;
         ReservationPolicy policy;
-        PricingInputs? inputs = null;
-        if (request.SpaceId is { } spaceId)
+        PricingInputs inputs;
+        var parameters = new DynamicParameters(PricingService.InputsParameters(lot, start, end));
+        parameters.AddDynamicParams(new { spaceId = request.SpaceId ?? Guid.Empty, lotId = lot.Id });
+        await using (var all = await connection.QueryMultipleAsync(new CommandDefinition(
+            $"{SpaceFacts.Select} where s.id = @spaceId; {ReservationPolicies.Select}; {PricingService.InputsSql}", parameters, cancellationToken: ct)))
         {
-            var parameters = new DynamicParameters(PricingService.InputsParameters(lot, start, end));
-            parameters.AddDynamicParams(new { spaceId, lotId = lot.Id });
-            await using var all = await connection.QueryMultipleAsync(new CommandDefinition(
-                $"select id, lot_id, type, label, out_of_service from spaces where id = @spaceId; {ReservationPolicies.Select}; {PricingService.InputsSql}",
-                parameters, cancellationToken: ct));
             space = await all.ReadSingleOrDefaultAsync<SpaceFacts>();
             policy = await all.ReadSingleOrDefaultAsync<ReservationPolicy>() ?? ReservationPolicy.Default(lot.BaseHourlyRate);
-            inputs = await PricingService.ReadInputsAsync(all, lot);
+            inputs = await PricingService.ReadInputsAsync(all);
         }
-        else policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
         // The window is checked before it is priced: pricing walks its days.
         CheckWindow(lot, policy, start, end, now);
-        var quote = inputs is not null ? PricingService.Quote(lot, inputs, start, end) : await pricing.QuoteAsync(connection, lot, start, end, ct);
-        var reservation = new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, Plates.Normalise(request.Plate), start, end,
-            quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
+        // Priced for the space it gets: its zone may have a policy of its own, its type a factor, the driver a test group.
+        NewReservation For(SpaceFacts s)
+        {
+            var quote = PricingService.Quote(lot, inputs, start, end, new PriceScope(s.ZoneId, s.Type, driverId));
+            return new NewReservation(Guid.CreateVersion7(), lot.TenantId, lot.Id, driverId, Plates.Normalise(request.Plate), start, end,
+                quote.Amount, quote.Currency, now.AddSeconds(options.Value.HoldSeconds), now);
+        }
 
         if (request.SpaceId is not null)
         {
             if (space is null || space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
             if (space.OutOfService) throw new ConflictException("This space is out of service.");
-            return await TryInsertAsync(connection, reservation, space, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, ct);
+            return await TryInsertAsync(connection, For(space), space, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, ct);
         }
 
         // Any space of the type: pick a free one at random (so concurrent bookings rarely pick the same), and if another
@@ -71,18 +72,21 @@ public sealed partial class ReservationService(
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var candidate = await connection.QuerySingleOrDefaultAsync<SpaceFacts>(new CommandDefinition($"""
-                select s.id, s.lot_id, s.type, s.label, s.out_of_service from spaces s
+                {SpaceFacts.Select}
                 where s.lot_id = @lotId and s.type = @type and not s.out_of_service
                   and not exists (select 1 from reservations r where r.space_id = s.id and r.status in {Live} and r.during && tstzrange(@start, @end, '[)'))
                 order by random() limit 1
                 """, new { lotId = lot.Id, type = request.SpaceType, start, end }, cancellationToken: ct));
             if (candidate is null) break;
-            if (await TryInsertAsync(connection, reservation, candidate, ct) is { } booked) return booked;
+            if (await TryInsertAsync(connection, For(candidate), candidate, ct) is { } booked) return booked;
         }
         throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
     }
 
-    private sealed record SpaceFacts(Guid Id, Guid LotId, string Type, string Label, bool OutOfService);
+    private sealed record SpaceFacts(Guid Id, Guid LotId, Guid? ZoneId, string Type, string Label, bool OutOfService)
+    {
+        public const string Select = "select s.id, s.lot_id, s.zone_id, s.type, s.label, s.out_of_service from spaces s";
+    }
 
     private static void CheckWindow(LotFacts lot, ReservationPolicy policy, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
     {
