@@ -8,6 +8,8 @@ if [ "$(id -u)" = 0 ]; then
   need=()
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
   command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
+  # The browser tests drive Debian's Chromium through Playwright (no downloaded browsers).
+  [ -x /usr/bin/chromium ] || need+=(chromium)
   if [ ${#need[@]} -gt 0 ]; then
     echo "Installing ${need[*]} ..."
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
