@@ -140,6 +140,7 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         { "PUT", "/api/v1/manage/sensors/{sensorB}", "sensor" },
         { "DELETE", "/api/v1/manage/sensors/{sensorB}", "" },
         { "POST", "/api/v1/manage/sensors/{sensorB}/credentials", "" },
+        { "GET", "/api/v1/manage/sensors/{sensorB}/readings", "" },
         { "GET", "/api/v1/manage/tenants/{tenantB}", "" },
         { "GET", "/api/v1/manage/lots/{lotB}/pricing-policy", "" },
         { "PUT", "/api/v1/manage/lots/{lotB}/pricing-policy", "pricing" },

@@ -44,6 +44,26 @@ public sealed class HttpIngestTests(ManageFactory factory) : IClassFixture<Manag
     }
 
     [Fact]
+    public async Task SensorReadings_AfterIngest_ListedNewestFirstWithinTheWindow()
+    {
+        var (op, lotId) = await NewLotAsync();
+        using var _ = op;
+        var sensor = await op.CreateSensorAsync(lotId);
+        using var device = factory.DeviceClient(sensor);
+        var (older, newer, outside) = (SecondsAgo(120), SecondsAgo(60), DateTimeOffset.UtcNow.AddDays(-2));
+        await device.IngestAsync(Batch(Reading(sensor.Serial, "free", outside), Reading(sensor.Serial, "occupied", older), Reading(sensor.Serial, "free", newer)));
+
+        var readings = (await op.GetJsonAsync($"/api/v1/manage/sensors/{sensor.SensorId}/readings")).EnumerateArray().ToList();
+
+        readings.Select(r => (r.Str("status"), r.Str("source"))).ShouldBe([("free", "http"), ("occupied", "http")]);
+        readings[0].GetProperty("observedAt").GetDateTimeOffset().ShouldBe(newer, TimeSpan.FromMilliseconds(1));
+        var window = $"from={Uri.EscapeDataString(outside.AddMinutes(-1).ToString("O"))}&to={Uri.EscapeDataString(outside.AddMinutes(1).ToString("O"))}";
+        (await op.GetJsonAsync($"/api/v1/manage/sensors/{sensor.SensorId}/readings?{window}")).GetArrayLength().ShouldBe(1);
+        await (await op.GetAsync($"/api/v1/manage/sensors/{sensor.SensorId}/readings?from=2026-01-01T00:00:00Z&to=2026-06-01T00:00:00Z"))
+            .ShouldBeProblemAsync(System.Net.HttpStatusCode.BadRequest, "from");
+    }
+
+    [Fact]
     public async Task Ingest_DeviceOmitsSensorIdInABareArray_UsesItsOwnSerialForEachPayloadShape()
     {
         var (op, lotId) = await NewLotAsync();

@@ -36,6 +36,9 @@ public sealed class Sensor
     }
 }
 
+/// <summary>One reading as the sensor sent it and when we received it; source is mqtt, http, ngsi-ld or ngsi-v2.</summary>
+public sealed record SensorReading(DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt, string Status, string Source);
+
 public sealed record SensorHealthSummary(Guid? LotId, int Online, int Offline, int NeverSeen, int LowBattery);
 
 /// <summary>Returned once, when a sensor is created or its secret rotated: the secret is not stored in readable form.</summary>

@@ -24,7 +24,43 @@ public static class SensorEndpoints
         group.MapPut("/{id:guid}", Update);
         group.MapDelete("/{id:guid}", Delete);
         group.MapPost("/{id:guid}/credentials", RotateSecret);
+        group.MapGet("/{id:guid}/readings", Readings);
     }
+
+    private static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
+
+    /// <summary>
+    /// What the sensor reported on the space it is on, newest first (24 hours unless a window is given). Read through the
+    /// space's index: an index on the sensor as well would slow every ingest batch for a page operators open rarely.
+    /// </summary>
+    private static async Task<IReadOnlyList<SensorReading>> Readings(Guid id, DateTimeOffset? from, DateTimeOffset? to, int? limit,
+        ClaimsPrincipal principal, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    {
+        var until = to ?? time.GetUtcNow();
+        var since = from ?? until.AddDays(-1);
+        new Validation()
+            .Check(since < until, "from", "must be before to.")
+            .Check(until - since <= MaxReadingsWindow, "from", "the window is at most 31 days.")
+            .Check(limit is null or (>= 1 and <= 5000), "limit", "must be between 1 and 5000.")
+            .ThrowIfInvalid();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var sensor = await FindAsync(connection, null, id, principal.TenantScope(), ct);
+        if (sensor.SpaceId is null) return [];
+        var rows = await connection.QueryAsync<(DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt, short Status, short Source)>(new CommandDefinition("""
+            select observed_at, received_at, status, source from sensor_readings
+            where space_id = @SpaceId and sensor_id = @Id and observed_at >= @since and observed_at < @until
+            order by observed_at desc limit @limit
+            """, new { sensor.SpaceId, sensor.Id, since, until, limit = limit ?? 500 }, cancellationToken: ct));
+        return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
+    }
+
+    private static string SourceName(ReadingSource source) => source switch
+    {
+        ReadingSource.Mqtt => "mqtt",
+        ReadingSource.Http => "http",
+        ReadingSource.NgsiLd => "ngsi-ld",
+        _ => "ngsi-v2",
+    };
 
     private static async Task<Page<Sensor>> List(ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time,
         int? page, int? pageSize, Guid? lotId, string? kind, bool? assigned, string? q, string? health, bool? lowBattery, Guid? tenantId, CancellationToken ct)
