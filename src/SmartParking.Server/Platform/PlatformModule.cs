@@ -3,6 +3,7 @@ using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Observability;
+using SmartParking.Server.Platform.Security;
 
 namespace SmartParking.Server.Platform;
 
@@ -28,6 +29,7 @@ public static class PlatformModule
         builder.Services.AddOpenApi();
         builder.AddHttpHygiene();
         await builder.AddDatabaseAsync();
+        builder.Services.AddSharedKeyRing();
     }
 
     /// <summary>Middleware order matters: errors outermost, then headers, CORS, auth, rate limits.</summary>

@@ -2,6 +2,7 @@ using System.Net.Mail;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using SmartParking.Server.Modules.Identity.SignIn;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -17,8 +18,6 @@ public sealed record MfaEnabledResponse(IReadOnlyList<string> RecoveryCodes, Tok
 
 public static class AuthEndpoints
 {
-    public const string MfaRequiredType = "urn:smartparking:mfa-required";
-
     public static void MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/v1/auth").WithTags("Auth");
@@ -43,40 +42,11 @@ public static class AuthEndpoints
         return TypedResults.Created("/api/v1/auth/me", ToMe(user, false));
     }
 
-    private static async Task<TokenPair> Login(LoginRequest request, UserManager<AppUser> users, TokenService tokens, TimeProvider time, CancellationToken ct)
+    private static async Task<TokenPair> Login(LoginRequest request, PasswordSignIn signIn, TokenService tokens, CancellationToken ct)
     {
         new Validation().Required(request.Email, "email", 254).Required(request.Password, "password", 128).ThrowIfInvalid();
-        var user = await users.FindByEmailAsync(request.Email!.Trim());
-        if (user is null)
-        {
-            // Spend the same effort as a real check so response times do not reveal which e-mails exist.
-            users.PasswordHasher.HashPassword(new AppUser(), request.Password!);
-            throw new UnauthorizedException("E-mail or password is wrong.");
-        }
-        await ThrowIfLockedOut(users, user, time);
-        if (!await users.CheckPasswordAsync(user, request.Password!))
-        {
-            user = await CountFailureAsync(users, user);
-            await ThrowIfLockedOut(users, user, time);
-            throw new UnauthorizedException("E-mail or password is wrong.");
-        }
-
-        if (user.TwoFactorEnabled)
-        {
-            if (string.IsNullOrWhiteSpace(request.Totp) && string.IsNullOrWhiteSpace(request.RecoveryCode))
-                throw new UnauthorizedException("This account uses two-factor authentication: send the code from the authenticator app as 'totp'.", MfaRequiredType);
-            var ok = !string.IsNullOrWhiteSpace(request.Totp)
-                ? await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, request.Totp.Replace(" ", ""))
-                : (await users.RedeemTwoFactorRecoveryCodeAsync(user, request.RecoveryCode!)).Succeeded;
-            if (!ok)
-            {
-                user = await CountFailureAsync(users, user);
-                await ThrowIfLockedOut(users, user, time);
-                throw new ValidationException(!string.IsNullOrWhiteSpace(request.Totp) ? "totp" : "recoveryCode", "is not valid.");
-            }
-        }
-        if (user.AccessFailedCount > 0) await users.ResetAccessFailedCountAsync(user);
-        return await tokens.IssueAsync(user, mfa: user.TwoFactorEnabled, ct);
+        var verified = await signIn.VerifyAsync(request.Email!, request.Password!, request.Totp, request.RecoveryCode);
+        return await tokens.IssueAsync(verified.User, mfa: verified.SecondFactor, ct);
     }
 
     private static async Task<TokenPair> Refresh(RefreshRequest request, TokenService tokens, UserManager<AppUser> users, CancellationToken ct)
@@ -120,28 +90,6 @@ public static class AuthEndpoints
         // Older tokens were issued without a second factor; this sign-in now has one.
         await tokens.RevokeAllAsync(user.Id, ct);
         return new MfaEnabledResponse(codes, await tokens.IssueAsync(user, mfa: true, ct));
-    }
-
-    /// <summary>
-    /// Records a failed attempt. Parallel attempts race on the concurrency stamp and all but one update would be
-    /// lost, letting parallel guessing slip past the lockout; the losers reload the user and count again.
-    /// </summary>
-    private static async Task<AppUser> CountFailureAsync(UserManager<AppUser> users, AppUser user)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            if ((await users.AccessFailedAsync(user)).Succeeded) break;
-            if (await users.FindByIdAsync(user.Id.ToString()) is not { } fresh) break;
-            user = fresh;
-        }
-        return user;
-    }
-
-    private static async Task ThrowIfLockedOut(UserManager<AppUser> users, AppUser user, TimeProvider time)
-    {
-        if (!await users.IsLockedOutAsync(user)) return;
-        var remaining = (user.LockoutEnd ?? time.GetUtcNow()) - time.GetUtcNow();
-        throw new TooManyRequestsException("Too many failed sign-in attempts; the account is locked for a while.", remaining < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : remaining);
     }
 
     internal static void ThrowIfFailed(IdentityResult result)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Identity.SignIn;
 
 namespace SmartParking.Server.Modules.Identity;
 
@@ -46,7 +47,8 @@ public static class IdentityModule
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenService>();
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddBearerOrCookie().AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
             o.RequireHttpsMetadata = false;
@@ -81,7 +83,7 @@ public static class IdentityModule
 
         public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
         {
-            if (result.Forbidden && context.User.FindFirstValue(AppClaims.Role) is Roles.Operator or Roles.Admin && context.User.FindFirstValue(AppClaims.Mfa) != "true")
+            if (result.Forbidden && context.Request.Path.StartsWithSegments("/api") && context.User.FindFirstValue(AppClaims.Role) is Roles.Operator or Roles.Admin && context.User.FindFirstValue(AppClaims.Mfa) != "true")
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
