@@ -12,6 +12,7 @@ public static class ReservationsModule
     {
         builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ReservationService>();
+        builder.Services.AddSingleton<ReservationQueries>();
         builder.Services.AddSingleton<ReservedSpaces>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaces>());
         builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();

@@ -42,17 +42,8 @@ public static class SessionEndpoints
     private static async Task<SessionResponse> Stop(Guid id, ClaimsPrincipal user, SessionService sessions, CancellationToken ct) =>
         (await sessions.StopAsync(user.UserId(), id, ct)).ToResponse();
 
-    private static async Task<Page<SessionResponse>> ListOwn(ClaimsPrincipal user, NpgsqlDataSource db, bool? active, int? page, int? pageSize, CancellationToken ct)
-    {
-        var paging = Paging.From(page, pageSize);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var filter = new { driverId = user.UserId(), active, limit = paging.PageSize, offset = paging.Offset };
-        const string where = "driver_id = @driverId and (@active::boolean is null or (status = 'active') = @active)";
-        var rows = await connection.QueryAsync<SessionRow>(new CommandDefinition(
-            $"select * from meter_sessions where {where} order by started_at desc, id limit @limit offset @offset", filter, cancellationToken: ct));
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from meter_sessions where {where}", filter, cancellationToken: ct));
-        return new Page<SessionResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
-    }
+    private static Task<Page<SessionResponse>> ListOwn(ClaimsPrincipal user, SessionService sessions, bool? active, int? page, int? pageSize, CancellationToken ct) =>
+        sessions.ListOwnAsync(user.UserId(), active, Paging.From(page, pageSize), ct);
 
     /// <summary>
     /// Enforcement: is this plate paid right now in the operator's lots, by a running session or a reservation whose

@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Sessions;
@@ -105,6 +106,17 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
         return row.DriverId == driverId ? row : throw new NotFoundException("Session");
     }
 
+    public async Task<Page<SessionResponse>> ListOwnAsync(Guid driverId, bool? active, Paging paging, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var filter = new { driverId, active, limit = paging.PageSize, offset = paging.Offset };
+        const string where = "driver_id = @driverId and (@active::boolean is null or (status = 'active') = @active)";
+        var rows = await connection.QueryAsync<SessionRow>(new CommandDefinition(
+            $"select * from meter_sessions where {where} order by started_at desc, id limit @limit offset @offset", filter, cancellationToken: ct));
+        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from meter_sessions where {where}", filter, cancellationToken: ct));
+        return new Page<SessionResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
+    }
+
     internal static async Task<SessionRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, cancellationToken: ct))
         ?? throw new NotFoundException("Session");
@@ -115,5 +127,4 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
             select max_stay_minutes from session_limits where lot_id = @lotId and (zone_id = @zoneId or zone_id is null)
             order by zone_id nulls last limit 1
             """, new { lotId, zoneId }, cancellationToken: ct)) ?? DefaultMaxStayMinutes;
-
 }
