@@ -1,3 +1,5 @@
+using SmartParking.Server.Platform.Exports;
+
 namespace SmartParking.Server.Modules.Payments.Receipts;
 
 /// <summary>The receipt as a PDF: header, every charge and refund with its state, totals per currency.</summary>

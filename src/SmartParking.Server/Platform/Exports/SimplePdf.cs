@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 
-namespace SmartParking.Server.Modules.Payments.Receipts;
+namespace SmartParking.Server.Platform.Exports;
 
 /// <summary>
 /// A minimal PDF 1.4 writer for text-only documents: A4 pages, the standard Helvetica faces (every reader has them, so
-/// nothing is embedded), WinAnsi text, uncompressed content. Enough for receipts; see docs/decisions/0003-payments.md for
+/// nothing is embedded), WinAnsi text, uncompressed content. Enough for receipts and summaries; see docs/decisions/0003-payments.md for
 /// why this is not PDFsharp.
 /// </summary>
 public sealed class SimplePdf
