@@ -1,4 +1,3 @@
-using System.Net.Mail;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -30,15 +29,9 @@ public static class AuthEndpoints
         auth.MapPost("/mfa/enable", EnableMfa).RequireAuthorization(Policies.Driver);
     }
 
-    private static async Task<Created<MeResponse>> Register(RegisterRequest request, UserManager<AppUser> users)
+    private static async Task<Created<MeResponse>> Register(RegisterRequest request, DriverSignUp signUp)
     {
-        var v = new Validation().Required(request.Email, "email", 254).Required(request.Password, "password", 128).MaxLength(request.DisplayName, "displayName", 100);
-        if (request.Email is { Length: > 0 } email && !IsEmail(email)) v.Add("email", "is not a valid e-mail address.");
-        v.ThrowIfInvalid();
-
-        var user = new AppUser { Id = Guid.CreateVersion7(), Email = request.Email!.Trim(), DisplayName = request.DisplayName?.Trim(), Role = Roles.Driver };
-        var result = await users.CreateAsync(user, request.Password!);
-        ThrowIfFailed(result);
+        var user = await signUp.RegisterAsync(request.Email, request.Password, request.DisplayName);
         return TypedResults.Created("/api/v1/auth/me", ToMe(user, false));
     }
 
@@ -107,6 +100,4 @@ public static class AuthEndpoints
 
     internal static MeResponse ToMe(AppUser user, bool mfa) => new(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, mfa);
 
-    private static bool IsEmail(string value) =>
-        MailAddress.TryCreate(value.Trim(), out var address) && address.Address == value.Trim() && value.Contains('.', StringComparison.Ordinal);
 }

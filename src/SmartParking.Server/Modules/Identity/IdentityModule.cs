@@ -48,6 +48,7 @@ public static class IdentityModule
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddScoped<DriverSignUp>();
         builder.Services.AddBearerOrCookie().AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
