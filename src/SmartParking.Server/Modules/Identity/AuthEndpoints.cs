@@ -61,25 +61,11 @@ public static class AuthEndpoints
         return ToMe(user, principal.FindFirstValue(AppClaims.Mfa) == "true");
     }
 
-    private static async Task<MfaSetupResponse> SetupMfa(ClaimsPrincipal principal, UserManager<AppUser> users)
-    {
-        var user = await users.FindByIdAsync(principal.UserId().ToString()) ?? throw new UnauthorizedException("The account no longer exists.");
-        if (user.TwoFactorEnabled) throw new ConflictException("Two-factor authentication is already enabled for this account.");
-        ThrowIfFailed(await users.ResetAuthenticatorKeyAsync(user));
-        var key = (await users.GetAuthenticatorKeyAsync(user))!;
-        return new MfaSetupResponse(key, Totp.AuthenticatorUri(user.Email, key));
-    }
+    private static Task<MfaSetupResponse> SetupMfa(ClaimsPrincipal principal, TwoFactorEnrolment enrolment) => enrolment.StartAsync(principal.UserId());
 
-    private static async Task<MfaEnabledResponse> EnableMfa(MfaCodeRequest request, ClaimsPrincipal principal, UserManager<AppUser> users, TokenService tokens, CancellationToken ct)
+    private static async Task<MfaEnabledResponse> EnableMfa(MfaCodeRequest request, ClaimsPrincipal principal, TwoFactorEnrolment enrolment, TokenService tokens, CancellationToken ct)
     {
-        new Validation().Required(request.Code, "code", 16).ThrowIfInvalid();
-        var user = await users.FindByIdAsync(principal.UserId().ToString()) ?? throw new UnauthorizedException("The account no longer exists.");
-        if (user.TwoFactorEnabled) throw new ConflictException("Two-factor authentication is already enabled for this account.");
-        if (user.AuthenticatorKey is null) throw new ConflictException("Call /api/v1/auth/mfa/setup first to get an authenticator key.");
-        if (!await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, request.Code!.Replace(" ", "")))
-            throw new ValidationException("code", "is not valid for the authenticator key.");
-        ThrowIfFailed(await users.SetTwoFactorEnabledAsync(user, true));
-        var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 10))!.ToList();
+        var (user, codes) = await enrolment.EnableAsync(principal.UserId(), request.Code);
         // Older tokens were issued without a second factor; this sign-in now has one.
         await tokens.RevokeAllAsync(user.Id, ct);
         return new MfaEnabledResponse(codes, await tokens.IssueAsync(user, mfa: true, ct));

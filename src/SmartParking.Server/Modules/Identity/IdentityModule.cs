@@ -49,6 +49,7 @@ public static class IdentityModule
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<DriverSignUp>();
+        builder.Services.AddScoped<TwoFactorEnrolment>();
         builder.Services.AddBearerOrCookie().AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
@@ -69,6 +70,7 @@ public static class IdentityModule
         app.MapAuthEndpoints();
         app.MapUserAdminEndpoints();
         app.MapAuditEndpoints();
+        app.MapWebSignOut();
     }
 
     private sealed class JwtFromTokenService(IServiceProvider services) : IPostConfigureOptions<JwtBearerOptions>

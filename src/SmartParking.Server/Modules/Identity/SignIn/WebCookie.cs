@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -42,6 +43,16 @@ public static class WebCookie
                 o.AccessDeniedPath = DeniedPath;
                 o.Events.OnValidatePrincipal = RecheckAccountAsync;
             });
+
+    /// <summary>Sign-out is a POST with an antiforgery token, so another site cannot sign a visitor out.</summary>
+    public static void MapWebSignOut(this IEndpointRouteBuilder app) =>
+        app.MapPost(LogoutPath, async (HttpContext http) =>
+            {
+                await http.SignOutAsync(Scheme);
+                return Results.LocalRedirect("/");
+            })
+            .WithMetadata(new RequireAntiforgeryTokenAttribute())
+            .ExcludeFromDescription();
 
     /// <summary>The same claims an access token carries, plus the security stamp so a password change signs the cookie out.</summary>
     public static ClaimsPrincipal Principal(AppUser user, bool secondFactor)
