@@ -9,8 +9,14 @@ namespace SmartParking.Server.Modules.Payments.Receipts;
 /// <summary>Receipts per reservation or session, for the driver who paid or an operator of the tenant; JSON or PDF.</summary>
 public static class ReceiptEndpoints
 {
-    public static void MapReceiptEndpoints(this IEndpointRouteBuilder app) =>
+    public static void MapReceiptEndpoints(this IEndpointRouteBuilder app)
+    {
         app.MapGet("/api/v1/payments/receipts/{referenceId:guid}", Get).WithTags("Payments").RequireAuthorization(Policies.Driver);
+        // The web pages' download link: the same receipt as a PDF, for the signed-in browser (cookie, not bearer).
+        app.MapGet("/me/receipts/{referenceId:guid}", (Guid referenceId, HttpRequest request, ClaimsPrincipal user, IAuthorizationService authorization,
+                PaymentLedger ledger, TimeProvider time, CancellationToken ct) => Get(referenceId, "pdf", request, user, authorization, ledger, time, ct))
+            .RequireAuthorization(Policies.Driver).ExcludeFromDescription();
+    }
 
     private static async Task<IResult> Get(Guid referenceId, string? format, HttpRequest request, ClaimsPrincipal user, IAuthorizationService authorization,
         PaymentLedger ledger, TimeProvider time, CancellationToken ct)
