@@ -9,7 +9,7 @@ namespace SmartParking.Server.Modules.Web.Search;
 /// <summary>What the driver filters by: a space type (null for any) and a highest price per hour now.</summary>
 public sealed record SearchFilter(string? SpaceType = null, decimal? MaxPricePerHour = null);
 
-/// <summary>One lot of the result list; <see cref="Free"/> and <see cref="InService"/> change live.</summary>
+/// <summary>One lot of the result list; <see cref="Free"/> and <see cref="InService"/> (spaces in service that report) change live.</summary>
 public sealed record ParkingResult(
     Guid LotId, string Name, string Address, double Latitude, double Longitude, double DistanceMeters,
     int Free, int InService, decimal PricePerHour, string Currency, string TimeZone, string OpeningHours, bool Ev, bool Accessible);
@@ -40,7 +40,7 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
             if (!details.TryGetValue(lot.LotId, out var d)) continue;
             var address = string.Join(", ", new[] { d.Address.Street, d.Address.City }.Where(s => !string.IsNullOrWhiteSpace(s)));
             results.Add(new ParkingResult(lot.LotId, lot.Name, address, lot.Latitude, lot.Longitude, lot.DistanceMeters ?? 0,
-                lot.Counts.Free, lot.Counts.Total - lot.Counts.OutOfService, lot.PricePerHour, lot.Currency, d.TimeZone,
+                lot.Counts.Free, Reporting(lot.Counts), lot.PricePerHour, lot.Currency, d.TimeZone,
                 DriverFormat.OpeningHours(d.OpeningHours),
                 Ev: d.Amenities.Contains("ev_charging") || d.Capacity.GetValueOrDefault("ev") > 0,
                 Accessible: d.Amenities.Contains("accessible") || d.Capacity.GetValueOrDefault("accessible") > 0));
@@ -48,12 +48,15 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
         return results.OrderBy(r => r.DistanceMeters).ToList();
     }
 
+    /// <summary>Spaces in service whose sensor has reported: a silent one is neither free nor taken, so it is not counted as full.</summary>
+    private static int Reporting(Counts c) => c.Total - c.OutOfService - c.Unknown;
+
     /// <summary>The lot's counts now (of one space type with a filter), for live updates; null once the lot is gone.</summary>
     public (int Free, int InService)? CountsNow(Guid lotId, string? spaceType)
     {
         if (availability.Lot(lotId) is not { } lot) return null;
         var counts = spaceType is null ? lot.Counts : lot.ByType?.GetValueOrDefault(spaceType) ?? Counts.Empty;
-        return (counts.Free, counts.Total - counts.OutOfService);
+        return (counts.Free, Reporting(counts));
     }
 
     /// <summary>
