@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
+using SmartParking.Server.Modules.Web;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
 
@@ -24,6 +25,7 @@ try
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
     builder.AddDemoModule();
+    builder.AddWebModule();
     app = builder.Build();
 }
 catch (PostgresNotInstalledException e)
@@ -50,6 +52,7 @@ try
     app.MapReservationsEndpoints();
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
+    app.MapWebEndpoints();
     await app.RunAsync();
     return 0;
 }

@@ -18,7 +18,9 @@ public sealed class BrowserHost : IAsyncLifetime
     public async Task InitializeAsync()
     {
         if (!File.Exists(ChromiumPath)) throw new InvalidOperationException($"{ChromiumPath} is missing: install the Debian package chromium (./test.sh does as root).");
-        Server = await RunningServer.StartAsync();
+        await LeafletPackage.EnsureAsync();
+        // Without the package the map is switched off, so no page tries (and fails) to load it.
+        Server = await RunningServer.StartAsync(LeafletPackage.Dist is null ? ["--Web:LeafletBaseUrl", ""] : []);
         Api = new ServerApi(Server);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -47,6 +49,7 @@ public sealed class BrowserHost : IAsyncLifetime
             Locale = "en-GB",
             TimezoneId = "Europe/Copenhagen",
         });
+        await LeafletPackage.RouteAsync(context);
         var page = await context.NewPageAsync();
         var watched = new WatchedPage(context, page);
         await page.GotoAsync(path);

@@ -39,7 +39,7 @@ public sealed class RunningServer : IAsyncDisposable
         get { lock (_log) return _log.ToString(); }
     }
 
-    public static async Task<RunningServer> StartAsync()
+    public static async Task<RunningServer> StartAsync(IReadOnlyList<string>? extraArguments = null)
     {
         var project = Path.Combine(Repository.Root, "src", "SmartParking.Server");
         var dll = Path.Combine(project, "bin", BuildConfiguration(), "net10.0", "SmartParking.Server.dll");
@@ -58,7 +58,7 @@ public sealed class RunningServer : IAsyncDisposable
                  {
                      dll, "--urls", $"http://127.0.0.1:{http}", "--Mqtt:Port", $"{mqtt}", "--Database:DataDirectory", data,
                      "--Demo:LiveReadingsPerSecond", "0", "--Pricing:Scheduled", "false",
-                 })
+                 }.Concat(extraArguments ?? []))
             start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment.Remove("ConnectionStrings__Parking");

@@ -25,6 +25,10 @@ public sealed partial class AvailabilityModel
         return results;
     }
 
+    /// <summary>Lots within the radius, nearest first, as the API shows them (with a type, that type's counts and price).</summary>
+    public IReadOnlyList<LotAvailability> NearbyLots(double lat, double lng, double radiusMeters, string? type, int limit) =>
+        Nearby(lat, lng, radiusMeters, type, limit).Select(n => View(n.Lot, n.Snapshot, n.DistanceMeters, type, byType: false)).ToList();
+
     [ThreadStatic] private static List<(LotEntry Lot, double Distance)>? t_found;
 
     public LotAvailability? Lot(Guid lotId) => _lots.TryGetValue(lotId, out var lot) ? View(lot, lot.Snapshot, null, null, byType: true) : null;

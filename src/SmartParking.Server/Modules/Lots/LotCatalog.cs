@@ -101,6 +101,30 @@ public sealed class LotCatalog
             "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId }, cancellationToken: ct));
     }
 
+    /// <summary>Lots as drivers see them (address, hours, amenities), for the driver web app's result list.</summary>
+    public async Task<IReadOnlyList<Lots.PublicLot>> PublicLotsAsync(IReadOnlyCollection<Guid> lotIds, CancellationToken ct)
+    {
+        if (lotIds.Count == 0) return [];
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<Lots.LotRow>(new CommandDefinition(
+            $"{Lots.LotRow.Select} where l.id = any(@ids)", new { ids = lotIds.ToArray() }, cancellationToken: ct));
+        return rows.Select(r => r.ToPublic()).ToList();
+    }
+
+    /// <summary>Lots whose name or street address contains the text (case-insensitive), best match first: a driver typing a garage's name.</summary>
+    public async Task<IReadOnlyList<Lots.PublicLot>> SearchPublicAsync(string text, int limit, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<Lots.LotRow>(new CommandDefinition($"""
+            {Lots.LotRow.Select}
+            where l.name ilike @pattern or l.street_address ilike @pattern or concat_ws(', ', l.street_address, l.city) ilike @pattern
+            order by (lower(l.name) = lower(@text)) desc, (l.name ilike @prefix) desc, length(l.name), l.name
+            limit @limit
+            """, new { text = text.Trim(), pattern = $"%{SqlLike.Literal(text.Trim())}%", prefix = $"{SqlLike.Literal(text.Trim())}%", limit }, cancellationToken: ct));
+        return rows.Select(r => r.ToPublic()).ToList();
+    }
+
     public async Task<LotFacts?> FindAsync(Guid lotId, CancellationToken ct)
     {
         if (_cache.TryGetValue(lotId, out var cached)) return cached;

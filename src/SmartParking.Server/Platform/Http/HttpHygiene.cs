@@ -74,10 +74,13 @@ public static class HttpHygiene
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Opener-Policy"] = "same-origin";
         headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()";
-        // The API explorer page needs inline script and style; everything else is JSON.
-        headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/api/docs")
+        // The API explorer page needs inline script and style; the web app's pages bring their own policy; everything else is JSON.
+        var path = http.Request.Path;
+        headers.ContentSecurityPolicy = path.StartsWithSegments("/api/docs")
             ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-            : "default-src 'none'; frame-ancestors 'none'";
+            : !IsMachineRoute(path) && http.RequestServices.GetService<IPagePolicy>() is { } pages
+                ? pages.ContentSecurityPolicy(http)
+                : "default-src 'none'; frame-ancestors 'none'";
         if (http.Request.IsHttps) headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
     }
 
@@ -98,6 +101,11 @@ public static class HttpHygiene
             QueueLimit = 0,
         };
     }
+
+    /// <summary>Routes that answer machines (JSON, feeds, probes), never pages.</summary>
+    private static bool IsMachineRoute(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/ngsi-ld") || path.StartsWithSegments("/v2")
+        || path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
 
     private static bool IsExempt(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");

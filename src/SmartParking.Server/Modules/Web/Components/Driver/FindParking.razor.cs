@@ -1,0 +1,151 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.Options;
+using Microsoft.JSInterop;
+using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Web.Search;
+
+namespace SmartParking.Server.Modules.Web.Components.Driver;
+
+/// <summary>
+/// The driver's search page: resolve a place, list nearby lots with live free counts, price a parking window, show them
+/// on a Leaflet map. Prerendered from the query string, so a search works before (and without) the circuit.
+/// </summary>
+public sealed partial class FindParking
+{
+    private static readonly (string Value, string Text)[] SpaceTypes =
+        [("standard", "Standard"), ("accessible", "Accessible"), ("ev", "EV charging"), ("compact", "Compact"), ("motorcycle", "Motorcycle")];
+    private static readonly int[] DurationChoices = [1, 2, 3, 4, 8, 12, 24];
+
+    [Inject] private PlaceFinder Places { get; set; } = null!;
+    [Inject] private DriverSearch Search { get; set; } = null!;
+    [Inject] private AvailabilityModel Availability { get; set; } = null!;
+    [Inject] private TimeProvider Time { get; set; } = null!;
+    [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
+    [Inject] private IJSRuntime JS { get; set; } = null!;
+    [Inject] private ILogger<FindParking> Logger { get; set; } = null!;
+
+    [SupplyParameterFromQuery(Name = "q")] public string? QueryText { get; set; }
+    [SupplyParameterFromQuery(Name = "type")] public string? QueryType { get; set; }
+    [SupplyParameterFromQuery(Name = "maxPrice")] public string? QueryMaxPrice { get; set; }
+    [SupplyParameterFromQuery(Name = "start")] public string? QueryStart { get; set; }
+    [SupplyParameterFromQuery(Name = "hours")] public int? QueryHours { get; set; }
+
+    private string? Q { get; set; }
+    private string Type { get; set; } = "";
+    private decimal? MaxPrice { get; set; }
+    private DateTime Start { get; set; }
+    private int Hours { get; set; } = 2;
+
+    private Place? _place;
+    private IReadOnlyList<ParkingResult> _results = [];
+    private Dictionary<Guid, (int Free, int InService)> _counts = [];
+    private Dictionary<Guid, WindowQuote> _quotes = [];
+    private volatile HashSet<Guid> _shown = [];
+    private string? _message;
+    private bool _interactive;
+    private bool _mapReady;
+    private string? _mapMessage;
+    private ElementReference _mapElement;
+    private IJSObjectReference? _map;
+    private CancellationTokenSource? _live;
+    private readonly CancellationTokenSource _disposed = new();
+
+    private string? SpaceTypeFilter => string.IsNullOrEmpty(Type) ? null : Type;
+
+    private string ResultsHeading => _place is null ? "Results" : _results.Count == 0 ? $"No parking found near {_place.Name}" : $"{_results.Count} car parks near {_place.Name}";
+
+    private string WindowLabel => $"{DriverFormat.Duration(TimeSpan.FromHours(Hours))} from {Start.ToString("ddd HH:mm", CultureInfo.InvariantCulture)}";
+
+    protected override async Task OnInitializedAsync()
+    {
+        Q = QueryText;
+        Type = SpaceTypes.Any(t => t.Value == QueryType) ? QueryType! : "";
+        MaxPrice = decimal.TryParse(QueryMaxPrice, NumberStyles.Number, CultureInfo.InvariantCulture, out var max) && max >= 0 ? max : null;
+        Start = DateTime.TryParseExact(QueryStart, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var start)
+            ? start : Search.DefaultStart(Time.GetUtcNow());
+        Hours = QueryHours is { } h && DurationChoices.Contains(h) ? h : 2;
+        _mapMessage = string.IsNullOrWhiteSpace(Options.Value.LeafletBaseUrl) ? "The map is turned off here; the list has every result." : "Loading the map…";
+        if (!string.IsNullOrWhiteSpace(Q)) await SearchAsync();
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (!firstRender) return;
+        // Only the interactive render gets here (prerendering never calls it): from now on the controls work.
+        _interactive = true;
+        StartLive();
+        RefreshCounts();
+        StateHasChanged();
+        await InitMapAsync();
+    }
+
+    private async Task SearchAsync()
+    {
+        _message = null;
+        if (string.IsNullOrWhiteSpace(Q))
+        {
+            _message = "Type a place, a car park or an address first.";
+            return;
+        }
+        _place = await Places.FindAsync(Q, _disposed.Token);
+        if (_place is null)
+        {
+            _results = [];
+            _shown = [];
+            _message = $"No place called “{Q.Trim()}” was found. Try a landmark, a car park, a street, or coordinates like 56.1567, 10.2108.";
+            await DrawMapAsync(fit: true);
+            return;
+        }
+        await ReloadAsync();
+    }
+
+    private async Task ReloadAsync()
+    {
+        if (_place is null) return;
+        _results = await Search.SearchAsync(_place.Latitude, _place.Longitude, new SearchFilter(SpaceTypeFilter, MaxPrice), _disposed.Token);
+        _shown = _results.Select(r => r.LotId).ToHashSet();
+        _counts = _results.ToDictionary(r => r.LotId, r => (r.Free, r.InService));
+        await QuoteAllAsync();
+        await DrawMapAsync(fit: true);
+    }
+
+    private async Task QuoteAllAsync()
+    {
+        var window = TimeSpan.FromHours(Hours);
+        var quotes = new Dictionary<Guid, WindowQuote>();
+        foreach (var r in _results)
+            if (await Search.QuoteAsync(r.LotId, Start, window, SpaceTypeFilter, _disposed.Token) is { } quote)
+                quotes[r.LotId] = quote;
+        _quotes = quotes;
+    }
+
+    private string QuoteText(Guid lotId) =>
+        !_quotes.TryGetValue(lotId, out var q) ? "—"
+        : q.Open ? DriverFormat.Money(q.Amount, q.Currency)
+        : $"{DriverFormat.Money(q.Amount, q.Currency)} (closed during part of this time)";
+
+    private async Task UseMyLocationAsync()
+    {
+        if (_map is null && !await ImportModuleAsync()) return;
+        _message = "Finding your location…";
+        var answer = await _map!.InvokeAsync<GeoAnswer>("geolocate", _disposed.Token);
+        if (!answer.Ok)
+        {
+            _message = answer.Error ?? "Your location is not available. Type a place instead.";
+            return;
+        }
+        Q = string.Create(CultureInfo.InvariantCulture, $"{answer.Latitude:0.#####}, {answer.Longitude:0.#####}");
+        _place = new Place("your location", answer.Latitude, answer.Longitude, PlaceKind.MyLocation);
+        _message = null;
+        await ReloadAsync();
+    }
+
+    private sealed record GeoAnswer(bool Ok, double Latitude, double Longitude, string? Error);
+
+    private static string OccupancyClass(int free, int inService) =>
+        inService == 0 ? "occ-none" : free == 0 ? "occ-full" : (double)free / inService < 0.15 ? "occ-low" : "occ-ok";
+
+    private static string OsmLink(ParkingResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"https://www.openstreetmap.org/?mlat={r.Latitude:0.######}&mlon={r.Longitude:0.######}#map=18/{r.Latitude:0.######}/{r.Longitude:0.######}");
+}

@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Platform.Time;
+
+namespace SmartParking.Server.Modules.Web.Search;
+
+/// <summary>What the driver filters by: a space type (null for any) and a highest price per hour now.</summary>
+public sealed record SearchFilter(string? SpaceType = null, decimal? MaxPricePerHour = null);
+
+/// <summary>One lot of the result list; <see cref="Free"/> and <see cref="InService"/> (spaces in service that report) change live.</summary>
+public sealed record ParkingResult(
+    Guid LotId, string Name, string Address, double Latitude, double Longitude, double DistanceMeters,
+    int Free, int InService, decimal PricePerHour, string Currency, string TimeZone, string OpeningHours, bool Ev, bool Accessible);
+
+/// <summary>A price for the driver's chosen window at one lot.</summary>
+public sealed record WindowQuote(Guid LotId, decimal Amount, string Currency, bool Open);
+
+/// <summary>
+/// The driver search page's data: live availability (the in-memory model), lot details (the lot catalogue) and quotes
+/// (pricing), joined here so the page never reads another module's tables.
+/// </summary>
+public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots, PricingService pricing, IOptions<WebOptions> options)
+{
+    private readonly WebOptions _options = options.Value;
+
+    public async Task<IReadOnlyList<ParkingResult>> SearchAsync(double latitude, double longitude, SearchFilter filter, CancellationToken ct)
+    {
+        // Over-asked so a price filter still leaves a full page where it can.
+        var nearby = availability.NearbyLots(latitude, longitude, _options.SearchRadiusMeters, filter.SpaceType, _options.MaxResults * 4)
+            .Where(l => filter.MaxPricePerHour is not { } max || l.PricePerHour <= max)
+            .Take(_options.MaxResults)
+            .ToList();
+        var details = (await lots.PublicLotsAsync(nearby.Select(l => l.LotId).ToList(), ct)).ToDictionary(l => l.Id);
+        var results = new List<ParkingResult>(nearby.Count);
+        foreach (var lot in nearby)
+        {
+            // A lot deleted between the two reads drops out rather than showing without an address.
+            if (!details.TryGetValue(lot.LotId, out var d)) continue;
+            var address = string.Join(", ", new[] { d.Address.Street, d.Address.City }.Where(s => !string.IsNullOrWhiteSpace(s)));
+            results.Add(new ParkingResult(lot.LotId, lot.Name, address, lot.Latitude, lot.Longitude, lot.DistanceMeters ?? 0,
+                lot.Counts.Free, Reporting(lot.Counts), lot.PricePerHour, lot.Currency, d.TimeZone,
+                DriverFormat.OpeningHours(d.OpeningHours),
+                Ev: d.Amenities.Contains("ev_charging") || d.Capacity.GetValueOrDefault("ev") > 0,
+                Accessible: d.Amenities.Contains("accessible") || d.Capacity.GetValueOrDefault("accessible") > 0));
+        }
+        return results.OrderBy(r => r.DistanceMeters).ToList();
+    }
+
+    /// <summary>Spaces in service whose sensor has reported: a silent one is neither free nor taken, so it is not counted as full.</summary>
+    private static int Reporting(Counts c) => c.Total - c.OutOfService - c.Unknown;
+
+    /// <summary>The lot's counts now (of one space type with a filter), for live updates; null once the lot is gone.</summary>
+    public (int Free, int InService)? CountsNow(Guid lotId, string? spaceType)
+    {
+        if (availability.Lot(lotId) is not { } lot) return null;
+        var counts = spaceType is null ? lot.Counts : lot.ByType?.GetValueOrDefault(spaceType) ?? Counts.Empty;
+        return (counts.Free, Reporting(counts));
+    }
+
+    /// <summary>
+    /// The price of parking from a wall-clock start in the lot's own time zone for a duration, as Pricing quotes it;
+    /// null for a lot that no longer exists.
+    /// </summary>
+    public async Task<WindowQuote?> QuoteAsync(Guid lotId, DateTime localStart, TimeSpan duration, string? spaceType, CancellationToken ct)
+    {
+        if (await lots.FindAsync(lotId, ct) is not { } lot) return null;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
+        var start = Instants.AtLocal(DateOnly.FromDateTime(localStart), localStart.TimeOfDay, zone);
+        var end = start + duration;
+        var quote = await pricing.QuoteAsync(lot, start, end, new PriceScope(SpaceType: spaceType), ct);
+        return new WindowQuote(lotId, quote.Amount, quote.Currency, lot.IsOpenThroughout(start, end));
+    }
+
+    /// <summary>The default window start: the next quarter hour in the default zone, as a wall-clock time.</summary>
+    public DateTime DefaultStart(DateTimeOffset now)
+    {
+        var local = TimeZoneInfo.ConvertTime(now, TimeZoneInfo.FindSystemTimeZoneById(_options.DefaultTimeZone)).DateTime;
+        var quarter = TimeSpan.FromMinutes(15).Ticks;
+        return new DateTime((local.Ticks + quarter - 1) / quarter * quarter, DateTimeKind.Unspecified);
+    }
+}
