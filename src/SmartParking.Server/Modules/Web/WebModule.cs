@@ -17,6 +17,7 @@ public static class WebModule
             .Validate(o => TimeZoneInfo.TryFindSystemTimeZoneById(o.DefaultTimeZone, out _), "Web:DefaultTimeZone is not a known time zone.")
             .ValidateOnStart();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddSingleton<IPagePolicy, WebPagePolicy>();
         builder.Services.AddSingleton<PlaceFinder>();
         builder.Services.AddSingleton<DriverSearch>();

@@ -13,9 +13,8 @@ namespace SmartParking.Server.Modules.Web.Components.Driver;
 /// </summary>
 public sealed partial class FindParking
 {
-    private static readonly (string Value, string Text)[] SpaceTypes =
-        [("standard", "Standard"), ("accessible", "Accessible"), ("ev", "EV charging"), ("compact", "Compact"), ("motorcycle", "Motorcycle")];
-    private static readonly int[] DurationChoices = [1, 2, 3, 4, 8, 12, 24];
+    private static readonly (string Value, string Text)[] SpaceTypes = SpaceTypeChoices.All;
+    private static readonly int[] DurationChoices = SpaceTypeChoices.Hours;
 
     [Inject] private PlaceFinder Places { get; set; } = null!;
     [Inject] private DriverSearch Search { get; set; } = null!;
@@ -54,6 +53,11 @@ public sealed partial class FindParking
     private string? SpaceTypeFilter => string.IsNullOrEmpty(Type) ? null : Type;
 
     private string ResultsHeading => _place is null ? "Results" : _results.Count == 0 ? $"No parking found near {_place.Name}" : $"{_results.Count} car parks near {_place.Name}";
+
+    /// <summary>The reserve page opens on the window and space type the driver already chose here.</summary>
+    private string ReserveLink(Guid lotId) =>
+        $"/lots/{lotId}/reserve?start={Uri.EscapeDataString(Start.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture))}&hours={Hours}"
+        + (Type.Length > 0 ? $"&type={Uri.EscapeDataString(Type)}" : "");
 
     private string WindowLabel => $"{DriverFormat.Duration(TimeSpan.FromHours(Hours))} from {Start.ToString("ddd HH:mm", CultureInfo.InvariantCulture)}";
 

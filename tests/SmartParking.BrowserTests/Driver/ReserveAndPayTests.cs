@@ -1,0 +1,103 @@
+using Microsoft.Playwright;
+using SmartParking.BrowserTests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+
+namespace SmartParking.BrowserTests.Driver;
+
+/// <summary>A driver signs up or in, reserves and pays, parks on a meter, and finds it all under My parking.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ReserveAndPayTests(BrowserHost host)
+{
+    private static Task InteractiveAsync(IPage page) =>
+        Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+    private static async Task SearchCathedralAsync(IPage page)
+    {
+        await page.GotoAsync("/?q=Aarhus+Cathedral");
+        await Expect(page.Locator("ul.result-list > li[data-lot-id]").First).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task SignUp_ReserveAndPayFromSearch_ReservationIsConfirmedInMyParking()
+    {
+        await using var watched = await host.OpenAsync("/account/register");
+        var page = watched.Page;
+        var email = $"driver-{Guid.NewGuid():N}@example.com";
+        await page.GetByLabel("Name").FillAsync("Browser Driver");
+        await page.GetByLabel("E-mail").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync("Parking-Browser-2026");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync(email);
+
+        await SearchCathedralAsync(page);
+        await page.Locator("ul.result-list > li[data-lot-id]").First.GetByRole(AriaRole.Link, new() { Name = "Reserve" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/lots/.+/reserve"));
+        await InteractiveAsync(page);
+        // The price is shown before anything is held or paid.
+        await Expect(page.GetByTestId("reserve-quote")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d\d DKK$"));
+        var quoted = await page.GetByTestId("reserve-quote").InnerTextAsync();
+        await watched.ScreenshotAsync("driver-reserve-quote");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Hold this space" }).ClickAsync();
+        await Expect(page.GetByTestId("reservation")).ToHaveAttributeAsync("data-status", "held");
+        (await page.GetByTestId("reservation-price").InnerTextAsync()).ShouldBe(quoted);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add the sandbox test card" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Pay {quoted}" }).ClickAsync();
+        await Expect(page.GetByTestId("reservation")).ToHaveAttributeAsync("data-status", "confirmed");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "See my reservations" }).ClickAsync();
+        var card = page.Locator("li[data-reservation-id]").First;
+        await Expect(card.GetByTestId("reservation-status")).ToHaveTextAsync("confirmed");
+        await Expect(card.GetByRole(AriaRole.Link, new() { Name = "Receipt (PDF)" })).ToBeVisibleAsync();
+        await watched.ScreenshotAsync("driver-my-parking");
+        watched.ShouldHaveNoErrors();
+    }
+
+    [Fact]
+    public async Task MyParking_SignedOut_SignsInAndComesBack()
+    {
+        var demo = host.Server.Credentials;
+        await using var watched = await host.OpenAsync("/me");
+        var page = watched.Page;
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+
+        await page.GetByLabel("E-mail").FillAsync(demo.DriverEmail);
+        await page.GetByLabel("Password").FillAsync("not-the-password-1A");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByTestId("sign-in-error")).ToHaveTextAsync("E-mail or password is wrong.");
+
+        await page.GetByLabel("Password").FillAsync(demo.DriverPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My parking", Level = 1 })).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync(demo.DriverEmail);
+        watched.ShouldHaveNoErrors();
+    }
+
+    [Fact]
+    public async Task MeterSession_StartFromSearchThenStop_IsChargedForMinutesUsed()
+    {
+        var demo = host.Server.Credentials;
+        await using var watched = await host.OpenAsync("/account/login");
+        var page = watched.Page;
+        await page.GetByLabel("E-mail").FillAsync(demo.DriverEmail);
+        await page.GetByLabel("Password").FillAsync(demo.DriverPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync(demo.DriverEmail);
+
+        await SearchCathedralAsync(page);
+        await page.Locator("ul.result-list > li[data-lot-id]").Nth(1).GetByRole(AriaRole.Link, new() { Name = "Pay to park here" }).ClickAsync();
+        await InteractiveAsync(page);
+        var plate = "BT" + Random.Shared.Next(10_000, 99_999);
+        await page.GetByLabel("Number plate").FillAsync(plate);
+        await Expect(page.GetByTestId("park-quote")).ToContainTextAsync("DKK/h");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start parking" }).ClickAsync();
+
+        var card = page.Locator("li[data-session-id]", new() { HasText = plate });
+        await Expect(card.GetByTestId("session-status")).ToHaveTextAsync("active");
+        await InteractiveAsync(page);
+        await card.GetByRole(AriaRole.Button, new() { Name = "Stop and pay" }).ClickAsync();
+        await Expect(card.GetByTestId("session-status")).Not.ToHaveTextAsync("active");
+        await Expect(page.GetByTestId("my-status")).ToContainTextAsync("Stopped");
+        watched.ShouldHaveNoErrors();
+    }
+}
