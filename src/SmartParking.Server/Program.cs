@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
@@ -23,6 +24,7 @@ try
     builder.AddReservationsModule();
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
+    builder.AddAnalyticsModule();
     builder.AddDemoModule();
     app = builder.Build();
 }
@@ -50,6 +52,7 @@ try
     app.MapReservationsEndpoints();
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
+    app.MapAnalyticsEndpoints();
     await app.RunAsync();
     return 0;
 }
