@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
@@ -24,6 +25,7 @@ try
     builder.AddReservationsModule();
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
+    builder.AddAnalyticsModule();
     builder.AddDemoModule();
     builder.AddWebModule();
     app = builder.Build();
@@ -52,6 +54,7 @@ try
     app.MapReservationsEndpoints();
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
+    app.MapAnalyticsEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();
     return 0;

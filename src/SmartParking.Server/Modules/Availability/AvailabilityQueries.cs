@@ -53,6 +53,11 @@ public sealed partial class AvailabilityModel
         return found.Select(x => x.Lot.Id).ToHashSet();
     }
 
+    /// <summary>A tenant's lots as they are now (every lot for null), by name, for the operator overview.</summary>
+    public IReadOnlyList<LotAvailability> LotsOf(Guid? tenant) =>
+        _lots.Values.Where(l => tenant is null || l.TenantId == tenant).Select(l => View(l, l.Snapshot, null, null, byType: false))
+            .OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
+
     public IReadOnlyList<LotAvailability> AllLots() => _lots.Values.Select(l => View(l, l.Snapshot, null, null, byType: true)).OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>A lot as the API shows it; with a space type, the counts are that type's (the lot must have it).</summary>

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Identity.SignIn;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Identity;
 
@@ -23,6 +24,8 @@ public static class IdentityModule
 {
     public static void AddIdentityModule(this WebApplicationBuilder builder)
     {
+        builder.Services.AddTable<UsersTable>();
+        builder.Services.AddTable<AuditTable>();
         builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
 

@@ -94,6 +94,21 @@ public sealed class LotCatalog
         return (lotId is { } id ? await FindAsync(id, ct) : null) ?? throw new NotFoundException("Zone");
     }
 
+    /// <summary>The tenant's display name, for report headings; null when there is no such tenant.</summary>
+    public async Task<string?> TenantNameAsync(Guid tenantId, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select name from tenants where id = @tenantId", new { tenantId }, cancellationToken: ct));
+    }
+
+    /// <summary>The ids of a tenant's lots (every lot for null), straight from the database.</summary>
+    public async Task<IReadOnlyList<Guid>> LotIdsAsync(Guid? tenant, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(
+            "select id from lots where @tenant::uuid is null or tenant_id = @tenant", new { tenant }, cancellationToken: ct))).ToList();
+    }
+
     public async Task<bool> HasZoneAsync(Guid lotId, Guid zoneId, CancellationToken ct)
     {
         await using var connection = await _db.OpenConnectionAsync(ct);

@@ -3,12 +3,18 @@ using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Modules.Lots.Spaces;
 using SmartParking.Server.Modules.Lots.Tenants;
 using SmartParking.Server.Modules.Lots.Zones;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Lots;
 
 public static class LotsModule
 {
-    public static void AddLotsModule(this WebApplicationBuilder builder) => builder.Services.AddSingleton<LotCatalog>();
+    public static void AddLotsModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<LotCatalog>();
+        builder.Services.AddTable<LotsTable>();
+        builder.Services.AddTable<SpacesTable>();
+    }
 
     public static void MapLotsEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Payments.Providers.Stripe;
 using SmartParking.Server.Modules.Payments.Receipts;
 using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Payments.Webhooks;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Payments;
 
@@ -34,6 +35,8 @@ public static class PaymentsModule
         builder.Services.AddSingleton<PaymentLedger>();
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<PaymentService>();
+        builder.Services.AddTable<PaymentsTable>();
+        builder.Services.AddSingleton<RevenueReports>();
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
     }
 

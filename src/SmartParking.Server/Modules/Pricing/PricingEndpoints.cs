@@ -8,6 +8,7 @@ using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Tables;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Pricing;
@@ -131,29 +132,19 @@ public static class PricingEndpoints
         await tx.CommitAsync(ct);
     }
 
-    private static async Task<IReadOnlyList<PriceHistoryEntry>> LotHistory(Guid lotId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IReadOnlyList<PriceHistoryEntry>> LotHistory(Guid lotId, int? limit, ClaimsPrincipal user, PriceHistoryTable table, CancellationToken ct)
     {
         CheckLimit(limit);
-        return await HistoryAsync(db, (await lots.FindForOperatorAsync(lotId, user, ct)).Id, limit, ct);
+        return (await table.PageAsync(user, new TableRequest { PageSize = limit ?? 100 }.With("lotId", lotId), ct)).Items;
     }
 
-    private static async Task<IReadOnlyList<PriceHistoryEntry>> ZoneHistory(Guid zoneId, int? limit, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<IReadOnlyList<PriceHistoryEntry>> ZoneHistory(Guid zoneId, int? limit, ClaimsPrincipal user, PriceHistoryTable table, CancellationToken ct)
     {
         CheckLimit(limit);
-        await lots.FindZoneLotForOperatorAsync(zoneId, user, ct);
-        return await HistoryAsync(db, zoneId, limit, ct);
+        return (await table.PageAsync(user, new TableRequest { PageSize = limit ?? 100 }.With("zoneId", zoneId), ct)).Items;
     }
 
     private static void CheckLimit(int? limit) => new Validation().Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.").ThrowIfInvalid();
-
-    private static async Task<IReadOnlyList<PriceHistoryEntry>> HistoryAsync(NpgsqlDataSource db, Guid unitId, int? limit, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<PriceHistoryEntry>(new CommandDefinition("""
-            select at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier
-            from price_history where unit_id = @unitId order by at desc limit @limit
-            """, new { unitId, limit = limit ?? 100 }, cancellationToken: ct))).ToList();
-    }
 
     private static async Task<IReadOnlyList<PricingService.EventRow>> ListEvents(ClaimsPrincipal user, NpgsqlDataSource db, bool? current, TimeProvider time, CancellationToken ct)
     {

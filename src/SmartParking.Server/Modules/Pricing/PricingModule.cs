@@ -1,4 +1,5 @@
 using SmartParking.Server.Platform.Scheduling;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Pricing;
 
@@ -8,6 +9,8 @@ public static class PricingModule
     {
         builder.Services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PricingService>();
+        builder.Services.AddTable<PriceHistoryTable>();
+        builder.Services.AddSingleton<OccupancyHistory>();
         builder.Services.AddSingleton<Repricing>();
         builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<Repricing>());
         builder.Services.AddHostedService<PriceBoard>();

@@ -3,6 +3,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Scheduling;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations;
 
@@ -13,6 +14,7 @@ public static class ReservationsModule
         builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservationQueries>();
+        builder.Services.AddTable<ReservationsTable>();
         builder.Services.AddSingleton<ReservedSpaces>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaces>());
         builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();

@@ -2,6 +2,7 @@ using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sensors;
 
@@ -11,6 +12,7 @@ public static class SensorsModule
     {
         builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<GatewayKeys>();
+        builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();

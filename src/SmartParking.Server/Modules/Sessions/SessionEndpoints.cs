@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;
 
@@ -22,6 +23,7 @@ public static class SessionEndpoints
         driver.MapPost("/{id:guid}/stop", Stop).WithIdempotencyKey();
 
         var manage = app.MapGroup("/api/v1/manage").WithTags("Sessions").RequireAuthorization(Policies.Operator);
+        manage.MapGet("/sessions", ListForTenant);
         manage.MapGet("/enforcement/plates/{plate}", CheckPlate);
         manage.MapGet("/lots/{lotId:guid}/session-limits", Limits);
         manage.MapPut("/lots/{lotId:guid}/session-limits", SetLimit);
@@ -44,6 +46,11 @@ public static class SessionEndpoints
 
     private static Task<Page<SessionResponse>> ListOwn(ClaimsPrincipal user, SessionService sessions, bool? active, int? page, int? pageSize, CancellationToken ct) =>
         sessions.ListOwnAsync(user.UserId(), active, Paging.From(page, pageSize), ct);
+
+    private static Task<Page<SessionResponse>> ListForTenant(ClaimsPrincipal user, SessionsTable table, Guid? lotId, string? status, string? plate,
+        DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize, string? sort, string? dir, Guid? tenantId, CancellationToken ct) =>
+        table.PageAsync(user, TableRequest.From(page, pageSize, sort, dir).With("tenantId", tenantId).With("lotId", lotId).With("status", status)
+            .With("plate", plate).With("from", from).With("to", to), ct);
 
     /// <summary>
     /// Enforcement: is this plate paid right now in the operator's lots, by a running session or a reservation whose

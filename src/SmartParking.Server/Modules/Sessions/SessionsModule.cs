@@ -1,4 +1,5 @@
 using SmartParking.Server.Platform.Scheduling;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;
 
@@ -7,6 +8,8 @@ public static class SessionsModule
     public static void AddSessionsModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<SessionService>();
+        builder.Services.AddSingleton<SessionStats>();
+        builder.Services.AddTable<SessionsTable>();
         builder.Services.AddSingleton<IScheduledJob, SessionJobs>();
     }
 }

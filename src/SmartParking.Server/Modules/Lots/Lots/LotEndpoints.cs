@@ -8,6 +8,7 @@ using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Lots.Lots;
 
@@ -29,25 +30,10 @@ public static class LotEndpoints
         lots.MapGet("/{id:guid}", GetPublic);
     }
 
-    private static async Task<Page<LotResponse>> List(ClaimsPrincipal principal, NpgsqlDataSource db, int? page, int? pageSize,
-        string? q, string? kind, string? city, string? amenity, Guid? tenantId, CancellationToken ct)
-    {
-        var paging = Paging.From(page, pageSize);
-        new Validation().MaxLength(q, "q", 100).MaxLength(city, "city", 100)
-            .OneOf(kind, "kind", LotsVocabulary.LotKinds, required: false)
-            .OneOf(amenity, "amenity", LotsVocabulary.Amenities, required: false).ThrowIfInvalid();
-        var scope = principal.TenantScope(tenantId);
-        const string where = """
-            where (@scope::uuid is null or l.tenant_id = @scope) and (@q::text is null or l.name ilike '%' || @q || '%')
-              and (@kind::text is null or l.kind = @kind) and (@city::text is null or l.city ilike @city)
-              and (@amenity::text is null or @amenity = any(l.amenities))
-            """;
-        var args = new { scope, q = SqlLike.Literal(q), kind, city = SqlLike.Literal(city), amenity, paging.PageSize, paging.Offset };
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from lots l {where}", args, cancellationToken: ct));
-        var rows = await connection.QueryAsync<LotRow>(new CommandDefinition($"{LotRow.Select} {where} order by l.name, l.id limit @PageSize offset @Offset", args, cancellationToken: ct));
-        return new Page<LotResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
-    }
+    private static Task<Page<LotResponse>> List(ClaimsPrincipal principal, LotsTable table, int? page, int? pageSize, string? sort, string? dir,
+        string? q, string? kind, string? city, string? amenity, Guid? tenantId, CancellationToken ct) =>
+        table.PageAsync(principal, TableRequest.From(page, pageSize, sort, dir, q)
+            .With("kind", kind).With("city", city).With("amenity", amenity).With("tenantId", tenantId), ct);
 
     private static async Task<LotResponse> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
     {

@@ -2,7 +2,7 @@ namespace SmartParking.Server.Modules.Lots.Spaces;
 
 public sealed record SpaceRequest(string? Label, string? Type, string? Level, Guid? ZoneId, bool? OutOfService, double? Latitude, double? Longitude, string? ExternalId);
 
-public sealed class Space
+public class Space
 {
     public Guid Id { get; init; }
     public Guid TenantId { get; init; }

@@ -8,6 +8,7 @@ using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
 
@@ -25,23 +26,12 @@ public static class SpaceEndpoints
         group.MapDelete("/spaces/{id:guid}", Delete);
     }
 
-    private static async Task<Page<Space>> List(Guid lotId, ClaimsPrincipal principal, NpgsqlDataSource db, int? page, int? pageSize,
+    private static Task<Page<SpaceView>> List(Guid lotId, ClaimsPrincipal principal, SpacesTable table, int? page, int? pageSize, string? sort, string? dir,
         string? type, string? level, Guid? zoneId, bool? outOfService, string? q, CancellationToken ct)
     {
-        var paging = Paging.From(page, pageSize);
-        new Validation().OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false).MaxLength(level, "level", 40).MaxLength(q, "q", 40).ThrowIfInvalid();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var lot = await LotEndpoints.FindAsync(connection, lotId, principal.TenantScope(), ct);
-        const string where = """
-            where s.lot_id = @lotId and (@type::text is null or s.type = @type) and (@level::text is null or s.level = @level)
-              and (@zoneId::uuid is null or s.zone_id = @zoneId) and (@outOfService::boolean is null or s.out_of_service = @outOfService)
-              and (@q::text is null or s.label ilike @q || '%')
-            """;
-        var args = new { lotId = lot.Id, type, level, zoneId, outOfService, q = SqlLike.Literal(q), paging.PageSize, paging.Offset };
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from spaces s {where}", args, cancellationToken: ct));
-        var items = await connection.QueryAsync<Space>(new CommandDefinition(
-            $"{Space.Select} {where} order by s.level nulls first, length(s.label), s.label limit @PageSize offset @Offset", args, cancellationToken: ct));
-        return new Page<Space>(items.ToList(), paging.Page, paging.PageSize, total);
+        new Validation().MaxLength(q, "q", 40).ThrowIfInvalid();
+        return table.PageAsync(principal, TableRequest.From(page, pageSize, sort, dir, q)
+            .With("lotId", lotId).With("type", type).With("level", level).With("zoneId", zoneId).With("outOfService", outOfService), ct);
     }
 
     private static async Task<Space> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)

@@ -1,9 +1,7 @@
 using System.Security.Claims;
-using Dapper;
-using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Payments.Ledger;
 
@@ -32,27 +30,8 @@ public static class PaymentManageEndpoints
     public static void MapPaymentManageEndpoints(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/manage/payments", List).WithTags("Payments").RequireAuthorization(Policies.Operator);
 
-    private static async Task<Page<PaymentView>> List(ClaimsPrincipal principal, NpgsqlDataSource db, Guid? referenceId, Guid? driverId, string? state,
-        int? page, int? pageSize, Guid? tenantId, CancellationToken ct)
-    {
-        var paging = Paging.From(page, pageSize);
-        new Validation().OneOf(state, "state", [States.Pending, States.Succeeded, States.Failed], required: false).ThrowIfInvalid();
-        var scope = principal.TenantScope(tenantId);
-        const string where = """
-            where (@scope::uuid is null or p.tenant_id = @scope) and (@referenceId::uuid is null or p.reference_id = @referenceId)
-              and (@driverId::uuid is null or p.driver_id = @driverId) and (@state::text is null or p.state = @state)
-            """;
-        var args = new { scope, referenceId, driverId, state, paging.PageSize, paging.Offset };
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from payments p {where}", args, cancellationToken: ct));
-        var items = await connection.QueryAsync<PaymentView>(new CommandDefinition($"""
-            select p.id, p.tenant_id, p.driver_id, p.purpose, p.reference_id, p.amount, p.currency::text as currency, p.state, p.provider, p.provider_reference,
-                   p.failure_code, p.failure_message,
-                   coalesce((select sum(r.amount) from refunds r where r.payment_id = p.id and r.state = 'succeeded'), 0) as refunded,
-                   p.created_at, p.updated_at
-            from payments p {where}
-            order by p.created_at desc, p.id desc limit @PageSize offset @Offset
-            """, args, cancellationToken: ct));
-        return new Page<PaymentView>(items.ToList(), paging.Page, paging.PageSize, total);
-    }
+    private static Task<Page<PaymentView>> List(ClaimsPrincipal principal, PaymentsTable table, Guid? referenceId, Guid? driverId, string? state, string? provider,
+        int? page, int? pageSize, string? sort, string? dir, Guid? tenantId, CancellationToken ct) =>
+        table.PageAsync(principal, TableRequest.From(page, pageSize, sort, dir).With("tenantId", tenantId).With("referenceId", referenceId)
+            .With("driverId", driverId).With("state", state).With("provider", provider), ct);
 }

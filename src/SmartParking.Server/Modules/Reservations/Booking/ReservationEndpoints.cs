@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
 
@@ -58,7 +59,8 @@ public static class ReservationEndpoints
     private static Task<Page<ReservationResponse>> ListOwn(ClaimsPrincipal user, ReservationQueries queries, string? status, int? page, int? pageSize, CancellationToken ct) =>
         queries.ListOwnAsync(user.UserId(), status, Paging.From(page, pageSize), ct);
 
-    private static Task<Page<ReservationResponse>> ListForTenant(ClaimsPrincipal user, ReservationQueries queries, Guid? lotId, string? status, string? plate,
-        DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize, CancellationToken ct) =>
-        queries.ListForTenantAsync(user.TenantScope(), new ReservationSearch(lotId, status, plate, from, to), Paging.From(page, pageSize), ct);
+    private static Task<Page<ReservationResponse>> ListForTenant(ClaimsPrincipal user, ReservationsTable table, Guid? lotId, string? status, string? plate,
+        DateTimeOffset? from, DateTimeOffset? to, int? page, int? pageSize, string? sort, string? dir, Guid? tenantId, CancellationToken ct) =>
+        table.PageAsync(user, TableRequest.From(page, pageSize, sort, dir).With("tenantId", tenantId).With("lotId", lotId).With("status", status).With("plate", plate)
+            .With("from", from).With("to", to), ct);
 }

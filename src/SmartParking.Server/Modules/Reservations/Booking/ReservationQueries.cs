@@ -1,8 +1,11 @@
+using System.Security.Claims;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
 
@@ -22,12 +25,17 @@ public sealed class ReservationQueries(NpgsqlDataSource db)
     public Task<Page<ReservationResponse>> ListForTenantAsync(Guid? tenant, ReservationSearch search, Paging paging, CancellationToken ct)
     {
         new Validation().OneOf(search.Status, "status", ReservationStatus.All, required: false).ThrowIfInvalid();
-        return ListAsync("""
-            (@tenant::uuid is null or r.tenant_id = @tenant) and (@LotId::uuid is null or r.lot_id = @LotId)
-            and (@Status::text is null or r.status = @Status) and (@plate::text is null or r.plate = @plate)
-            and (@From::timestamptz is null or upper(r.during) > @From) and (@To::timestamptz is null or lower(r.during) < @To)
-            """, new { tenant, search.LotId, search.Status, plate = Plates.Normalise(search.Plate), search.From, search.To }, paging, ct);
+        return ListAsync(TenantWhere, TenantParameters(tenant, search), paging, ct);
     }
+
+    internal const string TenantWhere = """
+        (@tenant::uuid is null or r.tenant_id = @tenant) and (@LotId::uuid is null or r.lot_id = @LotId)
+        and (@Status::text is null or r.status = @Status) and (@plate::text is null or r.plate = @plate)
+        and (@From::timestamptz is null or upper(r.during) > @From) and (@To::timestamptz is null or lower(r.during) < @To)
+        """;
+
+    internal static object TenantParameters(Guid? tenant, ReservationSearch search) =>
+        new { tenant, search.LotId, search.Status, plate = Plates.Normalise(search.Plate), search.From, search.To };
 
     private async Task<Page<ReservationResponse>> ListAsync(string where, object parameters, Paging paging, CancellationToken ct)
     {
@@ -40,4 +48,61 @@ public sealed class ReservationQueries(NpgsqlDataSource db)
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from reservations r where {where}", p, cancellationToken: ct));
         return new Page<ReservationResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
     }
+
+    /// <summary>Per lot of the tenant: reservations overlapping [from, to) that were not abandoned (held, expired, cancelled before paying count too, as demand).</summary>
+    public async Task<IReadOnlyDictionary<Guid, int>> CountByLotAsync(Guid? tenant, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(Guid LotId, int Count)>(new CommandDefinition("""
+            select lot_id, count(*)::int from reservations
+            where (@tenant::uuid is null or tenant_id = @tenant) and during && tstzrange(@from, @to) and status <> 'expired'
+            group by lot_id
+            """, new { tenant, from, to }, cancellationToken: ct))).ToDictionary(r => r.LotId, r => r.Count);
+    }
+
+    /// <summary>The lot of each reservation id given (for attributing ledger payments to lots).</summary>
+    public async Task<IReadOnlyDictionary<Guid, Guid>> LotsOfAsync(IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return new Dictionary<Guid, Guid>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(Guid Id, Guid LotId)>(new CommandDefinition(
+            "select id, lot_id from reservations where id = any(@ids)", new { ids = ids.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.LotId);
+    }
+}
+
+/// <summary>
+/// A tenant's reservations as an operator table: the same conditions as <see cref="ReservationQueries.ListForTenantAsync"/>,
+/// with sorting. Filters: lotId, status, plate, from, to, tenantId (admins).
+/// </summary>
+public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<ReservationRow, ReservationResponse>(db)
+{
+    public static readonly TableDefinition<ReservationResponse> Table = new("reservations", "Reservations",
+    [
+        new("start", "Start", r => r.Start, ColumnKind.Instant, "lower(r.during)"),
+        new("end", "End", r => r.End, ColumnKind.Instant, "upper(r.during)"),
+        new("status", "Status", r => r.Status, SortSql: "r.status"),
+        new("plate", "Plate", r => r.Plate, SortSql: "r.plate"),
+        new("space", "Space", r => r.SpaceLabel, SortSql: "length(s.label), s.label"),
+        new("spaceType", "Space type", r => r.SpaceType, SortSql: "r.space_type"),
+        new("price", "Price", r => r.Price, ColumnKind.Money, "r.price"),
+        new("currency", "Currency", r => r.Currency, SortSql: "r.currency"),
+        new("lotId", "Lot", r => r.LotId, SortSql: "r.lot_id"),
+        new("createdAt", "Created", r => r.CreatedAt, ColumnKind.Instant, "r.created_at"),
+        new("id", "Id", r => r.Id),
+    ], "start", SortDirection.Descending, "r.id");
+
+    public override TableDefinition<ReservationResponse> Definition => Table;
+
+    protected override Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
+    {
+        var search = new ReservationSearch(request.Guid("lotId"), request.OneOf("status", ReservationStatus.All), request.Text("plate", 20),
+            request.Instant("from"), request.Instant("to"));
+        var tenant = user.TenantScope(request.Guid("tenantId"));
+        var select = ReservationRow.Select[..ReservationRow.Select.IndexOf("from reservations", StringComparison.Ordinal)];
+        return Task.FromResult(new TableSql(select, "from reservations r join spaces s on s.id = r.space_id",
+            "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search)));
+    }
+
+    protected override Task<IReadOnlyList<ReservationResponse>> MapAsync(IReadOnlyList<ReservationRow> rows, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<ReservationResponse>>(rows.Select(r => r.ToResponse()).ToList());
 }

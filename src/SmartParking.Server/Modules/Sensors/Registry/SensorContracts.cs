@@ -17,6 +17,13 @@ public sealed class Sensor
     public short? BatteryPercent { get; init; }
     public short? SignalDbm { get; init; }
     public string? Firmware { get; init; }
+    /// <summary>What the space's sensor last reported (free, occupied, unknown, closed) and when it was observed.</summary>
+    public string? LastStatus => LastStatusCode is { } code ? Ingest.SpaceStatuses.Name((Ingest.SpaceStatus)code) : null;
+    public DateTimeOffset? LastObservedAt { get; init; }
+    [System.Text.Json.Serialization.JsonIgnore] public short? LastStatusCode { get; init; }
+    /// <summary>The lot's name, filled in by the sensors table (from the lot catalogue).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? LotName { get; set; }
 
     /// <summary>online, offline (silent longer than Ingest:OfflineAfterSeconds) or never_seen.</summary>
     public string Health { get; set; } = "never_seen";
@@ -24,9 +31,16 @@ public sealed class Sensor
 
     public const string Select = """
         select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at,
-               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware
-        from sensors se left join spaces sp on sp.id = se.space_id
+               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware, ss.status as last_status_code, ss.observed_at as last_observed_at
+        from sensors se left join spaces sp on sp.id = se.space_id left join space_status ss on ss.space_id = se.space_id
         """;
+
+    public const string Columns = """
+        select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at,
+               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware, ss.status as last_status_code, ss.observed_at as last_observed_at
+        """;
+
+    public const string From = "from sensors se left join spaces sp on sp.id = se.space_id left join space_status ss on ss.space_id = se.space_id";
 
     public Sensor WithHealth(DateTimeOffset offlineBefore, int lowBatteryPercent)
     {

@@ -9,6 +9,7 @@ using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
@@ -62,28 +63,10 @@ public static class SensorEndpoints
         _ => "ngsi-v2",
     };
 
-    private static async Task<Page<Sensor>> List(ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time,
-        int? page, int? pageSize, Guid? lotId, string? kind, bool? assigned, string? q, string? health, bool? lowBattery, Guid? tenantId, CancellationToken ct)
-    {
-        var paging = Paging.From(page, pageSize);
-        new Validation().OneOf(kind, "kind", SensorKinds.All, required: false).MaxLength(q, "q", 200)
-            .OneOf(health, "health", ["online", "offline", "never_seen"], required: false).ThrowIfInvalid();
-        var offlineBefore = time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds);
-        var lowBatteryPercent = ingest.Value.LowBatteryPercent;
-        var scope = principal.TenantScope(tenantId);
-        const string where = """
-            where (@scope::uuid is null or se.tenant_id = @scope) and (@lotId::uuid is null or se.lot_id = @lotId)
-              and (@kind::text is null or se.kind = @kind) and (@assigned::boolean is null or (se.space_id is not null) = @assigned)
-              and (@q::text is null or se.serial ilike '%' || @q || '%')
-              and (@health::text is null or @health = case when se.last_seen_at is null then 'never_seen' when se.last_seen_at < @offlineBefore then 'offline' else 'online' end)
-              and (@lowBattery::boolean is null or (coalesce(se.battery_percent, 101) <= @lowBatteryPercent) = @lowBattery)
-            """;
-        var args = new { scope, lotId, kind, assigned, q = SqlLike.Literal(q), health, offlineBefore, lowBattery, lowBatteryPercent, paging.PageSize, paging.Offset };
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from sensors se {where}", args, cancellationToken: ct));
-        var items = await connection.QueryAsync<Sensor>(new CommandDefinition($"{Sensor.Select} {where} order by se.serial limit @PageSize offset @Offset", args, cancellationToken: ct));
-        return new Page<Sensor>(items.Select(i => i.WithHealth(offlineBefore, lowBatteryPercent)).ToList(), paging.Page, paging.PageSize, total);
-    }
+    private static Task<Page<Sensor>> List(ClaimsPrincipal principal, SensorsTable table, int? page, int? pageSize, string? sort, string? dir,
+        Guid? lotId, string? kind, bool? assigned, string? q, string? health, bool? offline, bool? lowBattery, Guid? tenantId, CancellationToken ct) =>
+        table.PageAsync(principal, TableRequest.From(page, pageSize, sort, dir, q).With("lotId", lotId).With("kind", kind).With("assigned", assigned)
+            .With("health", health).With("offline", offline).With("lowBattery", lowBattery).With("tenantId", tenantId), ct);
 
     /// <summary>Sensor health counted per lot, for the operator's overview.</summary>
     private static async Task<IReadOnlyList<SensorHealthSummary>> HealthByLot(ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest,

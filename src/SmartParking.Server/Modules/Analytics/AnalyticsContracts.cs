@@ -1,0 +1,34 @@
+using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Payments.Ledger;
+using SmartParking.Server.Modules.Sensors.Registry;
+
+namespace SmartParking.Server.Modules.Analytics;
+
+/// <summary>One hour of occupancy (0–1); null where no recompute sampled that hour.</summary>
+public sealed record OccupancyPoint(DateTimeOffset Hour, double? Occupancy, double? Peak, int Samples);
+
+/// <summary>
+/// Occupancy per hour over a window, for one lot (LotId set) or the tenant (each hour the capacity-weighted mean of
+/// its lots' samples). Source names where the numbers come from.
+/// </summary>
+public sealed record OccupancySeries(Guid? LotId, DateTimeOffset From, DateTimeOffset To, string Source, IReadOnlyList<OccupancyPoint> Points);
+
+public sealed record CurrencyTotal(string Currency, decimal Charged, decimal Refunded, decimal Net);
+
+/// <summary>Revenue per UTC day and currency from the payments ledger (succeeded charges minus succeeded refunds).</summary>
+public sealed record RevenueSeries(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<RevenueDay> Days, IReadOnlyList<CurrencyTotal> Totals);
+
+/// <summary>A lot now: its counts from the live availability model and the occupied share of the spaces in service.</summary>
+public sealed record LotNow(Guid LotId, string Name, Counts Counts, double? Occupancy, decimal PricePerHour, string Currency, DateTimeOffset? UpdatedAt);
+
+/// <param name="Kind">sensor_offline, low_battery or lot_full.</param>
+/// <param name="Severity">warning or critical.</param>
+public sealed record Alert(string Kind, string Severity, string Message, Guid? LotId, Guid? SensorId);
+
+public sealed record Overview(DateTimeOffset At, IReadOnlyList<LotNow> Lots, int SensorsOffline, int SensorsLowBattery, IReadOnlyList<Alert> Alerts);
+
+/// <summary>One lot's line in the summary report.</summary>
+public sealed record LotSummary(Guid LotId, string Name, int Capacity, double? AverageOccupancy, int Reservations, int Sessions, IReadOnlyDictionary<string, decimal> Revenue);
+
+public sealed record Summary(string TenantName, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<LotSummary> Lots, IReadOnlyList<CurrencyTotal> Revenue,
+    int Reservations, int Sessions, int SensorsOffline, IReadOnlyList<Sensor> OfflineSensors);

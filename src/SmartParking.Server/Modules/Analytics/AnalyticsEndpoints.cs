@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Security.Claims;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Tables;
+
+namespace SmartParking.Server.Modules.Analytics;
+
+public static class AnalyticsModule
+{
+    public static void AddAnalyticsModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ReportService>();
+        builder.Services.AddSingleton<OverviewService>();
+    }
+
+    public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var manage = app.MapGroup("/api/v1/manage").WithTags("Reports").RequireAuthorization(Policies.Operator);
+        manage.MapGet("/exports/{table}", Export);
+        manage.MapGet("/tables", Tables);
+        manage.MapGet("/reports/occupancy", (ClaimsPrincipal user, ReportService reports, Guid? lotId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
+            reports.OccupancyAsync(user, lotId, from, to, ct));
+        manage.MapGet("/reports/revenue", (ClaimsPrincipal user, ReportService reports, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
+            reports.RevenueAsync(user, from, to, ct));
+        manage.MapGet("/reports/summary.pdf", SummaryPdfFile);
+        manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
+    }
+
+    /// <summary>
+    /// Any table as CSV or XLSX, with the same filters and sort as its page (every query key but format, page and
+    /// pageSize), scoped to the caller's tenant by the table itself.
+    /// </summary>
+    private static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, CancellationToken ct)
+    {
+        var kind = format?.ToLowerInvariant() switch
+        {
+            null or "csv" => TableFormat.Csv,
+            "xlsx" => TableFormat.Xlsx,
+            _ => throw new ValidationException("format", "must be csv or xlsx."),
+        };
+        var match = tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase)) ?? throw new NotFoundException($"Table '{table}'");
+        var file = await match.ExportAsync(user, TableRequest.FromQuery(http.Request.Query), kind, ct);
+        return TypedResults.File(file.Content, file.ContentType, file.FileName);
+    }
+
+    /// <summary>Every table with its columns, for a UI that renders any of them.</summary>
+    private static IReadOnlyList<TableInfo> Tables(IEnumerable<ITable> tables) =>
+        tables.Select(t => new TableInfo(t.Name, t.Title, t.Columns)).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+
+    private static async Task<IResult> SummaryPdfFile(ClaimsPrincipal user, ReportService reports, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    {
+        var summary = await reports.SummaryAsync(user, from, to, ct);
+        var name = $"summary-{summary.From.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}-{summary.To.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}.pdf";
+        return TypedResults.File(SummaryPdf.Render(summary, time.GetUtcNow()), "application/pdf", name);
+    }
+}
