@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Analytics;
+using SmartParking.Server.Modules.Admin;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
@@ -55,6 +56,7 @@ try
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
     app.MapAnalyticsEndpoints();
+    app.MapAdminEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();
     return 0;

@@ -31,7 +31,7 @@ public static class AnalyticsModule
     /// Any table as CSV or XLSX, with the same filters and sort as its page (every query key but format, page and
     /// pageSize), scoped to the caller's tenant by the table itself.
     /// </summary>
-    private static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, CancellationToken ct)
+    internal static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, CancellationToken ct)
     {
         var kind = format?.ToLowerInvariant() switch
         {
@@ -48,7 +48,7 @@ public static class AnalyticsModule
     private static IReadOnlyList<TableInfo> Tables(IEnumerable<ITable> tables) =>
         tables.Select(t => new TableInfo(t.Name, t.Title, t.Columns)).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
 
-    private static async Task<IResult> SummaryPdfFile(ClaimsPrincipal user, ReportService reports, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    internal static async Task<IResult> SummaryPdfFile(ClaimsPrincipal user, ReportService reports, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
         var summary = await reports.SummaryAsync(user, from, to, ct);
         var name = $"summary-{summary.From.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}-{summary.To.ToString("yyyyMMdd", CultureInfo.InvariantCulture)}.pdf";
