@@ -102,6 +102,22 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     }
 
     [Fact]
+    public async Task PolicyEdit_LotNeverRepriced_PriceIsTheNewBaseAtOnce()
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 1);
+        using var _ = op;
+        using var anonymous = factory.Anonymous();
+
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 40, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 40.00m, Eventually, "the new base in availability");
+        var latest = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().Single();
+        latest.GetProperty("previousRate").GetDecimal().ShouldBe(20.00m);
+        latest.GetProperty("demandRate").GetDecimal().ShouldBe(40.00m);
+    }
+
+    [Fact]
     public async Task Recompute_AnEmptyLotManyTimes_FallsByAtMostTwentyPercentEachAndStopsAtTheFloor()
     {
         var (lotId, spaces, op) = await LotAsync(spaces: 1);

@@ -94,8 +94,9 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
             return;
         }
 
-        var previous = current?.Demand ?? policy.BaseFor(lot);
-        var oldBase = oldPolicy?.BaseFor(lot) ?? previous;
+        // With no price yet the unit stood at its old base; a zone getting its first policy starts at its new base.
+        var oldBase = oldPolicy?.BaseFor(lot) ?? policy.BaseFor(lot);
+        var previous = current?.Demand ?? oldBase;
         var demand = PricingEngine.Bound(lot, policy, oldBase == 0 ? policy.BaseFor(lot) : previous * policy.BaseFor(lot) / oldBase);
         var events = await PricingService.EventsAsync(connection, lot.TenantId, now, now.AddSeconds(1), ct);
         var (rateNow, timeFactor, surge, _) = PricingEngine.RateAt(lot, policy, events, demand, now);
