@@ -54,7 +54,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
     }
 
     [Fact]
-    public async Task MyParking_SignedOut_SignsInAndComesBack()
+    public async Task MyParking_SignedOut_SignsInComesBackAndSignsOut()
     {
         var demo = host.Server.Credentials;
         await using var watched = await host.OpenAsync("/me");
@@ -70,6 +70,11 @@ public sealed class ReserveAndPayTests(BrowserHost host)
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My parking", Level = 1 })).ToBeVisibleAsync();
         await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync(demo.DriverEmail);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await page.GotoAsync("/me");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
         watched.ShouldHaveNoErrors();
     }
 

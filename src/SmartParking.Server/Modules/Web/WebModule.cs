@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Authorization;
 using SmartParking.Server.Modules.Web.Components;
 using SmartParking.Server.Modules.Web.Search;
 using SmartParking.Server.Platform.Http;
@@ -18,6 +19,7 @@ public static class WebModule
             .ValidateOnStart();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<AuthenticationStateProvider, CircuitAccountCheck>();
         builder.Services.AddSingleton<IPagePolicy, WebPagePolicy>();
         builder.Services.AddSingleton<PlaceFinder>();
         builder.Services.AddSingleton<DriverSearch>();
