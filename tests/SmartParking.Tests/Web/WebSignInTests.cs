@@ -89,6 +89,21 @@ public sealed partial class WebSignInTests(ApiFactory factory) : IClassFixture<A
     }
 
     [Fact]
+    public async Task Cookie_PasswordChangedElsewhere_NoLongerSignsIn()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        await SignInAsync(client, driver.Email, driver.Password);
+
+        // What a password change or "sign out everywhere" does: a new security stamp.
+        await factory.ExecuteAsync("update users set security_stamp = $1 where id = $2", Guid.NewGuid().ToString("N"), driver.Id);
+
+        var response = await client.GetAsync("/me");
+        response.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        response.Headers.Location!.AbsolutePath.ShouldBe("/account/login");
+    }
+
+    [Fact]
     public async Task SignOut_WithoutTheAntiforgeryToken_IsRefused()
     {
         var driver = await factory.RegisterDriverAsync();
