@@ -58,7 +58,7 @@ public sealed class RunningServer : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      dll, "--urls", $"http://127.0.0.1:{http}", "--Mqtt:Port", $"{mqtt}", "--Database:DataDirectory", data,
-                     "--Demo:LiveReadingsPerSecond", "0", "--Pricing:Scheduled", "false",
+                     "--Demo:LiveReadingsPerSecond", "0", "--Pricing:Scheduled", "false", "--Web:GeocoderUrl=",
                  }.Concat(extraArguments ?? []))
             start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";

@@ -91,6 +91,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Mqtt:Enabled"] = "false",
             // Prices move only when a pricing test recomputes them, so other tests see the rates they set.
             ["Pricing:Scheduled"] = "false",
+            // No calls out of the test machine; the geocoder tests give it a local Nominatim.
+            ["Web:GeocoderUrl"] = "",
         };
         if (UseRealServer) settings["urls"] = "http://127.0.0.1:0";
         ConfigureSettings(settings);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using SmartParking.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
 namespace SmartParking.Tests.Payments;
@@ -12,7 +13,7 @@ namespace SmartParking.Tests.Payments;
 /// capture refunds, and verify-webhook-signature. PayPal-Request-Id replays the first answer. Vault ids: "vault-declined"
 /// is refused with INSTRUMENT_DECLINED, "vault-pending" leaves the capture PENDING, anything else completes.
 /// </summary>
-public sealed class FakePayPal : FakeProviderServer
+public sealed class FakePayPal : FakeServiceServer
 {
     public const string ClientId = "paypal-client";
     public const string ClientSecret = "paypal-secret";

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
+using SmartParking.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 
 namespace SmartParking.Tests.Payments;
@@ -10,7 +11,7 @@ namespace SmartParking.Tests.Payments;
 /// (a repeated key replays the first answer), JSON objects with id/object/status, error objects with type/code/decline_code.
 /// Test PaymentMethods follow Stripe's names: pm_card_visa succeeds, pm_card_chargeDeclined* are declined; pm_processing_test stays processing.
 /// </summary>
-public sealed class FakeStripe : FakeProviderServer
+public sealed class FakeStripe : FakeServiceServer
 {
     public const string SecretKey = "sk_test_smartparking";
 

@@ -22,6 +22,8 @@ public static class WebModule
         builder.Services.AddScoped<AuthenticationStateProvider, CircuitAccountCheck>();
         builder.Services.AddSingleton<IPagePolicy, WebPagePolicy>();
         builder.Services.AddSingleton<PlaceFinder>();
+        builder.Services.AddSingleton<Geocoder>();
+        builder.Services.AddHttpClient(Geocoder.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("SmartParking/1.0 (open-source parking platform)"));
         builder.Services.AddSingleton<DriverSearch>();
     }
 

@@ -26,6 +26,17 @@ public sealed class WebOptions
     /// <summary>The longest a live count waits before it is drawn; changes in between are drawn together.</summary>
     [Range(50, 5000)] public int LiveRenderIntervalMs { get; set; } = 300;
 
+    /// <summary>A Nominatim /search endpoint for addresses the gazetteer and car parks do not know; empty turns it off.</summary>
+    public string GeocoderUrl { get; set; } = "https://nominatim.openstreetmap.org/search";
+
+    /// <summary>ISO country codes (comma-separated) the address lookup keeps to; empty = anywhere.</summary>
+    public string GeocoderCountryCodes { get; set; } = "dk";
+
+    [Range(100, 30_000)] public int GeocoderTimeoutMs { get; set; } = 3000;
+
+    /// <summary>Nominatim's public server allows one request a second per application.</summary>
+    [Range(0, 60_000)] public int GeocoderMinIntervalMs { get; set; } = 1000;
+
     /// <summary>The scheme and host of an absolute URL (for the CSP), or null for an empty or relative one.</summary>
     public static string? Origin(string? url)
     {

@@ -7,16 +7,17 @@ namespace SmartParking.Server.Modules.Web.Search;
 /// <summary>Where a search is centred and what the driver typed resolved to.</summary>
 public sealed record Place(string Name, double Latitude, double Longitude, PlaceKind Kind);
 
-public enum PlaceKind { Landmark, Lot, Coordinates, MyLocation }
+public enum PlaceKind { Landmark, Lot, Coordinates, MyLocation, Address }
 
 /// <summary>A named place of the city, with the other names drivers use for it.</summary>
 public sealed record Landmark(string Name, double Latitude, double Longitude, params string[] Aliases);
 
 /// <summary>
-/// Turns what a driver types into a point: <c>lat,lng</c>, a landmark of the city, or a lot's name or street address.
-/// The gazetteer is small and in code: no geocoding service is reachable offline, and the demo city is Aarhus.
+/// Turns what a driver types into a point: <c>lat,lng</c>, a landmark of the city, a lot's name or street address, and
+/// last any other address through the <see cref="Geocoder"/> (when it is online). The gazetteer is small and in code,
+/// so the city's own places are found offline too.
 /// </summary>
-public sealed class PlaceFinder(LotCatalog lots)
+public sealed class PlaceFinder(LotCatalog lots, Geocoder geocoder)
 {
     public static readonly IReadOnlyList<Landmark> Landmarks =
     [
@@ -44,7 +45,7 @@ public sealed class PlaceFinder(LotCatalog lots)
             return new Place(string.Create(CultureInfo.InvariantCulture, $"{lat:0.#####}, {lng:0.#####}"), lat, lng, PlaceKind.Coordinates);
         if (FindLandmark(text) is { } landmark) return new Place(landmark.Name, landmark.Latitude, landmark.Longitude, PlaceKind.Landmark);
         var lot = (await lots.SearchPublicAsync(text, 1, ct)).FirstOrDefault();
-        return lot is null ? null : new Place(lot.Name, lot.Latitude, lot.Longitude, PlaceKind.Lot);
+        return lot is not null ? new Place(lot.Name, lot.Latitude, lot.Longitude, PlaceKind.Lot) : await geocoder.FindAsync(text, ct);
     }
 
     /// <summary><c>56.1567, 10.2108</c> (a comma, optional spaces; decimal points) within the valid ranges.</summary>

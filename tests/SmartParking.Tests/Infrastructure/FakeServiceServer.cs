@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace SmartParking.Tests.Payments;
+namespace SmartParking.Tests.Infrastructure;
 
-/// <summary>A provider's API on a real local socket (Kestrel, 127.0.0.1, any free port), so the server's HTTP code runs as in production.</summary>
-public abstract class FakeProviderServer : IAsyncDisposable
+/// <summary>An outside service's API (a payment provider, a geocoder) on a real local socket (Kestrel, 127.0.0.1, any free port), so the server's HTTP code runs as in production.</summary>
+public abstract class FakeServiceServer : IAsyncDisposable
 {
     private WebApplication? _app;
 
