@@ -120,4 +120,34 @@ public sealed class DashboardTests(BrowserHost host)
         (await watched.Context.APIRequest.GetAsync("/admin/exports/lots?format=csv", new() { MaxRedirects = 0 })).Status.ShouldBe(302);
         watched.ShouldHaveNoErrors();
     }
+
+    [Fact]
+    public async Task Lots_KeyboardOnly_SortsPagesAndOpensAnExport()
+    {
+        await using var watched = await host.OpenAsync("/");
+        var page = watched.Page;
+        await WebSignIn.AsDemoOperatorAsync(page, host.Server.Credentials);
+        await page.GotoAsync("/admin/lots");
+        await InteractiveAsync(page);
+        var nameHeader = page.Locator("[data-table=lots] th").Filter(new() { HasText = "Name" }).First;
+        await Expect(nameHeader).ToHaveAttributeAsync("aria-sort", "ascending");
+        var firstBefore = await page.Locator("[data-table=lots] tbody tr").First.Locator("td").First.InnerTextAsync();
+
+        await KeyboardOnly.TabToAsync(page, nameHeader.GetByRole(AriaRole.Button));
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(nameHeader).ToHaveAttributeAsync("aria-sort", "descending");
+        (await page.Locator("[data-table=lots] tbody tr").First.Locator("td").First.InnerTextAsync()).ShouldNotBe(firstBefore);
+
+        await KeyboardOnly.TabToAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Next page" }));
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByTestId("table-range")).ToContainTextAsync("Rows 26–");
+
+        var download = await page.RunAndWaitForDownloadAsync(async () =>
+        {
+            await KeyboardOnly.TabToAsync(page, page.GetByTestId("export-xlsx"));
+            await page.Keyboard.PressAsync("Enter");
+        });
+        download.SuggestedFilename.ShouldEndWith(".xlsx");
+        watched.ShouldHaveNoErrors();
+    }
 }

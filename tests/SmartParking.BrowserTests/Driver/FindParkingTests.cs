@@ -100,12 +100,12 @@ public sealed class FindParkingTests(BrowserHost host)
         var page = watched.Page;
         await InteractiveAsync(page);
 
-        await TabUntilAsync(page, "() => document.activeElement?.id === 'place-search'");
+        await KeyboardOnly.TabUntilAsync(page, "() => document.activeElement?.id === 'place-search'");
         await page.Keyboard.TypeAsync("ARoS");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToContainTextAsync("near ARoS");
 
-        await TabUntilAsync(page, "() => !!document.activeElement?.closest('ul.result-list > li[data-lot-id]:first-child')");
+        await KeyboardOnly.TabUntilAsync(page, "() => !!document.activeElement?.closest('ul.result-list > li[data-lot-id]:first-child')");
         (await page.EvaluateAsync<string>("() => document.activeElement.tagName")).ShouldBeOneOf("A", "BUTTON");
         watched.ShouldHaveNoErrors();
     }
@@ -121,17 +121,6 @@ public sealed class FindParkingTests(BrowserHost host)
         await Expect(page.GetByLabel("Space type")).ToHaveValueAsync("standard");
         await InteractiveAsync(page);
         watched.ShouldHaveNoErrors();
-    }
-
-    /// <summary>Presses Tab until the condition holds, at most 40 times: a page where Tab never gets there fails.</summary>
-    private static async Task TabUntilAsync(IPage page, string condition)
-    {
-        for (var i = 0; i < 40; i++)
-        {
-            if (await page.EvaluateAsync<bool>(condition)) return;
-            await page.Keyboard.PressAsync("Tab");
-        }
-        (await page.EvaluateAsync<bool>(condition)).ShouldBeTrue($"Tab did not reach: {condition}");
     }
 
     /// <summary>A new lot reaches the availability model through the catalogue notice, a moment after it is created.</summary>

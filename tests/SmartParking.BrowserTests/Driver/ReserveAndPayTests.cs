@@ -105,4 +105,31 @@ public sealed class ReserveAndPayTests(BrowserHost host)
         await Expect(page.GetByTestId("my-status")).ToContainTextAsync("Stopped");
         watched.ShouldHaveNoErrors();
     }
+
+    [Fact]
+    public async Task Reserve_KeyboardOnly_QuotesHoldsAndPays()
+    {
+        var demo = host.Server.Credentials;
+        await using var watched = await host.OpenAsync("/");
+        var page = watched.Page;
+        await WebSignIn.AsAsync(page, demo.DriverEmail, demo.DriverPassword);
+        await SearchCathedralAsync(page);
+
+        var reserve = page.Locator("ul.result-list > li[data-lot-id]").Nth(2).GetByRole(AriaRole.Link, new() { Name = "Reserve" });
+        await KeyboardOnly.TabToAsync(page, reserve, maxTabs: 120);
+        await page.Keyboard.PressAsync("Enter");
+        await InteractiveAsync(page);
+        await KeyboardOnly.TabToAsync(page, page.GetByLabel("Stay for"));
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(page.GetByTestId("reserve-quote")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d\d DKK$"));
+        await KeyboardOnly.TabToAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Hold this space" }));
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByTestId("reservation")).ToHaveAttributeAsync("data-status", "held");
+
+        var pay = page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Pay ") });
+        await KeyboardOnly.TabToAsync(page, pay);
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(page.GetByTestId("reservation")).ToHaveAttributeAsync("data-status", "confirmed");
+        watched.ShouldHaveNoErrors();
+    }
 }
