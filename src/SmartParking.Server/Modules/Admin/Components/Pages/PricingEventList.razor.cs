@@ -86,7 +86,7 @@ public partial class PricingEventList
             {
                 if (string.IsNullOrWhiteSpace(text)) return null;
                 if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-                    return new DateTimeOffset(local, zone.GetUtcOffset(local));
+                    return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime(); // Npgsql writes timestamptz from UTC only
                 errors[field] = ["must be a date and time."];
                 return null;
             }

@@ -85,7 +85,7 @@ public partial class PricingExperimentList
             DateTimeOffset? Time(string? text, string field)
             {
                 if (string.IsNullOrWhiteSpace(text)) return null;
-                if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return new DateTimeOffset(local, zone.GetUtcOffset(local));
+                if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime(); // Npgsql writes timestamptz from UTC only
                 errors[field] = ["must be a date and time."];
                 return null;
             }
