@@ -112,6 +112,7 @@ public sealed class IsolationFactory : ApiFactory
 
     public string Resolve(string template) => template
         .Replace("{lotB}", LotB.ToString(), StringComparison.Ordinal)
+        .Replace("{lotA}", LotA.ToString(), StringComparison.Ordinal)
         .Replace("{zoneB}", ZoneB.ToString(), StringComparison.Ordinal)
         .Replace("{spaceB}", SpaceB.ToString(), StringComparison.Ordinal)
         .Replace("{sensorB}", SensorB.ToString(), StringComparison.Ordinal)
@@ -123,7 +124,7 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal);
 }
 
-public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
+public sealed partial class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
 {
     /// <summary>Operator endpoints aimed at one of B's resources, with a valid body so that only the tenant check can refuse them.</summary>
     public static TheoryData<string, string, string> ForeignResourceRequests => new()
@@ -163,6 +164,7 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         { "DELETE", "/api/v1/manage/gateways/{gatewayB}", "" },
         { "POST", "/api/v1/manage/reservations/{reservationB}/cancellation", "cancellation" },
         { "POST", "/api/v1/manage/payments/{paymentB}/refunds", "refund" },
+        { "GET", "/api/v1/manage/reports/occupancy?lotId={lotB}", "" },
     };
 
     /// <summary>Operator routes with an id that are not about one tenant's resource, and where their isolation is tested.</summary>
@@ -170,6 +172,7 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
     [
         "PUT /api/v1/manage/users/{}/role", // admins only: OperatorAccessTests
         "GET /api/v1/manage/enforcement/plates/{}", // a plate, answered within the operator's tenant: SessionTests
+        "GET /api/v1/manage/exports/{}", // a table by name, each scoped to the caller: Export_* below
     ];
 
     [Fact]
@@ -271,6 +274,12 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
         "/api/v1/manage/reservations?tenantId={tenantB}&lotId={lotB}",
         "/api/v1/manage/payments",
         "/api/v1/manage/payments?tenantId={tenantB}",
+        "/api/v1/manage/sessions",
+        "/api/v1/manage/sessions?tenantId={tenantB}&lotId={lotB}",
+        "/api/v1/manage/tables",
+        "/api/v1/manage/reports/occupancy",
+        "/api/v1/manage/reports/revenue",
+        "/api/v1/manage/overview",
     };
 
     [Theory]
@@ -294,6 +303,7 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
                  {
                      ("/api/v1/manage/pricing-events", factory.EventB), ("/api/v1/manage/pricing-experiments", factory.ExperimentB),
                      ("/api/v1/manage/gateways", factory.GatewayB), ("/api/v1/manage/reservations", factory.ReservationB),
+                     ("/api/v1/manage/sessions", factory.SessionB), ("/api/v1/manage/overview", factory.LotB),
                  })
             (await client.GetJsonAsync(path)).ToString().ShouldContain(id.ToString(), customMessage: path);
         (await client.GetJsonAsync("/api/v1/manage/payments")).ToString().ShouldContain(factory.ReservationB.ToString());
@@ -302,7 +312,7 @@ public sealed class TenantIsolationTests(IsolationFactory factory) : IClassFixtu
     [Fact]
     public void EveryOperatorListWithoutAnId_IsCheckedForForeignRows()
     {
-        var checkedLists = ListEndpoints.Cast<object[]>().Concat(OtherLists.Cast<object[]>()).Select(r => "GET " + ((string)r[0]).Split('?')[0]).ToHashSet();
+        var checkedLists = ListEndpoints.Cast<object[]>().Concat(OtherLists.Cast<object[]>()).Concat(FileReads.Cast<object[]>()).Select(r => "GET " + ((string)r[0]).Split('?')[0]).ToHashSet();
 
         ManageRoutes().Where(r => r.StartsWith("GET ", StringComparison.Ordinal) && !r.Contains('{')).Where(r => !checkedLists.Contains(r))
             .ShouldBeEmpty("each operator list needs a row in ListEndpoints or OtherLists");

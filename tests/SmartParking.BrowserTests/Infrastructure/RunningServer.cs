@@ -7,7 +7,8 @@ using System.Text.Json;
 namespace SmartParking.BrowserTests.Infrastructure;
 
 /// <summary>The demo sign-ins the server writes into its data directory when it seeds the demo city.</summary>
-public sealed record DemoCredentials(string OperatorEmail, string OperatorPassword, string OperatorTotpKey, string DriverEmail, string DriverPassword);
+public sealed record DemoCredentials(string OperatorEmail, string OperatorPassword, string OperatorTotpKey, string DriverEmail, string DriverPassword,
+    string AdminEmail, string AdminPassword, string AdminTotpKey);
 
 /// <summary>
 /// The real server as a user runs it: its own process, Development environment, embedded PostgreSQL in a fresh

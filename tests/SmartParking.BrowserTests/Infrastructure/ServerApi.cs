@@ -6,6 +6,9 @@ using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.BrowserTests.Infrastructure;
 
+/// <summary>Another tenant's operator (with their authenticator key) and the one lot they own.</summary>
+public sealed record OtherTenant(string OperatorEmail, string OperatorPassword, string OperatorTotpKey, Guid LotId, string LotName);
+
 /// <summary>A device's MQTT credentials, as the operator API hands them out.</summary>
 public sealed record Device(Guid LotId, Guid SpaceId, string Serial, string Secret);
 
@@ -20,10 +23,12 @@ public sealed class ServerApi(RunningServer server) : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body = null)
+    /// <summary>As the demo operator, or as whoever <paramref name="token"/> belongs to.</summary>
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body = null, string? token = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await OperatorTokenAsync());
+        token ??= await OperatorTokenAsync();
+        if (token.Length > 0) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await _http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{method} {path}: {(int)response.StatusCode} {text}");
@@ -32,11 +37,41 @@ public sealed class ServerApi(RunningServer server) : IDisposable
 
     private async Task<string> OperatorTokenAsync()
     {
-        if (_operatorToken is not null) return _operatorToken;
         var c = server.Credentials;
-        var response = await _http.PostAsJsonAsync("/api/v1/auth/login", new { email = c.OperatorEmail, password = c.OperatorPassword, totp = TotpGenerator.Now(c.OperatorTotpKey) });
-        response.EnsureSuccessStatusCode();
-        return _operatorToken = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        return _operatorToken ??= await TokenAsync(c.OperatorEmail, c.OperatorPassword, c.OperatorTotpKey);
+    }
+
+    private async Task<string> TokenAsync(string email, string password, string? totpKey) =>
+        (await SendAsync(HttpMethod.Post, "/api/v1/auth/login", new { email, password, totp = totpKey is null ? null : TotpGenerator.Now(totpKey) }, token: ""))
+        .GetProperty("accessToken").GetString()!;
+
+    /// <summary>
+    /// A second operator organisation, made the way a platform admin would: the tenant, an operator account enrolled
+    /// in TOTP, and one lot of its own.
+    /// </summary>
+    public async Task<OtherTenant> OtherTenantWithLotAsync(string name)
+    {
+        var c = server.Credentials;
+        var admin = await TokenAsync(c.AdminEmail, c.AdminPassword, c.AdminTotpKey);
+        var slug = "t-" + Guid.NewGuid().ToString("N")[..12];
+        var tenant = await SendAsync(HttpMethod.Post, "/api/v1/manage/tenants", new { name, slug, timeZone = "Europe/Copenhagen", currency = "DKK" }, admin);
+        var email = $"operator-{slug}@example.com";
+        const string password = "Operator-B-Password-2026";
+        var user = await SendAsync(HttpMethod.Post, "/api/v1/auth/register", new { email, password, displayName = $"{name} operator" }, token: "");
+        await SendAsync(HttpMethod.Put, $"/api/v1/manage/users/{user.GetProperty("id").GetGuid()}/role",
+            new { role = "operator", tenantId = tenant.GetProperty("id").GetGuid() }, admin);
+        var plain = await TokenAsync(email, password, null);
+        var key = (await SendAsync(HttpMethod.Post, "/api/v1/auth/mfa/setup", token: plain)).GetProperty("sharedKey").GetString()!;
+        var enabled = await SendAsync(HttpMethod.Post, "/api/v1/auth/mfa/enable", new { code = TotpGenerator.Now(key) }, plain);
+        var token = enabled.GetProperty("tokens").GetProperty("accessToken").GetString()!;
+        var lotName = $"{name} Garage";
+        var lot = await SendAsync(HttpMethod.Post, "/api/v1/manage/lots", new
+        {
+            name = lotName, kind = "off_street", latitude = 56.15, longitude = 10.20, timeZone = "Europe/Copenhagen", currency = "DKK", baseHourlyRate = 15m,
+            openingHours = Array.Empty<object>(), capacity = new Dictionary<string, int> { ["standard"] = 1 },
+            address = new { street = "Andenvej 2", city = "Aarhus", postalCode = "8000", country = "Denmark" },
+        }, token);
+        return new OtherTenant(email, password, key, lot.GetProperty("id").GetGuid(), lotName);
     }
 
     /// <summary>A lot open around the clock at a point, with one space whose sensor is returned.</summary>

@@ -73,6 +73,51 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     }
 
     [Fact]
+    public async Task PolicyEdit_BaseRateRaised_PriceNowAndQuotesFollowAtOnceFromTheDemandReached()
+    {
+        var (lotId, spaces, op) = await LotAsync(spaces: 2);
+        using var _ = op;
+        using var anonymous = factory.Anonymous();
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        foreach (var space in spaces)
+        {
+            using var device = factory.DeviceClient(space);
+            await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
+            await anonymous.WaitForSpaceStatusAsync(lotId, space.SpaceId, "occupied");
+        }
+        await factory.RecomputeAsync();
+        await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 22.00m, Eventually, "the demand step to 22.00");
+
+        // Base 20 -> 30: the demand rate keeps its place above the base (22/20 x 30 = 33), with no recompute.
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 33.00m, Eventually, "the new policy's price in availability");
+        var start = DateTimeOffset.UtcNow.AddHours(1);
+        (await QuoteAsync(anonymous, lotId, start, start.AddHours(2))).GetProperty("amount").GetDecimal().ShouldBe(66.00m);
+        var latest = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().First();
+        latest.Str("rule").ShouldBe("policy_changed");
+        latest.GetProperty("previousRate").GetDecimal().ShouldBe(22.00m);
+        latest.GetProperty("demandRate").GetDecimal().ShouldBe(33.00m);
+    }
+
+    [Fact]
+    public async Task PolicyEdit_LotNeverRepriced_PriceIsTheNewBaseAtOnce()
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 1);
+        using var _ = op;
+        using var anonymous = factory.Anonymous();
+
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 40, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 40.00m, Eventually, "the new base in availability");
+        var latest = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().Single();
+        latest.GetProperty("previousRate").GetDecimal().ShouldBe(20.00m);
+        latest.GetProperty("demandRate").GetDecimal().ShouldBe(40.00m);
+    }
+
+    [Fact]
     public async Task Recompute_AnEmptyLotManyTimes_FallsByAtMostTwentyPercentEachAndStopsAtTheFloor()
     {
         var (lotId, spaces, op) = await LotAsync(spaces: 1);
@@ -86,9 +131,11 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
 
         for (var i = 0; i < 5; i++) await factory.RecomputeAsync();
 
-        var rates = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray()
-            .Select(h => h.GetProperty("demandRate").GetDecimal()).Reverse().ToList();
-        rates.ShouldBe([16.00m, 12.80m, 10.24m, 10.00m, 10.00m]);
+        var history = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().Reverse().ToList();
+        // The policy took effect when saved (at the base rate); each recompute after it steps down.
+        history[0].GetProperty("rule").GetString().ShouldBe("policy_changed");
+        history[0].GetProperty("demandRate").GetDecimal().ShouldBe(20.00m);
+        history.Skip(1).Select(h => h.GetProperty("demandRate").GetDecimal()).ShouldBe([16.00m, 12.80m, 10.24m, 10.00m, 10.00m]);
     }
 
     [Fact]

@@ -7,6 +7,6 @@ public sealed class DemoOptions
     /// <summary>Seed the demo city into an empty database (on in Development).</summary>
     public bool Seed { get; set; }
 
-    /// <summary>Demo sensor changes a second fed through the ingest pipeline so the demo looks alive (0 = off).</summary>
+    /// <summary>Demo sensor changes a second fed through the ingest pipeline so the demo looks alive (0 = a starting state only, then still).</summary>
     public int LiveReadingsPerSecond { get; set; } = 5;
 }

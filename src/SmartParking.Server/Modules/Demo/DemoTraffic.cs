@@ -21,7 +21,7 @@ public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IO
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Value.Seed || options.Value.LiveReadingsPerSecond <= 0) return;
+        if (!options.Value.Seed) return;
         List<DemoSpace> spaces;
         await using (var connection = await db.OpenConnectionAsync(stoppingToken))
             spaces = (await connection.QueryAsync<DemoSpace>(new CommandDefinition("""
@@ -34,6 +34,8 @@ public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IO
         var random = new Random();
         // Give every space a plausible starting state so the first screen is not all "unknown".
         await SendAsync(spaces.Select(s => Reading(s, random.NextDouble() < Occupancy(zone))).ToList(), stoppingToken);
+        // Zero changes a second keeps that starting state still (the browser tests want a city that does not move).
+        if (options.Value.LiveReadingsPerSecond <= 0) return;
         logger.LogInformation("Demo traffic: {Count} sensors reporting, about {Rate} changes a second", spaces.Count, options.Value.LiveReadingsPerSecond);
 
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);

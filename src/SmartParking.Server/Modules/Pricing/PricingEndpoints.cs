@@ -69,67 +69,28 @@ public static class PricingEndpoints
     }
 
     /// <summary>The lot's policy, or the default one it runs by when none has been set.</summary>
-    private static async Task<PricingPolicy> GetLotPolicy(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
-    {
-        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
-        return PricingService.Parse(await OwnPolicyAsync(db, lot.Id, ct));
-    }
+    private static Task<PricingPolicy> GetLotPolicy(Guid lotId, ClaimsPrincipal user, PricingPolicies policies, CancellationToken ct) =>
+        policies.LotPolicyAsync(lotId, user, ct);
 
-    private static async Task<PricingPolicy> PutLotPolicy(Guid lotId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<PricingPolicy> PutLotPolicy(Guid lotId, PricingPolicy policy, ClaimsPrincipal user, PricingPolicies policies, CancellationToken ct)
     {
-        policy.Validate();
-        await SavePolicyAsync(db, user, await lots.FindForOperatorAsync(lotId, user, ct), null, policy, ct);
+        await policies.SaveLotPolicyAsync(lotId, policy, user, ct);
         return policy;
     }
 
-    /// <summary>The zone's own policy; 404 when it has none and is priced with its lot.</summary>
-    private static async Task<PricingPolicy> GetZonePolicy(Guid zoneId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await lots.FindZoneLotForOperatorAsync(zoneId, user, ct);
-        return PricingService.Parse(await OwnPolicyAsync(db, zoneId, ct) ?? throw new NotFoundException("A pricing policy of this zone's own (it is priced with its lot)"));
-    }
+    private static Task<PricingPolicy> GetZonePolicy(Guid zoneId, ClaimsPrincipal user, PricingPolicies policies, CancellationToken ct) =>
+        policies.ZonePolicyAsync(zoneId, user, ct);
 
-    /// <summary>Gives the zone a policy of its own: from the next recompute it is priced apart, by its own occupancy.</summary>
-    private static async Task<PricingPolicy> PutZonePolicy(Guid zoneId, PricingPolicy policy, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<PricingPolicy> PutZonePolicy(Guid zoneId, PricingPolicy policy, ClaimsPrincipal user, PricingPolicies policies, CancellationToken ct)
     {
-        policy.Validate();
-        await SavePolicyAsync(db, user, await lots.FindZoneLotForOperatorAsync(zoneId, user, ct), zoneId, policy, ct);
+        await policies.SaveZonePolicyAsync(zoneId, policy, user, ct);
         return policy;
     }
 
-    /// <summary>The zone goes back to being priced with its lot, at once on every node.</summary>
-    private static async Task<NoContent> DeleteZonePolicy(Guid zoneId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> DeleteZonePolicy(Guid zoneId, ClaimsPrincipal user, PricingPolicies policies, CancellationToken ct)
     {
-        var lot = await lots.FindZoneLotForOperatorAsync(zoneId, user, ct);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var deleted = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "delete from pricing_policies where unit_id = @zoneId returning true", new { zoneId }, tx, cancellationToken: ct));
-        if (!deleted) throw new NotFoundException("A pricing policy of this zone's own");
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"delete from lot_prices where unit_id = @zoneId; select pg_notify('{PostgresNotifications.PricesChannel}', '')", new { zoneId }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.deleted", "zone", zoneId, null, ct);
-        await tx.CommitAsync(ct);
+        await policies.DeleteZonePolicyAsync(zoneId, user, ct);
         return TypedResults.NoContent();
-    }
-
-    private static async Task<string?> OwnPolicyAsync(NpgsqlDataSource db, Guid unitId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select policy::text from pricing_policies where unit_id = @unitId", new { unitId }, cancellationToken: ct));
-    }
-
-    private static async Task SavePolicyAsync(NpgsqlDataSource db, ClaimsPrincipal user, LotFacts lot, Guid? zoneId, PricingPolicy policy, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into pricing_policies (lot_id, zone_id, tenant_id, policy) values (@Id, @zoneId, @TenantId, @json::jsonb)
-            on conflict (unit_id) do update set policy = excluded.policy, updated_at = now()
-            """, new { lot.Id, zoneId, lot.TenantId, json = JsonSerializer.Serialize(policy, PricingService.Json) }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", zoneId is null ? "lot" : "zone", zoneId ?? lot.Id, policy, ct);
-        await tx.CommitAsync(ct);
     }
 
     private static async Task<IReadOnlyList<PriceHistoryEntry>> LotHistory(Guid lotId, int? limit, ClaimsPrincipal user, PriceHistoryTable table, CancellationToken ct)

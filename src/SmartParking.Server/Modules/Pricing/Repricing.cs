@@ -85,7 +85,10 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
             select l, z, d, r, tr::jsonb, @now from unnest(@lotIds, @zoneIds, @demand, @rates, @typeRates) as u(l, z, d, r, tr)
             on conflict (unit_id) do update set demand_rate = excluded.demand_rate, rate_now = excluded.rate_now, type_rates = excluded.type_rates, updated_at = excluded.updated_at;
             insert into price_history (lot_id, zone_id, at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
-            select l, z, @now, o, f, p, d, r, rule, t, s from unnest(@lotIds, @zoneIds, @occupancy, @forecast, @previous, @demand, @rates, @rules, @time, @surge) as u(l, z, o, f, p, d, r, rule, t, s);
+            select l, z, @now, o, f, p, d, r, rule, t, s from unnest(@lotIds, @zoneIds, @occupancy, @forecast, @previous, @demand, @rates, @rules, @time, @surge) as u(l, z, o, f, p, d, r, rule, t, s)
+            on conflict (unit_id, at) do update set occupancy = excluded.occupancy, forecast = excluded.forecast, previous_rate = excluded.previous_rate,
+                demand_rate = excluded.demand_rate, rate_now = excluded.rate_now, rule = excluded.rule, time_multiplier = excluded.time_multiplier,
+                event_multiplier = excluded.event_multiplier;
             insert into pricing_runs (ran_at, lots) values (@now, @count) on conflict do nothing;
             select pg_notify('{PostgresNotifications.PricesChannel}', '')
             """, columns, tx, cancellationToken: ct));

@@ -5,6 +5,7 @@ using SmartParking.Server.Platform.Exports;
 namespace SmartParking.Server.Platform.Tables;
 
 /// <summary>How a UI should show a column's values: money sits beside a currency column, instants are UTC.</summary>
+// Written as lower-case text by the API's JSON options (text, number, money, instant, boolean).
 [JsonConverter(typeof(JsonStringEnumConverter<ColumnKind>))]
 public enum ColumnKind { Text, Number, Money, Instant, Boolean }
 

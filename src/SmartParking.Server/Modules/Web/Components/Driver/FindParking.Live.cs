@@ -1,11 +1,12 @@
 using System.Threading.Channels;
 using Microsoft.JSInterop;
 using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Web.Components.Shared;
 using SmartParking.Server.Modules.Web.Search;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 
-/// <summary>Live counts from the availability model, and the Leaflet map (JS module wwwroot/js/driver-map.js).</summary>
+/// <summary>Live counts from the availability model, and the markers the map (LotMap) shows for them.</summary>
 public sealed partial class FindParking
 {
     /// <summary>Subscribes to availability changes for as long as the circuit shows the page.</summary>
@@ -31,11 +32,11 @@ public sealed partial class FindParking
                 var relevant = false;
                 while (changes.TryRead(out var change)) relevant |= shown.Contains(change.LotId);
                 if (!relevant) continue;
-                await InvokeAsync(async () =>
+                await InvokeAsync(() =>
                 {
                     RefreshCounts();
+                    UpdateMarkers(fit: false);
                     StateHasChanged();
-                    await DrawMapAsync(fit: false);
                 });
                 await Task.Delay(interval, Time, ct);
             }
@@ -59,85 +60,28 @@ public sealed partial class FindParking
         _counts = counts;
     }
 
-    private async Task<bool> ImportModuleAsync()
+    /// <summary>One marker per result, coloured by occupancy; <paramref name="fit"/> zooms the map to them (a new search).</summary>
+    private void UpdateMarkers(bool fit)
     {
-        if (_map is not null) return true;
-        try
-        {
-            _map = await JS.InvokeAsync<IJSObjectReference>("import", _disposed.Token, "/" + Assets["js/driver-map.js"]);
-            return true;
-        }
-        catch (Exception e) when (e is JSException or JSDisconnectedException or TaskCanceledException)
-        {
-            Logger.LogDebug("The map module did not load: {Error}", e.Message);
-            return false;
-        }
-    }
-
-    private async Task InitMapAsync()
-    {
-        var o = Options.Value;
-        if (string.IsNullOrWhiteSpace(o.LeafletBaseUrl) || !await ImportModuleAsync()) return;
-        var centre = _place ?? new Place("", 56.1567, 10.2108, PlaceKind.Landmark);
-        var state = await _map!.InvokeAsync<string>("init", _disposed.Token, _mapElement, new
-        {
-            leafletBaseUrl = o.LeafletBaseUrl,
-            scriptIntegrity = o.LeafletScriptIntegrity,
-            cssIntegrity = o.LeafletCssIntegrity,
-            tileUrl = o.TileUrl,
-            attribution = o.TileAttribution,
-            latitude = centre.Latitude,
-            longitude = centre.Longitude,
-        });
-        _mapReady = state == "ready";
-        _mapMessage = _mapReady ? null : "The map could not be loaded (offline?). The list has every result.";
-        if (_mapReady) await DrawMapAsync(fit: true);
-        StateHasChanged();
-    }
-
-    /// <summary>One marker per result, coloured by occupancy; <paramref name="fit"/> zooms to them (a new search).</summary>
-    private async Task DrawMapAsync(bool fit)
-    {
-        if (!_mapReady || _map is null) return;
-        var markers = _results.Select(r =>
+        _centre = _place is null ? null : new MapCentre(_place.Latitude, _place.Longitude, _place.Name);
+        _markers = _results.Select(r =>
         {
             var (free, inService) = _counts.GetValueOrDefault(r.LotId, (r.Free, r.InService));
-            return new
-            {
-                id = r.LotId,
-                name = r.Name,
-                latitude = r.Latitude,
-                longitude = r.Longitude,
-                free,
-                label = $"{r.Name}: {free} free of {inService} ({DriverFormat.Occupancy(free, inService)})",
-                level = OccupancyClass(free, inService),
-            };
+            return new MapMarker(r.LotId, r.Name, r.Latitude, r.Longitude,
+                $"{r.Name}: {free} free of {inService} ({DriverFormat.Occupancy(free, inService)})", OccupancyClass(free, inService));
         }).ToList();
-        try
-        {
-            await _map.InvokeVoidAsync("show", _disposed.Token, _place is null ? null : new { latitude = _place.Latitude, longitude = _place.Longitude, name = _place.Name }, markers, fit);
-        }
-        catch (Exception e) when (e is JSException or JSDisconnectedException or TaskCanceledException)
-        {
-            Logger.LogDebug("Drawing the map failed: {Error}", e.Message);
-        }
+        if (fit) _fitKey = Guid.NewGuid().ToString("N");
     }
 
     private async Task ShowOnMapAsync(Guid lotId)
     {
-        if (_map is null) return;
-        await _map.InvokeVoidAsync("focusLot", _disposed.Token, lotId);
+        if (_map is not null) await _map.FocusAsync(lotId);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _disposed.CancelAsync();
         _live?.Dispose();
-        if (_map is not null)
-        {
-            try { await _map.DisposeAsync(); }
-            catch (JSDisconnectedException) { /* the circuit is already gone; nothing to release on the client */ }
-        }
         _disposed.Dispose();
     }
 }

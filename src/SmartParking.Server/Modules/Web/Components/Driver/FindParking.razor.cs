@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
-using Microsoft.JSInterop;
 using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Web.Components.Shared;
 using SmartParking.Server.Modules.Web.Search;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
@@ -21,7 +21,6 @@ public sealed partial class FindParking
     [Inject] private AvailabilityModel Availability { get; set; } = null!;
     [Inject] private TimeProvider Time { get; set; } = null!;
     [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
-    [Inject] private IJSRuntime JS { get; set; } = null!;
     [Inject] private ILogger<FindParking> Logger { get; set; } = null!;
 
     [SupplyParameterFromQuery(Name = "q")] public string? QueryText { get; set; }
@@ -44,9 +43,10 @@ public sealed partial class FindParking
     private string? _message;
     private bool _interactive;
     private bool _mapReady;
-    private string? _mapMessage;
-    private ElementReference _mapElement;
-    private IJSObjectReference? _map;
+    private LotMap? _map;
+    private IReadOnlyList<MapMarker> _markers = [];
+    private MapCentre? _centre;
+    private string _fitKey = "";
     private CancellationTokenSource? _live;
     private readonly CancellationTokenSource _disposed = new();
 
@@ -69,7 +69,6 @@ public sealed partial class FindParking
         Start = DateTime.TryParseExact(QueryStart, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var start)
             ? start : Search.DefaultStart(Time.GetUtcNow());
         Hours = QueryHours is { } h && DurationChoices.Contains(h) ? h : 2;
-        _mapMessage = string.IsNullOrWhiteSpace(Options.Value.LeafletBaseUrl) ? "The map is turned off here; the list has every result." : "Loading the map…";
         if (!string.IsNullOrWhiteSpace(Q)) await SearchAsync();
     }
 
@@ -81,7 +80,6 @@ public sealed partial class FindParking
         StartLive();
         RefreshCounts();
         StateHasChanged();
-        await InitMapAsync();
     }
 
     private async Task SearchAsync()
@@ -98,7 +96,7 @@ public sealed partial class FindParking
             _results = [];
             _shown = [];
             _message = $"No place called “{Q.Trim()}” was found. Try a landmark, a car park, a street, or coordinates like 56.1567, 10.2108.";
-            await DrawMapAsync(fit: true);
+            UpdateMarkers(fit: true);
             return;
         }
         await ReloadAsync();
@@ -111,7 +109,7 @@ public sealed partial class FindParking
         _shown = _results.Select(r => r.LotId).ToHashSet();
         _counts = _results.ToDictionary(r => r.LotId, r => (r.Free, r.InService));
         await QuoteAllAsync();
-        await DrawMapAsync(fit: true);
+        UpdateMarkers(fit: true);
     }
 
     private async Task QuoteAllAsync()
@@ -131,9 +129,14 @@ public sealed partial class FindParking
 
     private async Task UseMyLocationAsync()
     {
-        if (_map is null && !await ImportModuleAsync()) return;
+        if (_map is null) return;
         _message = "Finding your location…";
-        var answer = await _map!.InvokeAsync<GeoAnswer>("geolocate", _disposed.Token);
+        var answer = await _map.GeolocateAsync();
+        if (answer is null)
+        {
+            _message = "Your location is not available. Type a place instead.";
+            return;
+        }
         if (!answer.Ok)
         {
             _message = answer.Error ?? "Your location is not available. Type a place instead.";
@@ -144,8 +147,6 @@ public sealed partial class FindParking
         _message = null;
         await ReloadAsync();
     }
-
-    private sealed record GeoAnswer(bool Ok, double Latitude, double Longitude, string? Error);
 
     private static string OccupancyClass(int free, int inService) =>
         inService == 0 ? "occ-none" : free == 0 ? "occ-full" : (double)free / inService < 0.15 ? "occ-low" : "occ-ok";

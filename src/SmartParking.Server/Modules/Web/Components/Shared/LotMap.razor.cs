@@ -18,12 +18,12 @@ public sealed partial class LotMap
     [Parameter] public MapCentre? Centre { get; set; }
     /// <summary>The map zooms to the markers when this changes (a new search), not on every live update.</summary>
     [Parameter] public string FitKey { get; set; } = "";
+    /// <summary>Raised once the map has drawn (not when it is off or could not load), so a page can offer "Show on map".</summary>
+    [Parameter] public EventCallback OnReady { get; set; }
 
     [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
     [Inject] private IJSRuntime JS { get; set; } = null!;
     [Inject] private ILogger<LotMap> Logger { get; set; } = null!;
-
-    public bool Ready => _ready;
 
     protected override void OnInitialized() =>
         _message = string.IsNullOrWhiteSpace(Options.Value.LeafletBaseUrl) ? "The map is turned off here; the list has everything." : "Loading the map…";
@@ -63,7 +63,11 @@ public sealed partial class LotMap
             Logger.LogDebug("The map did not load: {Error}", e.Message);
         }
         _message = _ready ? null : "The map could not be loaded (offline?). The list has everything.";
-        if (_ready) await DrawAsync();
+        if (_ready)
+        {
+            await DrawAsync();
+            await OnReady.InvokeAsync();
+        }
         StateHasChanged();
     }
 
