@@ -46,12 +46,11 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     private static async Task<JsonElement> QuoteAsync(HttpClient client, Guid lotId, DateTimeOffset start, DateTimeOffset end) =>
         await client.GetJsonAsync($"/api/v1/lots/{lotId}/quote?start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(end.ToString("O"))}");
 
-    [Fact]
-    public async Task Recompute_FullLot_RaisesThePriceOneStepInAvailabilityQuotesAndHistory()
+    /// <summary>A lot at base 20 with flat time factors whose spaces are all occupied.</summary>
+    private async Task<(Guid LotId, HttpClient Operator, HttpClient Anonymous)> FullFlatLotAsync()
     {
         var (lotId, spaces, op) = await LotAsync(spaces: 2);
-        using var _ = op;
-        using var anonymous = factory.Anonymous();
+        var anonymous = factory.Anonymous();
         await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
         foreach (var space in spaces)
         {
@@ -59,6 +58,15 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
             await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
             await anonymous.WaitForSpaceStatusAsync(lotId, space.SpaceId, "occupied");
         }
+        return (lotId, op, anonymous);
+    }
+
+    [Fact]
+    public async Task Recompute_FullLot_RaisesThePriceOneStepInAvailabilityQuotesAndHistory()
+    {
+        var (lotId, op, anonymous) = await FullFlatLotAsync();
+        using var _ = op;
+        using var __ = anonymous;
 
         await factory.RecomputeAsync();
 
@@ -75,16 +83,9 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     [Fact]
     public async Task PolicyEdit_BaseRateRaised_PriceNowAndQuotesFollowAtOnceFromTheDemandReached()
     {
-        var (lotId, spaces, op) = await LotAsync(spaces: 2);
+        var (lotId, op, anonymous) = await FullFlatLotAsync();
         using var _ = op;
-        using var anonymous = factory.Anonymous();
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
-        foreach (var space in spaces)
-        {
-            using var device = factory.DeviceClient(space);
-            await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
-            await anonymous.WaitForSpaceStatusAsync(lotId, space.SpaceId, "occupied");
-        }
+        using var __ = anonymous;
         await factory.RecomputeAsync();
         await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 22.00m, Eventually, "the demand step to 22.00");
 

@@ -20,7 +20,6 @@ public partial class Overview
     private IReadOnlyList<ChartPoint> _occupancy = [], _revenue = [];
     private IReadOnlyList<MapMarker> _markers = [];
     private string _revenueCurrency = "";
-    private bool _interactive;
     private ClaimsPrincipal _user = new();
 
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
@@ -94,10 +93,8 @@ public partial class Overview
 
     protected override void OnAfterRender(bool firstRender)
     {
-        if (!firstRender) return;
-        _interactive = true;
-        _ = LiveAsync(_disposed.Token);
-        StateHasChanged();
+        if (firstRender) _ = LiveAsync(_disposed.Token);
+        base.OnAfterRender(firstRender);
     }
 
     /// <summary>Redraws after availability changes in this tenant's lots, at most twice a second.</summary>

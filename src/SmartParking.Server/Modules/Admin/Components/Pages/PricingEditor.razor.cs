@@ -21,7 +21,7 @@ public partial class PricingEditor
     private IDictionary<string, string[]>? _errors;
     private IReadOnlyList<ChartPoint> _history = [];
     private string? _status, _priceNow, _lotBase;
-    private bool _interactive, _saving;
+    private bool _saving;
     private int _version;
     private ClaimsPrincipal _user = new();
 
@@ -45,12 +45,6 @@ public partial class PricingEditor
         await LoadAsync();
     }
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private async Task LoadAsync()
     {

@@ -18,7 +18,6 @@ public partial class MyParking
     private IReadOnlyList<SessionResponse> _sessions = [];
     private readonly Dictionary<Guid, LotFacts?> _lots = [];
     private string? _message;
-    private bool _interactive;
     private Guid _driverId;
 
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
@@ -33,12 +32,6 @@ public partial class MyParking
         await LoadAsync();
     }
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private async Task LoadAsync()
     {

@@ -28,7 +28,7 @@ public partial class Reserve
     private ReservationRow? _reservation;
     private IReadOnlyList<WalletMethod> _methods = [];
     private string? _error, _notice, _quoteMessage;
-    private bool _loaded, _interactive, _busy, _sandbox;
+    private bool _loaded, _busy, _sandbox;
     private Guid _driverId;
 
     [Parameter] public Guid LotId { get; set; }
@@ -75,12 +75,6 @@ public partial class Reserve
         await QuoteAsync();
     }
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private (DateTimeOffset Start, DateTimeOffset End) Window()
     {
