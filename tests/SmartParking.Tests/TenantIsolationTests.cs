@@ -33,6 +33,7 @@ public sealed class IsolationFactory : ApiFactory
     public Guid GatewayB { get; private set; }
     public Guid ReservationB { get; private set; }
     public Guid SessionB { get; private set; }
+    public Guid PaymentB { get; private set; }
 
     public override async Task InitializeAsync()
     {
@@ -74,6 +75,7 @@ public sealed class IsolationFactory : ApiFactory
         ReservationB = (await (await d.PostAsJsonAsync("/api/v1/reservations", new { lotId = LotB, spaceId = SpaceB, start, end = start.AddHours(1) }))
             .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
         await (await d.PostAsync($"/api/v1/reservations/{ReservationB}/payment", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        PaymentB = await ScalarAsync<Guid>("select id from payments where reference_id = $1", ReservationB);
         SessionB = (await (await d.PostAsJsonAsync("/api/v1/sessions", new { lotId = LotB, plate = "BB 11 222", durationMinutes = 30 }))
             .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
     }
@@ -104,6 +106,7 @@ public sealed class IsolationFactory : ApiFactory
             union all select g.id::text || coalesce(g.revoked_at::text, '') from gateways g where tenant_id = $1
             union all select r.id::text || r.status from reservations r where tenant_id = $1
             union all select m.id::text || m.status from meter_sessions m where tenant_id = $1
+            union all select f.id::text || f.state from refunds f join payments p on p.id = f.payment_id where p.tenant_id = $1
         ) x(t) order by t
         """, TenantB));
 
@@ -116,7 +119,9 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{tenantB}", TenantB.ToString(), StringComparison.Ordinal)
         .Replace("{eventB}", EventB.ToString(), StringComparison.Ordinal)
         .Replace("{experimentB}", ExperimentB.ToString(), StringComparison.Ordinal)
-        .Replace("{gatewayB}", GatewayB.ToString(), StringComparison.Ordinal);
+        .Replace("{gatewayB}", GatewayB.ToString(), StringComparison.Ordinal)
+        .Replace("{reservationB}", ReservationB.ToString(), StringComparison.Ordinal)
+        .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal);
 }
 
 public sealed partial class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
@@ -157,6 +162,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "DELETE", "/api/v1/manage/pricing-events/{eventB}", "" },
         { "GET", "/api/v1/manage/pricing-experiments/{experimentB}/report", "" },
         { "DELETE", "/api/v1/manage/gateways/{gatewayB}", "" },
+        { "POST", "/api/v1/manage/reservations/{reservationB}/cancellation", "cancellation" },
+        { "POST", "/api/v1/manage/payments/{paymentB}/refunds", "refund" },
         { "GET", "/api/v1/manage/reports/occupancy?lotId={lotB}", "" },
     };
 
@@ -402,6 +409,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
             lateCancellationPercent = 100, noShowGraceMinutes = 0, noShowFee = 99, overstayPerMinute = 9,
         }),
         "session-limit" => JsonContent.Create(new { maxStayMinutes = 1 }),
+        "cancellation" => JsonContent.Create(new { reason = "Hijacked" }),
+        "refund" => JsonContent.Create(new { amount = 1, reason = "Hijacked" }),
         _ => null,
     };
 }

@@ -51,6 +51,7 @@ public static class IdentityModule
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddScoped<PasswordSignIn>();
+        builder.Services.AddScoped<UserRoles>();
         builder.Services.AddScoped<DriverSignUp>();
         builder.Services.AddScoped<TwoFactorEnrolment>();
         builder.Services.AddBearerOrCookie().AddJwtBearer(o =>

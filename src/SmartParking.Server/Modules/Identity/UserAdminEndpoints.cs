@@ -1,9 +1,4 @@
 using System.Security.Claims;
-using Dapper;
-using Microsoft.AspNetCore.Identity;
-using Npgsql;
-using SmartParking.Server.Modules.Identity.Audit;
-using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
@@ -31,22 +26,6 @@ public static class UserAdminEndpoints
             .With("twoFactor", twoFactor).With("locked", locked), ct);
     }
 
-    private static async Task<UserSummary> ChangeRole(Guid id, RoleChangeRequest request, ClaimsPrincipal principal, UserManager<AppUser> users, TokenService tokens, NpgsqlDataSource db, CancellationToken ct)
-    {
-        var v = new Validation().OneOf(request.Role, "role", Roles.All);
-        if (request.Role == Roles.Operator && request.TenantId is null) v.Add("tenantId", "is required for operators.");
-        v.ThrowIfInvalid();
-        var user = await users.FindByIdAsync(id.ToString()) ?? throw new NotFoundException("User");
-        var before = new { user.Role, user.TenantId };
-        user.Role = request.Role!;
-        user.TenantId = request.Role == Roles.Admin ? null : request.TenantId;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        if (user.TenantId is { } tenant && await connection.ExecuteScalarAsync<int>(new CommandDefinition("select count(*) from tenants where id = @tenant", new { tenant }, cancellationToken: ct)) == 0)
-            throw new ValidationException("tenantId", "does not name an existing tenant.");
-        AuthEndpoints.ThrowIfFailed(await users.UpdateAsync(user));
-        // Tokens carry the role, so every existing sign-in must re-authenticate.
-        await tokens.RevokeAllAsync(user.Id, ct);
-        await AuditLog.RecordAsync(connection, null, principal, user.TenantId ?? before.TenantId, "role.changed", "user", user.Id, new { before, after = new { user.Role, user.TenantId } }, ct);
-        return new UserSummary(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, user.CreatedAt, user.LockoutEnd > DateTimeOffset.UtcNow);
-    }
+    private static Task<UserSummary> ChangeRole(Guid id, RoleChangeRequest request, ClaimsPrincipal principal, UserRoles roles, CancellationToken ct) =>
+        roles.ChangeRoleAsync(principal, id, request, ct);
 }

@@ -12,6 +12,9 @@ public static class LotsModule
     public static void AddLotsModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LotCatalog>();
+        builder.Services.AddSingleton<LotService>();
+        builder.Services.AddSingleton<SpaceService>();
+        builder.Services.AddSingleton<FiwareImport>();
         builder.Services.AddTable<LotsTable>();
         builder.Services.AddTable<SpacesTable>();
     }

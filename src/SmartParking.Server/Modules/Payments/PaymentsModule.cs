@@ -35,6 +35,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<PaymentLedger>();
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<PaymentService>();
+        builder.Services.AddSingleton<PaymentRefunds>();
         builder.Services.AddTable<PaymentsTable>();
         builder.Services.AddSingleton<RevenueReports>();
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());

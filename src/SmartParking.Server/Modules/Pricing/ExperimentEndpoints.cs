@@ -31,7 +31,21 @@ public static class ExperimentEndpoints
         manage.MapGet("/{id:guid}/report", Report);
     }
 
-    private static async Task<Created<PricingExperiment>> Create(ExperimentRequest request, Guid? tenantId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Created<PricingExperiment>> Create(ExperimentRequest request, Guid? tenantId, ClaimsPrincipal user, PricingExperiments experiments, CancellationToken ct)
+    {
+        var experiment = await experiments.CreateAsync(user, request, tenantId, ct);
+        return TypedResults.Created($"/api/v1/manage/pricing-experiments/{experiment.Id}", experiment);
+    }
+
+    private static Task<IReadOnlyList<PricingExperiment>> List(ClaimsPrincipal user, PricingExperiments experiments, CancellationToken ct) => experiments.ListAsync(user, ct);
+
+    private static Task<ExperimentReport> Report(Guid id, ClaimsPrincipal user, PricingExperiments experiments, CancellationToken ct) => experiments.ReportAsync(user, id, ct);
+}
+
+/// <summary>Creates, lists and reports on pricing experiments in the caller's tenant, for the REST endpoints and the dashboard.</summary>
+public sealed class PricingExperiments(NpgsqlDataSource db, TimeProvider time)
+{
+    public async Task<PricingExperiment> CreateAsync(ClaimsPrincipal user, ExperimentRequest request, Guid? tenantId, CancellationToken ct)
     {
         new Validation()
             .Required(request.Name, "name", 200)
@@ -55,10 +69,10 @@ public static class ExperimentEndpoints
             experiment.Share, experiment.Seed, experiment.StartsAt, experiment.EndsAt }, tx, cancellationToken: ct));
         await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_experiment.created", "pricing_experiment", experiment.Id, request, ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Created($"/api/v1/manage/pricing-experiments/{experiment.Id}", experiment);
+        return experiment;
     }
 
-    private static async Task<IReadOnlyList<PricingExperiment>> List(ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    public async Task<IReadOnlyList<PricingExperiment>> ListAsync(ClaimsPrincipal user, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await LoadAsync(connection, user.TenantScope(), null, ct);
@@ -76,7 +90,7 @@ public static class ExperimentEndpoints
     /// band, the revenue booked at the lot (reservations and meter sessions), and stays per space per day. Per group, per
     /// driver (who parked at the tenant's lots in the window): revenue and stays.
     /// </summary>
-    private static async Task<ExperimentReport> Report(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    public async Task<ExperimentReport> ReportAsync(ClaimsPrincipal user, Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var experiment = (await LoadAsync(connection, user.TenantScope(), null, ct)).FirstOrDefault(e => e.Id == id) ?? throw new NotFoundException("Pricing experiment");

@@ -107,47 +107,18 @@ public static class PricingEndpoints
 
     private static void CheckLimit(int? limit) => new Validation().Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.").ThrowIfInvalid();
 
-    private static async Task<IReadOnlyList<PricingService.EventRow>> ListEvents(ClaimsPrincipal user, NpgsqlDataSource db, bool? current, TimeProvider time, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<PricingService.EventRow>(new CommandDefinition($"""
-            {PricingService.EventRow.Select} where (@tenant::uuid is null or tenant_id = @tenant) and (not @current or ends_at > @now) order by starts_at
-            """, new { tenant = user.TenantScope(), current = current ?? false, now = time.GetUtcNow() }, cancellationToken: ct))).ToList();
-    }
+    private static Task<IReadOnlyList<PricingService.EventRow>> ListEvents(ClaimsPrincipal user, PricingEvents events, bool? current, CancellationToken ct) =>
+        events.ListAsync(user, current ?? false, ct);
 
-    private static async Task<Created<PricingService.EventRow>> CreateEvent(PricingEventRequest request, Guid? tenantId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Created<PricingService.EventRow>> CreateEvent(PricingEventRequest request, Guid? tenantId, ClaimsPrincipal user, PricingEvents events, CancellationToken ct)
     {
-        new Validation()
-            .Required(request.Name, "name", 200)
-            .Check(request.StartsAt is not null, "startsAt", "is required.")
-            .Check(request.EndsAt is not null && (request.StartsAt is null || request.EndsAt > request.StartsAt), "endsAt", "is required and must be after startsAt.")
-            .Check(request.Multiplier is >= 1 and <= 2, "multiplier", "must be between 1 and 2.")
-            .Coordinates(request.Latitude, request.Longitude)
-            .Check(request.RadiusMeters is > 0 and <= 50_000, "radiusMeters", "must be between 1 and 50000.")
-            .ThrowIfInvalid();
-        var tenant = user.TenantForWrite(tenantId);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var created = await connection.QuerySingleAsync<PricingService.EventRow>(new CommandDefinition("""
-            insert into pricing_events (id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters)
-            values (@id, @tenant, @Name, @StartsAt, @EndsAt, @Multiplier, @Latitude, @Longitude, @RadiusMeters)
-            returning id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters
-            """, new { id = Guid.CreateVersion7(), tenant, request.Name, request.StartsAt, request.EndsAt, request.Multiplier, request.Latitude, request.Longitude, request.RadiusMeters },
-            tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_event.created", "pricing_event", created.Id, request, ct);
-        await tx.CommitAsync(ct);
+        var created = await events.CreateAsync(user, request, tenantId, ct);
         return TypedResults.Created($"/api/v1/manage/pricing-events/{created.Id}", created);
     }
 
-    private static async Task<NoContent> DeleteEvent(Guid id, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> DeleteEvent(Guid id, ClaimsPrincipal user, PricingEvents events, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var tenant = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
-            "delete from pricing_events where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
-            new { id, scope = user.TenantScope() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Pricing event");
-        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_event.deleted", "pricing_event", id, null, ct);
-        await tx.CommitAsync(ct);
+        await events.DeleteAsync(user, id, ct);
         return TypedResults.NoContent();
     }
 }

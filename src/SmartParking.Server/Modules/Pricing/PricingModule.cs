@@ -10,6 +10,8 @@ public static class PricingModule
         builder.Services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PricingService>();
         builder.Services.AddSingleton<PricingPolicies>();
+        builder.Services.AddSingleton<PricingEvents>();
+        builder.Services.AddSingleton<PricingExperiments>();
         builder.Services.AddTable<PriceHistoryTable>();
         builder.Services.AddSingleton<OccupancyHistory>();
         builder.Services.AddSingleton<Repricing>();

@@ -87,7 +87,7 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", zoneId is null ? "lot" : "zone", unitId, policy, ct);
 
         // A lot in a running experiment's variant group is priced by the variant, which this policy does not change.
-        var experiments = await ExperimentEndpoints.LoadAsync(connection, lot.TenantId, now, ct);
+        var experiments = await PricingExperiments.LoadAsync(connection, lot.TenantId, now, ct);
         if (zoneId is null && experiments.Any(e => e.Unit == ExperimentUnits.Lots && e.IsTreated(lot.Id)))
         {
             await tx.CommitAsync(ct);

@@ -111,7 +111,7 @@ public sealed class PricingService(NpgsqlDataSource db)
             {EventRow.Select} where (@tenantId::uuid is null or tenant_id = @tenantId) and starts_at < @to and ends_at > @from
             """, new { tenantId, from, to }, cancellationToken: ct))).Select(e => e.ToEvent()).ToList();
 
-    internal sealed class EventRow
+    public sealed class EventRow
     {
         public const string Select = "select id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters from pricing_events";
         public Guid Id { get; init; }

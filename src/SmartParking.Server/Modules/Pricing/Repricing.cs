@@ -39,7 +39,7 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
         var demand = (await connection.QueryAsync<(Guid UnitId, decimal Rate)>(new CommandDefinition("select unit_id, demand_rate from lot_prices", cancellationToken: ct)))
             .ToDictionary(p => p.UnitId, p => p.Rate);
         var events = await PricingService.EventsAsync(connection, null, now, now.AddSeconds(1), ct);
-        var experiments = (await ExperimentEndpoints.LoadAsync(connection, null, now, ct)).Where(e => e.Unit == ExperimentUnits.Lots).ToList();
+        var experiments = (await PricingExperiments.LoadAsync(connection, null, now, ct)).Where(e => e.Unit == ExperimentUnits.Lots).ToList();
         var forecasts = await ForecastAsync(connection, now, ct);
         var byId = all.ToDictionary(l => l.Id);
         var units = new List<(LotFacts Lot, Guid? ZoneId, PricingPolicy Policy, double? Occupancy)>(all.Count);

@@ -13,6 +13,7 @@ public static class SensorsModule
         builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<GatewayKeys>();
         builder.Services.AddTable<SensorsTable>();
+        builder.Services.AddSingleton<SensorService>();
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();

@@ -14,22 +14,29 @@ namespace SmartParking.Server.Modules.Lots.Import;
 
 public sealed record FiwareImportResult(int LotsCreated, int LotsUpdated, int SpacesCreated, int SpacesUpdated);
 
+public static class FiwareImportEndpoints
+{
+    public static void MapFiwareImport(this IEndpointRouteBuilder app, IConfiguration configuration) =>
+        app.MapPost("/api/v1/manage/import/fiware", ImportAsync).WithTags("Import").RequireAuthorization(Policies.Operator).AllowImportSizedBody(configuration);
+
+    private static Task<FiwareImportResult> ImportAsync(HttpRequest http, ClaimsPrincipal principal, FiwareImport import, Guid? tenantId,
+        decimal? baseHourlyRate, CancellationToken ct) =>
+        import.ImportAsync(principal, http.Body, tenantId, baseHourlyRate, ct);
+}
+
 /// <summary>
 /// Imports OffStreetParking/OnStreetParking entities as lots and ParkingSpot entities as spaces, matched by
 /// their FIWARE id (kept as given in external_id) so a re-import updates instead of duplicating.
 /// A ParkingSpot whose parking site is unknown gets a lot created for that site at the spot's location.
 /// </summary>
-public static class FiwareImport
+public sealed class FiwareImport(NpgsqlDataSource db)
 {
     public const int MaxEntities = 10_000;
 
-    public static void MapFiwareImport(this IEndpointRouteBuilder app, IConfiguration configuration) =>
-        app.MapPost("/api/v1/manage/import/fiware", ImportAsync).WithTags("Import").RequireAuthorization(Policies.Operator).AllowImportSizedBody(configuration);
-
-    private static async Task<FiwareImportResult> ImportAsync(HttpRequest http, ClaimsPrincipal principal, NpgsqlDataSource db, Guid? tenantId,
-        decimal? baseHourlyRate, CancellationToken ct)
+    /// <summary>One NGSI-v2 or NGSI-LD entity or an array of them, into the caller's tenant (admins name one); all or nothing.</summary>
+    public async Task<FiwareImportResult> ImportAsync(ClaimsPrincipal principal, Stream body, Guid? tenantId, decimal? baseHourlyRate, CancellationToken ct)
     {
-        using var document = await JsonBody.ReadAsync(http, ct);
+        using var document = await JsonBody.ReadAsync(body, ct);
         var entities = document.RootElement.ValueKind == JsonValueKind.Array ? document.RootElement.EnumerateArray().Select(e => new FiwareEntity(e)).ToList() : [new FiwareEntity(document.RootElement)];
         if (entities.Count > MaxEntities) throw new ValidationException("body", $"has more than {MaxEntities} entities.");
         new Validation().Check(baseHourlyRate is null or (>= 0 and <= 10_000), "baseHourlyRate", "must be between 0 and 10000.").ThrowIfInvalid();

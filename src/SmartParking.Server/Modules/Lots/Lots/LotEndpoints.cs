@@ -3,7 +3,6 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Errors;
@@ -35,43 +34,20 @@ public static class LotEndpoints
         table.PageAsync(principal, TableRequest.From(page, pageSize, sort, dir, q)
             .With("kind", kind).With("city", city).With("amenity", amenity).With("tenantId", tenantId), ct);
 
-    private static async Task<LotResponse> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static Task<LotResponse> Get(Guid id, ClaimsPrincipal principal, LotService lots, CancellationToken ct) => lots.GetAsync(principal, id, ct);
+
+    private static async Task<Created<LotResponse>> Create(LotRequest request, ClaimsPrincipal principal, LotService lots, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await FindAsync(connection, id, principal.TenantScope(), ct)).ToResponse();
+        var lot = await lots.CreateAsync(principal, request, ct);
+        return TypedResults.Created($"/api/v1/manage/lots/{lot.Id}", lot);
     }
 
-    private static async Task<Created<LotResponse>> Create(LotRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
-    {
-        LotStore.Validate(request);
-        var tenantId = principal.TenantForWrite(request.TenantId);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var id = await LotStore.InsertAsync(connection, tx, principal, tenantId, request, ct);
-        await tx.CommitAsync(ct);
-        var lot = (await FindAsync(connection, id, tenantId, ct)).ToResponse();
-        return TypedResults.Created($"/api/v1/manage/lots/{id}", lot);
-    }
+    private static Task<LotResponse> Update(Guid id, LotRequest request, ClaimsPrincipal principal, LotService lots, CancellationToken ct) =>
+        lots.UpdateAsync(principal, id, request, ct);
 
-    private static async Task<LotResponse> Update(Guid id, LotRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, LotService lots, CancellationToken ct)
     {
-        LotStore.Validate(request);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var existing = await FindAsync(connection, id, principal.TenantScope(), ct, tx, forUpdate: true);
-        await LotStore.UpdateAsync(connection, tx, principal, existing.TenantId, id, request, ct);
-        await tx.CommitAsync(ct);
-        return (await FindAsync(connection, id, existing.TenantId, ct)).ToResponse();
-    }
-
-    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var existing = await FindAsync(connection, id, principal.TenantScope(), ct, tx, forUpdate: true);
-        await connection.ExecuteAsync(new CommandDefinition("delete from lots where id = @id", new { id }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, existing.TenantId, "lot.deleted", "lot", id, new { existing.Name }, ct);
-        await tx.CommitAsync(ct);
+        await lots.DeleteAsync(principal, id, ct);
         return TypedResults.NoContent();
     }
 

@@ -1,11 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
 using CsvHelper;
-using Dapper;
-using Npgsql;
-using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
-using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
@@ -19,43 +14,16 @@ public static class SpaceCsvImport
 {
     public const int MaxRows = 50_000;
 
-    public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct)
     {
         if (request.ContentType is { } type && !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) && !type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
             throw new ValidationException("Content-Type", "must be text/csv.");
-        var rows = await ReadAsync(request.Body, ct);
-
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var lot = await LotEndpoints.FindAsync(connection, lotId, principal.TenantScope(), ct, tx);
-        var zones = (await connection.QueryAsync<(string Code, Guid Id)>(new CommandDefinition(
-            "select code, id from zones where lot_id = @lotId", new { lotId }, tx, cancellationToken: ct))).ToDictionary(z => z.Code, z => z.Id, StringComparer.Ordinal);
-        int created = 0, updated = 0;
-        foreach (var row in rows)
-        {
-            Guid? zoneId = null;
-            if (row.Zone is { Length: > 0 } code)
-            {
-                if (!zones.TryGetValue(code, out var id))
-                {
-                    id = Guid.CreateVersion7();
-                    await connection.ExecuteAsync(new CommandDefinition("insert into zones (id, tenant_id, lot_id, code, name) values (@id, @tenantId, @lotId, @code, @code)",
-                        new { id, tenantId = lot.TenantId, lotId, code }, tx, cancellationToken: ct));
-                    zones[code] = id;
-                }
-                zoneId = id;
-            }
-            var (_, isNew) = await SpaceStore.UpsertAsync(connection, tx, lot.TenantId, lotId, row.Request with { ZoneId = zoneId }, ct);
-            if (isNew) created++; else updated++;
-        }
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "spaces.imported", "lot", lotId, new { format = "csv", created, updated }, ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.Ok(new ImportResult(created, updated, []));
+        return TypedResults.Ok(await spaces.ImportCsvAsync(principal, lotId, request.Body, ct));
     }
 
-    private sealed record CsvRow(SpaceRequest Request, string? Zone);
+    internal sealed record CsvRow(SpaceRequest Request, string? Zone);
 
-    private static async Task<List<CsvRow>> ReadAsync(Stream body, CancellationToken ct)
+    internal static async Task<List<CsvRow>> ReadAsync(Stream body, CancellationToken ct)
     {
         var options = new CsvReaderOptions
         {

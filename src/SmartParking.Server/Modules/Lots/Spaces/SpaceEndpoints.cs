@@ -3,8 +3,6 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
-using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
@@ -34,55 +32,20 @@ public static class SpaceEndpoints
             .With("lotId", lotId).With("type", type).With("level", level).With("zoneId", zoneId).With("outOfService", outOfService), ct);
     }
 
-    private static async Task<Space> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static Task<Space> Get(Guid id, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct) => spaces.GetAsync(principal, id, ct);
+
+    private static async Task<Created<Space>> Create(Guid lotId, SpaceRequest request, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await FindAsync(connection, null, id, principal.TenantScope(), ct);
+        var space = await spaces.CreateAsync(principal, lotId, request, ct);
+        return TypedResults.Created($"/api/v1/manage/spaces/{space.Id}", space);
     }
 
-    private static async Task<Created<Space>> Create(Guid lotId, SpaceRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
-    {
-        SpaceStore.Validate(request).ThrowIfInvalid();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var lot = await LotEndpoints.FindAsync(connection, lotId, principal.TenantScope(), ct, tx);
-        await SpaceStore.EnsureZoneInLotAsync(connection, tx, request.ZoneId, lotId, ct);
-        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from spaces where lot_id = @lotId and label = @label)", new { lotId, label = request.Label!.Trim() }, tx, cancellationToken: ct));
-        if (exists) throw new ConflictException($"The lot already has a space labelled '{request.Label!.Trim()}'.");
-        var (id, _) = await SpaceStore.UpsertAsync(connection, tx, lot.TenantId, lotId, request, ct);
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "space.created", "space", id, request, ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.Created($"/api/v1/manage/spaces/{id}", await FindAsync(connection, null, id, lot.TenantId, ct));
-    }
+    private static Task<Space> Update(Guid id, SpaceRequest request, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct) =>
+        spaces.UpdateAsync(principal, id, request, ct);
 
-    private static async Task<Space> Update(Guid id, SpaceRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct)
     {
-        SpaceStore.Validate(request).ThrowIfInvalid();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var space = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
-        await SpaceStore.EnsureZoneInLotAsync(connection, tx, request.ZoneId, space.LotId, ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            update spaces set label = @Label, type = @Type, level = @Level, zone_id = @ZoneId, out_of_service = coalesce(@OutOfService, out_of_service),
-                latitude = @Latitude, longitude = @Longitude, external_id = @ExternalId, updated_at = now()
-            where id = @id
-            """, new { id, Label = request.Label!.Trim(), request.Type, request.Level, request.ZoneId, request.OutOfService, request.Latitude, request.Longitude, request.ExternalId },
-            tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, space.TenantId, "space.updated", "space", id,
-            new { before = new { space.Label, space.Type, space.Level, space.ZoneId, space.OutOfService }, after = request }, ct);
-        await tx.CommitAsync(ct);
-        return await FindAsync(connection, null, id, space.TenantId, ct);
-    }
-
-    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var space = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
-        await connection.ExecuteAsync(new CommandDefinition("delete from spaces where id = @id", new { id }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, space.TenantId, "space.deleted", "space", id, new { space.LotId, space.Label }, ct);
-        await tx.CommitAsync(ct);
+        await spaces.DeleteAsync(principal, id, ct);
         return TypedResults.NoContent();
     }
 

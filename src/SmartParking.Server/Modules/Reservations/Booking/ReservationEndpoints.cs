@@ -7,6 +7,8 @@ using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
 
+public sealed record OperatorCancellation(string? Reason);
+
 public sealed record PaidReservation(ReservationResponse Reservation, PaymentOutcome Payment);
 
 public static class ReservationEndpoints
@@ -25,6 +27,7 @@ public static class ReservationEndpoints
 
         var manage = app.MapGroup("/api/v1/manage/reservations").WithTags("Reservations").RequireAuthorization(Policies.Operator);
         manage.MapGet("", ListForTenant);
+        manage.MapPost("/{id:guid}/cancellation", CancelAsOperator);
     }
 
     private static async Task<Created<ReservationResponse>> Create(ReservationRequest request, ClaimsPrincipal user, ReservationService service, CancellationToken ct)
@@ -49,6 +52,9 @@ public static class ReservationEndpoints
 
     private static async Task<ReservationResponse> Cancel(Guid id, ClaimsPrincipal user, ReservationService service, CancellationToken ct) =>
         (await service.CancelAsync(user.UserId(), id, ct)).ToResponse();
+
+    private static async Task<ReservationResponse> CancelAsOperator(Guid id, OperatorCancellation? request, ClaimsPrincipal user, ReservationService service, CancellationToken ct) =>
+        (await service.CancelAsOperatorAsync(user, id, request?.Reason, ct)).ToResponse();
 
     private static async Task<ReservationResponse> CheckIn(Guid id, ClaimsPrincipal user, ReservationService service, CancellationToken ct) =>
         (await service.CheckInAsync(user.UserId(), id, ct)).ToResponse();

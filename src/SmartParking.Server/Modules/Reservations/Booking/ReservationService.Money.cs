@@ -116,9 +116,13 @@ public sealed partial class ReservationService
     }
 
     /// <summary>Free until the start (full refund); after it the lot's late-cancellation share is kept.</summary>
-    public async Task<ReservationRow> CancelAsync(Guid driverId, Guid id, CancellationToken ct)
+    public async Task<ReservationRow> CancelAsync(Guid driverId, Guid id, CancellationToken ct) =>
+        await CancelRowAsync(await FindOwnAsync(driverId, id, ct), null, ct);
+
+    /// <param name="refundPercent">The share refunded of what was paid; null = the lot's policy for a driver's own cancellation.</param>
+    private async Task<ReservationRow> CancelRowAsync(ReservationRow row, int? refundPercent, CancellationToken ct)
     {
-        var row = await FindOwnAsync(driverId, id, ct);
+        var id = row.Id;
         var now = time.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
         switch (row.Status)
@@ -130,13 +134,13 @@ public sealed partial class ReservationService
             case ReservationStatus.Confirmed:
                 var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
                 var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
-                var refundPercent = now < row.Start ? 100 : 100 - policy.LateCancellationPercent;
+                refundPercent ??= now < row.Start ? 100 : 100 - policy.LateCancellationPercent;
                 if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, ", cancelled_at = @now, refund_pending_percent = @refundPercent",
                         new { refundPercent }, ct))
                     throw new ConflictException("The reservation changed meanwhile; load it and try again.");
                 try
                 {
-                    await RefundPendingAsync(connection, id, refundPercent, ct);
+                    await RefundPendingAsync(connection, id, refundPercent.Value, ct);
                 }
                 catch (ServiceUnavailableException)
                 {

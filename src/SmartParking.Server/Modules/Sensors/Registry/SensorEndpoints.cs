@@ -28,40 +28,9 @@ public static class SensorEndpoints
         group.MapGet("/{id:guid}/readings", Readings);
     }
 
-    private static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
-
-    /// <summary>
-    /// What the sensor reported on the space it is on, newest first (24 hours unless a window is given). Read through the
-    /// space's index: an index on the sensor as well would slow every ingest batch for a page operators open rarely.
-    /// </summary>
-    private static async Task<IReadOnlyList<SensorReading>> Readings(Guid id, DateTimeOffset? from, DateTimeOffset? to, int? limit,
-        ClaimsPrincipal principal, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
-    {
-        var until = to ?? time.GetUtcNow();
-        var since = from ?? until.AddDays(-1);
-        new Validation()
-            .Check(since < until, "from", "must be before to.")
-            .Check(until - since <= MaxReadingsWindow, "from", "the window is at most 31 days.")
-            .Check(limit is null or (>= 1 and <= 5000), "limit", "must be between 1 and 5000.")
-            .ThrowIfInvalid();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var sensor = await FindAsync(connection, null, id, principal.TenantScope(), ct);
-        if (sensor.SpaceId is null) return [];
-        var rows = await connection.QueryAsync<(DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt, short Status, short Source)>(new CommandDefinition("""
-            select observed_at, received_at, status, source from sensor_readings
-            where space_id = @SpaceId and sensor_id = @Id and observed_at >= @since and observed_at < @until
-            order by observed_at desc limit @limit
-            """, new { sensor.SpaceId, sensor.Id, since, until, limit = limit ?? 500 }, cancellationToken: ct));
-        return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
-    }
-
-    private static string SourceName(ReadingSource source) => source switch
-    {
-        ReadingSource.Mqtt => "mqtt",
-        ReadingSource.Http => "http",
-        ReadingSource.NgsiLd => "ngsi-ld",
-        _ => "ngsi-v2",
-    };
+    private static Task<IReadOnlyList<SensorReading>> Readings(Guid id, DateTimeOffset? from, DateTimeOffset? to, int? limit,
+        ClaimsPrincipal principal, SensorService sensors, CancellationToken ct) =>
+        sensors.ReadingsAsync(principal, id, from, to, limit, ct);
 
     private static Task<Page<Sensor>> List(ClaimsPrincipal principal, SensorsTable table, int? page, int? pageSize, string? sort, string? dir,
         Guid? lotId, string? kind, bool? assigned, string? q, string? health, bool? offline, bool? lowBattery, Guid? tenantId, CancellationToken ct) =>
@@ -87,12 +56,7 @@ public static class SensorEndpoints
             cancellationToken: ct))).ToList();
     }
 
-    private static async Task<Sensor> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await FindAsync(connection, null, id, principal.TenantScope(), ct))
-            .WithHealth(time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds), ingest.Value.LowBatteryPercent);
-    }
+    private static Task<Sensor> Get(Guid id, ClaimsPrincipal principal, SensorService sensors, CancellationToken ct) => sensors.GetAsync(principal, id, ct);
 
     private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
     {
@@ -175,7 +139,7 @@ public static class SensorEndpoints
         return r.LotId;
     }
 
-    private static async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
+    internal static async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<Sensor>(new CommandDefinition(
             $"{Sensor.Select} where se.id = @id and (@scope::uuid is null or se.tenant_id = @scope)", new { id, scope }, tx, cancellationToken: ct))
         ?? throw new NotFoundException("Sensor");

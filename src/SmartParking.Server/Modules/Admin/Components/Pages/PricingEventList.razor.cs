@@ -1,0 +1,104 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Admin.Components.Shared;
+using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Web;
+
+namespace SmartParking.Server.Modules.Admin.Components.Pages;
+
+/// <summary>Lists, creates and deletes pricing events through <see cref="Pricing.PricingEvents"/>, as the API does.</summary>
+public partial class PricingEventList
+{
+    private readonly FormErrors _errors = new();
+    private EventForm _form = new();
+    private IReadOnlyList<PricingService.EventRow> _events = [];
+    private bool _interactive, _currentOnly = true;
+    private string? _status;
+    private Guid? _asking;
+
+    [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
+    [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
+
+    private TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(Options.Value.DefaultTimeZone);
+    private string ZoneName => Options.Value.DefaultTimeZone;
+
+    protected override async Task OnInitializedAsync() => await LoadAsync();
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (!firstRender) return;
+        _interactive = true;
+        StateHasChanged();
+    }
+
+    private async Task LoadAsync() => _events = await Events.ListAsync((await Authentication).User, _currentOnly, CancellationToken.None);
+
+    private async Task ShowAsync(bool currentOnly)
+    {
+        _currentOnly = currentOnly;
+        await LoadAsync();
+    }
+
+    private string Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone).ToString("ddd d MMM yyyy HH:mm", CultureInfo.InvariantCulture);
+
+    private async Task CreateAsync()
+    {
+        _status = null;
+        var parse = new Dictionary<string, string[]>();
+        var request = _form.ToRequest(Zone, parse);
+        if (parse.Count > 0)
+        {
+            _errors.Set(parse, "Some fields need another look.");
+            return;
+        }
+        var user = (await Authentication).User;
+        PricingService.EventRow? created = null;
+        if (!await _errors.RunAsync(async () => created = await Events.CreateAsync(user, request, null, CancellationToken.None))) return;
+        _status = $"Event {created!.Name} created.";
+        _form = new EventForm();
+        await LoadAsync();
+    }
+
+    private async Task DeleteAsync(PricingService.EventRow e)
+    {
+        var user = (await Authentication).User;
+        _asking = null;
+        if (await _errors.RunAsync(() => Events.DeleteAsync(user, e.Id, CancellationToken.None))) _status = $"Event {e.Name} deleted.";
+        await LoadAsync();
+    }
+
+    /// <summary>The form as typed; times are local to the dashboard's zone, numbers use a decimal point.</summary>
+    private sealed class EventForm
+    {
+        public string? Name { get; set; }
+        public string? StartsAt { get; set; }
+        public string? EndsAt { get; set; }
+        public string? Multiplier { get; set; } = "1.5";
+        public string? Latitude { get; set; } = "56.1567";
+        public string? Longitude { get; set; } = "10.2108";
+        public string? Radius { get; set; } = "800";
+
+        public PricingEventRequest ToRequest(TimeZoneInfo zone, Dictionary<string, string[]> errors)
+        {
+            DateTimeOffset? Time(string? text, string field)
+            {
+                if (string.IsNullOrWhiteSpace(text)) return null;
+                if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+                    return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime(); // Npgsql writes timestamptz from UTC only
+                errors[field] = ["must be a date and time."];
+                return null;
+            }
+            decimal? Number(string? text, string field)
+            {
+                if (string.IsNullOrWhiteSpace(text)) return null;
+                if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
+                errors[field] = ["must be a number (a point before the decimals)."];
+                return null;
+            }
+            return new PricingEventRequest(Name?.Trim(), Time(StartsAt, "startsAt"), Time(EndsAt, "endsAt"), Number(Multiplier, "multiplier"),
+                (double?)Number(Latitude, "latitude"), (double?)Number(Longitude, "longitude"), (double?)Number(Radius, "radiusMeters"));
+        }
+    }
+}

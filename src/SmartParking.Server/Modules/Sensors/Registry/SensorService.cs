@@ -1,0 +1,54 @@
+using System.Security.Claims;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Sensors.Registry;
+
+/// <summary>A sensor's facts with its health, and its reading history, in the caller's tenant (REST and dashboard).</summary>
+public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time)
+{
+    public static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
+
+    public async Task<Sensor> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await SensorEndpoints.FindAsync(connection, null, id, principal.TenantScope(), ct))
+            .WithHealth(time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds), ingest.Value.LowBatteryPercent);
+    }
+
+    /// <summary>
+    /// What the sensor reported on the space it is on, newest first (24 hours unless a window is given). Read through the
+    /// space's index: an index on the sensor as well would slow every ingest batch for a page operators open rarely.
+    /// </summary>
+    public async Task<IReadOnlyList<SensorReading>> ReadingsAsync(ClaimsPrincipal principal, Guid id, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct)
+    {
+        var until = to ?? time.GetUtcNow();
+        var since = from ?? until.AddDays(-1);
+        new Validation()
+            .Check(since < until, "from", "must be before to.")
+            .Check(until - since <= MaxReadingsWindow, "from", "the window is at most 31 days.")
+            .Check(limit is null or (>= 1 and <= 5000), "limit", "must be between 1 and 5000.")
+            .ThrowIfInvalid();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var sensor = await SensorEndpoints.FindAsync(connection, null, id, principal.TenantScope(), ct);
+        if (sensor.SpaceId is null) return [];
+        var rows = await connection.QueryAsync<(DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt, short Status, short Source)>(new CommandDefinition("""
+            select observed_at, received_at, status, source from sensor_readings
+            where space_id = @SpaceId and sensor_id = @Id and observed_at >= @since and observed_at < @until
+            order by observed_at desc limit @limit
+            """, new { sensor.SpaceId, sensor.Id, since, until, limit = limit ?? 500 }, cancellationToken: ct));
+        return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
+    }
+
+    private static string SourceName(ReadingSource source) => source switch
+    {
+        ReadingSource.Mqtt => "mqtt",
+        ReadingSource.Http => "http",
+        ReadingSource.NgsiLd => "ngsi-ld",
+        _ => "ngsi-v2",
+    };
+}
