@@ -47,8 +47,16 @@ public sealed partial class ManageTests(BrowserHost host)
         await page.GetByLabel("Longitude").FillAsync("10.2001");
         await page.GetByLabel("Base hourly rate").FillAsync("18.50");
         await page.GetByLabel("standard spaces").FillAsync("40");
+        // Opening hours: a row per day; a time that is not HH:mm is named on its own row.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add opening hours" }).ClickAsync();
+        await page.GetByLabel("Opens (HH:mm)").FillAsync("7am");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create lot" }).ClickAsync();
+        await Expect(page.Locator("[data-field='openingHours[0].opens'][role='alert']")).ToContainTextAsync("HH:mm");
+        await page.GetByLabel("Opens (HH:mm)").FillAsync("06:30");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create lot" }).ClickAsync();
         await Expect(page.GetByTestId("lot-status")).ToContainTextAsync($"Lot {name} created");
+        await Expect(page.GetByLabel("Opens (HH:mm)")).ToHaveValueAsync("06:30");
+        await Expect(page.GetByLabel("Day", new() { Exact = true })).ToHaveValueAsync("mon");
         await watched.ScreenshotAsync("admin-lot-edit");
 
         await page.GotoAsync("/admin/lots");
@@ -131,6 +139,31 @@ public sealed partial class ManageTests(BrowserHost host)
         await page.GetByRole(AriaRole.Button, new() { Name = "Create event" }).ClickAsync();
         await Expect(page.GetByTestId("event-status")).ToHaveTextAsync($"Event {name} created.");
         await Expect(page.GetByTestId("pricing-events").Locator("tr", new() { HasText = name })).ToContainTextAsync("1.5×");
+        watched.ShouldHaveNoErrors();
+    }
+
+    [Fact]
+    public async Task Users_AdminMakesADriverAnOperatorOfATenantPickedByName_RoleIsSaved()
+    {
+        var email = $"new-op-{Guid.NewGuid().ToString("N")[..10]}@example.com";
+        await host.Api.SendAsync(HttpMethod.Post, "/api/v1/auth/register", new { email, password = "Operator-To-Be-2026", displayName = "Operator to be" }, token: "");
+        var demo = host.Server.Credentials;
+        await using var watched = await host.OpenAsync("/");
+        var page = watched.Page;
+        await WebSignIn.AsAsync(page, demo.AdminEmail, demo.AdminPassword, demo.AdminTotpKey);
+        await page.GotoAsync("/admin/users");
+        await InteractiveAsync(page);
+        await page.GetByLabel("Search users").FillAsync(email);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+        var row = page.Locator("table.data-table tbody tr", new() { HasText = email });
+        await Expect(row.Locator("td[data-column='role']")).ToHaveTextAsync("driver");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = $"Change role of {email}" }).ClickAsync();
+        await row.GetByLabel("Role", new() { Exact = true }).SelectOptionAsync("operator");
+        await row.GetByLabel("Tenant").SelectOptionAsync(new SelectOptionValue { Label = "Aarhus Parking" });
+        await row.GetByRole(AriaRole.Button, new() { Name = "Save role" }).ClickAsync();
+        await Expect(page.GetByTestId("action-message")).ToHaveTextAsync($"{email} is now operator; their sign-ins must start again.");
+        await Expect(row.Locator("td[data-column='role']")).ToHaveTextAsync("operator");
         watched.ShouldHaveNoErrors();
     }
 }

@@ -59,6 +59,8 @@ public sealed class RunningServer : IAsyncDisposable
                  {
                      dll, "--urls", $"http://127.0.0.1:{http}", "--Mqtt:Port", $"{mqtt}", "--Database:DataDirectory", data,
                      "--Demo:LiveReadingsPerSecond", "0", "--Pricing:Scheduled", "false", "--Web:GeocoderUrl=",
+                     // Every test signs in from 127.0.0.1; the per-address sign-in limit has its own tests.
+                     "--Http:AuthRequestsPerWindow", "300",
                  }.Concat(extraArguments ?? []))
             start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";

@@ -13,6 +13,7 @@ public static class LotsModule
     {
         builder.Services.AddSingleton<LotCatalog>();
         builder.Services.AddSingleton<LotService>();
+        builder.Services.AddSingleton<Tenants.TenantDirectory>();
         builder.Services.AddSingleton<SpaceService>();
         builder.Services.AddSingleton<FiwareImport>();
         builder.Services.AddTable<LotsTable>();

@@ -37,8 +37,10 @@ public static class HttpHygiene
                 IsExempt(http.Request.Path)
                     ? RateLimitPartition.GetNoLimiter("exempt")
                     : RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(http, o => o.RequestsPerWindow)));
-            limiter.AddPolicy(AuthPolicy, http =>
-                RateLimitPartition.GetFixedWindowLimiter("auth:" + RemoteIp(http), _ => Window(http, o => o.AuthRequestsPerWindow)));
+            // Sign-in attempts are what this limits; showing the sign-in page (a GET) is not an attempt.
+            limiter.AddPolicy(AuthPolicy, http => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
+                ? RateLimitPartition.GetNoLimiter("auth-page")
+                : RateLimitPartition.GetFixedWindowLimiter("auth:" + RemoteIp(http), _ => Window(http, o => o.AuthRequestsPerWindow)));
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(options.WindowSeconds);

@@ -19,6 +19,18 @@ public sealed class Tenant
     public DateTimeOffset CreatedAt { get; init; }
 }
 
+/// <summary>The tenants a caller may see: all of them for an admin, an operator's own otherwise. The API and the dashboard's role form list them.</summary>
+public sealed class TenantDirectory(NpgsqlDataSource db)
+{
+    public async Task<IReadOnlyList<Tenant>> ListAsync(ClaimsPrincipal principal, CancellationToken ct)
+    {
+        var scope = principal.TenantScope();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Tenant>(new CommandDefinition(
+            "select * from tenants where @scope::uuid is null or id = @scope order by name", new { scope }, cancellationToken: ct))).ToList();
+    }
+}
+
 /// <summary>Operator organisations. Admins create them; operators read their own.</summary>
 public static partial class TenantEndpoints
 {
@@ -30,13 +42,8 @@ public static partial class TenantEndpoints
         tenants.MapPost("/", Create).RequireAuthorization(Policies.Admin);
     }
 
-    private static async Task<IReadOnlyList<Tenant>> List(ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
-    {
-        var scope = principal.TenantScope();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<Tenant>(new CommandDefinition(
-            "select * from tenants where @scope::uuid is null or id = @scope order by name", new { scope }, cancellationToken: ct))).ToList();
-    }
+    private static Task<IReadOnlyList<Tenant>> List(ClaimsPrincipal principal, TenantDirectory tenants, CancellationToken ct) =>
+        tenants.ListAsync(principal, ct);
 
     private static async Task<Tenant> Get(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
     {

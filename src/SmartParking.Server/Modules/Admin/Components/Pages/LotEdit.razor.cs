@@ -17,11 +17,11 @@ public partial class LotEdit
     private readonly FormErrors _errors = new();
     private readonly FormErrors _spaceErrors = new();
     private SpaceForm _space = new();
-    private IReadOnlyList<OpeningHours> _hours = [];
+    private readonly List<HoursForm> _hours = [];
     private Counts? _counts;
     private string _savedName = "";
     private string? _status;
-    private bool _interactive, _busy, _notFound, _confirmDelete;
+    private bool _busy, _notFound, _confirmDelete;
     private int _spacesVersion;
 
     [Parameter] public Guid? Id { get; set; }
@@ -44,7 +44,9 @@ public partial class LotEdit
         {
             var lot = await Lots.GetAsync(user, id, CancellationToken.None);
             _form.Load(lot);
-            (_hours, _savedName) = (lot.OpeningHours, lot.Name);
+            _savedName = lot.Name;
+            _hours.Clear();
+            _hours.AddRange(lot.OpeningHours.Select(h => new HoursForm { Day = h.Day, Opens = h.Opens, Closes = h.Closes }));
             _counts = Availability.Lot(id)?.Counts;
             if (Created) _status = $"Lot {lot.Name} created. Add its spaces below or import them.";
         }
@@ -54,12 +56,20 @@ public partial class LotEdit
         }
     }
 
-    protected override void OnAfterRender(bool firstRender)
+
+    // A new row follows the last one's day with its hours, so a week is typed by adding six rows and changing the day.
+    private void AddHours()
     {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
+        var last = _hours.LastOrDefault();
+        var nextDay = last is null ? "mon" : LotsVocabulary.Days[(Array.IndexOf(LotsVocabulary.Days, last.Day) + 1) % LotsVocabulary.Days.Length];
+        _hours.Add(new HoursForm { Day = nextDay, Opens = last?.Opens ?? "07:00", Closes = last?.Closes ?? "22:00" });
     }
+
+    private static string DayName(string day) => day switch
+    {
+        "mon" => "Monday", "tue" => "Tuesday", "wed" => "Wednesday", "thu" => "Thursday",
+        "fri" => "Friday", "sat" => "Saturday", "sun" => "Sunday", _ => day,
+    };
 
     private void Toggle(string amenity, bool on)
     {
@@ -77,7 +87,7 @@ public partial class LotEdit
         _busy = true;
         var user = (await Authentication).User;
         LotResponse? saved = null;
-        var request = _form.ToRequest(_hours);
+        var request = _form.ToRequest(_hours.Select(h => new OpeningHours(h.Day, h.Opens?.Trim() ?? "", h.Closes?.Trim() ?? "")).ToList());
         var ok = await _errors.RunAsync(async () => saved = Id is { } id
             ? await Lots.UpdateAsync(user, id, request, CancellationToken.None)
             : await Lots.CreateAsync(user, request, CancellationToken.None));
@@ -116,6 +126,13 @@ public partial class LotEdit
         if (await _errors.RunAsync(() => Lots.DeleteAsync(user, Id!.Value, CancellationToken.None)))
             Navigation.NavigateTo("/admin/lots");
         _confirmDelete = false;
+    }
+
+    private sealed class HoursForm
+    {
+        public string Day { get; set; } = "mon";
+        public string? Opens { get; set; }
+        public string? Closes { get; set; }
     }
 
     private sealed class SpaceForm

@@ -21,7 +21,7 @@ public partial class LotImport
     private IBrowserFile? _csvFile, _fiwareFile;
     private string _csvLot = "";
     private string? _fiwareRate, _csvResult, _fiwareResult;
-    private bool _interactive, _busy;
+    private bool _busy;
 
     [SupplyParameterFromQuery(Name = "lotId")] public Guid? LotFromQuery { get; set; }
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
@@ -38,12 +38,6 @@ public partial class LotImport
         if (LotFromQuery is { } lot) _csvLot = lot.ToString();
     }
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private async Task ImportCsvAsync()
     {

@@ -18,7 +18,7 @@ public partial class PricingEditor
 {
     private IReadOnlyList<LotAvailability> _lots = [];
     private PolicyForm? _form;
-    private IDictionary<string, string[]>? _errors;
+    private readonly FormErrors _errors = new();
     private IReadOnlyList<ChartPoint> _history = [];
     private string? _status, _priceNow, _lotBase;
     private bool _saving;
@@ -48,7 +48,8 @@ public partial class PricingEditor
 
     private async Task LoadAsync()
     {
-        (_errors, _status) = (null, null);
+        _errors.Clear();
+        _status = null;
         var lot = await Lots.FindForOperatorAsync(LotId, _user, CancellationToken.None);
         _lotBase = $"{lot.BaseHourlyRate.ToString("0.00", CultureInfo.InvariantCulture)} {lot.Currency}";
         _form = PolicyForm.From(await PolicyStore.LotPolicyAsync(LotId, _user, CancellationToken.None));
@@ -79,25 +80,15 @@ public partial class PricingEditor
     private async Task SaveAsync()
     {
         _saving = true;
-        _errors = null;
-        try
+        if (await _errors.RunAsync(() => PolicyStore.SaveLotPolicyAsync(LotId, _form!.ToPolicy(), _user, CancellationToken.None)))
         {
-            await PolicyStore.SaveLotPolicyAsync(LotId, _form!.ToPolicy(), _user, CancellationToken.None);
             await LoadHistoryAsync();
             _status = $"Saved. The price now is {_priceNow}; the scheduler moves it from here.";
         }
-        catch (ValidationException e)
+        else
         {
-            _errors = e.Errors;
-            _status = "Not saved: correct the fields marked above.";
+            _status = "Not saved: " + (_errors.Summary ?? "correct the fields marked above.");
         }
-        catch (Exception e) when (ServiceOutcome.Describe(e) is { } message)
-        {
-            _status = message;
-        }
-        finally
-        {
-            _saving = false;
-        }
+        _saving = false;
     }
 }

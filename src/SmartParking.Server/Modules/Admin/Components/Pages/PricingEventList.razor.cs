@@ -14,7 +14,7 @@ public partial class PricingEventList
     private readonly FormErrors _errors = new();
     private EventForm _form = new();
     private IReadOnlyList<PricingService.EventRow> _events = [];
-    private bool _interactive, _currentOnly = true;
+    private bool _currentOnly = true;
     private string? _status;
     private Guid? _asking;
 
@@ -26,12 +26,6 @@ public partial class PricingEventList
 
     protected override async Task OnInitializedAsync() => await LoadAsync();
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private async Task LoadAsync() => _events = await Events.ListAsync((await Authentication).User, _currentOnly, CancellationToken.None);
 

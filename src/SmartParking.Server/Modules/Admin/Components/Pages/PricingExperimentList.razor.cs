@@ -17,7 +17,6 @@ public partial class PricingExperimentList
     private IReadOnlyList<PricingExperiment> _experiments = [];
     private ExperimentReport? _report;
     private string? _status, _reportError;
-    private bool _interactive;
 
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
     [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
@@ -26,12 +25,6 @@ public partial class PricingExperimentList
 
     protected override async Task OnInitializedAsync() => await LoadAsync();
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private async Task LoadAsync() => _experiments = await Experiments.ListAsync((await Authentication).User, CancellationToken.None);
 

@@ -19,7 +19,6 @@ public partial class SensorDetail
     private string _window = "24h";
     private IReadOnlyList<SensorReading> _readings = [];
     private IReadOnlyList<ChartPoint> _points = [];
-    private bool _interactive;
 
     [Parameter] public Guid Id { get; set; }
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
@@ -36,12 +35,6 @@ public partial class SensorDetail
         if (_error is null) await LoadReadingsAsync();
     }
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        if (!firstRender) return;
-        _interactive = true;
-        StateHasChanged();
-    }
 
     private async Task ChangeWindowAsync(string? window)
     {
