@@ -10,17 +10,12 @@ namespace SmartParking.BrowserTests.Admin;
 [Collection(BrowserCollection.Name)]
 public sealed partial class ManageTests(BrowserHost host)
 {
-    /// <summary>Signs the demo operator in through the web form (password and TOTP) and lands on <paramref name="path"/>.</summary>
+    /// <summary>Signs the demo operator in through the web form (password and TOTP) and opens <paramref name="path"/>.</summary>
     private async Task<WatchedPage> SignedInOperatorAsync(string path)
     {
-        var demo = host.Server.Credentials;
-        var watched = await host.OpenAsync("/account/login?ReturnUrl=" + Uri.EscapeDataString(path));
-        var page = watched.Page;
-        await page.GetByLabel("E-mail").FillAsync(demo.OperatorEmail);
-        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(demo.OperatorPassword);
-        await page.GetByLabel("Authenticator code").FillAsync(TotpGenerator.Now(demo.OperatorTotpKey));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(path.Split('?')[0]) + "(\\?.*)?$"));
+        var watched = await host.OpenAsync("/");
+        await WebSignIn.AsDemoOperatorAsync(watched.Page, host.Server.Credentials);
+        await watched.Page.GotoAsync(path);
         return watched;
     }
 

@@ -82,12 +82,9 @@ public sealed class ReserveAndPayTests(BrowserHost host)
     public async Task MeterSession_StartFromSearchThenStop_IsChargedForMinutesUsed()
     {
         var demo = host.Server.Credentials;
-        await using var watched = await host.OpenAsync("/account/login");
+        await using var watched = await host.OpenAsync("/");
         var page = watched.Page;
-        await page.GetByLabel("E-mail").FillAsync(demo.DriverEmail);
-        await page.GetByLabel("Password").FillAsync(demo.DriverPassword);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Expect(page.GetByTestId("signed-in-as")).ToHaveTextAsync(demo.DriverEmail);
+        await WebSignIn.AsAsync(page, demo.DriverEmail, demo.DriverPassword);
 
         await SearchCathedralAsync(page);
         await page.Locator("ul.result-list > li[data-lot-id]").Nth(1).GetByRole(AriaRole.Link, new() { Name = "Pay to park here" }).ClickAsync();

@@ -79,11 +79,7 @@ public partial class LotEdit
     private async Task SaveAsync()
     {
         _status = null;
-        if (_form.ParseErrors() is { Count: > 0 } parse)
-        {
-            _errors.Set(parse, "Some fields need another look.");
-            return;
-        }
+        if (_errors.Found(_form.ParseErrors())) return;
         _busy = true;
         var user = (await Authentication).User;
         LotResponse? saved = null;

@@ -70,7 +70,7 @@ public partial class LotImport
         {
             if (!decimal.TryParse(_fiwareRate, NumberStyles.Float, CultureInfo.InvariantCulture, out var r))
             {
-                _fiwareErrors.Set(new Dictionary<string, string[]> { ["baseHourlyRate"] = ["must be a number such as 25.50."] }, "Some fields need another look.");
+                _fiwareErrors.Found(new Dictionary<string, string[]> { ["baseHourlyRate"] = ["must be a number such as 25.50."] });
                 return;
             }
             rate = r;

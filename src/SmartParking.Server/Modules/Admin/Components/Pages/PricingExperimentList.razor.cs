@@ -42,11 +42,7 @@ public partial class PricingExperimentList
         _status = null;
         var parse = new Dictionary<string, string[]>();
         var request = _form.ToRequest(Zone, parse);
-        if (parse.Count > 0)
-        {
-            _errors.Set(parse, "Some fields need another look.");
-            return;
-        }
+        if (_errors.Found(parse)) return;
         var user = (await Authentication).User;
         PricingExperiment? created = null;
         if (!await _errors.RunAsync(async () => created = await Experiments.CreateAsync(user, request, null, CancellationToken.None))) return;

@@ -25,8 +25,18 @@ public sealed class FormErrors
         Summary = null;
     }
 
+    private const string FieldsSummary = "Some fields need another look.";
+
     /// <summary>Errors the page found itself (a number that does not parse) before asking the service.</summary>
     public void Set(IDictionary<string, string[]> fields, string? summary = null) => (_fields, Summary) = (fields, summary);
+
+    /// <summary>Keeps the fields the page could not parse, if any; true when there were some (so the service is not asked).</summary>
+    public bool Found(IDictionary<string, string[]> fields)
+    {
+        if (fields.Count == 0) return false;
+        Set(fields, FieldsSummary);
+        return true;
+    }
 
     /// <summary>Runs a service call; true when it worked, else the errors are kept for the page to show.</summary>
     public async Task<bool> RunAsync(Func<Task> action)
@@ -40,7 +50,7 @@ public sealed class FormErrors
         catch (ValidationException v)
         {
             _fields = v.Errors;
-            Summary = "Some fields need another look.";
+            Summary = FieldsSummary;
             return false;
         }
         catch (Exception e) when (ServiceOutcome.Describe(e) is { } message)
