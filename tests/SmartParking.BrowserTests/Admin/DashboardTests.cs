@@ -34,7 +34,6 @@ public sealed class DashboardTests(BrowserHost host)
 
         (await page.EvaluateAsync<bool>("() => window.__noReload === true")).ShouldBeTrue();
         await Expect(page.GetByTestId("summary-pdf")).ToBeVisibleAsync();
-        await watched.ScreenshotAsync("admin-overview");
         watched.ShouldHaveNoErrors();
     }
 
@@ -62,7 +61,6 @@ public sealed class DashboardTests(BrowserHost host)
         await Expect(page.GetByTestId("policy-status")).ToContainTextAsync("Saved");
         await Expect(page.GetByTestId("price-now")).ToHaveTextAsync("40.00 DKK/h");
         await Expect(page.Locator("[data-table=price-history] td[data-column=rule]").First).ToHaveTextAsync("policy_changed");
-        await watched.ScreenshotAsync("admin-pricing");
 
         // The driver sees it: prices reach every node's availability model through a database notification.
         var lot = page.Locator($"li[data-lot-id='{device.LotId}'] [data-testid=price-now]");

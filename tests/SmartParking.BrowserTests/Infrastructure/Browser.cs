@@ -6,7 +6,7 @@ namespace SmartParking.BrowserTests.Infrastructure;
 /// Debian's Chromium driven by Playwright (never a downloaded browser: `playwright install` is not used here), and the
 /// real server, shared by every browser test in the run.
 /// </summary>
-public sealed class BrowserHost : IAsyncLifetime
+public class BrowserHost : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
     private IPlaywright? _playwright;
@@ -15,12 +15,15 @@ public sealed class BrowserHost : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public ServerApi Api { get; private set; } = null!;
 
+    /// <summary>Settings for this host's server beyond <see cref="RunningServer"/>'s own.</summary>
+    protected virtual IReadOnlyList<string> ServerArguments => [];
+
     public async Task InitializeAsync()
     {
         if (!File.Exists(ChromiumPath)) throw new InvalidOperationException($"{ChromiumPath} is missing: install the Debian package chromium (./test.sh does as root).");
         await LeafletPackage.EnsureAsync();
         // Without the package the map is switched off, so no page tries (and fails) to load it.
-        Server = await RunningServer.StartAsync(LeafletPackage.Dist is null ? ["--Web:LeafletBaseUrl", ""] : []);
+        Server = await RunningServer.StartAsync([.. ServerArguments, .. LeafletPackage.Dist is null ? ["--Web:LeafletBaseUrl", ""] : Array.Empty<string>()]);
         Api = new ServerApi(Server);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -89,11 +92,11 @@ public sealed class WatchedPage : IAsyncDisposable
 
     public void ShouldHaveNoErrors() => Errors.ShouldBeEmpty();
 
-    public async Task ScreenshotAsync(string name)
+    public async Task ScreenshotAsync(string name, bool fullPage = false)
     {
         var directory = Path.Combine(Repository.Root, "docs", "screenshots");
         Directory.CreateDirectory(directory);
-        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = false });
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = fullPage });
     }
 
     public async ValueTask DisposeAsync() => await Context.CloseAsync();

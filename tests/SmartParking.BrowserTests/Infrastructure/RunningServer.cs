@@ -58,7 +58,7 @@ public sealed class RunningServer : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      dll, "--urls", $"http://127.0.0.1:{http}", "--Mqtt:Port", $"{mqtt}", "--Database:DataDirectory", data,
-                     "--Demo:LiveReadingsPerSecond", "0", "--Pricing:Scheduled", "false", "--Web:GeocoderUrl=",
+                     "--Demo:LiveReadingsPerSecond", "0", "--Demo:HistoryDays", "0", "--Pricing:Scheduled", "false", "--Web:GeocoderUrl=",
                      // Every test signs in from 127.0.0.1; the per-address sign-in limit has its own tests.
                      "--Http:AuthRequestsPerWindow", "300",
                  }.Concat(extraArguments ?? []))

@@ -33,4 +33,15 @@ internal static class DemoCity
         "Sankt Pauls Kirkeplads", "Fredensgade", "Sønder Allé", "Thorvaldsensgade", "Frederiks Allé", "Havnegade",
         "Europaplads", "Badstuegade", "Graven", "Studsgade", "Bispetorv", "Kystvejen", "Vester Allé", "Rosensgade", "Dalgas Avenue",
     ];
+
+    /// <summary>
+    /// A city-centre day in local time: ~15 % at night rising to ~85 % early on weekday afternoons; weekends quieter
+    /// and later. The shape of the Aarhus garages' series, smoothed.
+    /// </summary>
+    public static double Occupancy(DateTime local)
+    {
+        var hour = local.Hour + local.Minute / 60.0;
+        var (peak, height) = local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? (14.0, 0.55) : (13.0, 0.7);
+        return 0.15 + height * Math.Exp(-Math.Pow((hour - peak) / 4.0, 2));
+    }
 }

@@ -9,4 +9,7 @@ public sealed class DemoOptions
 
     /// <summary>Demo sensor changes a second fed through the ingest pipeline so the demo looks alive (0 = a starting state only, then still).</summary>
     public int LiveReadingsPerSecond { get; set; } = 5;
+
+    /// <summary>Days of past occupancy, prices, stays and payments given to a newly seeded city (0 = none), so the charts start full.</summary>
+    public int HistoryDays { get; set; } = 7;
 }

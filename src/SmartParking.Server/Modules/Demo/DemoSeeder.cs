@@ -20,8 +20,8 @@ namespace SmartParking.Server.Modules.Demo;
 /// data directory (0600), never in the repository.
 /// </summary>
 public sealed class DemoSeeder(
-    NpgsqlDataSource db, IServiceScopeFactory scopes, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
-    IHostEnvironment environment, ILogger<DemoSeeder> logger) : IHostedService
+    NpgsqlDataSource db, IServiceScopeFactory scopes, LotCatalog lots, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
+    IHostEnvironment environment, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -40,13 +40,17 @@ public sealed class DemoSeeder(
             return;
         }
         var started = TimeProvider.System.GetTimestamp();
-        var (lots, spaces) = await SeedCityAsync(connection, ct);
+        var (lotCount, spaces) = await SeedCityAsync(connection, ct);
         var credentials = await SeedUsersAsync(connection, ct);
+        var driverId = await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+            "select id from users where normalized_email = upper(@email)", new { email = credentials.DriverEmail }, cancellationToken: ct));
+        var history = await DemoHistory.SeedAsync(connection, await lots.AllAsync(ct), driverId, demo.Value.HistoryDays, time.GetUtcNow(), ct);
         Directory.CreateDirectory(Path.GetDirectoryName(CredentialsFile)!);
         await File.WriteAllTextAsync(CredentialsFile, JsonSerializer.Serialize(credentials, Json), ct);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        logger.LogInformation("Seeded demo city {City}: {Lots} lots, {Spaces} spaces and sensors in {Elapsed:F1} s",
-            DemoCity.TenantName, lots, spaces, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        logger.LogInformation("Seeded demo city {City}: {Lots} lots, {Spaces} spaces and sensors; {Days} days of history ({Prices} hourly prices, {Sessions} sessions, {Reservations} reservations, {Payments} payments) in {Elapsed:F1} s",
+            DemoCity.TenantName, lotCount, spaces, demo.Value.HistoryDays, history.PriceRows, history.Sessions, history.Reservations, history.Payments,
+            TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         Print(credentials);
     }
 

@@ -72,11 +72,5 @@ public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IO
             if (pipeline.TrySubmitBatch(chunk, out var done)) await done.WaitAsync(ct);
     }
 
-    /// <summary>A weekday city-centre curve: ~15% at night, rising to ~85% at midday.</summary>
-    private double Occupancy(TimeZoneInfo zone)
-    {
-        var local = TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone);
-        var hour = local.Hour + local.Minute / 60.0;
-        return 0.15 + 0.7 * Math.Exp(-Math.Pow((hour - 13) / 4.0, 2));
-    }
+    private double Occupancy(TimeZoneInfo zone) => DemoCity.Occupancy(TimeZoneInfo.ConvertTime(time.GetUtcNow(), zone).DateTime);
 }

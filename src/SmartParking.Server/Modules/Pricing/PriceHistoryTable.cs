@@ -17,8 +17,8 @@ public sealed class PriceHistoryTable(NpgsqlDataSource db, LotCatalog lots) : Da
     [
         new("at", "Time", h => h.At, ColumnKind.Instant, "at"),
         new("rateNow", "Price per hour", h => h.RateNow, ColumnKind.Money, "rate_now"),
-        new("occupancy", "Occupancy", h => h.Occupancy, ColumnKind.Number, "occupancy"),
-        new("forecast", "Forecast occupancy", h => h.Forecast, ColumnKind.Number, "forecast"),
+        new("occupancy", "Occupancy", h => h.Occupancy, ColumnKind.Share, "occupancy"),
+        new("forecast", "Forecast occupancy", h => h.Forecast, ColumnKind.Share, "forecast"),
         new("rule", "Rule", h => h.Rule, SortSql: "rule"),
         new("previousRate", "Previous demand rate", h => h.PreviousRate, ColumnKind.Money, "previous_rate"),
         new("demandRate", "Demand rate", h => h.DemandRate, ColumnKind.Money, "demand_rate"),

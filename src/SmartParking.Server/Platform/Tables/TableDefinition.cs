@@ -4,10 +4,13 @@ using SmartParking.Server.Platform.Exports;
 
 namespace SmartParking.Server.Platform.Tables;
 
-/// <summary>How a UI should show a column's values: money sits beside a currency column, instants are UTC.</summary>
-// Written as lower-case text by the API's JSON options (text, number, money, instant, boolean).
+/// <summary>
+/// How a UI should show a column's values: money sits beside a currency column, instants are UTC, a share is a
+/// fraction from 0 to 1 (occupancy) that reads as a percentage.
+/// </summary>
+// Written as lower-case text by the API's JSON options (text, number, money, instant, boolean, share).
 [JsonConverter(typeof(JsonStringEnumConverter<ColumnKind>))]
-public enum ColumnKind { Text, Number, Money, Instant, Boolean }
+public enum ColumnKind { Text, Number, Money, Instant, Boolean, Share }
 
 /// <param name="Key">The name a request sorts by and a UI refers to.</param>
 /// <param name="SortSql">The SQL expression behind the key; null = not sortable. Only these expressions ever reach ORDER BY.</param>
