@@ -102,16 +102,20 @@ internal static class PricingSimulation
         var lot = new LotFacts(Guid.Empty, Guid.Empty, g.Code, "garage", Zone.Id, [], s.BaseRate, "DKK", 56.15, 10.2);
         var band = ((double)p.Policy.BandLowPercent / 100, (double)p.Policy.BandHighPercent / 100);
         var occupied = Math.Min(1, desired[0]);
-        var demandRate = p.Policy.BaseFor(lot);
+        var demand = DemandRates.Both(p.Policy.BaseFor(lot));
         var totals = SimTotals.Zero;
         for (var tick = 0; tick < s.Days * TicksPerDay; tick++)
         {
             var i = tick % TicksPerDay;
             var local = FirstDay.AddMinutes(tick * TickMinutes);
             var at = new DateTimeOffset(local, Zone.GetUtcOffset(local));
-            // The engine sees the occupancy just observed, as the scheduler does every 5 minutes.
-            if (p.Kind == PriceKind.Engine) demandRate = PricingEngine.NextDemandRate(lot, p.Policy, demandRate, occupied).Rate;
-            var price = p.Kind == PriceKind.Static ? s.BaseRate : PricingEngine.RateAt(lot, p.Policy, [], demandRate, at).Rate;
+            // The engine sees the occupancy just observed, as the scheduler does every 5 minutes, and steps the band it is in.
+            if (p.Kind == PriceKind.Engine)
+            {
+                var peak = PricingEngine.IsPeak(lot, p.Policy, at);
+                demand = demand.With(peak, PricingEngine.NextDemandRate(lot, p.Policy, demand.For(peak), occupied).Rate);
+            }
+            var price = p.Kind == PriceKind.Static ? s.BaseRate : PricingEngine.RateAt(lot, p.Policy, [], demand, at).Rate;
 
             var factor = Math.Pow(Math.Max((double)(price / s.BaseRate), MinPriceRatio), s.Elasticity);
             var arrivals = arrive[i] * factor;

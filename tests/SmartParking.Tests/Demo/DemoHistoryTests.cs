@@ -41,24 +41,25 @@ public sealed class DemoHistoryTests(DemoFactory factory) : IClassFixture<DemoFa
     }
 
     [Fact]
-    public async Task PriceHistory_EveryLot_HasEachHourOfThreeDaysSteppedFromTheLastHour()
+    public async Task PriceHistory_EveryLot_HasEachHourOfThreeDaysSteppedFromItsBandsLastHour()
     {
         var lots = await factory.ScalarAsync<long>("select count(*) from lots");
         lots.ShouldBeGreaterThan(30);
         (await factory.ScalarAsync<long>("select count(*) from price_history")).ShouldBe(lots * 72);
-        // Each hour starts from where the previous one left the demand rate, as the scheduler's steps do.
+        // Each hour starts from where its band's last hour left that band's demand rate, as the scheduler's steps do.
         (await factory.ScalarAsync<long>("""
             select count(*) from (
-                select previous_rate, lag(demand_rate) over (partition by lot_id order by at) as before from price_history) h
+                select previous_rate, lag(demand_rate) over (partition by lot_id, period order by at) as before from price_history) h
             where before is not null and previous_rate <> before
             """)).ShouldBe(0);
+        (await factory.ScalarAsync<long>("select count(distinct period) from price_history")).ShouldBe(2);
         (await factory.ScalarAsync<long>("select count(*) from price_history where rule not in ('above_band', 'below_band', 'in_band')")).ShouldBe(0);
         (await factory.ScalarAsync<long>("select count(distinct rule) from price_history")).ShouldBeGreaterThan(1);
         // The price now starts where the week left each lot.
         (await factory.ScalarAsync<long>("""
             select count(*) from lot_prices p
-            join lateral (select demand_rate from price_history h where h.lot_id = p.lot_id order by at desc limit 1) last on true
-            where p.demand_rate <> last.demand_rate
+            join lateral (select demand_rate, period from price_history h where h.lot_id = p.lot_id order by at desc limit 1) last on true
+            where case last.period when 'peak' then p.peak_demand_rate else p.off_peak_demand_rate end <> last.demand_rate
             """)).ShouldBe(0);
     }
 

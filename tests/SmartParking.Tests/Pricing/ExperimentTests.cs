@@ -61,7 +61,7 @@ public sealed class ExperimentTests(PricingFactory factory) : IClassFixture<Pric
             lot["openingHours"] = new JsonArray();
             lot["baseHourlyRate"] = 20m;
             var lotId = (await op.CreateLotAsync(lot)).Id();
-            await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+            await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
             var space = await op.CreateSensorAsync(lotId, "A1");
             using (var device = factory.DeviceClient(space))
                 await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
@@ -71,7 +71,7 @@ public sealed class ExperimentTests(PricingFactory factory) : IClassFixture<Pric
         var created = await (await op.PostAsJsonAsync("/api/v1/manage/pricing-experiments", new
         {
             name = "Bigger steps", share = 0.5, seed = "ab-1", startsAt = DateTimeOffset.UtcNow.AddMinutes(-1), endsAt = DateTimeOffset.UtcNow.AddDays(7),
-            variant = new { stepPercent = 20, peakMultiplier = 1.0, offPeakMultiplier = 1.0 },
+            variant = new { stepPercent = 20, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" },
         })).ShouldHaveStatusAsync(HttpStatusCode.Created);
 
         await factory.RecomputeAsync();

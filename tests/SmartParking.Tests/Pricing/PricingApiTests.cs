@@ -16,16 +16,16 @@ namespace SmartParking.Tests.Pricing;
 /// </summary>
 public sealed class PricingFactory : Reservations.BookingFactory
 {
-    public async Task RecomputeAsync()
+    public async Task RecomputeAsync(DateTimeOffset? at = null)
     {
         await using var connection = await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
-        await Services.GetRequiredService<Repricing>().RecomputeAsync(connection, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Services.GetRequiredService<Repricing>().RecomputeAsync(connection, at ?? DateTimeOffset.UtcNow, CancellationToken.None);
     }
 }
 
 public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<PricingFactory>
 {
-    private static readonly object Flat = new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 };
+    private static readonly object Flat = new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" };
 
     private async Task<(Guid LotId, IReadOnlyList<TestSensor> Spaces, HttpClient Operator)> LotAsync(int spaces, decimal rate = 20m)
     {
@@ -81,6 +81,30 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     }
 
     [Fact]
+    public async Task Recompute_FullLotAtNight_StepsOnlyTheOffPeakBand_DaytimeQuotesKeepTheirRate()
+    {
+        var (lotId, spaces, op) = await LotAsync(spaces: 1);
+        using var _ = op;
+        using var anonymous = factory.Anonymous();
+        // The default bands (weekdays 07:00–19:00 peak), without time factors, so each band's rate reads directly.
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+        using (var device = factory.DeviceClient(spaces[0]))
+            await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
+        await anonymous.WaitForSpaceStatusAsync(lotId, spaces[0].SpaceId, "occupied");
+        var copenhagen = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
+        var tuesday = DateTime.SpecifyKind(DateTime.UtcNow.Date.AddDays(7 + ((int)DayOfWeek.Tuesday - (int)DateTime.UtcNow.DayOfWeek + 7) % 7), DateTimeKind.Unspecified);
+        DateTimeOffset Local(int hour) => new(TimeZoneInfo.ConvertTimeToUtc(tuesday.AddHours(hour), copenhagen), TimeSpan.Zero);
+
+        await factory.RecomputeAsync(Local(23));
+
+        var step = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().First();
+        (step.Str("period"), step.Str("rule"), step.GetProperty("demandRate").GetDecimal()).ShouldBe(("off_peak", "above_band", 22.00m));
+        (await QuoteAsync(anonymous, lotId, Local(20), Local(21))).GetProperty("amount").GetDecimal().ShouldBe(22.00m);
+        (await QuoteAsync(anonymous, lotId, Local(10), Local(11))).GetProperty("amount").GetDecimal().ShouldBe(20.00m, "a full night says nothing about the day");
+    }
+
+    [Fact]
     public async Task PolicyEdit_BaseRateRaised_PriceNowAndQuotesFollowAtOnceFromTheDemandReached()
     {
         var (lotId, op, anonymous) = await FullFlatLotAsync();
@@ -90,7 +114,7 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
         await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 22.00m, Eventually, "the demand step to 22.00");
 
         // Base 20 -> 30: the demand rate keeps its place above the base (22/20 x 30 = 33), with no recompute.
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 33.00m, Eventually, "the new policy's price in availability");
@@ -109,7 +133,7 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
         using var _ = op;
         using var anonymous = factory.Anonymous();
 
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 40, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { baseRate = 40, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         await Poll.UntilAsync(() => AvailabilityPriceAsync(anonymous, lotId), p => p == 40.00m, Eventually, "the new base in availability");
@@ -124,7 +148,7 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
         var (lotId, spaces, op) = await LotAsync(spaces: 1);
         using var _ = op;
         await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy",
-            new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, stepPercent = 100, floor = 10 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+            new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00", stepPercent = 100, floor = 10 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         using (var device = factory.DeviceClient(spaces[0]))
             await device.IngestAsync(Batch(Reading(null, "free", SecondsAgo(5))));
         using var anonymous = factory.Anonymous();

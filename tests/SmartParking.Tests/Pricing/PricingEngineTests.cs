@@ -115,17 +115,55 @@ public sealed class PricingEngineTests
     [Fact]
     public void Segments_AcrossThePeakStart_TwoPiecesAtTheirRates()
     {
-        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [], 20m, Local(2026, 11, 24, 6), Local(2026, 11, 24, 8, 30));
+        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [], DemandRates.Both(20m), Local(2026, 11, 24, 6), Local(2026, 11, 24, 8, 30));
 
         segments.Select(s => (s.Period, s.RatePerHour, s.Amount)).ShouldBe([("off_peak", 12m, 12m), ("peak", 20m, 30m)]);
         segments[1].From.ShouldBe(Local(2026, 11, 24, 7));
     }
 
     [Fact]
+    public void Segments_AcrossThePeakEnd_EachBandAtItsOwnDemandRate()
+    {
+        // The day has been busy (peak demand 30), the nights empty (off-peak demand at the floor, 10).
+        var rates = new DemandRates(Peak: 30m, OffPeak: 10m);
+        var flat = PricingPolicy.Default with { OffPeakMultiplier = 1 };
+
+        var segments = PricingEngine.Segments(Lot, flat, [], rates, Local(2026, 11, 24, 18), Local(2026, 11, 24, 20));
+
+        segments.Select(s => (s.Period, s.RatePerHour)).ShouldBe([("peak", 30m), ("off_peak", 10m)]);
+        PricingEngine.RateAt(Lot, flat, [], rates, Local(2026, 11, 24, 12)).Rate.ShouldBe(30m);
+        PricingEngine.RateAt(Lot, flat, [], rates, Local(2026, 11, 24, 23)).Rate.ShouldBe(10m);
+    }
+
+    [Fact]
+    public void DemandRates_AWeekOfEmptyNightsAndInBandDays_LeaveTheDaytimeRateWhereTheDaysPutIt()
+    {
+        // What the scheduler does each hour: step only the band the hour falls in, from that hour's occupancy.
+        var rates = DemandRates.Both(20m);
+        for (var hour = Local(2026, 11, 23, 0); hour < Local(2026, 11, 28, 0); hour = hour.AddHours(1))
+        {
+            var peak = PricingEngine.IsPeak(Lot, PricingPolicy.Default, hour);
+            var occupancy = peak ? 0.75 : 0.10;
+            rates = rates.With(peak, PricingEngine.NextDemandRate(Lot, PricingPolicy.Default, rates.For(peak), occupancy).Rate);
+        }
+
+        rates.Peak.ShouldBe(20m);
+        rates.OffPeak.ShouldBe(10m); // the floor: half the base
+    }
+
+    [Fact]
+    public void DemandRates_Scaled_MovesBothBandsAndHoldsEachInBounds()
+    {
+        var scaled = new DemandRates(22m, 10m).Scaled(1.5m, rate => PricingEngine.Bound(Lot, PricingPolicy.Default with { Floor = 16m }, rate));
+
+        scaled.ShouldBe(new DemandRates(33m, 16m));
+    }
+
+    [Fact]
     public void Segments_SpringForwardNight_ChargesTheHoursThatExisted()
     {
         // 29 March 2026: clocks go from 02:00 to 03:00 in Copenhagen, so local 00:00–06:00 is five hours (a Sunday, off-peak).
-        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [], 20m, Local(2026, 3, 29, 0), Local(2026, 3, 29, 6));
+        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [], DemandRates.Both(20m), Local(2026, 3, 29, 0), Local(2026, 3, 29, 6));
 
         segments.ShouldHaveSingleItem().Amount.ShouldBe(60m);
     }
@@ -135,7 +173,7 @@ public sealed class PricingEngineTests
     {
         // 25 October 2026: 03:00 goes back to 02:00, so local 00:00–06:00 is seven hours.
         var start = Local(2026, 10, 25, 0);
-        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [], 20m, start, start.AddHours(7));
+        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [], DemandRates.Both(20m), start, start.AddHours(7));
 
         segments.Sum(s => s.Amount).ShouldBe(84m);
     }
@@ -143,8 +181,8 @@ public sealed class PricingEngineTests
     [Fact]
     public void Segments_PeakStartOnADaylightSavingMonday_IsSevenLocalInBothSeasons()
     {
-        var summer = PricingEngine.Segments(Lot, PricingPolicy.Default, [], 20m, Local(2026, 3, 30, 6), Local(2026, 3, 30, 8));
-        var winter = PricingEngine.Segments(Lot, PricingPolicy.Default, [], 20m, Local(2026, 10, 26, 6), Local(2026, 10, 26, 8));
+        var summer = PricingEngine.Segments(Lot, PricingPolicy.Default, [], DemandRates.Both(20m), Local(2026, 3, 30, 6), Local(2026, 3, 30, 8));
+        var winter = PricingEngine.Segments(Lot, PricingPolicy.Default, [], DemandRates.Both(20m), Local(2026, 10, 26, 6), Local(2026, 10, 26, 8));
 
         summer[1].From.UtcDateTime.Hour.ShouldBe(5);
         winter[1].From.UtcDateTime.Hour.ShouldBe(6);
@@ -156,7 +194,7 @@ public sealed class PricingEngineTests
         var concert = new PricingEvent(Guid.NewGuid(), "Concert", Local(2026, 11, 24, 9), Local(2026, 11, 24, 10), 1.5m, Lot.Latitude, Lot.Longitude, 500);
         var elsewhere = concert with { Name = "Far away", Latitude = Lot.Latitude + 0.1, Multiplier = 2m };
 
-        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [concert, elsewhere], 20m, Local(2026, 11, 24, 8), Local(2026, 11, 24, 11));
+        var segments = PricingEngine.Segments(Lot, PricingPolicy.Default, [concert, elsewhere], DemandRates.Both(20m), Local(2026, 11, 24, 8), Local(2026, 11, 24, 11));
 
         segments.Select(s => (s.Event, s.RatePerHour)).ShouldBe([(null, 20m), ("Concert", 30m), (null, 20m)]);
         segments.Sum(s => s.Amount).ShouldBe(70m);
@@ -168,7 +206,7 @@ public sealed class PricingEngineTests
         var riot = new PricingEvent(Guid.NewGuid(), "Final", Local(2026, 11, 24, 9), Local(2026, 11, 24, 10), 5m, Lot.Latitude, Lot.Longitude, 500);
 
         PricingEngine.Surge(Lot, PricingPolicy.Default, [riot], Local(2026, 11, 24, 9, 30)).Multiplier.ShouldBe(2m);
-        PricingEngine.RateAt(Lot, PricingPolicy.Default, [riot], 40m, Local(2026, 11, 24, 9, 30)).Rate.ShouldBe(60m);
+        PricingEngine.RateAt(Lot, PricingPolicy.Default, [riot], DemandRates.Both(40m), Local(2026, 11, 24, 9, 30)).Rate.ShouldBe(60m);
     }
 
     [Theory]
@@ -187,8 +225,8 @@ public sealed class PricingEngineTests
 
         // Demand already at 2x base: a 3x type factor would make 6x, and the cap holds it at 3x base.
         var demand = type == "loading" ? 40m : 20m;
-        PricingEngine.RateAt(Lot, policy, [], demand, Local(2026, 11, 24, 9), type).Rate.ShouldBe((decimal)expected);
-        PricingEngine.Segments(Lot, policy, [], demand, Local(2026, 11, 24, 9), Local(2026, 11, 24, 10), type).Single().TypeMultiplier
+        PricingEngine.RateAt(Lot, policy, [], DemandRates.Both(demand), Local(2026, 11, 24, 9), type).Rate.ShouldBe((decimal)expected);
+        PricingEngine.Segments(Lot, policy, [], DemandRates.Both(demand), Local(2026, 11, 24, 9), Local(2026, 11, 24, 10), type).Single().TypeMultiplier
             .ShouldBe(policy.TypeMultiplier(type));
     }
 

@@ -21,7 +21,7 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         lot["openingHours"] = new JsonArray();
         lot["baseHourlyRate"] = 20m;
         var lotId = (await op.CreateLotAsync(lot)).Id();
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var zoneId = (await op.CreateZoneAsync(lotId, Payloads.Zone("P", "Premium"))).Id();
         var inZone = new[] { await op.CreateSensorAsync(lotId, "P1", zoneId: zoneId), await op.CreateSensorAsync(lotId, "P2", zoneId: zoneId) };
         return new PricedLot(lotId, zoneId, inZone, await op.CreateSensorAsync(lotId, "G1"));
@@ -55,7 +55,7 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         using var anonymous = factory.Anonymous();
         var lot = await LotWithZoneAsync(op);
         await (await op.GetAsync($"/api/v1/manage/zones/{lot.ZoneId}/pricing-policy")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
-        await (await op.PutAsJsonAsync($"/api/v1/manage/zones/{lot.ZoneId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+        await (await op.PutAsJsonAsync($"/api/v1/manage/zones/{lot.ZoneId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
         foreach (var space in lot.InZone) await ReportAsync(space, "occupied");
         await ReportAsync(lot.Outside, "free");
@@ -90,7 +90,7 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
     {
         using var op = factory.OperatorClient();
         var lot = await LotWithZoneAsync(op);
-        await (await op.PutAsJsonAsync($"/api/v1/manage/zones/{lot.ZoneId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
+        await (await op.PutAsJsonAsync($"/api/v1/manage/zones/{lot.ZoneId}/pricing-policy", new { baseRate = 30, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
         var (_, driver) = await factory.DriverAsync();
         using var _ = driver;
@@ -120,7 +120,7 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         await bad.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "typeMultipliers");
         await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new
         {
-            peakMultiplier = 1.0, offPeakMultiplier = 1.0, capMultiple = 2, typeMultipliers = new Dictionary<string, decimal> { ["ev"] = 1.5m, ["motorcycle"] = 0.5m, ["loading"] = 3m },
+            peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00", capMultiple = 2, typeMultipliers = new Dictionary<string, decimal> { ["ev"] = 1.5m, ["motorcycle"] = 0.5m, ["loading"] = 3m },
         })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var ev = await op.CreateSensorAsync(lotId, "E1", "ev");
         await op.CreateSensorAsync(lotId, "S1");
@@ -153,12 +153,12 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         body["openingHours"] = new JsonArray();
         body["baseHourlyRate"] = 20m;
         var lotId = (await op.CreateLotAsync(body)).Id();
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var created = await (await op.PostAsJsonAsync("/api/v1/manage/pricing-experiments", new
         {
             name = "Dearer for some drivers", unit = "drivers", share = 0.5, seed = "drivers-1",
             startsAt = DateTimeOffset.UtcNow.AddMinutes(-1), endsAt = DateTimeOffset.UtcNow.AddDays(7),
-            variant = new { baseRate = 25, peakMultiplier = 1.0, offPeakMultiplier = 1.0 },
+            variant = new { baseRate = 25, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" },
         })).ShouldHaveStatusAsync(HttpStatusCode.Created);
         created.Str("unit").ShouldBe("drivers");
         var drivers = new List<(Guid Id, HttpClient Client)>();

@@ -40,25 +40,27 @@ internal static class DemoHistory
 
         await using var tx = await connection.BeginTransactionAsync(ct);
         var drivers = await GuestsAsync(connection, tx, ct);
-        var prices = new List<PriceRow>();
+        var prices = new List<PriceStep>();
         var sessions = new List<SessionRow>();
         var reservations = new List<ReservationRow>();
         var end = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
-        var finalRates = new Dictionary<Guid, decimal>();
         foreach (var lot in lots)
         {
             var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
             var popularity = 0.7 + random.NextDouble() * 0.55;
-            var demand = policy.BaseFor(lot);
+            var demand = DemandRates.Both(policy.BaseFor(lot));
             var lotSpaces = spaces.GetValueOrDefault(lot.Id) ?? [];
             var size = capacity.GetValueOrDefault(lot.Id);
             for (var hour = end.AddDays(-days); hour < end; hour = hour.AddHours(1))
             {
                 var occupancy = Math.Clamp(DemoCity.Occupancy(TimeZoneInfo.ConvertTime(hour, zone).DateTime) * popularity + (random.NextDouble() - 0.5) * 0.08, 0, 0.99);
-                var step = PricingEngine.NextDemandRate(lot, policy, demand, occupancy);
-                var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, [], step.Rate, hour);
-                prices.Add(new PriceRow(lot.Id, hour, occupancy, demand, step.Rate, rateNow, step.Rule, time, surge));
-                demand = step.Rate;
+                // As the scheduler does, at one step an hour: only the band the hour falls in moves.
+                var peak = PricingEngine.IsPeak(lot, policy, hour);
+                var step = PricingEngine.NextDemandRate(lot, policy, demand.For(peak), occupancy);
+                var stepped = demand.With(peak, step.Rate);
+                var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, [], stepped, hour);
+                prices.Add(new PriceStep(lot.Id, null, hour, occupancy, null, peak, demand.For(peak), stepped, rateNow, null, step.Rule, time, surge));
+                demand = stepped;
 
                 var occupied = size * occupancy;
                 for (var n = Arrivals(random, occupied * SessionsPerOccupiedSpaceHour); n > 0; n--)
@@ -83,7 +85,6 @@ internal static class DemoHistory
                         drivers[random.Next(drivers.Count)], Plate(random), start, stop, amount, lot.Currency, start.AddHours(-1 - random.Next(48))));
                 }
             }
-            finalRates[lot.Id] = demand;
         }
         // The demo driver's own past: a few stays and bookings to find under My parking, with receipts.
         for (var i = 0; i < 3 && sessions.Count > 0; i++)
@@ -97,7 +98,8 @@ internal static class DemoHistory
             reservations[k] = reservations[k] with { DriverId = demoDriverId };
         }
 
-        await InsertPricesAsync(connection, tx, prices, lots, finalRates, now, ct);
+        // The last hour's step leaves each lot's price now, until the scheduler's next step.
+        await PriceSteps.WriteAsync(connection, tx, prices, ct);
         await InsertSessionsAsync(connection, tx, sessions, ct);
         await InsertReservationsAsync(connection, tx, reservations, ct);
         var payments = await InsertPaymentsAsync(connection, tx, sessions, reservations, random, now, ct);
@@ -124,7 +126,7 @@ internal static class DemoHistory
     private static string Plate(Random random) =>
         $"{(char)('A' + random.Next(26))}{(char)('A' + random.Next(26))}{random.Next(10_000, 100_000)}";
 
-    private static decimal Price(LotFacts lot, PricingPolicy policy, decimal demand, DateTimeOffset start, DateTimeOffset stop) =>
+    private static decimal Price(LotFacts lot, PricingPolicy policy, DemandRates demand, DateTimeOffset start, DateTimeOffset stop) =>
         PricingEngine.Segments(lot, policy, [], demand, start, stop).Sum(s => s.Amount);
 
     /// <summary>Demo drivers who cannot sign in (no password): the people behind the week's stays.</summary>
@@ -138,34 +140,6 @@ internal static class DemoHistory
             from unnest(@ids, @emails) as t(id, email)
             """, new { ids, emails }, tx, cancellationToken: ct));
         return [.. ids];
-    }
-
-    private sealed record PriceRow(Guid LotId, DateTimeOffset At, double Occupancy, decimal Previous, decimal Demand, decimal Now, string Rule, decimal Time, decimal Surge);
-
-    private static async Task InsertPricesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<PriceRow> rows, IReadOnlyList<LotFacts> lots,
-        Dictionary<Guid, decimal> finalRates, DateTimeOffset now, CancellationToken ct)
-    {
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into price_history (lot_id, at, occupancy, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
-            select * from unnest(@lotIds, @at, @occupancy, @previous, @demand, @now, @rules, @time, @surge)
-            """, new
-        {
-            lotIds = rows.Select(r => r.LotId).ToArray(), at = rows.Select(r => r.At).ToArray(), occupancy = rows.Select(r => r.Occupancy).ToArray(),
-            previous = rows.Select(r => r.Previous).ToArray(), demand = rows.Select(r => r.Demand).ToArray(), now = rows.Select(r => r.Now).ToArray(),
-            rules = rows.Select(r => r.Rule).ToArray(), time = rows.Select(r => r.Time).ToArray(), surge = rows.Select(r => r.Surge).ToArray(),
-        }, tx, cancellationToken: ct));
-        // Where the week left each lot's demand rate is its price now, until the scheduler's next step.
-        var policy = PricingPolicy.Default;
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into lot_prices (lot_id, demand_rate, rate_now, updated_at)
-            select l, d, r, @now from unnest(@lotIds, @demand, @rates) as t(l, d, r)
-            """, new
-        {
-            now,
-            lotIds = lots.Select(l => l.Id).ToArray(),
-            demand = lots.Select(l => finalRates[l.Id]).ToArray(),
-            rates = lots.Select(l => PricingEngine.RateAt(l, policy, [], finalRates[l.Id], now).Rate).ToArray(),
-        }, tx, cancellationToken: ct));
     }
 
     private sealed record SessionRow(Guid Id, Guid TenantId, Guid LotId, Guid DriverId, string Plate, DateTimeOffset Start, DateTimeOffset Stop, decimal Rate, string Currency, decimal Amount);

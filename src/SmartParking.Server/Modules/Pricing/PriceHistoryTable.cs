@@ -20,6 +20,7 @@ public sealed class PriceHistoryTable(NpgsqlDataSource db, LotCatalog lots) : Da
         new("occupancy", "Occupancy", h => h.Occupancy, ColumnKind.Share, "occupancy"),
         new("forecast", "Forecast occupancy", h => h.Forecast, ColumnKind.Share, "forecast"),
         new("rule", "Rule", h => h.Rule, SortSql: "rule"),
+        new("period", "Band", h => h.Period, SortSql: "period"),
         new("previousRate", "Previous demand rate", h => h.PreviousRate, ColumnKind.Money, "previous_rate"),
         new("demandRate", "Demand rate", h => h.DemandRate, ColumnKind.Money, "demand_rate"),
         new("timeMultiplier", "Time multiplier", h => h.TimeMultiplier, ColumnKind.Number, "time_multiplier"),
@@ -28,7 +29,7 @@ public sealed class PriceHistoryTable(NpgsqlDataSource db, LotCatalog lots) : Da
 
     public override TableDefinition<PriceHistoryEntry> Definition => Table;
 
-    private const string SelectSql = "select at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier";
+    private const string SelectSql = "select at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier, period";
 
     protected override async Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
     {

@@ -15,7 +15,9 @@ namespace SmartParking.Server.Modules.Pricing;
 
 public sealed record PricingEventRequest(string? Name, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, decimal? Multiplier, double? Latitude, double? Longitude, double? RadiusMeters);
 
-public sealed record PriceHistoryEntry(DateTimeOffset At, double? Occupancy, double? Forecast, decimal PreviousRate, decimal DemandRate, decimal RateNow, string Rule, decimal TimeMultiplier, decimal EventMultiplier);
+/// <param name="Period">The time band the step moved (peak, off_peak); PreviousRate and DemandRate are that band's. Null before bands existed.</param>
+public sealed record PriceHistoryEntry(DateTimeOffset At, double? Occupancy, double? Forecast, decimal PreviousRate, decimal DemandRate, decimal RateNow, string Rule, decimal TimeMultiplier,
+    decimal EventMultiplier, string? Period = null);
 
 public static class PricingEndpoints
 {

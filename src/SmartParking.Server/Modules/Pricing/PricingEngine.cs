@@ -15,14 +15,41 @@ public static class PricingRules
 
 public sealed record DemandStep(decimal Rate, string Rule);
 
+/// <summary>The time bands a unit keeps a demand rate for.</summary>
+public static class PricingPeriods
+{
+    public const string Peak = "peak";
+    public const string OffPeak = "off_peak";
+
+    public static string Of(bool peak) => peak ? Peak : OffPeak;
+}
+
+/// <summary>
+/// A unit's demand rates, one per time band, as SFpark kept a rate per time of day: a recompute steps only the band it
+/// runs in, from that band's occupancy, so an empty night cheapens nights and leaves the busy day's price where the
+/// day's own occupancy put it.
+/// </summary>
+public sealed record DemandRates(decimal Peak, decimal OffPeak)
+{
+    public static DemandRates Both(decimal rate) => new(rate, rate);
+
+    public decimal For(bool peak) => peak ? Peak : OffPeak;
+
+    public DemandRates With(bool peak, decimal rate) => peak ? this with { Peak = rate } : this with { OffPeak = rate };
+
+    /// <summary>Both bands moved by one factor (a new base rate, a variant's base), each held by <paramref name="bound"/>.</summary>
+    public DemandRates Scaled(decimal factor, Func<decimal, decimal> bound) => new(bound(Peak * factor), bound(OffPeak * factor));
+}
+
 /// <summary>One stretch of a stay priced at one rate.</summary>
 public sealed record QuoteSegment(DateTimeOffset From, DateTimeOffset To, string Period, string? Event, decimal TimeMultiplier, decimal EventMultiplier,
     decimal TypeMultiplier, decimal RatePerHour, decimal Amount);
 
 /// <summary>
-/// The pricing rules as pure functions, so each can be tested alone. A lot's price at an instant is its demand rate
-/// (moved by occupancy, a step per recompute) times the time-of-day factor times the strongest event surge there times
-/// the space type's factor, held between the floor and the cap and rounded to the currency's step.
+/// The pricing rules as pure functions, so each can be tested alone. A lot's price at an instant is the demand rate of
+/// the instant's time band (moved by that band's occupancy, a step per recompute) times the time-of-day factor times the
+/// strongest event surge there times the space type's factor, held between the floor and the cap and rounded to the
+/// currency's step.
 /// </summary>
 public static class PricingEngine
 {
@@ -82,23 +109,26 @@ public static class PricingEngine
     public static bool Covers(PricingEvent e, LotFacts lot) => Geo.DistanceMeters(e.Latitude, e.Longitude, lot.Latitude, lot.Longitude) <= e.RadiusMeters;
 
     /// <summary>The hourly rate at an instant, given the current demand rate; for a space type, with its factor.</summary>
+    public static bool IsPeak(LotFacts lot, PricingPolicy policy, DateTimeOffset at) => IsPeak(at, TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone), policy);
+
     public static (decimal Rate, decimal TimeMultiplier, decimal EventMultiplier, PricingEvent? Event) RateAt(
-        LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at, string? spaceType = null) =>
-        RateAt(lot, TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone), policy, events, demandRate, at, spaceType);
+        LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, DemandRates demand, DateTimeOffset at, string? spaceType = null) =>
+        RateAt(lot, TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone), policy, events, demand, at, spaceType);
 
     private static (decimal Rate, decimal TimeMultiplier, decimal EventMultiplier, PricingEvent? Event) RateAt(
-        LotFacts lot, TimeZoneInfo zone, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate, DateTimeOffset at, string? spaceType)
+        LotFacts lot, TimeZoneInfo zone, PricingPolicy policy, IReadOnlyList<PricingEvent> events, DemandRates demand, DateTimeOffset at, string? spaceType)
     {
-        var time = IsPeak(at, zone, policy) ? policy.PeakMultiplier : policy.OffPeakMultiplier;
+        var peak = IsPeak(at, zone, policy);
+        var time = peak ? policy.PeakMultiplier : policy.OffPeakMultiplier;
         var (surge, e) = Surge(lot, policy, events, at);
-        return (Bound(lot, policy, demandRate * time * surge * policy.TypeMultiplier(spaceType)), time, surge, e);
+        return (Bound(lot, policy, demand.For(peak) * time * surge * policy.TypeMultiplier(spaceType)), time, surge, e);
     }
 
     /// <summary>
     /// A stay cut where the price can change (peak hours starting or ending in the lot's time zone, events starting or
     /// ending) and each piece priced at its rate; amounts are exact to the second, rounded to the currency's step.
     /// </summary>
-    public static IReadOnlyList<QuoteSegment> Segments(LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, decimal demandRate,
+    public static IReadOnlyList<QuoteSegment> Segments(LotFacts lot, PricingPolicy policy, IReadOnlyList<PricingEvent> events, DemandRates demand,
         DateTimeOffset start, DateTimeOffset end, string? spaceType = null)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
@@ -120,7 +150,7 @@ public static class PricingEngine
         for (var i = 0; i + 1 < points.Count; i++)
         {
             var (from, to) = (points[i], points[i + 1]);
-            var (rate, time, surge, e) = RateAt(lot, zone, policy, events, demandRate, from, spaceType);
+            var (rate, time, surge, e) = RateAt(lot, zone, policy, events, demand, from, spaceType);
             var hours = (decimal)(to - from).TotalSeconds / 3600m;
             var period = IsPeak(from, zone, policy) ? "peak" : "off_peak";
             var last = segments.Count > 0 ? segments[^1] : null;

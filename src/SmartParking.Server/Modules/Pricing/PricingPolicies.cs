@@ -75,8 +75,8 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // The unit's price row is locked so a scheduler run cannot interleave between reading and writing it.
-        var current = await connection.QuerySingleOrDefaultAsync<(decimal Demand, string? Old)?>(new CommandDefinition("""
-            select p.demand_rate, (select policy::text from pricing_policies where unit_id = @unitId)
+        var current = await connection.QuerySingleOrDefaultAsync<(decimal Peak, decimal OffPeak, string? Old)?>(new CommandDefinition("""
+            select p.peak_demand_rate, p.off_peak_demand_rate, (select policy::text from pricing_policies where unit_id = @unitId)
             from lot_prices p where p.unit_id = @unitId for update
             """, new { unitId }, tx, cancellationToken: ct));
         var oldPolicy = current?.Old is { } old ? PricingService.Parse(old) : zoneId is null ? PricingPolicy.Default : null;
@@ -95,28 +95,21 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         }
 
         // With no price yet the unit stood at its old base; a zone getting its first policy starts at its new base.
+        // Each band's demand rate keeps its place relative to the base.
         var oldBase = oldPolicy?.BaseFor(lot) ?? policy.BaseFor(lot);
-        var previous = current?.Demand ?? oldBase;
-        var demand = PricingEngine.Bound(lot, policy, oldBase == 0 ? policy.BaseFor(lot) : previous * policy.BaseFor(lot) / oldBase);
+        var previous = current is { } c ? new DemandRates(c.Peak, c.OffPeak) : DemandRates.Both(oldBase);
+        var rates = oldBase == 0 ? DemandRates.Both(PricingEngine.Bound(lot, policy, policy.BaseFor(lot)))
+            : previous.Scaled(policy.BaseFor(lot) / oldBase, rate => PricingEngine.Bound(lot, policy, rate));
         var events = await PricingService.EventsAsync(connection, lot.TenantId, now, now.AddSeconds(1), ct);
-        var (rateNow, timeFactor, surge, _) = PricingEngine.RateAt(lot, policy, events, demand, now);
-        var typeRates = policy.TypeMultipliers?.Keys.ToDictionary(t => t, t => PricingEngine.RateAt(lot, policy, events, demand, now, t).Rate);
+        var (rateNow, timeFactor, surge, _) = PricingEngine.RateAt(lot, policy, events, rates, now);
+        var typeRates = policy.TypeMultipliers?.Keys.ToDictionary(t => t, t => PricingEngine.RateAt(lot, policy, events, rates, now, t).Rate);
         var counts = zoneId is { } z ? availability.ZoneCounts(lot.Id, z) : availability.Lot(lot.Id)?.Counts;
         var inService = counts is null ? 0 : counts.Free + counts.Occupied + counts.Reserved;
         double? occupancy = inService == 0 ? null : (double)(counts!.Occupied + counts.Reserved) / inService;
-        await connection.ExecuteAsync(new CommandDefinition($"""
-            insert into lot_prices (lot_id, zone_id, demand_rate, rate_now, type_rates, updated_at)
-            values (@lotId, @zoneId, @demand, @rateNow, @typeRates::jsonb, @now)
-            on conflict (unit_id) do update set demand_rate = excluded.demand_rate, rate_now = excluded.rate_now, type_rates = excluded.type_rates, updated_at = excluded.updated_at;
-            insert into price_history (lot_id, zone_id, at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
-            values (@lotId, @zoneId, @now, @occupancy, null, @previous, @demand, @rateNow, @rule, @timeFactor, @surge)
-            on conflict (unit_id, at) do nothing;
-            select pg_notify('{PostgresNotifications.PricesChannel}', '')
-            """, new
-        {
-            lotId = lot.Id, zoneId, demand, rateNow, typeRates = typeRates is null ? null : JsonSerializer.Serialize(typeRates), now, occupancy, previous,
-            rule = PolicyChangedRule, timeFactor, surge,
-        }, tx, cancellationToken: ct));
+        var peak = PricingEngine.IsPeak(lot, policy, now);
+        await PriceSteps.WriteAsync(connection, tx,
+            [new PriceStep(lot.Id, zoneId, now, occupancy, null, peak, previous.For(peak), rates, rateNow, typeRates, PolicyChangedRule, timeFactor, surge)], ct);
+        await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.PricesChannel}', '')", transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 }

@@ -5,7 +5,7 @@ using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Modules.Pricing;
 
-/// <summary>A price for a stay, locked when quoted; the segments say how it was made.</summary>
+/// <summary>A price for a stay, locked when quoted; the segments say how it was made. DemandRate is the rate of the band the stay starts in.</summary>
 public sealed record Quote(Guid LotId, Guid? ZoneId, string? SpaceType, DateTimeOffset Start, DateTimeOffset End, decimal Amount, string Currency, decimal DemandRate,
     IReadOnlyList<QuoteSegment> Segments);
 
@@ -15,11 +15,11 @@ public sealed record PriceScope(Guid? ZoneId = null, string? SpaceType = null, G
     public static readonly PriceScope Lot = new();
 }
 
-/// <summary>A pricing unit's policy and its demand rate now.</summary>
-public sealed record PricingUnit(PricingPolicy Policy, decimal Demand);
+/// <summary>A pricing unit's policy and its demand rates now.</summary>
+public sealed record PricingUnit(PricingPolicy Policy, DemandRates Demand);
 
 /// <summary>Everything a lot's quotes depend on: its policy and demand rate, its zones' own, events, running experiments.</summary>
-public sealed record PricingInputs(PricingPolicy LotPolicy, decimal? LotDemand, IReadOnlyDictionary<Guid, (PricingPolicy Policy, decimal? Demand)> Zones,
+public sealed record PricingInputs(PricingPolicy LotPolicy, DemandRates? LotDemand, IReadOnlyDictionary<Guid, (PricingPolicy Policy, DemandRates? Demand)> Zones,
     IReadOnlyList<PricingEvent> Events, IReadOnlyList<PricingExperiment> Experiments)
 {
     /// <summary>
@@ -30,16 +30,15 @@ public sealed record PricingInputs(PricingPolicy LotPolicy, decimal? LotDemand, 
     public PricingUnit For(LotFacts lot, PriceScope scope)
     {
         if (scope.ZoneId is { } zoneId && Zones.TryGetValue(zoneId, out var zone))
-            return new PricingUnit(zone.Policy, zone.Demand ?? zone.Policy.BaseFor(lot));
+            return new PricingUnit(zone.Policy, zone.Demand ?? DemandRates.Both(zone.Policy.BaseFor(lot)));
         if (Experiments.FirstOrDefault(e => e.Unit == ExperimentUnits.Lots && e.IsTreated(lot.Id)) is { } lotExperiment)
-            return new PricingUnit(lotExperiment.Variant, LotDemand ?? lotExperiment.Variant.BaseFor(lot));
-        var unit = new PricingUnit(LotPolicy, LotDemand ?? LotPolicy.BaseFor(lot));
+            return new PricingUnit(lotExperiment.Variant, LotDemand ?? DemandRates.Both(lotExperiment.Variant.BaseFor(lot)));
+        var unit = new PricingUnit(LotPolicy, LotDemand ?? DemandRates.Both(LotPolicy.BaseFor(lot)));
         if (scope.DriverId is not { } driverId || Experiments.FirstOrDefault(e => e.Unit == ExperimentUnits.Drivers && e.IsTreated(driverId)) is not { } driverExperiment)
             return unit;
         var variant = driverExperiment.Variant;
         var lotBase = LotPolicy.BaseFor(lot);
-        var demand = lotBase == 0 ? unit.Demand : unit.Demand * variant.BaseFor(lot) / lotBase;
-        return new PricingUnit(variant, PricingEngine.Bound(lot, variant, demand));
+        return new PricingUnit(variant, unit.Demand.Scaled(lotBase == 0 ? 1 : variant.BaseFor(lot) / lotBase, rate => PricingEngine.Bound(lot, variant, rate)));
     }
 }
 
@@ -65,7 +64,8 @@ public sealed class PricingService(NpgsqlDataSource db)
     {
         var unit = inputs.For(lot, scope);
         var segments = PricingEngine.Segments(lot, unit.Policy, inputs.Events, unit.Demand, start, end, scope.SpaceType);
-        return new Quote(lot.Id, scope.ZoneId, scope.SpaceType, start, end, segments.Sum(s => s.Amount), lot.Currency, unit.Demand, segments);
+        return new Quote(lot.Id, scope.ZoneId, scope.SpaceType, start, end, segments.Sum(s => s.Amount), lot.Currency,
+            unit.Demand.For(PricingEngine.IsPeak(lot, unit.Policy, start)), segments);
     }
 
     /// <summary>The hourly rate at an instant (a meter session locks it at its start).</summary>
@@ -84,7 +84,7 @@ public sealed class PricingService(NpgsqlDataSource db)
     /// </summary>
     public static readonly string InputsSql = $"""
         select zone_id, policy::text from pricing_policies where lot_id = @pricingLotId;
-        select zone_id, demand_rate from lot_prices where lot_id = @pricingLotId;
+        select zone_id, peak_demand_rate, off_peak_demand_rate from lot_prices where lot_id = @pricingLotId;
         {EventRow.Select} where tenant_id = @pricingTenantId and starts_at < @pricingTo and ends_at > @pricingFrom;
         {ExperimentRow.Select} where tenant_id = @pricingTenantId and starts_at <= @pricingFrom and ends_at > @pricingFrom
         """;
@@ -95,12 +95,12 @@ public sealed class PricingService(NpgsqlDataSource db)
     public static async Task<PricingInputs> ReadInputsAsync(SqlMapper.GridReader results)
     {
         var policies = (await results.ReadAsync<(Guid? ZoneId, string Policy)>()).ToList();
-        var demand = (await results.ReadAsync<(Guid? ZoneId, decimal Demand)>()).ToList();
+        var demand = (await results.ReadAsync<(Guid? ZoneId, decimal Peak, decimal OffPeak)>()).Select(d => (d.ZoneId, Rates: new DemandRates(d.Peak, d.OffPeak))).ToList();
         var events = (await results.ReadAsync<EventRow>()).Select(e => e.ToEvent()).ToList();
         var experiments = (await results.ReadAsync<ExperimentRow>()).Select(e => e.ToExperiment()).ToList();
         var zones = policies.Where(p => p.ZoneId is not null).ToDictionary(
-            p => p.ZoneId!.Value, p => (Parse(p.Policy), demand.Where(d => d.ZoneId == p.ZoneId).Select(d => (decimal?)d.Demand).FirstOrDefault()));
-        return new PricingInputs(Parse(policies.FirstOrDefault(p => p.ZoneId is null).Policy), demand.Where(d => d.ZoneId is null).Select(d => (decimal?)d.Demand).FirstOrDefault(),
+            p => p.ZoneId!.Value, p => (Parse(p.Policy), demand.Where(d => d.ZoneId == p.ZoneId).Select(d => d.Rates).FirstOrDefault()));
+        return new PricingInputs(Parse(policies.FirstOrDefault(p => p.ZoneId is null).Policy), demand.Where(d => d.ZoneId is null).Select(d => d.Rates).FirstOrDefault(),
             zones, events, experiments);
     }
 

@@ -11,8 +11,7 @@ namespace SmartParking.Server.Modules.Pricing;
 
 /// <summary>
 /// Every Pricing:RecomputeMinutes, on one node: each lot's demand rate (and each zone's with a policy of its own) takes
-/// one step towards its target band, and
-/// the rate now (with time of day and events) is stored with the inputs that produced it, then announced to every node.
+/// one step towards its target band (the demand rate of the time band the run falls in), and the rate now (with time of day and events) is stored with the inputs that produced it, then announced to every node.
 /// </summary>
 public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, IOptions<PricingOptions> options, ILogger<Repricing> logger)
     : IScheduledJob
@@ -36,8 +35,9 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
         var policies = (await connection.QueryAsync<(Guid LotId, Guid? ZoneId, string Policy)>(new CommandDefinition(
             "select lot_id, zone_id, policy::text from pricing_policies", cancellationToken: ct))).ToList();
         var lotPolicies = policies.Where(p => p.ZoneId is null).ToDictionary(p => p.LotId, p => PricingService.Parse(p.Policy));
-        var demand = (await connection.QueryAsync<(Guid UnitId, decimal Rate)>(new CommandDefinition("select unit_id, demand_rate from lot_prices", cancellationToken: ct)))
-            .ToDictionary(p => p.UnitId, p => p.Rate);
+        var demand = (await connection.QueryAsync<(Guid UnitId, decimal Peak, decimal OffPeak)>(new CommandDefinition(
+                "select unit_id, peak_demand_rate, off_peak_demand_rate from lot_prices", cancellationToken: ct)))
+            .ToDictionary(p => p.UnitId, p => new DemandRates(p.Peak, p.OffPeak));
         var events = await PricingService.EventsAsync(connection, null, now, now.AddSeconds(1), ct);
         var experiments = (await PricingExperiments.LoadAsync(connection, null, now, ct)).Where(e => e.Unit == ExperimentUnits.Lots).ToList();
         var forecasts = await ForecastAsync(connection, now, ct);
@@ -52,52 +52,29 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
             if (zoneId is { } z && byId.TryGetValue(lotId, out var lot))
                 units.Add((lot, z, PricingService.Parse(policy), Occupancy(availability.ZoneCounts(lotId, z))));
 
-        var rows = new List<PriceRow>(units.Count);
+        var steps = new List<PriceStep>(units.Count);
         foreach (var (lot, zoneId, policy, occupancy) in units)
         {
             var unitId = zoneId ?? lot.Id;
-            var previous = demand.GetValueOrDefault(unitId, policy.BaseFor(lot));
+            var rates = demand.GetValueOrDefault(unitId) ?? DemandRates.Both(policy.BaseFor(lot));
+            // Only the band this run falls in answers to the occupancy now; the other keeps its rate for its own hours.
+            var peak = PricingEngine.IsPeak(lot, policy, now);
             double? forecast = forecasts.TryGetValue(unitId, out var f) ? f : null;
-            var step = PricingEngine.NextDemandRate(lot, policy, previous, occupancy, forecast);
-            var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, events, step.Rate, now);
-            var typeRates = policy.TypeMultipliers?.Keys.ToDictionary(t => t, t => PricingEngine.RateAt(lot, policy, events, step.Rate, now, t).Rate);
-            rows.Add(new PriceRow(lot.Id, zoneId, occupancy, forecast, previous, step.Rate, rateNow, typeRates, step.Rule, time, surge));
+            var step = PricingEngine.NextDemandRate(lot, policy, rates.For(peak), occupancy, forecast);
+            var stepped = rates.With(peak, step.Rate);
+            var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, events, stepped, now);
+            var typeRates = policy.TypeMultipliers?.Keys.ToDictionary(t => t, t => PricingEngine.RateAt(lot, policy, events, stepped, now, t).Rate);
+            steps.Add(new PriceStep(lot.Id, zoneId, now, occupancy, forecast, peak, rates.For(peak), stepped, rateNow, typeRates, step.Rule, time, surge));
         }
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var columns = new
-        {
-            now,
-            lotIds = rows.Select(r => r.LotId).ToArray(),
-            zoneIds = rows.Select(r => r.ZoneId).ToArray(),
-            occupancy = rows.Select(r => r.Occupancy).ToArray(),
-            forecast = rows.Select(r => r.Forecast).ToArray(),
-            previous = rows.Select(r => r.Previous).ToArray(),
-            demand = rows.Select(r => r.Demand).ToArray(),
-            rates = rows.Select(r => r.Now).ToArray(),
-            typeRates = rows.Select(r => r.TypeRates is null ? null : JsonSerializer.Serialize(r.TypeRates)).ToArray(),
-            rules = rows.Select(r => r.Rule).ToArray(),
-            time = rows.Select(r => r.Time).ToArray(),
-            surge = rows.Select(r => r.Surge).ToArray(),
-            count = all.Count,
-        };
+        await PriceSteps.WriteAsync(connection, tx, steps, ct);
         await connection.ExecuteAsync(new CommandDefinition($"""
-            insert into lot_prices (lot_id, zone_id, demand_rate, rate_now, type_rates, updated_at)
-            select l, z, d, r, tr::jsonb, @now from unnest(@lotIds, @zoneIds, @demand, @rates, @typeRates) as u(l, z, d, r, tr)
-            on conflict (unit_id) do update set demand_rate = excluded.demand_rate, rate_now = excluded.rate_now, type_rates = excluded.type_rates, updated_at = excluded.updated_at;
-            insert into price_history (lot_id, zone_id, at, occupancy, forecast, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
-            select l, z, @now, o, f, p, d, r, rule, t, s from unnest(@lotIds, @zoneIds, @occupancy, @forecast, @previous, @demand, @rates, @rules, @time, @surge) as u(l, z, o, f, p, d, r, rule, t, s)
-            on conflict (unit_id, at) do update set occupancy = excluded.occupancy, forecast = excluded.forecast, previous_rate = excluded.previous_rate,
-                demand_rate = excluded.demand_rate, rate_now = excluded.rate_now, rule = excluded.rule, time_multiplier = excluded.time_multiplier,
-                event_multiplier = excluded.event_multiplier;
             insert into pricing_runs (ran_at, lots) values (@now, @count) on conflict do nothing;
             select pg_notify('{PostgresNotifications.PricesChannel}', '')
-            """, columns, tx, cancellationToken: ct));
+            """, new { now, count = all.Count }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        logger.LogInformation("Repriced {Lots} lots and {Zones} zones", all.Count, rows.Count - all.Count);
+        logger.LogInformation("Repriced {Lots} lots and {Zones} zones", all.Count, steps.Count - all.Count);
     }
-
-    private sealed record PriceRow(Guid LotId, Guid? ZoneId, double? Occupancy, double? Forecast, decimal Previous, decimal Demand, decimal Now,
-        Dictionary<string, decimal>? TypeRates, string Rule, decimal Time, decimal Surge);
 
     /// <summary>
     /// A seasonal-naive forecast from our own history: the mean occupancy each lot had over the coming interval at the
