@@ -42,8 +42,11 @@ public class BrowserHost : IAsyncLifetime
         if (Server is not null) await Server.DisposeAsync();
     }
 
-    /// <summary>A fresh browser context (its own cookies) and page, watching for console errors and uncaught exceptions.</summary>
-    public async Task<WatchedPage> OpenAsync(string path, ViewportSize? viewport = null)
+    /// <summary>
+    /// A fresh browser context (its own cookies, or those of <paramref name="storageState"/>, a context's saved
+    /// state, to be signed in already) and page, watching for console errors and uncaught exceptions.
+    /// </summary>
+    public async Task<WatchedPage> OpenAsync(string path, ViewportSize? viewport = null, string? storageState = null)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -51,6 +54,7 @@ public class BrowserHost : IAsyncLifetime
             ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 },
             Locale = "en-GB",
             TimezoneId = "Europe/Copenhagen",
+            StorageState = storageState,
         });
         await LeafletPackage.RouteAsync(context);
         var page = await context.NewPageAsync();
