@@ -266,6 +266,22 @@ public sealed class AuthTests(ApiFactory factory) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task MfaSetup_AskedTwice_SameKeyAndTheAccountStaysSignedIn()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.ClientFor(driver);
+        var stamp = await factory.ScalarAsync<string>("select security_stamp from users where id = $1", driver.Id);
+
+        var first = (await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("sharedKey");
+        var second = (await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("sharedKey");
+
+        second.ShouldBe(first, "an app that scanned the first key must still work");
+        (await factory.ScalarAsync<string>("select security_stamp from users where id = $1", driver.Id)).ShouldBe(stamp, "opening enrolment must not sign the account out");
+        using var anonymous = factory.Anonymous();
+        await (await anonymous.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task MfaEnable_WrongCode_Returns400NamingCode()
     {
         var driver = await factory.RegisterDriverAsync();

@@ -44,6 +44,8 @@ public sealed class DemoWeekTests(DemoWeekHost host)
         await page.GotoAsync("/admin/pricing");
         await InteractiveAsync(page);
         await page.GetByLabel("Lot", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Bruuns Galleri" });
+        // The form and history are the chosen lot's (its base rate is 27), even when picked while the first lot loads.
+        await Expect(page.GetByText("(empty: the lot's 27.00 DKK)")).ToBeVisibleAsync();
         await Expect(page.GetByTestId("price-chart").Locator("polyline").First).ToBeAttachedAsync();
         // Every hour of the week has a step with the engine's reason for it.
         await Expect(page.Locator("[data-table=price-history] td[data-column=rule]").First).ToHaveTextAsync(new Regex("^(above|below|in)_band$"));

@@ -44,7 +44,7 @@ internal static class DemoHistory
         var sessions = new List<SessionRow>();
         var reservations = new List<ReservationRow>();
         var end = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
-        foreach (var lot in lots)
+        foreach (var lot in lots.OrderBy(l => l.Name, StringComparer.Ordinal)) // a fixed order, so the seeded past is the same on every install
         {
             var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
             var popularity = 0.7 + random.NextDouble() * 0.55;

@@ -4,14 +4,23 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Identity.SignIn;
 
 /// <summary>Turning on an authenticator app (TOTP) for an account, for the API and the web page alike.</summary>
-public sealed class TwoFactorEnrolment(UserManager<AppUser> users)
+public sealed class TwoFactorEnrolment(UserManager<AppUser> users, IUserStore<AppUser> store)
 {
-    /// <summary>A fresh key for the authenticator app; nothing is enabled until a code from it is confirmed.</summary>
+    /// <summary>
+    /// The key for the authenticator app; nothing is enabled until a code from it is confirmed (which then ends the
+    /// account's other sign-ins). A key already waiting is given again, so an app that scanned it keeps working. The
+    /// key is stored without UserManager.ResetAuthenticatorKeyAsync, whose new security stamp would sign the account
+    /// out everywhere just for opening the enrolment page.
+    /// </summary>
     public async Task<MfaSetupResponse> StartAsync(Guid userId)
     {
         var user = await FindAsync(userId);
         if (user.TwoFactorEnabled) throw new ConflictException("Two-factor authentication is already enabled for this account.");
-        AuthEndpoints.ThrowIfFailed(await users.ResetAuthenticatorKeyAsync(user));
+        if (string.IsNullOrEmpty(await users.GetAuthenticatorKeyAsync(user)))
+        {
+            await ((IUserAuthenticatorKeyStore<AppUser>)store).SetAuthenticatorKeyAsync(user, users.GenerateNewAuthenticatorKey(), CancellationToken.None);
+            AuthEndpoints.ThrowIfFailed(await users.UpdateAsync(user));
+        }
         var key = (await users.GetAuthenticatorKeyAsync(user))!;
         return new MfaSetupResponse(key, Totp.AuthenticatorUri(user.Email, key));
     }

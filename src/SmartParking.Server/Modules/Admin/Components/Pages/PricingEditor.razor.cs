@@ -22,7 +22,7 @@ public partial class PricingEditor
     private IReadOnlyList<ChartPoint> _history = [];
     private string? _status, _priceNow, _lotBase;
     private bool _saving;
-    private int _version;
+    private int _version, _loads;
     private ClaimsPrincipal _user = new();
 
     [SupplyParameterFromQuery(Name = "lotId")] public Guid? LotFromQuery { get; set; }
@@ -45,26 +45,36 @@ public partial class PricingEditor
         await LoadAsync();
     }
 
-
     private async Task LoadAsync()
     {
+        var load = ++_loads;
+        var lotId = LotId;
+        var lot = await Lots.FindForOperatorAsync(lotId, _user, CancellationToken.None);
+        var policy = await PolicyStore.LotPolicyAsync(lotId, _user, CancellationToken.None);
+        var history = await HistoryAsync(lotId);
+        // The page is usable while its first lot loads: if another lot was picked meanwhile, only the latest is shown
+        // (else its form would show, and save, the first lot's policy).
+        if (load != _loads) return;
         _errors.Clear();
         _status = null;
-        var lot = await Lots.FindForOperatorAsync(LotId, _user, CancellationToken.None);
         _lotBase = $"{lot.BaseHourlyRate.ToString("0.00", CultureInfo.InvariantCulture)} {lot.Currency}";
-        _form = PolicyForm.From(await PolicyStore.LotPolicyAsync(LotId, _user, CancellationToken.None));
-        await LoadHistoryAsync();
+        _form = PolicyForm.From(policy);
+        ShowHistory(lotId, history);
     }
 
-    private async Task LoadHistoryAsync()
+    private async Task<IReadOnlyList<PriceHistoryEntry>> HistoryAsync(Guid lotId)
     {
         var now = Time.GetUtcNow();
         var request = new TableRequest { PageSize = 500, Sort = "at", Direction = SortDirection.Ascending }
-            .With("lotId", LotId).With("from", now.AddDays(-7)).With("to", now);
-        var rows = await HistoryTable.PageAsync(_user, request, CancellationToken.None);
-        _history = rows.Items.Select(h => new ChartPoint(h.At, (double)h.RateNow)).ToList();
-        var latest = rows.Items.LastOrDefault();
-        _priceNow = latest is null ? null : $"{latest.RateNow.ToString("0.00", CultureInfo.InvariantCulture)} {Availability.Lot(LotId)?.Currency}/h";
+            .With("lotId", lotId).With("from", now.AddDays(-7)).With("to", now);
+        return (await HistoryTable.PageAsync(_user, request, CancellationToken.None)).Items;
+    }
+
+    private void ShowHistory(Guid lotId, IReadOnlyList<PriceHistoryEntry> rows)
+    {
+        _history = rows.Select(h => new ChartPoint(h.At, (double)h.RateNow)).ToList();
+        var latest = rows.LastOrDefault();
+        _priceNow = latest is null ? null : $"{latest.RateNow.ToString("0.00", CultureInfo.InvariantCulture)} {Availability.Lot(lotId)?.Currency}/h";
         _version++;
     }
 
@@ -82,7 +92,7 @@ public partial class PricingEditor
         _saving = true;
         if (await _errors.RunAsync(() => PolicyStore.SaveLotPolicyAsync(LotId, _form!.ToPolicy(), _user, CancellationToken.None)))
         {
-            await LoadHistoryAsync();
+            ShowHistory(LotId, await HistoryAsync(LotId));
             _status = $"Saved. The price now is {_priceNow}; the scheduler moves it from here.";
         }
         else
