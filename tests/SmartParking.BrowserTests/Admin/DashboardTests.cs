@@ -11,9 +11,6 @@ public sealed class DashboardTests(BrowserHost host)
 {
     private static readonly LocatorAssertionsToHaveTextOptions Live = new() { Timeout = 10_000 };
 
-    private static Task InteractiveAsync(IPage page) =>
-        Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-
     [Fact]
     public async Task Overview_SensorReadingOverMqtt_ChangesTheLotsCountWithoutReload()
     {
@@ -22,7 +19,7 @@ public sealed class DashboardTests(BrowserHost host)
         var page = watched.Page;
         await WebSignIn.AsDemoOperatorAsync(page, host.Server.Credentials);
         await page.GotoAsync("/admin");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         var row = page.Locator($"tr[data-lot-id='{device.LotId}']");
         await Expect(row.GetByRole(AriaRole.Link)).ToHaveTextAsync("Dashboard Live Garage");
         await page.EvaluateAsync("() => { window.__noReload = true; }");
@@ -45,7 +42,7 @@ public sealed class DashboardTests(BrowserHost host)
         var page = watched.Page;
         await WebSignIn.AsDemoOperatorAsync(page, host.Server.Credentials);
         await page.GotoAsync($"/admin/pricing?lotId={device.LotId}");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await Expect(page.GetByLabel("Lot", new() { Exact = true })).ToHaveValueAsync(device.LotId.ToString());
 
         // A bad value is refused field by field, with the API's own rule.
@@ -85,13 +82,13 @@ public sealed class DashboardTests(BrowserHost host)
         await WebSignIn.AsAsync(page, other.OperatorEmail, other.OperatorPassword, other.OperatorTotpKey);
 
         await page.GotoAsync("/admin");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await Expect(page.Locator($"tr[data-lot-id='{other.LotId}']")).ToBeVisibleAsync();
         await Expect(page.Locator($"tr[data-lot-id='{mine.LotId}']")).ToHaveCountAsync(0);
         (await page.Locator("tr[data-lot-id]").CountAsync()).ShouldBe(1);
 
         await page.GotoAsync($"/admin/pricing?lotId={mine.LotId}");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await Expect(page.GetByLabel("Lot", new() { Exact = true })).ToHaveValueAsync(other.LotId.ToString());
         await Expect(page.GetByLabel("Lot", new() { Exact = true }).Locator("option")).ToHaveCountAsync(1);
 
@@ -126,7 +123,7 @@ public sealed class DashboardTests(BrowserHost host)
         var page = watched.Page;
         await WebSignIn.AsDemoOperatorAsync(page, host.Server.Credentials);
         await page.GotoAsync("/admin/lots");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         var nameHeader = page.Locator("[data-table=lots] th").Filter(new() { HasText = "Name" }).First;
         await Expect(nameHeader).ToHaveAttributeAsync("aria-sort", "ascending");
         var firstCell = page.Locator("[data-table=lots] tbody tr").First.Locator("td").First;

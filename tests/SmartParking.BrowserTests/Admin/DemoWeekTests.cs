@@ -24,9 +24,6 @@ public sealed class DemoWeekCollection : ICollectionFixture<DemoWeekHost>
 [Collection(DemoWeekCollection.Name)]
 public sealed class DemoWeekTests(DemoWeekHost host)
 {
-    private static Task InteractiveAsync(IPage page) =>
-        Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-
     [Fact]
     public async Task Dashboard_FirstRun_ChartsPriceHistoryAndTablesShowTheDemoWeek()
     {
@@ -35,14 +32,14 @@ public sealed class DemoWeekTests(DemoWeekHost host)
         await WebSignIn.AsDemoOperatorAsync(page, host.Server.Credentials);
 
         await page.GotoAsync("/admin");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await Expect(page.GetByTestId("occupancy-chart").Locator("polyline").First).ToBeAttachedAsync();
         await Expect(page.GetByTestId("revenue-chart").Locator("polyline").First).ToBeAttachedAsync();
         await Expect(page.GetByTestId("revenue-chart")).Not.ToContainTextAsync("No data");
         await watched.ScreenshotAsync("admin-overview", fullPage: true);
 
         await page.GotoAsync("/admin/pricing");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await page.GetByLabel("Lot", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Label = "Bruuns Galleri" });
         // The form and history are the chosen lot's (its base rate is 27), even when picked while the first lot loads.
         await Expect(page.GetByText("(empty: the lot's 27.00 DKK)")).ToBeVisibleAsync();
@@ -53,7 +50,7 @@ public sealed class DemoWeekTests(DemoWeekHost host)
         await watched.ScreenshotAsync("admin-pricing", fullPage: true);
 
         await page.GotoAsync("/admin/reservations");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await Expect(page.Locator("[data-table=reservations] tbody tr").First.Locator("td[data-column=status]")).ToHaveTextAsync("completed");
         await watched.ScreenshotAsync("admin-reservations");
         watched.ShouldHaveNoErrors();

@@ -19,15 +19,12 @@ public sealed partial class ManageTests(BrowserHost host)
         return watched;
     }
 
-    private static Task InteractiveAsync(IPage page) =>
-        Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-
     [Fact]
     public async Task NewLotForm_ValidFields_LotIsListedInLotsTable()
     {
         await using var watched = await SignedInOperatorAsync("/admin/lots/new");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         var name = "Form Garage " + Guid.NewGuid().ToString("N")[..6];
 
         // An empty name and a bad number are named beside their fields, and nothing is created.
@@ -55,7 +52,7 @@ public sealed partial class ManageTests(BrowserHost host)
         await watched.ScreenshotAsync("admin-lot-edit");
 
         await page.GotoAsync("/admin/lots");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await page.GetByLabel("Search lots").FillAsync(name);
         await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
         await Expect(page.Locator("table.data-table tbody tr").First.Locator("td[data-column='name']")).ToHaveTextAsync(name);
@@ -68,7 +65,7 @@ public sealed partial class ManageTests(BrowserHost host)
         var device = await host.Api.LotWithOneSensorAsync("Service Garage " + Guid.NewGuid().ToString("N")[..6], 56.1520, 10.2050);
         await using var watched = await SignedInOperatorAsync($"/admin/lots/{device.LotId}");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         var row = page.Locator($"tr[data-row-key='{device.SpaceId}']");
         await Expect(row.Locator("td[data-column='outOfService']")).ToHaveTextAsync("no");
 
@@ -92,7 +89,7 @@ public sealed partial class ManageTests(BrowserHost host)
 
         await using var watched = await SignedInOperatorAsync($"/admin/sensors/{sensorId}");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await Expect(page.GetByTestId("sensor-facts")).ToContainTextAsync(device.Serial);
         // The pipeline writes readings in batches: Refresh asks again, each look auto-waiting a little, until the row is there.
         var firstStatus = page.GetByTestId("sensor-readings").Locator("td[data-column='status']").First;
@@ -121,7 +118,7 @@ public sealed partial class ManageTests(BrowserHost host)
     {
         await using var watched = await SignedInOperatorAsync("/admin/pricing/events");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         var name = "Concert " + Guid.NewGuid().ToString("N")[..6];
 
         await page.GetByLabel("Event name").FillAsync(name);
@@ -147,7 +144,7 @@ public sealed partial class ManageTests(BrowserHost host)
         var page = watched.Page;
         await WebSignIn.AsAsync(page, demo.AdminEmail, demo.AdminPassword, demo.AdminTotpKey);
         await page.GotoAsync("/admin/users");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await page.GetByLabel("Search users").FillAsync(email);
         await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
         var row = page.Locator("table.data-table tbody tr", new() { HasText = email });

@@ -12,9 +12,6 @@ public sealed class FindParkingTests(BrowserHost host)
     private static readonly LocatorAssertionsToHaveTextOptions Live = new() { Timeout = 10_000 };
 
     /// <summary>The circuit is connected and the interactive controls work (the page sets this after its first interactive render).</summary>
-    private static Task InteractiveAsync(IPage page) =>
-        Expect(page.Locator(".driver[data-interactive='true']")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-
     private static async Task MapReadyIfAvailableAsync(IPage page)
     {
         // With Leaflet served (see LeafletPackage) the map must really draw: markers for the results.
@@ -34,7 +31,7 @@ public sealed class FindParkingTests(BrowserHost host)
     {
         await using var watched = await host.OpenAsync("/");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page, ".driver");
 
         await page.GetByLabel("Where do you want to park?").FillAsync("Aarhus Cathedral");
         await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
@@ -60,7 +57,7 @@ public sealed class FindParkingTests(BrowserHost host)
         await WaitForLotInAvailabilityAsync(device.LotId);
         await using var watched = await host.OpenAsync("/?q=56.1570%2C10.2110");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page, ".driver");
         var lot = page.Locator($"li[data-lot-id='{device.LotId}']");
         await Expect(lot.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Browser Test Garage");
         await Expect(lot.GetByText("EV charging")).ToBeVisibleAsync();
@@ -81,7 +78,7 @@ public sealed class FindParkingTests(BrowserHost host)
     {
         await using var watched = await host.OpenAsync("/", new ViewportSize { Width = 390, Height = 844 });
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page, ".driver");
 
         await page.GetByLabel("Where do you want to park?").FillAsync("Dokk1");
         await page.GetByLabel("Where do you want to park?").PressAsync("Enter");
@@ -98,7 +95,7 @@ public sealed class FindParkingTests(BrowserHost host)
     {
         await using var watched = await host.OpenAsync("/");
         var page = watched.Page;
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page, ".driver");
 
         await KeyboardOnly.TabUntilAsync(page, "() => document.activeElement?.id === 'place-search'");
         await page.Keyboard.TypeAsync("ARoS");
@@ -119,7 +116,7 @@ public sealed class FindParkingTests(BrowserHost host)
 
         await Expect(page.Locator("ul.result-list > li[data-lot-id]").First).ToBeVisibleAsync();
         await Expect(page.GetByLabel("Space type")).ToHaveValueAsync("standard");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page, ".driver");
         watched.ShouldHaveNoErrors();
     }
 

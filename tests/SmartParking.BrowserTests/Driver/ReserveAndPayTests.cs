@@ -8,9 +8,6 @@ namespace SmartParking.BrowserTests.Driver;
 [Collection(BrowserCollection.Name)]
 public sealed class ReserveAndPayTests(BrowserHost host)
 {
-    private static Task InteractiveAsync(IPage page) =>
-        Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-
     private static async Task SearchCathedralAsync(IPage page)
     {
         await page.GotoAsync("/?q=Aarhus+Cathedral");
@@ -32,7 +29,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
         await SearchCathedralAsync(page);
         await page.Locator("ul.result-list > li[data-lot-id]").First.GetByRole(AriaRole.Link, new() { Name = "Reserve" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/lots/.+/reserve"));
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         // The price is shown before anything is held or paid.
         await Expect(page.GetByTestId("reserve-quote")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d\d DKK$"));
         var quoted = await page.GetByTestId("reserve-quote").InnerTextAsync();
@@ -88,7 +85,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
 
         await SearchCathedralAsync(page);
         await page.Locator("ul.result-list > li[data-lot-id]").Nth(1).GetByRole(AriaRole.Link, new() { Name = "Pay to park here" }).ClickAsync();
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         var plate = "BT" + Random.Shared.Next(10_000, 99_999);
         await page.GetByLabel("Number plate").FillAsync(plate);
         await Expect(page.GetByTestId("park-quote")).ToContainTextAsync("DKK/h");
@@ -96,7 +93,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
 
         var card = page.Locator("li[data-session-id]", new() { HasText = plate });
         await Expect(card.GetByTestId("session-status")).ToHaveTextAsync("active");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await card.GetByRole(AriaRole.Button, new() { Name = "Stop and pay" }).ClickAsync();
         await Expect(card.GetByTestId("session-status")).Not.ToHaveTextAsync("active");
         await Expect(page.GetByTestId("my-status")).ToContainTextAsync("Stopped");
@@ -115,7 +112,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
         var reserve = page.Locator("ul.result-list > li[data-lot-id]").Nth(2).GetByRole(AriaRole.Link, new() { Name = "Reserve" });
         await KeyboardOnly.TabToAsync(page, reserve, maxTabs: 120);
         await page.Keyboard.PressAsync("Enter");
-        await InteractiveAsync(page);
+        await Circuit.InteractiveAsync(page);
         await KeyboardOnly.TabToAsync(page, page.GetByLabel("Stay for"));
         await page.Keyboard.PressAsync("ArrowDown");
         await Expect(page.GetByTestId("reserve-quote")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+\.\d\d DKK$"));
