@@ -51,7 +51,9 @@ public sealed class DemoWeekTests(DemoWeekHost host)
 
         await page.GotoAsync("/admin/reservations");
         await Circuit.InteractiveAsync(page);
-        await Expect(page.Locator("[data-table=reservations] tbody tr").First.Locator("td[data-column=status]")).ToHaveTextAsync("completed");
+        var first = page.Locator("[data-table=reservations] tbody tr").First;
+        await Expect(first.Locator("td[data-column=status]")).ToHaveTextAsync("completed");
+        await Expect(first.Locator("td[data-column=lotId]")).Not.ToHaveTextAsync(new Regex("^[0-9a-f]{8}-")); // the lot's name, not its id
         await watched.ScreenshotAsync("admin-reservations");
         watched.ShouldHaveNoErrors();
     }

@@ -86,7 +86,7 @@ public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<Reservati
         new("spaceType", "Space type", r => r.SpaceType, SortSql: "r.space_type"),
         new("price", "Price", r => r.Price, ColumnKind.Money, "r.price"),
         new("currency", "Currency", r => r.Currency, SortSql: "r.currency"),
-        new("lotId", "Lot", r => r.LotId, SortSql: "r.lot_id"),
+        new("lotId", "Lot", r => r.LotId, SortSql: "(select name from lots where id = r.lot_id)"),
         new("createdAt", "Created", r => r.CreatedAt, ColumnKind.Instant, "r.created_at"),
         new("id", "Id", r => r.Id),
     ], "start", SortDirection.Descending, "r.id");

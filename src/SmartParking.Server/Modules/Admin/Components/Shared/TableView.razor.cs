@@ -34,8 +34,15 @@ public partial class TableView<TRow, T>
 
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
     [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
+    [Inject] private Availability.AvailabilityModel Availability { get; set; } = null!;
 
     private TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(Options.Value.DefaultTimeZone);
+
+    // A lot's id reads as its name on screen (exports keep the id, which joins with other files).
+    private string CellValue(TableColumn<T> column, T row) =>
+        column.Key == "lotId" && column.Value(row) is Guid lotId && Availability.Lot(lotId)?.Name is { } name
+            ? name
+            : CellText.Format(column.Value(row), column.Kind, Zone);
     private int _shownVersion = -1;
 
     private IReadOnlyList<TableColumn<T>> VisibleColumns =>
