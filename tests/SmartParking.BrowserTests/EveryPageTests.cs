@@ -32,9 +32,7 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("driver", "/me")]
     [InlineData("driver", "/lots/{lot}/reserve")]
     [InlineData("driver", "/lots/{lot}/park")]
-    // Opening this page starts an enrolment, which gives the account a new authenticator key and so a new security
-    // stamp: the demo driver's other sign-ins would end. A driver of its own sees the same page.
-    [InlineData("new driver", "/account/two-factor")]
+    [InlineData("driver", "/account/two-factor")]
     [InlineData("operator", "/admin")]
     [InlineData("operator", "/admin/lots")]
     [InlineData("operator", "/admin/lots/new")]
@@ -148,16 +146,10 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
         await using var watched = await host.OpenAsync("/account/login");
         switch (role)
         {
-            case "driver": await WebSignIn.AsAsync(watched.Page, demo.DriverEmail, demo.DriverPassword); break;
-            case "new driver":
-                var email = $"audit-{Guid.NewGuid():N}@example.com";
-                const string password = "Keyboard-Audit-2026";
-                await host.Api.SendAsync(HttpMethod.Post, "/api/v1/auth/register", new { email, password, displayName = "Keyboard audit" }, token: "");
-                await WebSignIn.AsAsync(watched.Page, email, password);
-                break;
+            case "driver": await WebSignIn.AsDemoDriverAsync(watched.Page, demo); break;
             case "operator": await WebSignIn.AsDemoOperatorAsync(watched.Page, demo); break;
             case "admin": await WebSignIn.AsAsync(watched.Page, demo.AdminEmail, demo.AdminPassword, demo.AdminTotpKey); break;
-            default: throw new ArgumentOutOfRangeException(nameof(role), role, "anonymous, driver, new driver, operator or admin");
+            default: throw new ArgumentOutOfRangeException(nameof(role), role, "anonymous, driver, operator or admin");
         }
         return SignedIn[key] = await watched.Context.StorageStateAsync();
     }

@@ -109,7 +109,7 @@ public sealed class DashboardTests(BrowserHost host)
         (await watched.Context.APIRequest.GetAsync("/admin/exports/lots?format=csv", new() { MaxRedirects = 0 })).Status.ShouldBe(302);
 
         var demo = host.Server.Credentials;
-        await WebSignIn.AsAsync(page, demo.DriverEmail, demo.DriverPassword);
+        await WebSignIn.AsDemoDriverAsync(page, demo);
         await page.GotoAsync("/admin");
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You cannot open that page" })).ToBeVisibleAsync();
         (await watched.Context.APIRequest.GetAsync("/admin/exports/lots?format=csv", new() { MaxRedirects = 0 })).Status.ShouldBe(302);

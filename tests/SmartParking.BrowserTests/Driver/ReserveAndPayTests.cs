@@ -81,7 +81,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
         var demo = host.Server.Credentials;
         await using var watched = await host.OpenAsync("/");
         var page = watched.Page;
-        await WebSignIn.AsAsync(page, demo.DriverEmail, demo.DriverPassword);
+        await WebSignIn.AsDemoDriverAsync(page, demo);
 
         await SearchCathedralAsync(page);
         await page.Locator("ul.result-list > li[data-lot-id]").Nth(1).GetByRole(AriaRole.Link, new() { Name = "Pay to park here" }).ClickAsync();
@@ -106,7 +106,7 @@ public sealed class ReserveAndPayTests(BrowserHost host)
         var demo = host.Server.Credentials;
         await using var watched = await host.OpenAsync("/");
         var page = watched.Page;
-        await WebSignIn.AsAsync(page, demo.DriverEmail, demo.DriverPassword);
+        await WebSignIn.AsDemoDriverAsync(page, demo);
         await SearchCathedralAsync(page);
 
         var reserve = page.Locator("ul.result-list > li[data-lot-id]").Nth(2).GetByRole(AriaRole.Link, new() { Name = "Reserve" });

@@ -18,4 +18,6 @@ public static class WebSignIn
     }
 
     public static Task AsDemoOperatorAsync(IPage page, DemoCredentials demo) => AsAsync(page, demo.OperatorEmail, demo.OperatorPassword, demo.OperatorTotpKey);
+
+    public static Task AsDemoDriverAsync(IPage page, DemoCredentials demo) => AsAsync(page, demo.DriverEmail, demo.DriverPassword);
 }

@@ -47,12 +47,15 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
         await client.GetJsonAsync($"/api/v1/lots/{lotId}/quote?start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(end.ToString("O"))}");
 
     /// <summary>A lot at base 20 with flat time factors whose spaces are all occupied.</summary>
-    private async Task<(Guid LotId, HttpClient Operator, HttpClient Anonymous)> FullFlatLotAsync()
+    private Task<(Guid LotId, HttpClient Operator, HttpClient Anonymous)> FullFlatLotAsync() => FullLotAsync(Flat, spaces: 2);
+
+    /// <summary>A lot at base 20 under <paramref name="policy"/> whose spaces are all occupied.</summary>
+    private async Task<(Guid LotId, HttpClient Operator, HttpClient Anonymous)> FullLotAsync(object policy, int spaces)
     {
-        var (lotId, spaces, op) = await LotAsync(spaces: 2);
+        var (lotId, sensors, op) = await LotAsync(spaces);
         var anonymous = factory.Anonymous();
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", Flat)).ShouldHaveStatusAsync(HttpStatusCode.OK);
-        foreach (var space in spaces)
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", policy)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        foreach (var space in sensors)
         {
             using var device = factory.DeviceClient(space);
             await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
@@ -83,15 +86,10 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     [Fact]
     public async Task Recompute_FullLotAtNight_StepsOnlyTheOffPeakBand_DaytimeQuotesKeepTheirRate()
     {
-        var (lotId, spaces, op) = await LotAsync(spaces: 1);
-        using var _ = op;
-        using var anonymous = factory.Anonymous();
         // The default bands (weekdays 07:00–19:00 peak), without time factors, so each band's rate reads directly.
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 }))
-            .ShouldHaveStatusAsync(HttpStatusCode.OK);
-        using (var device = factory.DeviceClient(spaces[0]))
-            await device.IngestAsync(Batch(Reading(null, "occupied", SecondsAgo(5))));
-        await anonymous.WaitForSpaceStatusAsync(lotId, spaces[0].SpaceId, "occupied");
+        var (lotId, op, anonymous) = await FullLotAsync(new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 }, spaces: 1);
+        using var _ = op;
+        using var __ = anonymous;
         var copenhagen = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
         var tuesday = DateTime.SpecifyKind(DateTime.UtcNow.Date.AddDays(7 + ((int)DayOfWeek.Tuesday - (int)DateTime.UtcNow.DayOfWeek + 7) % 7), DateTimeKind.Unspecified);
         DateTimeOffset Local(int hour) => new(TimeZoneInfo.ConvertTimeToUtc(tuesday.AddHours(hour), copenhagen), TimeSpan.Zero);

@@ -32,11 +32,8 @@ internal static class DemoHistory
         var random = new Random(2014); // fixed, so every demo install has the same past
         var policy = PricingPolicy.Default;
         var spaces = (await connection.QueryAsync<Space>(new CommandDefinition(
-            "select id, lot_id, type from spaces where lot_id = any(@ids) and type = 'standard'", new { ids = lots.Select(l => l.Id).ToArray() }, cancellationToken: ct)))
+            "select id, lot_id, type from spaces where lot_id = any(@ids)", new { ids = lots.Select(l => l.Id).ToArray() }, cancellationToken: ct)))
             .GroupBy(s => s.LotId).ToDictionary(g => g.Key, g => g.ToList());
-        var capacity = (await connection.QueryAsync<(Guid LotId, int Count)>(new CommandDefinition(
-            "select lot_id, count(*)::int from spaces where lot_id = any(@ids) group by lot_id", new { ids = lots.Select(l => l.Id).ToArray() }, cancellationToken: ct)))
-            .ToDictionary(c => c.LotId, c => c.Count);
 
         await using var tx = await connection.BeginTransactionAsync(ct);
         var drivers = await GuestsAsync(connection, tx, ct);
@@ -50,7 +47,8 @@ internal static class DemoHistory
             var popularity = 0.7 + random.NextDouble() * 0.55;
             var demand = DemandRates.Both(policy.BaseFor(lot));
             var lotSpaces = spaces.GetValueOrDefault(lot.Id) ?? [];
-            var size = capacity.GetValueOrDefault(lot.Id);
+            var size = lotSpaces.Count;
+            var bookable = lotSpaces.Where(s => s.Type == "standard").ToList();
             for (var hour = end.AddDays(-days); hour < end; hour = hour.AddHours(1))
             {
                 var occupancy = Math.Clamp(DemoCity.Occupancy(TimeZoneInfo.ConvertTime(hour, zone).DateTime) * popularity + (random.NextDouble() - 0.5) * 0.08, 0, 0.99);
@@ -73,7 +71,7 @@ internal static class DemoHistory
                     sessions.Add(new SessionRow(Guid.CreateVersion7(start), lot.TenantId, lot.Id, drivers[random.Next(drivers.Count)], Plate(random), start, stop,
                         PricingEngine.RateAt(lot, policy, [], demand, start).Rate, lot.Currency, amount));
                 }
-                if (lotSpaces.Count == 0) continue;
+                if (bookable.Count == 0) continue;
                 for (var n = Arrivals(random, occupied * ReservationsPerOccupiedSpaceHour); n > 0; n--)
                 {
                     var start = hour.AddMinutes(15 * random.Next(4));
@@ -81,7 +79,7 @@ internal static class DemoHistory
                     if (stop >= now) continue;
                     var amount = Price(lot, policy, demand, start, stop);
                     if (amount <= 0) continue;
-                    reservations.Add(new ReservationRow(Guid.CreateVersion7(start), lot.TenantId, lot.Id, lotSpaces[random.Next(lotSpaces.Count)].Id,
+                    reservations.Add(new ReservationRow(Guid.CreateVersion7(start), lot.TenantId, lot.Id, bookable[random.Next(bookable.Count)].Id,
                         drivers[random.Next(drivers.Count)], Plate(random), start, stop, amount, lot.Currency, start.AddHours(-1 - random.Next(48))));
                 }
             }

@@ -41,9 +41,7 @@ public sealed class DemoSeeder(
         }
         var started = TimeProvider.System.GetTimestamp();
         var (lotCount, spaces) = await SeedCityAsync(connection, ct);
-        var credentials = await SeedUsersAsync(connection, ct);
-        var driverId = await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
-            "select id from users where normalized_email = upper(@email)", new { email = credentials.DriverEmail }, cancellationToken: ct));
+        var (credentials, driverId) = await SeedUsersAsync(connection, ct);
         var history = await DemoHistory.SeedAsync(connection, await lots.AllAsync(ct), driverId, demo.Value.HistoryDays, time.GetUtcNow(), ct);
         Directory.CreateDirectory(Path.GetDirectoryName(CredentialsFile)!);
         await File.WriteAllTextAsync(CredentialsFile, JsonSerializer.Serialize(credentials, Json), ct);
@@ -113,35 +111,35 @@ public sealed class DemoSeeder(
         return (lotCount, spaces.Count);
     }
 
-    private async Task<Credentials> SeedUsersAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>The demo accounts' sign-ins, and the demo driver's id (the demo week gives it a past).</summary>
+    private async Task<(Credentials Credentials, Guid DriverId)> SeedUsersAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         var tenantId = await connection.ExecuteScalarAsync<Guid>("select id from tenants where slug = 'aarhus'");
         using var scope = scopes.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
-        var (operatorPassword, operatorKey) = await CreateAsync(users, "operator@aarhus.demo", "Aarhus Operator", Roles.Operator, tenantId, withTotp: true);
-        var (driverPassword, _) = await CreateAsync(users, "driver@aarhus.demo", "Demo Driver", Roles.Driver, null, withTotp: false);
+        var (_, operatorPassword, operatorKey) = await CreateAsync(users, "operator@aarhus.demo", "Aarhus Operator", Roles.Operator, tenantId, withTotp: true);
+        var (driverId, driverPassword, _) = await CreateAsync(users, "driver@aarhus.demo", "Demo Driver", Roles.Driver, null, withTotp: false);
         // The demo driver can book and pay at once: a sandbox card, where the sandbox is on (no real provider configured).
         if (scope.ServiceProvider.GetRequiredService<IOptions<PaymentsOptions>>().Value.SandboxEnabled)
         {
-            var driver = await users.FindByEmailAsync("driver@aarhus.demo");
             await scope.ServiceProvider.GetRequiredService<WalletStore>().AddAsync(
-                new WalletMethod { Id = Guid.CreateVersion7(), DriverId = driver!.Id, Provider = "sandbox", Token = "sandbox_ok", Label = "Demo card" }, ct);
+                new WalletMethod { Id = Guid.CreateVersion7(), DriverId = driverId, Provider = "sandbox", Token = "sandbox_ok", Label = "Demo card" }, ct);
         }
-        var (adminPassword, adminKey) = await CreateAsync(users, "admin@smartparking.demo", "Platform Admin", Roles.Admin, null, withTotp: true);
-        return new Credentials("operator@aarhus.demo", operatorPassword, operatorKey!, Totp.AuthenticatorUri("operator@aarhus.demo", operatorKey!),
-            "driver@aarhus.demo", driverPassword, "admin@smartparking.demo", adminPassword, adminKey!);
+        var (_, adminPassword, adminKey) = await CreateAsync(users, "admin@smartparking.demo", "Platform Admin", Roles.Admin, null, withTotp: true);
+        return (new Credentials("operator@aarhus.demo", operatorPassword, operatorKey!, Totp.AuthenticatorUri("operator@aarhus.demo", operatorKey!),
+            "driver@aarhus.demo", driverPassword, "admin@smartparking.demo", adminPassword, adminKey!), driverId);
     }
 
-    private static async Task<(string Password, string? TotpKey)> CreateAsync(UserManager<AppUser> users, string email, string name, string role, Guid? tenantId, bool withTotp)
+    private static async Task<(Guid Id, string Password, string? TotpKey)> CreateAsync(UserManager<AppUser> users, string email, string name, string role, Guid? tenantId, bool withTotp)
     {
         // Upper, lower and digits guaranteed by the prefix; the rest is random.
         var password = "Demo-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant() + "X7";
         var user = new AppUser { Id = Guid.CreateVersion7(), Email = email, DisplayName = name, Role = role, TenantId = tenantId };
         AuthEndpoints.ThrowIfFailed(await users.CreateAsync(user, password));
-        if (!withTotp) return (password, null);
+        if (!withTotp) return (user.Id, password, null);
         AuthEndpoints.ThrowIfFailed(await users.ResetAuthenticatorKeyAsync(user));
         AuthEndpoints.ThrowIfFailed(await users.SetTwoFactorEnabledAsync(user, true));
-        return (password, await users.GetAuthenticatorKeyAsync(user));
+        return (user.Id, password, await users.GetAuthenticatorKeyAsync(user));
     }
 
     private static string SpaceType(Random random, int index) => random.NextDouble() switch

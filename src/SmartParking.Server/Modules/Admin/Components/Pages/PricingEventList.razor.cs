@@ -72,23 +72,9 @@ public partial class PricingEventList
 
         public PricingEventRequest ToRequest(TimeZoneInfo zone, Dictionary<string, string[]> errors)
         {
-            DateTimeOffset? Time(string? text, string field)
-            {
-                if (string.IsNullOrWhiteSpace(text)) return null;
-                if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-                    return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime(); // Npgsql writes timestamptz from UTC only
-                errors[field] = ["must be a date and time."];
-                return null;
-            }
-            decimal? Number(string? text, string field)
-            {
-                if (string.IsNullOrWhiteSpace(text)) return null;
-                if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-                errors[field] = ["must be a number (a point before the decimals)."];
-                return null;
-            }
-            return new PricingEventRequest(Name?.Trim(), Time(StartsAt, "startsAt"), Time(EndsAt, "endsAt"), Number(Multiplier, "multiplier"),
-                (double?)Number(Latitude, "latitude"), (double?)Number(Longitude, "longitude"), (double?)Number(Radius, "radiusMeters"));
+            var input = new FormInput(errors);
+            return new PricingEventRequest(Name?.Trim(), input.Time(StartsAt, zone, "startsAt"), input.Time(EndsAt, zone, "endsAt"), input.Number(Multiplier, "multiplier"),
+                (double?)input.Number(Latitude, "latitude"), (double?)input.Number(Longitude, "longitude"), (double?)input.Number(Radius, "radiusMeters"));
         }
     }
 }

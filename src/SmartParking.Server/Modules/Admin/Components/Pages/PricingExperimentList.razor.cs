@@ -71,28 +71,15 @@ public partial class PricingExperimentList
 
         public ExperimentRequest ToRequest(TimeZoneInfo zone, Dictionary<string, string[]> errors)
         {
-            DateTimeOffset? Time(string? text, string field)
-            {
-                if (string.IsNullOrWhiteSpace(text)) return null;
-                if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime(); // Npgsql writes timestamptz from UTC only
-                errors[field] = ["must be a date and time."];
-                return null;
-            }
-            decimal? Number(string? text, string field)
-            {
-                if (string.IsNullOrWhiteSpace(text)) return null;
-                if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-                errors[field] = ["must be a number (a point before the decimals)."];
-                return null;
-            }
+            var input = new FormInput(errors);
             var d = PricingPolicy.Default;
             var variant = d with
             {
-                BandLowPercent = Number(BandLow, "bandLowPercent") ?? d.BandLowPercent,
-                BandHighPercent = Number(BandHigh, "bandHighPercent") ?? d.BandHighPercent,
-                StepPercent = Number(Step, "stepPercent") ?? d.StepPercent,
+                BandLowPercent = input.Number(BandLow, "bandLowPercent") ?? d.BandLowPercent,
+                BandHighPercent = input.Number(BandHigh, "bandHighPercent") ?? d.BandHighPercent,
+                StepPercent = input.Number(Step, "stepPercent") ?? d.StepPercent,
             };
-            return new ExperimentRequest(Name?.Trim(), Unit, variant, Number(Share, "share"), null, Time(StartsAt, "startsAt"), Time(EndsAt, "endsAt"));
+            return new ExperimentRequest(Name?.Trim(), Unit, variant, input.Number(Share, "share"), null, input.Time(StartsAt, zone, "startsAt"), input.Time(EndsAt, zone, "endsAt"));
         }
     }
 }

@@ -39,10 +39,11 @@ public partial class TableView<TRow, T>
     private TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(Options.Value.DefaultTimeZone);
 
     // A lot's id reads as its name on screen (exports keep the id, which joins with other files).
-    private string CellValue(TableColumn<T> column, T row) =>
-        column.Key == "lotId" && column.Value(row) is Guid lotId && Availability.Lot(lotId)?.Name is { } name
-            ? name
-            : CellText.Format(column.Value(row), column.Kind, Zone);
+    private string CellValue(TableColumn<T> column, T row)
+    {
+        var value = column.Value(row);
+        return column.Key == "lotId" && value is Guid lotId && Availability.Lot(lotId)?.Name is { } name ? name : CellText.Format(value, column.Kind, Zone);
+    }
     private int _shownVersion = -1;
 
     private IReadOnlyList<TableColumn<T>> VisibleColumns =>
