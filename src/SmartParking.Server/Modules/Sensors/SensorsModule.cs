@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
@@ -24,6 +25,23 @@ public static class SensorsModule
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
         builder.Services.AddHostedService<SensorDirectoryWarmUp>();
         builder.AddMqttTransport();
+        builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest", tags: ["ready"]);
+    }
+
+    /// <summary>
+    /// Not ready while the reading writer makes no progress: a load balancer should stop sending devices here, and an
+    /// operator should hear of it before the city's spaces decay to unknown.
+    /// </summary>
+    private sealed class IngestHealthCheck(IngestPipeline pipeline, Microsoft.Extensions.Options.IOptions<IngestOptions> options) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (pipeline.ExecuteTask is { IsCompleted: true } stopped && !stopped.IsCompletedSuccessfully)
+                return Task.FromResult(HealthCheckResult.Unhealthy("the reading writer has stopped"));
+            return Task.FromResult(pipeline.WriterStuckFor() is { } stuck && stuck.TotalSeconds >= options.Value.StallSeconds
+                ? HealthCheckResult.Unhealthy($"the reading writer has made no progress for {stuck.TotalSeconds:0} s; {pipeline.QueuedReadings} readings wait")
+                : HealthCheckResult.Healthy());
+        }
     }
 
     // After migrations (registered earlier); a failure only costs the warm cache, so start-up goes on.

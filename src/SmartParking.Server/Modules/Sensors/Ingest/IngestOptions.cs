@@ -41,4 +41,7 @@ public sealed class IngestOptions
 
     /// <summary>How long an HTTP request waits for its readings to become durable before answering 503.</summary>
     [Range(1, 300)] public int HttpDurableTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>A write that has made no progress for this long makes the node report itself not ready.</summary>
+    [Range(1, 3600)] public int StallSeconds { get; set; } = 30;
 }

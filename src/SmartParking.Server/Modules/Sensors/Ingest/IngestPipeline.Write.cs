@@ -30,17 +30,49 @@ public sealed partial class IngestPipeline
         }
     }
 
-    private (List<Reading> Rows, List<IngestOutcome[]> Outcomes) Deduplicate(List<Submission> batch)
+    /// <summary>
+    /// One batch on its way to the database: the rows to write (exact duplicates left out), its heartbeats, and the
+    /// outcome of every submitted item, filled in as pieces of it are written or refused.
+    /// </summary>
+    private sealed class BatchWork
     {
-        var rows = new List<Reading>();
-        var outcomes = new List<IngestOutcome[]>(batch.Count);
+        public List<Reading> Rows { get; } = [];
+        public List<(int Submission, int Position)> RowOwners { get; } = [];
+        public List<(Heartbeat Beat, int Submission)> Heartbeats { get; } = [];
+        public List<IngestOutcome[]> Outcomes { get; } = [];
+
+        public int[] AllRows() => [.. Enumerable.Range(0, Rows.Count)];
+
+        public int[] AllHeartbeats() => [.. Enumerable.Range(0, Heartbeats.Count)];
+
+        public void Settle(int[] rows, int[] heartbeats, IngestOutcome outcome)
+        {
+            foreach (var row in rows)
+            {
+                var (submission, position) = RowOwners[row];
+                Outcomes[submission][position] = outcome;
+            }
+            foreach (var beat in heartbeats) Outcomes[Heartbeats[beat].Submission][0] = outcome;
+        }
+    }
+
+    private BatchWork Deduplicate(List<Submission> batch)
+    {
+        var work = new BatchWork();
         var inBatch = new HashSet<(Guid, long, SpaceStatus)>();
         // Remembered only once written, so two batches in flight may both hold a retry of one reading: it is then
         // stored twice, which is better than answering "duplicate" for a reading whose write may still fail.
         lock (_recentGate)
         {
-            foreach (var submission in batch)
+            for (var s = 0; s < batch.Count; s++)
             {
+                var submission = batch[s];
+                if (submission.Heartbeat is { } beat)
+                {
+                    work.Heartbeats.Add((beat, s));
+                    work.Outcomes.Add([IngestOutcome.Accepted]);
+                    continue;
+                }
                 var result = new IngestOutcome[submission.Readings.Length];
                 for (var i = 0; i < result.Length; i++)
                 {
@@ -51,13 +83,14 @@ public sealed partial class IngestPipeline
                     else
                     {
                         result[i] = IngestOutcome.Accepted;
-                        rows.Add(r);
+                        work.RowOwners.Add((s, i));
+                        work.Rows.Add(r);
                     }
                 }
-                outcomes.Add(result);
+                work.Outcomes.Add(result);
             }
         }
-        return (rows, outcomes);
+        return work;
     }
 
     private void Remember(List<Reading> rows)

@@ -25,12 +25,16 @@ public sealed partial class IngestPipeline : BackgroundService
     private readonly Dictionary<Guid, RecentReadings> _recent = [];
     private readonly Lock _recentGate = new();
     private long _queuedReadings;
+    // Writes under way (their start) and the last time any piece was written: together they tell a stalled writer.
+    private readonly Dictionary<BatchWork, long> _inFlight = [];
+    private long _lastProgress;
 
     private static readonly Meter Meter = new(ObservabilityModule.MeterName + ".Ingest");
     private static readonly Counter<long> Accepted = Meter.CreateCounter<long>("smartparking.ingest.readings.accepted", "{reading}", "Readings durably stored");
     private static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("smartparking.ingest.readings.duplicate", "{reading}", "Exact duplicates dropped");
     private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("smartparking.ingest.batch.duration", "s", "Time to write one batch");
     private static readonly Counter<long> WriteFailures = Meter.CreateCounter<long>("smartparking.ingest.write.failures", "{batch}", "Batch writes that failed and were retried");
+    private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("smartparking.ingest.rejected", "{item}", "Readings and heartbeats the database refused for good");
 
     public IngestPipeline(NpgsqlDataSource db, ReadingPartitions partitions, IOptions<IngestOptions> options, TimeProvider time, ILogger<IngestPipeline> logger)
     {
@@ -73,11 +77,13 @@ public sealed partial class IngestPipeline : BackgroundService
         return (await submission.Done.Task.WaitAsync(ct))[0];
     }
 
-    public async ValueTask SubmitHeartbeatAsync(Heartbeat heartbeat, CancellationToken ct)
+    /// <summary>Queues a heartbeat and completes once it is durable (or refused for good).</summary>
+    public async ValueTask<IngestOutcome> SubmitHeartbeatAsync(Heartbeat heartbeat, CancellationToken ct)
     {
         var submission = new Submission([], heartbeat);
-        try { await _queue.Writer.WriteAsync(submission, ct); await submission.Done.Task.WaitAsync(ct); }
-        catch (ChannelClosedException) { }
+        try { await _queue.Writer.WriteAsync(submission, ct); }
+        catch (ChannelClosedException) { return IngestOutcome.Unavailable; }
+        return (await submission.Done.Task.WaitAsync(ct))[0];
     }
 
     /// <summary>
@@ -141,8 +147,70 @@ public sealed partial class IngestPipeline : BackgroundService
 
     private async Task WriteWithRetryAsync(List<Submission> batch, CancellationToken stoppingToken)
     {
-        var (rows, outcomes) = Deduplicate(batch);
-        var heartbeats = batch.Where(s => s.Heartbeat is not null).Select(s => s.Heartbeat!.Value).ToList();
+        var work = Deduplicate(batch);
+        var started = _time.GetTimestamp();
+        lock (_inFlight) _inFlight.Add(work, started);
+        try
+        {
+            await WriteIsolatingAsync(work, work.AllRows(), work.AllHeartbeats(), stoppingToken);
+        }
+        finally
+        {
+            lock (_inFlight) _inFlight.Remove(work);
+        }
+        Duplicates.Add(work.Outcomes.Sum(o => o.Count(x => x == IngestOutcome.Duplicate)));
+        Complete(batch, work.Outcomes);
+    }
+
+    /// <summary>
+    /// Writes a piece of a batch; when the database refuses it for good, halves it until the rows at fault are alone,
+    /// rejects those and writes the rest. Each piece that is written is committed once: nothing is written twice.
+    /// </summary>
+    private async Task WriteIsolatingAsync(BatchWork work, int[] rows, int[] heartbeats, CancellationToken stoppingToken)
+    {
+        bool written;
+        try
+        {
+            written = await WriteRetryingAsync(work, rows, heartbeats, stoppingToken);
+        }
+        catch (Exception e) when (!IsTransient(e))
+        {
+            if (rows.Length + heartbeats.Length > 1)
+            {
+                var rowHalf = rows.Length / 2;
+                var beatHalf = heartbeats.Length / 2;
+                // An odd single item goes to the first half so each half is smaller than the piece.
+                if (rowHalf + beatHalf == 0) (rowHalf, beatHalf) = rows.Length == 1 ? (1, 0) : (0, 1);
+                await WriteIsolatingAsync(work, rows[..rowHalf], heartbeats[..beatHalf], stoppingToken);
+                await WriteIsolatingAsync(work, rows[rowHalf..], heartbeats[beatHalf..], stoppingToken);
+                return;
+            }
+            var reason = e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.GetType().Name + ": " + e.Message;
+            var (kind, sensor) = rows.Length == 1 ? ("reading", work.Rows[rows[0]].SensorId) : ("heartbeat", (Guid?)work.Heartbeats[heartbeats[0]].Beat.SensorId);
+            Rejected.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("reason", e is PostgresException p ? p.SqlState : e.GetType().Name));
+            _logger.LogWarning("The database refused a {Kind} of sensor {SensorId} for good ({Reason}); it is rejected and the rest of its batch written", kind, sensor, reason);
+            work.Settle(rows, heartbeats, IngestOutcome.Rejected);
+            return;
+        }
+        if (!written)
+        {
+            work.Settle(rows, heartbeats, IngestOutcome.Unavailable);
+            return;
+        }
+        var stored = rows.Select(i => work.Rows[i]).ToList();
+        Remember(stored);
+        Accepted.Add(stored.Count);
+        lock (_inFlight) _lastProgress = _time.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Retries transient failures (the database away, overloaded, restarting) until the piece is written; false when the
+    /// host stops meanwhile. A permanent failure is thrown to the caller, which isolates the rows at fault.
+    /// </summary>
+    private async Task<bool> WriteRetryingAsync(BatchWork work, int[] rows, int[] heartbeats, CancellationToken stoppingToken)
+    {
+        var readings = rows.Select(i => work.Rows[i]).ToList();
+        var beats = heartbeats.Select(i => work.Heartbeats[i].Beat).ToList();
         var delay = TimeSpan.FromMilliseconds(100);
         var spacesChecked = false;
         for (var attempt = 1; ; attempt++)
@@ -150,33 +218,49 @@ public sealed partial class IngestPipeline : BackgroundService
             var started = Stopwatch.GetTimestamp();
             try
             {
-                await WriteAsync(rows, heartbeats, spacesChecked, CancellationToken.None);
+                await WriteAsync(readings, beats, spacesChecked, CancellationToken.None);
                 BatchSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-                Remember(rows);
-                Accepted.Add(rows.Count);
-                Duplicates.Add(outcomes.Sum(o => o.Count(x => x == IngestOutcome.Duplicate)));
-                Complete(batch, outcomes);
-                return;
+                return true;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation && !spacesChecked)
             {
                 // A space was deleted after its reading was resolved: write again, leaving its state out.
                 spacesChecked = true;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException)
+            catch (Exception e) when (IsTransient(e))
             {
                 WriteFailures.Add(1);
                 if (attempt == 1 || attempt % 20 == 0)
-                    _logger.LogWarning("Writing {Count} readings failed (attempt {Attempt}): {Error}; holding them and retrying", rows.Count, attempt, e.Message);
+                    _logger.LogWarning("Writing {Count} readings failed (attempt {Attempt}): {Error}; holding them and retrying", readings.Count, attempt, e.Message);
                 // At shutdown with the database away there is nothing more to wait for: submitters are told to retry.
-                if (stoppingToken.IsCancellationRequested && attempt >= 3)
-                {
-                    Complete(batch, batch.Select(s => Enumerable.Repeat(IngestOutcome.Unavailable, s.Readings.Length).ToArray()).ToList());
-                    return;
-                }
+                if (stoppingToken.IsCancellationRequested && attempt >= 3) return false;
                 await Task.Delay(delay, CancellationToken.None);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2000));
             }
+        }
+    }
+
+    /// <summary>
+    /// Worth retrying: the connection or server failed, or the server asked us to come back (resources, shutdown,
+    /// conflicts). A refusal of the data itself (bad text, a constraint) fails the same way every time.
+    /// </summary>
+    internal static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException pg => pg.IsTransient || pg.SqlState[..2] is "08" or "40" or "53" or "57" or "58" || pg.SqlState is "55P03" or "55006",
+        NpgsqlException => true,
+        TimeoutException or System.IO.IOException or System.Net.Sockets.SocketException => true,
+        _ => false,
+    };
+
+    /// <summary>How long the oldest write still going has been at it, or null when the writer is idle or keeping up.</summary>
+    public TimeSpan? WriterStuckFor()
+    {
+        lock (_inFlight)
+        {
+            if (_inFlight.Count == 0) return null;
+            var oldest = _inFlight.Values.Min();
+            // A write that has been going since before the last progress is still progressing if others complete.
+            return _time.GetElapsedTime(Math.Max(oldest, _lastProgress));
         }
     }
 

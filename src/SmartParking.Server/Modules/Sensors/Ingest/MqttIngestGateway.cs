@@ -33,15 +33,20 @@ public sealed class MqttIngestGateway(DeviceIngest ingest, TimeProvider time, IL
                 if (!ReadingPayloads.TryParseReading(payload, out var parsed, out var error)) return new(MqttPublishOutcome.PayloadInvalid, error);
                 var (reading, problem) = await ingest.ResolveAsync(device.Serial, parsed, ReadingSource.Mqtt, device.TenantId, ct);
                 if (problem is not null) return new(MqttPublishOutcome.PayloadInvalid, problem);
-                var outcome = await ingest.Pipeline.SubmitAsync(reading, ct);
-                return outcome == IngestOutcome.Unavailable ? new(MqttPublishOutcome.Unavailable, "the platform is not accepting readings right now") : MqttPublishResult.Accepted;
+                return Result(await ingest.Pipeline.SubmitAsync(reading, ct));
             case "heartbeat":
                 if (!ReadingPayloads.TryParseHeartbeat(payload, out var beat, out var beatError)) return new(MqttPublishOutcome.PayloadInvalid, beatError);
-                await ingest.Pipeline.SubmitHeartbeatAsync(new Heartbeat(device.SensorId, time.GetUtcNow(), beat.BatteryPercent, beat.SignalDbm, beat.Firmware), ct);
-                return MqttPublishResult.Accepted;
+                return Result(await ingest.Pipeline.SubmitHeartbeatAsync(new Heartbeat(device.SensorId, time.GetUtcNow(), beat.BatteryPercent, beat.SignalDbm, beat.Firmware), ct));
             default:
                 logger.LogDebug("Device {Serial} published to unknown topic {Topic}", device.Serial, topic);
                 return new(MqttPublishOutcome.TopicNotAllowed, "topics are parking/sensors/{serial}/status and parking/sensors/{serial}/heartbeat");
         }
     }
+
+    private static MqttPublishResult Result(IngestOutcome outcome) => outcome switch
+    {
+        IngestOutcome.Unavailable => new(MqttPublishOutcome.Unavailable, "the platform is not accepting readings right now"),
+        IngestOutcome.Rejected => new(MqttPublishOutcome.PayloadInvalid, "the platform cannot store this message"),
+        _ => MqttPublishResult.Accepted,
+    };
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -32,6 +33,7 @@ public static class ReadingPayloads
         reading = default;
         error = null;
         if (root.ValueKind != JsonValueKind.Object) { error = "payload must be a JSON object."; return false; }
+        if (StoredText.Problem(root) is { } badText) { error = badText; return false; }
 
         SpaceStatus status;
         DateTimeOffset? observedAt = null;
@@ -73,12 +75,13 @@ public static class ReadingPayloads
             using var document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 8 });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) { error = "heartbeat must be a JSON object."; return false; }
+            if (StoredText.Problem(root) is { } badText) { error = badText; return false; }
             var battery = Number(root, "battery") ?? Number(root, "batteryPercent");
             var signal = Number(root, "rssi") ?? Number(root, "signalDbm") ?? Number(root, "signal");
             if (battery is < 0 or > 100) { error = "battery must be 0–100."; return false; }
             if (signal is < -200 or > 50) { error = "signal must be a dBm value (-200 to 50)."; return false; }
             var firmware = root.TryGetProperty("firmware", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-            if (firmware is { Length: > 64 }) { error = "firmware must be at most 64 characters."; return false; }
+            if (StoredText.LabelProblem(firmware, 64) is { } badFirmware) { error = "firmware " + badFirmware; return false; }
             heartbeat = new ParsedHeartbeat((short?)battery, (short?)signal, firmware);
             return true;
         }
@@ -98,16 +101,21 @@ public static class ReadingPayloads
         _ => null,
     };
 
+    // A number beyond double's range (1e309) reads as no number rather than throwing.
     private static double? Number(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) ? d : null;
+
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly long MaxUnixMilliseconds = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     internal static bool TryTime(JsonElement value, out DateTimeOffset? time)
     {
         time = null;
         if (value.ValueKind == JsonValueKind.Object && value.TryGetProperty("@value", out var inner)) value = inner;
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var unix))
+        if (value.ValueKind == JsonValueKind.Number)
         {
-            // Seconds or milliseconds since the epoch; devices send both.
+            // Seconds or milliseconds since the epoch; devices send both. Beyond what a date can hold is not a time.
+            if (!value.TryGetInt64(out var unix) || unix < MinUnixSeconds || unix > MaxUnixMilliseconds) return false;
             time = unix > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(unix) : DateTimeOffset.FromUnixTimeSeconds(unix);
             return true;
         }

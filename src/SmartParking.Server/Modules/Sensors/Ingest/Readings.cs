@@ -56,4 +56,6 @@ public enum IngestOutcome
     Duplicate,
     /// <summary>The platform is shutting down or cannot write; retry later.</summary>
     Unavailable,
+    /// <summary>The database refused it for good (a value it cannot store); sending it again will not help.</summary>
+    Rejected,
 }
