@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Json;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Input;
 using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Security;
 
@@ -25,6 +26,7 @@ public static class PlatformModule
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
+            o.SerializerOptions.Converters.Add(new StoredTextJsonConverter());
         });
         builder.Services.AddOpenApi();
         builder.AddHttpHygiene();
@@ -38,6 +40,7 @@ public static class PlatformModule
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseHttpHygiene();
+        app.UseStoredTextQuery();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -133,9 +133,9 @@ public sealed class RetentionTests(ManageFactory factory) : IClassFixture<Manage
         using var device = factory.DeviceClient(sensor);
         var tooOld = DateTimeOffset.UtcNow.AddDays(-95);
 
-        var result = await device.IngestAsync(Batch(Reading(null, "free", tooOld)));
+        var problem = await (await device.PostReadingsAsync(Batch(Reading(null, "free", tooOld)))).ShouldBeProblemAsync(System.Net.HttpStatusCode.BadRequest, "readings[0]");
 
-        result.ResultItems()[0].Str("error").ShouldBe("observedAt is older than the retention period.");
+        problem.GetProperty("errors").GetProperty("readings[0]")[0].GetString().ShouldBe("observedAt is older than the retention period.");
         (await PartitionsAsync()).ShouldNotContain(ReadingPartitions.NameOf(DateOnly.FromDateTime(tooOld.UtcDateTime)));
     }
 }

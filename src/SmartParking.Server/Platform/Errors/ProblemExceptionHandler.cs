@@ -11,7 +11,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
         var problem = Map(exception, http);
-        if (problem.Status >= 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+        // An outage is expected weather, not a bug: one line without a stack trace.
+        if (problem.Status == 503) logger.LogWarning("{Method} {Path} answered 503: {Error}", http.Request.Method, http.Request.Path, exception.Message);
+        else if (problem.Status >= 500) logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
         http.Response.StatusCode = problem.Status ?? 500;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
@@ -48,6 +50,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 return new ProblemDetails { Status = 409, Title = "Conflict", Detail = "An item with the same key already exists." };
             case PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation }:
                 return new ProblemDetails { Status = 409, Title = "Conflict", Detail = "The item is referenced by, or refers to, another item that does not allow this change." };
+            // Data the database refuses (a NUL in text, a number or date out of its range) that no check caught earlier.
+            case PostgresException { SqlState: var state } when state.StartsWith("22", StringComparison.Ordinal):
+                return new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["body"] = ["holds a value the database cannot store (such as a NUL character or a date out of range)."] })
+                { Status = 400, Title = "One or more fields are invalid." };
             // Only a transient failure (connection lost, server restarting or overloaded) is an outage worth retrying;
             // any other database error (PostgresException is an NpgsqlException too) is a bug and falls through to 500.
             case NpgsqlException { IsTransient: true } or TimeoutException:

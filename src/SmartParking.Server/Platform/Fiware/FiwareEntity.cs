@@ -11,13 +11,16 @@ public readonly struct FiwareEntity(JsonElement root)
 {
     public JsonElement Root { get; } = root;
 
-    public string? Id => Root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-    public string? Type => Root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+    /// <summary>An entity is a JSON object; anything else (null, a string, a number) has no attributes.</summary>
+    public bool IsObject => Root.ValueKind == JsonValueKind.Object;
+
+    public string? Id => IsObject && Root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+    public string? Type => IsObject && Root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
 
     /// <summary>The attribute's value with any normalized wrapper removed.</summary>
     public JsonElement? Attribute(string name)
     {
-        if (!Root.TryGetProperty(name, out var attr)) return null;
+        if (!IsObject || !Root.TryGetProperty(name, out var attr)) return null;
         if (attr.ValueKind == JsonValueKind.Object)
         {
             if (attr.TryGetProperty("value", out var value)) return Unwrap(value);
@@ -44,11 +47,13 @@ public readonly struct FiwareEntity(JsonElement root)
         if (!geo.TryGetProperty("coordinates", out var c) || c.ValueKind != JsonValueKind.Array || c.GetArrayLength() < 2) return null;
         var lng = c[0];
         var lat = c[1];
-        return lng.ValueKind == JsonValueKind.Number && lat.ValueKind == JsonValueKind.Number ? (lat.GetDouble(), lng.GetDouble()) : null;
+        // TryGetDouble refuses numbers beyond double's range (1e309) instead of throwing.
+        return lng.ValueKind == JsonValueKind.Number && lat.ValueKind == JsonValueKind.Number && lat.TryGetDouble(out var la) && lng.TryGetDouble(out var ln)
+            ? (la, ln) : null;
     }
 
     public int? SlotTotal(string name) =>
-        Attribute(name) is { ValueKind: JsonValueKind.Object } slots && slots.TryGetProperty("totalSpotNumber", out var n) && n.TryGetInt32(out var i) ? i : null;
+        Attribute(name) is { ValueKind: JsonValueKind.Object } slots && slots.TryGetProperty("totalSpotNumber", out var n) && n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var i) ? i : null;
 
     public string? AddressPart(string name) =>
         Attribute("address") is { ValueKind: JsonValueKind.Object } a && a.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;

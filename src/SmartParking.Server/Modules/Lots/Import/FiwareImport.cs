@@ -9,6 +9,7 @@ using SmartParking.Server.Modules.Lots.Spaces;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Lots.Import;
 
@@ -53,6 +54,8 @@ public sealed class FiwareImport(NpgsqlDataSource db)
         for (var i = 0; i < entities.Count; i++)
         {
             var e = entities[i];
+            if (!e.IsObject) { errors.Add($"[{i}]", "must be an entity (a JSON object)."); continue; }
+            if (StoredText.Problem(e.Root, $"[{i}]") is { } badText) { errors.Add($"[{i}]", badText); continue; }
             if (e.Id is null) errors.Add($"[{i}].id", "is required.");
             if (e.Type is not ("OffStreetParking" or "OnStreetParking" or "ParkingSpot")) errors.Add($"[{i}].type", "must be OffStreetParking, OnStreetParking or ParkingSpot.");
             if (e.Point() is null) errors.Add($"[{i}].location", "must be a GeoJSON Point.");

@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -65,6 +66,8 @@ public static class FiwareIngestEndpoints
         foreach (var element in entities.EnumerateArray())
         {
             var entity = new FiwareEntity(element);
+            if (!entity.IsObject) { errors.Add(new("(not an entity)", "an entity must be a JSON object.")); continue; }
+            if (StoredText.Problem(element) is { } badText) { errors.Add(new("(unreadable id)", badText)); continue; }
             var id = entity.Id ?? "(no id)";
             if (entity.Type != "ParkingSpot") { errors.Add(new(id, "only ParkingSpot entities carry readings.")); continue; }
             if (!ReadingPayloads.TryParseReading(element, out var parsed, out var error)) { errors.Add(new(id, error!)); continue; }
@@ -74,7 +77,10 @@ public static class FiwareIngestEndpoints
             ids.Add(id);
         }
         var (outcomes, busy) = await ingest.SubmitDurableAsync(readings, TimeSpan.FromSeconds(options.HttpDurableTimeoutSeconds), ct);
-        return (outcomes is null ? null : ids, errors, busy);
+        if (outcomes is null) return (null, errors, busy);
+        for (var k = 0; k < outcomes.Length; k++)
+            if (outcomes[k] == IngestOutcome.Rejected) errors.Add(new(ids[k], "the database refused this reading; sending it again will not help."));
+        return (ids.Where((_, k) => outcomes[k] != IngestOutcome.Rejected).ToList(), errors, busy);
     }
 
     private static object Problem(string detail, int status = 400) => new

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -61,6 +62,7 @@ public static class HttpIngestEndpoints
         foreach (var item in items.EnumerateArray())
         {
             var i = index++;
+            if (StoredText.Problem(item) is { } badText) { results[i] = new(i, null, "rejected", badText); continue; }
             var serial = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("sensorId", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : caller.OnlySerial;
             if (serial is null) { results[i] = new(i, null, "rejected", "sensorId is required."); continue; }
             if (caller.OnlySerial is { } own && serial != own) { results[i] = new(i, serial, "rejected", "a device may send only its own readings."); continue; }
@@ -72,12 +74,20 @@ public static class HttpIngestEndpoints
             results[i] = new(i, serial, "accepted", null);
         }
 
+        // Nothing to store: the request as a whole was bad, and a 202 would tell the gateway all is well.
+        if (readings.Count == 0)
+            throw new ValidationException(results.ToDictionary(r => $"readings[{r.Index}]", r => new[] { r.Error ?? "rejected." }));
         var (outcomes, busy) = await ingest.SubmitDurableAsync(readings, TimeSpan.FromSeconds(options.Value.HttpDurableTimeoutSeconds), ct);
         if (outcomes is null) return Busy(request.HttpContext, busy!);
         for (var k = 0; k < outcomes.Length; k++)
         {
             var i = positions[k];
-            results[i] = results[i] with { Outcome = outcomes[k] == IngestOutcome.Duplicate ? "duplicate" : "accepted" };
+            results[i] = outcomes[k] switch
+            {
+                IngestOutcome.Duplicate => results[i] with { Outcome = "duplicate" },
+                IngestOutcome.Rejected => results[i] with { Outcome = "rejected", Error = "the database refused this reading; sending it again will not help." },
+                _ => results[i] with { Outcome = "accepted" },
+            };
         }
         return TypedResults.Json(new ReadingBatchResult(
             results.Count(r => r.Outcome == "accepted"), results.Count(r => r.Outcome == "duplicate"), results.Count(r => r.Outcome == "rejected"), results),
