@@ -88,6 +88,7 @@ public sealed class ReportService(LotCatalog lots, LotsTable lotsTable, SensorsT
     /// <summary>[from, to): to defaults to now, from to <paramref name="span"/> before it; at most 31 days.</summary>
     private (DateTimeOffset From, DateTimeOffset To) Window(DateTimeOffset? from, DateTimeOffset? to, TimeSpan span)
     {
+        new Validation().Instant(from, "from").Instant(to, "to").ThrowIfInvalid();
         var end = (to ?? time.GetUtcNow()).ToUniversalTime();
         var start = (from ?? end - span).ToUniversalTime();
         new Validation()

@@ -20,23 +20,28 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     /// </summary>
     public bool IsOpenThroughout(DateTimeOffset start, DateTimeOffset end)
     {
-        if (OpeningHours.Count == 0) return true;
+        if (OpeningHours.Count == 0 || end <= start) return true;
+        // Hours repeat weekly, so clamping to the span the platform deals in changes no answer and keeps the
+        // date arithmetic below from overflowing at year 1 or 9999.
+        if (start < Instants.Earliest) start = Instants.Earliest;
+        if (end > Instants.Latest) end = Instants.Latest;
         var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
-        var firstDay = start.LocalDay(zone).AddDays(-1);
+        // Day by day from the day before (its hours may run past midnight), stopping at the first gap. Once a whole
+        // week is covered without one, the weekly hours cover every week: the walk is at most nine days, however long the window.
+        var covered = start;
+        var day = start.LocalDay(zone).AddDays(-1);
         var lastDay = end.LocalDay(zone);
-        var open = new List<(DateTimeOffset From, DateTimeOffset To)>();
-        for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
+        for (var walked = 0; day <= lastDay && walked <= 9; day = day.AddDays(1), walked++)
         {
             var name = LotsVocabulary.Days[((int)day.DayOfWeek + 6) % 7];
-            foreach (var h in OpeningHours.Where(h => h.Day == name))
-                open.Add((Instants.AtLocal(day, Time(h.Opens), zone), Instants.AtLocal(day, Time(h.Closes), zone)));
-        }
-        var covered = start;
-        foreach (var (from, to) in open.OrderBy(i => i.From))
-        {
-            if (from > covered) break;
-            if (to > covered) covered = to;
-            if (covered >= end) return true;
+            foreach (var (from, to) in OpeningHours.Where(h => h.Day == name)
+                         .Select(h => (From: Instants.AtLocal(day, Time(h.Opens), zone), To: Instants.AtLocal(day, Time(h.Closes), zone))).OrderBy(i => i.From))
+            {
+                if (from > covered) return false;
+                if (to > covered) covered = to;
+                if (covered >= end) return true;
+            }
+            if (covered - start >= TimeSpan.FromDays(7)) return true;
         }
         return covered >= end;
     }

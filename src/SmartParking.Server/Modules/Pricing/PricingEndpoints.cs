@@ -50,6 +50,8 @@ public static class PricingEndpoints
     {
         new Validation()
             .Check(start is not null, "start", "is required.")
+            .Instant(start, "start")
+            .Instant(end, "end")
             .Check(end is not null && (start is null || end > start), "end", "is required and must be after start.")
             .Check(start is null || end is null || end - start <= MaxQuoteSpan, "end", "a quote covers at most 31 days.")
             .OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)

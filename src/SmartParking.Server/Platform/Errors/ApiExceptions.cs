@@ -68,6 +68,10 @@ public sealed class Validation
         return this;
     }
 
+    /// <summary>An instant the platform can work with (see <see cref="Time.Instants.InReach"/>); null passes.</summary>
+    public Validation Instant(DateTimeOffset? value, string field) =>
+        Check(value is not { } t || Time.Instants.InReach(t), field, $"must be between {Time.Instants.Earliest.Year} and {Time.Instants.Latest.Year}.");
+
     public Validation Check(bool condition, string field, string message)
     {
         if (!condition) Add(field, message);

@@ -2,6 +2,15 @@ namespace SmartParking.Server.Platform.Time;
 
 public static class Instants
 {
+    /// <summary>
+    /// The span of time the platform deals in. Instants far outside it (year 1 or 9999) overflow the date arithmetic of
+    /// time zones and whole days, so requests naming one are refused before any of it runs.
+    /// </summary>
+    public static readonly DateTimeOffset Earliest = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset Latest = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static bool InReach(this DateTimeOffset t) => t >= Earliest && t < Latest;
+
     /// <summary>UTC, cut to the whole second: windows and sessions are kept to the second, so equality checks hold.</summary>
     public static DateTimeOffset ToWholeSecond(this DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 

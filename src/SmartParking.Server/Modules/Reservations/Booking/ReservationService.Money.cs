@@ -72,6 +72,7 @@ public sealed partial class ReservationService
     {
         var row = await FindOwnAsync(driverId, id, ct);
         if (request.End is null) throw new ValidationException("end", "is required.");
+        new Validation().Instant(request.End, "end").ThrowIfInvalid();
         var end = request.End.Value.ToWholeSecond();
         if (row.Status is not (ReservationStatus.Held or ReservationStatus.Confirmed or ReservationStatus.CheckedIn))
             throw new ConflictException($"The reservation is {row.Status} and cannot be extended.");
@@ -81,8 +82,8 @@ public sealed partial class ReservationService
         new Validation()
             .Check(end > row.End, "end", "must be after the current end.")
             .Check((end - row.Start).TotalMinutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
-            .Check(end <= row.End || lot.IsOpenThroughout(row.End, end), "end", "the lot is closed during part of the extension.")
             .ThrowIfInvalid();
+        new Validation().Check(lot.IsOpenThroughout(row.End, end), "end", "the lot is closed during part of the extension.").ThrowIfInvalid();
         var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, new PriceScope(row.ZoneId, row.SpaceType, driverId), ct)).Amount;
         try
         {

@@ -28,6 +28,8 @@ public sealed partial class ReservationService(
             .OneOf(request.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false)
             .Check(request.Start is not null, "start", "is required.")
             .Check(request.End is not null, "end", "is required.")
+            .Instant(request.Start, "start")
+            .Instant(request.End, "end")
             .Check(request.Start is null || request.End is null || request.End > request.Start, "end", "must be after start.")
             .Check(request.Plate is null || Plates.IsValid(request.Plate), "plate", $"must be {Plates.Rule}.")
             .ThrowIfInvalid();
@@ -98,8 +100,9 @@ public sealed partial class ReservationService(
             .Check(start <= now.AddDays(policy.MaxLeadDays), "start", $"must be within {policy.MaxLeadDays} days from now.")
             .Check(minutes >= policy.MinDurationMinutes, "end", $"the stay must be at least {policy.MinDurationMinutes} minutes.")
             .Check(minutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
-            .Check(minutes <= 0 || lot.IsOpenThroughout(start, end), "start", "the lot is closed during part of this window.")
             .ThrowIfInvalid();
+        // Only a window that passed the cheap checks is laid against the opening hours, which walks its days.
+        new Validation().Check(lot.IsOpenThroughout(start, end), "start", "the lot is closed during part of this window.").ThrowIfInvalid();
     }
 
     private sealed record NewReservation(
