@@ -153,4 +153,33 @@ public sealed class BadInputTests(ManageFactory factory) : IClassFixture<ManageF
         var result = await response.ShouldHaveStatusAsync(HttpStatusCode.MultiStatus);
         result.GetProperty("errors").GetArrayLength().ShouldBe(JsonNode.Parse(body.Replace("\\ud800", "x"))!.AsArray().Count);
     }
+
+    [Fact]
+    public async Task CsvImport_BytesThatAreNotUtf8_400SayingWhichLineInsteadOfStoringReplacementCharacters()
+    {
+        using var op = factory.OperatorClient();
+        var lotId = (await op.CreateLotAsync()).Id();
+        var csv = new List<byte>();
+        csv.AddRange("label,type\nA1,standard\n"u8.ToArray());
+        csv.AddRange([0x42, 0xE6, 0x31]); // "Bæ1" in Latin-1, as a spreadsheet might save it
+        csv.AddRange(",standard\n"u8.ToArray());
+        var content = new ByteArrayContent([.. csv]);
+        content.Headers.ContentType = new("text/csv");
+
+        var problem = await (await op.PostAsync($"/api/v1/manage/lots/{lotId}/spaces/import", content)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "body");
+
+        problem.GetProperty("errors").GetProperty("body")[0].GetString()!.ShouldContain("line 3");
+        (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/spaces")).Items().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task CsvImport_FieldWithNul_400NamingTheRowAndColumn()
+    {
+        using var op = factory.OperatorClient();
+        var lotId = (await op.CreateLotAsync()).Id();
+
+        var response = await op.PostAsync($"/api/v1/manage/lots/{lotId}/spaces/import", Payloads.Csv("label,type\nA\u00001,standard\n"));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "row 2: label");
+    }
 }

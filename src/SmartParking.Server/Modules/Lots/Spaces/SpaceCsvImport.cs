@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using CsvHelper;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
 
@@ -23,8 +24,15 @@ public static class SpaceCsvImport
 
     internal sealed record CsvRow(SpaceRequest Request, string? Zone);
 
-    internal static async Task<List<CsvRow>> ReadAsync(Stream body, CancellationToken ct)
+    internal static async Task<List<CsvRow>> ReadAsync(Stream upload, CancellationToken ct)
     {
+        // Read whole (the request size limit bounds it) to refuse a file that is not UTF-8 rather than store
+        // replacement characters in its labels without a word.
+        using var body = new MemoryStream();
+        await upload.CopyToAsync(body, ct);
+        if (NotUtf8Line(body.GetBuffer().AsSpan(0, (int)body.Length)) is { } line)
+            throw new ValidationException("body", $"is not UTF-8 text (first at line {line}); save the file as UTF-8 (CSV UTF-8 in spreadsheets).");
+        body.Position = 0;
         var options = new CsvReaderOptions
         {
             HasHeader = true,
@@ -53,16 +61,16 @@ public static class SpaceCsvImport
                 if (rows.Count >= MaxRows) throw new ValidationException("body", $"has more than {MaxRows} rows; split the file.");
                 var prefix = $"row {csv.LineNumber}: ";
                 var request = new SpaceRequest(
-                    Label: Field(csv, "label"),
-                    Type: Field(csv, "type")?.ToLowerInvariant(),
-                    Level: Field(csv, "level"),
+                    Label: Field(csv, "label", errors, prefix),
+                    Type: Field(csv, "type", errors, prefix)?.ToLowerInvariant(),
+                    Level: Field(csv, "level", errors, prefix),
                     ZoneId: null,
-                    OutOfService: ParseBool(Field(csv, "outofservice"), errors, prefix + "out_of_service"),
-                    Latitude: ParseDouble(Field(csv, "latitude"), errors, prefix + "latitude"),
-                    Longitude: ParseDouble(Field(csv, "longitude"), errors, prefix + "longitude"),
-                    ExternalId: Field(csv, "externalid"));
+                    OutOfService: ParseBool(Field(csv, "outofservice", errors, prefix), errors, prefix + "out_of_service"),
+                    Latitude: ParseDouble(Field(csv, "latitude", errors, prefix), errors, prefix + "latitude"),
+                    Longitude: ParseDouble(Field(csv, "longitude", errors, prefix), errors, prefix + "longitude"),
+                    ExternalId: Field(csv, "externalid", errors, prefix));
                 SpaceStore.Validate(request, errors, prefix);
-                var zone = Field(csv, "zone");
+                var zone = Field(csv, "zone", errors, prefix);
                 errors.MaxLength(zone, prefix + "zone", 40);
                 if (request.Label is { } label && !labels.Add(label.Trim())) errors.Add(prefix + "label", $"'{label}' appears more than once in the file.");
                 rows.Add(new CsvRow(request, zone));
@@ -77,8 +85,21 @@ public static class SpaceCsvImport
         return rows;
     }
 
-    private static string? Field(CsvReader csv, string name) =>
-        csv.TryGetFieldIndex(name, out var index) && index < csv.FieldCount && csv.GetStringOrNull(index) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+    /// <summary>The 1-based line of the first byte sequence that is not UTF-8, or null when all of it is.</summary>
+    private static int? NotUtf8Line(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return null;
+        var valid = 0;
+        while (System.Text.Rune.DecodeFromUtf8(bytes[valid..], out _, out var used) == System.Buffers.OperationStatus.Done) valid += used;
+        return bytes[..valid].Count((byte)'\n') + 1;
+    }
+
+    private static string? Field(CsvReader csv, string name, Validation errors, string prefix)
+    {
+        var value = csv.TryGetFieldIndex(name, out var index) && index < csv.FieldCount && csv.GetStringOrNull(index) is { Length: > 0 } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        if (StoredText.Problem(value) is { } problem) errors.Add(prefix + name.Replace("outofservice", "out_of_service").Replace("externalid", "external_id"), problem);
+        return value;
+    }
 
     private static bool? ParseBool(string? value, Validation errors, string field)
     {
