@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;
@@ -7,7 +10,15 @@ namespace SmartParking.Tests;
 /// <summary>A server whose database connection runs through a proxy the tests can cut.</summary>
 public sealed class OutageFactory : ApiFactory
 {
+    public CapturedLogs Logs { get; } = new();
+
     protected override bool DatabaseThroughProxy => true;
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
+    }
 }
 
 public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<OutageFactory>
@@ -19,6 +30,7 @@ public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<
         (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
         try
         {
+            var logsBefore = factory.Logs.Entries.Count;
             factory.Proxy.Stop();
 
             var api = await client.GetAsync("/api/v1/lots/nearby?lat=56&lng=10");
@@ -28,6 +40,10 @@ public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<
             (await client.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
             // Liveness does not depend on the database: restarting the server would not help.
             (await client.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+            // An outage is logged as one warning per request, not as an unhandled error with a stack trace.
+            var logged = factory.Logs.Entries.Skip(logsBefore).Where(e => e.Category.EndsWith("ProblemExceptionHandler")).ToList();
+            logged.ShouldContain(e => e.Level == LogLevel.Warning && e.Message.Contains("503"));
+            logged.ShouldNotContain(e => e.Level >= LogLevel.Error);
         }
         finally
         {
