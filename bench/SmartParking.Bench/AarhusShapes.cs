@@ -15,7 +15,7 @@ internal sealed record GarageShape(string Code, int Capacity, double[] Slots, in
 internal static class AarhusShapes
 {
     public const int SlotsPerDay = 96;
-    public const string DefaultRelativePath = "../shared/data/aarhus/aarhus_citypulse_parking.csv";
+    public const string DefaultRelativePath = "data/aarhus/aarhus_citypulse_parking.csv";
 
     // A counter that often reads well above the garage's size is miscounting, and its shape cannot be trusted.
     private const double OverCapacity = 1.1;
@@ -23,7 +23,7 @@ internal static class AarhusShapes
     // A counter that shows only a handful of values over months is stuck (one garage reads 512 of 512 or 0 for weeks).
     private const int MinDistinctCounts = 20;
 
-    /// <summary>The data file beside the repository (../shared/... from the root), whatever the working directory.</summary>
+    /// <summary>The data file in the repository (data/... from the root), whatever the working directory.</summary>
     public static string DefaultPath()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })

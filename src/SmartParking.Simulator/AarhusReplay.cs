@@ -4,7 +4,7 @@ using System.Text;
 namespace SmartParking.Simulator;
 
 /// <summary>
-/// Replays the CityPulse Aarhus garage counts (../shared/data/aarhus) as space events: whenever a garage's vehicle
+/// Replays the CityPulse Aarhus garage counts (data/aarhus) as space events: whenever a garage's vehicle
 /// count changes, that many of its spaces flip, so the platform sees what the city saw, time-compressed.
 /// </summary>
 public sealed class AarhusReplay(SimCredentials credentials, TextWriter output)

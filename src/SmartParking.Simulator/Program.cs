@@ -54,7 +54,7 @@ sensors.SetAction(async (parse, ct) =>
 });
 
 // replay
-var csv = new Option<FileInfo>("--csv") { Description = "CityPulse Aarhus parking CSV", DefaultValueFactory = _ => new FileInfo("../shared/data/aarhus/aarhus_citypulse_parking.csv") };
+var csv = new Option<FileInfo>("--csv") { Description = "CityPulse Aarhus parking CSV", DefaultValueFactory = _ => new FileInfo("data/aarhus/aarhus_citypulse_parking.csv") };
 var speed = new Option<double>("--speed") { Description = "Time compression (600 = 30 min of data every 3 s)", DefaultValueFactory = _ => 600 };
 var from = new Option<DateTime?>("--from") { Description = "First day to replay (default: the start of the series)" };
 var days = new Option<double>("--days") { Description = "How many days to replay", DefaultValueFactory = _ => 1 };

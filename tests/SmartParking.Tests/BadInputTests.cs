@@ -72,6 +72,7 @@ public sealed class BadInputTests(ManageFactory factory) : IClassFixture<ManageF
     [InlineData("""{"sensorId":"SERIAL","\udfff":1,"status":"occupied"}""")]
     [InlineData("""null""")]
     [InlineData("""[1e309]""")]
+    [InlineData("""{"sensorId":"SERIALxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","status":"free"}""")]
     public async Task IngestBatch_OneBadItem_RejectsThatItemAndStoresTheOthers(string badItem)
     {
         using var op = factory.OperatorClient();

@@ -1,7 +1,7 @@
 namespace SmartParking.Server.Modules.Demo;
 
 /// <summary>
-/// Aarhus, Denmark: the eight municipal garages of the CityPulse occupancy series (../shared/data/aarhus)
+/// Aarhus, Denmark: the eight municipal garages of the CityPulse occupancy series (data/aarhus)
 /// with their real capacities, plus on-street blocks on real streets of the centre.
 /// </summary>
 internal static class DemoCity

@@ -69,6 +69,7 @@ public static class FiwareIngestEndpoints
             if (!entity.IsObject) { errors.Add(new("(not an entity)", "an entity must be a JSON object.")); continue; }
             if (StoredText.Problem(element) is { } badText) { errors.Add(new("(unreadable id)", badText)); continue; }
             var id = entity.Id ?? "(no id)";
+            if (id.Length > 300) { errors.Add(new(id[..40] + "…", "an entity id must be at most 300 characters.")); continue; }
             if (entity.Type != "ParkingSpot") { errors.Add(new(id, "only ParkingSpot entities carry readings.")); continue; }
             if (!ReadingPayloads.TryParseReading(element, out var parsed, out var error)) { errors.Add(new(id, error!)); continue; }
             var (reading, problem) = await ingest.ResolveSpotAsync(tenant, id, parsed, source, ct);

@@ -65,6 +65,7 @@ public static class HttpIngestEndpoints
             if (StoredText.Problem(item) is { } badText) { results[i] = new(i, null, "rejected", badText); continue; }
             var serial = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("sensorId", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : caller.OnlySerial;
             if (serial is null) { results[i] = new(i, null, "rejected", "sensorId is required."); continue; }
+            if (serial.Length > 200) { results[i] = new(i, null, "rejected", "sensorId must be at most 200 characters."); continue; }
             if (caller.OnlySerial is { } own && serial != own) { results[i] = new(i, serial, "rejected", "a device may send only its own readings."); continue; }
             if (!ReadingPayloads.TryParseReading(item, out var parsed, out var error)) { results[i] = new(i, serial, "rejected", error); continue; }
             var (reading, problem) = await ingest.ResolveAsync(serial, parsed, ReadingSource.Http, caller.TenantId, ct);
