@@ -1,0 +1,90 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using CsCheck;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace SmartParking.Tests.Fuzz;
+
+/// <summary>
+/// Every GET endpoint gets hostile query values for the parameters its handler declares (numbers beyond range, NaN,
+/// dates at the edges of time, NUL, huge text) with real ids in its route: the answer is never a 5xx.
+/// </summary>
+public sealed partial class ApiQueryFuzzTests(FuzzFactory factory, ITestOutputHelper output) : IClassFixture<FuzzFactory>
+{
+    public sealed record Target(string Route, bool DriverPolicy, string[] Parameters)
+    {
+        public override string ToString() => "GET " + Route;
+    }
+
+    private static readonly HashSet<Type> QueryTypes =
+    [
+        typeof(string), typeof(int), typeof(long), typeof(double), typeof(decimal), typeof(bool), typeof(Guid), typeof(DateTimeOffset), typeof(DateTime), typeof(DateOnly),
+    ];
+
+    public static IEnumerable<object[]> Targets()
+    {
+        using var host = new ApiFactory();
+        host.InitializeAsync().GetAwaiter().GetResult();
+        try
+        {
+            return host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+                .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>()?.HttpMethods.Contains("GET") == true)
+                .Where(e => e.RoutePattern.RawText is { } r && (r.StartsWith("/api/") || r.StartsWith("/ngsi-ld/")) && !r.Contains("/stream"))
+                .Select(e => new Target(e.RoutePattern.RawText!,
+                    e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == "driver"),
+                    [.. (e.Metadata.GetMetadata<MethodInfo>()?.GetParameters() ?? [])
+                        .Where(p => QueryTypes.Contains(Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType))
+                        .Where(p => e.RoutePattern.GetParameter(p.Name!) is null)
+                        .Select(p => p.Name!)
+                        .Concat(["page", "pageSize", "sort", "q", "format"])
+                        .Distinct()]))
+                .DistinctBy(t => t.Route)
+                .OrderBy(t => t.Route)
+                .Select(t => new object[] { t })
+                .ToList();
+        }
+        finally { host.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    private static readonly string[] Values =
+    [
+        "", "%00", "a%00b", "NaN", "Infinity", "-Infinity", "1e309", "-1e309", "-1", "0", "1", "50", "56.15", "10.2", "2147483648", "99999999999999999999",
+        "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2026-12-05T10:00:00Z", "2026-12-05", "true", "maybe", "abc", "%ED%A0%80", "%FF",
+        "00000000-0000-0000-0000-000000000000", "-name", "name", "csv", "xlsx", "pdf", "standard", "ev", new string('x', 3000),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Targets))]
+    public async Task Endpoint_HostileQuery_NeverAnswers5xx(Target target)
+    {
+        using var operatorClient = factory.OperatorClient();
+        using var driverClient = factory.ClientFor(factory.Driver);
+        var client = target.DriverPolicy ? driverClient : operatorClient;
+        var path = AnyRouteValue().Replace(RouteValue().Replace(target.Route, m => factory.Ids.TryGetValue(m.Groups["segment"].Value, out var id) ? id.ToString() : "FZ12345"),
+            _ => Guid.NewGuid().ToString());
+        var value = Gen.Frequency((6, Gen.OneOf(Values)), (1, Gen.OneOf([.. factory.Ids.Values]).Select(g => g.ToString())));
+        var queries = Gen.Select(Gen.OneOf(target.Parameters), value).Array[0, 6]
+            .Select(pairs => string.Join("&", pairs.Select(p => $"{Uri.EscapeDataString(p.Item1)}={p.Item2}")));
+        var answers = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+
+        await queries.SampleAsync(async query =>
+        {
+            var url = path + "?" + query;
+            using var response = await client.GetAsync(url);
+            answers.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+            if ((int)response.StatusCode >= 500)
+                throw new InvalidOperationException($"GET {url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }, iter: JsonFuzz.Iterations(30), threads: 1, writeLine: output.WriteLine);
+        output.WriteLine($"GET {path}: " + string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
+    }
+
+    [GeneratedRegex(@"(?<=/(?<segment>[a-z-]+)/)\{(?<name>[A-Za-z]+)(:[^}]+)?\}")]
+    private static partial Regex RouteValue();
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex AnyRouteValue();
+}
