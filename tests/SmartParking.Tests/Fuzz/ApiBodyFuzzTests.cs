@@ -15,7 +15,7 @@ using Xunit.Abstractions;
 namespace SmartParking.Tests.Fuzz;
 
 /// <summary>An operator's lot with a zone, a space with its sensor and a gateway, and a driver with a held reservation and a meter session.</summary>
-public sealed class FuzzFactory : ManageFactory
+public sealed partial class FuzzFactory : ManageFactory
 {
     public TestAccount Driver { get; private set; } = null!;
     public string GatewayKey { get; private set; } = "";
@@ -41,13 +41,30 @@ public sealed class FuzzFactory : ManageFactory
         Ids["sessions"] = (await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId = Ids["lots"], plate = "FZ 12 345", durationMinutes = 30 }))
             .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
     }
+
+    /// <summary>A route with its values filled: the id of this fixture's item where the segment before names one, else something plausible.</summary>
+    public string PathFor(string route) =>
+        AnyRouteValue().Replace(RouteValue().Replace(route, m => Fill(m.Groups["segment"].Value, m.Groups["name"].Value)), _ => Guid.NewGuid().ToString());
+
+    private string Fill(string segment, string name) =>
+        Ids.TryGetValue(segment, out var id) ? id.ToString()
+        : name.Contains("plate", StringComparison.OrdinalIgnoreCase) ? "FZ12345"
+        : name.Contains("serial", StringComparison.OrdinalIgnoreCase) ? "no-such-serial"
+        : Guid.NewGuid().ToString();
+
+    // "/lots/{id:guid}" → segment "lots", name "id"
+    [GeneratedRegex(@"(?<=/(?<segment>[a-z-]+)/)\{(?<name>[A-Za-z]+)(:[^}]+)?\}")]
+    private static partial Regex RouteValue();
+
+    [GeneratedRegex(@"\{[^}]+\}")]
+    private static partial Regex AnyRouteValue();
 }
 
 /// <summary>
 /// Every endpoint that takes a body gets hostile JSON built from its own field names, with real ids in its route:
 /// whatever comes in, the answer is never a 5xx. A failure names the endpoint and the (shrunk) body.
 /// </summary>
-public sealed partial class ApiBodyFuzzTests(FuzzFactory factory, ITestOutputHelper output) : IClassFixture<FuzzFactory>
+public sealed class ApiBodyFuzzTests(FuzzFactory factory, ITestOutputHelper output) : IClassFixture<FuzzFactory>
 {
     private static readonly string[] CommonFields = ["id", "type", "status", "readings", "sensorId", "observedAt", "entities", "actionType", "location", "coordinates", "value"];
 
@@ -105,7 +122,7 @@ public sealed partial class ApiBodyFuzzTests(FuzzFactory factory, ITestOutputHel
         using var driverClient = factory.ClientFor(factory.Driver);
         var client = target.DriverPolicy || target.Route.StartsWith("/api/v1/auth") ? driverClient : operatorClient;
         client.DefaultRequestHeaders.Add(IngestKit.GatewayHeader, factory.GatewayKey);
-        var url = AnyRouteValue().Replace(RouteValue().Replace(target.Route, m => Fill(m.Groups["segment"].Value, m.Groups["name"].Value)), _ => Guid.NewGuid().ToString());
+        var url = factory.PathFor(target.Route);
         var bodies = target.Body is { } shape
             ? Gen.Frequency((6, BodyShapes.For(shape, [.. factory.Ids.Values])), (1, JsonFuzz.ObjectOf(target.Fields)), (1, JsonFuzz.Value(target.Fields)))
             : Gen.Frequency((3, JsonFuzz.ObjectOf(target.Fields)), (1, JsonFuzz.Value(target.Fields)));
@@ -122,17 +139,4 @@ public sealed partial class ApiBodyFuzzTests(FuzzFactory factory, ITestOutputHel
         // How deep the fuzz got: only 401s or 404s would mean it never reached the endpoint's own checks.
         output.WriteLine($"{target.Method} {url}: " + string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
     }
-
-    private string Fill(string segment, string name) =>
-        factory.Ids.TryGetValue(segment, out var id) ? id.ToString()
-        : name.Contains("plate", StringComparison.OrdinalIgnoreCase) ? "FZ12345"
-        : name.Contains("serial", StringComparison.OrdinalIgnoreCase) ? "no-such-serial"
-        : Guid.NewGuid().ToString();
-
-    // "/lots/{id:guid}" → segment "lots", name "id"
-    [GeneratedRegex(@"(?<=/(?<segment>[a-z-]+)/)\{(?<name>[A-Za-z]+)(:[^}]+)?\}")]
-    private static partial Regex RouteValue();
-
-    [GeneratedRegex(@"\{[^}]+\}")]
-    private static partial Regex AnyRouteValue();
 }

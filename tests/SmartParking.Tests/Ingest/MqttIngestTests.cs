@@ -25,24 +25,29 @@ public sealed class MqttIngestFactory : ManageFactory
     {
         settings["Mqtt:Enabled"] = "true";
         settings["Mqtt:Port"] = "0";
+        // Short, so the readiness test sees a stalled writer without a long wait.
+        settings["Ingest:StallSeconds"] = "2";
+    }
+
+    /// <summary>A lot of its own with <paramref name="count"/> sensors, once the availability model knows them.</summary>
+    public async Task<(Guid LotId, List<TestSensor> Sensors)> LotWithSensorsAsync(int count)
+    {
+        using var op = OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
+        var sensors = new List<TestSensor>();
+        for (var i = 0; i < count; i++) sensors.Add(await op.CreateSensorAsync(lotId));
+        using var anonymous = Anonymous();
+        await anonymous.WaitForLotAsync(lotId, count);
+        return (lotId, sensors);
     }
 }
 
 public sealed class MqttIngestTests(MqttIngestFactory factory) : IClassFixture<MqttIngestFactory>
 {
-    private static string Payload(string status, DateTimeOffset at) => $$"""{"status":"{{status}}","observedAt":"{{Iso(at)}}"}""";
+    internal static string Payload(string status, DateTimeOffset at) => $$"""{"status":"{{status}}","observedAt":"{{Iso(at)}}"}""";
 
-    private async Task<(Guid LotId, List<TestSensor> Sensors)> LotWithSensorsAsync(int count)
-    {
-        using var op = factory.OperatorClient();
-        var (lat, lng) = SomewhereNew();
-        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
-        var sensors = new List<TestSensor>();
-        for (var i = 0; i < count; i++) sensors.Add(await op.CreateSensorAsync(lotId));
-        using var anonymous = factory.Anonymous();
-        await anonymous.WaitForLotAsync(lotId, count);
-        return (lotId, sensors);
-    }
+    private Task<(Guid LotId, List<TestSensor> Sensors)> LotWithSensorsAsync(int count) => factory.LotWithSensorsAsync(count);
 
     [Fact]
     public async Task MosquittoPub_Qos1AndQos0_ChangeAvailabilityInRestAndSse()

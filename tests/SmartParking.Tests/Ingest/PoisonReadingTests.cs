@@ -1,47 +1,18 @@
 using System.Net;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SmartParking.Server.Modules.Sensors.Ingest;
-using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Mqtt;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
 namespace SmartParking.Tests.Ingest;
 
-/// <summary>A real MQTT listener, and a writer that calls itself stalled after two seconds without progress.</summary>
-public sealed class PoisonFactory : ManageFactory
-{
-    protected override bool UseRealServer => true;
-
-    public int MqttPort => Services.GetRequiredService<MqttListeners>().Port(tls: false);
-
-    public IngestPipeline Pipeline => Services.GetRequiredService<IngestPipeline>();
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings)
-    {
-        settings["Mqtt:Enabled"] = "true";
-        settings["Mqtt:Port"] = "0";
-        settings["Ingest:StallSeconds"] = "2";
-    }
-}
-
 /// <summary>One sensor's bad message must never stop the city: it is refused or isolated, and the rest flows.</summary>
-public sealed class PoisonReadingTests(PoisonFactory factory) : IClassFixture<PoisonFactory>
+public sealed class PoisonReadingTests(MqttIngestFactory factory) : IClassFixture<MqttIngestFactory>
 {
-    private static string Payload(string status, DateTimeOffset at) => $$"""{"status":"{{status}}","observedAt":"{{Iso(at)}}"}""";
+    private static string Payload(string status, DateTimeOffset at) => MqttIngestTests.Payload(status, at);
 
-    private async Task<(Guid LotId, List<TestSensor> Sensors)> LotWithSensorsAsync(int count)
-    {
-        using var op = factory.OperatorClient();
-        var (lat, lng) = SomewhereNew();
-        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
-        var sensors = new List<TestSensor>();
-        for (var i = 0; i < count; i++) sensors.Add(await op.CreateSensorAsync(lotId));
-        using var anonymous = factory.Anonymous();
-        await anonymous.WaitForLotAsync(lotId, count);
-        return (lotId, sensors);
-    }
+    private Task<(Guid LotId, List<TestSensor> Sensors)> LotWithSensorsAsync(int count) => factory.LotWithSensorsAsync(count);
 
     [Theory]
     [InlineData("""{"battery":50,"firmware":"a\u0000b"}""")]
