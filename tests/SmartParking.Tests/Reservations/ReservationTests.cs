@@ -152,6 +152,23 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
     }
 
     [Fact]
+    public async Task Pay_AlreadyConfirmed_409WithOneNumericStatusAndTheReservationStatusApart()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (_, driver) = await factory.DriverAsync();
+        var id = await BookPaidAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(60), Hour));
+
+        var again = await driver.PostAsync($"/api/v1/reservations/{id}/payment", null);
+
+        var problem = await again.ShouldHaveStatusAsync(HttpStatusCode.Conflict);
+        // RFC 9457 reserves "status" for the HTTP status: a second key of that name makes the body ambiguous.
+        var statuses = problem.EnumerateObject().Where(p => p.Name == "status").ToList();
+        statuses.Count.ShouldBe(1, problem.ToString());
+        statuses[0].Value.GetInt32().ShouldBe(409);
+        problem.Str("reservationStatus").ShouldBe("confirmed");
+    }
+
+    [Fact]
     public async Task Pay_ProviderDecidesLater_202HeldUntilTheSettlementConfirmsIt()
     {
         var (lotId, spaces) = await factory.OpenLotAsync();

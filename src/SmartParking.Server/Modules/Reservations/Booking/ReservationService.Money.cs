@@ -22,7 +22,7 @@ public sealed partial class ReservationService
         var row = await FindOwnAsync(driverId, id, ct);
         var now = time.GetUtcNow();
         if (row.Status != ReservationStatus.Held)
-            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["status"] = row.Status });
+            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status });
         if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.");
         var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.Reservation, id, row.Price, row.Currency.Trim(),
             $"reservation:{id}", $"Parking space {row.SpaceLabel}, {row.Start:u} to {row.End:u}"), ct);
