@@ -10,8 +10,8 @@ namespace SmartParking.Server.Modules.Payments.Webhooks;
 
 /// <summary>
 /// Applies a verified provider event to the ledger exactly once (the event id is recorded in the same transaction) and
-/// in any order (states only move forward; a refund implies the charge succeeded). Modules waiting for a pending payment
-/// are told after the commit, once per settlement.
+/// in any order (states only move forward; a refund implies the charge succeeded). Modules waiting for a payment are
+/// told after the commit of every state it moves to.
 /// </summary>
 public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, TimeProvider time, IServiceScopeFactory scopes, ILogger<WebhookApplier> logger)
 {
@@ -53,8 +53,8 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Ti
             var after = change.PaymentState is { } s && States.Rank(s) > States.Rank(before) ? s : before;
             await connection.ExecuteAsync(new CommandDefinition("""
                 update payments set state = @state, provider = coalesce(provider, @Provider), provider_reference = coalesce(provider_reference, @PaymentReference),
-                    failure_code = case when @changed and @state = 'failed' then @FailureCode else failure_code end,
-                    failure_message = case when @changed and @state = 'failed' then @FailureMessage else failure_message end,
+                    failure_code = case when not @changed then failure_code when @state = 'failed' then @FailureCode end,
+                    failure_message = case when not @changed then failure_message when @state = 'failed' then @FailureMessage end,
                     updated_at = @now
                 where id = @id
                 """, new
@@ -67,7 +67,9 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Ti
                 "update webhook_events set payment_id = @id where provider = @Provider and event_id = @EventId",
                 new { id = payment.Id, change.Provider, change.EventId }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
-            if (before == PaymentState.Pending && after != PaymentState.Pending)
+            // Every move is news, not only the first out of pending: a payment_failed followed by succeeded (the driver
+            // retried with another card) has taken money that the waiting module must confirm or give back.
+            if (after != before)
                 settled = new PaymentSettled(payment.Id, States.ParsePurpose(payment.Purpose), payment.ReferenceId, after);
         }
         if (settled is not null) await NotifyAsync(settled, ct);
