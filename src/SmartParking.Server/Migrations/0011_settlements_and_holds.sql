@@ -11,3 +11,6 @@ create index payments_unannounced on payments (announce_after) where settlement_
 -- Charges in flight (claimed, no provider answer recorded): the job drives those whose lease ran out, as a process that
 -- died mid-call leaves them.
 create index payments_in_flight on payments (attempt_started_at) where state = 'pending' and provider is null;
+
+-- Each booking counts the driver's live holds (Reservations:MaxUnpaidHolds); only held rows are indexed, so it stays cheap.
+create index reservations_driver_held on reservations (driver_id) where status = 'held';
