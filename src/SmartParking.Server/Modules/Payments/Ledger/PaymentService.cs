@@ -80,8 +80,8 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
         var routed = await router.ChargeAsync(methods, Money.ToMinorUnits(row.Amount, currency), currency, metadata, ct);
         if (routed.Charge.FailureCode == PaymentRouter.Unavailable)
         {
-            // Nobody could answer: not a decline. The payment stays pending and unclaimed, so the same key (a client retry,
-            // the next scheduled round) drives it again at once, under the same provider keys: no charge is lost or doubled.
+            // Nobody could answer: not a decline. The payment stays pending and unclaimed, so the same key (a client retry)
+            // drives it again at once, under the same provider keys: no charge is lost or doubled.
             if (!keepClaim) await ledger.ReleaseAsync(row.Id, CancellationToken.None);
             throw new ServiceUnavailableException("No payment provider can take the payment right now; retry with the same Idempotency-Key.", TimeSpan.FromSeconds(30));
         }
