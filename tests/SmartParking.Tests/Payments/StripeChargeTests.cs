@@ -139,4 +139,39 @@ public sealed class StripeChargeTests(PaymentsFactory factory) : IClassFixture<P
 
         payments.Select(p => p.PaymentId).Order().ShouldBe(new[] { paid.PaymentId, extension.PaymentId }.Order());
     }
+
+    [Fact]
+    public async Task ChargeAsync_ProviderAnswers_TheOutcomeIsAnnouncedOnceAndMarkedAnnounced()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));
+        var declined = await factory.DriverWithAsync(("stripe", "pm_card_chargeDeclined"));
+
+        var paid = await factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None);
+        var failed = await factory.Payments.ChargeAsync(factory.Charge(declined), CancellationToken.None);
+
+        factory.Settled.Received.Where(s => s.PaymentId == paid.PaymentId).Select(s => (s.State, s.Amount)).ShouldBe([(PaymentState.Succeeded, 12.50m)]);
+        factory.Settled.Received.Where(s => s.PaymentId == failed.PaymentId).Select(s => s.State).ShouldBe([PaymentState.Failed]);
+        foreach (var id in new[] { paid.PaymentId, failed.PaymentId })
+            (await factory.ScalarAsync<string>("select settlement_version || '/' || announced_version from payments where id = $1", id)).ShouldBe("1/1");
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_References_EveryPaymentInAnyStateWithItsPurpose()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));
+        var declined = await factory.DriverWithAsync(("stripe", "pm_card_chargeDeclined"));
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        var paid = await factory.Payments.ChargeAsync(factory.Charge(driver, referenceId: first), CancellationToken.None);
+        var extension = await factory.Payments.ChargeAsync(factory.Charge(driver, amount: 3m, referenceId: first, purpose: PaymentPurpose.ReservationExtension), CancellationToken.None);
+        var failed = await factory.Payments.ChargeAsync(factory.Charge(declined, referenceId: second), CancellationToken.None);
+        await factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None);
+
+        var payments = await factory.Payments.ReconcileAsync([first, second], CancellationToken.None);
+
+        payments.Select(p => (p.ReferenceId, p.Purpose, p.Payment.PaymentId, p.Payment.State)).ShouldBe([
+            (first, PaymentPurpose.Reservation, paid.PaymentId, PaymentState.Succeeded),
+            (first, PaymentPurpose.ReservationExtension, extension.PaymentId, PaymentState.Succeeded),
+            (second, PaymentPurpose.Reservation, failed.PaymentId, PaymentState.Failed),
+        ], ignoreOrder: true);
+    }
 }

@@ -110,6 +110,21 @@ public sealed class StripeWebhookTests(PaymentsFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task StripeWebhook_FailedThenSucceeded_SucceedsAndTellsHandlersOfEachMove()
+    {
+        var (payment, intent) = await PendingPaymentAsync();
+
+        await (await PostAsync(IntentEvent("evt_" + Guid.NewGuid().ToString("N"), "payment_intent.payment_failed", intent, payment, "requires_payment_method",
+            declineCode: "insufficient_funds"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await PostAsync(IntentEvent("evt_" + Guid.NewGuid().ToString("N"), "payment_intent.succeeded", intent, payment, "succeeded"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await factory.StateOfAsync(payment)).ShouldBe("succeeded");
+        // The driver retried with another card: the money is taken, and whoever waits for it must hear so.
+        factory.Settled.Received.Where(s => s.PaymentId == payment).Select(s => s.State).ShouldBe([PaymentState.Failed, PaymentState.Succeeded]);
+        (await factory.ScalarAsync<object>("select failure_code from payments where id = $1", payment)).ShouldBe(DBNull.Value, "a succeeded payment carries no decline");
+    }
+
+    [Fact]
     public async Task StripeWebhook_PaymentFailed_FailsPendingWithDeclineCode()
     {
         var (payment, intent) = await PendingPaymentAsync();

@@ -233,6 +233,43 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
     }
 
     [Theory]
+    [InlineData("spaceType=bogus", "spaceType")]
+    [InlineData("spaceType=EV", "spaceType")]
+    [InlineData("type=bogus", "type")]
+    [InlineData("spaceType=ev&type=standard", "spaceType")]
+    public async Task Quote_UnknownSpaceType_400NamesTheField(string query, string field)
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 0);
+        op.Dispose();
+        using var anonymous = factory.Anonymous();
+        var start = DateTimeOffset.UtcNow.AddHours(1);
+        var window = $"start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(start.AddHours(1).ToString("O"))}";
+
+        var errors = (await (await anonymous.GetAsync($"/api/v1/lots/{lotId}/quote?{window}&{query}")).ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors");
+
+        errors.TryGetProperty(field, out _).ShouldBeTrue(errors.ToString());
+    }
+
+    [Fact]
+    public async Task Quote_BySpaceType_PricesThatTypeLikeTheReservationsDo()
+    {
+        var (lotId, _, op) = await LotAsync(spaces: 0);
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new
+        {
+            peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00", typeMultipliers = new { ev = 1.5 },
+        })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        op.Dispose();
+        using var anonymous = factory.Anonymous();
+        var start = DateTimeOffset.UtcNow.AddHours(1);
+        var window = $"start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(start.AddHours(1).ToString("O"))}";
+
+        var quote = await anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/quote?{window}&spaceType=ev");
+
+        quote.Str("spaceType").ShouldBe("ev");
+        quote.GetProperty("amount").GetDecimal().ShouldBe(30.00m);
+    }
+
+    [Theory]
     [InlineData("start=2026-01-01T10:00:00Z", "end")]
     [InlineData("start=2026-01-01T10:00:00Z&end=2026-01-01T09:00:00Z", "end")]
     [InlineData("start=2026-01-01T10:00:00Z&end=2026-03-01T10:00:00Z", "end")]

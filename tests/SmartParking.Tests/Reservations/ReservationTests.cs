@@ -51,16 +51,56 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
     {
         var (lotId, spaces) = await factory.OpenLotAsync(spaces: 3);
         var (_, driver) = await factory.DriverAsync();
+        var (_, other) = await factory.DriverAsync();
         var start = InMinutes(30);
         var booking = new { lotId, spaceType = "standard", start, end = start + Hour };
 
         var taken = new HashSet<Guid>();
         for (var i = 0; i < 3; i++) taken.Add((await BookAsync(driver, booking)).GetProperty("spaceId").GetGuid());
-        var fourth = await driver.PostAsJsonAsync("/api/v1/reservations", booking);
+        // Another driver: the first has as many unpaid holds as a driver may have.
+        var fourth = await other.PostAsJsonAsync("/api/v1/reservations", booking);
 
         taken.ShouldBe(spaces.Select(s => s.SpaceId), ignoreOrder: true);
         var problem = await fourth.ShouldHaveStatusAsync(HttpStatusCode.Conflict);
         problem.Str("detail").ShouldContain("No standard space is free");
+    }
+
+    [Fact]
+    public async Task Create_MoreUnpaidHoldsThanAllowed_409UntilOneIsPaidOrCancelled()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync(spaces: 5);
+        var (_, driver) = await factory.DriverAsync();
+        var (_, other) = await factory.DriverAsync();
+        var start = InMinutes(60);
+        var held = new List<Guid>();
+        for (var i = 0; i < 3; i++) held.Add((await BookAsync(driver, Booking(lotId, spaces[i].SpaceId, start, Hour))).Id());
+
+        var fourth = await driver.PostAsJsonAsync("/api/v1/reservations", Booking(lotId, spaces[3].SpaceId, start, Hour));
+
+        var problem = await fourth.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        problem.Str("detail").ShouldContain("unpaid");
+        problem.GetProperty("maxUnpaidHolds").GetInt32().ShouldBe(3);
+        // The cap is the driver's, not the lot's; and a paid or cancelled hold no longer counts.
+        await BookAsync(other, Booking(lotId, spaces[3].SpaceId, start, Hour));
+        await (await driver.PostAsync($"/api/v1/reservations/{held[0]}/payment", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await BookAsync(driver, Booking(lotId, spaces[4].SpaceId, start, Hour));
+        await (await driver.PostAsync($"/api/v1/reservations/{held[1]}/cancellation", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await BookAsync(driver, Booking(lotId, spaces[0].SpaceId, start + Hour, Hour));
+    }
+
+    [Fact]
+    public async Task Create_OneDriverTenBookingsAtOnce_OnlyAsManyAsTheCapAreHeld()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync(spaces: 10);
+        var (account, driver) = await factory.DriverAsync();
+        var start = InMinutes(60);
+
+        var responses = await Task.WhenAll(spaces.Select(s => driver.PostAsJsonAsync("/api/v1/reservations", Booking(lotId, s.SpaceId, start, Hour))));
+
+        var answers = string.Join(", ", responses.GroupBy(r => r.StatusCode).Select(g => $"{g.Key}: {g.Count()}"));
+        responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(3, answers);
+        responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(7, answers);
+        (await factory.ScalarAsync<long>("select count(*) from reservations where driver_id = $1 and status = 'held'", account.Id)).ShouldBe(3);
     }
 
     [Theory]
@@ -149,6 +189,23 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
         await response.ShouldHaveStatusAsync(HttpStatusCode.PaymentRequired);
         (await driver.GetJsonAsync($"/api/v1/reservations/{id}")).Str("status").ShouldBe("held");
         (await factory.PaidAsync(id)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Pay_AlreadyConfirmed_409WithOneNumericStatusAndTheReservationStatusApart()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (_, driver) = await factory.DriverAsync();
+        var id = await BookPaidAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(60), Hour));
+
+        var again = await driver.PostAsync($"/api/v1/reservations/{id}/payment", null);
+
+        var problem = await again.ShouldHaveStatusAsync(HttpStatusCode.Conflict);
+        // RFC 9457 reserves "status" for the HTTP status: a second key of that name makes the body ambiguous.
+        var statuses = problem.EnumerateObject().Where(p => p.Name == "status").ToList();
+        statuses.Count.ShouldBe(1, problem.ToString());
+        statuses[0].Value.GetInt32().ShouldBe(409);
+        problem.Str("reservationStatus").ShouldBe("confirmed");
     }
 
     [Fact]

@@ -34,8 +34,14 @@ public sealed record RefundRequest(Guid PaymentId, decimal Amount, string Idempo
 
 public sealed record RefundOutcome(Guid RefundId, Guid PaymentId, PaymentState State, decimal Amount, string Currency, string? FailureMessage);
 
-/// <summary>A payment whose state the provider settled later (webhook), told to the module that asked for it.</summary>
-public sealed record PaymentSettled(Guid PaymentId, PaymentPurpose Purpose, Guid ReferenceId, PaymentState State);
+/// <summary>
+/// A payment that moved to a new state (the provider's answer to the charge, or a webhook later), told to the modules
+/// waiting for payments. The amount is what was charged, so a handler can refund it without reading the ledger.
+/// </summary>
+public sealed record PaymentSettled(Guid PaymentId, PaymentPurpose Purpose, Guid ReferenceId, PaymentState State, decimal Amount, string Currency);
+
+/// <summary>A payment of a reservation or session, in any state, with what it paid for.</summary>
+public sealed record ReferencePayment(Guid ReferenceId, PaymentPurpose Purpose, PaymentOutcome Payment);
 
 /// <summary>The Payments module's face to the rest of the platform (Reservations, Sessions).</summary>
 public interface IPaymentService
@@ -46,9 +52,21 @@ public interface IPaymentService
 
     /// <summary>Succeeded payments for a reservation or session, to decide refunds.</summary>
     Task<IReadOnlyList<PaymentOutcome>> PaymentsForAsync(Guid referenceId, CancellationToken ct);
+
+    /// <summary>
+    /// Every payment of these reservations or sessions, in any state, for a module about to give up on them (a hold
+    /// expiring). A charge still in flight whose lease ran out (its process died before the provider's answer was
+    /// recorded) is first driven to an outcome under its own idempotency keys, so "pending" means the provider itself
+    /// has not decided. Unlike a charge, a provider that cannot be reached is no error here: the payment stays pending.
+    /// </summary>
+    Task<IReadOnlyList<ReferencePayment>> ReconcileAsync(IReadOnlyCollection<Guid> referenceIds, CancellationToken ct);
 }
 
-/// <summary>Implemented by modules that wait for a pending payment; every registered handler is told once per settlement.</summary>
+/// <summary>
+/// Implemented by modules that wait for payments. Every state a payment moves to is announced to every registered
+/// handler at least once: after the move commits, and again by the payments job if a handler failed or the process died
+/// before all of them had it. So handlers must be idempotent, and may hear a state again after a later one.
+/// </summary>
 public interface IPaymentSettledHandler
 {
     Task HandleAsync(PaymentSettled settled, CancellationToken ct);

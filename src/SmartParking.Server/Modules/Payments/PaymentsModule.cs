@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Payments.Providers.Stripe;
 using SmartParking.Server.Modules.Payments.Receipts;
 using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Payments.Webhooks;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Payments;
@@ -33,8 +34,10 @@ public static class PaymentsModule
         builder.Services.AddSingleton<PaymentRouter>();
         builder.Services.AddSingleton<WalletStore>();
         builder.Services.AddSingleton<PaymentLedger>();
+        builder.Services.AddSingleton<SettlementAnnouncer>();
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<PaymentService>();
+        builder.Services.AddSingleton<IScheduledJob, PaymentJobs>();
         builder.Services.AddSingleton<PaymentRefunds>();
         builder.Services.AddTable<PaymentsTable>();
         builder.Services.AddSingleton<RevenueReports>();

@@ -17,6 +17,12 @@ public sealed class PaymentsOptions
     /// </summary>
     [Range(1, 3600)] public int ChargeLeaseSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// How long a payment's new state may wait for every settlement handler to take it before the payments job
+    /// announces it again (the process died in between, or a handler failed); also the wait between such retries.
+    /// </summary>
+    [Range(1, 3600)] public int SettlementGraceSeconds { get; set; } = 30;
+
     public bool StripeEnabled => !string.IsNullOrWhiteSpace(Stripe.SecretKey);
     public bool PayPalEnabled => !string.IsNullOrWhiteSpace(PayPal.ClientId) && !string.IsNullOrWhiteSpace(PayPal.ClientSecret);
 

@@ -45,7 +45,11 @@ public static class PricingEndpoints
     /// The price of a stay as reservations and sessions would lock it, with how it was made: for a space (its zone and
     /// type), a zone, or a space type; a signed-in driver in a driver experiment gets their group's price.
     /// </summary>
-    private static async Task<Quote> QuoteFor(Guid id, DateTimeOffset? start, DateTimeOffset? end, string? type, Guid? zoneId, Guid? spaceId,
+    /// <remarks>
+    /// The type is <c>spaceType</c>, as a reservation names it; <c>type</c> (as availability names it) is read too. Either is
+    /// checked against the vocabulary: an unknown one would otherwise price the lot as a whole without a word.
+    /// </remarks>
+    private static async Task<Quote> QuoteFor(Guid id, DateTimeOffset? start, DateTimeOffset? end, string? spaceType, string? type, Guid? zoneId, Guid? spaceId,
         ClaimsPrincipal user, LotCatalog lots, PricingService pricing, NpgsqlDataSource db, CancellationToken ct)
     {
         new Validation()
@@ -54,9 +58,12 @@ public static class PricingEndpoints
             .Instant(end, "end")
             .Check(end is not null && (start is null || end > start), "end", "is required and must be after start.")
             .Check(start is null || end is null || end - start <= MaxQuoteSpan, "end", "a quote covers at most 31 days.")
+            .OneOf(spaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false)
             .OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)
+            .Check(spaceType is null || type is null || spaceType == type, "spaceType", "give spaceType or type, not two different types.")
             .Check(spaceId is null || zoneId is null, "zoneId", "give a space or a zone, not both (a space's zone is known).")
             .ThrowIfInvalid();
+        type = spaceType ?? type;
         var lot = await lots.FindAsync(id, ct) ?? throw new NotFoundException("Lot");
         if (spaceId is { } sid)
         {
@@ -64,7 +71,7 @@ public static class PricingEndpoints
             var space = await connection.QuerySingleOrDefaultAsync<(Guid? ZoneId, string Type)?>(new CommandDefinition(
                 "select zone_id, type from spaces where id = @sid and lot_id = @lotId", new { sid, lotId = lot.Id }, cancellationToken: ct))
                 ?? throw new ValidationException("spaceId", "is not a space of this lot.");
-            if (type is not null && type != space.Type) throw new ValidationException("type", $"the space is of type {space.Type}.");
+            if (type is not null && type != space.Type) throw new ValidationException(spaceType is not null ? "spaceType" : "type", $"the space is of type {space.Type}.");
             (zoneId, type) = space;
         }
         else if (zoneId is { } zid && !await lots.HasZoneAsync(lot.Id, zid, ct)) throw new ValidationException("zoneId", "is not a zone of this lot.");

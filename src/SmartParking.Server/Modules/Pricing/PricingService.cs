@@ -2,6 +2,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Pricing;
 
@@ -49,6 +50,8 @@ public sealed class PricingService(NpgsqlDataSource db)
 
     public async Task<Quote> QuoteAsync(LotFacts lot, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
     {
+        // A type outside the vocabulary has no multiplier and would quietly be priced as the lot's own rate.
+        new Validation().OneOf(scope.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false).ThrowIfInvalid();
         await using var connection = await db.OpenConnectionAsync(ct);
         return await QuoteAsync(connection, lot, start, end, scope, ct);
     }

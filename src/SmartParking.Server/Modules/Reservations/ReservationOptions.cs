@@ -9,6 +9,12 @@ public sealed class ReservationOptions
     /// <summary>How long a booking waits for its payment before the space is released.</summary>
     [Range(1, 86_400)] public int HoldSeconds { get; set; } = 600;
 
+    /// <summary>
+    /// How many unpaid (held, not yet expired) reservations one driver may have at once; one more is a 409. Without it
+    /// one driver could hold a whole lot, hold after hold. 0 turns the cap off (the booking benchmark's unpaid phase).
+    /// </summary>
+    [Range(0, 1000)] public int MaxUnpaidHolds { get; set; } = 3;
+
     /// <summary>How early before its start a reservation may be checked in (by the driver or the space's sensor).</summary>
     [Range(0, 240)] public int CheckInEarlyMinutes { get; set; } = 15;
 

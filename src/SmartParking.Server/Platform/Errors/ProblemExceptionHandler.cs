@@ -18,6 +18,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
+    // RFC 9457's own members: an extension of the same name would be written as a second key (or clash with it), and a
+    // client cannot tell which is meant. Case-insensitive, as JSON readers often bind names that way.
+    private static readonly HashSet<string> ReservedMembers = new(StringComparer.OrdinalIgnoreCase) { "type", "title", "status", "detail", "instance" };
+
     private static ProblemDetails Map(Exception exception, HttpContext http)
     {
         switch (exception)
@@ -28,7 +32,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 return new ProblemDetails { Status = 404, Title = "Not found", Detail = n.Message };
             case ConflictException c:
                 var conflict = new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message };
-                foreach (var (key, value) in c.Extensions) conflict.Extensions[key] = value;
+                foreach (var (key, value) in c.Extensions)
+                    if (!ReservedMembers.Contains(key)) conflict.Extensions[key] = value;
                 return conflict;
             case PaymentFailedException p:
                 var payment = new ProblemDetails { Status = 402, Title = "Payment failed", Detail = p.Message };

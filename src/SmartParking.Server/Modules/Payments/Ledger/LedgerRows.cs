@@ -22,9 +22,18 @@ public sealed class PaymentRow
     public DateTimeOffset? AttemptStartedAt { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>Bumped by every state change; the settlement handlers have taken states up to <see cref="AnnouncedVersion"/>.</summary>
+    public int SettlementVersion { get; init; }
+    public int AnnouncedVersion { get; init; }
+    public DateTimeOffset? AnnounceAfter { get; init; }
 
     /// <summary>Inserted, but no provider has answered yet (or the process died before it could record the answer).</summary>
     public bool InFlight => State == Ledger.States.Pending && Provider is null;
+
+    /// <summary>Its current state has not yet been taken by every settlement handler.</summary>
+    public bool Unannounced => SettlementVersion > AnnouncedVersion;
+
+    public PaymentSettled ToSettled() => new(Id, States.ParsePurpose(Purpose), ReferenceId, States.Parse(State), Amount, Currency);
 
     public PaymentOutcome ToOutcome() =>
         new(Id, States.Parse(State), Provider ?? "none", Amount, Currency, FailureCode, FailureMessage);

@@ -51,19 +51,25 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
             "update payments set attempt_started_at = null where id = @id and state = 'pending' and provider is null", new { id }, cancellationToken: ct));
     }
 
-    public async Task RecordChargeAsync(Guid id, RoutedCharge routed, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Records a provider's answer and returns the row as it stands after it (a webhook may have moved it further while
+    /// the call was out). A move to a new state is marked for announcement in the same statement.
+    /// </summary>
+    public async Task<PaymentRow> RecordChargeAsync(Guid id, RoutedCharge routed, DateTimeOffset now, DateTimeOffset announceAfter, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
+        return await connection.QuerySingleAsync<PaymentRow>(new CommandDefinition($"""
             update payments set
                 provider = coalesce(@provider, provider, 'none'),
                 provider_reference = coalesce(@reference, provider_reference),
                 payment_method_id = coalesce(@methodId, payment_method_id),
-                failure_code = case when payment_state_rank(@state) > payment_state_rank(state) and @state = 'failed' then @failureCode else failure_code end,
-                failure_message = case when payment_state_rank(@state) > payment_state_rank(state) and @state = 'failed' then @failureMessage else failure_message end,
-                state = case when payment_state_rank(@state) > payment_state_rank(state) then @state else state end,
+                failure_code = case when not {Moves} then failure_code when @state = 'failed' then @failureCode end,
+                failure_message = case when not {Moves} then failure_message when @state = 'failed' then @failureMessage end,
+                state = case when {Moves} then @state else state end,
+                {AnnounceIf(Moves)},
                 updated_at = @now
             where id = @id
+            returning *
             """, new
         {
             id,
@@ -74,7 +80,58 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
             failureCode = routed.Charge.FailureCode,
             failureMessage = Clip(routed.Charge.FailureMessage),
             now,
+            announceAfter,
         }, cancellationToken: ct));
+    }
+
+    // In an UPDATE's SET list every column still reads its old value, so this compares against the state before the write.
+    private const string Moves = "(payment_state_rank(@state) > payment_state_rank(state))";
+
+    /// <summary>
+    /// The SET items that mark a state change for announcement; <paramref name="moves"/> is a SQL condition on the old row,
+    /// and the statement needs an @announceAfter parameter (when the job may announce it again if nobody did).
+    /// </summary>
+    internal static string AnnounceIf(string moves) =>
+        $"settlement_version = settlement_version + case when {moves} then 1 else 0 end, announce_after = case when {moves} then @announceAfter else announce_after end";
+
+    /// <summary>Every handler took the state of <paramref name="version"/>; a later state change keeps the row due.</summary>
+    public async Task MarkAnnouncedAsync(Guid id, int version, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update payments set announced_version = @version where id = @id and announced_version < @version", new { id, version }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Settlements nobody finished announcing by their time, taken for announcing now: each is pushed back to
+    /// <paramref name="retryAt"/> first, so one whose handler keeps failing is retried at that pace, not every round.
+    /// </summary>
+    public async Task<IReadOnlyList<PaymentRow>> TakeDueAnnouncementsAsync(DateTimeOffset now, DateTimeOffset retryAt, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PaymentRow>(new CommandDefinition("""
+            update payments set announce_after = @retryAt
+            where id in (select id from payments where settlement_version > announced_version and announce_after <= @now
+                         order by announce_after limit @limit for update skip locked)
+            returning *
+            """, new { now, retryAt, limit }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Charges claimed before <paramref name="startedBefore"/> that no provider answer was recorded for: their process died.</summary>
+    public async Task<IReadOnlyList<PaymentRow>> StaleInFlightAsync(DateTimeOffset startedBefore, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PaymentRow>(new CommandDefinition("""
+            select * from payments where state = 'pending' and provider is null and attempt_started_at <= @startedBefore
+            order by attempt_started_at limit @limit
+            """, new { startedBefore, limit }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<PaymentRow>> ForReferencesAsync(IReadOnlyCollection<Guid> referenceIds, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PaymentRow>(new CommandDefinition(
+            "select * from payments where reference_id = any(@ids) order by created_at, id", new { ids = referenceIds.ToArray() }, cancellationToken: ct))).ToList();
     }
 
     public async Task<IReadOnlyList<PaymentRow>> ForReferenceAsync(Guid referenceId, CancellationToken ct)

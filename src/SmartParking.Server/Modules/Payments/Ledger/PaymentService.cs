@@ -10,8 +10,8 @@ namespace SmartParking.Server.Modules.Payments.Ledger;
 /// crash leaves a trace and a repeated request finds it; the provider sees a key derived from that row, so re-driving it
 /// never charges twice.
 /// </summary>
-public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, PaymentRouter router, TimeProvider time,
-    IOptions<PaymentsOptions> options) : IPaymentService
+public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, PaymentRouter router, SettlementAnnouncer announcer, TimeProvider time,
+    IOptions<PaymentsOptions> options, ILogger<PaymentService> logger) : IPaymentService
 {
     private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(50);
 
@@ -68,7 +68,11 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
         return row.ToOutcome();
     }
 
-    private async Task<PaymentOutcome> DriveAsync(PaymentRow row, CancellationToken ct)
+    /// <param name="keepClaim">
+    /// When no provider can answer, keep the claim instead of releasing it: for the scheduled work, which retries once the
+    /// lease runs out again, rather than leave a charge that may have gone through waiting for a client that is gone.
+    /// </param>
+    private async Task<PaymentOutcome> DriveAsync(PaymentRow row, CancellationToken ct, bool keepClaim = false)
     {
         var methods = await wallet.ForDriverAsync(row.DriverId, ct);
         var currency = row.Currency;
@@ -76,15 +80,51 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
         var routed = await router.ChargeAsync(methods, Money.ToMinorUnits(row.Amount, currency), currency, metadata, ct);
         if (routed.Charge.FailureCode == PaymentRouter.Unavailable)
         {
-            // Nobody could answer: not a decline. The payment stays pending and unclaimed, so the same key (a client retry,
-            // the next scheduled round) drives it again at once, under the same provider keys: no charge is lost or doubled.
-            await ledger.ReleaseAsync(row.Id, CancellationToken.None);
+            // Nobody could answer: not a decline. The payment stays pending and unclaimed, so the same key (a client retry)
+            // drives it again at once, under the same provider keys: no charge is lost or doubled.
+            if (!keepClaim) await ledger.ReleaseAsync(row.Id, CancellationToken.None);
             throw new ServiceUnavailableException("No payment provider can take the payment right now; retry with the same Idempotency-Key.", TimeSpan.FromSeconds(30));
         }
-        // Not the caller's token: the provider has (maybe) taken money, so the answer must be recorded even if the caller gave up.
-        await ledger.RecordChargeAsync(row.Id, routed, time.GetUtcNow(), CancellationToken.None);
-        // Read back: a webhook may have moved the payment further while the provider call was out.
-        return (await ledger.GetAsync(row.Id, CancellationToken.None))!.ToOutcome();
+        // Not the caller's token: the provider has (maybe) taken money, so the answer must be recorded, and announced to
+        // the modules waiting for it, even if the caller gave up. The row comes back as it stands: a webhook may have
+        // moved the payment further while the provider call was out.
+        var now = time.GetUtcNow();
+        var recorded = await ledger.RecordChargeAsync(row.Id, routed, now, now.AddSeconds(options.Value.SettlementGraceSeconds), CancellationToken.None);
+        await announcer.AnnounceAsync(recorded, CancellationToken.None);
+        return recorded.ToOutcome();
+    }
+
+    /// <summary>
+    /// Finishes a charge whose process died while the provider call was out (claimed, no answer recorded, lease run
+    /// out): drives it under the same provider keys, so a charge the provider took is found, not made twice. The row
+    /// as it stands afterwards; still pending when no provider could answer or another caller is driving it.
+    /// </summary>
+    internal async Task<PaymentRow> ResumeAsync(PaymentRow row, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (!row.InFlight || row.AttemptStartedAt is not { } started || started + TimeSpan.FromSeconds(options.Value.ChargeLeaseSeconds) > now) return row;
+        if (await ledger.ClaimAsync(row.Id, started, now, ct))
+        {
+            try { await DriveAsync(row, ct, keepClaim: true); }
+            catch (ServiceUnavailableException)
+            {
+                logger.LogWarning("Payment {PaymentId} was left in flight and no provider can answer now; retried when its lease runs out", row.Id);
+            }
+        }
+        return await ledger.GetAsync(row.Id, ct) ?? row;
+    }
+
+    public async Task<IReadOnlyList<ReferencePayment>> ReconcileAsync(IReadOnlyCollection<Guid> referenceIds, CancellationToken ct)
+    {
+        if (referenceIds.Count == 0) return [];
+        var rows = await ledger.ForReferencesAsync(referenceIds, ct);
+        var answer = new List<ReferencePayment>(rows.Count);
+        foreach (var found in rows)
+        {
+            var row = found.InFlight ? await ResumeAsync(found, ct) : found;
+            answer.Add(new ReferencePayment(row.ReferenceId, States.ParsePurpose(row.Purpose), row.ToOutcome()));
+        }
+        return answer;
     }
 
     public async Task<RefundOutcome> RefundAsync(RefundRequest request, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Payments.Ledger;
 using SmartParking.Server.Modules.Payments.Providers;
@@ -10,17 +11,18 @@ namespace SmartParking.Server.Modules.Payments.Webhooks;
 
 /// <summary>
 /// Applies a verified provider event to the ledger exactly once (the event id is recorded in the same transaction) and
-/// in any order (states only move forward; a refund implies the charge succeeded). Modules waiting for a pending payment
-/// are told after the commit, once per settlement.
+/// in any order (states only move forward; a refund implies the charge succeeded). Every state a payment moves to is
+/// announced to the modules waiting for payments after the commit (<see cref="SettlementAnnouncer"/>).
 /// </summary>
-public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, TimeProvider time, IServiceScopeFactory scopes, ILogger<WebhookApplier> logger)
+public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, SettlementAnnouncer announcer, TimeProvider time, IOptions<PaymentsOptions> options,
+    ILogger<WebhookApplier> logger)
 {
     public enum Result { Applied, Duplicate, Unmatched }
 
     public async Task<Result> ApplyAsync(WebhookChange change, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        PaymentSettled? settled = null;
+        PaymentRow? moved = null;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
@@ -51,26 +53,32 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Ti
 
             var before = States.Parse(payment.State);
             var after = change.PaymentState is { } s && States.Rank(s) > States.Rank(before) ? s : before;
-            await connection.ExecuteAsync(new CommandDefinition("""
+            var changed = after != before;
+            var updated = await connection.QuerySingleAsync<PaymentRow>(new CommandDefinition($"""
                 update payments set state = @state, provider = coalesce(provider, @Provider), provider_reference = coalesce(provider_reference, @PaymentReference),
-                    failure_code = case when @changed and @state = 'failed' then @FailureCode else failure_code end,
-                    failure_message = case when @changed and @state = 'failed' then @FailureMessage else failure_message end,
+                    failure_code = case when not @changed then failure_code when @state = 'failed' then @FailureCode end,
+                    failure_message = case when not @changed then failure_message when @state = 'failed' then @FailureMessage end,
+                    {PaymentLedger.AnnounceIf("@changed")},
                     updated_at = @now
                 where id = @id
+                returning *
                 """, new
             {
-                id = payment.Id, state = States.Text(after), changed = after != before, change.Provider, change.PaymentReference,
+                id = payment.Id, state = States.Text(after), changed, change.Provider, change.PaymentReference,
                 change.FailureCode, FailureMessage = PaymentLedger.Clip(change.FailureMessage), now,
+                announceAfter = now.AddSeconds(options.Value.SettlementGraceSeconds),
             }, tx, cancellationToken: ct));
             foreach (var refund in change.Refunds) await ApplyRefundAsync(connection, tx, payment, refund, now, ct);
             await connection.ExecuteAsync(new CommandDefinition(
                 "update webhook_events set payment_id = @id where provider = @Provider and event_id = @EventId",
                 new { id = payment.Id, change.Provider, change.EventId }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
-            if (before == PaymentState.Pending && after != PaymentState.Pending)
-                settled = new PaymentSettled(payment.Id, States.ParsePurpose(payment.Purpose), payment.ReferenceId, after);
+            // Every move is news, not only the first out of pending: a payment_failed followed by succeeded (the driver
+            // retried with another card) has taken money that the waiting module must confirm or give back. The move is
+            // recorded as due with the commit, so a crash before the handlers ran only delays it to the payments job.
+            if (changed) moved = updated;
         }
-        if (settled is not null) await NotifyAsync(settled, ct);
+        if (moved is not null) await announcer.AnnounceAsync(moved, ct);
         return Result.Applied;
     }
 
@@ -119,19 +127,5 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Ti
             FailureMessage = refund.FailureMessage,
             CreatedAt = now,
         }, ct);
-    }
-
-    private async Task NotifyAsync(PaymentSettled settled, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        foreach (var handler in scope.ServiceProvider.GetServices<IPaymentSettledHandler>())
-        {
-            // One module's failure must not keep the others from hearing about the settlement.
-            try { await handler.HandleAsync(settled, ct); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "{Handler} failed on settlement of payment {PaymentId}", handler.GetType().Name, settled.PaymentId);
-            }
-        }
     }
 }

@@ -74,19 +74,25 @@ public static class WebhookEndpoints
         }
     }
 
-    /// <summary>Development and admins only: settles a sandbox_pending payment as the provider's webhook would.</summary>
+    /// <summary>
+    /// Settles a sandbox_pending payment as the provider's webhook would: admins any payment, and in Development a driver
+    /// their own (another driver's is "not found", as everywhere: its existence is not theirs to know).
+    /// </summary>
     private static async Task<Results<Ok<PaymentOutcome>, ProblemHttpResult>> Settle(Guid paymentId, SettleRequest? request, ClaimsPrincipal user,
         IHostEnvironment environment, IAuthorizationService authorization, IOptions<PaymentsOptions> options, PaymentLedger ledger, WebhookApplier applier, CancellationToken ct)
     {
-        if (!environment.IsDevelopment() && !(await authorization.AuthorizeAsync(user, Policies.Admin)).Succeeded)
+        var admin = (await authorization.AuthorizeAsync(user, Policies.Admin)).Succeeded;
+        if (!environment.IsDevelopment() && !admin)
             throw new ForbiddenException("Only administrators may settle sandbox payments outside Development.");
         if (!options.Value.SandboxEnabled) throw new NotFoundException("Sandbox");
         var state = request?.State ?? States.Succeeded;
         new Validation().OneOf(state, "state", [States.Succeeded, States.Failed]).ThrowIfInvalid();
         var payment = await ledger.GetAsync(paymentId, ct);
-        if (payment is null || payment.Provider != ProviderNames.Sandbox) throw new NotFoundException("Sandbox payment");
+        if (payment is null || payment.Provider != ProviderNames.Sandbox || (!admin && payment.DriverId != user.UserId())) throw new NotFoundException("Sandbox payment");
         var settled = States.Parse(state);
-        await applier.ApplyAsync(new WebhookChange(ProviderNames.Sandbox, $"settle:{paymentId}", "sandbox.settle", paymentId, payment.ProviderReference, settled,
+        // One event per outcome, as a provider sends payment_failed and later succeeded as two events: a repeat of the same
+        // outcome is a duplicate, a different one is applied.
+        await applier.ApplyAsync(new WebhookChange(ProviderNames.Sandbox, $"settle:{paymentId}:{state}", "sandbox.settle", paymentId, payment.ProviderReference, settled,
             settled == PaymentState.Failed ? "card_declined" : null, settled == PaymentState.Failed ? "The sandbox declined the payment." : null, []), ct);
         return TypedResults.Ok((await ledger.GetAsync(paymentId, ct))!.ToOutcome());
     }

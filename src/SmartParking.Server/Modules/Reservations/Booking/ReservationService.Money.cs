@@ -22,49 +22,63 @@ public sealed partial class ReservationService
         var row = await FindOwnAsync(driverId, id, ct);
         var now = time.GetUtcNow();
         if (row.Status != ReservationStatus.Held)
-            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["status"] = row.Status });
+            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status });
         if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.");
         var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.Reservation, id, row.Price, row.Currency.Trim(),
             $"reservation:{id}", $"Parking space {row.SpaceLabel}, {row.Start:u} to {row.End:u}"), ct);
-        switch (payment.State)
-        {
-            case PaymentState.Failed:
-                throw new PaymentFailedException(payment.FailureMessage ?? "The payment was declined.", payment.FailureCode);
-            case PaymentState.Succeeded:
-                await ConfirmPaidAsync(id, payment, ct);
-                break;
-        }
+        if (payment.State == PaymentState.Failed)
+            throw new PaymentFailedException(payment.FailureMessage ?? "The payment was declined.", payment.FailureCode);
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await FindAsync(connection, id, ct), payment);
+        var reservation = await FindAsync(connection, id, ct);
+        // The payment's announcement (ReservationPayments) has normally confirmed it by now; this covers a handler that
+        // failed, so the driver's answer does not wait for the payments job.
+        if (payment.State == PaymentState.Succeeded && reservation.Status != ReservationStatus.Confirmed)
+        {
+            await ConfirmPaidAsync(id, payment.PaymentId, payment.Amount, ct);
+            reservation = await FindAsync(connection, id, ct);
+        }
+        return (reservation, payment);
     }
 
     /// <summary>
     /// A succeeded payment confirms the reservation. If it arrived too late (the hold expired, the driver cancelled)
-    /// the space is taken again when still free; otherwise the money goes back.
+    /// the space is taken again when still free; otherwise the money goes back. Idempotent: payments announce a
+    /// settlement at least once, from more than one path.
     /// </summary>
-    internal async Task ConfirmPaidAsync(Guid id, PaymentOutcome payment, CancellationToken ct)
+    internal async Task ConfirmPaidAsync(Guid id, Guid paymentId, decimal amount, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (await TransitionAsync(connection, id, ReservationStatus.Held, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct)) return;
-        try
+        // One round trip in the usual case: a held reservation is confirmed, anything else says where it stands. A payment
+        // that confirmed a reservation clears its hold, so a repeat is recognised even once the booking was cancelled,
+        // no-showed or completed: it must not be refunded (again) as a late payment.
+        var (moved, status, wasConfirmed) = await connection.QuerySingleOrDefaultAsync<(bool, string, bool)?>(new CommandDefinition("""
+            with moved as (
+                update reservations set status = 'confirmed', hold_expires_at = null, updated_at = @now where id = @id and status = 'held' returning id)
+            select exists (select 1 from moved), r.status, r.hold_expires_at is null from reservations r where r.id = @id
+            """, new { id, now }, cancellationToken: ct)) ?? throw new NotFoundException("Reservation");
+        if (moved || wasConfirmed) return;
+        if (status == ReservationStatus.Expired)
         {
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            await LockSpaceAsync(connection, tx, (await FindAsync(connection, id, ct)).SpaceId, ct);
-            if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct))
+            try
             {
-                await ReservedSpaces.AnnounceAsync(connection, ct);
-                await tx.CommitAsync(ct);
-                return;
+                await using var tx = await connection.BeginTransactionAsync(ct);
+                await LockSpaceAsync(connection, tx, (await FindAsync(connection, id, ct)).SpaceId, ct);
+                if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct))
+                {
+                    await ReservedSpaces.AnnounceAsync(connection, ct);
+                    await tx.CommitAsync(ct);
+                    return;
+                }
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
+            {
+                // Someone else booked the space after the hold expired: fall through to the refund.
             }
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
-        {
-            // Someone else booked the space after the hold expired: fall through to the refund.
-        }
-        var row = await FindAsync(connection, id, ct);
-        if (row.Status is ReservationStatus.Confirmed or ReservationStatus.CheckedIn or ReservationStatus.Completed) return;
-        await payments.RefundAsync(new RefundRequest(payment.PaymentId, payment.Amount, $"refund:{payment.PaymentId}:late-payment", "Paid after the reservation had ended"), ct);
+        // Confirmed meanwhile by the same payment's other announcement.
+        if ((await FindAsync(connection, id, ct)).HoldExpiresAt is null) return;
+        await payments.RefundAsync(new RefundRequest(paymentId, amount, $"refund:{paymentId}:late-payment", "Paid after the reservation had ended"), ct);
     }
 
     /// <summary>Moves the end later if the space is free until then; the extra time is charged for a paid reservation.</summary>

@@ -66,7 +66,7 @@ public sealed partial class ReservationService(
         {
             if (space is null || space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
             if (space.OutOfService) throw new ConflictException("This space is out of service.");
-            return await TryInsertAsync(connection, For(space), space, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, ct);
+            return await TryInsertAsync(connection, For(space), space, options.Value.MaxUnpaidHolds, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, ct);
         }
 
         // Any space of the type: pick a free one at random (so concurrent bookings rarely pick the same), and if another
@@ -80,7 +80,7 @@ public sealed partial class ReservationService(
                 order by random() limit 1
                 """, new { lotId = lot.Id, type = request.SpaceType, start, end }, cancellationToken: ct));
             if (candidate is null) break;
-            if (await TryInsertAsync(connection, For(candidate), candidate, ct) is { } booked) return booked;
+            if (await TryInsertAsync(connection, For(candidate), candidate, options.Value.MaxUnpaidHolds, ct) is { } booked) return booked;
         }
         throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
     }
@@ -109,27 +109,46 @@ public sealed partial class ReservationService(
         Guid Id, Guid TenantId, Guid LotId, Guid DriverId, string? Plate, DateTimeOffset Start, DateTimeOffset End, decimal Price, string Currency,
         DateTimeOffset HoldExpires, DateTimeOffset Now);
 
-    /// <summary>The held reservation, or null when the space is taken for an overlapping time.</summary>
-    private static async Task<ReservationRow?> TryInsertAsync(NpgsqlConnection connection, NewReservation r, SpaceFacts space, CancellationToken ct)
+    /// <summary>
+    /// The held reservation, or null when the space is taken for an overlapping time; a 409 when the driver has
+    /// <paramref name="maxUnpaidHolds"/> live holds already (0: no cap).
+    /// </summary>
+    private static async Task<ReservationRow?> TryInsertAsync(NpgsqlConnection connection, NewReservation r, SpaceFacts space, int maxUnpaidHolds, CancellationToken ct)
     {
         var parameters = new DynamicParameters(r);
-        parameters.AddDynamicParams(new { spaceId = space.Id, space.Type, lockClass = SpaceLockClass, lockKey = space.Id.ToString() });
+        parameters.AddDynamicParams(new
+        {
+            spaceId = space.Id, space.Type, lockClass = SpaceLockClass, lockKey = space.Id.ToString(),
+            holdLockClass = HoldLockClass, driverKey = r.DriverId.ToString(), maxUnpaidHolds,
+        });
+        var capped = maxUnpaidHolds > 0;
         await using var tx = await connection.BeginTransactionAsync(ct);
         try
         {
-            // Lock, insert and notice in one round trip; the notice goes out with the commit.
-            await connection.ExecuteAsync(new CommandDefinition($"""
-                {LockSpaceSql};
+            // Locks, insert and notice in one round trip; the notice goes out with the commit. The driver's lock (always
+            // before the space's) serialises their own bookings, and the insert, a statement of its own whose snapshot
+            // sees every hold committed before the lock was granted, counts their live holds: concurrent bookings cannot
+            // all slip under the cap.
+            await using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
+                {(capped ? "select 1 from pg_advisory_xact_lock(@holdLockClass, hashtext(@driverKey)) driver_lock;" : "")}
+                select 1 from pg_advisory_xact_lock(@lockClass, hashtext(@lockKey)) space_lock;
                 insert into reservations (id, tenant_id, lot_id, space_id, driver_id, space_type, plate, during, status, price, currency, hold_expires_at, created_at, updated_at)
-                values (@Id, @TenantId, @LotId, @spaceId, @DriverId, @Type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now);
+                select @Id, @TenantId, @LotId, @spaceId, @DriverId, @Type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now
+                {(capped ? "where (select count(*) from reservations where driver_id = @DriverId and status = 'held' and hold_expires_at > @Now) < @maxUnpaidHolds" : "")}
+                returning 1;
                 {ReservedSpaces.AnnounceSql};
                 """, parameters, tx, cancellationToken: ct));
-            await tx.CommitAsync(ct);
+            if (capped) await results.ReadAsync<int>();
+            await results.ReadAsync<int>();
+            if (!(await results.ReadAsync<int>()).Any())
+                throw new ConflictException($"You have {maxUnpaidHolds} unpaid reservations already; pay for or cancel one before booking another.",
+                    new Dictionary<string, object?> { ["maxUnpaidHolds"] = maxUnpaidHolds });
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
         {
             return null;
         }
+        await tx.CommitAsync(ct);
         return new ReservationRow
         {
             Id = r.Id, TenantId = r.TenantId, LotId = r.LotId, SpaceId = space.Id, SpaceLabel = space.Label, DriverId = r.DriverId, SpaceType = space.Type,
@@ -150,6 +169,7 @@ public sealed partial class ReservationService(
 
     // The two-key advisory lock space is separate from the single-key one the ingest and job locks use.
     private const int SpaceLockClass = 0x52_45_53; // "RES"
+    private const int HoldLockClass = 0x48_4F_4C; // "HOL": one driver's bookings, while their holds are counted
 
     /// <summary>409 naming the window that is in the way, so the driver can pick another time.</summary>
     private static async Task<ConflictException> ConflictAsync(NpgsqlConnection connection, Guid spaceId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)

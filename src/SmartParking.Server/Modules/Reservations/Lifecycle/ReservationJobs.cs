@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Modules.Sensors.Ingest;
@@ -15,7 +16,7 @@ namespace SmartParking.Server.Modules.Reservations;
 /// sensors check cars in and out, overstays are charged, interrupted refunds are finished.
 /// </summary>
 public sealed class ReservationJobs(
-    NpgsqlDataSource db, ReservationService reservations, AvailabilityModel availability,
+    NpgsqlDataSource db, ReservationService reservations, IPaymentService payments, AvailabilityModel availability,
     IOptions<ReservationOptions> options, ILogger<ReservationJobs> logger) : IScheduledJob
 {
     private const int Batch = 500;
@@ -25,8 +26,7 @@ public sealed class ReservationJobs(
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var released = await connection.ExecuteAsync(new CommandDefinition(
-            "update reservations set status = 'expired', updated_at = @now where status = 'held' and hold_expires_at <= @now", new { now }, cancellationToken: ct));
+        var released = await ExpireHoldsAsync(connection, now, ct);
 
         var defaultGrace = ReservationPolicy.Default(0).NoShowGraceMinutes;
         released += await connection.ExecuteAsync(new CommandDefinition("""
@@ -58,6 +58,43 @@ public sealed class ReservationJobs(
             await reservations.RefundPendingAsync(connection, id, percent, ct);
 
         await Idempotency.PurgeAsync(connection, now, ct);
+    }
+
+    /// <summary>
+    /// Releases holds past their expiry, but asks Payments about them first: a payment that succeeded while its news
+    /// was lost (a crash between the provider's answer and the confirmation), or that was still in flight when its
+    /// process died, confirms the booking instead. Only the holds about to expire are asked about, a batch at a time.
+    /// </summary>
+    private async Task<int> ExpireHoldsAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct)
+    {
+        var released = 0;
+        while (true)
+        {
+            var due = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                $"select id from reservations where status = 'held' and hold_expires_at <= @now order by hold_expires_at limit {Batch}",
+                new { now }, cancellationToken: ct))).ToList();
+            if (due.Count == 0) return released;
+            var expire = due.ToHashSet();
+            foreach (var paid in await payments.ReconcileAsync(due, ct))
+            {
+                if (paid.Purpose != PaymentPurpose.Reservation || paid.Payment.State != PaymentState.Succeeded) continue;
+                try
+                {
+                    await reservations.ConfirmPaidAsync(paid.ReferenceId, paid.Payment.PaymentId, paid.Payment.Amount, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Paid, so not to be expired: kept held for the next round, whatever went wrong with this one.
+                    expire.Remove(paid.ReferenceId);
+                    logger.LogError(e, "Could not confirm paid reservation {ReservationId} whose hold ran out; trying again next round", paid.ReferenceId);
+                }
+            }
+            // A payment that succeeds from here on finds the reservation expired and re-takes the space or refunds.
+            released += await connection.ExecuteAsync(new CommandDefinition(
+                "update reservations set status = 'expired', updated_at = @now where id = any(@expire) and status = 'held' and hold_expires_at <= @now",
+                new { now, expire = expire.ToArray() }, cancellationToken: ct));
+            if (due.Count < Batch || expire.Count < due.Count) return released;
+        }
     }
 
     /// <summary>A car arriving in a reserved space checks the reservation in; the space emptying afterwards checks it out.</summary>
