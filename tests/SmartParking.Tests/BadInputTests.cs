@@ -183,4 +183,28 @@ public sealed class BadInputTests(ManageFactory factory) : IClassFixture<ManageF
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "row 2: label");
     }
+
+    [Theory]
+    [InlineData("readings?to=0001-01-01T00:00:00Z", "to")]
+    [InlineData("readings?from=9999-12-31T23:59:59Z", "from")]
+    [InlineData("readings?from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z", "from")]
+    public async Task SensorReadings_WindowAtTheEdgeOfTime_400NamingTheParameter(string query, string parameter)
+    {
+        using var op = factory.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var sensor = await op.CreateSensorAsync((await op.CreateLotAtAsync(lat, lng)).Id());
+
+        await (await op.GetAsync($"/api/v1/manage/sensors/{sensor.SensorId}/{query}")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, parameter);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/manage/reports/occupancy?to=0001-01-01T00:00:00Z", "to")]
+    [InlineData("/api/v1/manage/reports/revenue?from=9999-12-31T00:00:00Z", "from")]
+    [InlineData("/api/v1/manage/reports/summary.pdf?to=0001-01-01T00:00:00Z", "to")]
+    public async Task Reports_WindowAtTheEdgeOfTime_400NamingTheParameter(string url, string parameter)
+    {
+        using var op = factory.OperatorClient();
+
+        await (await op.GetAsync(url)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, parameter);
+    }
 }

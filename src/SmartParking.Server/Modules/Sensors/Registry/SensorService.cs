@@ -26,6 +26,7 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
     /// </summary>
     public async Task<IReadOnlyList<SensorReading>> ReadingsAsync(ClaimsPrincipal principal, Guid id, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct)
     {
+        new Validation().Instant(from, "from").Instant(to, "to").ThrowIfInvalid();
         var until = to ?? time.GetUtcNow();
         var since = from ?? until.AddDays(-1);
         new Validation()
