@@ -131,6 +131,9 @@ public sealed class BadInputTests(ManageFactory factory) : IClassFixture<ManageF
     [InlineData("/v2/op/update", "null")]
     [InlineData("/v2/op/update", "[1e309]")]
     [InlineData("/v2/op/update", "{\"actionType\":\"append\",\"entities\":123}")]
+    [InlineData("/v2/op/update", "{\"actionType\":\"x\\ud83d\",\"entities\":[]}")]
+    [InlineData("/v2/op/update", "{\"\\ud800\":1,\"actionType\":\"append\",\"entities\":[]}")]
+    [InlineData("/api/v1/ingest/readings", "{\"\\ud800\":1,\"readings\":[]}")]
     public async Task FiwareIngest_BodyOfTheWrongShape_400(string url, string body)
     {
         using var op = factory.OperatorClient();

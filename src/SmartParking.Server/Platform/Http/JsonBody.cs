@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Platform.Http;
 
@@ -11,7 +12,16 @@ public static class JsonBody
     /// <summary>The same from a stream (an uploaded file on a dashboard page).</summary>
     public static async Task<JsonDocument> ReadAsync(Stream body, CancellationToken ct, int maxDepth = 32)
     {
-        try { return await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = maxDepth }, ct); }
+        JsonDocument document;
+        try { document = await JsonDocument.ParseAsync(body, new JsonDocumentOptions { MaxDepth = maxDepth }, ct); }
         catch (JsonException e) { throw new ValidationException("body", "is not valid JSON: " + e.Message); }
+        // Looking up a property of an object throws if any of its names is an unpaired surrogate, so the envelope's
+        // names are checked here; the items inside are checked one by one by the endpoint (one bad item is its own).
+        if (document.RootElement.ValueKind == JsonValueKind.Object && StoredText.NamesProblem(document.RootElement) is { } problem)
+        {
+            document.Dispose();
+            throw new ValidationException("body", problem);
+        }
+        return document;
     }
 }

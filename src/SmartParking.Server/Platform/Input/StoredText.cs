@@ -50,18 +50,26 @@ public static class StoredText
                     if (Problem(item, $"{path}[{index++}]") is { } inItem) return inItem;
                 return null;
             case JsonValueKind.Object:
+                if (NamesProblem(element) is { } badName) return $"{path}: {badName}";
                 foreach (var property in element.EnumerateObject())
-                {
-                    string name;
-                    try { name = property.Name; }
-                    catch (InvalidOperationException) { return $"{path}: a property name contains an unpaired UTF-16 surrogate."; }
-                    if (Problem(name) is { } badName) return $"{path}: a property name {badName}";
-                    if (Problem(property.Value, $"{path}.{name}") is { } inValue) return inValue;
-                }
+                    if (Problem(property.Value, $"{path}.{property.Name}") is { } inValue) return inValue;
                 return null;
             default:
                 return null;
         }
+    }
+
+    /// <summary>The first of an object's own property names that cannot be read or stored, as a reason, or null.</summary>
+    public static string? NamesProblem(JsonElement obj)
+    {
+        foreach (var property in obj.EnumerateObject())
+        {
+            string name;
+            try { name = property.Name; }
+            catch (InvalidOperationException) { return "a property name contains an unpaired UTF-16 surrogate."; }
+            if (Problem(name) is { } badName) return "a property name " + badName;
+        }
+        return null;
     }
 
     private static string? StringProblem(JsonElement element, string path)

@@ -45,7 +45,7 @@ public static class FiwareIngestEndpoints
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("entities", out var entities) || entities.ValueKind != JsonValueKind.Array)
             throw new ValidationException("entities", "must be an array of entities.");
-        var action = root.TryGetProperty("actionType", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null;
+        var action = root.TryGetProperty("actionType", out var a) && a.ValueKind == JsonValueKind.String && StoredText.Problem(a) is null ? a.GetString() : null;
         if (action is not ("append" or "appendStrict" or "update" or "replace"))
             throw new ValidationException("actionType", "must be append, appendStrict, update or replace (deletes are not accepted from agents).");
         var (ok, errors, busy) = await IngestEntitiesAsync(entities, tenant, ReadingSource.NgsiV2, ingest, options.Value, ct);
