@@ -298,6 +298,33 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
     }
 
     [Fact]
+    public async Task IdempotencyKey_FirstRequestStillRunning_409KeepsItsRetryAfter()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (account, driver) = await factory.DriverAsync();
+        var id = (await BookAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(30), Hour))).Id();
+        var key = Guid.NewGuid().ToString();
+        await ClaimWithoutAnswerAsync(account.Id, key, $"/api/v1/reservations/{id}/payment");
+
+        var retry = await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key);
+
+        await retry.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        retry.Headers.RetryAfter.ShouldNotBeNull("a 409 for a request still running tells the client when to retry");
+        retry.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// The row a process leaves when it dies between claiming an Idempotency-Key and storing the answer: the request's
+    /// hash (method, path and query, then the body: none here), no status, claimed now.
+    /// </summary>
+    private async Task ClaimWithoutAnswerAsync(Guid userId, string key, string path)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"POST {path}\n"));
+        await factory.ExecuteAsync("insert into idempotent_requests (user_id, key, request_hash, created_at) values ($1, $2, $3, $4)",
+            userId, key, hash, factory.Clock.GetUtcNow());
+    }
+
+    [Fact]
     public async Task Cancel_BeforeTheStart_FullRefundAndTheSpaceIsFree()
     {
         var (lotId, spaces) = await factory.OpenLotAsync();

@@ -100,10 +100,7 @@ public static class Idempotency
         if (!CryptographicOperations.FixedTimeEquals(first.RequestHash, hash))
             throw new ValidationException(Header, "was already used for a different request; use a new key for a new request.");
         if (first.StatusCode is not { } status)
-        {
-            http.Response.Headers.RetryAfter = "1";
-            throw new ConflictException("A request with this Idempotency-Key is still being processed; retry shortly.");
-        }
+            throw new ConflictException("A request with this Idempotency-Key is still being processed; retry shortly.", retryAfter: TimeSpan.FromSeconds(1));
         http.Response.StatusCode = status;
         if (first.ContentType is not null) http.Response.ContentType = first.ContentType;
         if (first.Location is not null) http.Response.Headers.Location = first.Location;
