@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Platform.Http;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Reservations.BookingFactory;
 
@@ -311,6 +314,31 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
         await retry.ShouldBeProblemAsync(HttpStatusCode.Conflict);
         retry.Headers.RetryAfter.ShouldNotBeNull("a 409 for a request still running tells the client when to retry");
         retry.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ClaimLeftByACrashedRequest_RunsAgainOnceItsLeaseHasRunOut()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (account, driver) = await factory.DriverAsync();
+        var id = (await BookAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(30), Hour))).Id();
+        var key = Guid.NewGuid().ToString();
+        var lease = factory.Services.GetRequiredService<IOptions<HttpOptions>>().Value.IdempotencyLease;
+        await ClaimWithoutAnswerAsync(account.Id, key, $"/api/v1/reservations/{id}/payment");
+
+        // Within the lease the claim may still be a request that is running: the retry waits.
+        factory.Clock.Advance(lease - TimeSpan.FromSeconds(1));
+        await (await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+
+        // After it, nobody is answering for the key: the same request runs again, once.
+        factory.Clock.Advance(TimeSpan.FromSeconds(2));
+        var paid = await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key);
+        var again = await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key);
+
+        (await paid.ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty("reservation").Str("status").ShouldBe("confirmed");
+        await again.ShouldHaveStatusAsync(HttpStatusCode.OK);
+        again.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await factory.PaidAsync(id)).ShouldBe([12.00m]);
     }
 
     /// <summary>
