@@ -5,7 +5,7 @@ using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;
 
-public sealed class AuthTests(ApiFactory factory) : IClassFixture<ApiFactory>
+public sealed class AuthTests(AuthFactory factory) : IClassFixture<AuthFactory>
 {
     private const string ReuseType = "urn:smartparking:refresh-token-reuse";
     private const string MfaRequiredType = "urn:smartparking:mfa-required";
@@ -288,7 +288,7 @@ public sealed class AuthTests(ApiFactory factory) : IClassFixture<ApiFactory>
         using var client = factory.ClientFor(driver);
         var key = (await (await client.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("sharedKey");
 
-        var response = await client.PostAsJsonAsync("/api/v1/auth/mfa/enable", new { code = TotpGenerator.Invalid(key) });
+        var response = await client.PostAsJsonAsync("/api/v1/auth/mfa/enable", new { code = TotpGenerator.Invalid(key, factory.Time) });
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "code");
         (await factory.ScalarAsync<bool>("select two_factor_enabled from users where id = $1", driver.Id)).ShouldBeFalse();
@@ -330,7 +330,7 @@ public sealed class AuthTests(ApiFactory factory) : IClassFixture<ApiFactory>
         await Accounts.EnrolTotpAsync(factory, driver);
         using var client = factory.Anonymous();
 
-        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = TotpGenerator.Invalid(driver.TotpKey!) });
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = TotpGenerator.Invalid(driver.TotpKey!, factory.Time) });
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "totp");
     }
@@ -343,11 +343,86 @@ public sealed class AuthTests(ApiFactory factory) : IClassFixture<ApiFactory>
         using var client = factory.Anonymous();
 
         // Authenticator apps show the code in groups; spaces are allowed.
-        var code = TotpGenerator.Now(driver.TotpKey!);
+        var code = TotpGenerator.Next(driver.TotpKey!, factory.Time);
         var tokens = await Accounts.LoginAsync(client, driver.Email, driver.Password, code[..3] + " " + code[3..]);
 
         using var authed = factory.ClientWithToken(tokens.AccessToken);
         (await authed.GetJsonAsync("/api/v1/auth/me")).GetProperty("signedInWithSecondFactor").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Login_SameTotpCodeTwice_SecondIsRefused()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        using var client = factory.Anonymous();
+        var code = TotpGenerator.Next(driver.TotpKey!, factory.Time);
+        await Accounts.LoginAsync(client, driver.Email, driver.Password, code);
+
+        // Still within the code's step: RFC 6238 §5.2, a verifier must not accept the same code twice.
+        var replay = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = code });
+
+        await replay.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "totp");
+    }
+
+    [Fact]
+    public async Task Login_SameTotpCodeInParallel_OnlyOneSignsIn()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        using var client = factory.Anonymous();
+        var code = TotpGenerator.Next(driver.TotpKey!, factory.Time);
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = code })));
+
+        attempts.Select(r => r.StatusCode).Order().ShouldBe([HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest]);
+    }
+
+    [Fact]
+    public async Task Login_CodeThatEnabledTwoFactor_CannotSignIn()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var authed = factory.ClientFor(driver);
+        var key = (await (await authed.PostAsync("/api/v1/auth/mfa/setup", null)).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("sharedKey");
+        var code = TotpGenerator.Code(key, factory.Clock.GetUtcNow());
+        await (await authed.PostAsJsonAsync("/api/v1/auth/mfa/enable", new { code })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        using var client = factory.Anonymous();
+
+        var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = code });
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "totp");
+    }
+
+    [Fact]
+    public async Task Login_TotpCodeTwoStepsFromNow_IsRefused()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        factory.Clock.Advance(TimeSpan.FromSeconds(3 * TotpGenerator.StepSeconds));
+        var now = factory.Clock.GetUtcNow();
+        using var client = factory.Anonymous();
+
+        foreach (var steps in new[] { -2, 2 })
+        {
+            var code = TotpGenerator.Code(driver.TotpKey!, now.AddSeconds(steps * TotpGenerator.StepSeconds));
+            var response = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = driver.Email, password = driver.Password, totp = code });
+            await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "totp");
+        }
+    }
+
+    [Fact]
+    public async Task Login_TotpCodeOneStepEitherSideOfNow_IsAccepted()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        await Accounts.EnrolTotpAsync(factory, driver);
+        factory.Clock.Advance(TimeSpan.FromSeconds(3 * TotpGenerator.StepSeconds));
+        var now = factory.Clock.GetUtcNow();
+        using var client = factory.Anonymous();
+
+        // A phone's clock a little behind or ahead of the server's; the older step first, as a later one ends the older ones.
+        foreach (var steps in new[] { -1, 1 })
+            await Accounts.LoginAsync(client, driver.Email, driver.Password, TotpGenerator.Code(driver.TotpKey!, now.AddSeconds(steps * TotpGenerator.StepSeconds)));
     }
 
     [Fact]

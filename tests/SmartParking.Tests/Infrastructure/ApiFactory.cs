@@ -36,6 +36,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Runs the host on a real Kestrel socket instead of TestServer (for Kestrel-only behaviour such as body size limits).</summary>
     protected virtual bool UseRealServer => false;
 
+    /// <summary>The server's clock, for what the test computes from the time (TOTP codes); factories that replace the server's TimeProvider return theirs.</summary>
+    public virtual TimeProvider Time => TimeProvider.System;
+
     /// <summary>Settings the server reads at start-up; override to change limits for one test class.</summary>
     protected virtual void ConfigureSettings(IDictionary<string, string?> settings) { }
 

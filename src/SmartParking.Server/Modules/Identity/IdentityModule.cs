@@ -46,7 +46,8 @@ public static class IdentityModule
                 o.Lockout.AllowedForNewUsers = true;
             })
             .AddUserStore<DapperUserStore>()
-            .AddTokenProvider<AuthenticatorTokenProvider<AppUser>>(TokenOptions.DefaultAuthenticatorProvider);
+            // Replaces Identity's AuthenticatorTokenProvider (±2 steps, the same code any number of times).
+            .AddTokenProvider<OneTimeAuthenticatorCodes>(TokenOptions.DefaultAuthenticatorProvider);
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenService>();
