@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Identity.SignIn;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Identity;
@@ -41,9 +42,8 @@ public static class IdentityModule
                 o.Password.RequireUppercase = true;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequiredUniqueChars = 5;
-                o.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAttempts;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
-                o.Lockout.AllowedForNewUsers = true;
+                // Failed sign-ins are throttled by SignInThrottle, never answered with Identity's lock (which let
+                // anyone lock any account, and told which addresses have one).
             })
             .AddUserStore<DapperUserStore>()
             // Replaces Identity's AuthenticatorTokenProvider (±2 steps, the same code any number of times).
@@ -51,6 +51,8 @@ public static class IdentityModule
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<UserRoles>();
         builder.Services.AddScoped<DriverSignUp>();
