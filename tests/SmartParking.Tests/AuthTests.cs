@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Web;
 
@@ -257,6 +259,24 @@ public sealed class AuthTests(AuthFactory factory) : IClassFixture<AuthFactory>
             await (await LoginAsync(client, driver.Email, driver.Password, TotpGenerator.Invalid(driver.TotpKey!, factory.Time))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "totp");
 
         await (await LoginAsync(client, driver.Email, driver.Password, TotpGenerator.Next(driver.TotpKey!, factory.Time))).ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task ThrottlePurge_KeepsWhatHoldsAttemptsBackAndForgetsTheRest()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.Anonymous();
+        for (var attempt = 1; attempt <= AuthFactory.FailuresPerAccountAndAddress; attempt++)
+            await LoginAsync(client, driver.Email, WrongPassword);
+        var jobs = factory.Services.GetRequiredService<SingleNodeJobs>();
+
+        await jobs.RunRoundAsync(CancellationToken.None);
+        await (await LoginAsync(client, driver.Email, driver.Password)).ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(16));
+        await jobs.RunRoundAsync(CancellationToken.None);
+        (await factory.ScalarAsync<long>("select count(*) from sign_in_throttle where trusted_until is null")).ShouldBe(0);
+        await Accounts.LoginAsync(client, driver.Email, driver.Password);
     }
 
     [Fact]

@@ -7,6 +7,8 @@ alter table users add column totp_last_step bigint;
 -- and/or client address, so unknown e-mail addresses are counted exactly like known ones (and not stored in clear).
 create table sign_in_throttle (
     bucket           bytea primary key,
+    -- The last attempt that counted here (or made the row): rows are purged only well after it.
+    seen_at          timestamptz not null,
     failures         integer not null default 0,
     last_failure_at  timestamptz,
     blocked_until    timestamptz,
@@ -14,7 +16,7 @@ create table sign_in_throttle (
     -- account-wide count (guessing from elsewhere cannot keep the owner out).
     trusted_until    timestamptz
 );
-create index sign_in_throttle_last_failure on sign_in_throttle (last_failure_at);
+create index sign_in_throttle_seen on sign_in_throttle (seen_at);
 
 -- The 15-minute lock after five failures is gone; no account stays locked by it.
 update users set lockout_end = null, access_failed_count = 0 where lockout_end is not null or access_failed_count <> 0;

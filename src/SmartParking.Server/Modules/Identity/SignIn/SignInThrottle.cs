@@ -50,12 +50,9 @@ public sealed class SignInThrottle(NpgsqlDataSource db, IOptions<AuthOptions> op
         byte[][] keys = [attempt.Pair, attempt.Account, attempt.Address];
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        // Rows are made and locked in one order (the key's), so attempts sharing buckets cannot deadlock.
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into sign_in_throttle (bucket) select k from unnest(@keys) k order by k on conflict do nothing", new { keys }, cancellationToken: ct));
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var tx = await LockBucketsAsync(connection, keys, now, ct);
         var rows = (await connection.QueryAsync<Bucket>(new CommandDefinition(
-            "select bucket as key, failures, last_failure_at, blocked_until, trusted_until from sign_in_throttle where bucket = any(@keys) order by bucket for update",
+            "select bucket as key, failures, last_failure_at, blocked_until, trusted_until from sign_in_throttle where bucket = any(@keys)",
             new { keys }, tx, cancellationToken: ct))).ToList();
         Bucket Row(byte[] key) => rows.Single(r => r.Key.AsSpan().SequenceEqual(key));
 
@@ -80,11 +77,30 @@ public sealed class SignInThrottle(NpgsqlDataSource db, IOptions<AuthOptions> op
             var failures = (bucket.LastFailureAt < forgotten ? 0 : bucket.Failures) + 1;
             DateTimeOffset? blockedUntil = failures >= limit ? now + Delay(failures - limit, o.SignInDelaySeconds, cap) : null;
             await connection.ExecuteAsync(new CommandDefinition(
-                "update sign_in_throttle set failures = @failures, last_failure_at = @now, blocked_until = @blockedUntil where bucket = @key",
+                "update sign_in_throttle set failures = @failures, last_failure_at = @now, seen_at = @now, blocked_until = @blockedUntil where bucket = @key",
                 new { failures, now, blockedUntil, key = bucket.Key }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
         return attempt;
+    }
+
+    /// <summary>
+    /// A transaction holding the buckets' rows, made first when new. Rows are made (outside the transaction) and locked
+    /// in one order, the key's, so attempts sharing buckets cannot deadlock; a row purged in between is made again.
+    /// </summary>
+    private static async Task<NpgsqlTransaction> LockBucketsAsync(NpgsqlConnection connection, byte[][] keys, DateTimeOffset now, CancellationToken ct)
+    {
+        for (var round = 1; ; round++)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "insert into sign_in_throttle (bucket, seen_at) select k, @now from unnest(@keys) k order by k on conflict do nothing", new { keys, now }, cancellationToken: ct));
+            var tx = await connection.BeginTransactionAsync(ct);
+            var locked = (await connection.QueryAsync<byte[]>(new CommandDefinition(
+                "select bucket from sign_in_throttle where bucket = any(@keys) order by bucket for update", new { keys }, tx, cancellationToken: ct))).Count();
+            if (locked == keys.Length) return tx;
+            await tx.DisposeAsync();
+            if (round == 3) throw new InvalidOperationException("Sign-in throttle buckets kept disappearing.");
+        }
     }
 
     /// <summary>
@@ -122,7 +138,8 @@ public sealed class SignInThrottle(NpgsqlDataSource db, IOptions<AuthOptions> op
     public async Task<int> PurgeAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct) =>
         await connection.ExecuteAsync(new CommandDefinition("""
             delete from sign_in_throttle
-            where (last_failure_at is null or last_failure_at < @forgotten)
+            where seen_at < @forgotten
+              and (last_failure_at is null or last_failure_at < @forgotten)
               and (blocked_until is null or blocked_until < @now)
               and (trusted_until is null or trusted_until < @now)
             """, new { now, forgotten = now - TimeSpan.FromMinutes(options.Value.SignInFailuresForgottenAfterMinutes) }, cancellationToken: ct));
