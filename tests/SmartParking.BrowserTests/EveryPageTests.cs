@@ -148,7 +148,7 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
         {
             case "driver": await WebSignIn.AsDemoDriverAsync(watched.Page, demo); break;
             case "operator": await WebSignIn.AsDemoOperatorAsync(watched.Page, demo); break;
-            case "admin": await WebSignIn.AsAsync(watched.Page, demo.AdminEmail, demo.AdminPassword, demo.AdminTotpKey); break;
+            case "admin": await WebSignIn.AsDemoAdminAsync(watched.Page, demo); break;
             default: throw new ArgumentOutOfRangeException(nameof(role), role, "anonymous, driver, operator or admin");
         }
         return SignedIn[key] = await watched.Context.StorageStateAsync();

@@ -188,7 +188,7 @@ public sealed class OperatorAccessTests(ApiFactory factory) : IClassFixture<ApiF
         using var anonymous = factory.Anonymous();
         // Tokens carry the role, so the old sign-in is ended.
         await (await anonymous.PostAsJsonAsync("/api/v1/auth/refresh", new { refreshToken = driver.Tokens.RefreshToken })).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
-        var tokens = await Accounts.LoginAsync(anonymous, driver.Email, driver.Password, TotpGenerator.Now(driver.TotpKey!));
+        var tokens = await Accounts.LoginWithTotpAsync(factory, anonymous, driver);
         using var operatorClient = factory.ClientWithToken(tokens.AccessToken);
         var lot = await operatorClient.CreateLotAsync();
         lot.GetProperty("tenantId").GetGuid().ShouldBe(tenant);

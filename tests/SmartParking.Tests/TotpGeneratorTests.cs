@@ -28,4 +28,20 @@ public sealed class TotpGeneratorTests
         TotpGenerator.Base32Decode(key.ToLowerInvariant()).ShouldBe(expected);
         TotpGenerator.Base32Decode("gezd gnbv gy3t qojq gezd gnbv gy3t qojq").ShouldBe(expected);
     }
+
+    [Fact]
+    public void Next_SameKey_HandsOutNowThenNowPlusOneThenRefusesInsteadOfWaiting()
+    {
+        var clock = new StoppedClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_015));
+        const string key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        var step = TotpGenerator.Step(clock.GetUtcNow());
+
+        TotpGenerator.Next(key, clock).ShouldBe(TotpGenerator.Code(TotpGenerator.Base32Decode(key), step));
+        TotpGenerator.Next(key, clock).ShouldBe(TotpGenerator.Code(TotpGenerator.Base32Decode(key), step + 1));
+        Should.Throw<InvalidOperationException>(() => TotpGenerator.Next(key, clock));
+
+        // Once the clock reaches the next step, the step after it is free.
+        clock.Advance(TimeSpan.FromSeconds(TotpGenerator.StepSeconds));
+        TotpGenerator.Next(key, clock).ShouldBe(TotpGenerator.Code(TotpGenerator.Base32Decode(key), step + 2));
+    }
 }

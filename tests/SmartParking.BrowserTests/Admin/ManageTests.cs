@@ -142,7 +142,7 @@ public sealed partial class ManageTests(BrowserHost host)
         var demo = host.Server.Credentials;
         await using var watched = await host.OpenAsync("/");
         var page = watched.Page;
-        await WebSignIn.AsAsync(page, demo.AdminEmail, demo.AdminPassword, demo.AdminTotpKey);
+        await WebSignIn.AsDemoAdminAsync(page, demo);
         await page.GotoAsync("/admin/users");
         await Circuit.InteractiveAsync(page);
         await page.GetByLabel("Search users").FillAsync(email);

@@ -36,7 +36,7 @@ public sealed class DemoHistoryTests(DemoFactory factory) : IClassFixture<DemoFa
     {
         var c = factory.Credentials;
         using var anonymous = factory.Anonymous();
-        var tokens = await Accounts.LoginAsync(anonymous, c.Str("operatorEmail"), c.Str("operatorPassword"), TotpGenerator.Now(c.Str("operatorTotpKey")));
+        var tokens = await Accounts.LoginAsync(anonymous, c.Str("operatorEmail"), c.Str("operatorPassword"), TotpGenerator.Next(c.Str("operatorTotpKey"), factory.Time));
         return factory.ClientWithToken(tokens.AccessToken);
     }
 

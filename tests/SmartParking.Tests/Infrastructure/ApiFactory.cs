@@ -36,6 +36,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Runs the host on a real Kestrel socket instead of TestServer (for Kestrel-only behaviour such as body size limits).</summary>
     protected virtual bool UseRealServer => false;
 
+    /// <summary>The server's clock, for what the test computes from the time (TOTP codes); factories that replace the server's TimeProvider return theirs.</summary>
+    public virtual TimeProvider Time => TimeProvider.System;
+
     /// <summary>Settings the server reads at start-up; override to change limits for one test class.</summary>
     protected virtual void ConfigureSettings(IDictionary<string, string?> settings) { }
 
@@ -85,6 +88,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
                 : new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Host = "127.0.0.1", Port = _proxy.Port, Timeout = 3 }.ConnectionString,
             ["Http:RequestsPerWindow"] = "100000",
             ["Http:AuthRequestsPerWindow"] = "100000",
+            // Every test client signs in from the same address; the per-address sign-in throttle has its own tests (AuthTests).
+            ["Auth:SignInFailuresPerAddress"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
             // Test hosts run in parallel and MQTT has a fixed port; the MQTT tests turn it on with a free one.
@@ -101,7 +106,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             builder.UseSetting(key, value);
     }
 
-    public HttpClient Anonymous()
+    public virtual HttpClient Anonymous()
     {
         if (!UseRealServer) return CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         // With Kestrel the client must talk to the socket the server actually bound, and not to an MQTT one.

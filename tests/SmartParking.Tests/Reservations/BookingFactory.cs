@@ -28,6 +28,8 @@ public class BookingFactory : ManageFactory
 {
     public ShiftableClock Clock { get; } = new();
 
+    public override TimeProvider Time => Clock;
+
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         settings["Reservations:SweepSeconds"] = "0.2";

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Platform.Http;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Reservations.BookingFactory;
 
@@ -352,6 +355,58 @@ public sealed class ReservationTests(BookingFactory factory) : IClassFixture<Boo
 
         (await other.ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("Idempotency-Key", out _).ShouldBeTrue();
         (await factory.ScalarAsync<long>("select count(*) from reservations where space_id = $1", spaces[1].SpaceId)).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_FirstRequestStillRunning_409KeepsItsRetryAfter()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (account, driver) = await factory.DriverAsync();
+        var id = (await BookAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(30), Hour))).Id();
+        var key = Guid.NewGuid().ToString();
+        await ClaimWithoutAnswerAsync(account.Id, key, $"/api/v1/reservations/{id}/payment");
+
+        var retry = await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key);
+
+        await retry.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        retry.Headers.RetryAfter.ShouldNotBeNull("a 409 for a request still running tells the client when to retry");
+        retry.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ClaimLeftByACrashedRequest_RunsAgainOnceItsLeaseHasRunOut()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync();
+        var (account, driver) = await factory.DriverAsync();
+        var id = (await BookAsync(driver, Booking(lotId, spaces[0].SpaceId, InMinutes(30), Hour))).Id();
+        var key = Guid.NewGuid().ToString();
+        var lease = factory.Services.GetRequiredService<IOptions<HttpOptions>>().Value.IdempotencyLease;
+        await ClaimWithoutAnswerAsync(account.Id, key, $"/api/v1/reservations/{id}/payment");
+
+        // Within the lease the claim may still be a request that is running: the retry waits.
+        factory.Clock.Advance(lease - TimeSpan.FromSeconds(1));
+        await (await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+
+        // After it, nobody is answering for the key: the same request runs again, once.
+        factory.Clock.Advance(TimeSpan.FromSeconds(2));
+        var paid = await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key);
+        var again = await PostWithKeyAsync(driver, $"/api/v1/reservations/{id}/payment", null, key);
+
+        (await paid.ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty("reservation").Str("status").ShouldBe("confirmed");
+        await again.ShouldHaveStatusAsync(HttpStatusCode.OK);
+        again.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await factory.PaidAsync(id)).ShouldBe([12.00m]);
+    }
+
+    /// <summary>
+    /// The row a process leaves when it dies between claiming an Idempotency-Key and storing the answer: the request's
+    /// hash (method, path and query, then the body: none here), no status, claimed now.
+    /// </summary>
+    private async Task ClaimWithoutAnswerAsync(Guid userId, string key, string path)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"POST {path}\n"));
+        await factory.ExecuteAsync("insert into idempotent_requests (user_id, key, request_hash, created_at) values ($1, $2, $3, $4)",
+            userId, key, hash, factory.Clock.GetUtcNow());
     }
 
     [Fact]

@@ -89,6 +89,22 @@ public sealed partial class WebSignInTests(ApiFactory factory) : IClassFixture<A
     }
 
     [Fact]
+    public async Task SignIn_AuthenticatorCodeAlreadyUsed_IsRefused()
+    {
+        var op = await factory.CreateOperatorAsync(await factory.CreateTenantAsync());
+        var code = TotpGenerator.Next(op.TotpKey!, factory.Time);
+        using var first = factory.Anonymous();
+        (await SignInAsync(first, op.Email, op.Password, code: code)).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        using var second = factory.Anonymous();
+
+        var replay = await SignInAsync(second, op.Email, op.Password, code: code);
+
+        replay.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await replay.Content.ReadAsStringAsync()).ShouldContain("That authenticator code is not valid.");
+        (await second.GetAsync("/admin")).StatusCode.ShouldBe(HttpStatusCode.Redirect);
+    }
+
+    [Fact]
     public async Task Cookie_PasswordChangedElsewhere_NoLongerSignsIn()
     {
         var driver = await factory.RegisterDriverAsync();

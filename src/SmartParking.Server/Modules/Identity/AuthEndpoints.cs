@@ -35,10 +35,10 @@ public static class AuthEndpoints
         return TypedResults.Created("/api/v1/auth/me", ToMe(user, false));
     }
 
-    private static async Task<TokenPair> Login(LoginRequest request, PasswordSignIn signIn, TokenService tokens, CancellationToken ct)
+    private static async Task<TokenPair> Login(LoginRequest request, HttpContext http, PasswordSignIn signIn, TokenService tokens, CancellationToken ct)
     {
         new Validation().Required(request.Email, "email", 254).Required(request.Password, "password", 128).ThrowIfInvalid();
-        var verified = await signIn.VerifyAsync(request.Email!, request.Password!, request.Totp, request.RecoveryCode);
+        var verified = await signIn.VerifyAsync(request.Email!, request.Password!, request.Totp, request.RecoveryCode, http.Connection.RemoteIpAddress);
         return await tokens.IssueAsync(verified.User, mfa: verified.SecondFactor, ct);
     }
 

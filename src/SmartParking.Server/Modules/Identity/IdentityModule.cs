@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Identity.SignIn;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Identity;
@@ -41,15 +42,17 @@ public static class IdentityModule
                 o.Password.RequireUppercase = true;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequiredUniqueChars = 5;
-                o.Lockout.MaxFailedAccessAttempts = auth.MaxFailedAttempts;
-                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
-                o.Lockout.AllowedForNewUsers = true;
+                // Failed sign-ins are throttled by SignInThrottle, never answered with Identity's lock (which let
+                // anyone lock any account, and told which addresses have one).
             })
             .AddUserStore<DapperUserStore>()
-            .AddTokenProvider<AuthenticatorTokenProvider<AppUser>>(TokenOptions.DefaultAuthenticatorProvider);
+            // Replaces Identity's AuthenticatorTokenProvider (±2 steps, the same code any number of times).
+            .AddTokenProvider<OneTimeAuthenticatorCodes>(TokenOptions.DefaultAuthenticatorProvider);
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<UserRoles>();
         builder.Services.AddScoped<DriverSignUp>();

@@ -11,9 +11,13 @@ public sealed class ValidationException(IDictionary<string, string[]> errors)
 
 public sealed class NotFoundException(string what) : Exception($"{what} was not found.");
 
-public sealed class ConflictException(string message, IDictionary<string, object?>? extensions = null) : Exception(message)
+/// <summary>The request conflicts with the state of the resource (409); with <see cref="RetryAfter"/> when the same request may succeed later.</summary>
+public sealed class ConflictException(string message, IDictionary<string, object?>? extensions = null, TimeSpan? retryAfter = null) : Exception(message)
 {
     public IDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+
+    /// <summary>Sent as Retry-After: set here, not on the response, since the exception handler clears the response's headers.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
 
 /// <summary>A payment was declined or could not be taken (402); the code is the provider's reason.</summary>

@@ -31,6 +31,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             case NotFoundException n:
                 return new ProblemDetails { Status = 404, Title = "Not found", Detail = n.Message };
             case ConflictException c:
+                if (c.RetryAfter is { } wait) SetRetryAfter(http, wait);
                 var conflict = new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message };
                 foreach (var (key, value) in c.Extensions)
                     if (!ReservedMembers.Contains(key)) conflict.Extensions[key] = value;
@@ -44,10 +45,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             case UnauthorizedException u:
                 return new ProblemDetails { Status = 401, Title = "Unauthorized", Detail = u.Message, Type = u.Type };
             case TooManyRequestsException t:
-                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(t.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                SetRetryAfter(http, t.RetryAfter);
                 return new ProblemDetails { Status = 429, Title = "Too many requests", Detail = t.Message };
             case ServiceUnavailableException u:
-                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(u.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                SetRetryAfter(http, u.RetryAfter);
                 return new ProblemDetails { Status = 503, Title = "Service unavailable", Detail = u.Message };
             case BadHttpRequestException bad:
                 return FromBadRequest(bad);
@@ -68,6 +69,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 return new ProblemDetails { Status = 500, Title = "Internal server error", Detail = "An unexpected error occurred." };
         }
     }
+
+    /// <summary>Whole seconds, at least one: "Retry-After: 0" would invite a retry loop.</summary>
+    private static void SetRetryAfter(HttpContext http, TimeSpan wait) =>
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
     {

@@ -20,6 +20,15 @@ public sealed class HttpOptions
     [Range(1, 3600)]
     public int WindowSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// How long a claimed <c>Idempotency-Key</c> without a stored answer counts as a request still running (409 to a
+    /// retry). After it the claim is taken to be from a process that died mid-request, and a retry runs again.
+    /// </summary>
+    [Range(1, 86_400)]
+    public int IdempotencyLeaseSeconds { get; set; } = 120;
+
+    public TimeSpan IdempotencyLease => TimeSpan.FromSeconds(IdempotencyLeaseSeconds);
+
     [Range(1024, 100_000_000)]
     public long MaxRequestBodyBytes { get; set; } = 1_000_000;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
@@ -10,7 +11,9 @@ namespace SmartParking.Server.Platform.Http;
 /// <summary>
 /// <c>Idempotency-Key</c> on POSTs that create bookings, sessions, charges or refunds: the first response is stored
 /// with the key (per user) and a retry of the same request gets it back instead of a second booking or charge.
-/// A key reused for a different request is refused; a retry while the first is still running gets 409.
+/// A key reused for a different request is refused; a retry while the first is still running gets 409 with
+/// Retry-After, for at most <see cref="HttpOptions.IdempotencyLease"/>: a claim that old without an answer was left by
+/// a process that died mid-request, and the retry runs the request again.
 /// </summary>
 public static class Idempotency
 {
@@ -42,15 +45,22 @@ public static class Idempotency
     {
         var db = http.RequestServices.GetRequiredService<NpgsqlDataSource>();
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var lease = http.RequestServices.GetRequiredService<IOptions<HttpOptions>>().Value.IdempotencyLease;
         var hash = await HashAsync(http.Request);
+        DateTime claimedAt;
         await using (var connection = await db.OpenConnectionAsync(http.RequestAborted))
         {
-            var claimed = await connection.ExecuteAsync(new CommandDefinition("""
+            // A key is free when new, when its answer has expired, or when its claim was never answered within the
+            // lease: the process that claimed it died mid-request (an exception or a 5xx forgets the claim at once).
+            // A retry then runs the same request again; a different request is still refused by the hash check below.
+            var claim = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition("""
                 insert into idempotent_requests (user_id, key, request_hash, created_at) values (@userId, @key, @hash, @now)
-                on conflict (user_id, key) do update set request_hash = excluded.request_hash, created_at = excluded.created_at, status_code = null, body = null
+                on conflict (user_id, key) do update set request_hash = excluded.request_hash, created_at = excluded.created_at, status_code = null, content_type = null, location = null, body = null
                     where idempotent_requests.created_at < @expired
-                """, new { userId, key, hash, now, expired = now - KeptFor }, cancellationToken: http.RequestAborted));
-            if (claimed == 0)
+                       or (idempotent_requests.status_code is null and idempotent_requests.created_at <= @leaseEnded and idempotent_requests.request_hash = excluded.request_hash)
+                returning created_at
+                """, new { userId, key, hash, now, expired = now - KeptFor, leaseEnded = now - lease }, cancellationToken: http.RequestAborted));
+            if (claim is not { } claimed)
             {
                 var first = await connection.QuerySingleAsync<StoredResponse>(new CommandDefinition(
                     "select request_hash, status_code, content_type, location, body from idempotent_requests where user_id = @userId and key = @key",
@@ -58,6 +68,7 @@ public static class Idempotency
                 await ReplayAsync(http, first, hash);
                 return;
             }
+            claimedAt = claimed;
         }
 
         // The response goes to a buffer first so it can be stored before the client sees it.
@@ -71,23 +82,25 @@ public static class Idempotency
         catch
         {
             // Nothing was decided for this key: a retry runs the request again.
-            await ForgetAsync(db, userId, key);
+            await ForgetAsync(db, userId, key, claimedAt);
             throw;
         }
         finally
         {
             http.Response.Body = client;
         }
-        if (http.Response.StatusCode >= 500) await ForgetAsync(db, userId, key);
+        if (http.Response.StatusCode >= 500) await ForgetAsync(db, userId, key, claimedAt);
         else
         {
+            // Only into this request's own claim: if it outlived its lease and a retry claimed the key again, the
+            // retry's answer is the one kept.
             await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
             await connection.ExecuteAsync(new CommandDefinition("""
                 update idempotent_requests set status_code = @status, content_type = @contentType, location = @location, body = @body
-                where user_id = @userId and key = @key
+                where user_id = @userId and key = @key and created_at = @claimedAt and status_code is null
                 """, new
             {
-                userId, key, status = http.Response.StatusCode, contentType = http.Response.ContentType,
+                userId, key, claimedAt, status = http.Response.StatusCode, contentType = http.Response.ContentType,
                 location = http.Response.Headers.Location.ToString() is { Length: > 0 } l ? l : null, body = buffer.ToArray(),
             }));
         }
@@ -100,10 +113,7 @@ public static class Idempotency
         if (!CryptographicOperations.FixedTimeEquals(first.RequestHash, hash))
             throw new ValidationException(Header, "was already used for a different request; use a new key for a new request.");
         if (first.StatusCode is not { } status)
-        {
-            http.Response.Headers.RetryAfter = "1";
-            throw new ConflictException("A request with this Idempotency-Key is still being processed; retry shortly.");
-        }
+            throw new ConflictException("A request with this Idempotency-Key is still being processed; retry shortly.", retryAfter: TimeSpan.FromSeconds(1));
         http.Response.StatusCode = status;
         if (first.ContentType is not null) http.Response.ContentType = first.ContentType;
         if (first.Location is not null) http.Response.Headers.Location = first.Location;
@@ -111,10 +121,11 @@ public static class Idempotency
         if (first.Body is { Length: > 0 } body) await http.Response.Body.WriteAsync(body, http.RequestAborted);
     }
 
-    private static async Task ForgetAsync(NpgsqlDataSource db, Guid userId, string key)
+    private static async Task ForgetAsync(NpgsqlDataSource db, Guid userId, string key, DateTime claimedAt)
     {
         await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
-        await connection.ExecuteAsync(new CommandDefinition("delete from idempotent_requests where user_id = @userId and key = @key and status_code is null", new { userId, key }));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "delete from idempotent_requests where user_id = @userId and key = @key and created_at = @claimedAt and status_code is null", new { userId, key, claimedAt }));
     }
 
     /// <summary>Method, path, query and body: the same key with anything else is a different request.</summary>

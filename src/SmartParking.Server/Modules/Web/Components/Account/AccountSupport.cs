@@ -24,9 +24,13 @@ public static class AccountErrors
         UnauthorizedException { Type: PasswordSignIn.MfaRequiredType } => "This account uses two-factor sign-in: enter the code from your authenticator app.",
         UnauthorizedException u => u.Message,
         ValidationException => "That authenticator code is not valid. Check the time on your phone and try the newest code.",
-        TooManyRequestsException t => $"{t.Message} Try again in {Math.Max(1, (int)Math.Ceiling(t.RetryAfter.TotalMinutes))} minute(s).",
+        TooManyRequestsException t => $"{t.Message} Try again in {Wait(t.RetryAfter)}.",
         _ => null,
     };
+
+    private static string Wait(TimeSpan wait) => wait <= TimeSpan.FromSeconds(90)
+        ? $"{Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))} seconds"
+        : $"{(int)Math.Ceiling(wait.TotalMinutes)} minutes";
 
     public static string FieldName(string field) => field switch
     {
