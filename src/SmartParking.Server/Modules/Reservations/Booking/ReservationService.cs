@@ -140,7 +140,11 @@ public sealed partial class ReservationService(
                 """, parameters, tx, cancellationToken: ct));
             if (capped) await results.ReadAsync<int>();
             await results.ReadAsync<int>();
-            if (!(await results.ReadAsync<int>()).Any())
+            var inserted = (await results.ReadAsync<int>()).Any();
+            // Every result is read here: what is left for the reader's disposal is read synchronously, and blocking a
+            // pool thread per booking starved the server under load (bookings/s fell to a third).
+            await results.ReadAsync<object>();
+            if (!inserted)
                 throw new ConflictException($"You have {maxUnpaidHolds} unpaid reservations already; pay for or cancel one before booking another.",
                     new Dictionary<string, object?> { ["maxUnpaidHolds"] = maxUnpaidHolds });
         }
