@@ -17,7 +17,7 @@ public static class Provisioning
         using var http = new HttpClient { BaseAddress = url };
         // A code is taken once (RFC 6238 §5.2): if this 30 s step's code was used already (a second run), the next step's is still accepted.
         var login = await http.PostAsJsonAsync("/api/v1/auth/login", new { email, password, totp = Totp.Code(totpKey, DateTimeOffset.UtcNow) }, ct);
-        if (login.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+        if (login.StatusCode is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.Unauthorized)
             login = await http.PostAsJsonAsync("/api/v1/auth/login", new { email, password, totp = Totp.Code(totpKey, DateTimeOffset.UtcNow.AddSeconds(30)) }, ct);
         if (!login.IsSuccessStatusCode) throw new InvalidOperationException($"Sign-in failed: {(int)login.StatusCode} {await login.Content.ReadAsStringAsync(ct)}");
         var token = (await login.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("accessToken").GetString();
