@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -20,9 +21,11 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
 
     /// <summary>Five spaces in every state a driver can see: free, occupied, unknown, closed by its sensor, out of service by the operator.</summary>
     private async Task<(Guid LotId, TestSensor Free, TestSensor Occupied, TestSensor Silent, TestSensor Closed, TestSensor Flagged, DateTimeOffset LastObserved)> SeedLotAsync(
-        HttpClient op, double lat, double lng, string name = "Counted Garage")
+        HttpClient op, double lat, double lng, string name = "Counted Garage", JsonArray? openingHours = null)
     {
-        var lotId = (await op.CreateLotAtAsync(lat, lng, name)).Id();
+        var body = Payloads.Lot(name, lat, lng);
+        if (openingHours is not null) body["openingHours"] = openingHours;
+        var lotId = (await op.CreateLotAsync(body)).Id();
         var free = await op.CreateSensorAsync(lotId, "A1");
         var occupied = await op.CreateSensorAsync(lotId, "A2");
         var silent = await op.CreateSensorAsync(lotId, "A3");
@@ -232,8 +235,11 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
         using var op = factory.OperatorClient();
         using var anonymous = factory.Anonymous();
         var (lat, lng) = SomewhereNew();
-        var seeded = await SeedLotAsync(op, lat, lng, "Fed Garage");
-        var streetLot = (await op.CreateLotAtAsync(lat + 0.01, lng, "Fed Street", "on_street")).Id();
+        // No opening hours: open around the clock, so the state follows the readings alone.
+        var seeded = await SeedLotAsync(op, lat, lng, "Fed Garage", []);
+        var streetBody = Payloads.Lot("Fed Street", lat + 0.01, lng, "on_street");
+        streetBody["openingHours"] = new JsonArray();
+        var streetLot = (await op.CreateLotAsync(streetBody)).Id();
         await op.CreateSensorAsync(streetLot, "K1");
 
         var feed = await Poll.UntilAsync(() => anonymous.GetJsonAsync("/api/v1/feeds/parkapi"),
@@ -256,5 +262,35 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
         street.GetProperty("free").GetInt32().ShouldBe(0);
         street.Str("state").ShouldBe("nodata");
         feed.GetProperty("last_updated").GetDateTimeOffset().ShouldBeGreaterThanOrEqualTo(seeded.LastObserved);
+    }
+
+    private static readonly string[] Days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+    /// <summary>The weekday name of today in Copenhagen (the payload's zone), shifted by whole days.</summary>
+    private string CopenhagenDay(int shift)
+    {
+        var today = TimeZoneInfo.ConvertTime(factory.Time.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen")).DayOfWeek;
+        return Days[((int)today + 6 + shift) % 7];
+    }
+
+    [Fact]
+    public async Task ParkApiFeed_LotClosedNowByItsOpeningHours_IsClosedEvenWithReadings()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        // Open all day, but only three days from today: closed now, whatever the hour (neighbouring days' hours cannot reach in).
+        var closed = await SeedLotAsync(op, lat, lng, "Shut Garage",
+            [new JsonObject { ["day"] = CopenhagenDay(3), ["opens"] = "00:00", ["closes"] = "24:00" }]);
+        // Open all day every day: open now.
+        var open = await SeedLotAsync(op, lat + 0.01, lng, "Always Garage",
+            new JsonArray([.. Days.Select(d => (JsonNode)new JsonObject { ["day"] = d, ["opens"] = "00:00", ["closes"] = "24:00" })]));
+
+        var feed = await Poll.UntilAsync(() => anonymous.GetJsonAsync("/api/v1/feeds/parkapi"),
+            f => f.GetProperty("lots").EnumerateArray().Count(l => (l.Str("id") == closed.LotId.ToString() || l.Str("id") == open.LotId.ToString()) && l.GetProperty("free").GetInt32() == 1) == 2,
+            Eventually, "both lots in the feed with the readings applied");
+
+        feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == closed.LotId.ToString()).Str("state").ShouldBe("closed");
+        feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == open.LotId.ToString()).Str("state").ShouldBe("open");
     }
 }

@@ -16,7 +16,9 @@ public sealed partial class AvailabilityModel
         public decimal BaseHourlyRate { get; init; }
         public string Currency { get; init; } = "";
         public string? ExternalId { get; init; }
-        public const string Select = "select l.id, l.tenant_id, l.name, l.kind, l.latitude, l.longitude, l.base_hourly_rate, l.currency, l.external_id from lots l";
+        public string TimeZone { get; init; } = "UTC";
+        public string OpeningHours { get; init; } = "[]";
+        public const string Select = "select l.id, l.tenant_id, l.name, l.kind, l.latitude, l.longitude, l.base_hourly_rate, l.currency, l.external_id, l.time_zone, l.opening_hours::text as opening_hours from lots l";
     }
 
     internal sealed class SpaceRow
@@ -105,6 +107,8 @@ public sealed partial class AvailabilityModel
         }
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions HoursJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     internal sealed class LotEntry(LotRow row)
     {
         private readonly Queue<(DateTimeOffset At, int Occupied)> _history = new();
@@ -121,6 +125,10 @@ public sealed partial class AvailabilityModel
         public UnitPrice Price { get; set; } = new(row.BaseHourlyRate);
         public string Currency { get; } = row.Currency.Trim();
         public string? ExternalId { get; } = row.ExternalId;
+        /// <summary>The lot's facts, for its opening hours: the feeds say whether it is open now.</summary>
+        public Modules.Lots.LotFacts Facts { get; } = new(row.Id, row.TenantId, row.Name, row.Kind, row.TimeZone,
+            System.Text.Json.JsonSerializer.Deserialize<List<Modules.Lots.OpeningHours>>(row.OpeningHours, HoursJson) ?? [],
+            row.BaseHourlyRate, row.Currency.Trim(), row.Latitude, row.Longitude);
         public Dictionary<Guid, SpaceEntry> Spaces { get; } = [];
 
         /// <summary>Replaced whole on every change, so readers never see a half-updated lot without locking.</summary>

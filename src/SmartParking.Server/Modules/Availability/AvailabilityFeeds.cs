@@ -33,20 +33,22 @@ public static class AvailabilityFeeds
 
     private static object ParkApi(AvailabilityModel model, TimeProvider time)
     {
-        var lots = model.AllLots();
+        var now = time.GetUtcNow();
+        var lots = model.FeedLots(now);
         return new
         {
-            last_downloaded = time.GetUtcNow(),
-            last_updated = lots.Max(l => l.UpdatedAt),
-            lots = lots.Select(l => new
+            last_downloaded = now,
+            last_updated = lots.Max(x => x.Lot.UpdatedAt),
+            lots = lots.Select(x => new
             {
-                id = l.LotId,
-                name = l.Name,
-                lot_type = l.Kind == "on_street" ? "street" : "garage",
-                coords = new { lat = l.Latitude, lng = l.Longitude },
-                total = l.Counts.Total - l.Counts.OutOfService,
-                free = l.Counts.Free,
-                state = l.Counts.Free + l.Counts.Occupied == 0 ? "nodata" : "open",
+                id = x.Lot.LotId,
+                name = x.Lot.Name,
+                lot_type = x.Lot.Kind == "on_street" ? "street" : "garage",
+                coords = new { lat = x.Lot.Latitude, lng = x.Lot.Longitude },
+                total = x.Lot.Counts.Total - x.Lot.Counts.OutOfService,
+                free = x.Lot.Counts.Free,
+                // Closed by its opening hours (in the lot's own zone) whatever the sensors read; no hours means always open.
+                state = !x.Open ? "closed" : x.Lot.Counts.Free + x.Lot.Counts.Occupied == 0 ? "nodata" : "open",
                 forecast = false,
             }),
         };

@@ -58,6 +58,10 @@ public sealed partial class AvailabilityModel
         _lots.Values.Where(l => tenant is null || l.TenantId == tenant).Select(l => View(l, l.Snapshot, null, null, byType: false))
             .OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
 
+    /// <summary>Every lot by name, with whether its opening hours have it open at the instant given (the city feed).</summary>
+    internal IReadOnlyList<(LotAvailability Lot, bool Open)> FeedLots(DateTimeOffset now) =>
+        _lots.Values.Select(l => (View(l, l.Snapshot, null, null, byType: true), l.Facts.IsOpenAt(now))).OrderBy(x => x.Item1.Name, StringComparer.Ordinal).ToList();
+
     public IReadOnlyList<LotAvailability> AllLots() => _lots.Values.Select(l => View(l, l.Snapshot, null, null, byType: true)).OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>A lot as the API shows it; with a space type, the counts are that type's (the lot must have it).</summary>

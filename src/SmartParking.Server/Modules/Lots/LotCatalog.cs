@@ -46,6 +46,9 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
         return covered >= end;
     }
 
+    /// <summary>Whether the lot is open at this instant (its hours cover it, in the lot's own zone).</summary>
+    public bool IsOpenAt(DateTimeOffset at) => IsOpenThroughout(at, at.AddTicks(1));
+
     private static TimeSpan Time(string value) => value == "24:00" ? TimeSpan.FromDays(1) : TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 }
 
