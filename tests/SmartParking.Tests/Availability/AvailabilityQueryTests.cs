@@ -293,4 +293,55 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
         feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == closed.LotId.ToString()).Str("state").ShouldBe("closed");
         feed.GetProperty("lots").EnumerateArray().Single(l => l.Str("id") == open.LotId.ToString()).Str("state").ShouldBe("open");
     }
+
+    private static IEnumerable<Guid> FeedIds(JsonElement feed) => feed.GetProperty("lots").EnumerateArray().Select(l => l.GetProperty("id").GetGuid());
+
+    [Fact]
+    public async Task ParkApiFeed_ByTenant_ListsOnlyThatTenantsLots()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (otherTenant, other, _) = await factory.NewTenantWithOperatorAsync();
+        using var _o = other;
+        var (lat, lng) = SomewhereNew();
+        var home = (await op.CreateLotAtAsync(lat, lng, "Home Feed Lot")).Id();
+        var theirs = (await other.CreateLotAtAsync(lat, lng, "Their Feed Lot")).Id();
+
+        var feed = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?tenantId={otherTenant}"),
+            f => FeedIds(f).Contains(theirs), Eventually, "the other tenant's lot in its feed");
+
+        FeedIds(feed).ShouldNotContain(home);
+        FeedIds(await anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?tenantId={factory.TenantId}")).ShouldContain(home);
+        FeedIds(await anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?tenantId={Guid.NewGuid()}")).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ParkApiFeed_ByArea_ListsOnlyLotsWithinTheRadius()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        var near = (await op.CreateLotAtAsync(lat, lng, "Near Feed Lot")).Id();
+        // About 1.1 km north: outside a 500 m radius, inside a 2 km one.
+        var far = (await op.CreateLotAtAsync(lat + 0.01, lng, "Far Feed Lot")).Id();
+
+        var small = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?lat={lat}&lng={lng}&radius=500"),
+            f => FeedIds(f).Contains(near), Eventually, "the near lot in the area's feed");
+        FeedIds(small).ShouldNotContain(far);
+        FeedIds(await anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?lat={lat}&lng={lng}&radius=2000")).ShouldContain(far);
+    }
+
+    [Theory]
+    [InlineData("tenantId=abc", "tenantId")]
+    [InlineData("lat=91&lng=10", "lat")]
+    [InlineData("lat=56&lng=181", "lng")]
+    [InlineData("lat=56&lng=10&radius=50001", "radius")]
+    [InlineData("lat=56&lng=10&radius=0", "radius")]
+    [InlineData("radius=500", "lat")]
+    [InlineData("lat=56", "lng")]
+    public async Task ParkApiFeed_InvalidFilter_Returns400NamingTheParameter(string query, string field)
+    {
+        using var anonymous = factory.Anonymous();
+        await (await anonymous.GetAsync("/api/v1/feeds/parkapi?" + query)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, field);
+    }
 }

@@ -89,7 +89,7 @@ public static class AvailabilityEndpoints
     private static SseItem<AvailabilityChange> Item(AvailabilityChange change) =>
         new(change, "availability") { EventId = change.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), ReconnectionInterval = TimeSpan.FromSeconds(2) };
 
-    private static void ValidateArea(double? lat, double? lng, double? radius, bool required)
+    internal static void ValidateArea(double? lat, double? lng, double? radius, bool required)
     {
         new Validation()
             .Check(lat is >= -90 and <= 90 || (!required && lat is null), "lat", "is required and must be between -90 and 90.")

@@ -31,10 +31,15 @@ public static class AvailabilityFeeds
         return TypedResults.Text(array.ToJsonString(), "application/ld+json");
     }
 
-    private static object ParkApi(AvailabilityModel model, TimeProvider time)
+    /// <summary>Every lot, or one tenant's (<c>tenantId</c>) and/or those in an area (<c>lat</c>, <c>lng</c>, <c>radius</c> in metres, 1000 by default).</summary>
+    private static object ParkApi(AvailabilityModel model, TimeProvider time, Guid? tenantId, double? lat, double? lng, double? radius)
     {
+        // Any of the three asks for an area, which then needs both coordinates.
+        var area = lat is not null || lng is not null || radius is not null;
+        if (area) AvailabilityEndpoints.ValidateArea(lat, lng, radius, required: true);
+        var near = area ? model.LotIdsNear(lat!.Value, lng!.Value, radius ?? 1000) : null;
         var now = time.GetUtcNow();
-        var lots = model.FeedLots(now);
+        var lots = model.FeedLots(now, tenantId, near);
         return new
         {
             last_downloaded = now,

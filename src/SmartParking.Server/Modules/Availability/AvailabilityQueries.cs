@@ -58,9 +58,13 @@ public sealed partial class AvailabilityModel
         _lots.Values.Where(l => tenant is null || l.TenantId == tenant).Select(l => View(l, l.Snapshot, null, null, byType: false))
             .OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
 
-    /// <summary>Every lot by name, with whether its opening hours have it open at the instant given (the city feed).</summary>
-    internal IReadOnlyList<(LotAvailability Lot, bool Open)> FeedLots(DateTimeOffset now) =>
-        _lots.Values.Select(l => (View(l, l.Snapshot, null, null, byType: true), l.Facts.IsOpenAt(now))).OrderBy(x => x.Item1.Name, StringComparer.Ordinal).ToList();
+    /// <summary>
+    /// Lots by name (a tenant's for a tenant, those among <paramref name="only"/> when given), each with whether its opening
+    /// hours have it open at the instant given: the city feed.
+    /// </summary>
+    internal IReadOnlyList<(LotAvailability Lot, bool Open)> FeedLots(DateTimeOffset now, Guid? tenant, HashSet<Guid>? only) =>
+        _lots.Values.Where(l => (tenant is null || l.TenantId == tenant) && (only is null || only.Contains(l.Id)))
+            .Select(l => (Lot: View(l, l.Snapshot, null, null, byType: true), Open: l.Facts.IsOpenAt(now))).OrderBy(x => x.Lot.Name, StringComparer.Ordinal).ToList();
 
     public IReadOnlyList<LotAvailability> AllLots() => _lots.Values.Select(l => View(l, l.Snapshot, null, null, byType: true)).OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
 
