@@ -284,6 +284,37 @@ public sealed class PricingApiTests(PricingFactory factory) : IClassFixture<Pric
 
         errors.TryGetProperty(field, out _).ShouldBeTrue(errors.ToString());
     }
+
+    [Fact]
+    public async Task Quote_WindowPartlyClosed_KeepsThePriceAndNamesTheClosedParts()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var (lat, lng) = SomewhereNew();
+        var lot = Payloads.Lot("Day Lot", lat, lng);
+        lot["openingHours"] = new JsonArray([.. new[] { "mon", "tue", "wed", "thu", "fri", "sat", "sun" }
+            .Select(d => (JsonNode)new JsonObject { ["day"] = d, ["opens"] = "08:00", ["closes"] = "18:00" })]);
+        var lotId = (await op.CreateLotAsync(lot)).Id();
+        var copenhagen = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
+        var tomorrow = TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), copenhagen).Date.AddDays(1);
+        DateTimeOffset At(int hour) => new(tomorrow.AddHours(hour), copenhagen.GetUtcOffset(tomorrow.AddHours(hour)));
+
+        var evening = await QuoteAsync(anonymous, lotId, At(17), At(19));
+        var overnight = await QuoteAsync(anonymous, lotId, At(17), At(24 + 9));
+        var day = await QuoteAsync(anonymous, lotId, At(9), At(17));
+
+        evening.GetProperty("amount").GetDecimal().ShouldBeGreaterThan(0);
+        evening.GetProperty("open").GetBoolean().ShouldBeFalse();
+        var closed = evening.GetProperty("closed").EnumerateArray().Single();
+        closed.GetProperty("from").GetDateTimeOffset().ShouldBe(At(18));
+        closed.GetProperty("until").GetDateTimeOffset().ShouldBe(At(19));
+        overnight.GetProperty("open").GetBoolean().ShouldBeFalse();
+        var night = overnight.GetProperty("closed").EnumerateArray().Single();
+        night.GetProperty("from").GetDateTimeOffset().ShouldBe(At(18));
+        night.GetProperty("until").GetDateTimeOffset().ShouldBe(At(24 + 8));
+        day.GetProperty("open").GetBoolean().ShouldBeTrue();
+        day.GetProperty("closed").GetArrayLength().ShouldBe(0);
+    }
 }
 
 /// <summary>The scheduler on its own: with pricing scheduled, a new lot gets priced without anyone asking.</summary>

@@ -46,6 +46,35 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
         return covered >= end;
     }
 
+    /// <summary>
+    /// The stretches of [start, end) the lot's opening hours leave closed, in order (none without hours). Walks every local
+    /// day of the window, so callers bound it (a quote covers at most 31 days).
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> ClosedDuring(DateTimeOffset start, DateTimeOffset end)
+    {
+        if (OpeningHours.Count == 0 || end <= start) return [];
+        if (start < Instants.Earliest) start = Instants.Earliest;
+        if (end > Instants.Latest) end = Instants.Latest;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+        var open = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        // From the day before: its hours may run past midnight.
+        for (var day = start.LocalDay(zone).AddDays(-1); day <= end.LocalDay(zone); day = day.AddDays(1))
+        {
+            var name = LotsVocabulary.Days[((int)day.DayOfWeek + 6) % 7];
+            open.AddRange(OpeningHours.Where(h => h.Day == name).Select(h => (Instants.AtLocal(day, Time(h.Opens), zone), Instants.AtLocal(day, Time(h.Closes), zone))));
+        }
+        var closed = new List<(DateTimeOffset, DateTimeOffset)>();
+        var covered = start;
+        foreach (var (from, to) in open.OrderBy(i => i.From))
+        {
+            if (covered >= end) break;
+            if (from > covered) closed.Add((covered, from < end ? from : end));
+            if (to > covered) covered = to;
+        }
+        if (covered < end) closed.Add((covered, end));
+        return closed;
+    }
+
     /// <summary>Whether the lot is open at this instant (its hours cover it, in the lot's own zone).</summary>
     public bool IsOpenAt(DateTimeOffset at) => IsOpenThroughout(at, at.AddTicks(1));
 

@@ -76,7 +76,12 @@ public static class PricingEndpoints
         }
         else if (zoneId is { } zid && !await lots.HasZoneAsync(lot.Id, zid, ct)) throw new ValidationException("zoneId", "is not a zone of this lot.");
         var driver = user.Identity?.IsAuthenticated == true ? user.UserId() : (Guid?)null;
-        return await pricing.QuoteAsync(lot, start!.Value.ToWholeSecond(), end!.Value.ToWholeSecond(), new PriceScope(zoneId, type, driver), ct);
+        var (from, until) = (start!.Value.ToWholeSecond(), end!.Value.ToWholeSecond());
+        var quote = await pricing.QuoteAsync(lot, from, until, new PriceScope(zoneId, type, driver), ct);
+        // Still priced, so an app can show what the open part would cost, but a closed part is said, not hidden: a
+        // reservation over it would be refused.
+        var closed = lot.ClosedDuring(from, until).Select(c => new ClosedPart(c.From, c.Until)).ToList();
+        return quote with { Open = closed.Count == 0, Closed = closed };
     }
 
     /// <summary>The lot's policy, or the default one it runs by when none has been set.</summary>

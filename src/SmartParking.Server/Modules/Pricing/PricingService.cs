@@ -8,7 +8,19 @@ namespace SmartParking.Server.Modules.Pricing;
 
 /// <summary>A price for a stay, locked when quoted; the segments say how it was made. DemandRate is the rate of the band the stay starts in.</summary>
 public sealed record Quote(Guid LotId, Guid? ZoneId, string? SpaceType, DateTimeOffset Start, DateTimeOffset End, decimal Amount, string Currency, decimal DemandRate,
-    IReadOnlyList<QuoteSegment> Segments);
+    IReadOnlyList<QuoteSegment> Segments)
+{
+    /// <summary>Whether the lot is open for the whole stay; set by the public quote only (left out elsewhere).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Open { get; init; }
+
+    /// <summary>The parts of the stay the lot is closed, in order; set with <see cref="Open"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ClosedPart>? Closed { get; init; }
+}
+
+/// <summary>A stretch of time the lot is closed, [From, Until).</summary>
+public sealed record ClosedPart(DateTimeOffset From, DateTimeOffset Until);
 
 /// <summary>What a price is for within a lot: a zone (priced by its own policy if it has one), a space type, a driver (in a driver experiment).</summary>
 public sealed record PriceScope(Guid? ZoneId = null, string? SpaceType = null, Guid? DriverId = null)
