@@ -82,6 +82,7 @@ public sealed partial class FindParking
     {
         await _disposed.CancelAsync();
         _live?.Dispose();
-        _disposed.Dispose();
+        // _disposed is cancelled, never disposed: a search still running reads its Token, which a disposed source
+        // answers with ObjectDisposedException. With no timer or wait handle it holds nothing that needs freeing.
     }
 }

@@ -116,9 +116,15 @@ public sealed partial class FindParking
     {
         var window = TimeSpan.FromHours(Hours);
         var quotes = new Dictionary<Guid, WindowQuote>();
+        var closing = _disposed.Token;
         foreach (var r in _results)
-            if (await Search.QuoteAsync(r.LotId, Start, window, SpaceTypeFilter, _disposed.Token) is { } quote)
+        {
+            // Quotes often come from memory without looking at the token: once the page closes, stop here. A cancelled
+            // task is what Blazor expects of a closed page's work and does not log.
+            closing.ThrowIfCancellationRequested();
+            if (await Search.QuoteAsync(r.LotId, Start, window, SpaceTypeFilter, closing) is { } quote)
                 quotes[r.LotId] = quote;
+        }
         _quotes = quotes;
     }
 
