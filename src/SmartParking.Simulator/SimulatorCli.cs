@@ -48,8 +48,7 @@ public static class SimulatorCli
                 k ??= d.GetProperty("operatorTotpKey").GetString();
             }
             if (e is null || p is null || k is null) throw new UsageException("Give --demo FILE or --email, --password and --totp-key.");
-            var credentials = await Provisioning.ProvisionAsync(server, e, p, k, parse.GetValue(sensorCount), parse.GetValue(deviceSecrets), ct);
-            await File.WriteAllTextAsync(parse.GetValue(credentialsFile)!.FullName, JsonSerializer.Serialize(credentials, Provisioning.Json), ct);
+            var credentials = await Provisioning.ProvisionAsync(server, e, p, k, parse.GetValue(sensorCount), parse.GetValue(deviceSecrets), parse.GetValue(credentialsFile)!.FullName, ct);
             await output.WriteLineAsync($"Saved a gateway key and {credentials.Sensors.Count} sensors to {parse.GetValue(credentialsFile)!.FullName}");
         }));
 
