@@ -51,6 +51,24 @@ public sealed class KestrelHttpEndpointsTests
         config.GetSection("Kestrel:Endpoints").GetChildren().Select(c => c.Key).ShouldBe(["Api"]);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:5080", "127.0.0.1")]
+    [InlineData("http://0.0.0.0:5080", "*")]
+    [InlineData("http://+:5080", "*")]
+    [InlineData("http://*:5080", "*")]
+    [InlineData("http://[::]:5080", "*")]
+    [InlineData("http://localhost:5080", "localhost")]
+    [InlineData("http://localhost:5080;http://127.0.0.1:5081", "localhost")] // all loopback
+    [InlineData("http://[::1]:5080", "::1")]
+    [InlineData("http://10.0.0.5:5080;http://127.0.0.1:5081", "*")] // more than one interface: all of them
+    [InlineData("http://example.org:5080", "*")] // Kestrel binds a host name to every interface too
+    public void HttpHost_FromTheUrls(string urls, string host) =>
+        KestrelHttpEndpoints.HttpHost(Config(("urls", urls))).ShouldBe(host);
+
+    [Fact]
+    public void HttpHost_FromKestrelEndpointsWhenThoseAreConfigured() =>
+        KestrelHttpEndpoints.HttpHost(Config(("urls", "http://0.0.0.0:5080"), ("Kestrel:Endpoints:Api:Url", "http://127.0.0.1:9000"))).ShouldBe("127.0.0.1");
+
     private static ConfigurationManager Config(params (string Key, string Value)[] values)
     {
         var config = new ConfigurationManager();

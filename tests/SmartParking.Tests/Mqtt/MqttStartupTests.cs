@@ -33,6 +33,7 @@ public sealed class MqttStartupTests
     [InlineData("Mqtt:MaxPacketBytes", "2000000")]
     [InlineData("Mqtt:Port", "70000")]
     [InlineData("Mqtt:MaxInflight", "0")]
+    [InlineData("Mqtt:Host", "example.org")]
     public async Task Start_InvalidMqttOption_FailsNamingTheOption(string key, string value)
     {
         var factory = new MqttServerFactory(new Dictionary<string, string?> { [key] = value });
@@ -59,6 +60,26 @@ public sealed class MqttStartupTests
 
             error.Message.ShouldContain("Mqtt:CertificatePath");
             error.Message.ShouldContain(path);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)factory).DisposeAsync();
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "127.0.0.1")] // the host of the HTTP URL (ApiFactory's http://127.0.0.1:0)
+    [InlineData("0.0.0.0", "0.0.0.0")] // Mqtt:Host overrides it
+    public async Task Start_MqttListener_BindsTheHttpHostUnlessMqttHostIsSet(string? mqttHost, string bound)
+    {
+        var settings = new Dictionary<string, string?>();
+        if (mqttHost is not null) settings["Mqtt:Host"] = mqttHost;
+        var factory = new MqttServerFactory(settings, withGateway: true);
+        try
+        {
+            await factory.InitializeAsync();
+
+            factory.Services.GetRequiredService<MqttListeners>().EndPoints.Select(e => e.EndPoint.Address.ToString()).ShouldBe([bound]);
         }
         finally
         {

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace SmartParking.Server.Modules.Sensors.Mqtt;
 
 /// <summary>
@@ -38,6 +40,44 @@ internal static class KestrelHttpEndpoints
         if (!string.IsNullOrEmpty(configuration[WebHostDefaults.HttpsPortsKey])) configuration[WebHostDefaults.HttpsPortsKey] = "";
         return urls;
     }
+
+    /// <summary>All interfaces, as <see cref="HttpHost"/> and <c>Mqtt:Host</c> say it.</summary>
+    public const string AnyHost = "*";
+
+    /// <summary>
+    /// Where HTTP listens, for MQTT to listen there too: <see cref="AnyHost"/> for all interfaces (0.0.0.0, [::], +, *,
+    /// or a host name, which Kestrel binds to every interface as well), "localhost" when every URL is loopback, else
+    /// the one IP address of the URLs; URLs on more than one address give all interfaces.
+    /// Reads Kestrel's endpoints when configured (where <see cref="MoveUrlsToKestrelEndpoints"/> puts the URLs), else the host's URLs.
+    /// </summary>
+    internal static string HttpHost(IConfiguration configuration)
+    {
+        var endpoints = configuration.GetSection(EndpointsSection).GetChildren().Select(e => e["Url"]).OfType<string>().ToList();
+        var hosts = (endpoints.Count > 0 ? endpoints : HostUrls(configuration)).Select(UrlHost).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        if (hosts.All(IsLoopback)) return hosts.Count == 1 && hosts[0] != "localhost" ? hosts[0] : "localhost";
+        return hosts.Count == 1 && IPAddress.TryParse(hosts[0], out var address) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any)
+            ? hosts[0]
+            : AnyHost;
+    }
+
+    /// <summary>The host of a URL as Kestrel reads it ("+" and "*" are not valid URI hosts), without brackets.</summary>
+    private static string UrlHost(string url)
+    {
+        var start = url.IndexOf("://", StringComparison.Ordinal);
+        var authority = start < 0 ? url : url[(start + 3)..];
+        var slash = authority.IndexOf('/');
+        if (slash >= 0) authority = authority[..slash];
+        if (authority.StartsWith('['))
+        {
+            var close = authority.IndexOf(']');
+            return close < 0 ? authority : authority[1..close];
+        }
+        var colon = authority.LastIndexOf(':');
+        return colon < 0 ? authority : authority[..colon];
+    }
+
+    internal static bool IsLoopback(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 
     /// <summary>The host's precedence: <c>urls</c>; else <c>http_ports</c> and <c>https_ports</c>; else Kestrel's default.</summary>
     internal static IReadOnlyList<string> HostUrls(IConfiguration configuration)

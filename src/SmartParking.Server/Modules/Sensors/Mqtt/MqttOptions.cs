@@ -10,6 +10,12 @@ public sealed class MqttOptions : IValidatableObject
     /// <summary>Whether Kestrel listens for MQTT at all. When true, an <see cref="IMqttDeviceGateway"/> must be registered.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Where MQTT listens: an IP address, "localhost" (loopback) or "*" (all interfaces). Unset means where HTTP
+    /// listens (the host of <c>--urls</c>/ASPNETCORE_URLS), so a server kept on loopback keeps MQTT there too.
+    /// </summary>
+    public string? Host { get; set; }
+
     /// <summary>Plain-TCP MQTT port; 0 picks a free port (tests).</summary>
     [Range(0, 65535)]
     public int Port { get; set; } = 1883;
@@ -58,5 +64,8 @@ public sealed class MqttOptions : IValidatableObject
     {
         if (Enabled && !string.IsNullOrWhiteSpace(CertificatePath) && TlsPort == Port && Port != 0)
             yield return new ValidationResult("TlsPort must differ from Port.", [nameof(TlsPort)]);
+        if (!string.IsNullOrWhiteSpace(Host) && Host.Trim() is not (KestrelHttpEndpoints.AnyHost or "+") && !string.Equals(Host.Trim(), "localhost", StringComparison.OrdinalIgnoreCase)
+            && !System.Net.IPAddress.TryParse(Host.Trim().Trim('[', ']'), out _))
+            yield return new ValidationResult($"Host '{Host}' must be an IP address, localhost or *.", [nameof(Host)]);
     }
 }

@@ -41,6 +41,7 @@ public static class MqttTransport
 
         KestrelHttpEndpoints.MoveUrlsToKestrelEndpoints(builder.Configuration);
         var contentRoot = builder.Environment.ContentRootPath;
+        var configuration = builder.Configuration;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // This runs inside builder.Build(), before the host exists: anything thrown here would skip the host's
@@ -50,7 +51,8 @@ public static class MqttTransport
             var options = section.Get<MqttOptions>() ?? new MqttOptions();
             if (!Validator.TryValidateObject(options, new ValidationContext(options), null, validateAllProperties: true)) return;
             var listeners = kestrel.ApplicationServices.GetRequiredService<MqttListeners>();
-            kestrel.ListenAnyIP(options.Port, listen =>
+            var host = string.IsNullOrWhiteSpace(options.Host) ? KestrelHttpEndpoints.HttpHost(configuration) : options.Host.Trim();
+            Listen(kestrel, host, options.Port, listen =>
             {
                 listeners.Add(listen, tls: false);
                 listen.UseConnectionHandler<MqttConnectionHandler>();
@@ -67,13 +69,26 @@ public static class MqttTransport
                 listeners.CertificateError = e;
                 return;
             }
-            kestrel.ListenAnyIP(options.TlsPort, listen =>
+            Listen(kestrel, host, options.TlsPort, listen =>
             {
                 listen.UseHttps(certificate);
                 listeners.Add(listen, tls: true);
                 listen.UseConnectionHandler<MqttConnectionHandler>();
             });
         });
+    }
+
+    /// <summary>Listens on <paramref name="host"/> as validated by <see cref="MqttOptions"/>.</summary>
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, Action<ListenOptions> configure)
+    {
+        if (host is KestrelHttpEndpoints.AnyHost or "+") kestrel.ListenAnyIP(port, configure);
+        // Kestrel cannot bind "localhost" (both loopbacks) to a free port, which only the tests ask for.
+        else if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            if (port == 0) kestrel.Listen(IPAddress.Loopback, port, configure);
+            else kestrel.ListenLocalhost(port, configure);
+        }
+        else kestrel.Listen(IPAddress.Parse(host.Trim('[', ']')), port, configure);
     }
 
     private static X509Certificate2 LoadCertificate(string path, string? password)
