@@ -1,32 +1,19 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Simulator;
 
-/// <summary>A bare Kestrel app on a free loopback port standing in for the server, so the simulator's own HTTP client talks to it over TCP.</summary>
-public sealed class FakeServer : IAsyncDisposable
+/// <summary>The platform's API as the simulator sees it, mapped by each test on the shared fake-service host.</summary>
+public sealed class FakeServer(Action<WebApplication> map) : FakeServiceServer
 {
-    private readonly WebApplication app;
-    public Uri Url { get; }
+    public Uri Url => BaseUrl;
 
-    private FakeServer(WebApplication app, Uri url) => (this.app, Url) = (app, url);
+    protected override void Map(WebApplication app) => map(app);
 
     public static async Task<FakeServer> StartAsync(Action<WebApplication> map)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        map(app);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new FakeServer(app, new Uri(address));
+        var server = new FakeServer(map);
+        await server.StartAsync();
+        return server;
     }
-
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
 }

@@ -18,65 +18,49 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     /// Whether the lot is open for the whole of [start, end): the opening hours of each local day, as UTC intervals,
     /// must cover it without a gap. No opening hours means open around the clock.
     /// </summary>
-    public bool IsOpenThroughout(DateTimeOffset start, DateTimeOffset end)
+    public bool IsOpenThroughout(DateTimeOffset start, DateTimeOffset end) => !ClosedParts(start, end).Any();
+
+    /// <summary>Whether the lot's opening hours have it open at this instant (the feeds' open or closed state).</summary>
+    public bool IsOpenAt(DateTimeOffset at) => IsOpenThroughout(at, at.AddTicks(1));
+
+    /// <summary>The parts of [start, end) the lot is closed for by its opening hours, in order; empty when open throughout.</summary>
+    public IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> ClosedDuring(DateTimeOffset start, DateTimeOffset end) => [.. ClosedParts(start, end)];
+
+    /// <summary>
+    /// One walk of the opening hours, day by day as UTC intervals, yielding each gap as it is found: a caller that only
+    /// asks whether there is one stops at the first. Once a whole week passes without a gap, the weekly hours cover
+    /// every week, so the walk ends there however long the window.
+    /// </summary>
+    private IEnumerable<(DateTimeOffset From, DateTimeOffset Until)> ClosedParts(DateTimeOffset start, DateTimeOffset end)
     {
-        if (OpeningHours.Count == 0 || end <= start) return true;
+        if (OpeningHours.Count == 0 || end <= start) yield break;
         // Hours repeat weekly, so clamping to the span the platform deals in changes no answer and keeps the
         // date arithmetic below from overflowing at year 1 or 9999.
         if (start < Instants.Earliest) start = Instants.Earliest;
         if (end > Instants.Latest) end = Instants.Latest;
         var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
-        // Day by day from the day before (its hours may run past midnight), stopping at the first gap. Once a whole
-        // week is covered without one, the weekly hours cover every week: the walk is at most nine days, however long the window.
         var covered = start;
-        var day = start.LocalDay(zone).AddDays(-1);
+        var lastGap = start;
         var lastDay = end.LocalDay(zone);
-        for (var walked = 0; day <= lastDay && walked <= 9; day = day.AddDays(1), walked++)
+        // From the day before: its hours may run past midnight.
+        for (var day = start.LocalDay(zone).AddDays(-1); day <= lastDay; day = day.AddDays(1))
         {
             var name = LotsVocabulary.Days[((int)day.DayOfWeek + 6) % 7];
             foreach (var (from, to) in OpeningHours.Where(h => h.Day == name)
                          .Select(h => (From: Instants.AtLocal(day, Time(h.Opens), zone), To: Instants.AtLocal(day, Time(h.Closes), zone))).OrderBy(i => i.From))
             {
-                if (from > covered) return false;
+                if (covered >= end) yield break;
+                if (from > covered)
+                {
+                    yield return (covered, from < end ? from : end);
+                    lastGap = from;
+                }
                 if (to > covered) covered = to;
-                if (covered >= end) return true;
             }
-            if (covered - start >= TimeSpan.FromDays(7)) return true;
+            if (covered >= end || covered - lastGap >= TimeSpan.FromDays(7)) yield break;
         }
-        return covered >= end;
+        if (covered < end) yield return (covered, end);
     }
-
-    /// <summary>
-    /// The stretches of [start, end) the lot's opening hours leave closed, in order (none without hours). Walks every local
-    /// day of the window, so callers bound it (a quote covers at most 31 days).
-    /// </summary>
-    public IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> ClosedDuring(DateTimeOffset start, DateTimeOffset end)
-    {
-        if (OpeningHours.Count == 0 || end <= start) return [];
-        if (start < Instants.Earliest) start = Instants.Earliest;
-        if (end > Instants.Latest) end = Instants.Latest;
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
-        var open = new List<(DateTimeOffset From, DateTimeOffset To)>();
-        // From the day before: its hours may run past midnight.
-        for (var day = start.LocalDay(zone).AddDays(-1); day <= end.LocalDay(zone); day = day.AddDays(1))
-        {
-            var name = LotsVocabulary.Days[((int)day.DayOfWeek + 6) % 7];
-            open.AddRange(OpeningHours.Where(h => h.Day == name).Select(h => (Instants.AtLocal(day, Time(h.Opens), zone), Instants.AtLocal(day, Time(h.Closes), zone))));
-        }
-        var closed = new List<(DateTimeOffset, DateTimeOffset)>();
-        var covered = start;
-        foreach (var (from, to) in open.OrderBy(i => i.From))
-        {
-            if (covered >= end) break;
-            if (from > covered) closed.Add((covered, from < end ? from : end));
-            if (to > covered) covered = to;
-        }
-        if (covered < end) closed.Add((covered, end));
-        return closed;
-    }
-
-    /// <summary>Whether the lot is open at this instant (its hours cover it, in the lot's own zone).</summary>
-    public bool IsOpenAt(DateTimeOffset at) => IsOpenThroughout(at, at.AddTicks(1));
 
     private static TimeSpan Time(string value) => value == "24:00" ? TimeSpan.FromDays(1) : TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 }

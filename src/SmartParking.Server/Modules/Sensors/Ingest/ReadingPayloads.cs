@@ -19,6 +19,7 @@ public static class ReadingPayloads
         try
         {
             using var document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 8 });
+            if (StoredText.Problem(document.RootElement) is { } badText) { error = badText; return false; }
             return TryParseReading(document.RootElement, out reading, out error);
         }
         catch (JsonException e)
@@ -28,12 +29,12 @@ public static class ReadingPayloads
         }
     }
 
+    /// <summary>An element of a batch; the caller has checked its text (<see cref="StoredText.Problem(JsonElement, string)"/>) before reading its ids.</summary>
     public static bool TryParseReading(JsonElement root, out ParsedReading reading, out string? error)
     {
         reading = default;
         error = null;
         if (root.ValueKind != JsonValueKind.Object) { error = "payload must be a JSON object."; return false; }
-        if (StoredText.Problem(root) is { } badText) { error = badText; return false; }
 
         SpaceStatus status;
         DateTimeOffset? observedAt = null;
