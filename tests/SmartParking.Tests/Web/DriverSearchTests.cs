@@ -103,16 +103,15 @@ public sealed class DriverSearchTests(ManageFactory factory) : IClassFixture<Man
     }
 
     [Fact]
-    public async Task QuoteAsync_Window_IsPricingsQuoteForThatLocalTime()
+    public async Task QuoteAsync_Window_IsPricingsQuoteForThatTime()
     {
         var centre = RandomCentre();
         var lotId = await LotAsync("quoted", North(centre, 50), rate: 20m, change: b => b["openingHours"] = new JsonArray());
-        var localStart = new DateTime(2030, 3, 4, 10, 0, 0, DateTimeKind.Unspecified);
+        var start = new DateTimeOffset(2030, 3, 4, 9, 0, 0, TimeSpan.Zero);
 
-        var quote = await Search.QuoteAsync(lotId, localStart, TimeSpan.FromHours(2), null, CancellationToken.None);
+        var quote = await Search.QuoteAsync(lotId, start, TimeSpan.FromHours(2), null, CancellationToken.None);
 
         var lot = (await factory.Services.GetRequiredService<LotCatalog>().FindAsync(lotId, CancellationToken.None))!;
-        // 10:00 in Copenhagen on 4 March is 09:00 UTC (winter time).
         var expected = await factory.Services.GetRequiredService<PricingService>().QuoteAsync(lot,
             new DateTimeOffset(2030, 3, 4, 9, 0, 0, TimeSpan.Zero), new DateTimeOffset(2030, 3, 4, 11, 0, 0, TimeSpan.Zero), PriceScope.Lot, CancellationToken.None);
         quote.ShouldNotBeNull();
@@ -129,7 +128,7 @@ public sealed class DriverSearchTests(ManageFactory factory) : IClassFixture<Man
         // Payloads.Lot opens only on Mondays 07:00–22:00; 2030-03-05 is a Tuesday.
         var lotId = await LotAsync("monday only", North(centre, 50));
 
-        var quote = await Search.QuoteAsync(lotId, new DateTime(2030, 3, 5, 10, 0, 0), TimeSpan.FromHours(1), null, CancellationToken.None);
+        var quote = await Search.QuoteAsync(lotId, new DateTimeOffset(2030, 3, 5, 9, 0, 0, TimeSpan.Zero), TimeSpan.FromHours(1), null, CancellationToken.None);
 
         quote!.Open.ShouldBeFalse();
     }
@@ -142,10 +141,10 @@ public sealed class DriverSearchTests(ManageFactory factory) : IClassFixture<Man
         await LotAsync(name, centre);
         var places = factory.Services.GetRequiredService<PlaceFinder>();
 
-        var lot = await places.FindAsync(name.ToLowerInvariant(), CancellationToken.None);
-        var point = await places.FindAsync("56.1567, 10.2108", CancellationToken.None);
-        var landmark = await places.FindAsync("Dokk1", CancellationToken.None);
-        var nothing = await places.FindAsync("no such place " + Guid.NewGuid(), CancellationToken.None);
+        var lot = await places.FindAsync(name.ToLowerInvariant(), null, CancellationToken.None);
+        var point = await places.FindAsync("56.1567, 10.2108", null, CancellationToken.None);
+        var landmark = await places.FindAsync("Dokk1", PlaceFinderTests.Aarhus, CancellationToken.None);
+        var nothing = await places.FindAsync("no such place " + Guid.NewGuid(), null, CancellationToken.None);
 
         lot.ShouldNotBeNull();
         lot.Kind.ShouldBe(PlaceKind.Lot);

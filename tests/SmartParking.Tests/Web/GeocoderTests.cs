@@ -60,7 +60,7 @@ public sealed class GeocoderTests(GeocoderFactory factory) : IClassFixture<Geoco
     [Fact]
     public async Task Find_AnAddressNoLotHas_AskedOfNominatimAndShortened()
     {
-        var place = await Places.FindAsync("Vestergade 12, Aarhus", CancellationToken.None);
+        var place = await Places.FindAsync("Vestergade 12, Aarhus", PlaceFinderTests.Aarhus, CancellationToken.None);
 
         place.ShouldNotBeNull();
         place.Kind.ShouldBe(PlaceKind.Address);
@@ -74,10 +74,20 @@ public sealed class GeocoderTests(GeocoderFactory factory) : IClassFixture<Geoco
     }
 
     [Fact]
+    public async Task Find_AnAddressInAnotherCountrysCity_KeptToThatCountry()
+    {
+        var melbourne = PlaceFinderTests.Aarhus with { Slug = "melbourne", TimeZone = "Australia/Melbourne", CountryCodes = ["AU"], Places = [] };
+
+        await Places.FindAsync("Collins Street 100", melbourne, CancellationToken.None);
+
+        factory.Nominatim.Calls.Single(c => c.Query.Contains("Collins", StringComparison.Ordinal)).Query.ShouldContain("countrycodes=au");
+    }
+
+    [Fact]
     public async Task Find_TheSameAddressTwice_AskedOnce()
     {
-        await Places.FindAsync("Nowhere Street 99", CancellationToken.None);
-        await Places.FindAsync("nowhere street 99", CancellationToken.None);
+        await Places.FindAsync("Nowhere Street 99", null, CancellationToken.None);
+        await Places.FindAsync("nowhere street 99", null, CancellationToken.None);
 
         factory.Nominatim.Calls.Count(c => c.Query.Contains("Nowhere", StringComparison.OrdinalIgnoreCase)).ShouldBe(1);
     }
@@ -85,7 +95,7 @@ public sealed class GeocoderTests(GeocoderFactory factory) : IClassFixture<Geoco
     [Fact]
     public async Task Find_ALandmark_NeverAsksTheGeocoder()
     {
-        (await Places.FindAsync("Dokk1", CancellationToken.None))!.Kind.ShouldBe(PlaceKind.Landmark);
+        (await Places.FindAsync("Dokk1", PlaceFinderTests.Aarhus, CancellationToken.None))!.Kind.ShouldBe(PlaceKind.Landmark);
 
         factory.Nominatim.Calls.ShouldNotContain(c => c.Query.Contains("Dokk1", StringComparison.Ordinal));
     }
@@ -96,13 +106,13 @@ public sealed class GeocoderTests(GeocoderFactory factory) : IClassFixture<Geoco
         factory.Nominatim.Delay = TimeSpan.FromSeconds(3);
         try
         {
-            (await Places.FindAsync("Slow Street 1", CancellationToken.None)).ShouldBeNull();
+            (await Places.FindAsync("Slow Street 1", null, CancellationToken.None)).ShouldBeNull();
         }
         finally
         {
             factory.Nominatim.Delay = TimeSpan.Zero;
         }
-        await Places.FindAsync("Slow Street 1", CancellationToken.None);
+        await Places.FindAsync("Slow Street 1", null, CancellationToken.None);
 
         factory.Nominatim.Calls.Count(c => c.Query.Contains("Slow", StringComparison.Ordinal)).ShouldBe(2);
     }
@@ -110,6 +120,6 @@ public sealed class GeocoderTests(GeocoderFactory factory) : IClassFixture<Geoco
     [Fact]
     public async Task Find_GeocoderAnswersGarbage_NotFoundInsteadOfAnError()
     {
-        (await Places.FindAsync("broken", CancellationToken.None)).ShouldBeNull();
+        (await Places.FindAsync("broken", null, CancellationToken.None)).ShouldBeNull();
     }
 }

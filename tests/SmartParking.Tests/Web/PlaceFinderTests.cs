@@ -1,3 +1,5 @@
+using SmartParking.Server.Modules.Demo;
+using SmartParking.Server.Modules.Lots.Cities;
 using SmartParking.Server.Modules.Web.Search;
 
 namespace SmartParking.Tests.Web;
@@ -16,17 +18,20 @@ public sealed class PlaceFinderTests
     [InlineData("Rådhuset", "Aarhus City Hall")]
     [InlineData("musikhus", "Musikhuset Aarhus")]
     public void FindLandmark_NameOrAliasAnyCaseOrAccent_FindsThePlace(string text, string expected) =>
-        PlaceFinder.FindLandmark(text)?.Name.ShouldBe(expected);
+        PlaceFinder.FindLandmark(text, DemoCity.Places)?.Name.ShouldBe(expected);
 
     [Theory]
     [InlineData("Nørreport")]
     [InlineData("xy")]
     [InlineData("Copenhagen Airport")]
-    public void FindLandmark_NotALandmark_Null(string text) => PlaceFinder.FindLandmark(text).ShouldBeNull();
+    public void FindLandmark_NotALandmark_Null(string text) => PlaceFinder.FindLandmark(text, DemoCity.Places).ShouldBeNull();
 
     [Fact]
-    public void Landmarks_Coordinates_AllInAarhus() =>
-        PlaceFinder.Landmarks.ShouldAllBe(l => l.Latitude > 56.05 && l.Latitude < 56.25 && l.Longitude > 10.1 && l.Longitude < 10.3);
+    public void DemoPlaces_Coordinates_AllInAarhus() =>
+        DemoCity.Places.ShouldAllBe(l => l.Latitude > 56.05 && l.Latitude < 56.25 && l.Longitude > 10.1 && l.Longitude < 10.3);
+
+    /// <summary>The demo city as the driver app sees it once its guide is seeded.</summary>
+    internal static City Aarhus => new(Guid.NewGuid(), DemoCity.TenantSlug, DemoCity.TenantName, DemoCity.TimeZone, DemoCity.Currency, DemoCity.CountryCodes, DemoCity.Places);
 
     [Theory]
     [InlineData("56.1567,10.2108", 56.1567, 10.2108)]

@@ -12,12 +12,12 @@ public sealed class WebHostTests(ApiFactory factory) : IClassFixture<ApiFactory>
     {
         using var client = factory.Anonymous();
 
-        var response = await client.GetAsync("/?q=Dokk1");
+        var response = await client.GetAsync("/?q=56.1534,10.2143");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var html = await response.Content.ReadAsStringAsync();
         html.ShouldContain("<label for=\"place-search\">Where do you want to park?</label>");
-        html.ShouldContain("near Dokk1");
+        html.ShouldContain("near 56.1534, 10.2143");
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         csp.ShouldContain("script-src 'self' https://unpkg.com;");
         csp.ShouldContain("https://tile.openstreetmap.org");

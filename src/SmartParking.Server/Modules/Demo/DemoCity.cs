@@ -1,3 +1,5 @@
+using SmartParking.Server.Modules.Lots.Cities;
+
 namespace SmartParking.Server.Modules.Demo;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace SmartParking.Server.Modules.Demo;
 internal static class DemoCity
 {
     public const string TenantName = "Aarhus Parking";
+    public const string TenantSlug = "aarhus";
     public const string TimeZone = "Europe/Copenhagen";
     public const string Currency = "DKK";
     public const double CentreLat = 56.1567;
@@ -24,6 +27,27 @@ internal static class DemoCity
         new("MAGASIN", "Magasin", "Immervad 2", 56.1570, 10.2069, 400, 30m),
         new("KALKVAERKSVEJ", "Kalkværksvej", "Kalkværksvej 10", 56.1487, 10.2115, 210, 18m),
         new("SALLING", "Salling", "Søndergade 27", 56.1554, 10.2080, 700, 30m),
+    ];
+
+    public static readonly string[] CountryCodes = ["DK"];
+
+    /// <summary>The places of Aarhus drivers search for, with their Danish and English names.</summary>
+    public static readonly CityPlace[] Places =
+    [
+        new("Aarhus Cathedral", 56.15679, 10.21069, ["Aarhus Domkirke", "Domkirken", "Cathedral"]),
+        new("ARoS Aarhus Art Museum", 56.15388, 10.19965, ["ARoS", "Art Museum"]),
+        new("Dokk1", 56.15344, 10.21426, ["Dokk 1", "Main Library"]),
+        new("Aarhus Central Station", 56.15030, 10.20460, ["Aarhus H", "Central Station", "Train Station", "Banegården"]),
+        new("Musikhuset Aarhus", 56.15350, 10.19770, ["Musikhuset", "Concert Hall"]),
+        new("Godsbanen", 56.15560, 10.19640),
+        new("Latin Quarter", 56.15850, 10.21030, ["Latinerkvarteret"]),
+        new("Aarhus University", 56.16810, 10.20390, ["Aarhus Universitet", "University Park", "Universitetsparken"]),
+        new("Den Gamle By", 56.15880, 10.19190, ["The Old Town"]),
+        new("Aarhus City Hall", 56.15270, 10.20320, ["Aarhus Rådhus", "City Hall", "Rådhuset"]),
+        new("Aarhus Theatre", 56.15710, 10.20880, ["Aarhus Teater"]),
+        new("Botanical Garden", 56.16060, 10.19330, ["Botanisk Have"]),
+        new("Moesgaard Museum", 56.08860, 10.22470, ["Moesgaard"]),
+        new("Ceres Park", 56.13210, 10.19690, ["Aarhus Stadium", "Atletion"]),
     ];
 
     public static readonly string[] Streets =

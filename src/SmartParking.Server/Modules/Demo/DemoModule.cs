@@ -6,6 +6,7 @@ public static class DemoModule
     {
         builder.Services.AddOptions<DemoOptions>().Bind(builder.Configuration.GetSection(DemoOptions.Section));
         builder.Services.AddHostedService<DemoSeeder>();
+        builder.Services.AddHostedService<DemoCityGuide>();
         builder.Services.AddHostedService<DemoTraffic>();
     }
 }

@@ -59,8 +59,8 @@ public sealed class DemoSeeder(
         var random = new Random(2014); // fixed, so every demo install looks the same
         await using var tx = await connection.BeginTransactionAsync(ct);
         var tenantId = Guid.CreateVersion7();
-        await connection.ExecuteAsync(new CommandDefinition("insert into tenants (id, name, slug, time_zone, currency) values (@tenantId, @name, 'aarhus', @tz, @cur)",
-            new { tenantId, name = DemoCity.TenantName, tz = DemoCity.TimeZone, cur = DemoCity.Currency }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("insert into tenants (id, name, slug, time_zone, currency) values (@tenantId, @name, @slug, @tz, @cur)",
+            new { tenantId, name = DemoCity.TenantName, slug = DemoCity.TenantSlug, tz = DemoCity.TimeZone, cur = DemoCity.Currency }, tx, cancellationToken: ct));
 
         var allDay = new List<OpeningHours>();
         var shopHours = ShopHours();

@@ -26,6 +26,10 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     /// <summary>The parts of [start, end) the lot is closed for by its opening hours, in order; empty when open throughout.</summary>
     public IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> ClosedDuring(DateTimeOffset start, DateTimeOffset end) => [.. ClosedParts(start, end)];
 
+    /// <summary>Why [start, end) cannot be booked, for error messages: its first closed parts in the lot's local time with the zone.</summary>
+    public string ClosedText(DateTimeOffset start, DateTimeOffset end) =>
+        string.Join("; ", ClosedParts(start, end).Take(3).Select(c => LocalTimes.Range(c.From, c.Until, TimeZone)));
+
     /// <summary>
     /// One walk of the opening hours, day by day as UTC intervals, yielding each gap as it is found: a caller that only
     /// asks whether there is one stops at the first. Once a whole week passes without a gap, the weekly hours cover
@@ -147,17 +151,21 @@ public sealed class LotCatalog
         return rows.Select(r => r.ToPublic()).ToList();
     }
 
-    /// <summary>Lots whose name or street address contains the text (case-insensitive), best match first: a driver typing a garage's name.</summary>
-    public async Task<IReadOnlyList<Lots.PublicLot>> SearchPublicAsync(string text, int limit, CancellationToken ct)
+    /// <summary>
+    /// Lots whose name or street address contains the text (case-insensitive), best match first: a driver typing a
+    /// garage's name. Only the given tenants' lots when any are given.
+    /// </summary>
+    public async Task<IReadOnlyList<Lots.PublicLot>> SearchPublicAsync(string text, int limit, CancellationToken ct, IReadOnlyCollection<Guid>? tenants = null)
     {
         if (string.IsNullOrWhiteSpace(text)) return [];
         await using var connection = await _db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Lots.LotRow>(new CommandDefinition($"""
             {Lots.LotRow.Select}
-            where l.name ilike @pattern or l.street_address ilike @pattern or concat_ws(', ', l.street_address, l.city) ilike @pattern
+            where (l.name ilike @pattern or l.street_address ilike @pattern or concat_ws(', ', l.street_address, l.city) ilike @pattern)
+              and (cardinality(@tenants) = 0 or l.tenant_id = any(@tenants))
             order by (lower(l.name) = lower(@text)) desc, (l.name ilike @prefix) desc, length(l.name), l.name
             limit @limit
-            """, new { text = text.Trim(), pattern = $"%{SqlLike.Literal(text.Trim())}%", prefix = $"{SqlLike.Literal(text.Trim())}%", limit }, cancellationToken: ct));
+            """, new { text = text.Trim(), pattern = $"%{SqlLike.Literal(text.Trim())}%", prefix = $"{SqlLike.Literal(text.Trim())}%", limit, tenants = (tenants ?? []).ToArray() }, cancellationToken: ct));
         return rows.Select(r => r.ToPublic()).ToList();
     }
 

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Lots.Cities;
 using SmartParking.Server.Modules.Lots.Import;
 using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Modules.Lots.Spaces;
@@ -12,6 +13,7 @@ public static class LotsModule
     public static void AddLotsModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LotCatalog>();
+        builder.Services.AddSingleton<CityGuides>();
         builder.Services.AddSingleton<LotService>();
         builder.Services.AddSingleton<Tenants.TenantDirectory>();
         builder.Services.AddSingleton<SpaceService>();
@@ -23,6 +25,7 @@ public static class LotsModule
     public static void MapLotsEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
         app.MapTenantEndpoints();
+        app.MapCityGuideEndpoints();
         app.MapLotEndpoints();
         app.MapZoneEndpoints();
         app.MapSpaceEndpoints(configuration);

@@ -21,10 +21,12 @@ public enum PaymentState
 
 /// <summary>
 /// A charge of the driver's saved payment method. Repeating a request with the same idempotency key returns the first
-/// outcome and never charges twice.
+/// outcome and never charges twice. <see cref="TimeZone"/> is the IANA zone of the place paid for: its receipt shows
+/// times in it.
 /// </summary>
 public sealed record ChargeRequest(
-    Guid TenantId, Guid DriverId, PaymentPurpose Purpose, Guid ReferenceId, decimal Amount, string Currency, string IdempotencyKey, string Description);
+    Guid TenantId, Guid DriverId, PaymentPurpose Purpose, Guid ReferenceId, decimal Amount, string Currency, string IdempotencyKey, string Description,
+    string? TimeZone = null);
 
 public sealed record PaymentOutcome(
     Guid PaymentId, PaymentState State, string Provider, decimal Amount, string Currency, string? FailureCode, string? FailureMessage);

@@ -80,8 +80,8 @@ public static class PricingEndpoints
         var quote = await pricing.QuoteAsync(lot, from, until, new PriceScope(zoneId, type, driver), ct);
         // Still priced, so an app can show what the open part would cost, but a closed part is said, not hidden: a
         // reservation over it would be refused.
-        var closed = lot.ClosedDuring(from, until).Select(c => new ClosedPart(c.From, c.Until)).ToList();
-        return quote with { Open = closed.Count == 0, Closed = closed };
+        var closed = lot.ClosedDuring(from, until).Select(c => new ClosedPart(c.From, c.Until, LocalTimes.Range(c.From, c.Until, lot.TimeZone))).ToList();
+        return quote with { Open = closed.Count == 0, Closed = closed, TimeZone = lot.TimeZone, Local = LocalTimes.Range(from, until, lot.TimeZone) };
     }
 
     /// <summary>The lot's policy, or the default one it runs by when none has been set.</summary>

@@ -17,10 +17,18 @@ public sealed record Quote(Guid LotId, Guid? ZoneId, string? SpaceType, DateTime
     /// <summary>The parts of the stay the lot is closed, in order; set with <see cref="Open"/>.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ClosedPart>? Closed { get; init; }
+
+    /// <summary>The lot's IANA time zone; set by the public quote, with <see cref="Local"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? TimeZone { get; init; }
+
+    /// <summary>The stay as the driver reads it: local time with the zone.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Local { get; init; }
 }
 
-/// <summary>A stretch of time the lot is closed, [From, Until).</summary>
-public sealed record ClosedPart(DateTimeOffset From, DateTimeOffset Until);
+/// <summary>A stretch of time the lot is closed, [From, Until), and the same in the lot's local time with the zone.</summary>
+public sealed record ClosedPart(DateTimeOffset From, DateTimeOffset Until, string Local);
 
 /// <summary>What a price is for within a lot: a zone (priced by its own policy if it has one), a space type, a driver (in a driver experiment).</summary>
 public sealed record PriceScope(Guid? ZoneId = null, string? SpaceType = null, Guid? DriverId = null)

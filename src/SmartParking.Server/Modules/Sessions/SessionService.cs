@@ -59,7 +59,8 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
         if (row.Status != "active" || row.EndsAt <= time.GetUtcNow()) throw new ConflictException($"The session has ended ({row.Status}); start a new one.");
         var endsAt = row.EndsAt.AddMinutes(request.AddMinutes!.Value);
         if (endsAt > row.StartedAt.AddMinutes(row.MaxStayMinutes))
-            throw new ValidationException("addMinutes", $"the maximum stay here is {row.MaxStayMinutes} minutes; the session can run until {row.StartedAt.AddMinutes(row.MaxStayMinutes):u}.");
+            throw new ValidationException("addMinutes", $"the maximum stay here is {row.MaxStayMinutes} minutes; the session can run until " +
+                $"{LocalTimes.Format(row.StartedAt.AddMinutes(row.MaxStayMinutes), await ZoneOfAsync(row, ct))}.");
         await using var connection = await db.OpenConnectionAsync(ct);
         var moved = await connection.ExecuteAsync(new CommandDefinition(
             "update meter_sessions set ends_at = @endsAt, updated_at = @now where id = @id and status = 'active' and ends_at = @old",
@@ -94,10 +95,16 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
     internal async Task ChargeAsync(NpgsqlConnection connection, SessionRow row, CancellationToken ct)
     {
         if (row.Amount is > 0 and var amount)
+        {
+            var zone = await ZoneOfAsync(row, ct);
             await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Session, row.Id, amount, row.Currency.Trim(),
-                $"session:{row.Id}", $"Parking {row.Plate} from {row.StartedAt:u} to {row.StoppedAt:u}"), ct);
+                $"session:{row.Id}", $"Parking {row.Plate}, {LocalTimes.Range(row.StartedAt, row.StoppedAt ?? row.EndsAt, zone)}", zone), ct);
+        }
         await connection.ExecuteAsync(new CommandDefinition("update meter_sessions set charged = true where id = @Id", new { row.Id }, cancellationToken: ct));
     }
+
+    /// <summary>The lot's time zone, in which the driver reads the session's times; UTC for a lot since deleted.</summary>
+    private async Task<string> ZoneOfAsync(SessionRow row, CancellationToken ct) => (await lots.FindAsync(row.LotId, ct))?.TimeZone ?? "UTC";
 
     public async Task<SessionRow> FindOwnAsync(Guid driverId, Guid id, CancellationToken ct)
     {

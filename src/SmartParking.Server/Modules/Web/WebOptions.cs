@@ -17,7 +17,7 @@ public sealed class WebOptions
     [Required] public string TileUrl { get; set; } = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
     [Required] public string TileAttribution { get; set; } = "&copy; <a href=\"https://www.openstreetmap.org/copyright\">OpenStreetMap</a> contributors";
 
-    /// <summary>The zone a parking window's start is typed in when no lot says otherwise.</summary>
+    /// <summary>The zone of a parking window's start when neither a chosen city nor a found lot gives one (an empty platform).</summary>
     [Required] public string DefaultTimeZone { get; set; } = "Europe/Copenhagen";
 
     [Range(100, 50_000)] public double SearchRadiusMeters { get; set; } = 3000;
@@ -29,8 +29,11 @@ public sealed class WebOptions
     /// <summary>A Nominatim /search endpoint for addresses the gazetteer and car parks do not know; empty turns it off.</summary>
     public string GeocoderUrl { get; set; } = "https://nominatim.openstreetmap.org/search";
 
-    /// <summary>ISO country codes (comma-separated) the address lookup keeps to; empty = anywhere.</summary>
-    public string GeocoderCountryCodes { get; set; } = "dk";
+    /// <summary>
+    /// ISO country codes (comma-separated) the address lookup keeps to; empty = the countries of the searched cities'
+    /// guides (anywhere when no guide names one).
+    /// </summary>
+    public string GeocoderCountryCodes { get; set; } = "";
 
     [Range(100, 30_000)] public int GeocoderTimeoutMs { get; set; } = 3000;
 

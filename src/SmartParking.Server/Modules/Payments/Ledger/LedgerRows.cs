@@ -12,6 +12,8 @@ public sealed class PaymentRow
     public decimal Amount { get; init; }
     public string Currency { get; init; } = "";
     public string? Description { get; init; }
+    /// <summary>The IANA zone its receipt shows times in; null for payments from before zones were kept (shown in UTC).</summary>
+    public string? TimeZone { get; init; }
     public string State { get; init; } = "";
     public string? Provider { get; init; }
     public string? ProviderReference { get; init; }

@@ -13,8 +13,8 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<PaymentRow>(new CommandDefinition("""
-            insert into payments (id, tenant_id, driver_id, purpose, reference_id, amount, currency, description, state, idempotency_key, attempt_started_at, created_at, updated_at)
-            values (@Id, @TenantId, @DriverId, @Purpose, @ReferenceId, @Amount, @Currency, @Description, 'pending', @IdempotencyKey, @AttemptStartedAt, @CreatedAt, @CreatedAt)
+            insert into payments (id, tenant_id, driver_id, purpose, reference_id, amount, currency, description, time_zone, state, idempotency_key, attempt_started_at, created_at, updated_at)
+            values (@Id, @TenantId, @DriverId, @Purpose, @ReferenceId, @Amount, @Currency, @Description, @TimeZone, 'pending', @IdempotencyKey, @AttemptStartedAt, @CreatedAt, @CreatedAt)
             on conflict (driver_id, idempotency_key) do nothing
             returning *
             """, row, cancellationToken: ct));

@@ -25,6 +25,7 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
             .Check(request.Amount < 10_000_000_000m, "amount", "is too large.")
             .Required(request.IdempotencyKey, "idempotencyKey", 255)
             .MaxLength(request.Description, "description", 500)
+            .Check(request.TimeZone is null || TimeZoneInfo.TryFindSystemTimeZoneById(request.TimeZone, out _), "timeZone", "must be an IANA time zone.")
             .ThrowIfInvalid();
         var now = time.GetUtcNow();
         var row = new PaymentRow
@@ -37,6 +38,7 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
             Amount = request.Amount,
             Currency = currency,
             Description = request.Description,
+            TimeZone = request.TimeZone,
             IdempotencyKey = request.IdempotencyKey,
             AttemptStartedAt = now,
             CreatedAt = now,

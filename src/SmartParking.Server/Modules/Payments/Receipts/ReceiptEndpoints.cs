@@ -41,7 +41,7 @@ public static class ReceiptEndpoints
 
     internal static Receipt Build(Guid referenceId, IReadOnlyList<PaymentRow> payments, IReadOnlyList<RefundRow> refunds, DateTimeOffset now)
     {
-        var charges = payments.Select(p => new ReceiptCharge(p.Id, p.Purpose, p.Amount, p.Currency, p.State, p.Provider ?? "none", p.FailureCode, p.CreatedAt, p.UpdatedAt)).ToList();
+        var charges = payments.Select(p => new ReceiptCharge(p.Id, p.Purpose, p.Description, p.Amount, p.Currency, p.State, p.Provider ?? "none", p.FailureCode, p.CreatedAt, p.UpdatedAt)).ToList();
         var refundLines = refunds.Select(r => new ReceiptRefund(r.Id, r.PaymentId, r.Amount, r.Currency, r.State, r.Reason, r.CreatedAt)).ToList();
         var totals = charges.Select(c => c.Currency).Concat(refundLines.Select(r => r.Currency)).Distinct().Order(StringComparer.Ordinal)
             .Select(currency =>
@@ -51,6 +51,7 @@ public static class ReceiptEndpoints
                 return new ReceiptTotal(currency, charged, refunded, charged - refunded);
             })
             .ToList();
-        return new Receipt(referenceId, now, totals.Count == 1 ? totals[0].Currency : null, charges, refundLines, totals);
+        var zone = payments.Select(p => p.TimeZone).FirstOrDefault(z => z is not null) ?? "UTC";
+        return new Receipt(referenceId, now, totals.Count == 1 ? totals[0].Currency : null, zone, charges, refundLines, totals);
     }
 }

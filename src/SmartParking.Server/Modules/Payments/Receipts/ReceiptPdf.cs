@@ -1,4 +1,5 @@
 using SmartParking.Server.Platform.Exports;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Payments.Receipts;
 
@@ -10,22 +11,29 @@ public static class ReceiptPdf
         var pdf = new SimplePdf { Title = $"Receipt {receipt.ReferenceId}" }
             .Line("SmartParking receipt", 18, bold: true, spacing: 1.6)
             .Line($"Reference: {receipt.ReferenceId}")
-            .Line($"Issued: {receipt.IssuedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC")
+            .Line($"Issued: {LocalTimes.Format(receipt.IssuedAt, receipt.TimeZone)}")
             .Space(12)
             .Line("Charges", 12, bold: true);
         foreach (var c in receipt.Charges)
-            pdf.Line($"{c.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}   {c.Purpose}   {Amount(c.Amount, c.Currency)}   {c.State} ({c.Provider})");
+        {
+            pdf.Line($"{Local(c.CreatedAt, receipt)}   {c.Purpose}   {Amount(c.Amount, c.Currency)}   {c.State} ({c.Provider})");
+            if (!string.IsNullOrWhiteSpace(c.Description)) pdf.Line($"    {c.Description}", 9);
+        }
         if (receipt.Refunds.Count > 0)
         {
             pdf.Space(12).Line("Refunds", 12, bold: true);
             foreach (var r in receipt.Refunds)
-                pdf.Line($"{r.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}   {Amount(r.Amount, r.Currency)}   {r.State}   {r.Reason}");
+                pdf.Line($"{Local(r.CreatedAt, receipt)}   {Amount(r.Amount, r.Currency)}   {r.State}   {r.Reason}");
         }
         pdf.Space(12).Line("Totals", 12, bold: true);
         foreach (var t in receipt.Totals)
             pdf.Line($"Charged {Amount(t.Charged, t.Currency)}   Refunded {Amount(t.Refunded, t.Currency)}   Net {Amount(t.Net, t.Currency)}", bold: true);
         return pdf.ToBytes();
     }
+
+    /// <summary>A line's time in the receipt's zone, which the header names once.</summary>
+    private static string Local(DateTimeOffset at, Receipt receipt) =>
+        LocalTimes.Convert(at, receipt.TimeZone).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 
     public static string Amount(decimal amount, string currency) => $"{Money.ToDecimalString(amount, currency)} {currency}";
 }

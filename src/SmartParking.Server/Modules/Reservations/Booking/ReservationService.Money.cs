@@ -16,6 +16,9 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// </summary>
 public sealed partial class ReservationService
 {
+    /// <summary>The lot's time zone, in which the driver reads the reservation's times; UTC for a lot since deleted.</summary>
+    private async Task<string> ZoneOfAsync(ReservationRow row, CancellationToken ct) => (await lots.FindAsync(row.LotId, ct))?.TimeZone ?? "UTC";
+
     /// <summary>Pays a held reservation; confirmed when the payment succeeds, still held while it is pending.</summary>
     public async Task<(ReservationRow Reservation, PaymentOutcome Payment)> PayAsync(Guid driverId, Guid id, CancellationToken ct)
     {
@@ -24,8 +27,9 @@ public sealed partial class ReservationService
         if (row.Status != ReservationStatus.Held)
             throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status });
         if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.");
+        var zone = await ZoneOfAsync(row, ct);
         var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.Reservation, id, row.Price, row.Currency.Trim(),
-            $"reservation:{id}", $"Parking space {row.SpaceLabel}, {row.Start:u} to {row.End:u}"), ct);
+            $"reservation:{id}", $"Parking space {row.SpaceLabel}, {LocalTimes.Range(row.Start, row.End, zone)}", zone), ct);
         if (payment.State == PaymentState.Failed)
             throw new PaymentFailedException(payment.FailureMessage ?? "The payment was declined.", payment.FailureCode);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -97,7 +101,7 @@ public sealed partial class ReservationService
             .Check(end > row.End, "end", "must be after the current end.")
             .Check((end - row.Start).TotalMinutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
             .ThrowIfInvalid();
-        new Validation().Check(lot.IsOpenThroughout(row.End, end), "end", "the lot is closed during part of the extension.").ThrowIfInvalid();
+        new Validation().Check(lot.IsOpenThroughout(row.End, end), "end", $"the lot is closed during part of the extension: {lot.ClosedText(row.End, end)}.").ThrowIfInvalid();
         var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, new PriceScope(row.ZoneId, row.SpaceType, driverId), ct)).Amount;
         try
         {
@@ -117,7 +121,7 @@ public sealed partial class ReservationService
         if (row.Status != ReservationStatus.Held && extra > 0)
         {
             var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.ReservationExtension, id, extra, row.Currency.Trim(),
-                $"reservation:{id}:extend:{row.End.UtcTicks}-{end.UtcTicks}", $"Extension of space {row.SpaceLabel} to {end:u}"), ct);
+                $"reservation:{id}:extend:{row.End.UtcTicks}-{end.UtcTicks}", $"Extension of space {row.SpaceLabel} to {LocalTimes.Format(end, lot.TimeZone)}", lot.TimeZone), ct);
             if (payment.State == PaymentState.Failed)
             {
                 await connection.ExecuteAsync(new CommandDefinition("""
@@ -245,7 +249,7 @@ public sealed partial class ReservationService
             var amount = Math.Round((billing.Value - row.OverstayMinutesCharged) * policy.OverstayPerMinute, 2, MidpointRounding.AwayFromZero);
             if (amount > 0)
                 await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Overstay, row.Id, amount, row.Currency.Trim(),
-                    $"overstay:{row.Id}:{row.OverstayMinutesCharged}-{billing}", $"Overstay of {billing - row.OverstayMinutesCharged} minutes at space {row.SpaceLabel}"), ct);
+                    $"overstay:{row.Id}:{row.OverstayMinutesCharged}-{billing}", $"Overstay of {billing - row.OverstayMinutesCharged} minutes at space {row.SpaceLabel}", lot.TimeZone), ct);
             await connection.ExecuteAsync(new CommandDefinition(
                 "update reservations set overstay_minutes_charged = greatest(overstay_minutes_charged, @billing), overstay_minutes_billing = null where id = @Id and overstay_minutes_billing = @billing",
                 new { billing, row.Id }, cancellationToken: ct));
@@ -261,7 +265,7 @@ public sealed partial class ReservationService
         var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
         if (policy.NoShowFee > 0)
             await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.NoShow, row.Id, policy.NoShowFee, row.Currency.Trim(),
-                $"noshow:{row.Id}", $"No-show at space {row.SpaceLabel} on {row.Start:u}"), ct);
+                $"noshow:{row.Id}", $"No-show at space {row.SpaceLabel}, {LocalTimes.Format(row.Start, lot.TimeZone)}", lot.TimeZone), ct);
         await connection.ExecuteAsync(new CommandDefinition("update reservations set no_show_fee_charged = true where id = @Id", new { row.Id }, cancellationToken: ct));
     }
 }

@@ -102,7 +102,7 @@ public sealed partial class ReservationService(
             .Check(minutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
             .ThrowIfInvalid();
         // Only a window that passed the cheap checks is laid against the opening hours, which walks its days.
-        new Validation().Check(lot.IsOpenThroughout(start, end), "start", "the lot is closed during part of this window.").ThrowIfInvalid();
+        new Validation().Check(lot.IsOpenThroughout(start, end), "start", $"the lot is closed during part of this window: {lot.ClosedText(start, end)}.").ThrowIfInvalid();
     }
 
     private sealed record NewReservation(

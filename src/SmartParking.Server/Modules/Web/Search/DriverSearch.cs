@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Lots.Cities;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Time;
 
@@ -59,24 +60,26 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
         return (counts.Free, Reporting(counts));
     }
 
-    /// <summary>
-    /// The price of parking from a wall-clock start in the lot's own time zone for a duration, as Pricing quotes it;
-    /// null for a lot that no longer exists.
-    /// </summary>
-    public async Task<WindowQuote?> QuoteAsync(Guid lotId, DateTime localStart, TimeSpan duration, string? spaceType, CancellationToken ct)
+    /// <summary>The price of parking from an instant for a duration, as Pricing quotes it; null for a lot that no longer exists.</summary>
+    public async Task<WindowQuote?> QuoteAsync(Guid lotId, DateTimeOffset start, TimeSpan duration, string? spaceType, CancellationToken ct)
     {
         if (await lots.FindAsync(lotId, ct) is not { } lot) return null;
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
-        var start = Instants.AtLocal(DateOnly.FromDateTime(localStart), localStart.TimeOfDay, zone);
         var end = start + duration;
         var quote = await pricing.QuoteAsync(lot, start, end, new PriceScope(SpaceType: spaceType), ct);
         return new WindowQuote(lotId, quote.Amount, quote.Currency, lot.IsOpenThroughout(start, end));
     }
 
-    /// <summary>The default window start: the next quarter hour in the default zone, as a wall-clock time.</summary>
-    public DateTime DefaultStart(DateTimeOffset now)
+    /// <summary>
+    /// The zone a search's arrival time is typed in: the chosen city's, else the nearest result's, else the only city's,
+    /// else Web:DefaultTimeZone (a platform with no lots yet).
+    /// </summary>
+    public string SearchZone(City? chosen, IReadOnlyList<ParkingResult> results, IReadOnlyList<City> cities) =>
+        chosen?.TimeZone ?? results.FirstOrDefault()?.TimeZone ?? (cities.Count == 1 ? cities[0].TimeZone : _options.DefaultTimeZone);
+
+    /// <summary>The default window start: the next quarter hour in the zone, as a wall-clock time there.</summary>
+    public static DateTime DefaultStart(DateTimeOffset now, string timeZone)
     {
-        var local = TimeZoneInfo.ConvertTime(now, TimeZoneInfo.FindSystemTimeZoneById(_options.DefaultTimeZone)).DateTime;
+        var local = LocalTimes.Convert(now, timeZone);
         var quarter = TimeSpan.FromMinutes(15).Ticks;
         return new DateTime((local.Ticks + quarter - 1) / quarter * quarter, DateTimeKind.Unspecified);
     }

@@ -19,12 +19,16 @@ public sealed class Geocoder(IHttpClientFactory clients, IOptions<WebOptions> op
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private DateTimeOffset _last = DateTimeOffset.MinValue;
 
-    public async Task<Place?> FindAsync(string text, CancellationToken ct)
+    /// <param name="cityCountries">ISO 3166 codes of the cities searched (their guides'); Web:GeocoderCountryCodes, when set, wins.</param>
+    public async Task<Place?> FindAsync(string text, IReadOnlyCollection<string> cityCountries, CancellationToken ct)
     {
         var o = options.Value;
         if (string.IsNullOrWhiteSpace(o.GeocoderUrl)) return null;
-        var key = PlaceFinder.Normalize(text);
-        if (key.Length < 3) return null;
+        var normalized = PlaceFinder.Normalize(text);
+        if (normalized.Length < 3) return null;
+        var countries = !string.IsNullOrWhiteSpace(o.GeocoderCountryCodes) ? o.GeocoderCountryCodes.Trim().ToLowerInvariant()
+            : string.Join(',', cityCountries.Select(c => c.ToLowerInvariant()).Order(StringComparer.Ordinal));
+        var key = countries + "|" + normalized;
         if (_cache.TryGetValue(key, out var known)) return known;
 
         await _oneAtATime.WaitAsync(ct);
@@ -34,7 +38,7 @@ public sealed class Geocoder(IHttpClientFactory clients, IOptions<WebOptions> op
             var wait = _last + TimeSpan.FromMilliseconds(o.GeocoderMinIntervalMs) - time.GetUtcNow();
             if (wait > TimeSpan.Zero) await Task.Delay(wait, time, ct);
             _last = time.GetUtcNow();
-            var place = await LookUpAsync(o, text, ct);
+            var place = await LookUpAsync(o, text, countries, ct);
             if (_cache.Count >= MaxCached) _cache.Clear();
             _cache[key] = place;
             return place;
@@ -51,10 +55,10 @@ public sealed class Geocoder(IHttpClientFactory clients, IOptions<WebOptions> op
         }
     }
 
-    private async Task<Place?> LookUpAsync(WebOptions o, string text, CancellationToken ct)
+    private async Task<Place?> LookUpAsync(WebOptions o, string text, string countries, CancellationToken ct)
     {
         var query = $"?q={Uri.EscapeDataString(text)}&format=jsonv2&limit=1";
-        if (!string.IsNullOrWhiteSpace(o.GeocoderCountryCodes)) query += $"&countrycodes={Uri.EscapeDataString(o.GeocoderCountryCodes)}";
+        if (countries.Length > 0) query += $"&countrycodes={Uri.EscapeDataString(countries)}";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromMilliseconds(o.GeocoderTimeoutMs));
         using var response = await clients.CreateClient(HttpClientName).GetAsync(o.GeocoderUrl.TrimEnd('?') + query, timeout.Token);

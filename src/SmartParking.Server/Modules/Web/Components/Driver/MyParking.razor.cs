@@ -7,6 +7,8 @@ using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Http;
 
+using SmartParking.Server.Platform.Time;
+
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 
 /// <summary>A driver's reservations and meter sessions, with what can still be done to each (pay, extend, cancel, stop, receipt).</summary>
@@ -43,14 +45,9 @@ public partial class MyParking
 
     private string LotName(Guid lotId) => _lots.GetValueOrDefault(lotId)?.Name ?? "Car park";
 
-    /// <summary>Times in the car park's own zone, where the driver will be.</summary>
-    private string Window(Guid lotId, DateTimeOffset start, DateTimeOffset end)
-    {
-        var zone = _lots.GetValueOrDefault(lotId) is { } lot ? TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone) : TimeZoneInfo.Utc;
-        var (from, to) = (TimeZoneInfo.ConvertTime(start, zone), TimeZoneInfo.ConvertTime(end, zone));
-        var endFormat = from.Date == to.Date ? "HH:mm" : "ddd d MMM HH:mm";
-        return $"{from.ToString("ddd d MMM HH:mm", CultureInfo.InvariantCulture)}–{to.ToString(endFormat, CultureInfo.InvariantCulture)}";
-    }
+    /// <summary>Times in the car park's own zone, where the driver will be, with the zone named.</summary>
+    private string Window(Guid lotId, DateTimeOffset start, DateTimeOffset end) =>
+        LocalTimes.Range(start, end, _lots.GetValueOrDefault(lotId)?.TimeZone ?? "UTC");
 
     private static string Words(string status) => status.Replace('_', ' ');
 

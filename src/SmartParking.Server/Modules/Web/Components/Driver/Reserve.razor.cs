@@ -69,7 +69,7 @@ public partial class Reserve
         if (TypeFromQuery is { } type && SpaceTypeChoices.All.Any(c => c.Value == type)) SpaceType = type;
         Start = DateTime.TryParseExact(StartFromQuery, "yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var start)
             ? start
-            : Search.DefaultStart(Time.GetUtcNow());
+            : DriverSearch.DefaultStart(Time.GetUtcNow(), _lot.TimeZone);
         if (HoursFromQuery is { } hours && DurationChoices.Contains(hours)) Hours = hours;
         _methods = await Wallet.ForDriverAsync(_driverId, CancellationToken.None);
         await QuoteAsync();
@@ -84,6 +84,9 @@ public partial class Reserve
 
     private DateTime Local(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, _zone).DateTime;
 
+    /// <summary>A time of the reservation as the driver reads it: the lot's local time with its zone.</summary>
+    private string LocalText(DateTimeOffset instant) => LocalTimes.Format(instant, _lot!.TimeZone);
+
     private async Task QuoteAsync()
     {
         if (_lot is null) return;
@@ -96,7 +99,7 @@ public partial class Reserve
         }
         if (!_lot.IsOpenThroughout(start, end))
         {
-            (_quote, _quoteMessage) = (null, "The car park is closed for part of that window.");
+            (_quote, _quoteMessage) = (null, $"The car park is closed for part of that window: {_lot.ClosedText(start, end)}.");
             return;
         }
         _quote = await Pricing.QuoteAsync(_lot, start, end, new PriceScope(SpaceType: SpaceType, DriverId: _driverId), CancellationToken.None);
