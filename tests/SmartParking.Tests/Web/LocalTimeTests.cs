@@ -75,6 +75,21 @@ public sealed class LocalTimeTests(BookingFactory factory) : IClassFixture<Booki
     }
 
     [Fact]
+    public async Task Book_ASpaceAlreadyReserved_ConflictNamesTheOtherWindowInLocalTime()
+    {
+        var (lotId, space) = await MelbourneLotAsync(dayOnly: false);
+        var (_, first) = await factory.DriverAsync();
+        var (_, second) = await factory.DriverAsync();
+        var start = NextMelbourne(9);
+        await BookAsync(first, Booking(lotId, space.SpaceId, start, TimeSpan.FromHours(2)));
+
+        var problem = await (await second.PostAsJsonAsync("/api/v1/reservations", Booking(lotId, space.SpaceId, start.AddHours(1), TimeSpan.FromHours(1))))
+            .ShouldBeProblemAsync(HttpStatusCode.Conflict);
+
+        problem.Str("detail").ShouldEndWith("09:00–11:00 (Australia/Melbourne).");
+    }
+
+    [Fact]
     public async Task Quote_PublicQuote_SaysTheZoneTheWindowAndClosedPartsInLocalTime()
     {
         var (lotId, _) = await MelbourneLotAsync(dayOnly: true);

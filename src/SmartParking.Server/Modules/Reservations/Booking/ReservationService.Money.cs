@@ -116,7 +116,7 @@ public sealed partial class ReservationService
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
         {
-            throw await ConflictAsync(connection, row.SpaceId, row.End, end, ct);
+            throw await ConflictAsync(connection, row.SpaceId, row.End, end, lot.TimeZone, ct);
         }
         if (row.Status != ReservationStatus.Held && extra > 0)
         {

@@ -66,7 +66,7 @@ public sealed partial class ReservationService(
         {
             if (space is null || space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
             if (space.OutOfService) throw new ConflictException("This space is out of service.");
-            return await TryInsertAsync(connection, For(space), space, options.Value.MaxUnpaidHolds, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, ct);
+            return await TryInsertAsync(connection, For(space), space, options.Value.MaxUnpaidHolds, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, lot.TimeZone, ct);
         }
 
         // Any space of the type: pick a free one at random (so concurrent bookings rarely pick the same), and if another
@@ -176,19 +176,19 @@ public sealed partial class ReservationService(
     private const int HoldLockClass = 0x48_4F_4C; // "HOL": one driver's bookings, while their holds are counted
 
     /// <summary>409 naming the window that is in the way, so the driver can pick another time.</summary>
-    private static async Task<ConflictException> ConflictAsync(NpgsqlConnection connection, Guid spaceId, DateTimeOffset start, DateTimeOffset end, CancellationToken ct)
+    private static async Task<ConflictException> ConflictAsync(NpgsqlConnection connection, Guid spaceId, DateTimeOffset start, DateTimeOffset end, string timeZone,
+        CancellationToken ct)
     {
         var other = await connection.QueryFirstOrDefaultAsync<(DateTime Start, DateTime End)?>(new CommandDefinition($"""
             select lower(during), upper(during) from reservations
             where space_id = @spaceId and status in {Live} and during && tstzrange(@start, @end, '[)') order by lower(during) limit 1
             """, new { spaceId, start, end }, cancellationToken: ct));
         var extensions = new Dictionary<string, object?>();
-        if (other is { } o)
-        {
-            extensions["conflictingStart"] = new DateTimeOffset(o.Start, TimeSpan.Zero);
-            extensions["conflictingEnd"] = new DateTimeOffset(o.End, TimeSpan.Zero);
-        }
-        return new ConflictException("The space is already reserved for an overlapping time.", extensions);
+        if (other is not { } o) return new ConflictException("The space is already reserved for an overlapping time.", extensions);
+        var (from, until) = (new DateTimeOffset(o.Start, TimeSpan.Zero), new DateTimeOffset(o.End, TimeSpan.Zero));
+        extensions["conflictingStart"] = from;
+        extensions["conflictingEnd"] = until;
+        return new ConflictException($"The space is already reserved {LocalTimes.Range(from, until, timeZone)}.", extensions);
     }
 
     public async Task<ReservationRow> FindOwnAsync(Guid driverId, Guid id, CancellationToken ct)
