@@ -56,6 +56,7 @@ public static class IdentityModule
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<UserRoles>();
         builder.Services.AddScoped<OperatorAccounts>();
+        builder.Services.AddHostedService<FirstAdmin>();
         builder.Services.AddScoped<DriverSignUp>();
         builder.Services.AddScoped<TwoFactorEnrolment>();
         builder.Services.AddBearerOrCookie().AddJwtBearer(o =>
