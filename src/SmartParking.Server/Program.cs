@@ -28,6 +28,7 @@ try
     builder.AddPaymentsModule();
     builder.AddAnalyticsModule();
     builder.AddDemoModule();
+    builder.AddAdminModule();
     builder.AddWebModule();
     app = builder.Build();
 }

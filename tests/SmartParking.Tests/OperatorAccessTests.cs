@@ -145,6 +145,53 @@ public sealed class OperatorAccessTests(ApiFactory factory) : IClassFixture<ApiF
     }
 
     [Fact]
+    public async Task CreateTenant_Operator_Returns403SayingOnlyAnAdministratorCreatesTenants()
+    {
+        var account = await factory.CreateOperatorAsync(await factory.CreateTenantAsync());
+        using var client = factory.ClientFor(account);
+
+        var response = await client.PostAsJsonAsync("/api/v1/manage/tenants", new { name = "Own City", timeZone = "Europe/Copenhagen", currency = "EUR" });
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        problem.Str("title").ShouldNotBeNullOrWhiteSpace();
+        problem.Str("detail").ShouldStartWith("Only an administrator can create tenants");
+        problem.Str("requiredRole").ShouldBe("admin");
+    }
+
+    [Fact]
+    public async Task EveryManageEndpoint_Driver_403ExplainsTheRoleItNeeds()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.ClientFor(driver);
+        var wrong = new List<string>();
+        foreach (var (method, path, contentType) in ManageEndpoints())
+        {
+            var response = await client.SendAsync(Request(method, path, contentType));
+            var body = await response.Content.ReadAsStringAsync();
+            var problem = System.Text.Json.JsonDocument.Parse(body).RootElement;
+            if (response.Content.Headers.ContentType?.MediaType != "application/problem+json"
+                || !problem.TryGetProperty("detail", out var detail) || string.IsNullOrWhiteSpace(detail.GetString())
+                || !problem.TryGetProperty("requiredRole", out var role) || role.GetString() is not ("operator" or "admin"))
+                wrong.Add($"{method} {path} -> {body}");
+        }
+        wrong.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ManageLots_AnonymousOrBadToken_401SaysHowToSignIn()
+    {
+        using var anonymous = factory.Anonymous();
+        var missing = await (await anonymous.GetAsync("/api/v1/manage/lots")).ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        missing.Str("detail").ShouldContain("/api/v1/auth/login");
+
+        using var badToken = factory.ClientWithToken("not-a-token");
+        var response = await badToken.GetAsync("/api/v1/manage/lots");
+        var invalid = await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        invalid.Str("detail").ShouldContain("/api/v1/auth/refresh");
+        response.Headers.WwwAuthenticate.ToString().ShouldStartWith("Bearer");
+    }
+
+    [Fact]
     public async Task CreateTenant_Admin_Returns201AndAdminCanReadIt()
     {
         var admin = await factory.CreateAdminAsync();
@@ -162,6 +209,7 @@ public sealed class OperatorAccessTests(ApiFactory factory) : IClassFixture<ApiF
     [InlineData("""{"name":"","timeZone":"Europe/Copenhagen","currency":"DKK"}""", "name")]
     [InlineData("""{"name":"X Parking","slug":"Not A Slug","timeZone":"Europe/Copenhagen","currency":"DKK"}""", "slug")]
     [InlineData("""{"name":"X Parking","timeZone":"Mars/Olympus","currency":"DKK"}""", "timeZone")]
+    [InlineData("""{"name":"X Parking","timeZone":"Romance Standard Time","currency":"DKK"}""", "timeZone")]
     [InlineData("""{"name":"X Parking","timeZone":"Europe/Copenhagen","currency":"ABC"}""", "currency")]
     public async Task CreateTenant_InvalidField_Returns400NamingIt(string body, string field)
     {

@@ -98,6 +98,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Pricing:Scheduled"] = "false",
             // No calls out of the test machine; the geocoder tests give it a local Nominatim.
             ["Web:GeocoderUrl"] = "",
+            // Tests make the accounts they need; the first-run administrator has its own tests (FirstAdminTests).
+            ["Auth:CreateFirstAdmin"] = "false",
         };
         if (UseRealServer) settings["urls"] = "http://127.0.0.1:0";
         ConfigureSettings(settings);

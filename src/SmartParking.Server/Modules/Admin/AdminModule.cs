@@ -9,6 +9,8 @@ namespace SmartParking.Server.Modules.Admin;
 /// </summary>
 public static class AdminModule
 {
+    public static void AddAdminModule(this WebApplicationBuilder builder) => builder.Services.AddScoped<TenantSetup>();
+
     public static void MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").RequireAuthorization(Policies.Operator).ExcludeFromDescription();

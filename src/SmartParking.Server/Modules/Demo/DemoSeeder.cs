@@ -101,10 +101,14 @@ public sealed class DemoSeeder(
             select id, @tenantId, lot_id, label, type, level from unnest(@spaceIds, @lotIds, @labels, @types, @levels) as t(id, lot_id, label, type, level)
             """, new { tenantId, spaceIds, lotIds = spaces.Select(x => x.LotId).ToArray(), labels = spaces.Select(x => x.Label).ToArray(),
             types = spaces.Select(x => x.Type).ToArray(), levels = spaces.Select(x => x.Level).ToArray() }, tx, cancellationToken: ct));
-        // Demo sensors get random secrets nobody knows; rotate one through the API to drive it by hand.
+        // Demo sensors get random secrets nobody knows; rotate one through the API to drive it by hand. Each is
+        // remembered as the demo's, so demo traffic never drives a sensor an operator adds to this tenant later.
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into sensors (id, tenant_id, serial, kind, space_id, lot_id, secret_hash)
-            select gen_random_uuid(), @tenantId, serial, kind, space_id, lot_id, @hash from unnest(@serials, @kinds, @spaceIds, @lotIds) as t(serial, kind, space_id, lot_id)
+            with seeded as (
+                insert into sensors (id, tenant_id, serial, kind, space_id, lot_id, secret_hash)
+                select gen_random_uuid(), @tenantId, serial, kind, space_id, lot_id, @hash from unnest(@serials, @kinds, @spaceIds, @lotIds) as t(serial, kind, space_id, lot_id)
+                returning id)
+            insert into demo_sensors (sensor_id) select id from seeded
             """, new { tenantId, serials = spaces.Select(x => x.Serial).ToArray(), kinds = spaces.Select(x => x.SensorKind).ToArray(), spaceIds,
             lotIds = spaces.Select(x => x.LotId).ToArray(), hash = DeviceCredentials.Hash(DeviceCredentials.NewSecret()) }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);

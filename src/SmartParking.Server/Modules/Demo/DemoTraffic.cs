@@ -7,7 +7,8 @@ namespace SmartParking.Server.Modules.Demo;
 
 /// <summary>
 /// Makes the demo city look alive on a laptop: a few demo spaces a second change state through the real ingest
-/// pipeline, following a daily curve (busy daytime, quiet night) in the city's time zone.
+/// pipeline, following a daily curve (busy daytime, quiet night) in the city's time zone. Only the sensors the demo
+/// seeded (demo_sensors) are driven; an operator's own sensors in the demo tenant report for themselves.
 /// </summary>
 public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IOptions<DemoOptions> options, TimeProvider time, ILogger<DemoTraffic> logger) : BackgroundService
 {
@@ -26,8 +27,7 @@ public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IO
         await using (var connection = await db.OpenConnectionAsync(stoppingToken))
             spaces = (await connection.QueryAsync<DemoSpace>(new CommandDefinition("""
                 select s.id as space_id, se.id as sensor_id, s.tenant_id, s.lot_id
-                from spaces s join sensors se on se.space_id = s.id join tenants t on t.id = s.tenant_id
-                where t.slug = 'aarhus'
+                from demo_sensors d join sensors se on se.id = d.sensor_id join spaces s on s.id = se.space_id
                 """, cancellationToken: stoppingToken))).ToList();
         if (spaces.Count == 0) return;
         var zone = TimeZoneInfo.FindSystemTimeZoneById(DemoCity.TimeZone);
@@ -63,7 +63,7 @@ public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IO
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "update sensors set last_seen_at = now() where tenant_id in (select id from tenants where slug = 'aarhus')", cancellationToken: ct));
+            "update sensors set last_seen_at = now() where id in (select sensor_id from demo_sensors)", cancellationToken: ct));
     }
 
     private async Task SendAsync(List<Reading> readings, CancellationToken ct)

@@ -43,4 +43,10 @@ public sealed class AuthOptions
     [Range(0, 365)] public int SignInKnownAddressDays { get; set; } = 30;
 
     [Range(8, 128)] public int MinPasswordLength { get; set; } = 10;
+
+    /// <summary>On a start that finds no administrator, make one and print its sign-in once (a new install's way in).</summary>
+    public bool CreateFirstAdmin { get; set; } = true;
+
+    /// <summary>The e-mail address of that first administrator.</summary>
+    [Required, EmailAddress] public string FirstAdminEmail { get; set; } = "admin@smartparking.local";
 }

@@ -55,6 +55,8 @@ public static class IdentityModule
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<UserRoles>();
+        builder.Services.AddScoped<OperatorAccounts>();
+        builder.Services.AddHostedService<FirstAdmin>();
         builder.Services.AddScoped<DriverSignUp>();
         builder.Services.AddScoped<TwoFactorEnrolment>();
         builder.Services.AddBearerOrCookie().AddJwtBearer(o =>
@@ -69,7 +71,7 @@ public static class IdentityModule
             .AddPolicy(Policies.Driver, p => p.RequireAuthenticatedUser())
             .AddPolicy(Policies.Operator, p => p.RequireClaim(AppClaims.Role, Roles.Operator, Roles.Admin).RequireClaim(AppClaims.Mfa, "true"))
             .AddPolicy(Policies.Admin, p => p.RequireClaim(AppClaims.Role, Roles.Admin).RequireClaim(AppClaims.Mfa, "true"));
-        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, ExplainingForbidHandler>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
     }
 
     public static void MapIdentityEndpoints(this IEndpointRouteBuilder app)
@@ -84,32 +86,5 @@ public static class IdentityModule
     {
         public void PostConfigure(string? name, JwtBearerOptions options) =>
             options.TokenValidationParameters = services.GetRequiredService<TokenService>().ValidationParameters();
-    }
-
-    /// <summary>A bare 403 does not tell an operator that only the second factor is missing; this does.</summary>
-    private sealed class ExplainingForbidHandler : IAuthorizationMiddlewareResultHandler
-    {
-        private readonly AuthorizationMiddlewareResultHandler _default = new();
-
-        public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
-        {
-            if (result.Forbidden && context.Request.Path.StartsWithSegments("/api") && context.User.FindFirstValue(AppClaims.Role) is Roles.Operator or Roles.Admin && context.User.FindFirstValue(AppClaims.Mfa) != "true")
-            {
-                context.Response.StatusCode = StatusCodes.Status403Forbidden;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = 403,
-                        Title = "Two-factor authentication required",
-                        Type = "urn:smartparking:mfa-enrolment-required",
-                        Detail = "Operators and admins must enrol an authenticator app (POST /api/v1/auth/mfa/setup, then /api/v1/auth/mfa/enable) and sign in with it before using the operator API.",
-                    },
-                });
-                return;
-            }
-            await _default.HandleAsync(next, context, policy, result);
-        }
     }
 }

@@ -22,7 +22,7 @@ public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, N
         user.Role = request.Role!;
         user.TenantId = request.Role == Roles.Admin ? null : request.TenantId;
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (user.TenantId is { } tenant && await connection.ExecuteScalarAsync<int>(new CommandDefinition("select count(*) from tenants where id = @tenant", new { tenant }, cancellationToken: ct)) == 0)
+        if (user.TenantId is { } tenant && !await TenantExistsAsync(connection, tenant, ct))
             throw new ValidationException("tenantId", "does not name an existing tenant.");
         AuthEndpoints.ThrowIfFailed(await users.UpdateAsync(user));
         // Tokens carry the role, so every existing sign-in must re-authenticate.
@@ -30,4 +30,7 @@ public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, N
         await AuditLog.RecordAsync(connection, null, principal, user.TenantId ?? before.TenantId, "role.changed", "user", user.Id, new { before, after = new { user.Role, user.TenantId } }, ct);
         return new UserSummary(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, user.CreatedAt, user.LockoutEnd > DateTimeOffset.UtcNow);
     }
+
+    internal static Task<bool> TenantExistsAsync(NpgsqlConnection connection, Guid tenant, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from tenants where id = @tenant)", new { tenant }, cancellationToken: ct));
 }

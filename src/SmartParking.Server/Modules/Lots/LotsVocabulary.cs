@@ -21,7 +21,8 @@ public static class LotsVocabulary
 
     public static bool IsCurrency(string? code) => code is { Length: 3 } && Currencies.Value.Contains(code);
 
-    public static bool IsTimeZone(string? id) => !string.IsNullOrWhiteSpace(id) && TimeZoneInfo.TryFindSystemTimeZoneById(id, out _);
+    /// <summary>An IANA zone id; Windows ids (which the runtime also finds) are refused, as the messages promise IANA.</summary>
+    public static bool IsTimeZone(string? id) => !string.IsNullOrWhiteSpace(id) && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) && zone.HasIanaId;
 
     public static Validation Coordinates(this Validation v, double? latitude, double? longitude, string prefix = "")
     {

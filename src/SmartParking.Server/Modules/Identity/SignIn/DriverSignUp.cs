@@ -18,6 +18,6 @@ public sealed class DriverSignUp(UserManager<AppUser> users)
         return user;
     }
 
-    private static bool IsEmail(string value) =>
+    internal static bool IsEmail(string value) =>
         MailAddress.TryCreate(value.Trim(), out var address) && address.Address == value.Trim() && value.Contains('.', StringComparison.Ordinal);
 }

@@ -19,9 +19,14 @@ public sealed class Tenant
     public DateTimeOffset CreatedAt { get; init; }
 }
 
-/// <summary>The tenants a caller may see: all of them for an admin, an operator's own otherwise. The API and the dashboard's role form list them.</summary>
-public sealed class TenantDirectory(NpgsqlDataSource db)
+/// <summary>
+/// The tenants a caller may see (all of them for an admin, an operator's own otherwise) and, for admins, new ones. The
+/// API and the dashboard's pages call this.
+/// </summary>
+public sealed partial class TenantDirectory(NpgsqlDataSource db)
 {
+    public const string OnlyAdminsCreate = "Only an administrator can create tenants; ask your platform administrator to create yours and its first operator account.";
+
     public async Task<IReadOnlyList<Tenant>> ListAsync(ClaimsPrincipal principal, CancellationToken ct)
     {
         var scope = principal.TenantScope();
@@ -29,17 +34,57 @@ public sealed class TenantDirectory(NpgsqlDataSource db)
         return (await connection.QueryAsync<Tenant>(new CommandDefinition(
             "select * from tenants where @scope::uuid is null or id = @scope order by name", new { scope }, cancellationToken: ct))).ToList();
     }
+
+    /// <summary>Adds a tenant's field errors to <paramref name="v"/>, so a form that creates more than the tenant reports everything at once.</summary>
+    public static Validation Validate(Validation v, TenantRequest request) => v
+        .Required(request.Name, "name", 200)
+        .Check(request.Slug is null || SlugPattern().IsMatch(request.Slug), "slug", "must be lowercase letters, digits and dashes (2–60).")
+        .Check(LotsVocabulary.IsTimeZone(request.TimeZone), "timeZone", "must be an IANA time zone such as Europe/Copenhagen.")
+        .Check(LotsVocabulary.IsCurrency(request.Currency), "currency", "must be an ISO 4217 code such as EUR.");
+
+    public async Task<Tenant> CreateAsync(ClaimsPrincipal principal, TenantRequest request, CancellationToken ct)
+    {
+        // The endpoint's policy says the same; a dashboard page has no endpoint policy in front of it.
+        if (!principal.IsAdmin()) throw new ForbiddenException(OnlyAdminsCreate);
+        Validate(new Validation(), request).ThrowIfInvalid();
+        var tenant = new Tenant
+        {
+            Id = Guid.CreateVersion7(),
+            Name = request.Name!.Trim(),
+            Slug = request.Slug ?? Slugify(request.Name!),
+            TimeZone = request.TimeZone!,
+            Currency = request.Currency!,
+        };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var created = await connection.QuerySingleOrDefaultAsync<Tenant>(new CommandDefinition(
+            "insert into tenants (id, name, slug, time_zone, currency) values (@Id, @Name, @Slug, @TimeZone, @Currency) on conflict (slug) do nothing returning *",
+            tenant, tx, cancellationToken: ct))
+            ?? throw new ConflictException($"Another tenant already has the slug '{tenant.Slug}'; choose another slug.");
+        await AuditLog.RecordAsync(connection, tx, principal, created.Id, "tenant.created", "tenant", created.Id, request, ct);
+        await tx.CommitAsync(ct);
+        return created;
+    }
+
+    internal static string Slugify(string name)
+    {
+        var slug = NonSlug().Replace(name.Trim().ToLowerInvariant(), "-").Trim('-');
+        return slug.Length < 2 ? "tenant-" + Guid.NewGuid().ToString("N")[..8] : slug[..Math.Min(60, slug.Length)].TrimEnd('-');
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,59}$")] private static partial Regex SlugPattern();
+    [GeneratedRegex("[^a-z0-9]+")] private static partial Regex NonSlug();
 }
 
 /// <summary>Operator organisations. Admins create them; operators read their own.</summary>
-public static partial class TenantEndpoints
+public static class TenantEndpoints
 {
     public static void MapTenantEndpoints(this IEndpointRouteBuilder app)
     {
         var tenants = app.MapGroup("/api/v1/manage/tenants").WithTags("Tenants").RequireAuthorization(Policies.Operator);
         tenants.MapGet("/", List);
         tenants.MapGet("/{id:guid}", Get);
-        tenants.MapPost("/", Create).RequireAuthorization(Policies.Admin);
+        tenants.MapPost("/", Create).RequireAuthorization(Policies.Admin).ExplainForbidden(TenantDirectory.OnlyAdminsCreate);
     }
 
     private static Task<IReadOnlyList<Tenant>> List(ClaimsPrincipal principal, TenantDirectory tenants, CancellationToken ct) =>
@@ -54,37 +99,9 @@ public static partial class TenantEndpoints
                ?? throw new NotFoundException("Tenant");
     }
 
-    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Created<Tenant>> Create(TenantRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Created<Tenant>> Create(TenantRequest request, ClaimsPrincipal principal, TenantDirectory tenants, CancellationToken ct)
     {
-        new Validation()
-            .Required(request.Name, "name", 200)
-            .Check(request.Slug is null || SlugPattern().IsMatch(request.Slug), "slug", "must be lowercase letters, digits and dashes (2–60).")
-            .Check(LotsVocabulary.IsTimeZone(request.TimeZone), "timeZone", "must be an IANA time zone such as Europe/Copenhagen.")
-            .Check(LotsVocabulary.IsCurrency(request.Currency), "currency", "must be an ISO 4217 code such as EUR.")
-            .ThrowIfInvalid();
-        var tenant = new Tenant
-        {
-            Id = Guid.CreateVersion7(),
-            Name = request.Name!.Trim(),
-            Slug = request.Slug ?? Slugify(request.Name!),
-            TimeZone = request.TimeZone!,
-            Currency = request.Currency!,
-        };
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var created = await connection.QuerySingleAsync<Tenant>(new CommandDefinition(
-            "insert into tenants (id, name, slug, time_zone, currency) values (@Id, @Name, @Slug, @TimeZone, @Currency) returning *", tenant, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, created.Id, "tenant.created", "tenant", created.Id, request, ct);
-        await tx.CommitAsync(ct);
+        var created = await tenants.CreateAsync(principal, request, ct);
         return TypedResults.Created($"/api/v1/manage/tenants/{created.Id}", created);
     }
-
-    internal static string Slugify(string name)
-    {
-        var slug = NonSlug().Replace(name.Trim().ToLowerInvariant(), "-").Trim('-');
-        return slug.Length < 2 ? "tenant-" + Guid.NewGuid().ToString("N")[..8] : slug[..Math.Min(60, slug.Length)];
-    }
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,59}$")] private static partial Regex SlugPattern();
-    [GeneratedRegex("[^a-z0-9]+")] private static partial Regex NonSlug();
 }
