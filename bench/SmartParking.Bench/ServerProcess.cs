@@ -81,7 +81,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         ("Logging__LogLevel__Default", "Warning"),
         // The seeded sensors send no heartbeats; without this the health sweep would turn all 100,000 spaces
         // "unknown" 90 s in, and that burst of changes would land in the middle of a benchmark.
-        ("Ingest__OfflineAfterSeconds", "86400"),
+        ("Ingest__HeartbeatSeconds", "43200"),
         // The bookings benchmark first books without paying (thousands of holds per driver), which the cap on a
         // driver's unpaid holds exists to refuse; 0 turns it off.
         ("Reservations__MaxUnpaidHolds", "0"),

@@ -5,12 +5,13 @@ using static SmartParking.Tests.Infrastructure.IngestKit;
 
 namespace SmartParking.Tests.Ingest;
 
-/// <summary>Sensors count as offline after 5 s of silence (the minimum), checked every second.</summary>
+/// <summary>Sensors count as offline after 5 s of silence (2 × 2 s + 1 s), checked every second.</summary>
 public sealed class HealthFactory : ManageFactory
 {
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
-        settings["Ingest:OfflineAfterSeconds"] = "5";
+        settings["Ingest:HeartbeatSeconds"] = "2";
+        settings["Ingest:OverdueGraceSeconds"] = "1";
         settings["Ingest:HealthSweepSeconds"] = "1";
     }
 }

@@ -14,8 +14,13 @@ public sealed record LotAvailability(
     decimal PricePerHour, string Currency,
     DateTimeOffset? UpdatedAt, string Trend);
 
-/// <summary>A space; its own hourly price shows only where it differs from the lot's (a zone or space type priced apart).</summary>
+/// <summary>
+/// A space; its own hourly price shows only where it differs from the lot's (a zone or space type priced apart).
+/// ObservedAt is when its sensor (or feed) last reported, AgeSeconds how long ago, and Confidence (0..1) how far the
+/// status can still be trusted: 1 until a report is due, falling to 0 when the sensor is overdue; null while unknown.
+/// </summary>
 public sealed record SpaceAvailability(Guid SpaceId, string Label, string Type, string? Level, string Status, DateTimeOffset? Since, string? ExternalId,
+    DateTimeOffset? ObservedAt, int? AgeSeconds, double? Confidence,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] decimal? PricePerHour);
 
 /// <summary>A pricing unit's hourly rate now, and the rates of the space types its policy prices apart.</summary>
@@ -32,5 +37,6 @@ public sealed record UnitPrice(decimal Rate, IReadOnlyDictionary<string, decimal
 
 public sealed record LotSpaces(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces);
 
-/// <summary>One change pushed to stream subscribers.</summary>
-public sealed record AvailabilityChange(long Version, Guid LotId, Guid SpaceId, string Status, DateTimeOffset ChangedAt, Counts LotCounts);
+/// <summary>One change pushed to stream subscribers, with the space's last report and confidence as a space shows them.</summary>
+public sealed record AvailabilityChange(long Version, Guid LotId, Guid SpaceId, string Status, DateTimeOffset ChangedAt, Counts LotCounts,
+    DateTimeOffset? ObservedAt = null, double? Confidence = null);

@@ -67,7 +67,9 @@ public static class AvailabilityEndpoints
             foreach (var m in missed)
             {
                 var counts = model.Lot(m.LotId)?.Counts ?? Counts.Empty;
-                yield return Item(new AvailabilityChange(m.Version, m.LotId, m.SpaceId, ((SpaceStatus)m.Status).Name(), new DateTimeOffset(m.ChangedAt, TimeSpan.Zero), counts));
+                var (observedAt, confidence) = model.Freshness(m.SpaceId);
+                yield return Item(new AvailabilityChange(m.Version, m.LotId, m.SpaceId, ((SpaceStatus)m.Status).Name(), new DateTimeOffset(m.ChangedAt, TimeSpan.Zero), counts,
+                    observedAt, confidence));
                 sent = Math.Max(sent, m.Version);
             }
         }

@@ -69,6 +69,11 @@ public sealed partial class AvailabilityModel
         public DateTimeOffset? Since { get; private set; } = row.ChangedAt;
         public DateTimeOffset? ObservedAt { get; private set; } = row.ObservedAt;
 
+        /// <summary>The last report (reading or heartbeat) and the reporting rule, from the Sensors module; 0 s until known.</summary>
+        public DateTimeOffset? HeardAt { get; private set; } = row.ObservedAt;
+        public int ExpectedSeconds { get; private set; }
+        public int OverdueSeconds { get; private set; }
+
         /// <summary>Held for a reservation right now.</summary>
         public bool Reserved { get; set; }
 
@@ -80,6 +85,23 @@ public sealed partial class AvailabilityModel
             Status = (SpaceStatus)status;
             Since = changedAt;
             ObservedAt = observedAt;
+            if (HeardAt is null || observedAt > HeardAt) HeardAt = observedAt;
+        }
+
+        public void Apply(SpaceReport report)
+        {
+            if (report.HeardAt is { } heard && (HeardAt is null || heard > HeardAt)) HeardAt = heard;
+            ExpectedSeconds = report.ExpectedSeconds;
+            OverdueSeconds = report.OverdueSeconds;
+        }
+
+        /// <summary>The last report, its age and the confidence in the status now: computed at read time, nothing ticks per space.</summary>
+        public (DateTimeOffset? ObservedAt, int? AgeSeconds, double? Confidence) Freshness(DateTimeOffset now)
+        {
+            if (HeardAt is not { } heard) return (null, null, null);
+            var age = now > heard ? now - heard : TimeSpan.Zero;
+            var known = Status != SpaceStatus.Unknown && ExpectedSeconds > 0;
+            return (heard, (int)age.TotalSeconds, known ? SensorReporting.Confidence(age, ExpectedSeconds, OverdueSeconds) : null);
         }
 
         /// <summary>What drivers see: an operator's out-of-service flag wins over the sensor.</summary>

@@ -15,6 +15,7 @@ public sealed partial class AvailabilityModel
 {
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _time;
+    private readonly SensorReporting _reporting;
     private readonly ILogger<AvailabilityModel> _logger;
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private readonly object _gate = new();
@@ -26,11 +27,13 @@ public sealed partial class AvailabilityModel
     private readonly Dictionary<Guid, UnitPrice> _prices = [];
     private readonly List<Channel<AvailabilityChange>> _subscribers = [];
     private int _pendingRefresh;
+    private DateTimeOffset? _lastHeard;
 
-    public AvailabilityModel(NpgsqlDataSource db, PostgresNotifications notifications, TimeProvider time, ILogger<AvailabilityModel> logger)
+    public AvailabilityModel(NpgsqlDataSource db, PostgresNotifications notifications, TimeProvider time, SensorReporting reporting, ILogger<AvailabilityModel> logger)
     {
         _db = db;
         _time = time;
+        _reporting = reporting;
         _logger = logger;
         notifications.Subscribe(PostgresNotifications.SpaceStatusChannel, _ => RequestRefresh());
         notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
@@ -49,6 +52,7 @@ public sealed partial class AvailabilityModel
         await using var connection = await _db.OpenConnectionAsync(ct);
         var lots = (await connection.QueryAsync<LotRow>(new CommandDefinition(LotRow.Select, cancellationToken: ct))).ToList();
         var spaces = (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select, cancellationToken: ct))).ToList();
+        var reports = await _reporting.SpaceReportsAsync(connection, null, null, ct);
         lock (_gate)
         {
             var loaded = lots.ToDictionary(l => l.Id, l => new LotEntry(l) { Price = _prices.GetValueOrDefault(l.Id) ?? new UnitPrice(l.BaseHourlyRate) });
@@ -62,6 +66,7 @@ public sealed partial class AvailabilityModel
                 lot.Spaces[s.Id] = entry;
                 version = Math.Max(version, s.Version ?? 0);
             }
+            ApplyReports(reports);
             foreach (var lot in loaded.Values) lot.Recount(_time.GetUtcNow());
             // Published whole, so requests never see a half-loaded lot.
             _grid = new SpatialGrid(loaded.Values);
@@ -115,12 +120,53 @@ public sealed partial class AvailabilityModel
                 foreach (var lot in touched) lot.Recount(now);
                 foreach (var c in changes)
                     if (_spaces.TryGetValue(c.SpaceId, out var space) && _lots.TryGetValue(space.LotId, out var lot))
-                        published.Add(new AvailabilityChange(c.Version, lot.Id, space.Id, space.StatusName, c.ChangedAt, lot.Snapshot.Counts));
+                    {
+                        var (observedAt, _, confidence) = space.Freshness(now);
+                        published.Add(new AvailabilityChange(c.Version, lot.Id, space.Id, space.StatusName, c.ChangedAt, lot.Snapshot.Counts, observedAt, confidence));
+                    }
                 Interlocked.Exchange(ref _version, changes[^1].Version);
             }
             Publish(published);
         }
         finally { _refresh.Release(); }
+    }
+
+    /// <summary>
+    /// Takes in the reports (readings and heartbeats) heard since the last call: a report that does not change a space's
+    /// status takes no version, so the change feed does not carry it. Run every <see cref="SensorReporting.HeardPrecision"/>.
+    /// </summary>
+    public async Task RefreshReportsAsync(CancellationToken ct)
+    {
+        await _refresh.WaitAsync(ct);
+        try
+        {
+            // Looks back a minute before the latest report seen: a batch received earlier may commit after a later one.
+            var since = _lastHeard?.AddMinutes(-1);
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            var reports = await _reporting.SpaceReportsAsync(connection, null, since, ct);
+            lock (_gate) ApplyReports(reports);
+        }
+        finally { _refresh.Release(); }
+    }
+
+    private void ApplyReports(IReadOnlyList<SpaceReport> reports)
+    {
+        foreach (var report in reports)
+        {
+            if (_spaces.TryGetValue(report.SpaceId, out var space)) space.Apply(report);
+            if (report.HeardAt is { } heard && (_lastHeard is null || heard > _lastHeard)) _lastHeard = heard;
+        }
+    }
+
+    /// <summary>A space's last report and confidence now, for stream replays; nulls for a space this node does not know.</summary>
+    internal (DateTimeOffset? ObservedAt, double? Confidence) Freshness(Guid spaceId)
+    {
+        lock (_gate)
+        {
+            if (!_spaces.TryGetValue(spaceId, out var space)) return (null, null);
+            var (observedAt, _, confidence) = space.Freshness(_time.GetUtcNow());
+            return (observedAt, confidence);
+        }
     }
 
     private async Task ReloadLotSafeAsync(Guid lotId)
@@ -156,6 +202,7 @@ public sealed partial class AvailabilityModel
         await using var connection = await _db.OpenConnectionAsync(ct);
         var lot = await connection.QuerySingleOrDefaultAsync<LotRow>(new CommandDefinition(LotRow.Select + " where l.id = @lotId", new { lotId }, cancellationToken: ct));
         var spaces = lot is null ? [] : (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select + " where s.lot_id = @lotId", new { lotId }, cancellationToken: ct))).ToList();
+        var reports = lot is null ? [] : await _reporting.SpaceReportsAsync(connection, lotId, null, ct);
         lock (_gate)
         {
             // Copy on write: request threads read _lots and _grid without the lock.
@@ -173,6 +220,7 @@ public sealed partial class AvailabilityModel
                 }
                 entry.Recount(_time.GetUtcNow());
                 lots[lotId] = entry;
+                ApplyReports(reports);
             }
             _grid = new SpatialGrid(lots.Values);
             _lots = lots;

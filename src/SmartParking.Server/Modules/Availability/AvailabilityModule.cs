@@ -8,6 +8,7 @@ public static class AvailabilityModule
     {
         builder.Services.AddSingleton<AvailabilityModel>();
         builder.Services.AddHostedService<AvailabilityStartup>();
+        builder.Services.AddHostedService<ReportRefresh>();
         builder.Services.AddHealthChecks().AddCheck<AvailabilityHealthCheck>("availability", tags: ["ready", "startup"]);
     }
 
@@ -27,6 +28,25 @@ public static class AvailabilityModule
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Every node takes in the sensors' latest reports, for the age and confidence it shows.</summary>
+    private sealed class ReportRefresh(AvailabilityModel model, Sensors.Ingest.SensorReporting reporting, TimeProvider time, ILogger<ReportRefresh> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(reporting.HeardPrecision, time);
+            while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => !t.IsCanceled && t.Result, TaskScheduler.Default))
+            {
+                if (!model.Loaded) continue;
+                try { await model.RefreshReportsAsync(stoppingToken); }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
+                {
+                    logger.LogWarning("Sensor reports not refreshed: {Error}", e.Message);
+                }
+            }
+        }
     }
 
     private sealed class AvailabilityHealthCheck(AvailabilityModel model) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck

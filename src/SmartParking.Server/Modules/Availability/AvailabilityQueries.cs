@@ -37,10 +37,15 @@ public sealed partial class AvailabilityModel
     {
         if (!_lots.TryGetValue(lotId, out var lot)) return null;
         List<SpaceAvailability> spaces;
+        var now = _time.GetUtcNow();
         lock (_gate)
             spaces = lot.Spaces.Values
                 .OrderBy(s => s.Level).ThenBy(s => s.Label.Length).ThenBy(s => s.Label, StringComparer.Ordinal)
-                .Select(s => new SpaceAvailability(s.Id, s.Label, s.Type, s.Level, s.StatusName, s.Since, s.ExternalId, OwnRate(lot, s)))
+                .Select(s =>
+                {
+                    var (observedAt, age, confidence) = s.Freshness(now);
+                    return new SpaceAvailability(s.Id, s.Label, s.Type, s.Level, s.StatusName, s.Since, s.ExternalId, observedAt, age, confidence, OwnRate(lot, s));
+                })
                 .ToList();
         return new LotSpaces(View(lot, lot.Snapshot, null, null, byType: true), spaces);
     }
@@ -92,7 +97,8 @@ public sealed partial class AvailabilityModel
                         ["category"] = AvailabilityFeeds.Property(new System.Text.Json.Nodes.JsonArray(lot.Kind == "on_street" ? "onStreet" : "offStreet")),
                         ["location"] = AvailabilityFeeds.Point(s.Latitude ?? lot.Latitude, s.Longitude ?? lot.Longitude),
                         ["refParkingSite"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "Relationship", ["object"] = Urn(lot.ExternalId, lot.Kind == "on_street" ? "OnStreetParking" : "OffStreetParking", lot.Id) },
-                        ["status"] = AvailabilityFeeds.Property(status, s.ObservedAt),
+                        // Observed when last reported: a change-only sensor's heartbeat confirms the status it last sent.
+                        ["status"] = AvailabilityFeeds.Property(status, s.HeardAt),
                         ["@context"] = new System.Text.Json.Nodes.JsonArray(AvailabilityFeeds.CoreContext, AvailabilityFeeds.ParkingContext),
                     });
                 }

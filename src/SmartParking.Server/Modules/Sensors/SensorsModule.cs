@@ -13,6 +13,7 @@ public static class SensorsModule
     {
         builder.Services.AddOptions<IngestOptions>().Bind(builder.Configuration.GetSection(IngestOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<GatewayKeys>();
+        builder.Services.AddSingleton<SensorReporting>();
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
         builder.Services.AddSingleton<SensorDirectory>();
@@ -59,6 +60,7 @@ public static class SensorsModule
     public static void MapSensorsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapSensorEndpoints();
+        app.MapSensorLotPolicyEndpoints();
         GatewayKeys.MapGatewayEndpoints(app);
         app.MapHttpIngest();
         app.MapFiwareIngest();

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
-public sealed class IngestOptions
+public sealed class IngestOptions : IValidatableObject
 {
     public const string Section = "Ingest";
 
@@ -23,12 +23,27 @@ public sealed class IngestOptions
     /// <summary>A change of status within this time of the previous change is treated as flapping and not shown (0 = off).</summary>
     [Range(0, 3600)] public double DebounceSeconds { get; set; }
 
-    /// <summary>A sensor silent for longer is offline and its space's status becomes unknown (default 3 × 30 s).</summary>
-    [Range(5, 86_400)] public int OfflineAfterSeconds { get; set; } = 90;
+    /// <summary>
+    /// How often a sensor is expected to be heard from when neither it, its lot nor its kind says otherwise. A sensor is
+    /// overdue (offline, its space unknown) after 2 × its interval + <see cref="OverdueGraceSeconds"/>: 90 s by default.
+    /// </summary>
+    [Range(SensorReporting.MinHeartbeatSeconds, SensorReporting.MaxHeartbeatSeconds)] public int HeartbeatSeconds { get; set; } = 30;
+
+    /// <summary>Expected intervals by sensor kind (e.g. Ingest:HeartbeatSecondsByKind:camera = 600).</summary>
+    public Dictionary<string, int> HeartbeatSecondsByKind { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The expected interval of a space fed without a registered sensor (a FIWARE agent): such feeds send changes only,
+    /// so it is long; a lot's own setting overrides it.
+    /// </summary>
+    [Range(SensorReporting.MinHeartbeatSeconds, SensorReporting.MaxHeartbeatSeconds)] public int FeedHeartbeatSeconds { get; set; } = 21_600;
+
+    /// <summary>Added to twice the interval for delays that do not grow with it (network, queues, clock skew).</summary>
+    [Range(0, 86_400)] public int OverdueGraceSeconds { get; set; } = 30;
 
     [Range(1, 3600)] public int HealthSweepSeconds { get; set; } = 10;
 
-    /// <summary>A sensor's last_seen_at is written at most this often; it only has to be good to well within OfflineAfterSeconds.</summary>
+    /// <summary>A sensor's last_seen_at is written at most this often; it only has to be good to well within the shortest overdue limit.</summary>
     [Range(0, 3600)] public int LastSeenWriteSeconds { get; set; } = 15;
 
     [Range(0, 100)] public int LowBatteryPercent { get; set; } = 20;
@@ -44,4 +59,15 @@ public sealed class IngestOptions
 
     /// <summary>A write that has made no progress for this long makes the node report itself not ready.</summary>
     [Range(1, 3600)] public int StallSeconds { get; set; } = 30;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (kind, seconds) in HeartbeatSecondsByKind)
+        {
+            if (!Registry.SensorKinds.All.Contains(kind))
+                yield return new ValidationResult($"Ingest:HeartbeatSecondsByKind: '{kind}' is not a sensor kind ({string.Join(", ", Registry.SensorKinds.All)}).");
+            else if (seconds is < SensorReporting.MinHeartbeatSeconds or > SensorReporting.MaxHeartbeatSeconds)
+                yield return new ValidationResult($"Ingest:HeartbeatSecondsByKind:{kind} must be between {SensorReporting.MinHeartbeatSeconds} and {SensorReporting.MaxHeartbeatSeconds}.");
+        }
+    }
 }

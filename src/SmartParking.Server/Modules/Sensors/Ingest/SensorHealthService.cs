@@ -6,10 +6,10 @@ using SmartParking.Server.Platform.Database;
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>
-/// On one node at a time (a transaction-scoped advisory lock): spaces whose sensor has gone silent become unknown, and
-/// reading partitions are created ahead and dropped past retention.
+/// On one node at a time (a transaction-scoped advisory lock): spaces whose sensor is overdue (by its own interval, see
+/// <see cref="SensorReporting"/>) become unknown, and reading partitions are created ahead and dropped past retention.
 /// </summary>
-public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, IOptions<IngestOptions> options, TimeProvider time,
+public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, SensorReporting reporting, IOptions<IngestOptions> options, TimeProvider time,
     ILogger<SensorHealthService> logger) : BackgroundService
 {
     private const long LockKey = 0x5350_4845_414C;
@@ -39,16 +39,17 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
         // Versions must commit in the order they are taken (see IngestPipeline.SpaceStatusVersionLock).
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@key)", new { key = IngestPipeline.SpaceStatusVersionLock }, tx, cancellationToken: ct));
         var now = time.GetUtcNow();
-        var offline = await connection.ExecuteAsync(new CommandDefinition("""
+        // One statement whatever the number of sensors: each space's cutoff comes from its own sensor's interval.
+        var offline = await connection.ExecuteAsync(new CommandDefinition($"""
             update space_status s set status = 2, changed_at = @now, version = nextval('space_status_version')
-            from sensors se
-            where se.space_id = s.space_id and s.status <> 2 and s.status <> 3
-              and coalesce(se.last_seen_at, s.observed_at) < @cutoff
-            """, new { now, cutoff = now.AddSeconds(-options.Value.OfflineAfterSeconds) }, tx, cancellationToken: ct));
+            where s.status <> 2 and s.status <> 3 and s.space_id in (
+                select ss.space_id from space_status ss {SensorReporting.SpaceJoins}
+                where ss.status <> 2 and ss.status <> 3 and {SensorReporting.IsOverdue(SensorReporting.SpaceHeardAt)})
+            """, reporting.Parameters(new { now }), tx, cancellationToken: ct));
         if (offline > 0)
         {
             await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));
-            logger.LogInformation("{Count} spaces became unknown: their sensors have been silent for over {Seconds} s", offline, options.Value.OfflineAfterSeconds);
+            logger.LogInformation("{Count} spaces became unknown: their sensors are overdue", offline);
         }
         if (now - _lastRetention > TimeSpan.FromHours(1))
         {

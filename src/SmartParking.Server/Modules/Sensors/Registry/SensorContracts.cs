@@ -1,6 +1,7 @@
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
-public sealed record SensorRequest(Guid? TenantId, string? Serial, string? Kind, Guid? SpaceId, Guid? LotId);
+/// <param name="HeartbeatSeconds">How often the sensor is expected to report (its heartbeat, or its longest silence when it reports only on change); null = its lot's or kind's.</param>
+public sealed record SensorRequest(Guid? TenantId, string? Serial, string? Kind, Guid? SpaceId, Guid? LotId, int? HeartbeatSeconds = null);
 
 public sealed class Sensor
 {
@@ -17,6 +18,10 @@ public sealed class Sensor
     public short? BatteryPercent { get; init; }
     public short? SignalDbm { get; init; }
     public string? Firmware { get; init; }
+    /// <summary>The sensor's own expected interval, if set.</summary>
+    public int? HeartbeatSeconds { get; init; }
+    /// <summary>The interval that applies: its own, its lot's, its kind's or the default (see SensorReporting).</summary>
+    public int ExpectedSeconds { get; init; }
     /// <summary>What the space's sensor last reported (free, occupied, unknown, closed) and when it was observed.</summary>
     public string? LastStatus => LastStatusCode is { } code ? Ingest.SpaceStatuses.Name((Ingest.SpaceStatus)code) : null;
     public DateTimeOffset? LastObservedAt { get; init; }
@@ -25,26 +30,23 @@ public sealed class Sensor
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? LotName { get; set; }
 
-    /// <summary>online, offline (silent longer than Ingest:OfflineAfterSeconds) or never_seen.</summary>
-    public string Health { get; set; } = "never_seen";
+    /// <summary>online, offline (overdue: silent longer than twice its expected interval and the grace) or never_seen.</summary>
+    public string Health { get; init; } = "never_seen";
     public bool LowBattery { get; set; }
 
-    public const string Select = """
+    /// <summary>Needs the rule's parameters (<see cref="Ingest.SensorReporting.Parameters"/>) with <c>@now</c>.</summary>
+    public static readonly string Columns = $"""
         select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at,
-               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware, ss.status as last_status_code, ss.observed_at as last_observed_at
-        from sensors se left join spaces sp on sp.id = se.space_id left join space_status ss on ss.space_id = se.space_id
+               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware, ss.status as last_status_code, ss.observed_at as last_observed_at,
+               se.heartbeat_seconds, {Ingest.SensorReporting.ExpectedSeconds} as expected_seconds, {Ingest.SensorReporting.SensorHealth} as health
         """;
 
-    public const string Columns = """
-        select se.id, se.tenant_id, se.serial, se.kind, se.space_id, sp.label as space_label, se.lot_id, se.created_at, se.updated_at,
-               se.last_seen_at, se.battery_percent, se.signal_dbm, se.firmware, ss.status as last_status_code, ss.observed_at as last_observed_at
-        """;
+    public const string From = $"from sensors se left join spaces sp on sp.id = se.space_id left join space_status ss on ss.space_id = se.space_id {Ingest.SensorReporting.SensorJoins}";
 
-    public const string From = "from sensors se left join spaces sp on sp.id = se.space_id left join space_status ss on ss.space_id = se.space_id";
+    public static readonly string Select = $"{Columns} {From}";
 
-    public Sensor WithHealth(DateTimeOffset offlineBefore, int lowBatteryPercent)
+    public Sensor WithLowBattery(int lowBatteryPercent)
     {
-        Health = LastSeenAt is null ? "never_seen" : LastSeenAt < offlineBefore ? "offline" : "online";
         LowBattery = BatteryPercent is { } b && b <= lowBatteryPercent;
         return this;
     }

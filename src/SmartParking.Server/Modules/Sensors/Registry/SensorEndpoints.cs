@@ -39,26 +39,27 @@ public static class SensorEndpoints
 
     /// <summary>Sensor health counted per lot, for the operator's overview.</summary>
     private static async Task<IReadOnlyList<SensorHealthSummary>> HealthByLot(ClaimsPrincipal principal, NpgsqlDataSource db, IOptions<IngestOptions> ingest,
-        TimeProvider time, Guid? lotId, Guid? tenantId, CancellationToken ct)
+        SensorReporting reporting, TimeProvider time, Guid? lotId, Guid? tenantId, CancellationToken ct)
     {
         var scope = principal.TenantScope(tenantId);
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<SensorHealthSummary>(new CommandDefinition("""
+        return (await connection.QueryAsync<SensorHealthSummary>(new CommandDefinition($"""
             select lot_id as lotid,
-                   count(*) filter (where last_seen_at >= @offlineBefore)::int as online,
-                   count(*) filter (where last_seen_at < @offlineBefore)::int as offline,
-                   count(*) filter (where last_seen_at is null)::int as neverseen,
+                   count(*) filter (where health = 'online')::int as online,
+                   count(*) filter (where health = 'offline')::int as offline,
+                   count(*) filter (where health = 'never_seen')::int as neverseen,
                    count(*) filter (where battery_percent <= @lowBatteryPercent)::int as lowbattery
-            from sensors
-            where (@scope::uuid is null or tenant_id = @scope) and (@lotId::uuid is null or lot_id = @lotId)
+            from (select se.lot_id, se.battery_percent, {SensorReporting.SensorHealth} as health
+                  from sensors se {SensorReporting.SensorJoins}
+                  where (@scope::uuid is null or se.tenant_id = @scope) and (@lotId::uuid is null or se.lot_id = @lotId)) s
             group by lot_id order by lot_id
-            """, new { scope, lotId, offlineBefore = time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds), lowBatteryPercent = ingest.Value.LowBatteryPercent },
+            """, reporting.Parameters(new { scope, lotId, now = time.GetUtcNow(), lowBatteryPercent = ingest.Value.LowBatteryPercent }),
             cancellationToken: ct))).ToList();
     }
 
     private static Task<Sensor> Get(Guid id, ClaimsPrincipal principal, SensorService sensors, CancellationToken ct) => sensors.GetAsync(principal, id, ct);
 
-    private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
     {
         Validate(request);
         var tenantId = principal.TenantForWrite(request.TenantId);
@@ -70,45 +71,46 @@ public static class SensorEndpoints
         var secret = DeviceCredentials.NewSecret();
         var id = Guid.CreateVersion7();
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into sensors (id, tenant_id, serial, kind, space_id, lot_id, secret_hash) values (@id, @tenantId, @Serial, @Kind, @SpaceId, @lotId, @hash)
-            """, new { id, tenantId, request.Serial, request.Kind, request.SpaceId, lotId, hash = DeviceCredentials.Hash(secret) }, tx, cancellationToken: ct));
+            insert into sensors (id, tenant_id, serial, kind, space_id, lot_id, secret_hash, heartbeat_seconds)
+            values (@id, @tenantId, @Serial, @Kind, @SpaceId, @lotId, @hash, @HeartbeatSeconds)
+            """, new { id, tenantId, request.Serial, request.Kind, request.SpaceId, lotId, hash = DeviceCredentials.Hash(secret), request.HeartbeatSeconds }, tx, cancellationToken: ct));
         await AuditLog.RecordAsync(connection, tx, principal, tenantId, "sensor.created", "sensor", id, request with { TenantId = tenantId }, ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Created($"/api/v1/manage/sensors/{id}", new SensorWithSecret(await FindAsync(connection, null, id, tenantId, ct), secret));
+        return TypedResults.Created($"/api/v1/manage/sensors/{id}", new SensorWithSecret(await sensors.FindAsync(connection, null, id, tenantId, ct), secret));
     }
 
-    private static async Task<Sensor> Update(Guid id, SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Sensor> Update(Guid id, SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
     {
         Validate(request);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var sensor = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
+        var sensor = await sensors.FindAsync(connection, tx, id, principal.TenantScope(), ct);
         var lotId = await ResolvePlacementAsync(connection, tx, sensor.TenantId, request, ct);
         await connection.ExecuteAsync(new CommandDefinition(
-            "update sensors set serial = @Serial, kind = @Kind, space_id = @SpaceId, lot_id = @lotId, updated_at = now() where id = @id",
-            new { id, request.Serial, request.Kind, request.SpaceId, lotId }, tx, cancellationToken: ct));
+            "update sensors set serial = @Serial, kind = @Kind, space_id = @SpaceId, lot_id = @lotId, heartbeat_seconds = @HeartbeatSeconds, updated_at = now() where id = @id",
+            new { id, request.Serial, request.Kind, request.SpaceId, lotId, request.HeartbeatSeconds }, tx, cancellationToken: ct));
         await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.updated", "sensor", id,
-            new { before = new { sensor.Serial, sensor.Kind, sensor.SpaceId, sensor.LotId }, after = request with { TenantId = sensor.TenantId } }, ct);
+            new { before = new { sensor.Serial, sensor.Kind, sensor.SpaceId, sensor.LotId, sensor.HeartbeatSeconds }, after = request with { TenantId = sensor.TenantId } }, ct);
         await tx.CommitAsync(ct);
-        return await FindAsync(connection, null, id, sensor.TenantId, ct);
+        return await sensors.FindAsync(connection, null, id, sensor.TenantId, ct);
     }
 
-    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var sensor = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
+        var sensor = await sensors.FindAsync(connection, tx, id, principal.TenantScope(), ct);
         await connection.ExecuteAsync(new CommandDefinition("delete from sensors where id = @id", new { id }, tx, cancellationToken: ct));
         await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.deleted", "sensor", id, new { sensor.Serial }, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
-    private static async Task<SensorWithSecret> RotateSecret(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<SensorWithSecret> RotateSecret(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var sensor = await FindAsync(connection, tx, id, principal.TenantScope(), ct);
+        var sensor = await sensors.FindAsync(connection, tx, id, principal.TenantScope(), ct);
         var secret = DeviceCredentials.NewSecret();
         await connection.ExecuteAsync(new CommandDefinition("update sensors set secret_hash = @hash, updated_at = now() where id = @id",
             new { id, hash = DeviceCredentials.Hash(secret) }, tx, cancellationToken: ct));
@@ -119,6 +121,8 @@ public static class SensorEndpoints
 
     private static void Validate(SensorRequest r) =>
         new Validation().Required(r.Serial, "serial", 200).OneOf(r.Kind, "kind", SensorKinds.All)
+            .Check(r.HeartbeatSeconds is null or (>= SensorReporting.MinHeartbeatSeconds and <= SensorReporting.MaxHeartbeatSeconds), "heartbeatSeconds",
+                $"must be between {SensorReporting.MinHeartbeatSeconds} and {SensorReporting.MaxHeartbeatSeconds} seconds, or null for the lot's or kind's interval.")
             .Check(r.Serial is null || !r.Serial.Any(c => char.IsWhiteSpace(c) || c is '/' or '+' or '#'), "serial", "must not contain spaces, '/', '+' or '#' (it is used in MQTT topics).")
             .ThrowIfInvalid();
 
@@ -138,9 +142,4 @@ public static class SensorEndpoints
             throw new ValidationException("lotId", "does not name a lot of this tenant.");
         return r.LotId;
     }
-
-    internal static async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
-        await connection.QuerySingleOrDefaultAsync<Sensor>(new CommandDefinition(
-            $"{Sensor.Select} where se.id = @id and (@scope::uuid is null or se.tenant_id = @scope)", new { id, scope }, tx, cancellationToken: ct))
-        ?? throw new NotFoundException("Sensor");
 }

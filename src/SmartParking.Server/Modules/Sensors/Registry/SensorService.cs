@@ -9,15 +9,14 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
 /// <summary>A sensor's facts with its health, and its reading history, in the caller's tenant (REST and dashboard).</summary>
-public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time)
+public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time)
 {
     public static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
 
     public async Task<Sensor> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await SensorEndpoints.FindAsync(connection, null, id, principal.TenantScope(), ct))
-            .WithHealth(time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds), ingest.Value.LowBatteryPercent);
+        return (await FindAsync(connection, null, id, principal.TenantScope(), ct)).WithLowBattery(ingest.Value.LowBatteryPercent);
     }
 
     /// <summary>
@@ -35,7 +34,7 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
             .Check(limit is null or (>= 1 and <= 5000), "limit", "must be between 1 and 5000.")
             .ThrowIfInvalid();
         await using var connection = await db.OpenConnectionAsync(ct);
-        var sensor = await SensorEndpoints.FindAsync(connection, null, id, principal.TenantScope(), ct);
+        var sensor = await FindAsync(connection, null, id, principal.TenantScope(), ct);
         if (sensor.SpaceId is null) return [];
         var rows = await connection.QueryAsync<(DateTimeOffset ObservedAt, DateTimeOffset ReceivedAt, short Status, short Source)>(new CommandDefinition("""
             select observed_at, received_at, status, source from sensor_readings
@@ -44,6 +43,13 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
             """, new { sensor.SpaceId, sensor.Id, since, until, limit = limit ?? 500 }, cancellationToken: ct));
         return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
     }
+
+    /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>
+    internal async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
+        await connection.QuerySingleOrDefaultAsync<Sensor>(new CommandDefinition(
+            $"{Sensor.Select} where se.id = @id and (@scope::uuid is null or se.tenant_id = @scope)",
+            reporting.Parameters(new { id, scope, now = time.GetUtcNow() }), tx, cancellationToken: ct))
+        ?? throw new NotFoundException("Sensor");
 
     private static string SourceName(ReadingSource source) => source switch
     {

@@ -10,12 +10,12 @@ using SmartParking.Server.Platform.Tables;
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
 /// <summary>
-/// The operator's sensors with their health, decided as everywhere else: offline when silent longer than
-/// Ingest:OfflineAfterSeconds, low battery at or under Ingest:LowBatteryPercent. Filters: lotId, kind, assigned,
+/// The operator's sensors with their health, decided as everywhere else: offline when overdue by its expected interval
+/// (<see cref="SensorReporting"/>), low battery at or under Ingest:LowBatteryPercent. Filters: lotId, kind, assigned,
 /// health (online|offline|never_seen), offline (true = offline only), lowBattery, q (serial), tenantId (admins).
 /// The lot's name comes from the lot catalogue (the Lots module's), so it shows but does not sort.
 /// </summary>
-public sealed class SensorsTable(NpgsqlDataSource db, IOptions<IngestOptions> ingest, TimeProvider time, LotCatalog lots) : DataTable<Sensor>(db)
+public sealed class SensorsTable(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time, LotCatalog lots) : DataTable<Sensor>(db)
 {
     public static readonly TableDefinition<Sensor> Table = new("sensors", "Sensors",
     [
@@ -35,36 +35,33 @@ public sealed class SensorsTable(NpgsqlDataSource db, IOptions<IngestOptions> in
 
     public override TableDefinition<Sensor> Definition => Table;
 
-    private DateTimeOffset OfflineBefore => time.GetUtcNow().AddSeconds(-ingest.Value.OfflineAfterSeconds);
-
     protected override Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
     {
         var kind = request.OneOf("kind", SensorKinds.All);
         var health = request.OneOf("health", ["online", "offline", "never_seen"]);
         if (request.Bool("offline") == true) health = "offline";
         var scope = user.TenantScope(request.Guid("tenantId"));
-        return Task.FromResult(new TableSql(Sensor.Columns, Sensor.From, """
+        return Task.FromResult(new TableSql(Sensor.Columns, Sensor.From, $"""
             where (@scope::uuid is null or se.tenant_id = @scope) and (@lotId::uuid is null or se.lot_id = @lotId)
               and (@kind::text is null or se.kind = @kind) and (@assigned::boolean is null or (se.space_id is not null) = @assigned)
               and (@q::text is null or se.serial ilike '%' || @q || '%')
-              and (@health::text is null or @health = case when se.last_seen_at is null then 'never_seen' when se.last_seen_at < @offlineBefore then 'offline' else 'online' end)
+              and (@health::text is null or @health = {SensorReporting.SensorHealth})
               and (@lowBattery::boolean is null or (coalesce(se.battery_percent, 101) <= @lowBatteryPercent) = @lowBattery)
-            """, new
+            """, reporting.Parameters(new
         {
             scope, lotId = request.Guid("lotId"), kind, assigned = request.Bool("assigned"), q = SqlLike.Literal(request.Search), health,
-            offlineBefore = OfflineBefore, lowBattery = request.Bool("lowBattery"), lowBatteryPercent = ingest.Value.LowBatteryPercent,
-        }));
+            now = time.GetUtcNow(), lowBattery = request.Bool("lowBattery"), lowBatteryPercent = ingest.Value.LowBatteryPercent,
+        })));
     }
 
     protected override async Task<IReadOnlyList<Sensor>> MapAsync(IReadOnlyList<Sensor> rows, CancellationToken ct)
     {
-        var offlineBefore = OfflineBefore;
         var names = new Dictionary<Guid, string?>();
         foreach (var lotId in rows.Select(r => r.LotId).OfType<Guid>().Distinct())
             names[lotId] = (await lots.FindAsync(lotId, ct))?.Name;
         foreach (var row in rows)
         {
-            row.WithHealth(offlineBefore, ingest.Value.LowBatteryPercent);
+            row.WithLowBattery(ingest.Value.LowBatteryPercent);
             row.LotName = row.LotId is { } id ? names.GetValueOrDefault(id) : null;
         }
         return rows;
