@@ -86,7 +86,7 @@ public partial class LotImport
         if (await _fiwareErrors.RunAsync(async () =>
             {
                 await using var content = await ReadAsync(_fiwareFile);
-                result = await Fiware.ImportAsync(user, content, null, rate, CancellationToken.None);
+                result = await Fiware.ImportAsync(user, content, new FiwareImportRequest(BaseHourlyRate: rate), CancellationToken.None);
             }))
             _fiwareResult = $"Imported {_fiwareFile.Name}: {result!.LotsCreated} lots created, {result.LotsUpdated} updated; {result.SpacesCreated} spaces created, {result.SpacesUpdated} updated.";
         _busy = false;
