@@ -260,6 +260,40 @@ public sealed class FiwareImportTests(ManageFactory factory) : IClassFixture<Man
     }
 
     [Fact]
+    public async Task Import_DeviceEntitiesAndRefDevice_RegisterASensorOnEachSpotWithItsSecretOnce()
+    {
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+        var serial = Payloads.NewSerial("DEV");
+        var payload = $$$"""
+            [
+              {"id":"urn:ngsi-ld:ParkingSpot:d:1","type":"ParkingSpot","name":"D-1","refParkingSite":"urn:ngsi-ld:ParkingSite:d","location":{"type":"Point","coordinates":[10.2,56.15]}},
+              {"id":"urn:ngsi-ld:ParkingSpot:d:2","type":"ParkingSpot","name":"D-2","refParkingSite":"urn:ngsi-ld:ParkingSite:d",
+               "refDevice":{"type":"Relationship","object":["urn:ngsi-ld:Device:{{{serial}}}-b"]},"location":{"type":"Point","coordinates":[10.2,56.15]}},
+              {"id":"urn:ngsi-ld:Device:{{{serial}}}-a","type":"Device","serialNumber":"{{{serial}}}-a","controlledAsset":["urn:ngsi-ld:ParkingSpot:d:1"]},
+              {"id":"urn:ngsi-ld:Device:{{{serial}}}-c","type":"Device","serialNumber":"{{{serial}}}-c","controlledAsset":["urn:ngsi-ld:ParkingSpot:nowhere"]}
+            ]
+            """;
+
+        var result = await ImportAsync(client, payload, "?sensorKind=ultrasonic");
+
+        result.GetProperty("spacesCreated").GetInt32().ShouldBe(2);
+        result.GetProperty("sensorsCreated").GetInt32().ShouldBe(2);
+        result.GetProperty("sensorSecrets").EnumerateArray().Select(x => x.Str("serial")).ShouldBe([$"{serial}-a", $"urn:ngsi-ld:Device:{serial}-b"]);
+        result.GetProperty("sensorErrors").EnumerateArray().Select(e => $"{e.GetProperty("index").GetInt32()} {e.Str("field")}").ShouldBe(["3 controlledAsset"]);
+        (await factory.ColumnAsync("select s.label || ' ' || se.serial || ' ' || se.kind from spaces s join sensors se on se.space_id = s.id where s.tenant_id = $1 order by s.label", tenant))
+            .ShouldBe([$"D-1 {serial}-a ultrasonic", $"D-2 urn:ngsi-ld:Device:{serial}-b ultrasonic"]);
+
+        var again = await ImportAsync(client, payload);
+        again.GetProperty("sensorsCreated").GetInt32().ShouldBe(0);
+        again.GetProperty("sensorsUpdated").GetInt32().ShouldBe(2);
+        again.GetProperty("sensorSecrets").GetArrayLength().ShouldBe(0);
+        (await factory.ScalarAsync<string>("select kind from sensors where serial = $1", $"{serial}-a")).ShouldBe("ultrasonic");
+        (await factory.ScalarAsync<string>("select changes::text from audit_log where tenant_id = $1 and action = 'fiware.imported' order by id desc limit 1", tenant))
+            .ShouldNotContain("deviceSecret", Case.Insensitive);
+    }
+
+    [Fact]
     public async Task Import_EntityWithoutLocation_Returns400NamingItAndWritesNothing()
     {
         var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Modules.Lots.Spaces;
+using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
@@ -13,7 +14,12 @@ using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Lots.Import;
 
-public sealed record FiwareImportResult(int LotsCreated, int LotsUpdated, int SpacesCreated, int SpacesUpdated);
+/// <summary>
+/// Lots and spaces created and updated; sensors registered from Device entities and refDevice, with each new sensor's secret
+/// (and existing ones' when rotation was asked), returned this once; devices not taken, by entity index and attribute.
+/// </summary>
+public sealed record FiwareImportResult(int LotsCreated, int LotsUpdated, int SpacesCreated, int SpacesUpdated,
+    int SensorsCreated = 0, int SensorsUpdated = 0, IReadOnlyList<SensorSecret>? SensorSecrets = null, IReadOnlyList<BulkSensorError>? SensorErrors = null);
 
 public static class FiwareImportEndpoints
 {
@@ -21,20 +27,23 @@ public static class FiwareImportEndpoints
         app.MapPost("/api/v1/manage/import/fiware", ImportAsync).WithTags("Import").RequireAuthorization(Policies.Operator).AllowImportSizedBody(configuration);
 
     private static Task<FiwareImportResult> ImportAsync(HttpRequest http, ClaimsPrincipal principal, FiwareImport import, Guid? tenantId,
-        decimal? baseHourlyRate, string? timeZone, string? currency, CancellationToken ct) =>
-        import.ImportAsync(principal, http.Body, new FiwareImportRequest(tenantId, baseHourlyRate, timeZone, currency), ct);
+        decimal? baseHourlyRate, string? timeZone, string? currency, string? sensorKind, bool? rotateSecrets, CancellationToken ct) =>
+        import.ImportAsync(principal, http.Body, new FiwareImportRequest(tenantId, baseHourlyRate, timeZone, currency, sensorKind, rotateSecrets ?? false), ct);
 }
 
 /// <summary>
 /// What the request says for sites whose data is silent (Smart Data Models carry no time zone, and a price only on
 /// OffStreetParking): null when not given. Without them a new lot takes the tenant's time zone and currency and a rate of
-/// 0, and an existing lot keeps what it has.
+/// 0, and an existing lot keeps what it has. SensorKind is the kind of the sensors devices register as (Device carries
+/// none of ours; a new one is a magnetometer and an existing one keeps its kind when not given); RotateSecrets gives devices already registered new secrets too.
 /// </summary>
-public sealed record FiwareImportRequest(Guid? TenantId = null, decimal? BaseHourlyRate = null, string? TimeZone = null, string? Currency = null);
+public sealed record FiwareImportRequest(Guid? TenantId = null, decimal? BaseHourlyRate = null, string? TimeZone = null, string? Currency = null,
+    string? SensorKind = null, bool RotateSecrets = false);
 
 /// <summary>
-/// Imports OffStreetParking/OnStreetParking entities as lots and ParkingSpot entities as spaces, matched by
-/// their FIWARE id (kept as given in external_id) so a re-import updates instead of duplicating.
+/// Imports OffStreetParking/OnStreetParking entities as lots, ParkingSpot entities as spaces and Device entities (or a
+/// spot's refDevice) as sensors on those spaces, matched by their FIWARE id (kept as given in external_id) or serial, so a
+/// re-import updates instead of duplicating.
 /// A ParkingSpot whose parking site is unknown gets a lot created for that site at the spot's location.
 /// </summary>
 public sealed class FiwareImport(NpgsqlDataSource db)
@@ -51,6 +60,7 @@ public sealed class FiwareImport(NpgsqlDataSource db)
             .Check(request.BaseHourlyRate is null or (>= 0 and <= 10_000), "baseHourlyRate", "must be between 0 and 10000.")
             .Check(request.TimeZone is null || LotsVocabulary.IsTimeZone(request.TimeZone), "timeZone", "must be an IANA time zone such as Europe/Copenhagen.")
             .Check(request.Currency is null || LotsVocabulary.IsCurrency(request.Currency), "currency", "must be an ISO 4217 code such as EUR.")
+            .OneOf(request.SensorKind, "sensorKind", SensorKinds.All, required: false)
             .ThrowIfInvalid();
 
         var owner = principal.TenantForWrite(request.TenantId);
@@ -68,8 +78,9 @@ public sealed class FiwareImport(NpgsqlDataSource db)
             if (!e.IsObject) { errors.Add($"[{i}]", "must be an entity (a JSON object)."); continue; }
             if (StoredText.Problem(e.Root, $"[{i}]") is { } badText) { errors.Add($"[{i}]", badText); continue; }
             if (e.Id is null) errors.Add($"[{i}].id", "is required.");
-            if (e.Type is not ("OffStreetParking" or "OnStreetParking" or "ParkingSpot")) errors.Add($"[{i}].type", "must be OffStreetParking, OnStreetParking or ParkingSpot.");
-            if (e.Point() is null) errors.Add($"[{i}].location", "must be a GeoJSON Point.");
+            if (e.Type is not ("OffStreetParking" or "OnStreetParking" or "ParkingSpot" or "Device")) errors.Add($"[{i}].type", "must be OffStreetParking, OnStreetParking, ParkingSpot or Device.");
+            // A device is placed by the spot it watches, not by a location of its own.
+            if (e.Point() is null && e.Type != "Device") errors.Add($"[{i}].location", "must be a GeoJSON Point.");
             if (e.Attribute("priceCurrency") is not null && !LotsVocabulary.IsCurrency(e.Text("priceCurrency")))
                 errors.Add($"[{i}].priceCurrency", "must be an ISO 4217 code such as EUR.");
             if (e.Attribute("priceRatePerMinute") is not null && PerMinute(e) is not (>= 0 and <= 10_000m / 60))
@@ -79,7 +90,7 @@ public sealed class FiwareImport(NpgsqlDataSource db)
 
         int lotsCreated = 0, lotsUpdated = 0, spacesCreated = 0, spacesUpdated = 0;
         // Sites first, so spots in the same payload find them.
-        foreach (var (e, i) in entities.Select((e, i) => (e, i)).Where(x => x.e.Type != "ParkingSpot"))
+        foreach (var (e, i) in entities.Select((e, i) => (e, i)).Where(x => x.e.Type is "OffStreetParking" or "OnStreetParking"))
         {
             var site = SiteFacts.Of(e);
             var existing = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
@@ -136,13 +147,49 @@ public sealed class FiwareImport(NpgsqlDataSource db)
             var (_, isNew) = await SpaceStore.UpsertAsync(connection, tx, owner, lotId!.Value, space, ct);
             if (isNew) spacesCreated++; else spacesUpdated++;
         }
-        var result = new FiwareImportResult(lotsCreated, lotsUpdated, spacesCreated, spacesUpdated);
-        await AuditLog.RecordAsync(connection, tx, principal, owner, "fiware.imported", "tenant", owner, result, ct);
+        var devices = Devices(entities, request.SensorKind);
+        SensorRegistry.ValidateCount(devices.Count, "body");
+        var sensors = devices.Count == 0 ? null
+            : await SensorRegistry.RegisterAsync(connection, tx, principal, owner, devices.Select(d => d.Item).ToList(), request.RotateSecrets, SpaceService.DefaultSensorKind, ct);
+        var result = new FiwareImportResult(lotsCreated, lotsUpdated, spacesCreated, spacesUpdated, sensors?.Created ?? 0, sensors?.Updated ?? 0,
+            sensors?.Secrets ?? [], (sensors?.Errors ?? []).Select(x => devices[x.Index].Error(x)).ToList());
+        // Counts only: the secrets are the caller's, once, and never stored readable.
+        await AuditLog.RecordAsync(connection, tx, principal, owner, "fiware.imported", "tenant", owner,
+            new { lotsCreated, lotsUpdated, spacesCreated, spacesUpdated, result.SensorsCreated, result.SensorsUpdated, sensorErrors = result.SensorErrors!.Count }, ct);
         await tx.CommitAsync(ct);
         return result;
     }
 
     private sealed record Defaults(string TimeZone, string Currency, decimal Rate);
+
+    /// <summary>A sensor to register for a device, and where in the payload it came from (entity index and attribute) for its errors.</summary>
+    private sealed record DeviceSensor(BulkSensorItem Item, int Entity, string SerialAttribute, string PlacementAttribute)
+    {
+        public BulkSensorError Error(BulkSensorError e) => new(Entity, e.Field is "serial" or "kind" ? SerialAttribute : PlacementAttribute, e.Message);
+    }
+
+    /// <summary>
+    /// A sensor per Device entity (serialNumber, else its id) on the spot its controlledAsset names, or else on the spot whose
+    /// refDevice names it; and one per refDevice of a ParkingSpot that has no Device entity in the payload (the device id as serial).
+    /// </summary>
+    private static List<DeviceSensor> Devices(List<FiwareEntity> entities, string? kind)
+    {
+        var spotOfDevice = new Dictionary<string, (string Spot, int Index)>(StringComparer.Ordinal);
+        foreach (var (e, i) in entities.Select((e, i) => (e, i)).Where(x => x.e.Type == "ParkingSpot"))
+            foreach (var device in e.TextList("refDevice"))
+                spotOfDevice.TryAdd(device, (e.Id!, i));
+        var described = entities.Where(e => e.Type == "Device").Select(e => e.Id!).ToHashSet(StringComparer.Ordinal);
+        var sensors = new List<DeviceSensor>();
+        foreach (var (e, i) in entities.Select((e, i) => (e, i)).Where(x => x.e.Type == "Device"))
+        {
+            var spot = e.TextList("controlledAsset").FirstOrDefault() ?? (spotOfDevice.TryGetValue(e.Id!, out var s) ? s.Spot : null);
+            sensors.Add(new DeviceSensor(new BulkSensorItem(e.Text("serialNumber") ?? e.Id, kind, SpaceExternalId: spot), i,
+                e.Text("serialNumber") is null ? "id" : "serialNumber", "controlledAsset"));
+        }
+        foreach (var (device, (spot, index)) in spotOfDevice.Where(d => !described.Contains(d.Key)))
+            sensors.Add(new DeviceSensor(new BulkSensorItem(device, kind, SpaceExternalId: spot), index, "refDevice", "refDevice"));
+        return sensors;
+    }
 
     private static decimal? PerMinute(FiwareEntity e) =>
         e.Attribute("priceRatePerMinute") is { ValueKind: JsonValueKind.Number } n && n.TryGetDecimal(out var d) ? d : null;
