@@ -50,7 +50,7 @@ try
     app.UsePlatform();
     app.MapIdentityEndpoints();
     app.MapLotsEndpoints(app.Configuration);
-    app.MapSensorsEndpoints();
+    app.MapSensorsEndpoints(app.Configuration);
     app.MapAvailabilityModule();
     app.MapPricingEndpoints();
     app.MapReservationsEndpoints();

@@ -263,6 +263,42 @@ public sealed class SpaceTests(ManageFactory factory) : IClassFixture<ManageFact
     }
 
     [Fact]
+    public async Task ImportCsv_WithSensorColumns_RegistersTheSensorsAndReturnsOnlyNewSecretsUnlessRotationIsAsked()
+    {
+        var (_, other, _) = await factory.NewTenantWithOperatorAsync();
+        using var _other = other;
+        var otherSerial = Payloads.NewSerial("OTHER");
+        await other.CreateSensorAsync(Payloads.Sensor(otherSerial));
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using var _client = client;
+        var lot = await client.CreateLotAsync();
+        string s1 = Payloads.NewSerial(), s2 = Payloads.NewSerial();
+        var csv = $"label,type,sensor_serial,sensor_kind\nC1,standard,{s1},\nC2,ev,{s2},Camera\nC3,standard,{otherSerial},\nC4,standard,,ultrasonic\nC5,standard,bad/serial,\nC6,standard,{s1},\n";
+        var url = $"/api/v1/manage/lots/{lot.Id()}/spaces/import";
+
+        var result = await (await client.PostAsync(url, Payloads.Csv(csv))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        result.GetProperty("created").GetInt32().ShouldBe(6);
+        result.GetProperty("sensorsCreated").GetInt32().ShouldBe(2);
+        result.GetProperty("sensorSecrets").EnumerateArray().Select(x => x.Str("serial")).ShouldBe([s1, s2]);
+        result.GetProperty("sensorSecrets").EnumerateArray().ShouldAllBe(x => x.Str("deviceSecret").Length >= 40);
+        result.GetProperty("errors").EnumerateArray().Select(e => $"{e.GetProperty("row").GetInt32()} {e.Str("field")}")
+            .ShouldBe(["4 sensor_serial", "5 sensor_kind", "6 sensor_serial", "7 sensor_serial"]);
+        (await factory.ColumnAsync("select s.label || ' ' || se.serial || ' ' || se.kind from spaces s join sensors se on se.space_id = s.id where s.tenant_id = $1 order by s.label", tenant))
+            .ShouldBe([$"C1 {s1} magnetometer", $"C2 {s2} camera"]);
+        (await factory.ScalarAsync<Guid>("select tenant_id from sensors where serial = $1", otherSerial)).ShouldNotBe(tenant);
+
+        var again = await (await client.PostAsync(url, Payloads.Csv($"label,type,sensor_serial\nC1,standard,{s1}\nC2,ev,{s2}\n"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        again.GetProperty("sensorsCreated").GetInt32().ShouldBe(0);
+        again.GetProperty("sensorsUpdated").GetInt32().ShouldBe(2);
+        again.GetProperty("sensorSecrets").GetArrayLength().ShouldBe(0);
+        (await factory.ScalarAsync<string>("select kind from sensors where serial = $1", s2)).ShouldBe("camera");
+
+        var rotated = await (await client.PostAsync(url + "?rotateSecrets=true", Payloads.Csv($"label,type,sensor_serial\nC1,standard,{s1}\n"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        rotated.GetProperty("sensorSecrets").EnumerateArray().ShouldHaveSingleItem().Str("serial").ShouldBe(s1);
+    }
+
+    [Fact]
     public async Task ImportCsv_BadRow_Returns400NamingRowAndFieldAndWritesNothing()
     {
         using var client = factory.OperatorClient();

@@ -57,9 +57,9 @@ public static class SensorsModule
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    public static void MapSensorsEndpoints(this IEndpointRouteBuilder app)
+    public static void MapSensorsEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
-        app.MapSensorEndpoints();
+        app.MapSensorEndpoints(configuration);
         app.MapSensorLotPolicyEndpoints();
         GatewayKeys.MapGatewayEndpoints(app);
         app.MapHttpIngest();

@@ -28,4 +28,9 @@ public class Space
 }
 
 public sealed record ImportRowError(int Row, string Field, string Message);
-public sealed record ImportResult(int Created, int Updated, IReadOnlyList<ImportRowError> Errors);
+/// <summary>
+/// A CSV import's outcome: spaces created and updated, sensors created and updated, the secret of each new sensor (and of
+/// existing ones when rotation was asked), returned this once, and the rows whose sensor could not be taken.
+/// </summary>
+public sealed record ImportResult(int Created, int Updated, IReadOnlyList<ImportRowError> Errors, int SensorsCreated = 0, int SensorsUpdated = 0,
+    IReadOnlyList<Sensors.Registry.SensorSecret>? SensorSecrets = null);

@@ -9,20 +9,23 @@ namespace SmartParking.Server.Modules.Lots.Spaces;
 /// <summary>
 /// Bulk import of spaces from CSV with a header row: label,type,level,zone,out_of_service,latitude,longitude,external_id
 /// (only label and type are required). Rows are upserted by label; zones named by code are created as needed.
-/// All rows are checked first and nothing is written if any row is bad.
+/// All rows are checked first and nothing is written if any space is bad. Optional sensor_serial and sensor_kind
+/// (default magnetometer) register or link the space's sensor; a sensor that cannot be taken is reported by row and
+/// column in the result's errors and does not stop the other rows.
 /// </summary>
 public static class SpaceCsvImport
 {
     public const int MaxRows = 50_000;
 
-    public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct)
+    /// <summary>With rotateSecrets=true, sensors already registered get new secrets too (returned once, like those of new sensors).</summary>
+    public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, SpaceService spaces, bool? rotateSecrets, CancellationToken ct)
     {
         if (request.ContentType is { } type && !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) && !type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
             throw new ValidationException("Content-Type", "must be text/csv.");
-        return TypedResults.Ok(await spaces.ImportCsvAsync(principal, lotId, request.Body, ct));
+        return TypedResults.Ok(await spaces.ImportCsvAsync(principal, lotId, request.Body, rotateSecrets ?? false, ct));
     }
 
-    internal sealed record CsvRow(SpaceRequest Request, string? Zone);
+    internal sealed record CsvRow(int Line, SpaceRequest Request, string? Zone, string? SensorSerial, string? SensorKind);
 
     internal static async Task<List<CsvRow>> ReadAsync(Stream upload, CancellationToken ct)
     {
@@ -73,7 +76,7 @@ public static class SpaceCsvImport
                 var zone = Field(csv, "zone", errors, prefix);
                 errors.MaxLength(zone, prefix + "zone", 40);
                 if (request.Label is { } label && !labels.Add(label.Trim())) errors.Add(prefix + "label", $"'{label}' appears more than once in the file.");
-                rows.Add(new CsvRow(request, zone));
+                rows.Add(new CsvRow((int)csv.LineNumber, request, zone, Field(csv, "sensorserial", errors, prefix), Field(csv, "sensorkind", errors, prefix)?.ToLowerInvariant()));
             }
         }
         catch (CsvFormatException e)
@@ -97,9 +100,19 @@ public static class SpaceCsvImport
     private static string? Field(CsvReader csv, string name, Validation errors, string prefix)
     {
         var value = csv.TryGetFieldIndex(name, out var index) && index < csv.FieldCount && csv.GetStringOrNull(index) is { Length: > 0 } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
-        if (StoredText.Problem(value) is { } problem) errors.Add(prefix + name.Replace("outofservice", "out_of_service").Replace("externalid", "external_id"), problem);
+        if (StoredText.Problem(value) is { } problem) errors.Add(prefix + ColumnName(name), problem);
         return value;
     }
+
+    /// <summary>The column as the file names it, from its normalized name.</summary>
+    internal static string ColumnName(string normalized) => normalized switch
+    {
+        "outofservice" => "out_of_service",
+        "externalid" => "external_id",
+        "sensorserial" => "sensor_serial",
+        "sensorkind" => "sensor_kind",
+        _ => normalized,
+    };
 
     private static bool? ParseBool(string? value, Validation errors, string field)
     {

@@ -4,6 +4,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots.Lots;
+using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
@@ -11,6 +12,9 @@ namespace SmartParking.Server.Modules.Lots.Spaces;
 /// <summary>Space writes in the caller's tenant (single, out of service, CSV import), shared by the REST endpoints and the dashboard.</summary>
 public sealed class SpaceService(NpgsqlDataSource db)
 {
+    /// <summary>The kind a new sensor named in a CSV row without sensor_kind gets: the usual one-per-space occupancy sensor.</summary>
+    public const string DefaultSensorKind = "magnetometer";
+
     public async Task<Space> GetAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -82,16 +86,22 @@ public sealed class SpaceService(NpgsqlDataSource db)
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Upserts the spaces of a CSV file into a lot (see <see cref="SpaceCsvImport"/>); all or nothing.</summary>
-    public async Task<ImportResult> ImportCsvAsync(ClaimsPrincipal principal, Guid lotId, Stream csv, CancellationToken ct)
+    /// <summary>
+    /// Upserts the spaces of a CSV file into a lot (see <see cref="SpaceCsvImport"/>), all or nothing, then registers or links
+    /// the sensors the rows name through the sensor registry, each row's sensor on its own.
+    /// </summary>
+    public async Task<ImportResult> ImportCsvAsync(ClaimsPrincipal principal, Guid lotId, Stream csv, bool rotateSecrets, CancellationToken ct)
     {
         var rows = await SpaceCsvImport.ReadAsync(csv, ct);
+        SensorRegistry.ValidateCount(rows.Count(r => r.SensorSerial is not null), "sensor_serial");
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var lot = await LotEndpoints.FindAsync(connection, lotId, principal.TenantScope(), ct, tx);
         var zones = (await connection.QueryAsync<(string Code, Guid Id)>(new CommandDefinition(
             "select code, id from zones where lot_id = @lotId", new { lotId }, tx, cancellationToken: ct))).ToDictionary(z => z.Code, z => z.Id, StringComparer.Ordinal);
         int created = 0, updated = 0;
+        var rowErrors = new List<ImportRowError>();
+        var sensors = new List<(int Line, BulkSensorItem Item)>();
         foreach (var row in rows)
         {
             Guid? zoneId = null;
@@ -106,11 +116,18 @@ public sealed class SpaceService(NpgsqlDataSource db)
                 }
                 zoneId = id;
             }
-            var (_, isNew) = await SpaceStore.UpsertAsync(connection, tx, lot.TenantId, lotId, row.Request with { ZoneId = zoneId }, ct);
+            var (spaceId, isNew) = await SpaceStore.UpsertAsync(connection, tx, lot.TenantId, lotId, row.Request with { ZoneId = zoneId }, ct);
             if (isNew) created++; else updated++;
+            if (row.SensorSerial is not null) sensors.Add((row.Line, new BulkSensorItem(row.SensorSerial, row.SensorKind, spaceId)));
+            else if (row.SensorKind is not null) rowErrors.Add(new ImportRowError(row.Line, "sensor_kind", "is given without a sensor_serial."));
         }
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "spaces.imported", "lot", lotId, new { format = "csv", created, updated }, ct);
+        var registered = sensors.Count == 0 ? null
+            : await SensorRegistry.RegisterAsync(connection, tx, principal, lot.TenantId, sensors.Select(s => s.Item).ToList(), rotateSecrets, DefaultSensorKind, ct);
+        // The registry names its own fields; the file's columns are what the operator can find and fix.
+        rowErrors.AddRange((registered?.Errors ?? []).Select(e => new ImportRowError(sensors[e.Index].Line, e.Field == "kind" ? "sensor_kind" : "sensor_serial", e.Message)));
+        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "spaces.imported", "lot", lotId,
+            new { format = "csv", created, updated, sensorsCreated = registered?.Created ?? 0, sensorsUpdated = registered?.Updated ?? 0 }, ct);
         await tx.CommitAsync(ct);
-        return new ImportResult(created, updated, []);
+        return new ImportResult(created, updated, rowErrors.OrderBy(e => e.Row).ToList(), registered?.Created ?? 0, registered?.Updated ?? 0, registered?.Secrets ?? []);
     }
 }

@@ -64,3 +64,20 @@ public static class SensorKinds
 {
     public static readonly string[] All = ["magnetometer", "camera", "ultrasonic", "gate_counter"];
 }
+
+/// <summary>
+/// One sensor of a bulk registration: placed on a space (by id or by the space's external id), in a lot, or left where it
+/// is. A serial already registered to the caller's tenant is moved and re-kinded instead of created.
+/// </summary>
+public sealed record BulkSensorItem(string? Serial, string? Kind, Guid? SpaceId = null, string? SpaceExternalId = null, Guid? LotId = null);
+
+/// <summary>The body of POST /api/v1/manage/sensors/bulk; rotateSecrets gives existing sensors new secrets as well.</summary>
+public sealed record BulkSensorRequest(Guid? TenantId, bool? RotateSecrets, IReadOnlyList<BulkSensorItem>? Sensors);
+
+/// <summary>An item that was not registered, by its position in the request and the field at fault.</summary>
+public sealed record BulkSensorError(int Index, string Field, string Message);
+
+/// <summary>A device secret, returned once: for each new sensor, and for existing ones only when rotation was asked.</summary>
+public sealed record SensorSecret(string Serial, Guid SensorId, string DeviceSecret);
+
+public sealed record BulkSensorResult(int Created, int Updated, IReadOnlyList<SensorSecret> Secrets, IReadOnlyList<BulkSensorError> Errors);

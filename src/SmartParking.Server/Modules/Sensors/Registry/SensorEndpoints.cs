@@ -15,13 +15,14 @@ namespace SmartParking.Server.Modules.Sensors.Registry;
 
 public static class SensorEndpoints
 {
-    public static void MapSensorEndpoints(this IEndpointRouteBuilder app)
+    public static void MapSensorEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
         var group = app.MapGroup("/api/v1/manage/sensors").WithTags("Sensors").RequireAuthorization(Policies.Operator);
         group.MapGet("/", List);
         group.MapGet("/health", HealthByLot);
         group.MapGet("/{id:guid}", Get);
         group.MapPost("/", Create);
+        group.MapPost("/bulk", Bulk).AllowImportSizedBody(configuration);
         group.MapPut("/{id:guid}", Update);
         group.MapDelete("/{id:guid}", Delete);
         group.MapPost("/{id:guid}/credentials", RotateSecret);
@@ -77,6 +78,19 @@ public static class SensorEndpoints
         await AuditLog.RecordAsync(connection, tx, principal, tenantId, "sensor.created", "sensor", id, request with { TenantId = tenantId }, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/v1/manage/sensors/{id}", new SensorWithSecret(await sensors.FindAsync(connection, null, id, tenantId, ct), secret));
+    }
+
+    /// <summary>Up to <see cref="SensorRegistry.MaxItems"/> sensors in one request and one transaction; see <see cref="SensorRegistry"/>.</summary>
+    private static async Task<BulkSensorResult> Bulk(BulkSensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (request.Sensors is null) throw new ValidationException("sensors", "is required: a list of {serial, kind, spaceId | spaceExternalId | lotId}.");
+        SensorRegistry.ValidateCount(request.Sensors.Count);
+        var tenantId = principal.TenantForWrite(request.TenantId);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var result = await SensorRegistry.RegisterAsync(connection, tx, principal, tenantId, request.Sensors, request.RotateSecrets ?? false, defaultKind: null, ct);
+        await tx.CommitAsync(ct);
+        return result;
     }
 
     private static async Task<Sensor> Update(Guid id, SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)

@@ -56,9 +56,12 @@ public partial class LotImport
         if (await _csvErrors.RunAsync(async () =>
             {
                 await using var content = await ReadAsync(_csvFile!);
-                result = await Spaces.ImportCsvAsync(user, lotId, content, CancellationToken.None);
+                result = await Spaces.ImportCsvAsync(user, lotId, content, rotateSecrets: false, CancellationToken.None);
             }))
-            _csvResult = $"Imported {_csvFile!.Name}: {result!.Created} spaces created, {result.Updated} updated.";
+            _csvResult = $"Imported {_csvFile!.Name}: {result!.Created} spaces created, {result.Updated} updated"
+                + (result.SensorsCreated + result.SensorsUpdated + result.Errors.Count > 0
+                    ? $"; {result.SensorsCreated} sensors created, {result.SensorsUpdated} linked; rows not taken: {(result.Errors.Count == 0 ? "none" : string.Join("; ", result.Errors.Take(20).Select(e => $"row {e.Row} {e.Field} {e.Message}")))}."
+                    : ".");
         _busy = false;
     }
 
@@ -86,7 +89,7 @@ public partial class LotImport
         if (await _fiwareErrors.RunAsync(async () =>
             {
                 await using var content = await ReadAsync(_fiwareFile);
-                result = await Fiware.ImportAsync(user, content, null, rate, CancellationToken.None);
+                result = await Fiware.ImportAsync(user, content, new FiwareImportRequest(BaseHourlyRate: rate), CancellationToken.None);
             }))
             _fiwareResult = $"Imported {_fiwareFile.Name}: {result!.LotsCreated} lots created, {result.LotsUpdated} updated; {result.SpacesCreated} spaces created, {result.SpacesUpdated} updated.";
         _busy = false;
