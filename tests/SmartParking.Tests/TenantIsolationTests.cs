@@ -106,6 +106,8 @@ public sealed class IsolationFactory : ApiFactory
             union all select g.id::text || coalesce(g.revoked_at::text, '') from gateways g where tenant_id = $1
             union all select r.id::text || r.status from reservations r where tenant_id = $1
             union all select m.id::text || m.status from meter_sessions m where tenant_id = $1
+            union all select c::text from city_guides c where tenant_id = $1
+            union all select p::text from sensor_lot_policies p where tenant_id = $1
             union all select f.id::text || f.state from refunds f join payments p on p.id = f.payment_id where p.tenant_id = $1
         ) x(t) order by t
         """, TenantB));
@@ -165,12 +167,18 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "POST", "/api/v1/manage/reservations/{reservationB}/cancellation", "cancellation" },
         { "POST", "/api/v1/manage/payments/{paymentB}/refunds", "refund" },
         { "GET", "/api/v1/manage/reports/occupancy?lotId={lotB}", "" },
+        { "GET", "/api/v1/manage/tenants/{tenantB}/city-guide", "" },
+        { "PUT", "/api/v1/manage/tenants/{tenantB}/city-guide", "city-guide" },
+        { "GET", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
+        { "PUT", "/api/v1/manage/lots/{lotB}/sensor-policy", "sensor-policy" },
+        { "DELETE", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
     };
 
     /// <summary>Operator routes with an id that are not about one tenant's resource, and where their isolation is tested.</summary>
     private static readonly string[] NotPerResource =
     [
         "PUT /api/v1/manage/users/{}/role", // admins only: OperatorAccessTests
+        "POST /api/v1/manage/tenants/{}/operators", // admins only: TenantSetupTests
         "GET /api/v1/manage/enforcement/plates/{}", // a plate, answered within the operator's tenant: SessionTests
         "GET /api/v1/manage/exports/{}", // a table by name, each scoped to the caller: Export_* below
     ];
@@ -409,6 +417,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
             lateCancellationPercent = 100, noShowGraceMinutes = 0, noShowFee = 99, overstayPerMinute = 9,
         }),
         "session-limit" => JsonContent.Create(new { maxStayMinutes = 1 }),
+        "city-guide" => JsonContent.Create(new { countryCodes = new[] { "NZ" }, places = new[] { new { name = "Taken over", latitude = 1.0, longitude = 2.0 } } }),
+        "sensor-policy" => JsonContent.Create(new { heartbeatSeconds = 3600 }),
         "cancellation" => JsonContent.Create(new { reason = "Hijacked" }),
         "refund" => JsonContent.Create(new { amount = 1, reason = "Hijacked" }),
         _ => null,

@@ -83,9 +83,23 @@ public sealed class ServerApi(RunningServer server) : IDisposable
     /// </summary>
     public async Task<OtherTenant> OtherTenantWithLotAsync(string name)
     {
+        var (_, email, password, key, token) = await TenantWithOperatorAsync(name, "Europe/Copenhagen", "DKK");
+        var lotName = $"{name} Garage";
+        var lot = await SendAsync(HttpMethod.Post, "/api/v1/manage/lots", new
+        {
+            name = lotName, kind = "off_street", latitude = 56.15, longitude = 10.20, timeZone = "Europe/Copenhagen", currency = "DKK", baseHourlyRate = 15m,
+            openingHours = Array.Empty<object>(), capacity = new Dictionary<string, int> { ["standard"] = 1 },
+            address = new { street = "Andenvej 2", city = "Aarhus", postalCode = "8000", country = "Denmark" },
+        }, token);
+        return new OtherTenant(email, password, key, lot.GetProperty("id").GetGuid(), lotName);
+    }
+
+    /// <summary>A tenant made by the demo admin, and its operator enrolled in TOTP (through the shared generator).</summary>
+    private async Task<(JsonElement Tenant, string Email, string Password, string TotpKey, string Token)> TenantWithOperatorAsync(string name, string timeZone, string currency)
+    {
         var admin = await AdminTokenAsync();
         var slug = "t-" + Guid.NewGuid().ToString("N")[..12];
-        var tenant = await SendAsync(HttpMethod.Post, "/api/v1/manage/tenants", new { name, slug, timeZone = "Europe/Copenhagen", currency = "DKK" }, admin);
+        var tenant = await SendAsync(HttpMethod.Post, "/api/v1/manage/tenants", new { name, slug, timeZone, currency }, admin);
         var email = $"operator-{slug}@example.com";
         const string password = "Operator-B-Password-2026";
         var user = await SendAsync(HttpMethod.Post, "/api/v1/auth/register", new { email, password, displayName = $"{name} operator" }, token: "");
@@ -95,15 +109,35 @@ public sealed class ServerApi(RunningServer server) : IDisposable
         var key = (await SendAsync(HttpMethod.Post, "/api/v1/auth/mfa/setup", token: plain)).GetProperty("sharedKey").GetString()!;
         // Through the shared generator: the operator's first sign-in on a page must not reuse this code.
         var enabled = await SendAsync(HttpMethod.Post, "/api/v1/auth/mfa/enable", new { code = TotpGenerator.Next(key) }, plain);
-        var token = enabled.GetProperty("tokens").GetProperty("accessToken").GetString()!;
-        var lotName = $"{name} Garage";
+        return (tenant, email, password, key, enabled.GetProperty("tokens").GetProperty("accessToken").GetString()!);
+    }
+
+    /// <summary>
+    /// A second city as its operator sets it up through the API: Melbourne's zone and money, a city guide naming Flinders
+    /// Street Station, an on-street block with one bay whose sensor reports on change, and a "2P" daytime restriction.
+    /// </summary>
+    public async Task<(string Slug, Device Bay)> MelbourneAsync()
+    {
+        var (tenant, _, _, _, token) = await TenantWithOperatorAsync("City of Melbourne " + Guid.NewGuid().ToString("N")[..6], "Australia/Melbourne", "AUD");
+        var tenantId = tenant.GetProperty("id").GetGuid();
+        await SendAsync(HttpMethod.Put, $"/api/v1/manage/tenants/{tenantId}/city-guide", new
+        {
+            countryCodes = new[] { "AU" },
+            places = new[] { new { name = "Flinders Street Station", latitude = -37.8183, longitude = 144.9671, aliases = new[] { "Flinders St" } } },
+        }, token);
         var lot = await SendAsync(HttpMethod.Post, "/api/v1/manage/lots", new
         {
-            name = lotName, kind = "off_street", latitude = 56.15, longitude = 10.20, timeZone = "Europe/Copenhagen", currency = "DKK", baseHourlyRate = 15m,
-            openingHours = Array.Empty<object>(), capacity = new Dictionary<string, int> { ["standard"] = 1 },
-            address = new { street = "Andenvej 2", city = "Aarhus", postalCode = "8000", country = "Denmark" },
+            name = "Flinders Street bays", kind = "on_street", latitude = -37.8180, longitude = 144.9660, timeZone = "Australia/Melbourne", currency = "AUD",
+            baseHourlyRate = 4.5m, openingHours = Array.Empty<object>(), capacity = new Dictionary<string, int> { ["standard"] = 1 },
+            address = new { street = "Flinders Street", city = "Melbourne", postalCode = "3000", country = "Australia" },
         }, token);
-        return new OtherTenant(email, password, key, lot.GetProperty("id").GetGuid(), lotName);
+        var lotId = lot.GetProperty("id").GetGuid();
+        await SendAsync(HttpMethod.Put, $"/api/v1/manage/lots/{lotId}/sensor-policy", new { heartbeatSeconds = 3 * 3600 }, token);
+        await SendAsync(HttpMethod.Put, $"/api/v1/manage/lots/{lotId}/parking-rules", new { rules = new[] { new { text = "2P Mon-Sun 07:30-18:30" } } }, token);
+        var space = await SendAsync(HttpMethod.Post, $"/api/v1/manage/lots/{lotId}/spaces", new { label = "F1", type = "standard" }, token);
+        var serial = "MEL-" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant();
+        var sensor = await SendAsync(HttpMethod.Post, "/api/v1/manage/sensors", new { serial, kind = "magnetometer", spaceId = space.GetProperty("id").GetGuid() }, token);
+        return (tenant.GetProperty("slug").GetString()!, new Device(lotId, space.GetProperty("id").GetGuid(), serial, sensor.GetProperty("deviceSecret").GetString()!));
     }
 
     /// <summary>A lot open around the clock at a point, with one space whose sensor is returned.</summary>
