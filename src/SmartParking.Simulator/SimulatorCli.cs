@@ -35,7 +35,7 @@ public static class SimulatorCli
         var totpKey = new Option<string?>("--totp-key") { Description = "Operator TOTP key (base32)" };
         var sensorCount = new Option<int>("--sensors") { Description = "How many sensors to drive", DefaultValueFactory = _ => 1000 };
         var deviceSecrets = new Option<bool>("--device-secrets") { Description = "Rotate and save each sensor's secret (needed for MQTT)" };
-        var provision = new Command("provision", "Sign in as an operator, create a gateway key (and device secrets) and save them") { url, credentialsFile, demoFile, email, password, totpKey, sensorCount, deviceSecrets };
+        var provision = new Command("provision", "Sign in as an operator, create a gateway key (and device secrets) and save them; an existing credentials file for the same server is resumed") { url, credentialsFile, demoFile, email, password, totpKey, sensorCount, deviceSecrets };
         provision.SetAction((parse, ct) => Guarded(error, async () =>
         {
             var server = ParseServerUrl(parse.GetValue(url));
@@ -48,7 +48,8 @@ public static class SimulatorCli
                 k ??= d.GetProperty("operatorTotpKey").GetString();
             }
             if (e is null || p is null || k is null) throw new UsageException("Give --demo FILE or --email, --password and --totp-key.");
-            var credentials = await Provisioning.ProvisionAsync(server, e, p, k, parse.GetValue(sensorCount), parse.GetValue(deviceSecrets), parse.GetValue(credentialsFile)!.FullName, ct);
+            var credentials = await Provisioning.ProvisionAsync(server, e, p, k,
+                new ProvisionRequest(parse.GetValue(sensorCount), parse.GetValue(deviceSecrets), parse.GetValue(credentialsFile)!.FullName), ct);
             await output.WriteLineAsync($"Saved a gateway key and {credentials.Sensors.Count} sensors to {parse.GetValue(credentialsFile)!.FullName}");
         }));
 

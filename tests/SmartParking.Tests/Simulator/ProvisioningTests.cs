@@ -10,51 +10,107 @@ public class ProvisioningTests
 {
     private const string TotpKey = "JBSWY3DPEHPK3PXP";
 
-    /// <summary>A server with two pages of two assigned sensors; <paramref name="rotate"/> answers each secret rotation (sensor id, attempt number).</summary>
-    private static Task<FakeServer> ServerAsync(Func<string, int, IResult> rotate)
+    /// <summary>The fake server's view of the run: each bulk request's serials, in order.</summary>
+    private sealed class Calls
     {
-        var attempts = new ConcurrentDictionary<string, int>();
-        return FakeServer.StartAsync(app =>
+        public ConcurrentQueue<string[]> Batches { get; } = new();
+        public int Attempts;
+        public int Gateways;
+    }
+
+    /// <summary>
+    /// A server with <paramref name="count"/> assigned sensors (serial-1…) listed 500 a page; <paramref name="bulk"/> answers
+    /// each bulk request (its attempt number, its serials), or null to rotate them all.
+    /// </summary>
+    private static async Task<(FakeServer Server, Calls Calls)> ServerAsync(int count, Func<int, string[], IResult?>? bulk = null)
+    {
+        var calls = new Calls();
+        var server = await FakeServer.StartAsync(app =>
         {
             app.MapPost("/api/v1/auth/login", () => Results.Json(new { accessToken = "token" }));
-            app.MapPost("/api/v1/manage/gateways", () => Results.Json(new { key = "gateway-key" }));
-            app.MapGet("/api/v1/manage/lots", () => Results.Json(new { items = new[] { new { id = "lot-1", externalId = "L1" } }, total = 1 }));
-            app.MapGet("/api/v1/manage/sensors", (int page) => Results.Json(new
+            app.MapPost("/api/v1/manage/gateways", () =>
             {
-                items = page > 2 ? [] : new[] { 1, 2 }.Select(i => new { id = $"s{page}{i}", serial = $"serial-{page}{i}", lotId = "lot-1" }).ToArray(),
-                total = 4,
+                Interlocked.Increment(ref calls.Gateways);
+                return Results.Json(new { key = "gateway-key" });
+            });
+            app.MapGet("/api/v1/manage/lots", () => Results.Json(new { items = new[] { new { id = "lot-1", externalId = "L1" } }, total = 1 }));
+            app.MapGet("/api/v1/manage/sensors", (int page, int pageSize) => Results.Json(new
+            {
+                items = Enumerable.Range((page - 1) * pageSize + 1, pageSize).Where(i => i <= count).Select(i => new { id = $"s{i}", serial = $"serial-{i}", lotId = "lot-1" }),
+                total = count,
             }));
-            app.MapPost("/api/v1/manage/sensors/{id}/credentials", (string id) => rotate(id, attempts.AddOrUpdate(id, 1, (_, n) => n + 1)));
+            app.MapPost("/api/v1/manage/sensors/bulk", async (HttpRequest request) =>
+            {
+                var body = await JsonSerializer.DeserializeAsync<JsonElement>(request.Body);
+                body.GetProperty("rotateSecrets").GetBoolean().ShouldBeTrue();
+                var serials = body.GetProperty("sensors").EnumerateArray().Select(s => s.GetProperty("serial").GetString()!).ToArray();
+                if (bulk?.Invoke(Interlocked.Increment(ref calls.Attempts), serials) is { } answer) return answer;
+                calls.Batches.Enqueue(serials);
+                return Results.Json(new { created = 0, updated = serials.Length, secrets = serials.Select(s => new { serial = s, sensorId = s, deviceSecret = $"secret-{s}" }), errors = Array.Empty<object>() });
+            });
         });
+        return (server, calls);
     }
 
-    private static IResult Secret(string id) => Results.Json(new { deviceSecret = $"secret-{id}" });
+    private static ProvisionRequest Request(int sensors, string? path = null, int batchSize = 2) => new(sensors, DeviceSecrets: true, path, batchSize);
 
+    private static string TempPath() => Path.Combine(Path.GetTempPath(), $"sim-credentials-{Guid.NewGuid():N}.json");
+
+    private static async Task<SimCredentials> ReadAsync(string path) => JsonSerializer.Deserialize<SimCredentials>(await File.ReadAllTextAsync(path), Provisioning.Json)!;
 
     [Fact]
-    public async Task A_rate_limited_rotation_is_retried_after_Retry_After()
+    public async Task Provision_RotatesTheSecretsInBatchesThroughTheBulkEndpoint()
     {
-        await using var fake = await ServerAsync((id, attempt) => id == "s12" && attempt <= 2 ? new RateLimited() : Secret(id));
+        var (fake, calls) = await ServerAsync(1_203);
+        await using var _ = fake;
 
-        var credentials = await Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, 4, deviceSecrets: true, CancellationToken.None);
+        var credentials = await Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, Request(1_203, batchSize: 500), CancellationToken.None);
 
-        credentials.Sensors.Select(s => s.Secret).ShouldBe(["secret-s11", "secret-s12", "secret-s21", "secret-s22"]);
+        calls.Batches.Select(b => b.Length).ShouldBe([500, 500, 203]);
+        credentials.Sensors.Count.ShouldBe(1_203);
+        credentials.Sensors[^1].ShouldBe(new SimSensor("serial-1203", "secret-serial-1203", "L1"));
     }
 
     [Fact]
-    public async Task The_credentials_file_keeps_each_page_rotated_before_a_failure()
+    public async Task A_rate_limited_batch_is_sent_again_after_Retry_After()
     {
-        await using var fake = await ServerAsync((id, _) => id == "s21" ? Results.StatusCode(500) : Secret(id));
-        var path = Path.Combine(Path.GetTempPath(), $"sim-credentials-{Guid.NewGuid():N}.json");
+        var (fake, calls) = await ServerAsync(4, (attempt, _) => attempt <= 2 ? new RateLimited() : null);
+        await using var _ = fake;
+
+        var credentials = await Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, Request(4), CancellationToken.None);
+
+        credentials.Sensors.Select(s => s.Secret).ShouldBe(["secret-serial-1", "secret-serial-2", "secret-serial-3", "secret-serial-4"]);
+        calls.Batches.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_failure_keeps_each_batch_already_saved_and_a_second_run_completes_the_rest()
+    {
+        var path = TempPath();
         try
         {
-            await Should.ThrowAsync<InvalidOperationException>(() =>
-                Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, 4, deviceSecrets: true, path, CancellationToken.None));
+            var (failing, _) = await ServerAsync(5, (attempt, _) => attempt == 2 ? Results.StatusCode(500) : null);
+            await using (failing)
+                await Should.ThrowAsync<InvalidOperationException>(() =>
+                    Provisioning.ProvisionAsync(failing.Url, "op@example.org", "pw", TotpKey, Request(5, path), CancellationToken.None));
 
-            var saved = JsonSerializer.Deserialize<SimCredentials>(await File.ReadAllTextAsync(path), Provisioning.Json)!;
+            var saved = await ReadAsync(path);
             saved.GatewayKey.ShouldBe("gateway-key");
-            saved.Sensors.ShouldBe([new SimSensor("serial-11", "secret-s11", "L1"), new SimSensor("serial-12", "secret-s12", "L1")]);
+            saved.Sensors.ShouldBe([new SimSensor("serial-1", "secret-serial-1", "L1"), new SimSensor("serial-2", "secret-serial-2", "L1")]);
             Directory.GetFiles(Path.GetDirectoryName(path)!, Path.GetFileName(path) + ".*.tmp").ShouldBeEmpty();
+
+            // The same server again (a file is resumed only for the URL it was written for): only what is missing is rotated.
+            var (working, calls) = await ServerAsync(5);
+            await using (working)
+            {
+                await File.WriteAllTextAsync(path, JsonSerializer.Serialize(saved with { Url = working.Url.ToString() }, Provisioning.Json));
+                var completed = await Provisioning.ProvisionAsync(working.Url, "op@example.org", "pw", TotpKey, Request(5, path), CancellationToken.None);
+
+                calls.Batches.SelectMany(b => b).ShouldBe(["serial-3", "serial-4", "serial-5"]);
+                calls.Gateways.ShouldBe(0);
+                completed.Sensors.Select(s => s.Serial).ShouldBe(["serial-1", "serial-2", "serial-3", "serial-4", "serial-5"]);
+                (await ReadAsync(path)).Sensors.ShouldBe(completed.Sensors);
+            }
         }
         finally
         {
@@ -63,20 +119,28 @@ public class ProvisioningTests
     }
 
     [Fact]
+    public async Task A_credentials_file_that_cannot_be_written_stops_the_run_before_any_secret_is_rotated()
+    {
+        var (fake, calls) = await ServerAsync(4);
+        await using var _ = fake;
+        var path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}", "sim-credentials.json");
+
+        await Should.ThrowAsync<DirectoryNotFoundException>(() => Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, Request(4, path), CancellationToken.None));
+
+        calls.Attempts.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_rate_limit_that_never_lifts_fails_after_a_bounded_number_of_retries()
     {
-        var attempts = 0;
-        await using var fake = await ServerAsync((id, attempt) =>
-        {
-            attempts = attempt;
-            return new RateLimited();
-        });
+        var (fake, calls) = await ServerAsync(4, (_, _) => new RateLimited());
+        await using var _ = fake;
 
         var failure = await Should.ThrowAsync<InvalidOperationException>(() =>
-            Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, 4, deviceSecrets: true, CancellationToken.None));
+            Provisioning.ProvisionAsync(fake.Url, "op@example.org", "pw", TotpKey, Request(4), CancellationToken.None));
 
         failure.Message.ShouldContain("429");
-        attempts.ShouldBe(Provisioning.MaxRateLimitRetries + 1);
+        calls.Attempts.ShouldBe(Provisioning.MaxRateLimitRetries + 1);
     }
 
     /// <summary>429 with "Retry-After: 0", so the test does not wait.</summary>

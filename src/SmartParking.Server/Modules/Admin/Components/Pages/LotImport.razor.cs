@@ -91,7 +91,10 @@ public partial class LotImport
                 await using var content = await ReadAsync(_fiwareFile);
                 result = await Fiware.ImportAsync(user, content, new FiwareImportRequest(BaseHourlyRate: rate), CancellationToken.None);
             }))
-            _fiwareResult = $"Imported {_fiwareFile.Name}: {result!.LotsCreated} lots created, {result.LotsUpdated} updated; {result.SpacesCreated} spaces created, {result.SpacesUpdated} updated.";
+            _fiwareResult = $"Imported {_fiwareFile.Name}: {result!.LotsCreated} lots created, {result.LotsUpdated} updated; {result.SpacesCreated} spaces created, {result.SpacesUpdated} updated"
+                + (result.SensorsCreated + result.SensorsUpdated + result.SensorErrors!.Count > 0
+                    ? $"; {result.SensorsCreated} sensors created, {result.SensorsUpdated} linked, {result.SensorErrors.Count} devices not taken."
+                    : ".");
         _busy = false;
     }
 
