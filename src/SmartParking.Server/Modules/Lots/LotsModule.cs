@@ -15,6 +15,7 @@ public static class LotsModule
         builder.Services.AddSingleton<LotService>();
         builder.Services.AddSingleton<Tenants.TenantDirectory>();
         builder.Services.AddSingleton<SpaceService>();
+        builder.Services.AddSingleton<ZoneRuleBook>();
         builder.Services.AddSingleton<FiwareImport>();
         builder.Services.AddTable<LotsTable>();
         builder.Services.AddTable<SpacesTable>();
@@ -25,6 +26,7 @@ public static class LotsModule
         app.MapTenantEndpoints();
         app.MapLotEndpoints();
         app.MapZoneEndpoints();
+        app.MapZoneRuleEndpoints();
         app.MapSpaceEndpoints(configuration);
         app.MapFiwareImport(configuration);
     }
