@@ -138,4 +138,39 @@ public sealed class MigrationTests : IAsyncLifetime
 
         (await ScalarAsync<bool>(dataSource, "select to_regclass('schema_migrations') is null")).ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task Migrate_SessionLimits_BecomeWholeWeekMaxStayRulesAndTheTableGoes()
+    {
+        var dataSource = await EmptyDatabaseAsync();
+        // Up to the migration before zone rules, by hand, as an older server would have left the database.
+        await using (var create = dataSource.CreateCommand("create table schema_migrations (version text primary key, applied_at timestamptz not null default now())"))
+            await create.ExecuteNonQueryAsync();
+        foreach (var (version, sql) in Migrator.Embedded.Where(m => string.CompareOrdinal(m.Version, "0014") < 0))
+        {
+            await using (var apply = dataSource.CreateCommand(sql)) await apply.ExecuteNonQueryAsync();
+            await using var record = dataSource.CreateCommand("insert into schema_migrations (version) values ($1)");
+            record.Parameters.AddWithValue(version);
+            await record.ExecuteNonQueryAsync();
+        }
+        await using (var seed = dataSource.CreateCommand("""
+            insert into tenants (id, name, slug, time_zone, currency) values ('00000000-0000-0000-0000-00000000000a', 'T', 't', 'UTC', 'EUR');
+            insert into lots (id, tenant_id, name, kind, latitude, longitude, time_zone, base_hourly_rate, currency)
+            values ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-00000000000a', 'L', 'on_street', 0, 0, 'Europe/Paris', 1, 'EUR');
+            insert into zones (id, tenant_id, lot_id, code, name)
+            values ('00000000-0000-0000-0000-00000000000c', '00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-00000000000b', 'Z', 'Z');
+            insert into session_limits (lot_id, zone_id, tenant_id, max_stay_minutes) values
+                ('00000000-0000-0000-0000-00000000000b', null, '00000000-0000-0000-0000-00000000000a', 180),
+                ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-00000000000c', '00000000-0000-0000-0000-00000000000a', 60);
+            """)) await seed.ExecuteNonQueryAsync();
+
+        await MigratorFor(dataSource).MigrateAsync(CancellationToken.None);
+
+        (await ScalarAsync<string>(dataSource, """
+            select string_agg(concat_ws(' ', coalesce(zone_id::text, 'lot'), kind, array_to_string(days, ','), from_minute, to_minute, max_stay_minutes), '; '
+                              order by zone_id nulls first)
+            from zone_rules
+            """)).ShouldBe("lot max_stay mon,tue,wed,thu,fri,sat,sun 0 1440 180; 00000000-0000-0000-0000-00000000000c max_stay mon,tue,wed,thu,fri,sat,sun 0 1440 60");
+        (await ScalarAsync<bool>(dataSource, "select to_regclass('session_limits') is null")).ShouldBeTrue();
+    }
 }

@@ -59,7 +59,9 @@ public sealed class IsolationFactory : ApiFactory
         SensorBSerial = Payloads.NewSerial("B");
         SensorB = (await b.CreateSensorAsync(Payloads.Sensor(SensorBSerial, spaceId: SpaceB))).GetProperty("sensor").Id();
         await (await b.PutAsJsonAsync($"/api/v1/manage/zones/{ZoneB}/pricing-policy", new { baseRate = 30 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
-        await (await b.PutAsJsonAsync($"/api/v1/manage/lots/{LotB}/session-limits", new { maxStayMinutes = 120 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await b.PutAsJsonAsync($"/api/v1/manage/lots/{LotB}/parking-rules", new { rules = new[] { new { text = "2P" } } })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await b.PutAsJsonAsync($"/api/v1/manage/zones/{ZoneB}/parking-rules", new { rules = new[] { new { text = "LZ 30M Mon-Fri 07:00-09:00" } } }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
         EventB = (await (await b.PostAsJsonAsync("/api/v1/manage/pricing-events", PricingEvent)).ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
         ExperimentB = (await (await b.PostAsJsonAsync("/api/v1/manage/pricing-experiments", new
         {
@@ -100,7 +102,7 @@ public sealed class IsolationFactory : ApiFactory
             union all select u.id::text || u.role || coalesce(u.tenant_id::text, '') from users u where tenant_id = $1
             union all select p::text from pricing_policies p where tenant_id = $1
             union all select r::text from reservation_policies r where tenant_id = $1
-            union all select l::text from session_limits l where tenant_id = $1
+            union all select l::text from zone_rules l where tenant_id = $1
             union all select e::text from pricing_events e where tenant_id = $1
             union all select x::text from pricing_experiments x where tenant_id = $1
             union all select g.id::text || coalesce(g.revoked_at::text, '') from gateways g where tenant_id = $1
@@ -159,8 +161,10 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "GET", "/api/v1/manage/zones/{zoneB}/price-history", "" },
         { "GET", "/api/v1/manage/lots/{lotB}/reservation-policy", "" },
         { "PUT", "/api/v1/manage/lots/{lotB}/reservation-policy", "reservation-policy" },
-        { "GET", "/api/v1/manage/lots/{lotB}/session-limits", "" },
-        { "PUT", "/api/v1/manage/lots/{lotB}/session-limits", "session-limit" },
+        { "GET", "/api/v1/manage/lots/{lotB}/parking-rules", "" },
+        { "PUT", "/api/v1/manage/lots/{lotB}/parking-rules", "parking-rules" },
+        { "GET", "/api/v1/manage/zones/{zoneB}/parking-rules", "" },
+        { "PUT", "/api/v1/manage/zones/{zoneB}/parking-rules", "parking-rules" },
         { "DELETE", "/api/v1/manage/pricing-events/{eventB}", "" },
         { "GET", "/api/v1/manage/pricing-experiments/{experimentB}/report", "" },
         { "DELETE", "/api/v1/manage/gateways/{gatewayB}", "" },
@@ -416,9 +420,9 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
             reservable = false, minLeadMinutes = 0, maxLeadDays = 30, minDurationMinutes = 15, maxDurationMinutes = 60,
             lateCancellationPercent = 100, noShowGraceMinutes = 0, noShowFee = 99, overstayPerMinute = 9,
         }),
-        "session-limit" => JsonContent.Create(new { maxStayMinutes = 1 }),
         "city-guide" => JsonContent.Create(new { countryCodes = new[] { "NZ" }, places = new[] { new { name = "Taken over", latitude = 1.0, longitude = 2.0 } } }),
         "sensor-policy" => JsonContent.Create(new { heartbeatSeconds = 3600 }),
+        "parking-rules" => JsonContent.Create(new { rules = new[] { new { text = "No Parking" } } }),
         "cancellation" => JsonContent.Create(new { reason = "Hijacked" }),
         "refund" => JsonContent.Create(new { amount = 1, reason = "Hijacked" }),
         _ => null,

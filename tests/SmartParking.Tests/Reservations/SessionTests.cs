@@ -51,17 +51,20 @@ public sealed class SessionTests(BookingFactory factory) : IClassFixture<Booking
         var (lotId, _) = await factory.OpenLotAsync(spaces: 0);
         using var op = factory.OperatorClient();
         var zoneId = (await op.CreateZoneAsync(lotId, Payloads.Zone("Z1", "Short stay"))).Id();
-        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/session-limits", new { zoneId, maxStayMinutes = 60 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await op.PutAsJsonAsync($"/api/v1/manage/zones/{zoneId}/parking-rules", new { rules = new[] { new { text = "1P" } } })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var (_, driver) = await factory.DriverAsync();
 
         var tooLong = await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, zoneId, plate = NewPlate(), durationMinutes = 90 });
         var id = await StartAsync(driver, lotId, NewPlate(), 45, zoneId);
         var extendTooFar = await driver.PostAsJsonAsync($"/api/v1/sessions/{id}/extension", new { addMinutes = 30 });
 
-        (await tooLong.ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("durationMinutes")[0].GetString()!.ShouldContain("60 minutes");
+        var why = (await tooLong.ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("durationMinutes")[0].GetString()!;
+        why.ShouldContain("1P Mon–Sun (Europe/Copenhagen): at most 1 h");
+        why.ShouldContain("60 minutes");
         (await extendTooFar.ShouldHaveStatusAsync(HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("addMinutes", out _).ShouldBeTrue();
         // Elsewhere in the lot the default applies.
         await StartAsync(driver, lotId, NewPlate(), 90);
+        (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = NewPlate(), durationMinutes = 241 })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
     }
 
     [Fact]

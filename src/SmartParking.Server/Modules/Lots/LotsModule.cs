@@ -17,6 +17,7 @@ public static class LotsModule
         builder.Services.AddSingleton<LotService>();
         builder.Services.AddSingleton<Tenants.TenantDirectory>();
         builder.Services.AddSingleton<SpaceService>();
+        builder.Services.AddSingleton<ZoneRuleBook>();
         builder.Services.AddSingleton<FiwareImport>();
         builder.Services.AddTable<LotsTable>();
         builder.Services.AddTable<SpacesTable>();
@@ -28,6 +29,7 @@ public static class LotsModule
         app.MapCityGuideEndpoints();
         app.MapLotEndpoints();
         app.MapZoneEndpoints();
+        app.MapZoneRuleEndpoints();
         app.MapSpaceEndpoints(configuration);
         app.MapFiwareImport(configuration);
     }

@@ -6,6 +6,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Tables;
@@ -50,7 +51,7 @@ public static class PricingEndpoints
     /// checked against the vocabulary: an unknown one would otherwise price the lot as a whole without a word.
     /// </remarks>
     private static async Task<Quote> QuoteFor(Guid id, DateTimeOffset? start, DateTimeOffset? end, string? spaceType, string? type, Guid? zoneId, Guid? spaceId,
-        ClaimsPrincipal user, LotCatalog lots, PricingService pricing, NpgsqlDataSource db, CancellationToken ct)
+        ClaimsPrincipal user, LotCatalog lots, ZoneRuleBook rules, PricingService pricing, NpgsqlDataSource db, CancellationToken ct)
     {
         new Validation()
             .Check(start is not null, "start", "is required.")
@@ -81,7 +82,14 @@ public static class PricingEndpoints
         // Still priced, so an app can show what the open part would cost, but a closed part is said, not hidden: a
         // reservation over it would be refused.
         var closed = lot.ClosedDuring(from, until).Select(c => new ClosedPart(c.From, c.Until, LocalTimes.Range(c.From, c.Until, lot.TimeZone))).ToList();
-        return quote with { Open = closed.Count == 0, Closed = closed, TimeZone = lot.TimeZone, Local = LocalTimes.Range(from, until, lot.TimeZone) };
+        // The rules of the zone (or space) asked about, with the lot's own; a quote for the whole lot has the lot's only.
+        var place = await rules.ForPlaceAsync(lot, zoneId, ct);
+        return quote with
+        {
+            Open = closed.Count == 0, Closed = closed, TimeZone = lot.TimeZone, Local = LocalTimes.Range(from, until, lot.TimeZone),
+            ParkingRules = place.ActiveDuring(from, until).Select(r => r.Text).ToList(),
+            RuleBreach = place.Check(from, until, type == ZoneRuleKinds.LoadingSpaceType)?.Detail,
+        };
     }
 
     /// <summary>The lot's policy, or the default one it runs by when none has been set.</summary>

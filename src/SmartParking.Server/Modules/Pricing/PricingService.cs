@@ -25,6 +25,14 @@ public sealed record Quote(Guid LotId, Guid? ZoneId, string? SpaceType, DateTime
     /// <summary>The stay as the driver reads it: local time with the zone.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Local { get; init; }
+
+    /// <summary>The parking rules whose windows the stay meets, as their text; set by the public quote only.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ParkingRules { get; init; }
+
+    /// <summary>Why a reservation of this stay would be refused by a parking rule; absent when the rules allow it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? RuleBreach { get; init; }
 }
 
 /// <summary>A stretch of time the lot is closed, [From, Until), and the same in the lot's local time with the zone.</summary>

@@ -4,10 +4,6 @@ public sealed record StartSessionRequest(Guid? LotId, Guid? ZoneId, string? Plat
 
 public sealed record ExtendSessionRequest(int? AddMinutes);
 
-public sealed record SessionLimitRequest(Guid? ZoneId, int? MaxStayMinutes);
-
-public sealed record SessionLimit(Guid LotId, Guid? ZoneId, int MaxStayMinutes);
-
 public sealed record SessionResponse(
     Guid Id, Guid LotId, Guid? ZoneId, string Plate, DateTimeOffset StartedAt, DateTimeOffset EndsAt, DateTimeOffset? StoppedAt, string Status,
     decimal RatePerHour, string Currency, int MaxStayMinutes, decimal? Amount);

@@ -3,7 +3,6 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
@@ -25,8 +24,6 @@ public static class SessionEndpoints
         var manage = app.MapGroup("/api/v1/manage").WithTags("Sessions").RequireAuthorization(Policies.Operator);
         manage.MapGet("/sessions", ListForTenant);
         manage.MapGet("/enforcement/plates/{plate}", CheckPlate);
-        manage.MapGet("/lots/{lotId:guid}/session-limits", Limits);
-        manage.MapPut("/lots/{lotId:guid}/session-limits", SetLimit);
     }
 
     private static async Task<Created<SessionResponse>> Start(StartSessionRequest request, ClaimsPrincipal user, SessionService sessions, CancellationToken ct)
@@ -76,30 +73,5 @@ public static class SessionEndpoints
         return paid is { } p
             ? new PlateCheck(normalised, true, p.Source, p.Id, p.LotId, new DateTimeOffset(p.Until, TimeSpan.Zero))
             : new PlateCheck(normalised, false, null, null, null, null);
-    }
-
-    private static async Task<IReadOnlyList<SessionLimit>> Limits(Guid lotId, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
-    {
-        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<SessionLimit>(new CommandDefinition(
-            "select lot_id, zone_id, max_stay_minutes from session_limits where lot_id = @Id order by zone_id nulls first", new { lot.Id }, cancellationToken: ct))).ToList();
-    }
-
-    private static async Task<SessionLimit> SetLimit(Guid lotId, SessionLimitRequest request, ClaimsPrincipal user, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
-    {
-        new Validation().Check(request.MaxStayMinutes is >= 1 and <= 10_080, "maxStayMinutes", "must be between 1 and 10080.").ThrowIfInvalid();
-        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
-        if (request.ZoneId is { } zoneId && !await lots.HasZoneAsync(lotId, zoneId, ct))
-            throw new ValidationException("zoneId", "is not a zone of this lot.");
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into session_limits (lot_id, zone_id, tenant_id, max_stay_minutes) values (@lotId, @ZoneId, @TenantId, @MaxStayMinutes)
-            on conflict (lot_id, coalesce(zone_id, '00000000-0000-0000-0000-000000000000')) do update set max_stay_minutes = excluded.max_stay_minutes, updated_at = now()
-            """, new { lotId, request.ZoneId, lot.TenantId, request.MaxStayMinutes }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "session_limit.updated", "lot", lotId, request, ct);
-        await tx.CommitAsync(ct);
-        return new SessionLimit(lotId, request.ZoneId, request.MaxStayMinutes!.Value);
     }
 }

@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Errors;
@@ -13,25 +14,34 @@ namespace SmartParking.Server.Modules.Sessions;
 /// Pay-as-you-park: a session runs for a plate until the driver stops it or its paid time runs out, and is charged
 /// per started minute at the rate locked when it started. One running session per plate and lot, by a unique index.
 /// </summary>
-public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments, TimeProvider time)
+/// <remarks>
+/// The lot's and zone's parking rules decide how long a session may run (<see cref="PlaceRules"/>); a meter session is
+/// an ordinary vehicle's, so a loading window is closed to it as a no-parking one is.
+/// </remarks>
+public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRuleBook rules, PricingService pricing, IPaymentService payments, TimeProvider time)
 {
-    /// <summary>Where the operator has set no limit.</summary>
+    /// <summary>The longest a session may run where no rule of the place limits the stay.</summary>
     public const int DefaultMaxStayMinutes = 240;
+
+    /// <summary>The longest a session may run anywhere (the rules decide within it).</summary>
+    public const int LongestSessionMinutes = 10_080;
 
     public async Task<SessionRow> StartAsync(Guid driverId, StartSessionRequest request, CancellationToken ct)
     {
         new Validation()
             .Check(request.LotId is not null, "lotId", "is required.")
             .Check(Plates.IsValid(request.Plate), "plate", $"is required: {Plates.Rule}.")
-            .Check(request.DurationMinutes is >= 1 and <= 10_080, "durationMinutes", "must be between 1 and 10080.")
+            .Check(request.DurationMinutes is >= 1 and <= LongestSessionMinutes, "durationMinutes", $"must be between 1 and {LongestSessionMinutes}.")
             .ThrowIfInvalid();
         var lot = await lots.FindAsync(request.LotId!.Value, ct) ?? throw new NotFoundException("Lot");
         await using var connection = await db.OpenConnectionAsync(ct);
         if (request.ZoneId is { } zoneId && !await lots.HasZoneAsync(lot.Id, zoneId, ct))
             throw new ValidationException("zoneId", "is not a zone of this lot.");
-        var maxStay = await MaxStayAsync(connection, lot.Id, request.ZoneId, ct);
-        if (request.DurationMinutes > maxStay) throw new ValidationException("durationMinutes", $"the maximum stay here is {maxStay} minutes.");
         var now = time.GetUtcNow().ToWholeSecond();
+        var place = (await ZoneRuleBook.ForLotAsync(connection, lot, ct)).For(request.ZoneId);
+        var maxStay = place.LongestStayMinutes(now, Ceiling(place), loadingVehicle: false);
+        if (request.DurationMinutes > maxStay)
+            throw new ValidationException("durationMinutes", $"{Why(place, now, now.AddMinutes(request.DurationMinutes!.Value))}The longest stay from now is {maxStay} minutes.");
         var id = Guid.CreateVersion7();
         try
         {
@@ -51,16 +61,18 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
         return await FindAsync(connection, id, ct);
     }
 
-    /// <summary>More time, up to the maximum stay counted from the start.</summary>
+    /// <summary>More time, as far as the place's rules (as they are now) allow the whole stay from its start.</summary>
     public async Task<SessionRow> ExtendAsync(Guid driverId, Guid id, ExtendSessionRequest request, CancellationToken ct)
     {
-        new Validation().Check(request.AddMinutes is >= 1 and <= 10_080, "addMinutes", "must be between 1 and 10080.").ThrowIfInvalid();
+        new Validation().Check(request.AddMinutes is >= 1 and <= LongestSessionMinutes, "addMinutes", $"must be between 1 and {LongestSessionMinutes}.").ThrowIfInvalid();
         var row = await FindOwnAsync(driverId, id, ct);
         if (row.Status != "active" || row.EndsAt <= time.GetUtcNow()) throw new ConflictException($"The session has ended ({row.Status}); start a new one.");
         var endsAt = row.EndsAt.AddMinutes(request.AddMinutes!.Value);
-        if (endsAt > row.StartedAt.AddMinutes(row.MaxStayMinutes))
-            throw new ValidationException("addMinutes", $"the maximum stay here is {row.MaxStayMinutes} minutes; the session can run until " +
-                $"{LocalTimes.Format(row.StartedAt.AddMinutes(row.MaxStayMinutes), await ZoneOfAsync(row, ct))}.");
+        var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
+        var place = await rules.ForPlaceAsync(lot, row.ZoneId, ct);
+        var maxStay = place.LongestStayMinutes(row.StartedAt, Ceiling(place), loadingVehicle: false);
+        if (endsAt > row.StartedAt.AddMinutes(maxStay))
+            throw new ValidationException("addMinutes", $"{Why(place, row.StartedAt, endsAt)}The session can run until {LocalTimes.Format(row.StartedAt.AddMinutes(maxStay), lot.TimeZone)}.");
         await using var connection = await db.OpenConnectionAsync(ct);
         var moved = await connection.ExecuteAsync(new CommandDefinition(
             "update meter_sessions set ends_at = @endsAt, updated_at = @now where id = @id and status = 'active' and ends_at = @old",
@@ -128,10 +140,10 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, Pricing
         await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, cancellationToken: ct))
         ?? throw new NotFoundException("Session");
 
-    /// <summary>The zone's limit, else the lot's, else the default.</summary>
-    internal static async Task<int> MaxStayAsync(NpgsqlConnection connection, Guid lotId, Guid? zoneId, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
-            select max_stay_minutes from session_limits where lot_id = @lotId and (zone_id = @zoneId or zone_id is null)
-            order by zone_id nulls last limit 1
-            """, new { lotId, zoneId }, cancellationToken: ct)) ?? DefaultMaxStayMinutes;
+    private static int Ceiling(PlaceRules place) => place.LimitsStay ? LongestSessionMinutes : DefaultMaxStayMinutes;
+
+    /// <summary>The rule a stay breaks, as a sentence, or the default limit where no rule limits the stay.</summary>
+    private static string Why(PlaceRules place, DateTimeOffset start, DateTimeOffset end) =>
+        place.Check(start, end, loadingVehicle: false) is { } breach ? breach.Detail + " "
+        : $"The maximum stay here is {Ceiling(place)} minutes. ";
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SmartParking.Server.Modules.Lots.Zones;
 
 namespace SmartParking.Server.Modules.Lots.Lots;
 
@@ -39,11 +40,11 @@ public sealed record LotResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
-/// <summary>A lot as drivers and anonymous clients see it.</summary>
+/// <summary>A lot as drivers and anonymous clients see it; <see cref="ParkingRules"/> are the lot's own rules, then each zone's.</summary>
 public sealed record PublicLot(
     Guid Id, string Name, string Kind, AddressDto Address, double Latitude, double Longitude, string TimeZone,
     IReadOnlyList<OpeningHours> OpeningHours, IReadOnlyList<string> Amenities, IReadOnlyDictionary<string, int> Capacity,
-    int TotalCapacity, decimal BaseHourlyRate, string Currency);
+    int TotalCapacity, decimal BaseHourlyRate, string Currency, IReadOnlyList<ZoneRuleGroup> ParkingRules);
 
 public sealed record NearbyLot(Guid Id, string Name, string Kind, AddressDto Address, double Latitude, double Longitude,
     int TotalCapacity, IReadOnlyDictionary<string, int> Capacity, decimal BaseHourlyRate, string Currency, double DistanceMeters);
@@ -74,12 +75,14 @@ public sealed class LotRow
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
     public double DistanceMeters { get; init; }
+    public string? ParkingRules { get; init; }
 
-    public const string Select = """
+    public static readonly string Select = $"""
         select l.id, l.tenant_id, l.name, l.kind, l.street_address, l.city, l.postal_code, l.country, l.latitude, l.longitude, l.time_zone,
                l.opening_hours::text as opening_hours, l.amenities, l.capacity::text as capacity, l.base_hourly_rate, l.currency, l.external_id,
                l.created_at, l.updated_at,
-               (select jsonb_object_agg(type, n)::text from (select type, count(*) n from spaces s where s.lot_id = l.id group by type) c) as space_counts
+               (select jsonb_object_agg(type, n)::text from (select type, count(*) n from spaces s where s.lot_id = l.id group by type) c) as space_counts,
+               {ZoneRuleRow.JsonOfLot} as parking_rules
         from lots l
         """;
 
@@ -95,7 +98,8 @@ public sealed class LotRow
         DeclaredCapacity, CountedSpaces, EffectiveCapacity.Values.Sum(), BaseHourlyRate, Currency.Trim(), ExternalId, CreatedAt, UpdatedAt);
 
     public PublicLot ToPublic() => new(Id, Name, Kind, Address, Latitude, Longitude, TimeZone, Hours, Amenities, EffectiveCapacity,
-        EffectiveCapacity.Values.Sum(), BaseHourlyRate, Currency.Trim());
+        EffectiveCapacity.Values.Sum(), BaseHourlyRate, Currency.Trim(),
+        ParkingRules is null ? [] : ZoneRuleRow.Groups(JsonSerializer.Deserialize<List<ZoneRuleRow>>(ParkingRules, Json)!));
 
     public NearbyLot ToNearby() => new(Id, Name, Kind, Address, Latitude, Longitude, EffectiveCapacity.Values.Sum(), EffectiveCapacity,
         BaseHourlyRate, Currency.Trim(), Math.Round(DistanceMeters, 1));

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Rules;
@@ -102,6 +103,8 @@ public sealed partial class ReservationService
             .Check((end - row.Start).TotalMinutes <= policy.MaxDurationMinutes, "end", $"the stay must be at most {policy.MaxDurationMinutes} minutes.")
             .ThrowIfInvalid();
         new Validation().Check(lot.IsOpenThroughout(row.End, end), "end", $"the lot is closed during part of the extension: {lot.ClosedText(row.End, end)}.").ThrowIfInvalid();
+        if ((await ZoneRuleBook.ForLotAsync(connection, lot, ct)).For(row.ZoneId).Check(row.Start, end, row.SpaceType == ZoneRuleKinds.LoadingSpaceType) is { } breach)
+            throw RuleConflict(breach);
         var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, new PriceScope(row.ZoneId, row.SpaceType, driverId), ct)).Amount;
         try
         {

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Rules;
@@ -45,12 +46,14 @@ public sealed partial class ReservationService(
         PricingInputs inputs;
         var parameters = new DynamicParameters(PricingService.InputsParameters(lot, start, end));
         parameters.AddDynamicParams(new { spaceId = request.SpaceId ?? Guid.Empty, lotId = lot.Id });
+        LotRules lotRules;
         await using (var all = await connection.QueryMultipleAsync(new CommandDefinition(
-            $"{SpaceFacts.Select} where s.id = @spaceId; {ReservationPolicies.Select}; {PricingService.InputsSql}", parameters, cancellationToken: ct)))
+            $"{SpaceFacts.Select} where s.id = @spaceId; {ReservationPolicies.Select}; {PricingService.InputsSql}; {ZoneRuleBook.SelectOfLot}", parameters, cancellationToken: ct)))
         {
             space = await all.ReadSingleOrDefaultAsync<SpaceFacts>();
             policy = await all.ReadSingleOrDefaultAsync<ReservationPolicy>() ?? ReservationPolicy.Default(lot.BaseHourlyRate);
             inputs = await PricingService.ReadInputsAsync(all);
+            lotRules = ZoneRuleBook.Read(lot, await all.ReadAsync<ZoneRuleRow>());
         }
         // The window is checked before it is priced: pricing walks its days.
         CheckWindow(lot, policy, start, end, now);
@@ -66,24 +69,38 @@ public sealed partial class ReservationService(
         {
             if (space is null || space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
             if (space.OutOfService) throw new ConflictException("This space is out of service.");
+            if (lotRules.For(space.ZoneId).Check(start, end, space.Type == ZoneRuleKinds.LoadingSpaceType) is { } breach) throw RuleConflict(breach);
             return await TryInsertAsync(connection, For(space), space, options.Value.MaxUnpaidHolds, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, lot.TimeZone, ct);
         }
 
-        // Any space of the type: pick a free one at random (so concurrent bookings rarely pick the same), and if another
-        // booking took it in between, the constraint says so and the next one is tried.
+        // Any space of the type whose zone's rules allow the stay (the lot's own rules bind every zone).
+        var loading = request.SpaceType == ZoneRuleKinds.LoadingSpaceType;
+        if (lotRules.For(null).Check(start, end, loading) is { } lotBreach) throw RuleConflict(lotBreach);
+        var refused = lotRules.ByZone.Keys.Select(zone => (Zone: zone, Breach: lotRules.For(zone).Check(start, end, loading))).Where(z => z.Breach is not null).ToList();
+        var refusedZones = refused.Select(z => z.Zone).ToArray();
+        // Pick a free one at random (so concurrent bookings rarely pick the same), and if another booking took it in
+        // between, the constraint says so and the next one is tried.
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var candidate = await connection.QuerySingleOrDefaultAsync<SpaceFacts>(new CommandDefinition($"""
                 {SpaceFacts.Select}
                 where s.lot_id = @lotId and s.type = @type and not s.out_of_service
+                  and (s.zone_id is null or not s.zone_id = any(@refusedZones))
                   and not exists (select 1 from reservations r where r.space_id = s.id and r.status in {Live} and r.during && tstzrange(@start, @end, '[)'))
                 order by random() limit 1
-                """, new { lotId = lot.Id, type = request.SpaceType, start, end }, cancellationToken: ct));
+                """, new { lotId = lot.Id, type = request.SpaceType, start, end, refusedZones }, cancellationToken: ct));
             if (candidate is null) break;
             if (await TryInsertAsync(connection, For(candidate), candidate, options.Value.MaxUnpaidHolds, ct) is { } booked) return booked;
         }
+        if (refused.Count > 0)
+            throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window where the rules allow it. {refused[0].Breach!.Detail}",
+                new Dictionary<string, object?> { ["rule"] = refused[0].Breach!.Rule.Text });
         throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
     }
+
+    /// <summary>409 naming the parking rule a stay breaks, in the lot's local time.</summary>
+    private static ConflictException RuleConflict(RuleBreach breach) =>
+        new(breach.Detail, new Dictionary<string, object?> { ["rule"] = breach.Rule.Text });
 
     private sealed record SpaceFacts(Guid Id, Guid LotId, Guid? ZoneId, string Type, string Label, bool OutOfService)
     {

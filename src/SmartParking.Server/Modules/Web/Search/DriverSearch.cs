@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Lots.Cities;
+using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Time;
 
@@ -13,7 +14,8 @@ public sealed record SearchFilter(string? SpaceType = null, decimal? MaxPricePer
 /// <summary>One lot of the result list; <see cref="Free"/> and <see cref="InService"/> (spaces in service that report) change live.</summary>
 public sealed record ParkingResult(
     Guid LotId, string Name, string Address, double Latitude, double Longitude, double DistanceMeters,
-    int Free, int InService, decimal PricePerHour, string Currency, string TimeZone, string OpeningHours, bool Ev, bool Accessible);
+    int Free, int InService, decimal PricePerHour, string Currency, string TimeZone, string OpeningHours, bool Ev, bool Accessible,
+    IReadOnlyList<ZoneRuleGroup> ParkingRules);
 
 /// <summary>A price for the driver's chosen window at one lot.</summary>
 public sealed record WindowQuote(Guid LotId, decimal Amount, string Currency, bool Open);
@@ -44,7 +46,7 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
                 lot.Counts.Free, Reporting(lot.Counts), lot.PricePerHour, lot.Currency, d.TimeZone,
                 DriverFormat.OpeningHours(d.OpeningHours),
                 Ev: d.Amenities.Contains("ev_charging") || d.Capacity.GetValueOrDefault("ev") > 0,
-                Accessible: d.Amenities.Contains("accessible") || d.Capacity.GetValueOrDefault("accessible") > 0));
+                Accessible: d.Amenities.Contains("accessible") || d.Capacity.GetValueOrDefault("accessible") > 0, d.ParkingRules));
         }
         return results.OrderBy(r => r.DistanceMeters).ToList();
     }
