@@ -163,15 +163,14 @@ public sealed class SecondCityTests(OnboardingFactory factory) : IClassFixture<O
             a => a.GetProperty("spaces").EnumerateArray().All(s => s.Str("status") != "unknown"), Eventually, "every bay of block 0 to have reported");
         availability.GetProperty("spaces").EnumerateArray().Count(s => s.Str("status") == "free").ShouldBe(BaysPerBlock - 2);
 
-        // 6. An hour of silence: change-only sensors keep their last state, with its age and a lower confidence.
-        factory.Clock.Advance(TimeSpan.FromHours(1));
-        await factory.Services.GetRequiredService<AvailabilityModel>().RefreshReportsAsync(CancellationToken.None);
-        await factory.Services.GetRequiredService<SensorHealthService>().SweepAsync(CancellationToken.None);
+        // 6. Four hours of silence, past the 3-hour heartbeat but not yet overdue: change-only sensors keep their last
+        //    state, with its age and a lower confidence.
+        await AdvanceAsync(TimeSpan.FromHours(4));
         var later = await anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/availability");
         var spaces = later.GetProperty("spaces").EnumerateArray().ToList();
         spaces.Count(s => s.Str("status") == "free").ShouldBe(BaysPerBlock - 2);
         spaces.Count(s => s.Str("status") == "occupied").ShouldBe(2);
-        spaces.ShouldAllBe(s => s.GetProperty("ageSeconds").GetInt32() >= 3600);
+        spaces.ShouldAllBe(s => s.GetProperty("ageSeconds").GetInt32() >= 4 * 3600);
         spaces.ShouldAllBe(s => s.GetProperty("confidence").GetDouble() > 0 && s.GetProperty("confidence").GetDouble() < 1);
         var registry = await op.GetJsonAsync($"/api/v1/manage/sensors?lotId={lotId}");
         registry.GetProperty("items").EnumerateArray().ShouldAllBe(s => s.Str("health") != "offline");
@@ -208,5 +207,19 @@ public sealed class SecondCityTests(OnboardingFactory factory) : IClassFixture<O
         publicLot.GetRawText().ShouldContain("2P Mon");
         var feed = await anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?tenantId={tenantId}");
         feed.GetProperty("lots").GetArrayLength().ShouldBe(Blocks);
+
+        // 10. Silent past twice the heartbeat: now the sensors are overdue, and the bays say they do not know.
+        await AdvanceAsync(TimeSpan.FromHours(3));
+        // The sweep writes it to the database; the availability model hears it through the change feed.
+        await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/availability"),
+            a => a.GetProperty("spaces").EnumerateArray().All(s => s.Str("status") == "unknown"), Eventually, "the overdue bays to turn unknown");
+    }
+
+    /// <summary>Moves the clock and runs what its timers would: every node hears the latest reports, then the health sweep.</summary>
+    private async Task AdvanceAsync(TimeSpan by)
+    {
+        factory.Clock.Advance(by);
+        await factory.Services.GetRequiredService<AvailabilityModel>().RefreshReportsAsync(CancellationToken.None);
+        await factory.Services.GetRequiredService<SensorHealthService>().SweepAsync(CancellationToken.None);
     }
 }
