@@ -171,6 +171,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
     private static readonly string[] NotPerResource =
     [
         "PUT /api/v1/manage/users/{}/role", // admins only: OperatorAccessTests
+        "POST /api/v1/manage/tenants/{}/operators", // admins only: TenantSetupTests
         "GET /api/v1/manage/enforcement/plates/{}", // a plate, answered within the operator's tenant: SessionTests
         "GET /api/v1/manage/exports/{}", // a table by name, each scoped to the caller: Export_* below
     ];
