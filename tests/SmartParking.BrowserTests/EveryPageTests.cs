@@ -49,6 +49,7 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("operator", "/admin/audit")]
     [InlineData("operator", "/admin/users")]
     [InlineData("admin", "/admin/users")]
+    [InlineData("admin", "/admin/tenants")]
     public async Task Page_KeyboardOnly_EveryControlReachableNamedAndFocusVisibleWithoutConsoleErrors(string role, string path)
     {
         await using var watched = await OpenAsync(role, path);
