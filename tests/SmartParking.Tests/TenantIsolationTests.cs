@@ -100,6 +100,7 @@ public sealed class IsolationFactory : ApiFactory
             union all select u.id::text || u.role || coalesce(u.tenant_id::text, '') from users u where tenant_id = $1
             union all select p::text from pricing_policies p where tenant_id = $1
             union all select r::text from reservation_policies r where tenant_id = $1
+            union all select sp::text from sensor_lot_policies sp where tenant_id = $1
             union all select l::text from session_limits l where tenant_id = $1
             union all select e::text from pricing_events e where tenant_id = $1
             union all select x::text from pricing_experiments x where tenant_id = $1
@@ -157,6 +158,9 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "GET", "/api/v1/manage/zones/{zoneB}/price-history", "" },
         { "GET", "/api/v1/manage/lots/{lotB}/reservation-policy", "" },
         { "PUT", "/api/v1/manage/lots/{lotB}/reservation-policy", "reservation-policy" },
+        { "GET", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
+        { "PUT", "/api/v1/manage/lots/{lotB}/sensor-policy", "sensor-policy" },
+        { "DELETE", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
         { "GET", "/api/v1/manage/lots/{lotB}/session-limits", "" },
         { "PUT", "/api/v1/manage/lots/{lotB}/session-limits", "session-limit" },
         { "DELETE", "/api/v1/manage/pricing-events/{eventB}", "" },
@@ -408,6 +412,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
             reservable = false, minLeadMinutes = 0, maxLeadDays = 30, minDurationMinutes = 15, maxDurationMinutes = 60,
             lateCancellationPercent = 100, noShowGraceMinutes = 0, noShowFee = 99, overstayPerMinute = 9,
         }),
+        "sensor-policy" => JsonContent.Create(new { heartbeatSeconds = 60 }),
         "session-limit" => JsonContent.Create(new { maxStayMinutes = 1 }),
         "cancellation" => JsonContent.Create(new { reason = "Hijacked" }),
         "refund" => JsonContent.Create(new { amount = 1, reason = "Hijacked" }),
