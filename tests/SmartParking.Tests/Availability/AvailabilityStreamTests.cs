@@ -48,6 +48,8 @@ public sealed class AvailabilityStreamTests(StreamFactory factory) : IClassFixtu
         data.GetProperty("lotId").GetGuid().ShouldBe(lotId);
         data.Str("status").ShouldBe("occupied");
         data.GetProperty("changedAt").GetDateTimeOffset().ShouldBe(observedAt);
+        // When the sensor last reported (this reading, or its receipt if the reports were refreshed first): how fresh the status is.
+        data.GetProperty("observedAt").GetDateTimeOffset().ShouldBeGreaterThanOrEqualTo(observedAt);
         data.GetProperty("lotCounts").GetProperty("occupied").GetInt32().ShouldBe(1);
         data.GetProperty("lotCounts").GetProperty("unknown").GetInt32().ShouldBe(0);
         change.Id.ShouldBe(data.GetProperty("version").GetInt64().ToString(CultureInfo.InvariantCulture));

@@ -134,6 +134,8 @@ public sealed class SensorReportingTests(ReportingFactory factory) : IClassFixtu
         late.Str("status").ShouldBe("free");
         late.GetProperty("ageSeconds").GetInt32().ShouldBe(5000);
         Confidence(late).ShouldBeInRange(0.01, 0.99);
+        using (var anonymous = factory.Anonymous())
+            (await anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/availability")).GetProperty("staleSpaces").GetInt32().ShouldBe(1);
         later.Str("status").ShouldBe("free");
         Confidence(later).ShouldBeLessThan(Confidence(late));
 

@@ -35,7 +35,8 @@ public sealed record UnitPrice(decimal Rate, IReadOnlyDictionary<string, decimal
     public override int GetHashCode() => Rate.GetHashCode();
 }
 
-public sealed record LotSpaces(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces);
+/// <summary>A lot with its spaces; StaleSpaces counts those shown from a sensor whose report is due (confidence below 1).</summary>
+public sealed record LotSpaces(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, int StaleSpaces);
 
 /// <summary>One change pushed to stream subscribers, with the space's last report and confidence as a space shows them.</summary>
 public sealed record AvailabilityChange(long Version, Guid LotId, Guid SpaceId, string Status, DateTimeOffset ChangedAt, Counts LotCounts,

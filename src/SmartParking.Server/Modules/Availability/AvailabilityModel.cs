@@ -140,8 +140,10 @@ public sealed partial class AvailabilityModel
         await _refresh.WaitAsync(ct);
         try
         {
-            // Looks back a minute before the latest report seen: a batch received earlier may commit after a later one.
-            var since = _lastHeard?.AddMinutes(-1);
+            // Looks back a minute before the latest report seen (never from the future, where a device clock may be): a
+            // batch received earlier may commit after a later one.
+            var now = _time.GetUtcNow();
+            var since = _lastHeard is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
             await using var connection = await _db.OpenConnectionAsync(ct);
             var reports = await _reporting.SpaceReportsAsync(connection, null, since, ct);
             lock (_gate) ApplyReports(reports);

@@ -47,7 +47,7 @@ public sealed partial class AvailabilityModel
                     return new SpaceAvailability(s.Id, s.Label, s.Type, s.Level, s.StatusName, s.Since, s.ExternalId, observedAt, age, confidence, OwnRate(lot, s));
                 })
                 .ToList();
-        return new LotSpaces(View(lot, lot.Snapshot, null, null, byType: true), spaces);
+        return new LotSpaces(View(lot, lot.Snapshot, null, null, byType: true), spaces, spaces.Count(s => s.Confidence < 1));
     }
 
     /// <summary>Lot ids within a radius, for stream filters.</summary>

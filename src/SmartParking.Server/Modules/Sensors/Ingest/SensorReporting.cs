@@ -87,13 +87,16 @@ public sealed class SensorReporting(IOptions<IngestOptions> options)
     }
 
     /// <summary>
-    /// Every reporting space's last report and rule (one lot's with <paramref name="lotId"/>; only those heard after
-    /// <paramref name="heardAfter"/> when given): what availability needs to show age and confidence.
+    /// The last report and rule of every space with a status or a sensor (one lot's with <paramref name="lotId"/>; only
+    /// those heard after <paramref name="heardAfter"/> when given): what availability needs to show age and confidence.
+    /// A sensor not heard from yet is included, so its space's first status already comes with its rule.
     /// </summary>
     public async Task<IReadOnlyList<SpaceReport>> SpaceReportsAsync(NpgsqlConnection connection, Guid? lotId, DateTimeOffset? heardAfter, CancellationToken ct) =>
         (await connection.QueryAsync<SpaceReport>(new CommandDefinition($"""
-            select ss.space_id, {SpaceHeardAt} as heard_at, {ExpectedSeconds} as expected_seconds, {OverdueSeconds} as overdue_seconds
-            from space_status ss {SpaceJoins}
-            where (@lotId::uuid is null or ss.lot_id = @lotId) and (@heardAfter::timestamptz is null or {SpaceHeardAt} > @heardAfter)
+            select coalesce(ss.space_id, se.space_id) as space_id, {SpaceHeardAt} as heard_at, {ExpectedSeconds} as expected_seconds, {OverdueSeconds} as overdue_seconds
+            from space_status ss full join sensors se on se.space_id = ss.space_id
+            left join sensor_lot_policies lp on lp.lot_id = coalesce(ss.lot_id, se.lot_id)
+            where coalesce(ss.space_id, se.space_id) is not null and (@lotId::uuid is null or coalesce(ss.lot_id, se.lot_id) = @lotId)
+              and (@heardAfter::timestamptz is null or {SpaceHeardAt} > @heardAfter)
             """, Parameters(new { lotId, heardAfter }), cancellationToken: ct))).ToList();
 }
