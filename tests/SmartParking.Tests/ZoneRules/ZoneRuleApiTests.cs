@@ -223,6 +223,28 @@ public sealed class ZoneRuleApiTests(BookingFactory factory) : IClassFixture<Boo
     }
 
     [Fact]
+    public async Task Session_InALoadingZoneOrPastAZonesWindowedLimit_RefusedOrCappedByTheRules()
+    {
+        var (lotId, loadingZone, _) = await LotWithZoneAsync("R12");
+        using var op = factory.OperatorClient();
+        var shortZone = (await op.CreateZoneAsync(lotId, Payloads.Zone("R12S", "Short stay"))).Id();
+        await PutRulesAsync($"/api/v1/manage/zones/{loadingZone}/parking-rules", new { text = "Loading Zone" });
+        await PutRulesAsync($"/api/v1/manage/zones/{shortZone}/parking-rules", new { text = "1/2P" });
+        var (_, driver) = await factory.DriverAsync();
+
+        var loading = await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, zoneId = loadingZone, plate = "ZR 12 346", durationMinutes = 10 });
+        var started = await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, zoneId = shortZone, plate = "ZR 12 347", durationMinutes = 20 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var extended = await driver.PostAsJsonAsync($"/api/v1/sessions/{started.Id()}/extension", new { addMinutes = 15 });
+
+        (await loading.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "durationMinutes")).GetProperty("errors").GetProperty("durationMinutes")[0].GetString()!
+            .ShouldContain("loading vehicles only");
+        started.GetProperty("maxStayMinutes").GetInt32().ShouldBe(30);
+        (await extended.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "addMinutes")).GetProperty("errors").GetProperty("addMinutes")[0].GetString()!
+            .ShouldContain("1/2P Mon–Sun (Australia/Melbourne): at most 30 min");
+    }
+
+    [Fact]
     public async Task Quote_ForAZone_SaysWhichRulesTheStayMeetsAndWhyABookingWouldBeRefused()
     {
         var (lotId, zoneId, _) = await LotWithZoneAsync("R10");
