@@ -131,10 +131,12 @@ public static class SensorEndpoints
         return new SensorWithSecret(sensor, secret);
     }
 
-    private static void Validate(SensorRequest r) =>
-        new Validation().Required(r.Serial, "serial", 200).OneOf(r.Kind, "kind", SensorKinds.All)
-            .Check(r.Serial is null || !r.Serial.Any(c => char.IsWhiteSpace(c) || c is '/' or '+' or '#'), "serial", "must not contain spaces, '/', '+' or '#' (it is used in MQTT topics).")
-            .ThrowIfInvalid();
+    private static void Validate(SensorRequest r)
+    {
+        var v = new Validation().OneOf(r.Kind, "kind", SensorKinds.All);
+        if (SensorRegistry.SerialProblem(r.Serial) is { } problem) v.Add("serial", problem);
+        v.ThrowIfInvalid();
+    }
 
     /// <summary>The space and lot must be the sensor's tenant's; the lot follows from the space when one is given.</summary>
     private static async Task<Guid?> ResolvePlacementAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid tenantId, SensorRequest r, CancellationToken ct)
