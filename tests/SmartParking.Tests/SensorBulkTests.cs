@@ -144,3 +144,35 @@ public sealed class SensorBulkTests(ManageFactory factory) : IClassFixture<Manag
         (await factory.ScalarAsync<Guid>("select tenant_id from sensors where serial = $1", stray)).ShouldBe(factory.TenantId);
     }
 }
+
+/// <summary>A server allowing each client three requests an hour, to count what a bulk registration costs.</summary>
+public sealed class ThreeRequestsFactory : ApiFactory
+{
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        settings["Http:RequestsPerWindow"] = "3";
+        settings["Http:WindowSeconds"] = "3600";
+    }
+}
+
+public sealed class SensorBulkRateLimitTests(ThreeRequestsFactory factory) : IClassFixture<ThreeRequestsFactory>
+{
+    [Fact]
+    public async Task Bulk_ThousandsOfSensors_CostOneRequestOfTheRateLimit()
+    {
+        // Seeded without HTTP, so the three permits are all the test's.
+        var account = await factory.SeedOperatorAsync(await factory.CreateTenantAsync());
+        using var client = factory.ClientFor(account);
+        var lot = await client.CreateLotAsync();
+        var prefix = Payloads.NewSerial("RL");
+
+        var result = await (await client.PostAsJsonAsync("/api/v1/manage/sensors/bulk", new
+        {
+            sensors = Enumerable.Range(1, 3_000).Select(i => new { serial = $"{prefix}-{i}", kind = "magnetometer", lotId = lot.Id() }),
+        })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        result.GetProperty("created").GetInt32().ShouldBe(3_000);
+        (await client.GetJsonAsync("/api/v1/manage/sensors?pageSize=1")).GetProperty("total").GetInt64().ShouldBe(3_000);
+        (await client.GetAsync("/api/v1/manage/sensors?pageSize=1")).StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+    }
+}

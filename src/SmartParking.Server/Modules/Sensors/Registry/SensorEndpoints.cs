@@ -133,12 +133,14 @@ public static class SensorEndpoints
         return new SensorWithSecret(sensor, secret);
     }
 
-    private static void Validate(SensorRequest r) =>
-        new Validation().Required(r.Serial, "serial", 200).OneOf(r.Kind, "kind", SensorKinds.All)
+    private static void Validate(SensorRequest r)
+    {
+        var v = new Validation().OneOf(r.Kind, "kind", SensorKinds.All)
             .Check(r.HeartbeatSeconds is null or (>= SensorReporting.MinHeartbeatSeconds and <= SensorReporting.MaxHeartbeatSeconds), "heartbeatSeconds",
-                $"must be between {SensorReporting.MinHeartbeatSeconds} and {SensorReporting.MaxHeartbeatSeconds} seconds, or null for the lot's or kind's interval.")
-            .Check(r.Serial is null || !r.Serial.Any(c => char.IsWhiteSpace(c) || c is '/' or '+' or '#'), "serial", "must not contain spaces, '/', '+' or '#' (it is used in MQTT topics).")
-            .ThrowIfInvalid();
+                $"must be between {SensorReporting.MinHeartbeatSeconds} and {SensorReporting.MaxHeartbeatSeconds} seconds, or null for the lot's or kind's interval.");
+        if (SensorRegistry.SerialProblem(r.Serial) is { } problem) v.Add("serial", problem);
+        v.ThrowIfInvalid();
+    }
 
     /// <summary>The space and lot must be the sensor's tenant's; the lot follows from the space when one is given.</summary>
     private static async Task<Guid?> ResolvePlacementAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid tenantId, SensorRequest r, CancellationToken ct)
