@@ -18,23 +18,13 @@ namespace SmartParking.Tests.Ingest;
 /// a sensor's overdue limit instead of waiting. Cameras are expected every 600 s, FIWARE-fed spaces every 1800 s; the
 /// rest keeps the global default (30 s, so overdue after 2 × 30 + 30 = 90 s, as before).
 /// </summary>
-public sealed class ReportingFactory : ManageFactory
+public sealed class ReportingFactory : StoppedClockFactory
 {
-    public StoppedClock Clock { get; } = new(DateTimeOffset.UtcNow);
-
-    public override TimeProvider Time => Clock;
-
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
-        settings["Ingest:HealthSweepSeconds"] = "3600";
+        base.ConfigureSettings(settings);
         settings["Ingest:HeartbeatSecondsByKind:camera"] = "600";
         settings["Ingest:FeedHeartbeatSeconds"] = "1800";
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
     }
 }
 
@@ -63,13 +53,7 @@ public sealed class SensorReportingTests(ReportingFactory factory) : IClassFixtu
         await device.IngestAsync(Batch(Reading(null, status)));
     }
 
-    /// <summary>Moves the clock, lets every node hear the latest reports and runs the health sweep as its timer would.</summary>
-    private async Task AdvanceAsync(TimeSpan by)
-    {
-        factory.Clock.Advance(by);
-        await factory.Services.GetRequiredService<AvailabilityModel>().RefreshReportsAsync(CancellationToken.None);
-        await factory.Services.GetRequiredService<SensorHealthService>().SweepAsync(CancellationToken.None);
-    }
+    private Task AdvanceAsync(TimeSpan by) => factory.AdvanceAsync(by);
 
     private async Task<JsonElement> SpaceAsync(Guid lotId, Guid spaceId)
     {

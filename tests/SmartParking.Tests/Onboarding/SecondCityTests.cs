@@ -3,39 +3,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Time;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
 namespace SmartParking.Tests.Onboarding;
-
-/// <summary>
-/// A server on a clock the test moves, whose sensor health sweep runs when the test calls it. Nothing about the city is
-/// configured: everything the test city has comes through the documented API.
-/// </summary>
-public sealed class OnboardingFactory : ApiFactory
-{
-    public StoppedClock Clock { get; } = new(DateTimeOffset.UtcNow);
-
-    public override TimeProvider Time => Clock;
-
-    protected override void ConfigureSettings(IDictionary<string, string?> settings)
-    {
-        settings["Ingest:HealthSweepSeconds"] = "3600";
-        settings["Auth:AccessTokenMinutes"] = "1440";
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
-    }
-}
 
 /// <summary>
 /// "Onboard a city from its open data", end to end, as the README's onboarding section tells a new operator: an admin
@@ -44,7 +16,7 @@ public sealed class OnboardingFactory : ApiFactory
 /// posts the zone's restrictions in the city's own notation; the sensors report once; then what drivers and operators
 /// see is checked long after any 90-second rule would have blanked it.
 /// </summary>
-public sealed class SecondCityTests(OnboardingFactory factory) : IClassFixture<OnboardingFactory>
+public sealed class SecondCityTests(StoppedClockFactory factory) : IClassFixture<StoppedClockFactory>
 {
     private const string Melbourne = "Australia/Melbourne";
     private const int Blocks = 3;
@@ -165,7 +137,7 @@ public sealed class SecondCityTests(OnboardingFactory factory) : IClassFixture<O
 
         // 6. Four hours of silence, past the 3-hour heartbeat but not yet overdue: change-only sensors keep their last
         //    state, with its age and a lower confidence.
-        await AdvanceAsync(TimeSpan.FromHours(4));
+        await factory.AdvanceAsync(TimeSpan.FromHours(4));
         var later = await anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/availability");
         var spaces = later.GetProperty("spaces").EnumerateArray().ToList();
         spaces.Count(s => s.Str("status") == "free").ShouldBe(BaysPerBlock - 2);
@@ -209,17 +181,9 @@ public sealed class SecondCityTests(OnboardingFactory factory) : IClassFixture<O
         feed.GetProperty("lots").GetArrayLength().ShouldBe(Blocks);
 
         // 10. Silent past twice the heartbeat: now the sensors are overdue, and the bays say they do not know.
-        await AdvanceAsync(TimeSpan.FromHours(3));
+        await factory.AdvanceAsync(TimeSpan.FromHours(3));
         // The sweep writes it to the database; the availability model hears it through the change feed.
         await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/availability"),
             a => a.GetProperty("spaces").EnumerateArray().All(s => s.Str("status") == "unknown"), Eventually, "the overdue bays to turn unknown");
-    }
-
-    /// <summary>Moves the clock and runs what its timers would: every node hears the latest reports, then the health sweep.</summary>
-    private async Task AdvanceAsync(TimeSpan by)
-    {
-        factory.Clock.Advance(by);
-        await factory.Services.GetRequiredService<AvailabilityModel>().RefreshReportsAsync(CancellationToken.None);
-        await factory.Services.GetRequiredService<SensorHealthService>().SweepAsync(CancellationToken.None);
     }
 }
