@@ -15,6 +15,24 @@ public static class SpaceCsvImport
 {
     public const int MaxRows = 50_000;
 
+    /// <summary>The columns a file may have, in any order (names ignore case, spaces and underscores).</summary>
+    internal static readonly (string Name, bool Required, string Meaning)[] Columns =
+    [
+        ("label", true, "the space's name in the lot, at most 40 characters; a row with a label the lot has updates that space"),
+        ("type", true, "one of " + string.Join(", ", LotsVocabulary.SpaceTypes)),
+        ("level", false, "floor or level, at most 40 characters"),
+        ("zone", false, "a zone's code, at most 40 characters; a zone not yet in the lot is created"),
+        ("out_of_service", false, "true/false (yes/no, 1/0); empty means in service"),
+        ("latitude", false, "decimal degrees (WGS 84), with longitude"),
+        ("longitude", false, "decimal degrees (WGS 84), with latitude"),
+        ("external_id", false, "the space's id elsewhere, e.g. its FIWARE ParkingSpot id, at most 300 characters"),
+    ];
+
+    /// <summary>What the OpenAPI document says about the file.</summary>
+    public static string Description { get; } =
+        $"UTF-8 CSV (text/csv) with a header row and one row per space, at most {MaxRows:N0} rows; nothing is written if any row is bad. Columns:\n"
+        + string.Join("\n", Columns.Select(c => $"- {c.Name} ({(c.Required ? "required" : "optional")}): {c.Meaning}"));
+
     public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, SpaceService spaces, CancellationToken ct)
     {
         if (request.ContentType is { } type && !type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) && !type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase))
@@ -53,7 +71,7 @@ public static class SpaceCsvImport
             {
                 if (first)
                 {
-                    foreach (var required in new[] { "label", "type" })
+                    foreach (var (required, _, _) in Columns.Where(c => c.Required))
                         if (!csv.TryGetFieldIndex(required, out _)) errors.Add("header", $"is missing the '{required}' column.");
                     errors.ThrowIfInvalid();
                     first = false;

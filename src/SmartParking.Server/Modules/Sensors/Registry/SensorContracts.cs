@@ -1,6 +1,14 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using SmartParking.Server.Platform.OpenApi;
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
-public sealed record SensorRequest(Guid? TenantId, string? Serial, string? Kind, Guid? SpaceId, Guid? LotId);
+public sealed record SensorRequest(
+    Guid? TenantId,
+    [property: Required, Description("The device's serial: its MQTT user name, without spaces, '/', '+' or '#'.")] string? Serial,
+    [property: Required, Vocabulary(typeof(SensorKinds), nameof(SensorKinds.All))] string? Kind,
+    Guid? SpaceId,
+    Guid? LotId);
 
 public sealed class Sensor
 {
