@@ -59,8 +59,12 @@ public sealed partial class ReadmeExampleTests(ReadmeFactory factory) : IClassFi
         var match = Regex.Match(command, @"<<EOF\n(?<body>.*?)\nEOF", RegexOptions.Singleline) is { Success: true } heredoc ? heredoc
             : Regex.Match(command, @" -[dm] '(?<body>[^']*)'");
         match.Success.ShouldBeTrue($"no body in: {command}");
-        return match.Groups["body"].Value.Replace("$NOW", DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        // Each example as if run a second apart: the same sensor, status and time twice is a duplicate, not a second reading.
+        var now = DateTimeOffset.UtcNow.AddMinutes(-1).AddSeconds(-Interlocked.Increment(ref _filled));
+        return match.Groups["body"].Value.Replace("$NOW", now.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
+
+    private static int _filled;
 
     private static string Argument(string command, string flag) =>
         Regex.Match(command, $@" {Regex.Escape(flag)} (?<value>\S+)") is { Success: true } m ? m.Groups["value"].Value : throw new InvalidOperationException($"no {flag} in: {command}");
