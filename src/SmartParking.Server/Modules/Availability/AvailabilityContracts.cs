@@ -32,8 +32,5 @@ public sealed record UnitPrice(decimal Rate, IReadOnlyDictionary<string, decimal
 
 public sealed record LotSpaces(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces);
 
-/// <summary>A lot's spaces as the API pages them: <see cref="Page"/> says how many there are and where the next page is.</summary>
-public sealed record LotSpacesPage(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, Platform.Http.PageInfo Page);
-
 /// <summary>One change pushed to stream subscribers.</summary>
 public sealed record AvailabilityChange(long Version, Guid LotId, Guid SpaceId, string Status, DateTimeOffset ChangedAt, Counts LotCounts);

@@ -11,6 +11,9 @@ using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Availability;
 
+/// <summary>A lot's spaces as the API pages them: <see cref="Page"/> says how many there are and where the next page is.</summary>
+public sealed record LotSpacesPage(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, PageInfo Page);
+
 public static class AvailabilityEndpoints
 {
     public const double MaxRadiusMeters = 50_000;
