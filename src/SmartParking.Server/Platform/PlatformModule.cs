@@ -28,7 +28,7 @@ public static class PlatformModule
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
             o.SerializerOptions.Converters.Add(new StoredTextJsonConverter());
         });
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OpenApi.ApiSchemaTransformer>());
         builder.AddHttpHygiene();
         await builder.AddDatabaseAsync();
         builder.Services.AddSharedKeyRing();

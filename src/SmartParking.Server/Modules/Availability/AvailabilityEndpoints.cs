@@ -7,8 +7,12 @@ using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Availability;
+
+/// <summary>A lot's spaces as the API pages them: <see cref="Page"/> says how many there are and where the next page is.</summary>
+public sealed record LotSpacesPage(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, PageInfo Page);
 
 public static class AvailabilityEndpoints
 {
@@ -22,18 +26,29 @@ public static class AvailabilityEndpoints
         group.MapGet("/availability/stream", Stream).DisableRateLimiting();
     }
 
-    /// <summary>Counts by space type are left out unless asked for (<c>byType=true</c>): they triple the answer's size.</summary>
-    private static NearbyAnswer Nearby(AvailabilityModel model, IOptions<JsonOptions> json, double? lat, double? lng, double? radius, string? type, int? limit, bool? byType)
+    /// <summary>
+    /// Counts by space type are left out unless asked for (<c>byType=true</c>): they triple the answer's size. The answer
+    /// stays an array; how many lots matched and the next page are in its headers (<see cref="ResultWindow"/>).
+    /// </summary>
+    private static NearbyAnswer Nearby(HttpContext http, AvailabilityModel model, IOptions<JsonOptions> json, double? lat, double? lng, double? radius, string? type,
+        int? limit, int? offset, bool? byType)
     {
         ValidateArea(lat, lng, radius, required: true);
-        new Validation().OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false)
-            .Check(limit is null or (>= 1 and <= 200), "limit", "must be between 1 and 200.").ThrowIfInvalid();
-        var lots = model.Nearby(lat!.Value, lng!.Value, radius ?? 1000, type, limit ?? 50);
+        var window = ResultWindow.From(limit, offset, defaultLimit: 50, maxLimit: 200,
+            new Validation().OneOf(type, "type", LotsVocabulary.SpaceTypes, required: false));
+        var lots = model.Nearby(lat!.Value, lng!.Value, radius ?? 1000, type, window.Offset, window.Limit, out var total);
+        window.Announce(http, total, lots.Count);
         return new NearbyAnswer(lots, type, byType == true, json.Value.SerializerOptions);
     }
 
-    private static LotSpaces ForLot(Guid id, AvailabilityModel model) =>
-        model.LotWithSpaces(id) ?? throw new NotFoundException("Lot");
+    /// <summary>A lot's spaces, a page at a time (all of a lot up to 1,000 spaces by default).</summary>
+    private static LotSpacesPage ForLot(HttpContext http, Guid id, AvailabilityModel model, int? limit, int? offset)
+    {
+        var window = ResultWindow.From(limit, offset, defaultLimit: 1000, maxLimit: 5000);
+        var lot = model.LotWithSpaces(id) ?? throw new NotFoundException("Lot");
+        var spaces = lot.Spaces.Skip(window.Offset).Take(window.Limit).ToList();
+        return new LotSpacesPage(lot.Lot, spaces, window.Describe(http, lot.Spaces.Count, spaces.Count));
+    }
 
     /// <summary>
     /// Server-Sent Events of status changes for one lot (<c>lotId</c>) or an area (<c>lat</c>, <c>lng</c>, <c>radius</c>).

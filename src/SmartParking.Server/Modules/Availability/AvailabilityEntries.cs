@@ -238,7 +238,8 @@ public sealed partial class AvailabilityModel
                         if (d <= radiusMeters) found.Add((lot, d));
                     }
                 }
-            found.Sort((a, b) => a.Distance.CompareTo(b.Distance));
+            // Lots at the same distance in a fixed order, so pages of a nearby answer neither repeat nor miss one.
+            found.Sort((a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Lot.Id.CompareTo(b.Lot.Id));
         }
 
         private static (int, int) Key(double lat, double lng) => ((int)Math.Floor(lat / Cell), (int)Math.Floor(lng / Cell));

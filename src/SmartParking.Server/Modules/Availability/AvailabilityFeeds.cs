@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Availability;
 
@@ -18,15 +19,14 @@ public static class AvailabilityFeeds
         app.MapGet("/api/v1/feeds/parkapi", ParkApi).WithTags("Feeds");
     }
 
-    private static IResult Entities(AvailabilityModel model, string? type, int? limit, int? offset)
+    /// <summary>A page of entities; the total and the next page are in the headers, as for the other availability lists.</summary>
+    private static IResult Entities(HttpContext http, AvailabilityModel model, string? type, int? limit, int? offset)
     {
-        new Validation()
-            .OneOf(type, "type", ["ParkingSpot", "OffStreetParking", "OnStreetParking"])
-            .Check(limit is null or (>= 1 and <= 1000), "limit", "must be between 1 and 1000.")
-            .Check(offset is null or >= 0, "offset", "must be 0 or more.")
-            .ThrowIfInvalid();
-        var entities = type == "ParkingSpot" ? model.SpotEntities() : model.SiteEntities(type == "OnStreetParking" ? "on_street" : "off_street", type!);
-        var page = entities.Skip(offset ?? 0).Take(limit ?? 20).ToList();
+        var window = ResultWindow.From(limit, offset, defaultLimit: 20, maxLimit: 1000,
+            new Validation().OneOf(type, "type", ["ParkingSpot", "OffStreetParking", "OnStreetParking"]));
+        var entities = (type == "ParkingSpot" ? model.SpotEntities() : model.SiteEntities(type == "OnStreetParking" ? "on_street" : "off_street", type!)).ToList();
+        var page = entities.Skip(window.Offset).Take(window.Limit).ToList();
+        window.Announce(http, entities.Count, page.Count);
         var array = new JsonArray([.. page]);
         return TypedResults.Text(array.ToJsonString(), "application/ld+json");
     }

@@ -5,20 +5,28 @@ public sealed partial class AvailabilityModel
     /// <summary>One lot of a nearby answer, with the snapshot the query read, so the lot is written as of one moment.</summary>
     internal readonly record struct NearbyLot(LotEntry Lot, LotSnapshot Snapshot, double DistanceMeters);
 
-    /// <summary>Lots within the radius, nearest first; with a space type, lots without it are left out.</summary>
-    internal List<NearbyLot> Nearby(double lat, double lng, double radiusMeters, string? type, int limit)
+    /// <summary>
+    /// Lots within the radius, nearest first, from the <paramref name="offset"/>th on; with a space type, lots without it
+    /// are left out. <paramref name="total"/> is how many matched in all.
+    /// </summary>
+    internal List<NearbyLot> Nearby(double lat, double lng, double radiusMeters, string? type, int offset, int limit, out int total)
     {
         // One candidate list per thread, reused: a 1 km query looks at a few hundred lots, and growing a fresh list for
         // them was most of what a request allocated. The call is synchronous, so no other request shares it meanwhile.
         var found = t_found ??= [];
         _grid.Within(lat, lng, radiusMeters, found);
-        var results = new List<NearbyLot>(Math.Min(limit, found.Count));
-        foreach (var (lot, distance) in found)
+        // Without a type every candidate matches, so only the window's lots are looked at.
+        var skip = type is null ? Math.Min(offset, found.Count) : 0;
+        var results = new List<NearbyLot>(Math.Clamp(found.Count - offset, 0, limit));
+        total = skip;
+        for (var i = skip; i < found.Count; i++)
         {
+            var (lot, distance) = found[i];
             var snapshot = lot.Snapshot;
             if (type is not null && !snapshot.ByType.ContainsKey(type)) continue;
-            results.Add(new NearbyLot(lot, snapshot, Math.Round(distance, 1)));
-            if (results.Count == limit) break;
+            if (total++ < offset) continue;
+            if (results.Count < limit) results.Add(new NearbyLot(lot, snapshot, Math.Round(distance, 1)));
+            else if (type is null) { total = found.Count; break; }
         }
         // Not kept alive by the buffer after a reload replaced them.
         found.Clear();
@@ -27,7 +35,7 @@ public sealed partial class AvailabilityModel
 
     /// <summary>Lots within the radius, nearest first, as the API shows them (with a type, that type's counts and price).</summary>
     public IReadOnlyList<LotAvailability> NearbyLots(double lat, double lng, double radiusMeters, string? type, int limit) =>
-        Nearby(lat, lng, radiusMeters, type, limit).Select(n => View(n.Lot, n.Snapshot, n.DistanceMeters, type, byType: false)).ToList();
+        Nearby(lat, lng, radiusMeters, type, 0, limit, out _).Select(n => View(n.Lot, n.Snapshot, n.DistanceMeters, type, byType: false)).ToList();
 
     [ThreadStatic] private static List<(LotEntry Lot, double Distance)>? t_found;
 

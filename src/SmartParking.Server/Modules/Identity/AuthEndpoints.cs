@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -7,10 +9,17 @@ using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Identity;
 
-public sealed record RegisterRequest(string? Email, string? Password, string? DisplayName);
-public sealed record LoginRequest(string? Email, string? Password, string? Totp, string? RecoveryCode);
-public sealed record RefreshRequest(string? RefreshToken);
-public sealed record MfaCodeRequest(string? Code);
+public sealed record RegisterRequest(
+    [property: Required] string? Email,
+    [property: Required] string? Password,
+    string? DisplayName);
+public sealed record LoginRequest(
+    [property: Required] string? Email,
+    [property: Required] string? Password,
+    [property: Description("The current code of the account's authenticator, when it has two-factor on.")] string? Totp,
+    string? RecoveryCode);
+public sealed record RefreshRequest([property: Required] string? RefreshToken);
+public sealed record MfaCodeRequest([property: Required] string? Code);
 public sealed record MeResponse(Guid Id, string Email, string? DisplayName, string Role, Guid? TenantId, bool TwoFactorEnabled, bool SignedInWithSecondFactor);
 public sealed record MfaSetupResponse(string SharedKey, string AuthenticatorUri);
 public sealed record MfaEnabledResponse(IReadOnlyList<string> RecoveryCodes, TokenPair Tokens);

@@ -1,12 +1,17 @@
+using System.ComponentModel;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.OpenApi;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Identity;
 
 public sealed record UserSummary(Guid Id, string Email, string? DisplayName, string Role, Guid? TenantId, bool TwoFactorEnabled, DateTimeOffset CreatedAt, bool Locked = false);
-public sealed record RoleChangeRequest(string? Role, Guid? TenantId);
+public sealed record RoleChangeRequest(
+    [property: Required, Vocabulary(typeof(Roles), nameof(Roles.All))] string? Role,
+    [property: Description("Required for operators: the tenant they work for.")] Guid? TenantId);
 
 /// <summary>Platform admins manage roles and create operator accounts; operators see the users of their own tenant.</summary>
 public static class UserAdminEndpoints

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
@@ -6,10 +8,18 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Pricing;
 
-public sealed record ExperimentRequest(string? Name, string? Unit, PricingPolicy? Variant, decimal? Share, string? Seed, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt);
+public sealed record ExperimentRequest(
+    [property: Required] string? Name,
+    [property: Vocabulary(typeof(ExperimentUnits), nameof(ExperimentUnits.All))] string? Unit,
+    [property: Required] PricingPolicy? Variant,
+    [property: Required, Description("The part of the lots or drivers that runs the variant, between 0 and 1 (both excluded).")] decimal? Share,
+    string? Seed,
+    [property: Required, Description("An ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? StartsAt,
+    [property: Required, Description("An ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? EndsAt);
 
 /// <summary>
 /// One group's outcome, per unit (lot or driver). Turnover is stays per space per day for lots and stays per driver for

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
@@ -14,7 +16,14 @@ using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Pricing;
 
-public sealed record PricingEventRequest(string? Name, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, decimal? Multiplier, double? Latitude, double? Longitude, double? RadiusMeters);
+public sealed record PricingEventRequest(
+    [property: Required] string? Name,
+    [property: Required, Description("An ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? StartsAt,
+    [property: Required, Description("An ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? EndsAt,
+    [property: Required, Description("Price multiplier while the event runs, 1 to 2.")] decimal? Multiplier,
+    [property: Required, Description("Decimal degrees (WGS 84), -90 to 90.")] double? Latitude,
+    [property: Required, Description("Decimal degrees (WGS 84), -180 to 180.")] double? Longitude,
+    [property: Required, Description("Lots within this many metres (up to 50000) are affected.")] double? RadiusMeters);
 
 /// <param name="Period">The time band the step moved (peak, off_peak); PreviousRate and DemandRate are that band's. Null before bands existed.</param>
 public sealed record PriceHistoryEntry(DateTimeOffset At, double? Occupancy, double? Forecast, decimal PreviousRate, decimal DemandRate, decimal RateNow, string Rule, decimal TimeMultiplier,

@@ -1,8 +1,15 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 namespace SmartParking.Server.Modules.Sessions;
 
-public sealed record StartSessionRequest(Guid? LotId, Guid? ZoneId, string? Plate, int? DurationMinutes);
+public sealed record StartSessionRequest(
+    [property: Required] Guid? LotId,
+    Guid? ZoneId,
+    [property: Required] string? Plate,
+    [property: Required, Description("1 to 10080, within the lot's or zone's maximum stay.")] int? DurationMinutes);
 
-public sealed record ExtendSessionRequest(int? AddMinutes);
+public sealed record ExtendSessionRequest(
+    [property: Required, Description("1 to 10080, within the maximum stay.")] int? AddMinutes);
 
 public sealed record SessionResponse(
     Guid Id, Guid LotId, Guid? ZoneId, string Plate, DateTimeOffset StartedAt, DateTimeOffset EndsAt, DateTimeOffset? StoppedAt, string Status,

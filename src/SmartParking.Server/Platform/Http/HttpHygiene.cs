@@ -27,7 +27,7 @@ public static class HttpHygiene
         builder.Services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
         {
             if (options.CorsOrigins.Length > 0)
-                policy.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After", "Location");
+                policy.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After", "Location", "Link", ResultWindow.TotalHeader);
         }));
 
         builder.Services.AddRateLimiter(limiter =>

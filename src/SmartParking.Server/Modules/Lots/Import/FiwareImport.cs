@@ -11,6 +11,7 @@ using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Lots.Import;
 
@@ -24,7 +25,9 @@ public sealed record FiwareImportResult(int LotsCreated, int LotsUpdated, int Sp
 public static class FiwareImportEndpoints
 {
     public static void MapFiwareImport(this IEndpointRouteBuilder app, IConfiguration configuration) =>
-        app.MapPost("/api/v1/manage/import/fiware", ImportAsync).WithTags("Import").RequireAuthorization(Policies.Operator).AllowImportSizedBody(configuration);
+        app.MapPost("/api/v1/manage/import/fiware", ImportAsync).WithTags("Import").RequireAuthorization(Policies.Operator).AllowImportSizedBody(configuration)
+            .DescribeBody<FiwareImportEntity>($"One NGSI-v2 or NGSI-LD entity or an array of at most {FiwareImport.MaxEntities:N0}, normalized or key-values; all or nothing.",
+                oneOrMany: true, "application/json", "application/ld+json");
 
     private static Task<FiwareImportResult> ImportAsync(HttpRequest http, ClaimsPrincipal principal, FiwareImport import, Guid? tenantId,
         decimal? baseHourlyRate, string? timeZone, string? currency, string? sensorKind, bool? rotateSecrets, CancellationToken ct) =>

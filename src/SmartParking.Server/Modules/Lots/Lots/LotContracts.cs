@@ -1,23 +1,26 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using SmartParking.Server.Modules.Lots.Zones;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Lots.Lots;
 
 public sealed record AddressDto(string? Street, string? City, string? PostalCode, string? Country);
 
 public sealed record LotRequest(
-    Guid? TenantId,
-    string? Name,
-    string? Kind,
+    [property: Description("Admins only: the tenant the lot belongs to; operators' lots are their own tenant's.")] Guid? TenantId,
+    [property: Required] string? Name,
+    [property: Required, Vocabulary(typeof(LotsVocabulary), nameof(LotsVocabulary.LotKinds))] string? Kind,
     AddressDto? Address,
-    double? Latitude,
-    double? Longitude,
-    string? TimeZone,
+    [property: Required, Description("Decimal degrees (WGS 84), -90 to 90.")] double? Latitude,
+    [property: Required, Description("Decimal degrees (WGS 84), -180 to 180.")] double? Longitude,
+    [property: Required, Description("An IANA time zone such as Europe/Copenhagen.")] string? TimeZone,
     IReadOnlyList<OpeningHours>? OpeningHours,
-    IReadOnlyList<string>? Amenities,
-    IReadOnlyDictionary<string, int>? Capacity,
-    decimal? BaseHourlyRate,
-    string? Currency,
+    [property: Vocabulary(typeof(LotsVocabulary), nameof(LotsVocabulary.Amenities))] IReadOnlyList<string>? Amenities,
+    [property: Description("Spaces by space type (standard, accessible, ev, compact, motorcycle, loading).")] IReadOnlyDictionary<string, int>? Capacity,
+    [property: Required, Description("The hourly price before demand pricing, in the lot's currency, 0 to 10000 with at most 2 decimals.")] decimal? BaseHourlyRate,
+    [property: Required, Description("An ISO 4217 currency code such as EUR.")] string? Currency,
     string? ExternalId);
 
 public sealed record LotResponse(

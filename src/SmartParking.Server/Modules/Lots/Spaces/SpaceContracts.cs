@@ -1,6 +1,17 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using SmartParking.Server.Platform.OpenApi;
 namespace SmartParking.Server.Modules.Lots.Spaces;
 
-public sealed record SpaceRequest(string? Label, string? Type, string? Level, Guid? ZoneId, bool? OutOfService, double? Latitude, double? Longitude, string? ExternalId);
+public sealed record SpaceRequest(
+    [property: Required] string? Label,
+    [property: Required, Vocabulary(typeof(LotsVocabulary), nameof(LotsVocabulary.SpaceTypes))] string? Type,
+    string? Level,
+    Guid? ZoneId,
+    bool? OutOfService,
+    [property: Description("Decimal degrees (WGS 84), -90 to 90.")] double? Latitude,
+    [property: Description("Decimal degrees (WGS 84), -180 to 180.")] double? Longitude,
+    [property: Description("The space's id elsewhere, e.g. its FIWARE ParkingSpot id.")] string? ExternalId);
 
 public class Space
 {

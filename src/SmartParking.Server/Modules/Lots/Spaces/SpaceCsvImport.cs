@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using CsvHelper;
+using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
 
@@ -16,6 +17,26 @@ namespace SmartParking.Server.Modules.Lots.Spaces;
 public static class SpaceCsvImport
 {
     public const int MaxRows = 50_000;
+
+    /// <summary>The columns a file may have, in any order (names ignore case, spaces and underscores).</summary>
+    internal static readonly (string Name, bool Required, string Meaning)[] Columns =
+    [
+        ("label", true, "the space's name in the lot, at most 40 characters; a row with a label the lot has updates that space"),
+        ("type", true, "one of " + string.Join(", ", LotsVocabulary.SpaceTypes)),
+        ("level", false, "floor or level, at most 40 characters"),
+        ("zone", false, "a zone's code, at most 40 characters; a zone not yet in the lot is created"),
+        ("out_of_service", false, "true/false (yes/no, 1/0); empty means in service"),
+        ("latitude", false, "decimal degrees (WGS 84), with longitude"),
+        ("longitude", false, "decimal degrees (WGS 84), with latitude"),
+        ("external_id", false, "the space's id elsewhere, e.g. its FIWARE ParkingSpot id, at most 300 characters"),
+        ("sensor_serial", false, "the serial of the sensor on this space: registered if new (its secret is answered once) or moved here"),
+        ("sensor_kind", false, "with sensor_serial: one of " + string.Join(", ", SensorKinds.All) + "; a new sensor defaults to magnetometer"),
+    ];
+
+    /// <summary>What the OpenAPI document says about the file.</summary>
+    public static string Description { get; } =
+        $"UTF-8 CSV (text/csv) with a header row and one row per space, at most {MaxRows:N0} rows; nothing is written if any row's space columns are bad (a sensor problem is reported for its row while the others go in). Columns:\n"
+        + string.Join("\n", Columns.Select(c => $"- {c.Name} ({(c.Required ? "required" : "optional")}): {c.Meaning}"));
 
     /// <summary>With rotateSecrets=true, sensors already registered get new secrets too (returned once, like those of new sensors).</summary>
     public static async Task<IResult> ImportAsync(Guid lotId, HttpRequest request, ClaimsPrincipal principal, SpaceService spaces, bool? rotateSecrets, CancellationToken ct)
@@ -56,7 +77,7 @@ public static class SpaceCsvImport
             {
                 if (first)
                 {
-                    foreach (var required in new[] { "label", "type" })
+                    foreach (var (required, _, _) in Columns.Where(c => c.Required))
                         if (!csv.TryGetFieldIndex(required, out _)) errors.Add("header", $"is missing the '{required}' column.");
                     errors.ThrowIfInvalid();
                     first = false;

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.OpenApi;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
@@ -18,7 +19,7 @@ public static class SpaceEndpoints
         group.MapGet("/lots/{lotId:guid}/spaces", List);
         group.MapPost("/lots/{lotId:guid}/spaces", Create);
         group.MapPost("/lots/{lotId:guid}/spaces/import", SpaceCsvImport.ImportAsync)
-            .Accepts<string>("text/csv").AllowImportSizedBody(configuration);
+            .Accepts<string>("text/csv").DescribeBody<string>(SpaceCsvImport.Description, oneOrMany: false, "text/csv").AllowImportSizedBody(configuration);
         group.MapGet("/spaces/{id:guid}", Get);
         group.MapPut("/spaces/{id:guid}", Update);
         group.MapDelete("/spaces/{id:guid}", Delete);

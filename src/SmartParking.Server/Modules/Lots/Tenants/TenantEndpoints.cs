@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Dapper;
@@ -8,7 +10,11 @@ using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Tenants;
 
-public sealed record TenantRequest(string? Name, string? Slug, string? TimeZone, string? Currency);
+public sealed record TenantRequest(
+    [property: Required] string? Name,
+    [property: Description("Lowercase letters, digits and dashes (2-60); left out, made from the name.")] string? Slug,
+    [property: Required, Description("An IANA time zone such as Europe/Copenhagen.")] string? TimeZone,
+    [property: Required, Description("An ISO 4217 currency code such as EUR.")] string? Currency);
 public sealed class Tenant
 {
     public Guid Id { get; init; }

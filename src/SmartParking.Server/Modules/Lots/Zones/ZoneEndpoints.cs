@@ -1,3 +1,4 @@
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +10,7 @@ using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Zones;
 
-public sealed record ZoneRequest(string? Code, string? Name);
+public sealed record ZoneRequest([property: Required] string? Code, [property: Required] string? Name);
 public sealed class Zone
 {
     public Guid Id { get; init; }

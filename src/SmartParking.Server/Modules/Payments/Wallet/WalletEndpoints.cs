@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -5,10 +7,15 @@ using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Payments.Providers;
 using SmartParking.Server.Modules.Payments.Providers.Sandbox;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Payments.Wallet;
 
-public sealed record PaymentMethodRequest(string? Provider, string? Token, string? Customer, string? Label);
+public sealed record PaymentMethodRequest(
+    [property: Required, Vocabulary(typeof(ProviderNames), nameof(ProviderNames.All))] string? Provider,
+    [property: Required, Description("The provider's token for the card or account (never a card number).")] string? Token,
+    string? Customer,
+    string? Label);
 
 /// <summary>The token is not shown back in full: a hint is enough to tell methods apart.</summary>
 public sealed record PaymentMethodView(Guid Id, string Provider, string TokenHint, string? Customer, string? Label, DateTimeOffset CreatedAt)

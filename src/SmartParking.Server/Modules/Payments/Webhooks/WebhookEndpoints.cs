@@ -10,12 +10,13 @@ using SmartParking.Server.Modules.Payments.Providers;
 using SmartParking.Server.Modules.Payments.Providers.PayPal;
 using SmartParking.Server.Modules.Payments.Providers.Stripe;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Payments.Webhooks;
 
 public sealed record WebhookReceipt(bool Received, string Result);
 
-public sealed record SettleRequest(string? State);
+public sealed record SettleRequest([property: Vocabulary(States.Succeeded, States.Failed), System.ComponentModel.Description("Left out, succeeded.")] string? State);
 
 /// <summary>Provider webhooks (anonymous, but verified) and the sandbox's stand-in for them.</summary>
 public static class WebhookEndpoints
@@ -25,8 +26,8 @@ public static class WebhookEndpoints
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
     {
         var hooks = app.MapGroup("/api/v1/payments/webhooks").WithTags("Payments").AllowAnonymous();
-        hooks.MapPost("/stripe", Stripe);
-        hooks.MapPost("/paypal", PayPal);
+        hooks.MapPost("/stripe", Stripe).DescribeBody<JsonElement>("A Stripe event, as Stripe sends it (checked against Stripe-Signature).", oneOrMany: false, "application/json");
+        hooks.MapPost("/paypal", PayPal).DescribeBody<JsonElement>("A PayPal webhook event, as PayPal sends it (verified with PayPal).", oneOrMany: false, "application/json");
         app.MapPost("/api/v1/payments/sandbox/{paymentId:guid}/settle", Settle).WithTags("Payments").RequireAuthorization(Policies.Driver);
     }
 

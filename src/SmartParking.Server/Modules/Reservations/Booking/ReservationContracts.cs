@@ -1,9 +1,20 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.OpenApi;
 namespace SmartParking.Server.Modules.Reservations.Booking;
 
 /// <summary>A space by id, or any space of a type in the lot.</summary>
-public sealed record ReservationRequest(Guid? LotId, Guid? SpaceId, string? SpaceType, DateTimeOffset? Start, DateTimeOffset? End, string? Plate);
+public sealed record ReservationRequest(
+    [property: Required] Guid? LotId,
+    [property: Description("A space of the lot; or leave it out and give spaceType for any space of that type.")] Guid? SpaceId,
+    [property: Vocabulary(typeof(LotsVocabulary), nameof(LotsVocabulary.SpaceTypes))] string? SpaceType,
+    [property: Required, Description("An ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? Start,
+    [property: Required, Description("An ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? End,
+    string? Plate);
 
-public sealed record ExtensionRequest(DateTimeOffset? End);
+public sealed record ExtensionRequest(
+    [property: Required, Description("The new end: an ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? End);
 
 public sealed record ReservationResponse(
     Guid Id, Guid LotId, Guid SpaceId, string SpaceLabel, string SpaceType, string? Plate,

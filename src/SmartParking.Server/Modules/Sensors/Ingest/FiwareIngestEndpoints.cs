@@ -5,6 +5,7 @@ using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -16,8 +17,10 @@ public static class FiwareIngestEndpoints
 {
     public static void MapFiwareIngest(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/ngsi-ld/v1/entityOperations/upsert", UpsertLdAsync).WithTags("FIWARE").DisableRateLimiting();
-        app.MapPost("/v2/op/update", UpdateV2Async).WithTags("FIWARE").DisableRateLimiting();
+        app.MapPost("/ngsi-ld/v1/entityOperations/upsert", UpsertLdAsync).WithTags("FIWARE").DisableRateLimiting()
+            .DescribeBody<IReadOnlyList<ParkingSpotEntity>>("ParkingSpot entities whose ids are spaces' FIWARE ids.", oneOrMany: false, "application/json", "application/ld+json");
+        app.MapPost("/v2/op/update", UpdateV2Async).WithTags("FIWARE").DisableRateLimiting()
+            .DescribeBody<NgsiV2Update>("An NGSI-v2 batch update of ParkingSpot entities whose ids are spaces' FIWARE ids.", oneOrMany: false, "application/json");
     }
 
     private sealed record EntityError(string EntityId, string Detail, int Status = 400);

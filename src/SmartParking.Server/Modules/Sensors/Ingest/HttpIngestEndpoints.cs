@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
+using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -19,7 +20,9 @@ public sealed record ReadingBatchResult(int Accepted, int Duplicates, int Reject
 public static class HttpIngestEndpoints
 {
     public static void MapHttpIngest(this IEndpointRouteBuilder app) =>
-        app.MapPost("/api/v1/ingest/readings", IngestAsync).WithTags("Ingest").DisableRateLimiting();
+        app.MapPost("/api/v1/ingest/readings", IngestAsync).WithTags("Ingest").DisableRateLimiting()
+            .DescribeBody<ReadingBatchBody>("Readings, as {\"readings\": [...]} or a bare array of them.", oneOrMany: false, "application/json")
+            .Produces<ReadingBatchResult>(StatusCodes.Status202Accepted);
 
     internal sealed record Caller(Guid TenantId, string? OnlySerial);
 

@@ -19,6 +19,9 @@ public enum ReadingSource : short
 
 public static class SpaceStatuses
 {
+    /// <summary>The names a reading's status is given by; <see cref="TryParse"/> also reads common sensor spellings of them.</summary>
+    public static readonly string[] Names = ["free", "occupied", "closed", "unknown"];
+
     /// <summary>FIWARE ParkingSpot vocabulary (free | occupied | closed | unknown) plus common sensor spellings.</summary>
     public static bool TryParse(string? value, out SpaceStatus status)
     {

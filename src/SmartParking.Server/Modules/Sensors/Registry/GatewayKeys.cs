@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,7 +11,7 @@ using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
-public sealed record GatewayRequest(Guid? TenantId, string? Name);
+public sealed record GatewayRequest(Guid? TenantId, [property: Required] string? Name);
 public sealed class Gateway
 {
     public Guid Id { get; init; }

@@ -1,7 +1,15 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using SmartParking.Server.Platform.OpenApi;
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
-/// <param name="HeartbeatSeconds">How often the sensor is expected to report (its heartbeat, or its longest silence when it reports only on change); null = its lot's or kind's.</param>
-public sealed record SensorRequest(Guid? TenantId, string? Serial, string? Kind, Guid? SpaceId, Guid? LotId, int? HeartbeatSeconds = null);
+public sealed record SensorRequest(
+    Guid? TenantId,
+    [property: Required, Description("The device's serial: its MQTT user name, without spaces, '/', '+' or '#'.")] string? Serial,
+    [property: Required, Vocabulary(typeof(SensorKinds), nameof(SensorKinds.All))] string? Kind,
+    Guid? SpaceId,
+    Guid? LotId,
+    [property: Description("How often the sensor is expected to report, in seconds (its heartbeat, or its longest silence when it reports only on change); left out, its lot's or kind's.")] int? HeartbeatSeconds = null);
 
 public sealed class Sensor
 {
