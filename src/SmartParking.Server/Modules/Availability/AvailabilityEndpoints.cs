@@ -12,7 +12,8 @@ using SmartParking.Server.Platform.Http;
 namespace SmartParking.Server.Modules.Availability;
 
 /// <summary>A lot's spaces as the API pages them: <see cref="Page"/> says how many there are and where the next page is.</summary>
-public sealed record LotSpacesPage(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, PageInfo Page);
+/// <summary>A page of a lot's spaces; StaleSpaces counts, over the whole lot, those shown from a sensor whose report is due.</summary>
+public sealed record LotSpacesPage(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, int StaleSpaces, PageInfo Page);
 
 public static class AvailabilityEndpoints
 {
@@ -47,7 +48,7 @@ public static class AvailabilityEndpoints
         var window = ResultWindow.From(limit, offset, defaultLimit: 1000, maxLimit: 5000);
         var lot = model.LotWithSpaces(id) ?? throw new NotFoundException("Lot");
         var spaces = lot.Spaces.Skip(window.Offset).Take(window.Limit).ToList();
-        return new LotSpacesPage(lot.Lot, spaces, window.Describe(http, lot.Spaces.Count, spaces.Count));
+        return new LotSpacesPage(lot.Lot, spaces, lot.StaleSpaces, window.Describe(http, lot.Spaces.Count, spaces.Count));
     }
 
     /// <summary>
