@@ -143,7 +143,8 @@ public sealed class AvailabilityPagingTests(ManageFactory factory) : IClassFixtu
         next.ShouldNotBeNull();
         next.ShouldContain("offset=1");
         var (second, secondTotal, _) = await PageAsync(anonymous, next);
-        secondTotal.ShouldBe(total);
+        // Other tests' spots may still be arriving through the change feed: the total can only grow.
+        secondTotal.ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(total!.Value);
         second[0].Str("id").ShouldNotBe(first[0].Str("id"));
     }
 }
