@@ -11,8 +11,10 @@ using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Availability;
 
-/// <summary>A lot's spaces as the API pages them: <see cref="Page"/> says how many there are and where the next page is.</summary>
-/// <summary>A page of a lot's spaces; StaleSpaces counts, over the whole lot, those shown from a sensor whose report is due.</summary>
+/// <summary>
+/// A lot's spaces as the API pages them: <see cref="Page"/> says how many there are and where the next page is;
+/// StaleSpaces counts, over the whole lot, those shown from a sensor whose report is due.
+/// </summary>
 public sealed record LotSpacesPage(LotAvailability Lot, IReadOnlyList<SpaceAvailability> Spaces, int StaleSpaces, PageInfo Page);
 
 public static class AvailabilityEndpoints
