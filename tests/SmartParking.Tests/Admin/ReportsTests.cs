@@ -122,7 +122,10 @@ public sealed class ReportsTests(ManageFactory factory) : IClassFixture<ManageFa
         overview.GetProperty("sensorsOffline").GetInt32().ShouldBe(1);
         overview.GetProperty("sensorsLowBattery").GetInt32().ShouldBe(1);
         var alerts = overview.GetProperty("alerts").EnumerateArray().ToList();
-        alerts.Single(a => a.Str("kind") == "sensor_offline").GetProperty("sensorId").GetGuid().ShouldBe(silent);
+        var offline = alerts.Single(a => a.Str("kind") == "sensor_offline");
+        offline.GetProperty("sensorId").GetGuid().ShouldBe(silent);
+        // When it was last heard, in the lot's local time with its zone.
+        offline.Str("message").ShouldEndWith("(Europe/Copenhagen).");
         var battery = alerts.Single(a => a.Str("kind") == "low_battery");
         battery.GetProperty("sensorId").GetGuid().ShouldBe(weak);
         battery.Str("severity").ShouldBe("critical");

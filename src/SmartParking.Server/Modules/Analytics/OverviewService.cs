@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Security.Claims;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Tables;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics;
 
@@ -11,7 +13,7 @@ namespace SmartParking.Server.Modules.Analytics;
 /// The operator's live overview: each lot's occupancy now from the in-memory availability model (no database read),
 /// and what needs attention — offline sensors, low batteries, lots nearly full.
 /// </summary>
-public sealed class OverviewService(AvailabilityModel availability, SensorsTable sensors, TimeProvider time)
+public sealed class OverviewService(AvailabilityModel availability, SensorsTable sensors, LotCatalog lotCatalog, TimeProvider time)
 {
     /// <summary>A lot at or above this occupied share of its spaces in service raises a lot_full alert.</summary>
     public const double FullThreshold = 0.95;
@@ -30,8 +32,12 @@ public sealed class OverviewService(AvailabilityModel availability, SensorsTable
             alerts.Add(new Alert("lot_full", lot.Occupancy >= 1 ? "critical" : "warning",
                 $"{lot.Name} is {lot.Occupancy!.Value.ToString("P0", CultureInfo.InvariantCulture)} full.", lot.LotId, null));
         foreach (var s in offline.Items)
-            alerts.Add(new Alert("sensor_offline", "warning",
-                $"Sensor {s.Serial}{(s.SpaceLabel is null ? "" : $" (space {s.SpaceLabel})")} has been silent since {s.LastSeenAt:u}.", s.LotId, s.Id));
+        {
+            // When it was last heard, as the lot's staff read the time; a sensor on no lot reads in UTC.
+            var zone = (s.LotId is { } lotId ? (await lotCatalog.FindAsync(lotId, ct))?.TimeZone : null) ?? "UTC";
+            var since = s.LastSeenAt is { } seen ? $"has been silent since {LocalTimes.Format(seen, zone)}" : "has never reported";
+            alerts.Add(new Alert("sensor_offline", "warning", $"Sensor {s.Serial}{(s.SpaceLabel is null ? "" : $" (space {s.SpaceLabel})")} {since}.", s.LotId, s.Id));
+        }
         foreach (var s in lowBattery.Items)
             alerts.Add(new Alert("low_battery", s.BatteryPercent <= 5 ? "critical" : "warning", $"Sensor {s.Serial} battery at {s.BatteryPercent} %.", s.LotId, s.Id));
         return new Overview(time.GetUtcNow(), lots, (int)offline.Total, (int)lowBattery.Total, alerts);
