@@ -325,10 +325,15 @@ public sealed class AvailabilityQueryTests(ManageFactory factory) : IClassFixtur
         // About 1.1 km north: outside a 500 m radius, inside a 2 km one.
         var far = (await op.CreateLotAtAsync(lat + 0.01, lng, "Far Feed Lot")).Id();
 
-        var small = await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?lat={lat}&lng={lng}&radius=500"),
-            f => FeedIds(f).Contains(near), Eventually, "the near lot in the area's feed");
-        FeedIds(small).ShouldNotContain(far);
-        FeedIds(await anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?lat={lat}&lng={lng}&radius=2000")).ShouldContain(far);
+        // Each lot reaches the availability model on its own catalogue notice: wait until both are known, so the small
+        // radius leaving the far one out says something.
+        await Poll.UntilAsync(() => anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?lat={lat}&lng={lng}&radius=2000"),
+            f => FeedIds(f).Contains(near) && FeedIds(f).Contains(far), Eventually, "both lots in the wider area's feed");
+
+        var small = FeedIds(await anonymous.GetJsonAsync($"/api/v1/feeds/parkapi?lat={lat}&lng={lng}&radius=500")).ToList();
+
+        small.ShouldContain(near);
+        small.ShouldNotContain(far);
     }
 
     [Theory]
