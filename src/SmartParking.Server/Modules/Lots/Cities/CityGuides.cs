@@ -35,18 +35,26 @@ public sealed class CityGuides
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _db;
     private volatile IReadOnlyList<City>? _cities;
+    private long _generation;
 
     public CityGuides(NpgsqlDataSource db, PostgresNotifications notifications)
     {
         _db = db;
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, _ => _cities = null);
-        notifications.OnResync(() => _cities = null);
+        notifications.Subscribe(PostgresNotifications.CatalogChannel, _ => Forget());
+        notifications.OnResync(Forget);
+    }
+
+    private void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _cities = null;
     }
 
     /// <summary>Every tenant that has a lot, by name.</summary>
     public async Task<IReadOnlyList<City>> AllAsync(CancellationToken ct)
     {
         if (_cities is { } known) return known;
+        var generation = Interlocked.Read(ref _generation);
         await using var connection = await _db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<CityRow>(new CommandDefinition("""
             select t.id as tenant_id, t.slug, t.name, t.time_zone, t.currency, coalesce(g.country_codes, '{}') as country_codes,
@@ -56,7 +64,8 @@ public sealed class CityGuides
             order by t.name
             """, cancellationToken: ct));
         var cities = rows.Select(r => r.ToCity()).ToList();
-        _cities = cities;
+        // Not kept if a notice came while reading: it may describe a change this answer missed.
+        if (Interlocked.Read(ref _generation) == generation) _cities = cities;
         return cities;
     }
 
@@ -79,7 +88,7 @@ public sealed class CityGuides
         if (principal is not null)
             await AuditLog.RecordAsync(connection, tx, principal, tenantId, "city_guide.updated", "tenant", tenantId, new { countries, places = places.Count }, ct);
         await tx.CommitAsync(ct);
-        _cities = null;
+        Forget();
         return new CityGuideRequest(countries, places);
     }
 
