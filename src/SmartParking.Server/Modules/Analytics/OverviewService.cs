@@ -34,7 +34,7 @@ public sealed class OverviewService(AvailabilityModel availability, SensorsTable
         foreach (var s in offline.Items)
         {
             // When it was last heard, as the lot's staff read the time; a sensor on no lot reads in UTC.
-            var zone = (s.LotId is { } lotId ? (await lotCatalog.FindAsync(lotId, ct))?.TimeZone : null) ?? "UTC";
+            var zone = s.LotId is { } lotId ? await lotCatalog.TimeZoneOfAsync(lotId, ct) : "UTC";
             var since = s.LastSeenAt is { } seen ? $"has been silent since {LocalTimes.Format(seen, zone)}" : "has never reported";
             alerts.Add(new Alert("sensor_offline", "warning", $"Sensor {s.Serial}{(s.SpaceLabel is null ? "" : $" (space {s.SpaceLabel})")} {since}.", s.LotId, s.Id));
         }

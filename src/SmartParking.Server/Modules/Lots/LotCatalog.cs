@@ -169,6 +169,9 @@ public sealed class LotCatalog
         return rows.Select(r => r.ToPublic()).ToList();
     }
 
+    /// <summary>The lot's IANA time zone, in which people read its times; UTC for a lot that no longer exists.</summary>
+    public async Task<string> TimeZoneOfAsync(Guid lotId, CancellationToken ct) => (await FindAsync(lotId, ct))?.TimeZone ?? "UTC";
+
     public async Task<LotFacts?> FindAsync(Guid lotId, CancellationToken ct)
     {
         if (_cache.TryGetValue(lotId, out var cached)) return cached;

@@ -108,15 +108,12 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRul
     {
         if (row.Amount is > 0 and var amount)
         {
-            var zone = await ZoneOfAsync(row, ct);
+            var zone = await lots.TimeZoneOfAsync(row.LotId, ct);
             await payments.ChargeAsync(new ChargeRequest(row.TenantId, row.DriverId, PaymentPurpose.Session, row.Id, amount, row.Currency.Trim(),
                 $"session:{row.Id}", $"Parking {row.Plate}, {LocalTimes.Range(row.StartedAt, row.StoppedAt ?? row.EndsAt, zone)}", zone), ct);
         }
         await connection.ExecuteAsync(new CommandDefinition("update meter_sessions set charged = true where id = @Id", new { row.Id }, cancellationToken: ct));
     }
-
-    /// <summary>The lot's time zone, in which the driver reads the session's times; UTC for a lot since deleted.</summary>
-    private async Task<string> ZoneOfAsync(SessionRow row, CancellationToken ct) => (await lots.FindAsync(row.LotId, ct))?.TimeZone ?? "UTC";
 
     public async Task<SessionRow> FindOwnAsync(Guid driverId, Guid id, CancellationToken ct)
     {

@@ -17,9 +17,6 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// </summary>
 public sealed partial class ReservationService
 {
-    /// <summary>The lot's time zone, in which the driver reads the reservation's times; UTC for a lot since deleted.</summary>
-    private async Task<string> ZoneOfAsync(ReservationRow row, CancellationToken ct) => (await lots.FindAsync(row.LotId, ct))?.TimeZone ?? "UTC";
-
     /// <summary>Pays a held reservation; confirmed when the payment succeeds, still held while it is pending.</summary>
     public async Task<(ReservationRow Reservation, PaymentOutcome Payment)> PayAsync(Guid driverId, Guid id, CancellationToken ct)
     {
@@ -28,7 +25,7 @@ public sealed partial class ReservationService
         if (row.Status != ReservationStatus.Held)
             throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status });
         if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.");
-        var zone = await ZoneOfAsync(row, ct);
+        var zone = await lots.TimeZoneOfAsync(row.LotId, ct);
         var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.Reservation, id, row.Price, row.Currency.Trim(),
             $"reservation:{id}", $"Parking space {row.SpaceLabel}, {LocalTimes.Range(row.Start, row.End, zone)}", zone), ct);
         if (payment.State == PaymentState.Failed)
