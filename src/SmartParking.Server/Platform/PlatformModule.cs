@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
 using SmartParking.Server.Platform.Observability;
@@ -32,6 +33,7 @@ public static class PlatformModule
         builder.AddHttpHygiene();
         await builder.AddDatabaseAsync();
         builder.Services.AddSharedKeyRing();
+        builder.Services.AddEvents();
     }
 
     /// <summary>Middleware order matters: errors outermost, then headers, CORS, auth, rate limits.</summary>

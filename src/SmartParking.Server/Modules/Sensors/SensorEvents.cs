@@ -1,0 +1,32 @@
+using SmartParking.Server.Platform.Events;
+
+namespace SmartParking.Server.Modules.Sensors;
+
+public sealed record SensorFacts(Guid SensorId, Guid TenantId, string Serial, Guid? LotId, Guid? SpaceId);
+
+public abstract record SensorEvent(SensorFacts Sensor) : IDomainEvent
+{
+    public string AggregateId => Sensor.SensorId.ToString();
+    public Guid? TenantId => Sensor.TenantId;
+}
+
+/// <summary>The sensor missed its reporting interval (twice, plus grace): its space is unknown until it reports.</summary>
+public sealed record SensorWentOffline(SensorFacts Sensor, DateTimeOffset? LastSeenAt) : SensorEvent(Sensor);
+
+/// <summary>An offline sensor reported again.</summary>
+public sealed record SensorCameOnline(SensorFacts Sensor, DateTimeOffset At) : SensorEvent(Sensor);
+
+/// <summary>A reading reported a battery at or under Ingest:LowBatteryPercent (once per crossing).</summary>
+public sealed record SensorBatteryLow(SensorFacts Sensor, int BatteryPercent) : SensorEvent(Sensor);
+
+public sealed record SpaceStatusChange(Guid SpaceId, string Status, DateTimeOffset ObservedAt);
+
+/// <summary>
+/// Spaces of one lot that changed status in one ingest batch (one event per lot per batch, so the log grows with
+/// batches, not readings). The live availability feed does not wait for it; it is for rollups and alerts.
+/// </summary>
+public sealed record SpaceStatusChanged(Guid LotId, Guid TenantId, IReadOnlyList<SpaceStatusChange> Spaces) : IDomainEvent
+{
+    public string AggregateId => LotId.ToString();
+    Guid? IDomainEvent.TenantId => TenantId;
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace SmartParking.Server.Platform.Events;
+
+/// <summary>A subscriber as registered: its name (its checkpoint's key), where it runs, and the types it handles.</summary>
+public sealed record EventSubscription(string Name, EventDelivery Delivery, Type SubscriberType, IReadOnlyCollection<Type> EventTypes);
+
+public static class EventsModule
+{
+    public static void AddEvents(this IServiceCollection services)
+    {
+        services.AddSingleton<EventTypes>();
+        services.AddSingleton<EventOutbox>();
+    }
+
+    /// <summary>
+    /// Registers a subscriber: a class implementing <see cref="IEventHandler{TEvent}"/> for each event type it wants.
+    /// The name keys its durable checkpoint, so keep it stable (e.g. "notifications.drivers").
+    /// </summary>
+    public static IServiceCollection AddEventSubscriber<TSubscriber>(this IServiceCollection services, string name, EventDelivery delivery)
+        where TSubscriber : class
+    {
+        var handled = typeof(TSubscriber).GetInterfaces()
+            .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEventHandler<>))
+            .Select(i => i.GetGenericArguments()[0]).ToList();
+        if (handled.Count == 0) throw new InvalidOperationException($"{typeof(TSubscriber)} handles no event type");
+        services.AddSingleton(new EventSubscription(name, delivery, typeof(TSubscriber), handled));
+        // A module may register the subscriber itself first (a singleton holding node state); otherwise one per batch.
+        services.TryAddScoped<TSubscriber>();
+        return services;
+    }
+}
