@@ -73,3 +73,10 @@ public interface IPaymentSettledHandler
 {
     Task HandleAsync(PaymentSettled settled, CancellationToken ct);
 }
+
+/// <summary>The payment providers' circuit breakers on this node (each node has its own).</summary>
+public interface IPaymentProviderHealth
+{
+    /// <summary>Providers whose breaker is open now (failing fast, so their payments fail over or fail).</summary>
+    IReadOnlyList<string> OpenCircuits();
+}

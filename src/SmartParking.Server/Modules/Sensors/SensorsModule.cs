@@ -20,6 +20,7 @@ public static class SensorsModule
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        builder.Services.AddSingleton<IIngestBacklog>(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<DeviceIngest>();
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();

@@ -44,6 +44,28 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
         return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
     }
 
+    /// <summary>
+    /// Every lot with sensors that needs attention now (offline or low batteries), across tenants, for the operator
+    /// alert rules: one query whatever the number of sensors.
+    /// </summary>
+    public async Task<IReadOnlyList<LotSensorAttention>> AttentionByLotAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(Guid TenantId, Guid LotId, int Sensors, string Serial, string? SpaceLabel, short? BatteryPercent, bool Offline, bool LowBattery)>(
+            new CommandDefinition($"""
+                select * from (
+                    select se.tenant_id, se.lot_id, count(*) over (partition by se.lot_id)::int as sensors, se.serial, sp.label, se.battery_percent,
+                           {SensorReporting.SensorHealth} = 'offline' as offline, coalesce(se.battery_percent <= @lowBatteryPercent, false) as low_battery
+                    from sensors se left join spaces sp on sp.id = se.space_id {SensorReporting.SensorJoins}
+                    where se.lot_id is not null) s
+                where offline or low_battery
+                order by lot_id, serial
+                """, reporting.Parameters(new { now = time.GetUtcNow(), lowBatteryPercent = ingest.Value.LowBatteryPercent }), cancellationToken: ct));
+        return rows.GroupBy(r => r.LotId).Select(g => new LotSensorAttention(g.First().TenantId, g.Key, g.First().Sensors,
+            g.Where(r => r.Offline).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(),
+            g.Where(r => r.LowBattery).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList())).ToList();
+    }
+
     /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>
     internal async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<Sensor>(new CommandDefinition(
