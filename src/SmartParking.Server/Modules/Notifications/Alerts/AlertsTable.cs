@@ -8,7 +8,7 @@ namespace SmartParking.Server.Modules.Notifications.Alerts;
 
 /// <summary>
 /// Alerts as operators list them: their tenant's (administrators: every tenant's and the platform's, or one tenant's
-/// with tenantId). Filters: status (open, acknowledged, resolved, or unresolved for the first two), kind, lotId, q.
+/// with tenantId). Filters: status (open, acknowledged, resolved, or unresolved for the first two), kind, lotId, id, q.
 /// </summary>
 public sealed class AlertsTable(NpgsqlDataSource db) : DataTable<AlertView>(db)
 {
@@ -41,12 +41,13 @@ public sealed class AlertsTable(NpgsqlDataSource db) : DataTable<AlertView>(db)
             status = request.OneOf("status", [.. AlertStatuses.All, Unresolved]),
             kind = request.OneOf("kind", AlertKinds.All),
             lotId = request.Guid("lotId"),
+            id = request.Guid("id"),
             q = SqlLike.Literal(request.Search),
         };
         return Task.FromResult(new TableSql(AlertStore.Columns, "from alerts a", """
             where (@scope::uuid is null or a.tenant_id = @scope)
               and (@status::text is null or a.status = @status or (@status = 'unresolved' and a.status <> 'resolved'))
-              and (@kind::text is null or a.kind = @kind) and (@lotId::uuid is null or a.lot_id = @lotId)
+              and (@kind::text is null or a.kind = @kind) and (@lotId::uuid is null or a.lot_id = @lotId) and (@id::uuid is null or a.id = @id)
               and (@q::text is null or a.title ilike '%' || @q || '%' or a.detail ilike '%' || @q || '%')
             """, args));
     }
