@@ -26,7 +26,7 @@ public sealed class AlertDelivery(NpgsqlDataSource db, IServiceProvider services
         var now = time.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
         var steps = (await connection.QueryAsync<Step>(new CommandDefinition("""
-            select e.alert_id, e.level, e.channel, e.address, a.tenant_id, a.lot_id, a.title, a.detail, a.severity
+            select e.alert_id, e.level, e.channel, e.address, a.tenant_id, a.lot_id, a.title, a.detail
             from alert_escalations e join alerts a on a.id = e.alert_id
             where e.queued_at is null and e.at > @after order by e.at limit 500
             """, new { after = now - MaxDelay }, cancellationToken: ct))).ToList();
@@ -39,7 +39,8 @@ public sealed class AlertDelivery(NpgsqlDataSource db, IServiceProvider services
             requests.Add(new NotificationRequest(SourceId(step.AlertId, step.Level), step.TenantId, Kind,
                 new AddressRecipient(Channel(step.Channel), step.Address),
                 new Dictionary<string, string> { ["title"] = step.Title, ["detail"] = step.Detail, ["lot"] = lot, ["link"] = link },
-                Urgent: step.Severity == "critical" || step.Level > 0, Link: link));
+                // Operational, with an escalation clock running: never held for quiet hours or a cap.
+                Urgent: true, Link: link));
         }
         try
         {
@@ -79,6 +80,5 @@ public sealed class AlertDelivery(NpgsqlDataSource db, IServiceProvider services
         public Guid? LotId { get; init; }
         public string Title { get; init; } = "";
         public string Detail { get; init; } = "";
-        public string Severity { get; init; } = "";
     }
 }
