@@ -18,8 +18,8 @@ public sealed record NodeSignal(string Node, string Signal, string Subject, stri
 public sealed class NodeSignals(NpgsqlDataSource db, IPaymentProviderHealth payments, IIngestBacklog ingest, IOptions<AlertOptions> options, TimeProvider time,
     ILogger<NodeSignals> logger) : BackgroundService
 {
-    /// <summary>This process, as the alerts name it.</summary>
-    public static readonly string Node = $"{Environment.MachineName}/{Environment.ProcessId}";
+    /// <summary>This node, as the alerts name it: the host, the process and this instance (two hosts may share a process).</summary>
+    public string Node { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..6]}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
