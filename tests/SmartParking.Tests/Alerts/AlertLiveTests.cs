@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Notifications;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Notifications.Alerts;

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Notifications;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;

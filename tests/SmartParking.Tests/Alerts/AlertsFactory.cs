@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Alerts;

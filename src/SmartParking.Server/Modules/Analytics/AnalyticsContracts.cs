@@ -1,5 +1,5 @@
 using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Notifications.Alerts;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Payments.Ledger;
 using SmartParking.Server.Modules.Sensors.Registry;
 

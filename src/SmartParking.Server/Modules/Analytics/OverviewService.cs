@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Notifications.Alerts;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Tables;
 
@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Analytics;
 /// The operator's live overview: each lot's occupancy now from the in-memory availability model (no database read),
 /// the sensor counts that need attention, and the alerts still open or acknowledged (the operator alerts module's).
 /// </summary>
-public sealed class OverviewService(AvailabilityModel availability, SensorsTable sensors, AlertsTable alerts, TimeProvider time)
+public sealed class OverviewService(AvailabilityModel availability, SensorsTable sensors, IOperatorAlerts alerts, TimeProvider time)
 {
     /// <summary>At most this many unresolved alerts are listed, newest first; the count covers all of them.</summary>
     public const int MaxAlerts = 30;
@@ -21,7 +21,7 @@ public sealed class OverviewService(AvailabilityModel availability, SensorsTable
         var lots = availability.LotsOf(user.TenantScope()).Select(l => new LotNow(l.LotId, l.Name, l.Counts, Occupancy(l.Counts), l.PricePerHour, l.Currency, l.UpdatedAt)).ToList();
         var offline = await sensors.PageAsync(user, new TableRequest { PageSize = 1 }.With("offline", true), ct);
         var lowBattery = await sensors.PageAsync(user, new TableRequest { PageSize = 1 }.With("lowBattery", true), ct);
-        var open = await alerts.PageAsync(user, new TableRequest { PageSize = MaxAlerts }.With("status", AlertsTable.Unresolved), ct);
+        var open = await alerts.Table.PageAsync(user, new TableRequest { PageSize = MaxAlerts }.With("status", AlertStatuses.Unresolved), ct);
         return new Overview(time.GetUtcNow(), lots, (int)offline.Total, (int)lowBattery.Total, open.Items, (int)open.Total);
     }
 

@@ -42,6 +42,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<PaymentRefunds>();
         builder.Services.AddTable<PaymentsTable>();
         builder.Services.AddSingleton<RevenueReports>();
+        builder.Services.AddSingleton<IRevenueReports>(sp => sp.GetRequiredService<RevenueReports>());
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
     }
 

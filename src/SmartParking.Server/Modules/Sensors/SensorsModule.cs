@@ -16,6 +16,7 @@ public static class SensorsModule
         builder.Services.AddSingleton<SensorReporting>();
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
+        builder.Services.AddSingleton<ISensorAttention>(sp => sp.GetRequiredService<SensorService>());
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();

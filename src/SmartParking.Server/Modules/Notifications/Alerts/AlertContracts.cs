@@ -1,7 +1,30 @@
 using System.ComponentModel;
+using System.Security.Claims;
+using System.Threading.Channels;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Tables;
 
-namespace SmartParking.Server.Modules.Notifications.Alerts;
+// The operator alerts' public face, in the module's root namespace so other modules (Analytics, Admin) use only this.
+namespace SmartParking.Server.Modules.Notifications;
+
+/// <summary>Operator alerts as other modules and the dashboard use them.</summary>
+public interface IOperatorAlerts
+{
+    /// <summary>
+    /// The alerts the caller may see (an operator: their tenant's; an admin: all, or tenantId's). Filters: status (open,
+    /// acknowledged, resolved, or unresolved), kind, lotId, id, tenantId, q.
+    /// </summary>
+    DataTable<AlertView, AlertView> Table { get; }
+
+    /// <summary>Open → acknowledged, by the caller now; 404 for an alert the caller may not see, 409 when it is not open.</summary>
+    Task<AlertView> AcknowledgeAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct);
+
+    /// <summary>Open or acknowledged → resolved, by the caller now, with an optional note; 409 when already resolved.</summary>
+    Task<AlertView> ResolveAsync(ClaimsPrincipal principal, Guid id, AlertResolution? resolution, CancellationToken ct);
+
+    /// <summary>The tenant (null: the platform) of each alert change on any node, from now until <paramref name="ct"/> ends.</summary>
+    ChannelReader<Guid?> Subscribe(CancellationToken ct);
+}
 
 public static class AlertKinds
 {
@@ -25,6 +48,9 @@ public static class AlertStatuses
     public const string Resolved = "resolved";
 
     public static readonly string[] All = [Open, Acknowledged, Resolved];
+
+    /// <summary>The list filter for open and acknowledged alerts together.</summary>
+    public const string Unresolved = "unresolved";
 
     /// <summary>Who resolved an alert whose condition cleared by itself.</summary>
     public const string System = "system";

@@ -1,11 +1,9 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Payments.Ledger;
-using SmartParking.Server.Modules.Reservations.Booking;
-using SmartParking.Server.Modules.Sensors.Ingest;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Reservations;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Time;
 
@@ -25,8 +23,8 @@ public sealed record AlertRule(IReadOnlyList<string> Kinds, Func<RuleInput, Canc
 /// sensors from the Sensors registry, occupancy from the live availability model, money from the Payments ledger
 /// attributed to lots by Reservations and Sessions, and per-node trouble from <see cref="NodeSignals"/>.
 /// </summary>
-public sealed class AlertRules(SensorService sensors, AvailabilityModel availability, RevenueReports revenue, ReservationQueries reservations, SessionStats sessions,
-    NodeSignals nodes, IOptions<IngestOptions> ingest)
+public sealed class AlertRules(ISensorAttention sensors, AvailabilityModel availability, IRevenueReports revenue, IReservationLots reservations, SessionStats sessions,
+    NodeSignals nodes)
 {
     /// <summary>Sensors named in an alert's detail; the count covers them all.</summary>
     public const int MaxListed = 20;
@@ -59,7 +57,7 @@ public sealed class AlertRules(SensorService sensors, AvailabilityModel availabi
             if (lot.LowBattery.Count > 0)
                 conditions.Add(new AlertCondition(lot.TenantId, lot.LotId, AlertKinds.LowBattery, lot.LotId.ToString(), "warning",
                     $"{lot.LowBattery.Count} low {(lot.LowBattery.Count == 1 ? "battery" : "batteries")} in {name}",
-                    $"{lot.LowBattery.Count} of {lot.Sensors} sensors at or under {ingest.Value.LowBatteryPercent} % battery: {List(lot.LowBattery, s => $"{s.Serial} ({s.BatteryPercent} %)")}."));
+                    $"{lot.LowBattery.Count} of {lot.Sensors} sensors at or under {lot.LowBatteryPercent} % battery: {List(lot.LowBattery, s => $"{s.Serial} ({s.BatteryPercent} %)")}."));
         }
         return conditions;
     }

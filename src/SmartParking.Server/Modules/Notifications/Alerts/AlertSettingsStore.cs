@@ -4,7 +4,6 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
@@ -38,8 +37,6 @@ public sealed class AlertSettingsStore(NpgsqlDataSource db, LotCatalog lots, IOp
             insert into alert_settings (tenant_id, settings, updated_at) values (@tenant, @settings::jsonb, @now)
             on conflict (tenant_id) do update set settings = excluded.settings, updated_at = excluded.updated_at
             """, new { tenant, settings = JsonSerializer.Serialize(clean with { TenantId = null }, Json), now = time.GetUtcNow() }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, tenant, "alert_settings.updated", "tenant", tenant?.ToString() ?? "platform",
-            new { clean.SensorsOfflineThreshold, clean.RevenueDropPercent, clean.LotFullPercent, clean.LotFullMinutes, clean.EscalateAfterMinutes, contacts = clean.Contacts!.Count }, ct);
         await tx.CommitAsync(ct);
         return clean.Effective() with { TenantId = tenant };
     }

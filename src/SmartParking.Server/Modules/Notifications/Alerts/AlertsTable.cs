@@ -12,8 +12,6 @@ namespace SmartParking.Server.Modules.Notifications.Alerts;
 /// </summary>
 public sealed class AlertsTable(NpgsqlDataSource db) : DataTable<AlertView>(db)
 {
-    public const string Unresolved = "unresolved";
-
     public static readonly TableDefinition<AlertView> Table = new("alerts", "Alerts",
     [
         new("openedAt", "Opened", a => a.OpenedAt, ColumnKind.Instant, "a.opened_at"),
@@ -38,7 +36,7 @@ public sealed class AlertsTable(NpgsqlDataSource db) : DataTable<AlertView>(db)
         var args = new
         {
             scope = user.TenantScope(request.Guid("tenantId")),
-            status = request.OneOf("status", [.. AlertStatuses.All, Unresolved]),
+            status = request.OneOf("status", [.. AlertStatuses.All, AlertStatuses.Unresolved]),
             kind = request.OneOf("kind", AlertKinds.All),
             lotId = request.Guid("lotId"),
             id = request.Guid("id"),

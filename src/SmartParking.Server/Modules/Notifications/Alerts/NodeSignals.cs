@@ -3,7 +3,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Payments;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Server.Modules.Notifications.Alerts;
 

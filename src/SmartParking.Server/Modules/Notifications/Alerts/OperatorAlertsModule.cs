@@ -24,6 +24,7 @@ public static class OperatorAlertsModule
         builder.Services.AddSingleton<AlertDelivery>();
         builder.Services.AddSingleton<AlertJob>();
         builder.Services.AddTable<AlertsTable>();
+        builder.Services.AddSingleton<IOperatorAlerts, OperatorAlerts>();
         builder.Services.AddSingleton<NodeSignals>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeSignals>());
         if (builder.Configuration.GetValue($"{AlertOptions.Section}:{nameof(AlertOptions.Scheduled)}", true))

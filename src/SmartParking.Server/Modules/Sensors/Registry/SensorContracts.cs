@@ -89,22 +89,3 @@ public sealed record BulkSensorError(int Index, string Field, string Message);
 public sealed record SensorSecret(string Serial, Guid SensorId, string DeviceSecret);
 
 public sealed record BulkSensorResult(int Created, int Updated, IReadOnlyList<SensorSecret> Secrets, IReadOnlyList<BulkSensorError> Errors);
-
-/// <summary>A sensor as an alert names it: its serial, the space it is on and its last battery level.</summary>
-public sealed record SensorBrief(string Serial, string? SpaceLabel, short? BatteryPercent);
-
-/// <summary>
-/// One lot's sensors that need attention now: the offline ones (heard before, now silent past their overdue limit;
-/// never-seen sensors are not counted, as a new installation is not an outage) and those at or under
-/// Ingest:LowBatteryPercent. Sensors counts every sensor on the lot.
-/// </summary>
-public sealed record LotSensorAttention(Guid TenantId, Guid LotId, int Sensors, IReadOnlyList<SensorBrief> Offline, IReadOnlyList<SensorBrief> LowBattery);
-
-/// <summary>This node's ingest queue: readings waiting to be written, and the bound at which new ones are refused.</summary>
-public sealed record IngestBacklog(long QueuedReadings, int MaxQueuedReadings);
-
-/// <summary>The ingest pipeline's queue depth on this node (each node has its own queue).</summary>
-public interface IIngestBacklog
-{
-    IngestBacklog Current();
-}

@@ -9,7 +9,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
 /// <summary>A sensor's facts with its health, and its reading history, in the caller's tenant (REST and dashboard).</summary>
-public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time)
+public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time) : ISensorAttention
 {
     public static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
 
@@ -44,10 +44,6 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
         return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
     }
 
-    /// <summary>
-    /// Every lot with sensors that needs attention now (offline or low batteries), across tenants, for the operator
-    /// alert rules: one query whatever the number of sensors.
-    /// </summary>
     public async Task<IReadOnlyList<LotSensorAttention>> AttentionByLotAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -63,7 +59,7 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
                 """, reporting.Parameters(new { now = time.GetUtcNow(), lowBatteryPercent = ingest.Value.LowBatteryPercent }), cancellationToken: ct));
         return rows.GroupBy(r => r.LotId).Select(g => new LotSensorAttention(g.First().TenantId, g.Key, g.First().Sensors,
             g.Where(r => r.Offline).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(),
-            g.Where(r => r.LowBattery).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList())).ToList();
+            g.Where(r => r.LowBattery).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(), ingest.Value.LowBatteryPercent)).ToList();
     }
 
     /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>

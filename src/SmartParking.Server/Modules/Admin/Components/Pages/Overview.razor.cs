@@ -7,7 +7,7 @@ using SmartParking.Server.Modules.Admin.Components.Shared;
 using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Notifications.Alerts;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Web;
 using SmartParking.Server.Modules.Web.Components;
 using SmartParking.Server.Modules.Web.Components.Shared;
@@ -30,8 +30,7 @@ public partial class Overview
     [Inject] private OverviewService OverviewService { get; set; } = null!;
     [Inject] private ReportService Reports { get; set; } = null!;
     [Inject] private AvailabilityModel Availability { get; set; } = null!;
-    [Inject] private AlertFeed AlertFeed { get; set; } = null!;
-    [Inject] private AlertStore AlertStore { get; set; } = null!;
+    [Inject] private IOperatorAlerts OperatorAlerts { get; set; } = null!;
     [Inject] private TimeProvider Time { get; set; } = null!;
     [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
     [Inject] private ILogger<Overview> Logger { get; set; } = null!;
@@ -141,7 +140,7 @@ public partial class Overview
     private async Task LiveAlertsAsync(CancellationToken ct)
     {
         var scope = _user.TenantScope();
-        var changes = AlertFeed.Subscribe(ct);
+        var changes = OperatorAlerts.Subscribe(ct);
         try
         {
             while (await changes.WaitToReadAsync(ct))
@@ -164,14 +163,14 @@ public partial class Overview
 
     private async Task AcknowledgeAsync(AlertView alert)
     {
-        var error = await ServiceOutcome.RunAsync(() => AlertStore.AcknowledgeAsync(_user, alert.Id, _disposed.Token));
+        var error = await ServiceOutcome.RunAsync(() => OperatorAlerts.AcknowledgeAsync(_user, alert.Id, _disposed.Token));
         (_message, _failed) = (error ?? $"Acknowledged: {alert.Title}.", error is not null);
         await LoadNowAsync();
     }
 
     private async Task ResolveAsync(AlertView alert)
     {
-        var error = await ServiceOutcome.RunAsync(() => AlertStore.ResolveAsync(_user, alert.Id, null, _disposed.Token));
+        var error = await ServiceOutcome.RunAsync(() => OperatorAlerts.ResolveAsync(_user, alert.Id, null, _disposed.Token));
         (_message, _failed) = (error ?? $"Resolved: {alert.Title}.", error is not null);
         await LoadNowAsync();
     }
