@@ -26,7 +26,21 @@ create index pricing_stays_tenant on pricing_stays (tenant_id, booked_at);
 create table pricing_revenue (
     event_id uuid primary key,
     reference_id uuid not null,
-    amount numeric(14, 2) not null,
-    at timestamptz not null
+    amount numeric(14, 2) not null
 );
 create index pricing_revenue_reference on pricing_revenue (reference_id);
+
+-- The ledger's subscriber starts at the log's end, so what happened before is taken from the tables once, here: stays
+-- at position 0 (any event is later) and money keyed by the payment or refund id (their later events have other ids,
+-- and only moves after this point record them).
+insert into pricing_stays (id, tenant_id, lot_id, driver_id, kind, status, booked_at, started_at, ended_at, position)
+select r.id, r.tenant_id, r.lot_id, r.driver_id, 'reservation', r.status, r.created_at, lower(r.during), null, 0
+from reservations r where r.status in ('confirmed', 'checked_in', 'completed', 'no_show');
+insert into pricing_stays (id, tenant_id, lot_id, driver_id, kind, status, booked_at, started_at, ended_at, position)
+select m.id, m.tenant_id, m.lot_id, m.driver_id, 'session', m.status, m.started_at, m.started_at,
+       coalesce(m.stopped_at, case when m.status = 'expired' then m.ends_at end), 0
+from meter_sessions m;
+insert into pricing_revenue (event_id, reference_id, amount)
+select p.id, p.reference_id, p.amount from payments p where p.state = 'succeeded'
+union all
+select f.id, p.reference_id, -f.amount from refunds f join payments p on p.id = f.payment_id where f.state = 'succeeded';
