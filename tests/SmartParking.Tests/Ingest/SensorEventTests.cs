@@ -62,6 +62,21 @@ public sealed class SensorEventTests(SensorEventsFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task Sweep_SpaceTurnsUnknown_RecordsSpaceStatusChangedForItsLot()
+    {
+        using var op = factory.OperatorClient();
+        var sensor = await ReportingSensorAsync(op);
+        await factory.ExecuteAsync("update sensors set last_seen_at = now() - interval '1 hour' where id = $1", sensor.SensorId);
+        await factory.ExecuteAsync("update space_status set observed_at = now() - interval '1 hour' where space_id = $1", sensor.SpaceId);
+
+        await SweepUntilAsync(sensor.SensorId, 1);
+
+        var changed = JsonDocument.Parse((await factory.ColumnAsync(
+            "select payload::text from domain_events where type = 'SpaceStatusChanged' and aggregate_id = $1 order by recorded desc limit 1", sensor.LotId.ToString())).Single()).RootElement;
+        Spaces(changed).ShouldBe(new Dictionary<Guid, string> { [sensor.SpaceId] = "unknown" });
+    }
+
+    [Fact]
     public async Task Ingest_OfflineSensorReportsAgain_RecordsOneSensorCameOnline()
     {
         using var op = factory.OperatorClient();

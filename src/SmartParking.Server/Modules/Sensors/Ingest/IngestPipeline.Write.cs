@@ -141,7 +141,7 @@ public sealed partial class IngestPipeline
     }
 
     /// <summary>One event per lot for the batch, not one per reading: the log grows with batches.</summary>
-    private static IEnumerable<IDomainEvent> StatusEvents(List<ChangedSpace> changed) =>
+    internal static IEnumerable<IDomainEvent> StatusEvents(List<ChangedSpace> changed) =>
         changed.GroupBy(c => c.LotId).Select(lot => new SpaceStatusChanged(lot.Key, lot.First().TenantId,
             [.. lot.Select(c => new SpaceStatusChange(c.SpaceId, ((SpaceStatus)c.Status).Name(), c.ChangedAt))]));
 
