@@ -3,6 +3,8 @@
 -- battery_low_at is set when a heartbeat reports the battery at or under the limit (SensorBatteryLow) and cleared
 -- when one reports it above again.
 alter table sensors add column offline_since timestamptz, add column battery_low_at timestamptz;
+-- The ingest looks up which of the sensors it hears were offline: few at any time, so a small index.
+create index sensors_offline on sensors (id) where offline_since is not null;
 
 -- Pricing's own record of stays, fed by reservation and session events: where and by whom, when it was booked, when
 -- the stay began and (sessions) ended. "position" is the last event applied, so an older event delivered again never

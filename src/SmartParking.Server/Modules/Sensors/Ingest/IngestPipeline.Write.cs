@@ -227,12 +227,16 @@ public sealed partial class IngestPipeline
             foreach (var s in seen) _touched[s.Id] = s.At;
         }
         if (seen.Count == 0) return [];
-        return (await connection.QueryAsync<SensorChange>(new CommandDefinition($"""
-            with touched as (
+        // The offline ones are found through the small index of offline sensors and read as they were before the update
+        // (a statement's CTEs share one snapshot); joining each touched row to its old self cost as much as the touch.
+        return (await connection.QueryAsync<SensorChange>(new CommandDefinition("""
+            with offline as (
+                select se.id, se.tenant_id, se.serial, se.lot_id, se.space_id from sensors se where se.offline_since is not null and se.id = any(@ids)),
+            touched as (
                 update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen), offline_since = null
-                from unnest(@ids, @at) as u(id, seen), sensors old where se.id = u.id and old.id = se.id
-                returning {Moved})
-            select * from touched where came_online
+                from unnest(@ids, @at) as u(id, seen) where se.id = u.id)
+            select o.id as sensor_id, o.tenant_id, o.serial, o.lot_id, o.space_id, u.seen as at, true as came_online
+            from offline o join unnest(@ids, @at) as u(id, seen) on u.id = o.id
             """, new { ids = seen.Select(s => s.Id).ToArray(), at = seen.Select(s => s.At.UtcDateTime).ToArray() }, tx, cancellationToken: ct))).ToList();
     }
 
@@ -240,15 +244,17 @@ public sealed partial class IngestPipeline
     private async Task<List<SensorChange>> WriteHeartbeatsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Heartbeat> heartbeats, CancellationToken ct)
     {
         var last = heartbeats.GroupBy(h => h.SensorId).Select(g => g.MaxBy(h => h.ReceivedAt)).ToList();
-        // battery_low_at holds from the first low report until one above the limit, so each crossing is one event.
-        return (await connection.QueryAsync<SensorChange>(new CommandDefinition($"""
+        // battery_low_at holds from the first low report until one above the limit, so each crossing is one event. Each
+        // row is joined to itself as it was ("old", read under the version lock, which the health sweep takes too).
+        return (await connection.QueryAsync<SensorChange>(new CommandDefinition("""
             with beaten as (
                 update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen),
                     battery_percent = coalesce(u.battery, se.battery_percent), signal_dbm = coalesce(u.signal, se.signal_dbm),
                     firmware = coalesce(u.firmware, se.firmware), offline_since = null,
                     battery_low_at = case when u.battery is null then se.battery_low_at when u.battery <= @lowBattery then coalesce(se.battery_low_at, u.seen) end
                 from unnest(@ids, @at, @battery, @signal, @firmware) as u(id, seen, battery, signal, firmware), sensors old where se.id = u.id and old.id = se.id
-                returning {Moved}, old.battery_low_at is null and se.battery_low_at is not null as battery_low, se.battery_percent)
+                returning se.id as sensor_id, se.tenant_id, se.serial, se.lot_id, se.space_id, u.seen as at, old.offline_since is not null as came_online,
+                    old.battery_low_at is null and se.battery_low_at is not null as battery_low, se.battery_percent)
             select * from beaten where came_online or battery_low
             """, new
         {
@@ -261,7 +267,5 @@ public sealed partial class IngestPipeline
         }, tx, cancellationToken: ct))).ToList();
     }
 
-    // For an update of sensors "se" joined to its own row as it was before ("old", read under the version lock, which
-    // the health sweep takes too): what the sensors' events need, and whether the sensor was offline until now.
-    private const string Moved = "se.id as sensor_id, se.tenant_id, se.serial, se.lot_id, se.space_id, u.seen as at, old.offline_since is not null as came_online";
+
 }
