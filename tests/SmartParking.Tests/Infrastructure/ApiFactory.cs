@@ -204,6 +204,10 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return (T)value!;
     }
 
+    /// <summary>How many events of this type the outbox holds for the aggregate (committed or not yet sequenced).</summary>
+    public Task<long> EventCountAsync(string type, object aggregateId) =>
+        ScalarAsync<long>("select count(*) from domain_events where type = $1 and aggregate_id = $2", type, aggregateId.ToString());
+
     public async Task<List<string>> ColumnAsync(string sql, params object?[] args)
     {
         await using var command = Command(sql, args);

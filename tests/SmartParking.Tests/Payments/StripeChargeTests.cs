@@ -127,6 +127,47 @@ public sealed class StripeChargeTests(PaymentsFactory factory) : IClassFixture<P
     }
 
     [Fact]
+    public async Task ChargeAsync_SucceededThenSameKeyAgain_RecordsOnePaymentSucceeded()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));
+        var request = factory.Charge(driver, amount: 7.50m);
+
+        var outcome = await factory.Payments.ChargeAsync(request, CancellationToken.None);
+        await factory.Payments.ChargeAsync(request, CancellationToken.None);
+
+        (await factory.EventCountAsync("PaymentSucceeded", outcome.PaymentId)).ShouldBe(1);
+        (await factory.ScalarAsync<decimal>("select (payload->'payment'->>'amount')::numeric from domain_events where type = 'PaymentSucceeded' and aggregate_id = $1",
+            outcome.PaymentId.ToString())).ShouldBe(7.50m);
+    }
+
+    [Fact]
+    public async Task ChargeAsync_Declined_RecordsOnePaymentFailedWithTheCode()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_chargeDeclinedInsufficientFunds"));
+
+        var outcome = await factory.Payments.ChargeAsync(factory.Charge(driver), CancellationToken.None);
+
+        (await factory.EventCountAsync("PaymentFailed", outcome.PaymentId)).ShouldBe(1);
+        (await factory.EventCountAsync("PaymentSucceeded", outcome.PaymentId)).ShouldBe(0);
+        (await factory.ScalarAsync<string>("select payload->>'failureCode' from domain_events where type = 'PaymentFailed' and aggregate_id = $1", outcome.PaymentId.ToString()))
+            .ShouldBe("insufficient_funds");
+    }
+
+    [Fact]
+    public async Task RefundAsync_Succeeded_RecordsRefundIssuedOncePerRefund()
+    {
+        var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));
+        var payment = await factory.Payments.ChargeAsync(factory.Charge(driver, amount: 20m), CancellationToken.None);
+
+        var refund = await factory.Payments.RefundAsync(new RefundRequest(payment.PaymentId, 5m, "events-1", "Cancelled early"), CancellationToken.None);
+        await factory.Payments.RefundAsync(new RefundRequest(payment.PaymentId, 5m, "events-1", "Cancelled early"), CancellationToken.None);
+
+        (await factory.EventCountAsync("RefundIssued", payment.PaymentId)).ShouldBe(1);
+        (await factory.ScalarAsync<string>("select payload->>'refundId' from domain_events where type = 'RefundIssued' and aggregate_id = $1", payment.PaymentId.ToString()))
+            .ShouldBe(refund.RefundId.ToString());
+    }
+
+    [Fact]
     public async Task PaymentsForAsync_Reference_ReturnsItsSucceededPayments()
     {
         var driver = await factory.DriverWithAsync(("stripe", "pm_card_visa"));

@@ -138,6 +138,50 @@ public sealed class StripeWebhookTests(PaymentsFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task StripeWebhook_SucceededRepeatedAndReplayed_RecordsOnePaymentSucceeded()
+    {
+        var (payment, intent) = await PendingPaymentAsync();
+        var body = IntentEvent("evt_" + Guid.NewGuid().ToString("N"), "payment_intent.succeeded", intent, payment, "succeeded");
+        var again = IntentEvent("evt_" + Guid.NewGuid().ToString("N"), "payment_intent.succeeded", intent, payment, "succeeded");
+
+        foreach (var b in new[] { body, body, again }) await (await PostAsync(b)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await factory.EventCountAsync("PaymentSucceeded", payment)).ShouldBe(1);
+        (await factory.EventCountAsync("PaymentFailed", payment)).ShouldBe(0);
+        (await factory.ScalarAsync<string>("select payload->'payment'->>'driverId' from domain_events where type = 'PaymentSucceeded' and aggregate_id = $1", payment.ToString()))
+            .ShouldNotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task StripeWebhook_FailedThenSucceeded_RecordsOneOfEach()
+    {
+        var (payment, intent) = await PendingPaymentAsync();
+
+        await (await PostAsync(IntentEvent("evt_" + Guid.NewGuid().ToString("N"), "payment_intent.payment_failed", intent, payment, "requires_payment_method", "card_declined")))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await PostAsync(IntentEvent("evt_" + Guid.NewGuid().ToString("N"), "payment_intent.succeeded", intent, payment, "succeeded"))).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await factory.EventCountAsync("PaymentFailed", payment)).ShouldBe(1);
+        (await factory.EventCountAsync("PaymentSucceeded", payment)).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task StripeWebhook_RefundReportedTwice_RecordsOneRefundIssued()
+    {
+        var (payment, intent) = await PendingPaymentAsync();
+        var refund = "re_" + Guid.NewGuid().ToString("N")[..20];
+        // The same refund in two provider events (Stripe sends charge.refunded again as later refunds come).
+        var first = ChargeRefundedEvent("evt_" + Guid.NewGuid().ToString("N"), intent, payment, refund, 500);
+        var second = ChargeRefundedEvent("evt_" + Guid.NewGuid().ToString("N"), intent, payment, refund, 500);
+
+        foreach (var body in new[] { first, second }) await (await PostAsync(body)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await factory.EventCountAsync("RefundIssued", payment)).ShouldBe(1);
+        (await factory.ScalarAsync<decimal>("select (payload->>'refundAmount')::numeric from domain_events where type = 'RefundIssued' and aggregate_id = $1", payment.ToString()))
+            .ShouldBe(5m);
+    }
+
+    [Fact]
     public async Task StripeWebhook_UnfollowedEventType_AcknowledgedAndIgnored()
     {
         var body = new JsonObject

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using SmartParking.Server.Modules.Pricing;
+using SmartParking.Tests.Events;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -81,6 +83,7 @@ public sealed class ExperimentTests(PricingFactory factory) : IClassFixture<Pric
             var latest = (await op.GetJsonAsync($"/api/v1/manage/lots/{lotId}/price-history")).EnumerateArray().First();
             latest.GetProperty("demandRate").GetDecimal().ShouldBe(Assignment.IsTreated("ab-1", 0.5m, lotId) ? 24.00m : 22.00m);
         }
+        await factory.DrainAsync();
         var report = await op.GetJsonAsync($"/api/v1/manage/pricing-experiments/{created.Id()}/report");
         var groups = report.GetProperty("groups").EnumerateArray().ToDictionary(g => g.Str("group"), g => g.GetProperty("units").GetInt32());
         groups["variant"].ShouldBe(lots.Count(l => Assignment.IsTreated("ab-1", 0.5m, l)));
@@ -91,6 +94,52 @@ public sealed class ExperimentTests(PricingFactory factory) : IClassFixture<Pric
         var start = DateTimeOffset.UtcNow.AddHours(1);
         (await anonymous.GetJsonAsync($"/api/v1/lots/{treated}/quote?start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(start.AddHours(1).ToString("O"))}"))
             .GetProperty("amount").GetDecimal().ShouldBe(24.00m);
+    }
+
+    [Fact]
+    public async Task Report_EventsDeliveredAgain_StaysAndRevenueCountedOnce()
+    {
+        var (_, op, _) = await factory.NewTenantWithOperatorAsync();
+        using var _op = op;
+        var (lat, lng) = SomewhereNew();
+        var body = Payloads.Lot("Redelivery Lot", lat, lng);
+        body["openingHours"] = new JsonArray();
+        body["baseHourlyRate"] = 20m;
+        var lotId = (await op.CreateLotAsync(body)).Id();
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var space = await op.CreateSensorAsync(lotId, "R1");
+        var now = factory.Clock.GetUtcNow();
+        var created = await (await op.PostAsJsonAsync("/api/v1/manage/pricing-experiments", new
+        {
+            name = "Counted once", unit = "drivers", share = 0.5, seed = "redelivery-1", startsAt = now.AddMinutes(-1), endsAt = now.AddDays(7),
+            variant = new { baseRate = 25, peakMultiplier = 1.0, offPeakMultiplier = 1.0, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" },
+        })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var (account, driver) = await factory.DriverAsync();
+        using var _driver = driver;
+        var rate = Assignment.IsTreated("redelivery-1", 0.5m, account.Id) ? 25m : 20m;
+        var group = Assignment.IsTreated("redelivery-1", 0.5m, account.Id) ? "variant" : "control";
+        // A reservation paid (its price: one hour) and a session of half an hour, stopped and paid.
+        await Reservations.BookingFactory.BookPaidAsync(driver, Reservations.BookingFactory.Booking(lotId, space.SpaceId, now.AddHours(2), TimeSpan.FromHours(1)));
+        var session = (await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = "RD 00 001", durationMinutes = 60 })).ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
+        factory.Clock.Advance(TimeSpan.FromMinutes(30));
+        await (await driver.PostAsync($"/api/v1/sessions/{session}/stop", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        async Task<JsonElement> GroupAsync()
+        {
+            await factory.DrainAsync();
+            var report = await op.GetJsonAsync($"/api/v1/manage/pricing-experiments/{created.Id()}/report");
+            return report.GetProperty("groups").EnumerateArray().Single(g => g.Str("group") == group);
+        }
+
+        var first = await GroupAsync();
+        // Every event of the log handed to the subscriber again, as after a crash before its checkpoint was saved.
+        await factory.ExecuteAsync("update event_checkpoints set position = 0 where subscriber = 'pricing.experiments'");
+        var again = await GroupAsync();
+
+        first.GetProperty("units").GetInt32().ShouldBe(1);
+        first.GetProperty("revenue").GetProperty("mean").GetDouble().ShouldBe((double)(rate * 1.5m), 0.001);
+        first.GetProperty("turnover").GetProperty("mean").GetDouble().ShouldBe(1.0);
+        again.GetProperty("revenue").GetProperty("mean").GetDouble().ShouldBe(first.GetProperty("revenue").GetProperty("mean").GetDouble());
+        again.GetProperty("turnover").GetProperty("mean").GetDouble().ShouldBe(1.0);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SmartParking.Server.Modules.Pricing;
+using SmartParking.Tests.Events;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -180,6 +181,7 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         }
         (await QuoteAsync(anonymous, lotId)).ShouldBe(20.00m, "a quote for nobody in particular is the lot's own");
 
+        await factory.DrainAsync();
         var report = await op.GetJsonAsync($"/api/v1/manage/pricing-experiments/{created.Id()}/report");
         var groups = report.GetProperty("groups").EnumerateArray().ToDictionary(g => g.Str("group"));
         groups["variant"].GetProperty("units").GetInt32().ShouldBe(drivers.Count(d => Assignment.IsTreated("drivers-1", 0.5m, d.Id)));

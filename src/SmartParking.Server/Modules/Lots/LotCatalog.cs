@@ -132,6 +132,15 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
             "select id from lots where @tenant::uuid is null or tenant_id = @tenant", new { tenant }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>Every lot of a tenant with its number of spaces (zero included).</summary>
+    public async Task<IReadOnlyDictionary<Guid, int>> SpaceCountsAsync(Guid tenant, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(Guid LotId, int Spaces)>(new CommandDefinition(
+            "select l.id, (select count(*) from spaces s where s.lot_id = l.id)::int from lots l where l.tenant_id = @tenant", new { tenant }, cancellationToken: ct)))
+            .ToDictionary(l => l.LotId, l => l.Spaces);
+    }
+
     public async Task<bool> HasZoneAsync(Guid lotId, Guid zoneId, CancellationToken ct)
     {
         await using var connection = await _db.OpenConnectionAsync(ct);

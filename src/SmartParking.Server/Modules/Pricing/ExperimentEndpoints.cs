@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.OpenApi;
 
@@ -53,7 +54,7 @@ public static class ExperimentEndpoints
 }
 
 /// <summary>Creates, lists and reports on pricing experiments in the caller's tenant, for the REST endpoints and the dashboard.</summary>
-public sealed class PricingExperiments(NpgsqlDataSource db, TimeProvider time)
+public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, TimeProvider time)
 {
     public async Task<PricingExperiment> CreateAsync(ClaimsPrincipal user, ExperimentRequest request, Guid? tenantId, CancellationToken ct)
     {
@@ -97,8 +98,10 @@ public sealed class PricingExperiments(NpgsqlDataSource db, TimeProvider time)
 
     /// <summary>
     /// Per group, per lot: the share of recomputes in the experiment's window whose occupancy was in the lot's own target
-    /// band, the revenue booked at the lot (reservations and meter sessions), and stays per space per day. Per group, per
-    /// driver (who parked at the tenant's lots in the window): revenue and stays.
+    /// band, the revenue booked at the lot (what was paid, net of refunds, for reservations confirmed and meter sessions
+    /// ended in the window), and stays per space per day. Per group, per driver (who booked or parked at the tenant's
+    /// lots in the window): revenue and stays. Stays and money come from Pricing's own ledger of their events
+    /// (<see cref="ExperimentLedger"/>).
     /// </summary>
     public async Task<ExperimentReport> ReportAsync(ClaimsPrincipal user, Guid id, CancellationToken ct)
     {
@@ -108,7 +111,7 @@ public sealed class PricingExperiments(NpgsqlDataSource db, TimeProvider time)
         var window = new { experiment.TenantId, from = experiment.StartsAt, until };
         var byLot = experiment.Unit == ExperimentUnits.Lots;
         var measured = byLot
-            ? await LotOutcomesAsync(connection, experiment, window, Math.Max((until - experiment.StartsAt).TotalDays, 1.0 / 24), ct)
+            ? await LotOutcomesAsync(connection, experiment, await lots.SpaceCountsAsync(experiment.TenantId, ct), window, Math.Max((until - experiment.StartsAt).TotalDays, 1.0 / 24), ct)
             : await DriverOutcomesAsync(connection, experiment, window, ct);
         var treated = measured.Where(m => m.Treated).ToList();
         var control = measured.Where(m => !m.Treated).ToList();
@@ -122,39 +125,51 @@ public sealed class PricingExperiments(NpgsqlDataSource db, TimeProvider time)
 
     private sealed record Outcome(bool Treated, double InBand, double Revenue, double Turnover);
 
-    private static async Task<List<Outcome>> LotOutcomesAsync(NpgsqlConnection connection, PricingExperiment experiment, object window, double days, CancellationToken ct)
+    // What was paid for each stay, net of refunds (for a query over pricing_stays "s").
+    private const string Paid = "left join lateral (select sum(r.amount) as amount from pricing_revenue r where r.reference_id = s.id) paid on true";
+
+    // A reservation earns while it stands (not cancelled); a stay is a reservation checked in or any meter session.
+    private const string Earns = "(s.kind = 'session' or s.status in ('confirmed', 'checked_in', 'completed', 'no_show'))";
+    private const string Stayed = "(s.kind = 'session' or s.status in ('checked_in', 'completed'))";
+
+    private static async Task<List<Outcome>> LotOutcomesAsync(NpgsqlConnection connection, PricingExperiment experiment, IReadOnlyDictionary<Guid, int> spaces, object window,
+        double days, CancellationToken ct)
     {
-        var lots = await connection.QueryAsync<LotOutcome>(new CommandDefinition("""
-            select l.id as lot_id,
-                   (select policy::text from pricing_policies p where p.unit_id = l.id) as policy,
-                   (select count(*) from spaces s where s.lot_id = l.id) as spaces,
-                   coalesce((select array_agg(h.occupancy) from price_history h where h.unit_id = l.id and h.at >= @from and h.at < @until and h.occupancy is not null), '{}') as occupancies,
-                   coalesce((select sum(r.price) from reservations r where r.lot_id = l.id and r.status in ('confirmed', 'checked_in', 'completed', 'no_show')
-                             and r.created_at >= @from and r.created_at < @until), 0)
-                   + coalesce((select sum(m.amount) from meter_sessions m where m.lot_id = l.id and m.stopped_at >= @from and m.stopped_at < @until), 0) as revenue,
-                   (select count(*) from reservations r where r.lot_id = l.id and r.status in ('checked_in', 'completed') and lower(r.during) >= @from and lower(r.during) < @until)
-                   + (select count(*) from meter_sessions m where m.lot_id = l.id and m.started_at >= @from and m.started_at < @until) as stays
-            from lots l where l.tenant_id = @TenantId
-            """, window, cancellationToken: ct));
-        return lots.Select(l =>
+        var parameters = new DynamicParameters(window);
+        parameters.Add("lotIds", spaces.Keys.ToArray());
+        // Booked at the lot in the window: reservations by when they were confirmed, sessions by when they ended (and were charged).
+        var lotRows = await connection.QueryAsync<LotOutcome>(new CommandDefinition($"""
+            with stays as (
+                select s.lot_id,
+                       coalesce(sum(paid.amount) filter (where {Earns} and case when s.kind = 'session' then s.ended_at else s.booked_at end >= @from
+                                                        and case when s.kind = 'session' then s.ended_at else s.booked_at end < @until), 0) as revenue,
+                       count(*) filter (where {Stayed} and s.started_at >= @from and s.started_at < @until) as stays
+                from pricing_stays s {Paid}
+                where s.tenant_id = @TenantId and s.booked_at < @until
+                group by s.lot_id)
+            select l.lot_id,
+                   (select policy::text from pricing_policies p where p.unit_id = l.lot_id) as policy,
+                   coalesce((select array_agg(h.occupancy) from price_history h where h.unit_id = l.lot_id and h.at >= @from and h.at < @until and h.occupancy is not null), array[]::double precision[]) as occupancies,
+                   coalesce(st.revenue, 0) as revenue, coalesce(st.stays, 0) as stays
+            from unnest(@lotIds::uuid[]) as l(lot_id) left join stays st on st.lot_id = l.lot_id
+            """, parameters, cancellationToken: ct));
+        return lotRows.Select(l =>
         {
             var policy = PricingService.Parse(l.Policy);
             var inBand = l.Occupancies.Length == 0 ? 0 : l.Occupancies.Count(policy.IsInBand) / (double)l.Occupancies.Length;
-            return new Outcome(experiment.IsTreated(l.LotId), inBand, (double)l.Revenue, l.Spaces == 0 ? 0 : l.Stays / (double)l.Spaces / days);
+            var lotSpaces = spaces[l.LotId];
+            return new Outcome(experiment.IsTreated(l.LotId), inBand, (double)l.Revenue, lotSpaces == 0 ? 0 : l.Stays / (double)lotSpaces / days);
         }).ToList();
     }
 
     private static async Task<List<Outcome>> DriverOutcomesAsync(NpgsqlConnection connection, PricingExperiment experiment, object window, CancellationToken ct)
     {
-        var drivers = await connection.QueryAsync<(Guid DriverId, decimal Revenue, long Stays)>(new CommandDefinition("""
-            select driver_id, sum(revenue), sum(stays)::bigint from (
-                select r.driver_id,
-                       case when r.status in ('confirmed', 'checked_in', 'completed', 'no_show') then r.price else 0 end as revenue,
-                       case when r.status in ('checked_in', 'completed') then 1 else 0 end as stays
-                from reservations r where r.tenant_id = @TenantId and r.created_at >= @from and r.created_at < @until
-                union all
-                select m.driver_id, coalesce(m.amount, 0), 1 from meter_sessions m where m.tenant_id = @TenantId and m.started_at >= @from and m.started_at < @until
-            ) x group by driver_id
+        // The drivers who booked (reservations confirmed) or parked (sessions started) in the window.
+        var drivers = await connection.QueryAsync<(Guid DriverId, decimal Revenue, long Stays)>(new CommandDefinition($"""
+            select s.driver_id, coalesce(sum(paid.amount) filter (where {Earns}), 0), count(*) filter (where {Stayed})
+            from pricing_stays s {Paid}
+            where s.tenant_id = @TenantId and s.booked_at >= @from and s.booked_at < @until
+            group by s.driver_id
             """, window, cancellationToken: ct));
         return drivers.Select(d => new Outcome(experiment.IsTreated(d.DriverId), 0, (double)d.Revenue, d.Stays)).ToList();
     }
@@ -163,7 +178,6 @@ public sealed class PricingExperiments(NpgsqlDataSource db, TimeProvider time)
     {
         public Guid LotId { get; init; }
         public string? Policy { get; init; }
-        public long Spaces { get; init; }
         public double[] Occupancies { get; init; } = [];
         public decimal Revenue { get; init; }
         public long Stays { get; init; }

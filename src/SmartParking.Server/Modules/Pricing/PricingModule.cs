@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -12,6 +13,7 @@ public static class PricingModule
         builder.Services.AddSingleton<PricingPolicies>();
         builder.Services.AddSingleton<PricingEvents>();
         builder.Services.AddSingleton<PricingExperiments>();
+        builder.Services.AddEventSubscriber<ExperimentLedger>("pricing.experiments", EventDelivery.Durable);
         builder.Services.AddTable<PriceHistoryTable>();
         builder.Services.AddSingleton<OccupancyHistory>();
         builder.Services.AddSingleton<Repricing>();

@@ -39,6 +39,16 @@ public sealed class PaymentRow
 
     public PaymentOutcome ToOutcome() =>
         new(Id, States.Parse(State), Provider ?? "none", Amount, Currency, FailureCode, FailureMessage);
+
+    public PaymentFacts ToFacts() => new(Id, TenantId, DriverId, States.ParsePurpose(Purpose), ReferenceId, Amount, Currency, TimeZone);
+
+    /// <summary>The event for a move to this row's state: succeeded or failed (pending is no move anyone hears of).</summary>
+    public PaymentEvent? MovedEvent() => State switch
+    {
+        States.Succeeded => new PaymentSucceeded(ToFacts()),
+        States.Failed => new PaymentFailed(ToFacts(), FailureCode, FailureMessage),
+        _ => null,
+    };
 }
 
 public sealed class RefundRow

@@ -2,11 +2,16 @@ using System.Data;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Payments.Providers;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Payments.Ledger;
 
-/// <summary>The ledger's SQL. Every state write goes through payment_state_rank(), so a late or repeated answer never moves a state back.</summary>
-public sealed class PaymentLedger(NpgsqlDataSource db)
+/// <summary>
+/// The ledger's SQL. Every state write goes through payment_state_rank(), so a late or repeated answer never moves a state
+/// back; a write that moves a payment to succeeded or failed, or a refund to succeeded, records its event in the same
+/// transaction (once per move).
+/// </summary>
+public sealed class PaymentLedger(NpgsqlDataSource db, EventOutbox outbox)
 {
     /// <summary>Null when a payment with the same driver and idempotency key exists already (the unique constraint decides races).</summary>
     public async Task<PaymentRow?> TryInsertAsync(PaymentRow row, CancellationToken ct)
@@ -53,12 +58,15 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
 
     /// <summary>
     /// Records a provider's answer and returns the row as it stands after it (a webhook may have moved it further while
-    /// the call was out). A move to a new state is marked for announcement in the same statement.
+    /// the call was out). A move to a new state is marked for announcement and recorded as an event in the same transaction.
     /// </summary>
     public async Task<PaymentRow> RecordChargeAsync(Guid id, RoutedCharge routed, DateTimeOffset now, DateTimeOffset announceAfter, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleAsync<PaymentRow>(new CommandDefinition($"""
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // Locked first, so the state before the write is the one the write compares with (a webhook may be applying too).
+        var before = await connection.ExecuteScalarAsync<string>(new CommandDefinition("select state from payments where id = @id for update", new { id }, tx, cancellationToken: ct));
+        var row = await connection.QuerySingleAsync<PaymentRow>(new CommandDefinition($"""
             update payments set
                 provider = coalesce(@provider, provider, 'none'),
                 provider_reference = coalesce(@reference, provider_reference),
@@ -81,7 +89,16 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
             failureMessage = Clip(routed.Charge.FailureMessage),
             now,
             announceAfter,
-        }, cancellationToken: ct));
+        }, tx, cancellationToken: ct));
+        if (row.State != before) await RecordMoveAsync(connection, tx, row, ct);
+        await tx.CommitAsync(ct);
+        return row;
+    }
+
+    /// <summary>The event of a payment's move to the state <paramref name="moved"/> holds; the caller's transaction wrote the move.</summary>
+    public async Task RecordMoveAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PaymentRow moved, CancellationToken ct)
+    {
+        if (moved.MovedEvent() is { } domainEvent) await outbox.AppendAsync(connection, tx, domainEvent, ct);
     }
 
     // In an UPDATE's SET list every column still reads its old value, so this compares against the state before the write.
@@ -164,22 +181,34 @@ public sealed class PaymentLedger(NpgsqlDataSource db)
         connection.ExecuteScalarAsync<decimal>(new CommandDefinition(
             "select coalesce(sum(amount), 0) from refunds where payment_id = @paymentId and state <> 'failed'", new { paymentId }, tx, cancellationToken: ct));
 
-    public static Task InsertRefundAsync(IDbConnection connection, IDbTransaction? tx, RefundRow row, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition("""
+    /// <summary>A new refund of <paramref name="payment"/>; one recorded as succeeded already (a provider's report) is RefundIssued at once.</summary>
+    public async Task InsertRefundAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PaymentRow payment, RefundRow row, CancellationToken ct)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("""
             insert into refunds (id, payment_id, amount, currency, reason, state, provider_reference, idempotency_key, failure_message, created_at, updated_at)
             values (@Id, @PaymentId, @Amount, @Currency, @Reason, @State, @ProviderReference, @IdempotencyKey, @FailureMessage, @CreatedAt, @CreatedAt)
             """, row, tx, cancellationToken: ct));
+        if (row.State == States.Succeeded) await outbox.AppendAsync(connection, tx, Issued(payment, row), ct);
+    }
 
-    public static Task RecordRefundAsync(IDbConnection connection, IDbTransaction? tx, Guid refundId, PaymentState state, string? reference, string? failureMessage,
-        DateTimeOffset now, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition("""
+    /// <summary>Records the provider's answer on a refund; the answer that makes it succeed records RefundIssued with it.</summary>
+    public async Task RecordRefundAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PaymentRow payment, Guid refundId, PaymentState state, string? reference,
+        string? failureMessage, DateTimeOffset now, CancellationToken ct)
+    {
+        var before = await connection.ExecuteScalarAsync<string>(new CommandDefinition("select state from refunds where id = @refundId for update", new { refundId }, tx, cancellationToken: ct));
+        var refund = await connection.QuerySingleAsync<RefundRow>(new CommandDefinition("""
             update refunds set
                 provider_reference = coalesce(provider_reference, @reference),
                 failure_message = case when payment_state_rank(@state) > payment_state_rank(state) and @state = 'failed' then @failureMessage else failure_message end,
                 state = case when payment_state_rank(@state) > payment_state_rank(state) then @state else state end,
                 updated_at = @now
             where id = @refundId
+            returning *
             """, new { refundId, state = States.Text(state), reference, failureMessage = Clip(failureMessage), now }, tx, cancellationToken: ct));
+        if (before != States.Succeeded && refund.State == States.Succeeded) await outbox.AppendAsync(connection, tx, Issued(payment, refund), ct);
+    }
+
+    private static RefundIssued Issued(PaymentRow payment, RefundRow refund) => new(payment.ToFacts(), refund.Id, refund.Amount, refund.Reason ?? "");
 
     public async Task<RefundRow> GetRefundAsync(Guid id, CancellationToken ct)
     {

@@ -171,7 +171,7 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
                 IdempotencyKey = request.IdempotencyKey,
                 CreatedAt = now,
             };
-            await PaymentLedger.InsertRefundAsync(connection, tx, refund, ct);
+            await ledger.InsertRefundAsync(connection, tx, payment, refund, ct);
             await tx.CommitAsync(ct);
         }
 
@@ -183,7 +183,11 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
         var answer = await router.RefundAsync(payment.Provider!, payment.ProviderReference!, Money.ToMinorUnits(refund.Amount, refund.Currency), refund.Currency, refund.Id, ct)
             ?? throw new ServiceUnavailableException("The payment provider cannot take the refund right now; retry with the same key.", TimeSpan.FromSeconds(30));
         await using (var connection = await ledger.OpenAsync(CancellationToken.None))
-            await PaymentLedger.RecordRefundAsync(connection, null, refund.Id, answer.State, answer.Reference, answer.FailureMessage, time.GetUtcNow(), CancellationToken.None);
+        await using (var tx = await connection.BeginTransactionAsync(CancellationToken.None))
+        {
+            await ledger.RecordRefundAsync(connection, tx, payment, refund.Id, answer.State, answer.Reference, answer.FailureMessage, time.GetUtcNow(), CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+        }
         return (await ledger.GetRefundAsync(refund.Id, CancellationToken.None)).ToOutcome();
     }
 

@@ -11,10 +11,11 @@ namespace SmartParking.Server.Modules.Payments.Webhooks;
 
 /// <summary>
 /// Applies a verified provider event to the ledger exactly once (the event id is recorded in the same transaction) and
-/// in any order (states only move forward; a refund implies the charge succeeded). Every state a payment moves to is
-/// announced to the modules waiting for payments after the commit (<see cref="SettlementAnnouncer"/>).
+/// in any order (states only move forward; a refund implies the charge succeeded). Every state a payment moves to, and
+/// every refund that succeeds, is recorded as an event in the same transaction, and a move is announced to the modules
+/// waiting for payments after the commit (<see cref="SettlementAnnouncer"/>).
 /// </summary>
-public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, SettlementAnnouncer announcer, TimeProvider time, IOptions<PaymentsOptions> options,
+public sealed class WebhookApplier(NpgsqlDataSource db, PaymentLedger ledger, PaymentRouter router, SettlementAnnouncer announcer, TimeProvider time, IOptions<PaymentsOptions> options,
     ILogger<WebhookApplier> logger)
 {
     public enum Result { Applied, Duplicate, Unmatched }
@@ -68,7 +69,8 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Se
                 change.FailureCode, FailureMessage = PaymentLedger.Clip(change.FailureMessage), now,
                 announceAfter = now.AddSeconds(options.Value.SettlementGraceSeconds),
             }, tx, cancellationToken: ct));
-            foreach (var refund in change.Refunds) await ApplyRefundAsync(connection, tx, payment, refund, now, ct);
+            if (changed) await ledger.RecordMoveAsync(connection, tx, updated, ct);
+            foreach (var refund in change.Refunds) await ApplyRefundAsync(connection, tx, updated, refund, now, ct);
             await connection.ExecuteAsync(new CommandDefinition(
                 "update webhook_events set payment_id = @id where provider = @Provider and event_id = @EventId",
                 new { id = payment.Id, change.Provider, change.EventId }, tx, cancellationToken: ct));
@@ -102,7 +104,7 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Se
             new { change.Provider, change.PaymentReference }, tx, cancellationToken: ct));
     }
 
-    private static async Task ApplyRefundAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PaymentRow payment, RefundChange refund, DateTimeOffset now, CancellationToken ct)
+    private async Task ApplyRefundAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PaymentRow payment, RefundChange refund, DateTimeOffset now, CancellationToken ct)
     {
         var existing = await connection.QuerySingleOrDefaultAsync<RefundRow>(new CommandDefinition("""
             select * from refunds where payment_id = @paymentId and (id = @refundId or provider_reference = @Reference)
@@ -110,11 +112,11 @@ public sealed class WebhookApplier(NpgsqlDataSource db, PaymentRouter router, Se
             """, new { paymentId = payment.Id, refundId = refund.RefundId ?? Guid.Empty, refund.Reference }, tx, cancellationToken: ct));
         if (existing is not null)
         {
-            await PaymentLedger.RecordRefundAsync(connection, tx, existing.Id, refund.State, refund.Reference, refund.FailureMessage, now, ct);
+            await ledger.RecordRefundAsync(connection, tx, payment, existing.Id, refund.State, refund.Reference, refund.FailureMessage, now, ct);
             return;
         }
         // Made at the provider (its dashboard) or reported before our own call returned: recorded as the provider tells it.
-        await PaymentLedger.InsertRefundAsync(connection, tx, new RefundRow
+        await ledger.InsertRefundAsync(connection, tx, payment, new RefundRow
         {
             Id = refund.RefundId ?? Guid.CreateVersion7(),
             PaymentId = payment.Id,

@@ -1,7 +1,9 @@
+using System.Text;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
@@ -122,14 +124,34 @@ public sealed partial class IngestPipeline
         // shared rows (space_status, sensors) comes after the lock, in one order on every node: no deadlocks.
         if (rows.Count > 0) await CopyReadingsAsync(connection, rows, ct);
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@SpaceStatusVersionLock)", new { SpaceStatusVersionLock }, tx, cancellationToken: ct));
+        var events = new List<IDomainEvent>();
         if (rows.Count > 0)
         {
-            await UpsertSpaceStatusAsync(connection, tx, rows, spacesChecked, ct);
-            await TouchSensorsAsync(connection, tx, rows, ct);
-            await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));
+            events.AddRange(StatusEvents(await UpsertSpaceStatusAsync(connection, tx, rows, spacesChecked, ct)));
+            events.AddRange(SensorEvents(await TouchSensorsAsync(connection, tx, rows, ct)));
         }
-        if (heartbeats.Count > 0) await WriteHeartbeatsAsync(connection, tx, heartbeats, ct);
+        if (heartbeats.Count > 0) events.AddRange(SensorEvents(await WriteHeartbeatsAsync(connection, tx, heartbeats, ct)));
+        // The feed's notice and the batch's events go in one round trip, the last before the commit.
+        var parameters = new DynamicParameters();
+        var last = new StringBuilder();
+        if (rows.Count > 0) last.Append($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '');");
+        if (events.Count > 0) last.Append(_outbox.AppendSql(parameters, events));
+        if (last.Length > 0) await connection.ExecuteAsync(new CommandDefinition(last.ToString(), parameters, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>One event per lot for the batch, not one per reading: the log grows with batches.</summary>
+    internal static IEnumerable<IDomainEvent> StatusEvents(List<ChangedSpace> changed) =>
+        changed.GroupBy(c => c.LotId).Select(lot => new SpaceStatusChanged(lot.Key, lot.First().TenantId,
+            [.. lot.Select(c => new SpaceStatusChange(c.SpaceId, ((SpaceStatus)c.Status).Name(), c.ChangedAt))]));
+
+    private static IEnumerable<IDomainEvent> SensorEvents(List<SensorChange> changes)
+    {
+        foreach (var change in changes)
+        {
+            if (change.CameOnline) yield return new SensorCameOnline(change.Facts(), change.At!.Value);
+            if (change.BatteryLow) yield return new SensorBatteryLow(change.Facts(), change.BatteryPercent!.Value);
+        }
     }
 
     private static async Task CopyReadingsAsync(NpgsqlConnection connection, List<Reading> rows, CancellationToken ct)
@@ -153,13 +175,16 @@ public sealed partial class IngestPipeline
 
     /// <summary>
     /// The database decides the state: a reading older than the stored one never overwrites it, and a change within the
-    /// debounce window of the previous change is flapping. Only real changes take a new version (and reach the feed).
+    /// debounce window of the previous change is flapping. Only real changes take a new version (and reach the feed);
+    /// those spaces are returned. A change sets changed_at to the reading's observed_at, while a write that changes
+    /// nothing keeps an earlier changed_at under a later observed_at: their equality tells the changed rows apart.
     /// </summary>
-    private async Task UpsertSpaceStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, bool spacesChecked, CancellationToken ct)
+    private async Task<List<ChangedSpace>> UpsertSpaceStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, bool spacesChecked, CancellationToken ct)
     {
         var latest = rows.GroupBy(r => r.SpaceId).Select(g => g.MaxBy(r => r.ObservedAt)).ToList();
         var existing = spacesChecked ? "where exists (select 1 from spaces sp where sp.id = u.space_id)" : "";
-        await connection.ExecuteAsync(new CommandDefinition($"""
+        return (await connection.QueryAsync<ChangedSpace>(new CommandDefinition($"""
+            with written as (
             insert into space_status as s (space_id, tenant_id, lot_id, status, observed_at, changed_at)
             select u.space_id, u.tenant_id, u.lot_id, u.status, u.observed_at, u.observed_at
             from unnest(@spaceIds, @tenantIds, @lotIds, @statuses, @observed) as u(space_id, tenant_id, lot_id, status, observed_at)
@@ -170,6 +195,8 @@ public sealed partial class IngestPipeline
                 version = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then nextval('space_status_version') else s.version end,
                 observed_at = excluded.observed_at
             where excluded.observed_at > s.observed_at
+            returning s.space_id, s.lot_id, s.tenant_id, s.status, s.changed_at, s.observed_at)
+            select space_id, lot_id, tenant_id, status, changed_at from written where changed_at = observed_at
             """, new
         {
             spaceIds = latest.Select(r => r.SpaceId).ToArray(),
@@ -178,14 +205,15 @@ public sealed partial class IngestPipeline
             statuses = latest.Select(r => (short)r.Status).ToArray(),
             observed = latest.Select(r => r.ObservedAt.UtcDateTime).ToArray(),
             debounce = TimeSpan.FromSeconds(_options.Value.DebounceSeconds),
-        }, tx, cancellationToken: ct));
+        }, tx, cancellationToken: ct))).ToList();
     }
 
     // Writing last_seen_at for every reading cost more database time than the readings themselves, so each sensor's
     // is written at most every Ingest:LastSeenWriteSeconds.
     private readonly Dictionary<Guid, DateTimeOffset> _touched = [];
 
-    private async Task TouchSensorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
+    /// <summary>Writes last_seen_at; returns the sensors that were offline, now heard again.</summary>
+    private async Task<List<SensorChange>> TouchSensorsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, CancellationToken ct)
     {
         var interval = TimeSpan.FromSeconds(_options.Value.LastSeenWriteSeconds);
         List<(Guid Id, DateTimeOffset At)> seen;
@@ -198,21 +226,36 @@ public sealed partial class IngestPipeline
             // Remembered before the commit; a failed batch is retried as a whole, and a missed touch only delays last_seen by one interval.
             foreach (var s in seen) _touched[s.Id] = s.At;
         }
-        if (seen.Count == 0) return;
-        await connection.ExecuteAsync(new CommandDefinition("""
-            update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen)
-            from unnest(@ids, @at) as u(id, seen) where se.id = u.id
-            """, new { ids = seen.Select(s => s.Id).ToArray(), at = seen.Select(s => s.At.UtcDateTime).ToArray() }, tx, cancellationToken: ct));
+        if (seen.Count == 0) return [];
+        // The offline ones are found through the small index of offline sensors and read as they were before the update
+        // (a statement's CTEs share one snapshot); joining each touched row to its old self cost as much as the touch.
+        return (await connection.QueryAsync<SensorChange>(new CommandDefinition("""
+            with offline as (
+                select se.id, se.tenant_id, se.serial, se.lot_id, se.space_id from sensors se where se.offline_since is not null and se.id = any(@ids)),
+            touched as (
+                update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen), offline_since = null
+                from unnest(@ids, @at) as u(id, seen) where se.id = u.id)
+            select o.id as sensor_id, o.tenant_id, o.serial, o.lot_id, o.space_id, u.seen as at, true as came_online
+            from offline o join unnest(@ids, @at) as u(id, seen) on u.id = o.id
+            """, new { ids = seen.Select(s => s.Id).ToArray(), at = seen.Select(s => s.At.UtcDateTime).ToArray() }, tx, cancellationToken: ct))).ToList();
     }
 
-    private static async Task WriteHeartbeatsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Heartbeat> heartbeats, CancellationToken ct)
+    /// <summary>Writes the heartbeats; returns the sensors that were offline and those whose battery just went low.</summary>
+    private async Task<List<SensorChange>> WriteHeartbeatsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Heartbeat> heartbeats, CancellationToken ct)
     {
         var last = heartbeats.GroupBy(h => h.SensorId).Select(g => g.MaxBy(h => h.ReceivedAt)).ToList();
-        await connection.ExecuteAsync(new CommandDefinition("""
-            update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen),
-                battery_percent = coalesce(u.battery, se.battery_percent), signal_dbm = coalesce(u.signal, se.signal_dbm),
-                firmware = coalesce(u.firmware, se.firmware)
-            from unnest(@ids, @at, @battery, @signal, @firmware) as u(id, seen, battery, signal, firmware) where se.id = u.id
+        // battery_low_at holds from the first low report until one above the limit, so each crossing is one event. Each
+        // row is joined to itself as it was ("old", read under the version lock, which the health sweep takes too).
+        return (await connection.QueryAsync<SensorChange>(new CommandDefinition("""
+            with beaten as (
+                update sensors se set last_seen_at = greatest(se.last_seen_at, u.seen),
+                    battery_percent = coalesce(u.battery, se.battery_percent), signal_dbm = coalesce(u.signal, se.signal_dbm),
+                    firmware = coalesce(u.firmware, se.firmware), offline_since = null,
+                    battery_low_at = case when u.battery is null then se.battery_low_at when u.battery <= @lowBattery then coalesce(se.battery_low_at, u.seen) end
+                from unnest(@ids, @at, @battery, @signal, @firmware) as u(id, seen, battery, signal, firmware), sensors old where se.id = u.id and old.id = se.id
+                returning se.id as sensor_id, se.tenant_id, se.serial, se.lot_id, se.space_id, u.seen as at, old.offline_since is not null as came_online,
+                    old.battery_low_at is null and se.battery_low_at is not null as battery_low, se.battery_percent)
+            select * from beaten where came_online or battery_low
             """, new
         {
             ids = last.Select(h => h.SensorId).ToArray(),
@@ -220,6 +263,9 @@ public sealed partial class IngestPipeline
             battery = last.Select(h => h.BatteryPercent).ToArray(),
             signal = last.Select(h => h.SignalDbm).ToArray(),
             firmware = last.Select(h => h.Firmware).ToArray(),
-        }, tx, cancellationToken: ct));
+            lowBattery = _options.Value.LowBatteryPercent,
+        }, tx, cancellationToken: ct))).ToList();
     }
+
+
 }

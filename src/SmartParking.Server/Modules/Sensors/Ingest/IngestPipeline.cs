@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Observability;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
@@ -18,6 +19,7 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestBacklog
 {
     private readonly NpgsqlDataSource _db;
     private readonly ReadingPartitions _partitions;
+    private readonly EventOutbox _outbox;
     private readonly IOptions<IngestOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<IngestPipeline> _logger;
@@ -36,10 +38,11 @@ public sealed partial class IngestPipeline : BackgroundService, IIngestBacklog
     private static readonly Counter<long> WriteFailures = Meter.CreateCounter<long>("smartparking.ingest.write.failures", "{batch}", "Batch writes that failed and were retried");
     private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("smartparking.ingest.rejected", "{item}", "Readings and heartbeats the database refused for good");
 
-    public IngestPipeline(NpgsqlDataSource db, ReadingPartitions partitions, IOptions<IngestOptions> options, TimeProvider time, ILogger<IngestPipeline> logger)
+    public IngestPipeline(NpgsqlDataSource db, ReadingPartitions partitions, EventOutbox outbox, IOptions<IngestOptions> options, TimeProvider time, ILogger<IngestPipeline> logger)
     {
         _db = db;
         _partitions = partitions;
+        _outbox = outbox;
         _options = options;
         _time = time;
         _logger = logger;

@@ -2,15 +2,17 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>
 /// On one node at a time (a transaction-scoped advisory lock): spaces whose sensor is overdue (by its own interval, see
-/// <see cref="SensorReporting"/>) become unknown, and reading partitions are created ahead and dropped past retention.
+/// <see cref="SensorReporting"/>) become unknown (SpaceStatusChanged per lot), sensors turning overdue are recorded as gone offline (once per silence:
+/// their next message clears offline_since), and reading partitions are created ahead and dropped past retention.
 /// </summary>
-public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, SensorReporting reporting, IOptions<IngestOptions> options, TimeProvider time,
-    ILogger<SensorHealthService> logger) : BackgroundService
+public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, SensorReporting reporting, EventOutbox outbox, IOptions<IngestOptions> options,
+    TimeProvider time, ILogger<SensorHealthService> logger) : BackgroundService
 {
     private const long LockKey = 0x5350_4845_414C;
     private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
@@ -40,17 +42,29 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@key)", new { key = IngestPipeline.SpaceStatusVersionLock }, tx, cancellationToken: ct));
         var now = time.GetUtcNow();
         // One statement whatever the number of sensors: each space's cutoff comes from its own sensor's interval.
-        var offline = await connection.ExecuteAsync(new CommandDefinition($"""
+        var unknown = (await connection.QueryAsync<ChangedSpace>(new CommandDefinition($"""
             update space_status s set status = 2, changed_at = @now, version = nextval('space_status_version')
             where s.status <> 2 and s.status <> 3 and s.space_id in (
                 select ss.space_id from space_status ss {SensorReporting.SpaceJoins}
                 where ss.status <> 2 and ss.status <> 3 and {SensorReporting.IsOverdue(SensorReporting.SpaceHeardAt)})
-            """, reporting.Parameters(new { now }), tx, cancellationToken: ct));
-        if (offline > 0)
+            returning s.space_id, s.lot_id, s.tenant_id, s.status, s.changed_at
+            """, reporting.Parameters(new { now }), tx, cancellationToken: ct))).ToList();
+        if (unknown.Count > 0)
         {
             await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.SpaceStatusChannel}', '')", transaction: tx, cancellationToken: ct));
-            logger.LogInformation("{Count} spaces became unknown: their sensors are overdue", offline);
+            logger.LogInformation("{Count} spaces became unknown: their sensors are overdue", unknown.Count);
         }
+        // Also one statement whatever the number of sensors; a sensor never heard from has not gone offline.
+        var wentOffline = (await connection.QueryAsync<SensorChange>(new CommandDefinition($"""
+            update sensors s set offline_since = @now
+            where s.offline_since is null and s.id in (
+                select se.id from sensors se {SensorReporting.SensorJoins}
+                where se.offline_since is null and se.last_seen_at is not null and {SensorReporting.IsOverdue("se.last_seen_at")})
+            returning s.id as sensor_id, s.tenant_id, s.serial, s.lot_id, s.space_id, s.last_seen_at as at
+            """, reporting.Parameters(new { now }), tx, cancellationToken: ct))).ToList();
+        if (wentOffline.Count > 0) logger.LogInformation("{Count} sensors went offline", wentOffline.Count);
+        await outbox.AppendAsync(connection, tx,
+            [.. IngestPipeline.StatusEvents(unknown), .. wentOffline.Select(s => (IDomainEvent)new SensorWentOffline(s.Facts(), s.At))], ct);
         if (now - _lastRetention > TimeSpan.FromHours(1))
         {
             var today = DateOnly.FromDateTime(now.UtcDateTime);
@@ -59,6 +73,6 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
             _lastRetention = now;
         }
         await tx.CommitAsync(ct);
-        return offline;
+        return unknown.Count;
     }
 }
