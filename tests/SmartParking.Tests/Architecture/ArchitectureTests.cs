@@ -28,7 +28,7 @@ public sealed partial class ArchitectureTests
         ("Reservations", ["reservations", "reservation_policies"]),
         ("Sessions", ["meter_sessions"]),
         ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
-        ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs"]),
+        ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs", "pricing_stays", "pricing_revenue"]),
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
         ("Notifications", ["alerts", "alert_escalations", "alert_settings", "alert_conditions", "alert_node_signals"]),
         ("Demo", ["demo_sensors"]));
@@ -66,7 +66,7 @@ public sealed partial class ArchitectureTests
         "Demo reads reservations", "Demo reads sensors", "Demo reads spaces", "Demo reads tenants", "Demo reads users", // seeds a demo city's past in bulk
         "Identity reads tenants",
         "Lots reads sensors",
-        "Pricing reads lots", "Pricing reads spaces", "Pricing reads meter_sessions", "Pricing reads reservations",
+        "Pricing reads spaces",
         "Reservations reads lots", "Reservations reads spaces",
         "Sensors reads lots", "Sensors reads spaces",
         "Sessions reads lots", "Sessions reads reservations",

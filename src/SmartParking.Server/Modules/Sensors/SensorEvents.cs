@@ -19,16 +19,17 @@ public sealed record SensorCameOnline(SensorFacts Sensor, DateTimeOffset At) : S
 /// <summary>A reading reported a battery at or under Ingest:LowBatteryPercent (once per crossing).</summary>
 public sealed record SensorBatteryLow(SensorFacts Sensor, int BatteryPercent) : SensorEvent(Sensor);
 
-public sealed record SpaceStatusChange(Guid SpaceId, string Status, DateTimeOffset ObservedAt);
+public sealed record SpaceStatusChange(Guid LotId, Guid SpaceId, string Status, DateTimeOffset ObservedAt);
 
 /// <summary>
-/// Spaces of one lot that changed status in one ingest batch (one event per lot per batch, so the log grows with
-/// batches, not readings). The live availability feed does not wait for it; it is for rollups and alerts.
+/// The spaces of one tenant whose status changed in one ingest batch or health sweep: one event per tenant per batch,
+/// so the log grows with batches, not readings (a batch of 1,000 readings over a city's lots is one event). The live
+/// availability feed does not wait for it; it is for rollups, alerts and integrators.
 /// </summary>
-public sealed record SpaceStatusChanged(Guid LotId, Guid TenantId, IReadOnlyList<SpaceStatusChange> Spaces) : IDomainEvent
+public sealed record SpaceStatusChanged(Guid Tenant, IReadOnlyList<SpaceStatusChange> Spaces) : IDomainEvent
 {
-    public string AggregateId => LotId.ToString();
-    Guid? IDomainEvent.TenantId => TenantId;
+    public string AggregateId => Tenant.ToString();
+    public Guid? TenantId => Tenant;
 }
 
 /// <summary>A gateway key was revoked: every node forgets it at once.</summary>

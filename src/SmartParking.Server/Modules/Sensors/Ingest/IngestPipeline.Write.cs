@@ -140,10 +140,10 @@ public sealed partial class IngestPipeline
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>One event per lot for the batch, not one per reading: the log grows with batches.</summary>
+    /// <summary>One event per tenant for the batch, not one per lot or reading: the log grows with batches.</summary>
     internal static IEnumerable<IDomainEvent> StatusEvents(List<ChangedSpace> changed) =>
-        changed.GroupBy(c => c.LotId).Select(lot => new SpaceStatusChanged(lot.Key, lot.First().TenantId,
-            [.. lot.Select(c => new SpaceStatusChange(c.SpaceId, ((SpaceStatus)c.Status).Name(), c.ChangedAt))]));
+        changed.GroupBy(c => c.TenantId).Select(tenant => new SpaceStatusChanged(tenant.Key,
+            [.. tenant.Select(c => new SpaceStatusChange(c.LotId, c.SpaceId, ((SpaceStatus)c.Status).Name(), c.ChangedAt))]));
 
     private static IEnumerable<IDomainEvent> SensorEvents(List<SensorChange> changes)
     {

@@ -8,7 +8,7 @@ namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>
 /// On one node at a time (a transaction-scoped advisory lock): spaces whose sensor is overdue (by its own interval, see
-/// <see cref="SensorReporting"/>) become unknown (SpaceStatusChanged per lot), sensors turning overdue are recorded as gone offline (once per silence:
+/// <see cref="SensorReporting"/>) become unknown (SpaceStatusChanged per tenant), sensors turning overdue are recorded as gone offline (once per silence:
 /// their next message clears offline_since), and reading partitions are created ahead and dropped past retention.
 /// </summary>
 public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, SensorReporting reporting, EventOutbox outbox, IOptions<IngestOptions> options,
