@@ -4,6 +4,9 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Notifications.Push;
+using SmartParking.Server.Modules.Notifications.Slack;
+using SmartParking.Server.Modules.Notifications.Webhooks;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
@@ -27,6 +30,9 @@ try
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
     builder.AddAnalyticsModule();
+    builder.AddWebPush();
+    builder.AddSlackChannel();
+    builder.AddOutgoingWebhooks();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -57,6 +63,8 @@ try
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
     app.MapAnalyticsEndpoints();
+    app.MapWebPushEndpoints();
+    app.MapWebhookEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();
