@@ -236,6 +236,26 @@ public sealed class WebhookTests(NotificationsFactory factory) : IClassFixture<N
     }
 
     [Fact]
+    public async Task RecordedEvent_TenantWithWebhook_IsForwardedByTheDispatcher()
+    {
+        var (tenant, client, _) = await factory.NewTenantWithOperatorAsync();
+        using (client)
+        {
+            var (_, secret) = await RegisterAsync(client, factory.Receiver.Url("ok"), "SessionStarted");
+            var session = Session(tenant);
+            await using (var connection = await factory.Sql.OpenConnectionAsync())
+                await factory.Services.GetRequiredService<EventOutbox>().AppendAsync(connection, null, session, CancellationToken.None);
+
+            await factory.Services.GetRequiredService<EventDispatcher>().DrainAsync(CancellationToken.None);
+
+            var request = factory.Queue.Requests.Where(r => r.TenantId == tenant).ShouldHaveSingleItem();
+            request.Recipient.ShouldBe(new AddressRecipient(ChannelKind.Webhook, factory.Receiver.Url("ok").ToString(), SigningSecret: secret));
+            using var body = JsonDocument.Parse(request.Fields["body"]);
+            body.RootElement.GetProperty("data").GetProperty("session").GetProperty("sessionId").GetGuid().ShouldBe(session.Session.SessionId);
+        }
+    }
+
+    [Fact]
     public async Task Forward_TenantWithoutEndpoints_QueuesNothing()
     {
         var tenant = await factory.CreateTenantAsync();

@@ -15,8 +15,7 @@ public static class ReservationsModule
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservationQueries>();
         builder.Services.AddTable<ReservationsTable>();
-        builder.Services.AddSingleton<ReservedSpaces>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaces>());
+        builder.Services.AddSingleton<IReservedWindows, ReservedWindows>();
         builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();
         builder.Services.AddSingleton<IScheduledJob, ReservationJobs>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,

@@ -13,8 +13,13 @@ namespace SmartParking.Server.Modules.Notifications.Webhooks;
 /// Forwards each event a tenant may subscribe to, to that tenant's matching webhook endpoints, by queuing one signed
 /// message per endpoint; the Notifications pipeline retries and logs them. The event id is the source id, so an event
 /// delivered twice to this subscriber is still sent once per endpoint.
+/// <para>
+/// The queue is resolved only when there is something to queue, so that this subscriber (and the dispatcher round it
+/// runs in) does not depend on the Notifications pipeline being registered before it; without one, forwarding fails
+/// and the dispatcher retries the event.
+/// </para>
 /// </summary>
-public sealed class WebhookForwarder(WebhookSubscriptions webhooks, INotificationQueue queue) :
+public sealed class WebhookForwarder(WebhookSubscriptions webhooks, IServiceProvider services) :
     IEventHandler<ReservationHeld>,
     IEventHandler<ReservationConfirmed>,
     IEventHandler<ReservationExtended>,
@@ -76,7 +81,7 @@ public sealed class WebhookForwarder(WebhookSubscriptions webhooks, INotificatio
         var requests = targets.Select(t => new NotificationRequest(envelope.EventId, tenantId, Kind,
             new AddressRecipient(ChannelKind.Webhook, t.Url, SigningSecret: t.SigningSecret),
             new Dictionary<string, string> { ["type"] = envelope.Type, ["body"] = body })).ToList();
-        await queue.QueueAsync(requests, ct);
+        await services.GetRequiredService<INotificationQueue>().QueueAsync(requests, ct);
     }
 
     /// <summary>The JSON a receiver gets: the event's id (stable, for de-duplication), type, time, tenant and the event itself.</summary>

@@ -13,9 +13,6 @@ public static class WebhooksModule
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddSingleton<WebhookChannel>();
         builder.Services.AddSingleton<INotificationChannel>(s => s.GetRequiredService<WebhookChannel>());
-        // Made by a factory, so the host builds whether or not the Notifications queue is registered before this module;
-        // without one, the forwarder fails (and its events are retried) when it first runs.
-        builder.Services.AddScoped(s => ActivatorUtilities.CreateInstance<WebhookForwarder>(s));
         builder.Services.AddEventSubscriber<WebhookForwarder>("notifications.webhooks", EventDelivery.Durable);
     }
 }
