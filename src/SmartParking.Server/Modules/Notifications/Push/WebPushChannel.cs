@@ -25,7 +25,9 @@ public sealed class WebPushChannel(
 
     public async Task<IReadOnlyList<ChannelResult>> SendAsync(IReadOnlyList<OutgoingMessage> messages, CancellationToken ct)
     {
-        var client = await ClientAsync(ct);
+        var pair = await keys.GetAsync(ct);
+        using var vapid = new VapidAuthentication(pair.PublicKey, pair.PrivateKey) { Subject = options.Value.Subject };
+        var client = Client(vapid);
         var results = new List<ChannelResult>(messages.Count);
         foreach (var message in messages) results.Add(await SendAsync(client, message, ct));
         return results;
@@ -39,18 +41,15 @@ public sealed class WebPushChannel(
         return (await SendAsync([message], ct))[0];
     }
 
-    private async Task<PushServiceClient> ClientAsync(CancellationToken ct)
-    {
-        var pair = await keys.GetAsync(ct);
-        return new PushServiceClient(http.CreateClient(HttpClientName))
+    private PushServiceClient Client(VapidAuthentication vapid) =>
+        new(http.CreateClient(HttpClientName))
         {
-            DefaultAuthentication = new VapidAuthentication(pair.PublicKey, pair.PrivateKey) { Subject = options.Value.Subject },
+            DefaultAuthentication = vapid,
             DefaultAuthenticationScheme = VapidAuthenticationScheme.Vapid,
             // Retries are the pipeline's: a 429 is reported with its Retry-After, not waited out here.
             AutoRetryAfter = false,
             DefaultTimeToLive = options.Value.TimeToLiveSeconds,
         };
-    }
 
     private async Task<ChannelResult> SendAsync(PushServiceClient client, OutgoingMessage message, CancellationToken ct)
     {
