@@ -25,6 +25,7 @@ public static class PushModule
         builder.Services.AddHttpClient(WebPushChannel.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(30)).AddHttpMessageHandler<VapidAudience>();
         builder.Services.AddSingleton<WebPushChannel>();
         builder.Services.AddSingleton<INotificationChannel>(s => s.GetRequiredService<WebPushChannel>());
+        builder.Services.AddSingleton<IWebPushDevices, WebPushDevices>();
     }
 
     public static void MapWebPushEndpoints(this IEndpointRouteBuilder app)
@@ -37,25 +38,20 @@ public static class PushModule
         me.MapPost("/test", SendTest);
     }
 
-    private static async Task<VapidPublicKey> PublicKey(WebPushChannel channel, VapidKeys keys, CancellationToken ct)
+    private static async Task<VapidPublicKey> PublicKey(IWebPushDevices devices, CancellationToken ct) => new(await devices.PublicKeyAsync(ct));
+
+    private static async Task<Created<PushDevice>> Subscribe(PushSubscriptionRequest request, ClaimsPrincipal user, IWebPushDevices devices, CancellationToken ct) =>
+        TypedResults.Created("/api/v1/me/push-subscriptions", await devices.SaveAsync(user.UserId(), request, ct));
+
+    private static Task<IReadOnlyList<PushDevice>> List(ClaimsPrincipal user, IWebPushDevices devices, CancellationToken ct) =>
+        devices.ListAsync(user.UserId(), ct);
+
+    private static async Task<NoContent> Unsubscribe(string? endpoint, ClaimsPrincipal user, IWebPushDevices devices, CancellationToken ct) =>
+        await devices.DeleteAsync(user.UserId(), endpoint, ct) ? TypedResults.NoContent() : throw new NotFoundException("Push subscription");
+
+    private static async Task<PushTestResult> SendTest(ClaimsPrincipal user, IWebPushDevices devices, CancellationToken ct)
     {
-        if (!channel.IsConfigured) throw new NotFoundException("Web Push on this server");
-        return new VapidPublicKey((await keys.GetAsync(ct)).PublicKey);
-    }
-
-    private static async Task<Created<PushDevice>> Subscribe(PushSubscriptionRequest request, ClaimsPrincipal user, PushSubscriptions subscriptions, CancellationToken ct) =>
-        TypedResults.Created("/api/v1/me/push-subscriptions", await subscriptions.SaveAsync(user.UserId(), request, ct));
-
-    private static Task<IReadOnlyList<PushDevice>> List(ClaimsPrincipal user, PushSubscriptions subscriptions, CancellationToken ct) =>
-        subscriptions.ListAsync(user.UserId(), ct);
-
-    private static async Task<NoContent> Unsubscribe(string? endpoint, ClaimsPrincipal user, PushSubscriptions subscriptions, CancellationToken ct) =>
-        await subscriptions.DeleteAsync(user.UserId(), endpoint, ct) ? TypedResults.NoContent() : throw new NotFoundException("Push subscription");
-
-    /// <summary>A test message to each of the caller's devices, at once and outside the queue, so a driver sees that it works.</summary>
-    private static async Task<PushTestResult> SendTest(ClaimsPrincipal user, WebPushChannel channel, CancellationToken ct)
-    {
-        var result = await channel.SendTestAsync(user.UserId(), ct);
+        var result = await devices.SendTestAsync(user.UserId(), ct);
         return new PushTestResult(result.Outcome, result.Error);
     }
 }

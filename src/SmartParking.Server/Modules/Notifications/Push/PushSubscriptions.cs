@@ -8,14 +8,6 @@ using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Notifications.Push;
 
-/// <summary>A browser's PushSubscription as its toJSON() gives it (expirationTime and other members are ignored).</summary>
-public sealed record PushSubscriptionRequest(string? Endpoint, PushSubscriptionKeys? Keys);
-
-public sealed record PushSubscriptionKeys(string? P256dh, string? Auth);
-
-/// <summary>One of a driver's devices, as the driver sees it.</summary>
-public sealed record PushDevice(string Endpoint, DateTimeOffset CreatedAt);
-
 /// <summary>A device as the channel sends to it.</summary>
 public sealed record PushTarget(Guid Id, string Endpoint, string P256dh, string Auth);
 

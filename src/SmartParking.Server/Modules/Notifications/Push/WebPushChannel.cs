@@ -33,14 +33,6 @@ public sealed class WebPushChannel(
         return results;
     }
 
-    /// <summary>A test message to each of a driver's devices, sent at once (outside the queue) so the driver sees that it works.</summary>
-    public async Task<ChannelResult> SendTestAsync(Guid driverId, CancellationToken ct)
-    {
-        if (!IsConfigured) throw new Platform.Errors.NotFoundException("Web Push on this server");
-        var message = new OutgoingMessage(Guid.CreateVersion7(), driverId.ToString(), "SmartParking", "Notifications are on for this device.", null, "/me");
-        return (await SendAsync([message], ct))[0];
-    }
-
     private PushServiceClient Client(VapidAuthentication vapid) =>
         new(http.CreateClient(HttpClientName))
         {

@@ -5,7 +5,6 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Input;
@@ -49,22 +48,18 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
         var tenantId = principal.TenantForWrite(request.TenantId);
         var secret = NewSecret();
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        Webhook webhook;
         try
         {
-            webhook = await connection.QuerySingleAsync<Webhook>(new CommandDefinition($"""
+            var webhook = await connection.QuerySingleAsync<Webhook>(new CommandDefinition($"""
                 insert into webhook_endpoints (id, tenant_id, url, event_types, description, signing_secret, created_at)
                 values (@id, @tenantId, @url, @types, @description, @secret, @now) returning {Columns}
-                """, new { id = Guid.CreateVersion7(), tenantId, url, types, description, secret, now = time.GetUtcNow() }, tx, cancellationToken: ct));
+                """, new { id = Guid.CreateVersion7(), tenantId, url, types, description, secret, now = time.GetUtcNow() }, cancellationToken: ct));
+            return new WebhookWithSecret(webhook, secret);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
             throw new ValidationException("tenantId", "does not name an existing tenant.");
         }
-        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "webhook.created", "webhook", webhook.Id, new { webhook.Url, webhook.EventTypes }, ct);
-        await tx.CommitAsync(ct);
-        return new WebhookWithSecret(webhook, secret);
     }
 
     public async Task<IReadOnlyList<Webhook>> ListAsync(ClaimsPrincipal principal, Guid? tenantId, CancellationToken ct)
@@ -88,12 +83,9 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
     {
         var scope = principal.TenantScope();
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var tenantId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
-            "delete from webhook_endpoints where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id", new { id, scope }, tx, cancellationToken: ct))
-            ?? throw new NotFoundException("Webhook");
-        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "webhook.deleted", "webhook", id, null, ct);
-        await tx.CommitAsync(ct);
+        if (await connection.ExecuteAsync(new CommandDefinition(
+                "delete from webhook_endpoints where id = @id and (@scope::uuid is null or tenant_id = @scope)", new { id, scope }, cancellationToken: ct)) == 0)
+            throw new NotFoundException("Webhook");
     }
 
     /// <summary>
@@ -105,13 +97,10 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
         var scope = principal.TenantScope();
         var secret = NewSecret();
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
         var webhook = await connection.QuerySingleOrDefaultAsync<Webhook>(new CommandDefinition($"""
             update webhook_endpoints set signing_secret = @secret, secret_rotated_at = @now
             where id = @id and (@scope::uuid is null or tenant_id = @scope) returning {Columns}
-            """, new { id, scope, secret, now = time.GetUtcNow() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Webhook");
-        await AuditLog.RecordAsync(connection, tx, principal, webhook.TenantId, "webhook.secret_rotated", "webhook", id, null, ct);
-        await tx.CommitAsync(ct);
+            """, new { id, scope, secret, now = time.GetUtcNow() }, cancellationToken: ct)) ?? throw new NotFoundException("Webhook");
         return new WebhookWithSecret(webhook, secret);
     }
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.JSInterop;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Notifications.Push;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 
@@ -25,13 +24,11 @@ public sealed partial class PushToggle : IAsyncDisposable
 
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
     [Inject] private IJSRuntime JS { get; set; } = null!;
-    [Inject] private WebPushChannel Channel { get; set; } = null!;
-    [Inject] private VapidKeys Keys { get; set; } = null!;
-    [Inject] private PushSubscriptions Subscriptions { get; set; } = null!;
+    [Inject] private IWebPushDevices Devices { get; set; } = null!;
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (!firstRender || !Channel.IsConfigured) return;
+        if (!firstRender || !Devices.IsEnabled) return;
         _driverId = (await Authentication).User.UserId();
         await RunAsync(async () =>
         {
@@ -52,22 +49,22 @@ public sealed partial class PushToggle : IAsyncDisposable
 
     private Task TurnOnAsync() => RunAsync(async () =>
     {
-        var key = await Keys.GetAsync(_disposed.Token);
-        await ApplyAsync(await _module!.InvokeAsync<DeviceState>("subscribe", _disposed.Token, key.PublicKey));
+        var key = await Devices.PublicKeyAsync(_disposed.Token);
+        await ApplyAsync(await _module!.InvokeAsync<DeviceState>("subscribe", _disposed.Token, key));
         _message = _state == "on" ? "Notifications are on: you will hear about your reservations and sessions here." : null;
     });
 
     private Task TurnOffAsync() => RunAsync(async () =>
     {
         if (await _module!.InvokeAsync<string?>("unsubscribe", _disposed.Token) is { } endpoint)
-            await Subscriptions.DeleteAsync(_driverId, endpoint, _disposed.Token);
+            await Devices.DeleteAsync(_driverId, endpoint, _disposed.Token);
         _state = "off";
         _message = "Notifications are off for this device.";
     });
 
     private Task SendTestAsync() => RunAsync(async () =>
     {
-        var result = await Channel.SendTestAsync(_driverId, _disposed.Token);
+        var result = await Devices.SendTestAsync(_driverId, _disposed.Token);
         _message = result.Outcome is DeliveryOutcome.Sent or DeliveryOutcome.Delivered
             ? "Test notification sent."
             : "The test notification could not be sent: " + (result.Error ?? result.Outcome.ToString());
@@ -77,7 +74,7 @@ public sealed partial class PushToggle : IAsyncDisposable
     {
         if (device.State == "on")
         {
-            var outcome = await ServiceOutcome.RunAsync(() => Subscriptions.SaveAsync(_driverId,
+            var outcome = await ServiceOutcome.RunAsync(() => Devices.SaveAsync(_driverId,
                 new PushSubscriptionRequest(device.Endpoint, new PushSubscriptionKeys(device.P256dh, device.Auth)), _disposed.Token));
             if (outcome is not null)
             {
