@@ -285,9 +285,30 @@ public sealed class WebhookTests(NotificationsFactory factory) : IClassFixture<N
     }
 }
 
-/// <summary>Without Notifications:Webhooks:AllowPrivateHosts, only public https receivers are accepted.</summary>
-public sealed class WebhookUrlPolicyTests(ManageFactory factory) : IClassFixture<ManageFactory>
+/// <summary>Without Notifications:Webhooks:AllowPrivateHosts, only public https receivers are accepted, and only public addresses are connected to.</summary>
+public sealed class WebhookUrlPolicyTests(ManageFactory factory) : IClassFixture<ManageFactory>, IAsyncLifetime
 {
+    private readonly FakeWebhookReceiver _receiver = new();
+
+    public Task InitializeAsync() => _receiver.StartAsync();
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Fact]
+    public async Task Send_NameResolvingToLoopback_PermanentFailureAndNothingSent()
+    {
+        // "localhost" stands for any name that resolves into the platform's own network, which registration cannot see.
+        var url = new UriBuilder(_receiver.Url("ok")) { Host = "localhost" }.Uri;
+        var channel = factory.Services.GetServices<INotificationChannel>().OfType<WebhookChannel>().Single();
+
+        var result = (await channel.SendAsync([new OutgoingMessage(Guid.NewGuid(), url.ToString(), "SessionStarted", "{}", null, SigningSecret: "whsec_x")],
+            CancellationToken.None)).Single();
+
+        result.Outcome.ShouldBe(DeliveryOutcome.PermanentFailure);
+        result.Error.ShouldNotBeNull().ShouldContain("public hosts");
+        _receiver.Requests.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData("http://example.org/hook")]
     [InlineData("https://127.0.0.1/hook")]

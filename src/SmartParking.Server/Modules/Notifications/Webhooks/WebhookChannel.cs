@@ -68,6 +68,10 @@ public sealed class WebhookChannel(IHttpClientFactory http, WebhookSubscriptions
                 // Redirects are not followed (the signature is for the registered URL), so they fail with other 4xx.
                 : new ChannelResult(message.MessageId, DeliveryOutcome.PermanentFailure, Error: error);
         }
+        catch (HttpRequestException e) when (e.InnerException is PrivateHostRefusedException refused)
+        {
+            return new ChannelResult(message.MessageId, DeliveryOutcome.PermanentFailure, Error: refused.Message);
+        }
         catch (HttpRequestException e)
         {
             return new ChannelResult(message.MessageId, DeliveryOutcome.TransientFailure, Error: "The receiver is unreachable: " + e.Message);
