@@ -46,6 +46,7 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("operator", "/admin/pricing")]
     [InlineData("operator", "/admin/pricing/events")]
     [InlineData("operator", "/admin/pricing/experiments")]
+    [InlineData("operator", "/admin/events")]
     [InlineData("operator", "/admin/audit")]
     [InlineData("operator", "/admin/users")]
     [InlineData("admin", "/admin/users")]

@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Events;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
@@ -17,6 +18,8 @@ public static class SensorsModule
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
         builder.Services.AddSingleton<SensorDirectory>();
+        builder.Services.AddEventSubscriber<SensorDirectory>("sensors.directory-cache", EventDelivery.EveryNode);
+        builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
