@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications.Push;
 using SmartParking.Server.Modules.Notifications.Slack;
 using SmartParking.Server.Modules.Notifications.Webhooks;
+using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
@@ -33,6 +34,7 @@ try
     builder.AddWebPush();
     builder.AddSlackChannel();
     builder.AddOutgoingWebhooks();
+    builder.AddOperatorAlerts();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -65,6 +67,7 @@ try
     app.MapAnalyticsEndpoints();
     app.MapWebPushEndpoints();
     app.MapWebhookEndpoints();
+    app.MapOperatorAlertEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();

@@ -34,6 +34,8 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("driver", "/lots/{lot}/park")]
     [InlineData("driver", "/account/two-factor")]
     [InlineData("operator", "/admin")]
+    [InlineData("operator", "/admin/alerts")]
+    [InlineData("admin", "/admin/alerts")]
     [InlineData("operator", "/admin/lots")]
     [InlineData("operator", "/admin/lots/new")]
     [InlineData("operator", "/admin/lots/{lot}")]

@@ -63,6 +63,8 @@ public sealed class RunningServer : IAsyncDisposable
                      "--Http:AuthRequestsPerWindow", "300",
                      // Push subscriptions point at a local push service on http (PushNotificationTests).
                      "--Notifications:WebPush:AllowInsecureEndpoints", "true",
+                     // Alert rules every second (with the jobs' tick), so a test sees its alert open within seconds.
+                     "--Alerts:EvaluateSeconds", "1",
                  }.Concat(extraArguments ?? []))
             start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";

@@ -30,8 +30,9 @@ public sealed partial class ArchitectureTests
         ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
         ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs"]),
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
-        ("Demo", ["demo_sensors"]),
-        ("Notifications", ["web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints"]));
+        ("Notifications", ["alerts", "alert_escalations", "alert_settings", "alert_conditions", "alert_node_signals",
+            "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints"]),
+        ("Demo", ["demo_sensors"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>
     private static readonly string[] DroppedTables = ["session_limits"];

@@ -17,12 +17,14 @@ public static class SensorsModule
         builder.Services.AddSingleton<SensorReporting>();
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
+        builder.Services.AddSingleton<ISensorAttention>(sp => sp.GetRequiredService<SensorService>());
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddEventSubscriber<SensorDirectory>("sensors.directory-cache", EventDelivery.EveryNode);
         builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        builder.Services.AddSingleton<IIngestBacklog>(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<DeviceIngest>();
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();
