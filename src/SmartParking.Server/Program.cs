@@ -4,6 +4,9 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Notifications.Push;
+using SmartParking.Server.Modules.Notifications.Slack;
+using SmartParking.Server.Modules.Notifications.Webhooks;
 using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
@@ -28,6 +31,9 @@ try
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
     builder.AddAnalyticsModule();
+    builder.AddWebPush();
+    builder.AddSlackChannel();
+    builder.AddOutgoingWebhooks();
     builder.AddOperatorAlerts();
     builder.AddDemoModule();
     builder.AddAdminModule();
@@ -59,6 +65,8 @@ try
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
     app.MapAnalyticsEndpoints();
+    app.MapWebPushEndpoints();
+    app.MapWebhookEndpoints();
     app.MapOperatorAlertEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();

@@ -34,6 +34,7 @@ public sealed class IsolationFactory : ApiFactory
     public Guid ReservationB { get; private set; }
     public Guid SessionB { get; private set; }
     public Guid PaymentB { get; private set; }
+    public Guid WebhookB { get; private set; }
     public Guid AlertA { get; private set; }
     public Guid AlertB { get; private set; }
 
@@ -71,6 +72,8 @@ public sealed class IsolationFactory : ApiFactory
         })).ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
         GatewayB = (await (await b.PostAsJsonAsync("/api/v1/manage/gateways", new { name = "B's gateway" })).ShouldHaveStatusAsync(HttpStatusCode.Created))
             .GetProperty("gateway").Id();
+        WebhookB = (await (await b.PostAsJsonAsync("/api/v1/manage/webhooks", new { url = "https://example.org/hooks/b", eventTypes = new[] { "SessionStarted" } }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created)).GetProperty("webhook").Id();
 
         var driver = await RegisterDriverAsync();
         using var d = ClientFor(driver);
@@ -106,7 +109,7 @@ public sealed class IsolationFactory : ApiFactory
     };
 
     /// <summary>Ids of B's rows: none may appear in anything A's operator is shown.</summary>
-    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, AlertB];
+    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, AlertB, WebhookB];
 
     /// <summary>Every row of tenant B, as text: any change by A shows up as a difference.</summary>
     public async Task<string> SnapshotOfBAsync() => string.Join("\n", await ColumnAsync("""
@@ -128,6 +131,7 @@ public sealed class IsolationFactory : ApiFactory
             union all select c::text from city_guides c where tenant_id = $1
             union all select p::text from sensor_lot_policies p where tenant_id = $1
             union all select f.id::text || f.state from refunds f join payments p on p.id = f.payment_id where p.tenant_id = $1
+            union all select w::text from webhook_endpoints w where tenant_id = $1
             union all select a::text from alerts a where tenant_id = $1
             union all select s.settings::text from alert_settings s where tenant_id = $1
         ) x(t) order by t
@@ -145,7 +149,8 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{gatewayB}", GatewayB.ToString(), StringComparison.Ordinal)
         .Replace("{reservationB}", ReservationB.ToString(), StringComparison.Ordinal)
         .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal)
-        .Replace("{alertB}", AlertB.ToString(), StringComparison.Ordinal);
+        .Replace("{alertB}", AlertB.ToString(), StringComparison.Ordinal)
+        .Replace("{webhookB}", WebhookB.ToString(), StringComparison.Ordinal);
 }
 
 public sealed partial class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
@@ -196,6 +201,9 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "GET", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
         { "PUT", "/api/v1/manage/lots/{lotB}/sensor-policy", "sensor-policy" },
         { "DELETE", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
+        { "GET", "/api/v1/manage/webhooks/{webhookB}", "" },
+        { "DELETE", "/api/v1/manage/webhooks/{webhookB}", "" },
+        { "POST", "/api/v1/manage/webhooks/{webhookB}/secret", "" },
         { "POST", "/api/v1/manage/alerts/{alertB}/acknowledge", "" },
         { "POST", "/api/v1/manage/alerts/{alertB}/resolve", "alert-resolution" },
     };
@@ -318,6 +326,9 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/reports/occupancy",
         "/api/v1/manage/reports/revenue",
         "/api/v1/manage/overview",
+        "/api/v1/manage/webhooks",
+        "/api/v1/manage/webhooks?tenantId={tenantB}",
+        "/api/v1/manage/webhooks/event-types",
         "/api/v1/manage/alert-settings",
         "/api/v1/manage/alert-settings?tenantId={tenantB}",
         "/api/v1/manage/events/dead-letters",
@@ -346,6 +357,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
                      ("/api/v1/manage/pricing-events", factory.EventB), ("/api/v1/manage/pricing-experiments", factory.ExperimentB),
                      ("/api/v1/manage/gateways", factory.GatewayB), ("/api/v1/manage/reservations", factory.ReservationB),
                      ("/api/v1/manage/sessions", factory.SessionB), ("/api/v1/manage/overview", factory.LotB), ("/api/v1/manage/alerts", factory.AlertB),
+                     ("/api/v1/manage/webhooks", factory.WebhookB),
                  })
             (await client.GetJsonAsync(path)).ToString().ShouldContain(id.ToString(), customMessage: path);
         (await client.GetJsonAsync("/api/v1/manage/payments")).ToString().ShouldContain(factory.ReservationB.ToString());

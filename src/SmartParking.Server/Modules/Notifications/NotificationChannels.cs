@@ -12,11 +12,12 @@ public enum ChannelKind
 
 /// <summary>
 /// One rendered message for one address on one channel. Address is what the channel needs: an e-mail address, an
-/// E.164 phone number, a Web Push subscription (JSON: endpoint and keys), a Slack incoming-webhook URL, or a webhook
-/// URL. For webhooks, Text is the JSON body and SigningSecret signs it.
+/// E.164 phone number, a driver id for Web Push (the channel sends to each of the driver's devices), a Slack incoming-webhook URL, or a webhook
+/// URL. For webhooks, Text is the JSON body, Subject the event type, and SigningSecret signs it. Urgent messages are
+/// marked so where a provider has the notion (Web Push's Urgency: high).
 /// </summary>
 public sealed record OutgoingMessage(
-    Guid MessageId, string Address, string Subject, string Text, string? Html, string? Link = null, string? SigningSecret = null);
+    Guid MessageId, string Address, string Subject, string Text, string? Html, string? Link = null, string? SigningSecret = null, bool Urgent = false);
 
 public enum DeliveryOutcome
 {

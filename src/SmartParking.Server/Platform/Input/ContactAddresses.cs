@@ -52,7 +52,13 @@ public static partial class ContactAddresses
     private static bool IsPrivate(Uri uri)
     {
         if (uri.IsLoopback || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
-        if (!IPAddress.TryParse(uri.DnsSafeHost, out var ip)) return false;
+        return IPAddress.TryParse(uri.DnsSafeHost, out var ip) && IsPrivate(ip);
+    }
+
+    /// <summary>Loopback, link-local, private, carrier-grade NAT or unspecified: where a host name must not lead a webhook either.</summary>
+    public static bool IsPrivate(IPAddress ip)
+    {
+        if (IPAddress.IsLoopback(ip)) return true;
         if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
         if (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
             return ip.IsIPv6LinkLocal || ip.IsIPv6SiteLocal || ip.IsIPv6UniqueLocal || IPAddress.IPv6Any.Equals(ip);
