@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
@@ -27,6 +28,7 @@ try
     builder.AddSessionsModule();
     builder.AddPaymentsModule();
     builder.AddAnalyticsModule();
+    builder.AddNotificationsModule();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -57,6 +59,7 @@ try
     app.MapSessionsEndpoints();
     app.MapPaymentsEndpoints();
     app.MapAnalyticsEndpoints();
+    app.MapNotificationsEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();

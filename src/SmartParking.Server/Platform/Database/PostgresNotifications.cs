@@ -13,6 +13,7 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
     public const string CatalogChannel = "catalog_changed";
     public const string ReservationsChannel = "reservations_changed";
     public const string PricesChannel = "prices_changed";
+    public const string NotificationsChannel = "notifications_queued";
 
     private readonly ConcurrentDictionary<string, List<Action<string>>> _handlers = new();
     private readonly List<Action> _resync = [];
@@ -39,7 +40,7 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
-                foreach (var channel in new[] { SpaceStatusChannel, CatalogChannel, ReservationsChannel, PricesChannel })
+                foreach (var channel in new[] { SpaceStatusChannel, CatalogChannel, ReservationsChannel, PricesChannel, NotificationsChannel })
                 {
                     await using var listen = new NpgsqlCommand($"listen {channel}", connection);
                     await listen.ExecuteNonQueryAsync(stoppingToken);
