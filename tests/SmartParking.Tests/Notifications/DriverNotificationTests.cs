@@ -104,6 +104,40 @@ public sealed class DriverNotificationTests(NotificationsFactory factory) : ICla
         text.ShouldContain("<script>alert(1)</script>", customMessage: "the text part is plain text, not markup");
     }
 
+    [Fact]
+    public async Task ExtendLink_OneTapOnASession_ExtendsItAndSaysUntilWhen()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var client = factory.ClientFor(driver);
+        using var op = factory.OperatorClient();
+        var lot = Payloads.Lot("Always open");
+        lot["openingHours"] = new System.Text.Json.Nodes.JsonArray();
+        var lotId = (await op.CreateLotAsync(lot)).Id();
+        await (await client.PostAsJsonAsync("/api/v1/me/payment-methods", new { provider = "sandbox", token = "sandbox_ok" })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var session = await (await client.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = "AB 12 345", durationMinutes = 30 })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var endsAt = session.GetProperty("endsAt").GetDateTimeOffset();
+        var link = new Uri(factory.Services.GetRequiredService<ExtendLinks>().LinkFor(ExtendTarget.Session, session.Id(), driver.Id));
+        using var browser = factory.Anonymous();
+
+        var page = await browser.GetAsync(link.PathAndQuery);
+        (await page.Content.ReadAsStringAsync()).ShouldContain("Extend by 30 minutes");
+        var extended = await browser.PostAsync(link.PathAndQuery, null);
+
+        extended.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await extended.Content.ReadAsStringAsync()).ShouldContain("now ends");
+        (await client.GetJsonAsync($"/api/v1/sessions/{session.Id()}")).GetProperty("endsAt").GetDateTimeOffset().ShouldBe(endsAt.AddMinutes(30));
+    }
+
+    [Fact]
+    public async Task ExtendLink_ForgedToken_410AndNothingExtended()
+    {
+        using var browser = factory.Anonymous();
+
+        var response = await browser.PostAsync(ExtendLinks.PathPrefix + "not-a-real-token", null);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Gone);
+    }
+
     private async Task HandleAsync(IDomainEvent domainEvent, Guid eventId)
     {
         var handler = factory.Services.GetRequiredService<DriverNotifications>();

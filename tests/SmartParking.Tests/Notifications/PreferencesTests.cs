@@ -89,6 +89,21 @@ public sealed class PreferencesTests(NotificationsFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task MyParkingPage_SignedInDriver_ShowsTheirNotificationSettings()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        using var api = factory.ClientFor(driver);
+        await (await api.PutAsJsonAsync(Path, new { phone = "+4587654321", language = "da" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        using var browser = factory.Anonymous();
+        await SmartParking.Tests.Web.WebSignInTests.SignInAsync(browser, driver.Email, driver.Password);
+
+        var page = await browser.GetStringAsync("/me");
+
+        page.ShouldContain("id=\"notifications-heading\"");
+        System.Net.WebUtility.HtmlDecode(page).ShouldContain("value=\"+4587654321\"");
+    }
+
+    [Fact]
     public async Task Preferences_Anonymous_401()
     {
         using var client = factory.Anonymous();
