@@ -37,9 +37,10 @@ public sealed class NotificationSender(
             {
                 await SendDueAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Sending notifications failed: {Error}; trying again shortly", e.Message);
+                // A failed round must not stop the host (a BackgroundService's exception would); the rows keep the state.
+                logger.LogError(e, "Sending notifications failed; trying again shortly");
             }
             try { await signal.WaitAsync(fallback, stoppingToken); }
             catch (OperationCanceledException) { return; }
