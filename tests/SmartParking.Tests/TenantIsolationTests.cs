@@ -193,6 +193,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "POST /api/v1/manage/tenants/{}/operators", // admins only: TenantSetupTests
         "GET /api/v1/manage/enforcement/plates/{}", // a plate, answered within the operator's tenant: SessionTests
         "GET /api/v1/manage/exports/{}", // a table by name, each scoped to the caller: Export_* below
+        "POST /api/v1/manage/events/dead-letters/{}/{}/replay", // scoped by the event's tenant: EventDispatchTests
+        "DELETE /api/v1/manage/events/dead-letters/{}/{}", // likewise
     ];
 
     [Fact]
@@ -302,6 +304,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/reports/occupancy",
         "/api/v1/manage/reports/revenue",
         "/api/v1/manage/overview",
+        "/api/v1/manage/events/dead-letters",
+        "/api/v1/manage/events/dead-letters?tenantId={tenantB}",
     };
 
     [Theory]

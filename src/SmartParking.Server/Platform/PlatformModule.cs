@@ -33,7 +33,7 @@ public static class PlatformModule
         builder.AddHttpHygiene();
         await builder.AddDatabaseAsync();
         builder.Services.AddSharedKeyRing();
-        builder.Services.AddEvents();
+        builder.AddEvents();
     }
 
     /// <summary>Middleware order matters: errors outermost, then headers, CORS, auth, rate limits.</summary>

@@ -16,5 +16,6 @@ public static class AdminModule
         var admin = app.MapGroup("/admin").RequireAuthorization(Policies.Operator).ExcludeFromDescription();
         admin.MapGet("/exports/{table}", AnalyticsModule.Export);
         admin.MapGet("/reports/summary.pdf", AnalyticsModule.SummaryPdfFile);
+        app.MapDeadLetterEndpoints();
     }
 }

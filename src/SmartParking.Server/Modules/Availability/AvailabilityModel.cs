@@ -269,6 +269,20 @@ public sealed partial class AvailabilityModel
         }
     }
 
+    /// <summary>One pricing unit's price now (null: none, back to the lot's base rate or priced with its lot).</summary>
+    public void SetPrice(Guid unitId, Guid lotId, UnitPrice? price)
+    {
+        lock (_gate)
+        {
+            if (price is null) _prices.Remove(unitId);
+            else _prices[unitId] = price;
+            if (!_lots.TryGetValue(lotId, out var lot)) return;
+            if (unitId == lotId) lot.Price = price ?? new UnitPrice(lot.BaseHourlyRate);
+            // A new snapshot: answers (and their cached JSON) are built from snapshots.
+            lot.Recount(_time.GetUtcNow());
+        }
+    }
+
     /// <summary>The counts of a zone's spaces, for pricing a zone by its own occupancy; null for a lot this node does not know.</summary>
     public Counts? ZoneCounts(Guid lotId, Guid zoneId)
     {

@@ -1,4 +1,5 @@
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Availability;
 
@@ -9,6 +10,12 @@ public static class AvailabilityModule
         builder.Services.AddSingleton<AvailabilityModel>();
         builder.Services.AddHostedService<AvailabilityStartup>();
         builder.Services.AddHostedService<ReportRefresh>();
+        builder.Services.AddSingleton<ReservedSpaceView>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaceView>());
+        builder.Services.AddEventSubscriber<ReservedSpaceView>("availability.reserved-spaces", EventDelivery.EveryNode);
+        builder.Services.AddSingleton<PriceView>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PriceView>());
+        builder.Services.AddEventSubscriber<PriceView>("availability.prices", EventDelivery.EveryNode);
         builder.Services.AddHealthChecks().AddCheck<AvailabilityHealthCheck>("availability", tags: ["ready", "startup"]);
     }
 

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Payments.Ledger;
@@ -26,7 +27,7 @@ internal static class DemoHistory
 
     public sealed record Counts(int PriceRows, int Sessions, int Reservations, int Payments);
 
-    public static async Task<Counts> SeedAsync(NpgsqlConnection connection, IReadOnlyList<LotFacts> lots, Guid demoDriverId, int days, DateTimeOffset now, CancellationToken ct)
+    public static async Task<Counts> SeedAsync(EventOutbox outbox, NpgsqlConnection connection, IReadOnlyList<LotFacts> lots, Guid demoDriverId, int days, DateTimeOffset now, CancellationToken ct)
     {
         if (days <= 0 || lots.Count == 0) return new Counts(0, 0, 0, 0);
         var random = new Random(2014); // fixed, so every demo install has the same past
@@ -57,7 +58,7 @@ internal static class DemoHistory
                 var step = PricingEngine.NextDemandRate(lot, policy, demand.For(peak), occupancy);
                 var stepped = demand.With(peak, step.Rate);
                 var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, [], stepped, hour);
-                prices.Add(new PriceStep(lot.Id, null, hour, occupancy, null, peak, demand.For(peak), stepped, rateNow, null, step.Rule, time, surge));
+                prices.Add(new PriceStep(lot.TenantId, lot.Id, null, hour, occupancy, null, peak, demand.For(peak), stepped, rateNow, null, step.Rule, time, surge));
                 demand = stepped;
 
                 var occupied = size * occupancy;
@@ -97,7 +98,7 @@ internal static class DemoHistory
         }
 
         // The last hour's step leaves each lot's price now, until the scheduler's next step.
-        await PriceSteps.WriteAsync(connection, tx, prices, ct);
+        await PriceSteps.WriteAsync(outbox, connection, tx, prices, ct);
         await InsertSessionsAsync(connection, tx, sessions, ct);
         await InsertReservationsAsync(connection, tx, reservations, ct);
         var payments = await InsertPaymentsAsync(connection, tx, sessions, reservations, random, now, ct);

@@ -11,6 +11,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Demo;
 
@@ -20,7 +21,7 @@ namespace SmartParking.Server.Modules.Demo;
 /// data directory (0600), never in the repository.
 /// </summary>
 public sealed class DemoSeeder(
-    NpgsqlDataSource db, IServiceScopeFactory scopes, LotCatalog lots, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
+    NpgsqlDataSource db, IServiceScopeFactory scopes, LotCatalog lots, EventOutbox outbox, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
     IHostEnvironment environment, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -42,7 +43,7 @@ public sealed class DemoSeeder(
         var started = TimeProvider.System.GetTimestamp();
         var (lotCount, spaces) = await SeedCityAsync(connection, ct);
         var (credentials, driverId) = await SeedUsersAsync(connection, ct);
-        var history = await DemoHistory.SeedAsync(connection, await lots.AllAsync(ct), driverId, demo.Value.HistoryDays, time.GetUtcNow(), ct);
+        var history = await DemoHistory.SeedAsync(outbox, connection, await lots.AllAsync(ct), driverId, demo.Value.HistoryDays, time.GetUtcNow(), ct);
         Directory.CreateDirectory(Path.GetDirectoryName(CredentialsFile)!);
         await File.WriteAllTextAsync(CredentialsFile, JsonSerializer.Serialize(credentials, Json), ct);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);

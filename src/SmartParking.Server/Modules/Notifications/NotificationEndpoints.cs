@@ -1,8 +1,6 @@
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Notifications.Delivery;
-using SmartParking.Server.Modules.Notifications.Preferences;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
 

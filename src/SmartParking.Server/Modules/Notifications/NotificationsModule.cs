@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Notifications.Delivery;
 using SmartParking.Server.Modules.Notifications.Drivers;
 using SmartParking.Server.Modules.Notifications.Email;
-using SmartParking.Server.Modules.Notifications.Preferences;
 using SmartParking.Server.Modules.Notifications.Sms;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Tables;

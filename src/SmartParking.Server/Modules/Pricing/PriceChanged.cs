@@ -12,3 +12,12 @@ public sealed record PriceChanged(Guid UnitId, Guid LotId, Guid? ZoneId, Guid Te
     public string AggregateId => UnitId.ToString();
     Guid? IDomainEvent.TenantId => TenantId;
 }
+
+/// <summary>A pricing unit's price now, as Pricing keeps it.</summary>
+public sealed record CurrentPrice(Guid UnitId, Guid LotId, decimal RateNow, IReadOnlyDictionary<string, decimal>? TypeRates);
+
+/// <summary>Pricing's answer to "what does everything cost now", for a module rebuilding its view before following PriceChanged.</summary>
+public interface ICurrentPrices
+{
+    Task<IReadOnlyList<CurrentPrice>> AllAsync(CancellationToken ct);
+}

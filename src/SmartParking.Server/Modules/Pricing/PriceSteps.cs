@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Pricing;
 
@@ -8,7 +9,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// One pricing step of a unit (a lot, or a zone with its own policy of its own): the band it stepped, what it answered to
 /// and the rates it left.
 /// </summary>
-public sealed record PriceStep(Guid LotId, Guid? ZoneId, DateTimeOffset At, double? Occupancy, double? Forecast, bool Peak, decimal Previous,
+public sealed record PriceStep(Guid TenantId, Guid LotId, Guid? ZoneId, DateTimeOffset At, double? Occupancy, double? Forecast, bool Peak, decimal Previous,
     DemandRates Rates, decimal RateNow, IReadOnlyDictionary<string, decimal>? TypeRates, string Rule, decimal Time, decimal Surge);
 
 /// <summary>
@@ -17,7 +18,15 @@ public sealed record PriceStep(Guid LotId, Guid? ZoneId, DateTimeOffset At, doub
 /// </summary>
 internal static class PriceSteps
 {
-    public static Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<PriceStep> steps, CancellationToken ct) =>
+    /// <summary>Writes the steps, and a PriceChanged for each unit's latest one, in the caller's transaction.</summary>
+    public static async Task WriteAsync(EventOutbox outbox, NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<PriceStep> steps, CancellationToken ct)
+    {
+        await WriteStepsAsync(connection, tx, steps, ct);
+        await outbox.AppendAsync(connection, tx, [.. steps.GroupBy(s => s.ZoneId ?? s.LotId).Select(unit => unit.MaxBy(s => s.At)!)
+            .Select(s => new PriceChanged(s.ZoneId ?? s.LotId, s.LotId, s.ZoneId, s.TenantId, s.RateNow, s.TypeRates, s.At))], ct);
+    }
+
+    private static Task WriteStepsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<PriceStep> steps, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("""
             insert into price_history (lot_id, zone_id, at, occupancy, forecast, period, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
             select l, z, at, o, f, period, p, case when period = 'peak' then pd else od end, r, rule, t, s

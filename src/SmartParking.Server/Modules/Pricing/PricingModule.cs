@@ -16,6 +16,6 @@ public static class PricingModule
         builder.Services.AddSingleton<OccupancyHistory>();
         builder.Services.AddSingleton<Repricing>();
         builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<Repricing>());
-        builder.Services.AddHostedService<PriceBoard>();
+        builder.Services.AddSingleton<ICurrentPrices, CurrentPrices>();
     }
 }

@@ -5,7 +5,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Pricing;
@@ -16,7 +16,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// floor and cap, and today's time-of-day and event factors are applied — so drivers never see a quote from the new
 /// policy beside a "price now" from the old one. The scheduler's next steps then start from there.
 /// </summary>
-public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, TimeProvider time)
+public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, TimeProvider time)
 {
     public const string PolicyChangedRule = "policy_changed";
 
@@ -55,8 +55,8 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         var deleted = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "delete from pricing_policies where unit_id = @zoneId returning true", new { zoneId }, tx, cancellationToken: ct));
         if (!deleted) throw new NotFoundException("A pricing policy of this zone's own");
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"delete from lot_prices where unit_id = @zoneId; select pg_notify('{PostgresNotifications.PricesChannel}', '')", new { zoneId }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("delete from lot_prices where unit_id = @zoneId", new { zoneId }, tx, cancellationToken: ct));
+        await outbox.AppendAsync(connection, tx, new PriceChanged(zoneId, lot.Id, zoneId, lot.TenantId, null, null, time.GetUtcNow()), ct);
         await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.deleted", "zone", zoneId, null, ct);
         await tx.CommitAsync(ct);
     }
@@ -107,9 +107,8 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         var inService = counts is null ? 0 : counts.Free + counts.Occupied + counts.Reserved;
         double? occupancy = inService == 0 ? null : (double)(counts!.Occupied + counts.Reserved) / inService;
         var peak = PricingEngine.IsPeak(lot, policy, now);
-        await PriceSteps.WriteAsync(connection, tx,
-            [new PriceStep(lot.Id, zoneId, now, occupancy, null, peak, previous.For(peak), rates, rateNow, typeRates, PolicyChangedRule, timeFactor, surge)], ct);
-        await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{PostgresNotifications.PricesChannel}', '')", transaction: tx, cancellationToken: ct));
+        await PriceSteps.WriteAsync(outbox, connection, tx,
+            [new PriceStep(lot.TenantId, lot.Id, zoneId, now, occupancy, null, peak, previous.For(peak), rates, rateNow, typeRates, PolicyChangedRule, timeFactor, surge)], ct);
         await tx.CommitAsync(ct);
     }
 }

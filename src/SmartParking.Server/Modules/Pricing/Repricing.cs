@@ -1,10 +1,9 @@
-using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Pricing;
@@ -13,7 +12,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// Every Pricing:RecomputeMinutes, on one node: each lot's demand rate (and each zone's with a policy of its own) takes
 /// one step towards its target band (the demand rate of the time band the run falls in), and the rate now (with time of day and events) is stored with the inputs that produced it, then announced to every node.
 /// </summary>
-public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, IOptions<PricingOptions> options, ILogger<Repricing> logger)
+public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, IOptions<PricingOptions> options, ILogger<Repricing> logger)
     : IScheduledJob
 {
     public string Name => "pricing";
@@ -64,14 +63,12 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
             var stepped = rates.With(peak, step.Rate);
             var (rateNow, time, surge, _) = PricingEngine.RateAt(lot, policy, events, stepped, now);
             var typeRates = policy.TypeMultipliers?.Keys.ToDictionary(t => t, t => PricingEngine.RateAt(lot, policy, events, stepped, now, t).Rate);
-            steps.Add(new PriceStep(lot.Id, zoneId, now, occupancy, forecast, peak, rates.For(peak), stepped, rateNow, typeRates, step.Rule, time, surge));
+            steps.Add(new PriceStep(lot.TenantId, lot.Id, zoneId, now, occupancy, forecast, peak, rates.For(peak), stepped, rateNow, typeRates, step.Rule, time, surge));
         }
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await PriceSteps.WriteAsync(connection, tx, steps, ct);
-        await connection.ExecuteAsync(new CommandDefinition($"""
-            insert into pricing_runs (ran_at, lots) values (@now, @count) on conflict do nothing;
-            select pg_notify('{PostgresNotifications.PricesChannel}', '')
-            """, new { now, count = all.Count }, tx, cancellationToken: ct));
+        await PriceSteps.WriteAsync(outbox, connection, tx, steps, ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into pricing_runs (ran_at, lots) values (@now, @count) on conflict do nothing", new { now, count = all.Count }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         logger.LogInformation("Repriced {Lots} lots and {Zones} zones", all.Count, steps.Count - all.Count);
     }
@@ -94,33 +91,5 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
         if (counts is not { } c) return null;
         var inService = c.Free + c.Occupied + c.Reserved;
         return inService == 0 ? null : (double)(c.Occupied + c.Reserved) / inService;
-    }
-}
-
-/// <summary>Every node's availability shows each lot's rate now, reloaded when the scheduler announces new prices.</summary>
-public sealed class PriceBoard(NpgsqlDataSource db, AvailabilityModel availability, PostgresNotifications notifications, ILogger<PriceBoard> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        notifications.Subscribe(PostgresNotifications.PricesChannel, payload => _ = LoadSafeAsync());
-        notifications.OnResync(() => _ = LoadSafeAsync());
-        await LoadSafeAsync();
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private async Task LoadSafeAsync()
-    {
-        try
-        {
-            await using var connection = await db.OpenConnectionAsync();
-            var prices = (await connection.QueryAsync<(Guid UnitId, decimal Rate, string? TypeRates)>("select unit_id, rate_now, type_rates::text from lot_prices"))
-                .ToDictionary(p => p.UnitId, p => new UnitPrice(p.Rate, p.TypeRates is null ? null : JsonSerializer.Deserialize<Dictionary<string, decimal>>(p.TypeRates)));
-            availability.SetPrices(prices);
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
-        {
-            logger.LogWarning("Loading prices failed: {Error}; availability keeps the last ones", e.Message);
-        }
     }
 }

@@ -41,3 +41,12 @@ public sealed record ReservationStartingSoon(ReservationFacts Reservation) : Res
 
 /// <summary>Recorded once, 15 minutes (Reservations:EndingSoonMinutes) before the end of a stay in progress or booked.</summary>
 public sealed record ReservationEndingSoon(ReservationFacts Reservation) : ReservationEvent(Reservation);
+
+/// <summary>A window a space is kept for (a held or confirmed reservation not yet over).</summary>
+public sealed record ReservedWindow(Guid ReservationId, Guid SpaceId, DateTimeOffset Start, DateTimeOffset End);
+
+/// <summary>Reservations' answer to "what is reserved", for a module rebuilding its view before following the events.</summary>
+public interface IReservedWindows
+{
+    Task<IReadOnlyList<ReservedWindow>> LiveAsync(DateTimeOffset now, CancellationToken ct);
+}

@@ -21,6 +21,12 @@ public sealed class ReservationOptions
     /// <summary>How often the background work runs (hold expiry, no-shows, overstay, session expiry).</summary>
     [Range(0.05, 3600)] public double SweepSeconds { get; set; } = 5;
 
+    /// <summary>How long before its start a confirmed reservation's reminder goes out (ReservationStartingSoon).</summary>
+    [Range(1, 10_080)] public int ReminderMinutes { get; set; } = 60;
+
+    /// <summary>How long before its end a stay is announced as ending (ReservationEndingSoon), with a way to extend.</summary>
+    [Range(1, 1440)] public int EndingSoonMinutes { get; set; } = 15;
+
     /// <summary>Overstay is charged in steps of this many minutes while the car stays, and the rest at check-out.</summary>
     [Range(1, 1440)] public int OverstayChargeStepMinutes { get; set; } = 15;
 }

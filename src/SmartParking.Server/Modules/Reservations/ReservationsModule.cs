@@ -14,9 +14,9 @@ public static class ReservationsModule
         builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservationQueries>();
+        builder.Services.AddSingleton<IDriverReservations, DriverReservations>();
         builder.Services.AddTable<ReservationsTable>();
-        builder.Services.AddSingleton<ReservedSpaces>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReservedSpaces>());
+        builder.Services.AddSingleton<IReservedWindows, ReservedWindows>();
         builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();
         builder.Services.AddSingleton<IScheduledJob, ReservationJobs>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,

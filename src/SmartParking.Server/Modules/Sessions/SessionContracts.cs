@@ -36,5 +36,7 @@ public sealed class SessionRow
     public decimal? Amount { get; init; }
     public bool Charged { get; init; }
 
+    public SessionFacts ToFacts() => new(Id, TenantId, DriverId, LotId, ZoneId, Plate, StartedAt, EndsAt, RatePerHour, Currency.Trim());
+
     public SessionResponse ToResponse() => new(Id, LotId, ZoneId, Plate, StartedAt, EndsAt, StoppedAt, Status, RatePerHour, Currency.Trim(), MaxStayMinutes, Amount);
 }

@@ -15,6 +15,7 @@ public sealed class SessionJobs(NpgsqlDataSource db, SessionService sessions) : 
         foreach (var row in await connection.QueryAsync<SessionRow>(new CommandDefinition(
                      "select * from meter_sessions where status = 'active' and ends_at <= @now order by ends_at limit 500", new { now }, cancellationToken: ct)))
             await sessions.EndAsync(connection, row, "expired", row.EndsAt, ct);
+        await sessions.AnnounceExpiringAsync(connection, now, ct);
         foreach (var row in await connection.QueryAsync<SessionRow>(new CommandDefinition(
                      "select * from meter_sessions where status <> 'active' and not charged order by stopped_at limit 500", cancellationToken: ct)))
             await sessions.ChargeAsync(connection, row, ct);

@@ -1,10 +1,12 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Time;
 
@@ -18,7 +20,9 @@ namespace SmartParking.Server.Modules.Sessions;
 /// The lot's and zone's parking rules decide how long a session may run (<see cref="PlaceRules"/>); a meter session is
 /// an ordinary vehicle's, so a loading window is closed to it as a no-parking one is.
 /// </remarks>
-public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRuleBook rules, PricingService pricing, IPaymentService payments, TimeProvider time)
+public sealed class SessionService(
+    NpgsqlDataSource db, LotCatalog lots, ZoneRuleBook rules, PricingService pricing, IPaymentService payments, EventOutbox outbox, IOptions<SessionOptions> options,
+    TimeProvider time)
 {
     /// <summary>The longest a session may run where no rule of the place limits the stay.</summary>
     public const int DefaultMaxStayMinutes = 240;
@@ -45,6 +49,7 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRul
         var id = Guid.CreateVersion7();
         try
         {
+            await using var tx = await connection.BeginTransactionAsync(ct);
             await connection.ExecuteAsync(new CommandDefinition("""
                 insert into meter_sessions (id, tenant_id, lot_id, zone_id, driver_id, plate, started_at, ends_at, status, rate_per_hour, currency, max_stay_minutes, created_at, updated_at)
                 values (@id, @TenantId, @LotId, @ZoneId, @driverId, @plate, @now, @endsAt, 'active', @rate, @Currency, @maxStay, @now, @now)
@@ -52,7 +57,9 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRul
             {
                 id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = Plates.Normalise(request.Plate), now,
                 endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = await pricing.RateAtAsync(connection, lot, now, new PriceScope(request.ZoneId, DriverId: driverId), ct), lot.Currency, maxStay,
-            }, cancellationToken: ct));
+            }, tx, cancellationToken: ct));
+            await outbox.AppendAsync(connection, tx, new SessionStarted((await FindAsync(connection, id, ct, tx)).ToFacts()), ct);
+            await tx.CommitAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -74,11 +81,15 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRul
         if (endsAt > row.StartedAt.AddMinutes(maxStay))
             throw new ValidationException("addMinutes", $"{Why(place, row.StartedAt, endsAt)}The session can run until {LocalTimes.Format(row.StartedAt.AddMinutes(maxStay), lot.TimeZone)}.");
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         var moved = await connection.ExecuteAsync(new CommandDefinition(
-            "update meter_sessions set ends_at = @endsAt, updated_at = @now where id = @id and status = 'active' and ends_at = @old",
-            new { id, endsAt, old = row.EndsAt, now = time.GetUtcNow() }, cancellationToken: ct));
+            "update meter_sessions set ends_at = @endsAt, updated_at = @now, expiring_at = null where id = @id and status = 'active' and ends_at = @old",
+            new { id, endsAt, old = row.EndsAt, now = time.GetUtcNow() }, tx, cancellationToken: ct));
         if (moved == 0) throw new ConflictException("The session changed meanwhile; load it and try again.");
-        return await FindAsync(connection, id, ct);
+        var extended = await FindAsync(connection, id, ct, tx);
+        await outbox.AppendAsync(connection, tx, new SessionExtended(extended.ToFacts(), row.EndsAt), ct);
+        await tx.CommitAsync(ct);
+        return extended;
     }
 
     public async Task<SessionRow> StopAsync(Guid driverId, Guid id, CancellationToken ct)
@@ -99,9 +110,27 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRul
     {
         var minutes = Math.Max(1, (int)Math.Ceiling((endedAt - row.StartedAt).TotalMinutes));
         var amount = Math.Round(row.RatePerHour * minutes / 60m, 2, MidpointRounding.AwayFromZero);
-        return await connection.ExecuteAsync(new CommandDefinition("""
-            update meter_sessions set status = @status, stopped_at = @endedAt, amount = @amount, updated_at = @now where id = @Id and status = 'active'
-            """, new { row.Id, status, endedAt, amount, now = time.GetUtcNow() }, cancellationToken: ct)) == 1;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (await connection.ExecuteAsync(new CommandDefinition("""
+                update meter_sessions set status = @status, stopped_at = @endedAt, amount = @amount, updated_at = @now where id = @Id and status = 'active'
+                """, new { row.Id, status, endedAt, amount, now = time.GetUtcNow() }, tx, cancellationToken: ct)) != 1)
+            return false;
+        await outbox.AppendAsync(connection, tx, status == "expired" ? new SessionExpired(row.ToFacts(), amount) : new SessionStopped(row.ToFacts(), endedAt, amount), ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>Sessions whose paid time runs out within Sessions:ExpiringMinutes are announced, once per end time.</summary>
+    internal async Task AnnounceExpiringAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var rows = (await connection.QueryAsync<SessionRow>(new CommandDefinition("""
+            update meter_sessions set expiring_at = @now
+            where status = 'active' and expiring_at is null and ends_at > @now and ends_at <= @now + @lead
+            returning *
+            """, new { now, lead = TimeSpan.FromMinutes(options.Value.ExpiringMinutes) }, tx, cancellationToken: ct))).AsList();
+        await outbox.AppendAsync(connection, tx, [.. rows.Select(r => new SessionExpiring(r.ToFacts()))], ct);
+        await tx.CommitAsync(ct);
     }
 
     internal async Task ChargeAsync(NpgsqlConnection connection, SessionRow row, CancellationToken ct)
@@ -133,8 +162,8 @@ public sealed class SessionService(NpgsqlDataSource db, LotCatalog lots, ZoneRul
         return new Page<SessionResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
     }
 
-    internal static async Task<SessionRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
-        await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, cancellationToken: ct))
+    internal static async Task<SessionRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, tx, cancellationToken: ct))
         ?? throw new NotFoundException("Session");
 
     private static int Ceiling(PlaceRules place) => place.LimitsStay ? LongestSessionMinutes : DefaultMaxStayMinutes;

@@ -7,6 +7,7 @@ public static class SessionsModule
 {
     public static void AddSessionsModule(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<SessionStats>();
         builder.Services.AddTable<SessionsTable>();

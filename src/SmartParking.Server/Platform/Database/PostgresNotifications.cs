@@ -4,18 +4,17 @@ using Npgsql;
 namespace SmartParking.Server.Platform.Database;
 
 /// <summary>
-/// One LISTEN connection per node, fanned out to in-process subscribers. After a lost connection it reconnects and
-/// tells subscribers to resynchronise, since notifications sent meanwhile are gone.
+/// One LISTEN connection per node, fanned out to in-process subscribers of any channel. After a lost connection it
+/// reconnects and tells subscribers to resynchronise, since notifications sent meanwhile are gone.
 /// </summary>
 public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresNotifications> logger) : BackgroundService
 {
     public const string SpaceStatusChannel = "space_status";
     public const string CatalogChannel = "catalog_changed";
-    public const string ReservationsChannel = "reservations_changed";
-    public const string PricesChannel = "prices_changed";
-    public const string NotificationsChannel = "notifications_queued";
 
     private readonly ConcurrentDictionary<string, List<Action<string>>> _handlers = new();
+    // Cancelled when a channel is subscribed after the connection is up, so the loop LISTENs to it too.
+    private CancellationTokenSource _newChannel = new();
     private readonly List<Action> _resync = [];
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -24,8 +23,10 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
 
     public void Subscribe(string channel, Action<string> handler)
     {
-        var list = _handlers.GetOrAdd(channel, _ => []);
+        var added = false;
+        var list = _handlers.GetOrAdd(channel, _ => { added = true; return []; });
         lock (list) list.Add(handler);
+        if (added) _newChannel.Cancel();
     }
 
     public void OnResync(Action handler) { lock (_resync) _resync.Add(handler); }
@@ -40,11 +41,8 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
             {
                 await using var connection = await db.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
-                foreach (var channel in new[] { SpaceStatusChannel, CatalogChannel, ReservationsChannel, PricesChannel, NotificationsChannel })
-                {
-                    await using var listen = new NpgsqlCommand($"listen {channel}", connection);
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
+                var listening = new HashSet<string>();
+                await ListenAsync(connection, listening, stoppingToken);
                 if (!first)
                 {
                     logger.LogInformation("Change feed reconnected; resynchronising");
@@ -55,7 +53,16 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
                 first = false;
                 delay = TimeSpan.FromMilliseconds(200);
                 _listening.TrySetResult();
-                while (!stoppingToken.IsCancellationRequested) await connection.WaitAsync(stoppingToken);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _newChannel.Token);
+                    try { await connection.WaitAsync(wait.Token); }
+                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        _newChannel = new CancellationTokenSource();
+                        await ListenAsync(connection, listening, stoppingToken);
+                    }
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException)
@@ -64,6 +71,16 @@ public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresN
                 await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
+        }
+    }
+
+    private async Task ListenAsync(NpgsqlConnection connection, HashSet<string> listening, CancellationToken ct)
+    {
+        foreach (var channel in _handlers.Keys)
+        {
+            if (!listening.Add(channel)) continue;
+            await using var listen = new NpgsqlCommand($"listen \"{channel.Replace("\"", "\"\"")}\"", connection);
+            await listen.ExecuteNonQueryAsync(ct);
         }
     }
 

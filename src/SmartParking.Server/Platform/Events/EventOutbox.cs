@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Dapper;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace SmartParking.Server.Platform.Events;
 
@@ -18,6 +18,17 @@ public sealed class EventOutbox(EventTypes types, TimeProvider time)
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<IDomainEvent> events, CancellationToken ct)
     {
         if (events.Count == 0) return;
+        var parameters = new DynamicParameters();
+        var sql = AppendSql(parameters, events);
+        await connection.ExecuteAsync(new CommandDefinition(sql, parameters, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// The statements that record these events, with their parameters added (all named outbox_*), for a caller that
+    /// sends its change and its events in one round trip. The caller must run them in the change's transaction.
+    /// </summary>
+    public string AppendSql(DynamicParameters parameters, IReadOnlyCollection<IDomainEvent> events)
+    {
         var now = time.GetUtcNow();
         var ids = new Guid[events.Count];
         var typeNames = new string[events.Count];
@@ -34,20 +45,17 @@ public sealed class EventOutbox(EventTypes types, TimeProvider time)
             payloads[i] = JsonSerializer.Serialize(e, e.GetType(), EventTypes.Json);
             i++;
         }
-        // unnest keeps one round trip per batch; "with ordinality" keeps the caller's order in the insert order.
-        await using var command = new NpgsqlCommand("""
+        parameters.AddDynamicParams(new
+        {
+            outbox_now = now, outbox_ids = ids, outbox_types = typeNames, outbox_aggregates = aggregates, outbox_tenants = tenants, outbox_payloads = payloads,
+        });
+        // unnest keeps one statement per batch; "with ordinality" keeps the caller's order as the insert order.
+        return $"""
             insert into domain_events (id, type, aggregate_id, tenant_id, occurred_at, payload)
-            select e.id, e.type, e.aggregate_id, e.tenant_id, @now, e.payload::jsonb
-            from unnest(@ids, @types, @aggregates, @tenants, @payloads) with ordinality as e(id, type, aggregate_id, tenant_id, payload, n)
+            select e.id, e.type, e.aggregate_id, e.tenant_id, @outbox_now, e.payload::jsonb
+            from unnest(@outbox_ids, @outbox_types, @outbox_aggregates, @outbox_tenants, @outbox_payloads) with ordinality as e(id, type, aggregate_id, tenant_id, payload, n)
             order by e.n;
-            select pg_notify('domain_events', '')
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter("now", now));
-        command.Parameters.Add(new NpgsqlParameter("ids", ids));
-        command.Parameters.Add(new NpgsqlParameter("types", typeNames));
-        command.Parameters.Add(new NpgsqlParameter("aggregates", aggregates));
-        command.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = tenants.Select(t => (object?)t ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("payloads", payloads));
-        await command.ExecuteNonQueryAsync(ct);
+            select pg_notify('{WakeChannel}', '');
+            """;
     }
 }

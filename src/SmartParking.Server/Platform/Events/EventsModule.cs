@@ -7,10 +7,14 @@ public sealed record EventSubscription(string Name, EventDelivery Delivery, Type
 
 public static class EventsModule
 {
-    public static void AddEvents(this IServiceCollection services)
+    public static void AddEvents(this WebApplicationBuilder builder)
     {
-        services.AddSingleton<EventTypes>();
-        services.AddSingleton<EventOutbox>();
+        builder.Services.AddOptions<EventOptions>().Bind(builder.Configuration.GetSection(EventOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<EventTypes>();
+        builder.Services.AddSingleton<EventOutbox>();
+        builder.Services.AddSingleton<EventDispatcher>();
+        builder.Services.AddSingleton<DeadLetters>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EventDispatcher>());
     }
 
     /// <summary>

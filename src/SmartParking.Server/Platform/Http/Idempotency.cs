@@ -3,7 +3,6 @@ using System.Text;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Platform.Http;
@@ -38,7 +37,9 @@ public static class Idempotency
         }
         if (key.Length > MaxKeyLength || key.Any(char.IsControl))
             throw new ValidationException(Header, $"must be at most {MaxKeyLength} printable characters.");
-        await RunOnceAsync(http, next, http.User.UserId(), key);
+        // Keyed by the caller: the standard subject claim of the access token (Platform reads the claim, not Identity's types).
+        if (!Guid.TryParse(http.User.FindFirst("sub")?.Value, out var userId)) throw new UnauthorizedException("No user in the access token.");
+        await RunOnceAsync(http, next, userId, key);
     });
 
     private static async Task RunOnceAsync(HttpContext http, RequestDelegate next, Guid userId, string key)

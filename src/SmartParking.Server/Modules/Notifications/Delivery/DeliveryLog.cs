@@ -2,12 +2,20 @@ using System.Security.Claims;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Notifications.Preferences;
-using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
 
-namespace SmartParking.Server.Modules.Notifications.Delivery;
+namespace SmartParking.Server.Modules.Notifications;
+
+public static class MessageStatus
+{
+    public const string Queued = "queued";
+    public const string Sent = "sent";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+    public const string Suppressed = "suppressed";
+    public static readonly string[] All = [Queued, Sent, Delivered, Failed, Suppressed];
+}
 
 /// <summary>One message of the delivery log as the dashboard and the driver see it (bodies and signing secrets stay out).</summary>
 public sealed class NotificationMessage

@@ -1,7 +1,6 @@
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Notifications.Preferences;
 using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Platform.Input;
 

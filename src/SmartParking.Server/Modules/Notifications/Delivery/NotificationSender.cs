@@ -2,7 +2,6 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SmartParking.Server.Modules.Notifications.Preferences;
 using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Modules.Notifications.Delivery;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sessions;

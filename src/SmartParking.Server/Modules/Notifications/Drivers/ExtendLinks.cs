@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Reservations;
-using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Time;
@@ -54,7 +53,7 @@ public static class ExtendLinkEndpoints
         app.MapPost(ExtendLinks.PathPrefix + "{token}", ExtendAsync).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
     }
 
-    private static async Task<IResult> ShowAsync(string token, ExtendLinks links, ReservationService reservations, SessionService sessions, LotCatalog lots,
+    private static async Task<IResult> ShowAsync(string token, ExtendLinks links, IDriverReservations reservations, SessionService sessions, LotCatalog lots,
         IOptions<NotificationOptions> options, CancellationToken ct)
     {
         if (links.Read(token) is not { } link) return Page("Link expired", "This extension link has expired or is not valid. Open the app to extend.", status: 410);
@@ -69,7 +68,7 @@ public static class ExtendLinkEndpoints
         catch (NotFoundException) { return Page("Not found", "This parking no longer exists.", status: 404); }
     }
 
-    private static async Task<IResult> ExtendAsync(string token, ExtendLinks links, ReservationService reservations, SessionService sessions, LotCatalog lots,
+    private static async Task<IResult> ExtendAsync(string token, ExtendLinks links, IDriverReservations reservations, SessionService sessions, LotCatalog lots,
         IOptions<NotificationOptions> options, CancellationToken ct)
     {
         if (links.Read(token) is not { } link) return Page("Link expired", "This extension link has expired or is not valid. Open the app to extend.", status: 410);
@@ -78,7 +77,7 @@ public static class ExtendLinkEndpoints
         {
             var (what, end, lotId) = await CurrentAsync(link, reservations, sessions, ct);
             var newEnd = link.Target == ExtendTarget.Reservation
-                ? (await reservations.ExtendAsync(link.DriverId, link.Id, new ExtensionRequest(end.AddMinutes(step)), ct)).End
+                ? (await reservations.ExtendAsync(link.DriverId, link.Id, end.AddMinutes(step), ct)).End
                 : (await sessions.ExtendAsync(link.DriverId, link.Id, new ExtendSessionRequest(step), ct)).EndsAt;
             return Page("Extended", $"Your {what} now ends {LocalTimes.Format(newEnd, await lots.TimeZoneOfAsync(lotId, ct))}.");
         }
@@ -89,7 +88,7 @@ public static class ExtendLinkEndpoints
     }
 
     private static async Task<(string What, DateTimeOffset End, Guid LotId)> CurrentAsync(
-        (ExtendTarget Target, Guid Id, Guid DriverId) link, ReservationService reservations, SessionService sessions, CancellationToken ct)
+        (ExtendTarget Target, Guid Id, Guid DriverId) link, IDriverReservations reservations, SessionService sessions, CancellationToken ct)
     {
         if (link.Target == ExtendTarget.Reservation)
         {

@@ -6,7 +6,7 @@ using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
 
-namespace SmartParking.Server.Modules.Notifications.Preferences;
+namespace SmartParking.Server.Modules.Notifications;
 
 public static class ChannelNames
 {

@@ -68,6 +68,8 @@ public sealed class ReservationRow
         from reservations r join spaces s on s.id = r.space_id
         """;
 
+    public ReservationFacts ToFacts() => new(Id, TenantId, DriverId, LotId, SpaceId, SpaceLabel, SpaceType, Start, End, Status, Price, Currency.Trim());
+
     public ReservationResponse ToResponse() => new(Id, LotId, SpaceId, SpaceLabel, SpaceType, Plate, Start, End, Status, Price, Currency.Trim(),
         HoldExpiresAt, CheckedInAt, CheckedOutAt, CancelledAt, OverstayMinutesCharged, CreatedAt);
 }

@@ -5,6 +5,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
@@ -54,21 +55,27 @@ public sealed partial class ReservationService
         // One round trip in the usual case: a held reservation is confirmed, anything else says where it stands. A payment
         // that confirmed a reservation clears its hold, so a repeat is recognised even once the booking was cancelled,
         // no-showed or completed: it must not be refunded (again) as a late payment.
-        var (moved, status, wasConfirmed) = await connection.QuerySingleOrDefaultAsync<(bool, string, bool)?>(new CommandDefinition("""
-            with moved as (
-                update reservations set status = 'confirmed', hold_expires_at = null, updated_at = @now where id = @id and status = 'held' returning id)
-            select exists (select 1 from moved), r.status, r.hold_expires_at is null from reservations r where r.id = @id
-            """, new { id, now }, cancellationToken: ct)) ?? throw new NotFoundException("Reservation");
+        bool moved, wasConfirmed;
+        string status;
+        await using (var confirm = await connection.BeginTransactionAsync(ct))
+        {
+            (moved, status, wasConfirmed) = await connection.QuerySingleOrDefaultAsync<(bool, string, bool)?>(new CommandDefinition("""
+                with moved as (
+                    update reservations set status = 'confirmed', hold_expires_at = null, updated_at = @now where id = @id and status = 'held' returning id)
+                select exists (select 1 from moved), r.status, r.hold_expires_at is null from reservations r where r.id = @id
+                """, new { id, now }, confirm, cancellationToken: ct)) ?? throw new NotFoundException("Reservation");
+            if (moved) await RecordAsync(connection, confirm, [new ReservationConfirmed((await FindAsync(connection, id, ct, confirm)).ToFacts())], ct);
+            await confirm.CommitAsync(ct);
+        }
         if (moved || wasConfirmed) return;
         if (status == ReservationStatus.Expired)
         {
             try
             {
                 await using var tx = await connection.BeginTransactionAsync(ct);
-                await LockSpaceAsync(connection, tx, (await FindAsync(connection, id, ct)).SpaceId, ct);
-                if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, ", hold_expires_at = null", ct: ct))
+                await LockSpaceAsync(connection, tx, (await FindAsync(connection, id, ct, tx)).SpaceId, ct);
+                if (await TransitionAsync(connection, id, ReservationStatus.Expired, ReservationStatus.Confirmed, now, f => new ReservationConfirmed(f), ", hold_expires_at = null", tx: tx, ct: ct))
                 {
-                    await ReservedSpaces.AnnounceAsync(connection, ct);
                     await tx.CommitAsync(ct);
                     return;
                 }
@@ -108,10 +115,11 @@ public sealed partial class ReservationService
             await using var tx = await connection.BeginTransactionAsync(ct);
             await LockSpaceAsync(connection, tx, row.SpaceId, ct);
             var moved = await connection.ExecuteAsync(new CommandDefinition("""
-                update reservations set during = tstzrange(lower(during), @end, '[)'), price = price + @extra, updated_at = @now
+                update reservations set during = tstzrange(lower(during), @end, '[)'), price = price + @extra, updated_at = @now, ending_soon_at = null
                 where id = @id and status = @Status and upper(during) = @oldEnd
                 """, new { id, end, extra, now = time.GetUtcNow(), row.Status, oldEnd = row.End }, tx, cancellationToken: ct));
             if (moved == 0) throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+            await RecordAsync(connection, tx, [new ReservationExtended((await FindAsync(connection, id, ct, tx)).ToFacts(), row.End)], ct);
             await tx.CommitAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
@@ -124,10 +132,13 @@ public sealed partial class ReservationService
                 $"reservation:{id}:extend:{row.End.UtcTicks}-{end.UtcTicks}", $"Extension of space {row.SpaceLabel} to {LocalTimes.Format(end, lot.TimeZone)}", lot.TimeZone), ct);
             if (payment.State == PaymentState.Failed)
             {
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    update reservations set during = tstzrange(lower(during), @oldEnd, '[)'), price = price - @extra, updated_at = @now
-                    where id = @id and upper(during) = @end
-                    """, new { id, end, extra, oldEnd = row.End, now = time.GetUtcNow() }, cancellationToken: ct));
+                await using var undo = await connection.BeginTransactionAsync(ct);
+                if (await connection.ExecuteAsync(new CommandDefinition("""
+                        update reservations set during = tstzrange(lower(during), @oldEnd, '[)'), price = price - @extra, updated_at = @now
+                        where id = @id and upper(during) = @end
+                        """, new { id, end, extra, oldEnd = row.End, now = time.GetUtcNow() }, undo, cancellationToken: ct)) == 1)
+                    await RecordAsync(connection, undo, [new ReservationExtended((await FindAsync(connection, id, ct, undo)).ToFacts(), end)], ct);
+                await undo.CommitAsync(ct);
                 throw new PaymentFailedException(payment.FailureMessage ?? "The payment for the extension was declined.", payment.FailureCode);
             }
         }
@@ -147,15 +158,16 @@ public sealed partial class ReservationService
         switch (row.Status)
         {
             case ReservationStatus.Held:
-                if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, ", cancelled_at = @now", ct: ct))
+                if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, f => new ReservationCancelled(f, 0), ", cancelled_at = @now", ct: ct))
                     throw new ConflictException("The reservation changed meanwhile; load it and try again.");
                 break;
             case ReservationStatus.Confirmed:
                 var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
                 var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
                 refundPercent ??= now < row.Start ? 100 : 100 - policy.LateCancellationPercent;
-                if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, ", cancelled_at = @now, refund_pending_percent = @refundPercent",
-                        new { refundPercent }, ct))
+                var kept = Math.Round(row.Price * (100 - refundPercent.Value) / 100m, 2, MidpointRounding.AwayFromZero);
+                if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, f => new ReservationCancelled(f, kept),
+                        ", cancelled_at = @now, refund_pending_percent = @refundPercent", new { refundPercent }, ct: ct))
                     throw new ConflictException("The reservation changed meanwhile; load it and try again.");
                 try
                 {
@@ -171,7 +183,6 @@ public sealed partial class ReservationService
             default:
                 throw new ConflictException($"The reservation is {row.Status} and cannot be cancelled.");
         }
-        await ReservedSpaces.AnnounceAsync(connection, ct);
         return await FindAsync(connection, id, ct);
     }
 
@@ -196,9 +207,8 @@ public sealed partial class ReservationService
         if (now < row.Start.AddMinutes(-options.Value.CheckInEarlyMinutes) || now >= row.End)
             throw new ConflictException($"Check-in opens {options.Value.CheckInEarlyMinutes} minutes before the start and closes at the end.");
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await TransitionAsync(connection, id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, ", checked_in_at = @now", ct: ct))
+        if (!await TransitionAsync(connection, id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, f => new ReservationCheckedIn(f, now), ", checked_in_at = @now", ct: ct))
             throw new ConflictException("The reservation changed meanwhile; load it and try again.");
-        await ReservedSpaces.AnnounceAsync(connection, ct);
         return await FindAsync(connection, id, ct);
     }
 
@@ -215,9 +225,9 @@ public sealed partial class ReservationService
     internal async Task CompleteAsync(ReservationRow row, DateTimeOffset leftAt, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await TransitionAsync(connection, row.Id, ReservationStatus.CheckedIn, ReservationStatus.Completed, time.GetUtcNow(), ", checked_out_at = @leftAt", new { leftAt }, ct))
+        if (!await TransitionAsync(connection, row.Id, ReservationStatus.CheckedIn, ReservationStatus.Completed, time.GetUtcNow(), f => new ReservationCompleted(f, leftAt),
+                ", checked_out_at = @leftAt", new { leftAt }, ct: ct))
             return;
-        await ReservedSpaces.AnnounceAsync(connection, ct);
         await BillOverstayAsync(connection, await FindAsync(connection, row.Id, ct), leftAt, final: true, ct);
     }
 

@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
@@ -16,7 +17,7 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// exclusion constraint, not by checks here: an overlapping insert fails and is answered with the conflicting window.
 /// </summary>
 public sealed partial class ReservationService(
-    NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments,
+    NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments, EventOutbox outbox,
     IOptions<ReservationOptions> options, TimeProvider time)
 {
     private const string Live = "('held', 'confirmed', 'checked_in')";
@@ -130,8 +131,14 @@ public sealed partial class ReservationService(
     /// The held reservation, or null when the space is taken for an overlapping time; a 409 when the driver has
     /// <paramref name="maxUnpaidHolds"/> live holds already (0: no cap).
     /// </summary>
-    private static async Task<ReservationRow?> TryInsertAsync(NpgsqlConnection connection, NewReservation r, SpaceFacts space, int maxUnpaidHolds, CancellationToken ct)
+    private async Task<ReservationRow?> TryInsertAsync(NpgsqlConnection connection, NewReservation r, SpaceFacts space, int maxUnpaidHolds, CancellationToken ct)
     {
+        var held = new ReservationRow
+        {
+            Id = r.Id, TenantId = r.TenantId, LotId = r.LotId, SpaceId = space.Id, SpaceLabel = space.Label, ZoneId = space.ZoneId, DriverId = r.DriverId,
+            SpaceType = space.Type, Plate = r.Plate, Start = r.Start, End = r.End, Status = ReservationStatus.Held, Price = r.Price, Currency = r.Currency,
+            HoldExpiresAt = r.HoldExpires, CreatedAt = r.Now,
+        };
         var parameters = new DynamicParameters(r);
         parameters.AddDynamicParams(new
         {
@@ -142,7 +149,7 @@ public sealed partial class ReservationService(
         await using var tx = await connection.BeginTransactionAsync(ct);
         try
         {
-            // Locks, insert and notice in one round trip; the notice goes out with the commit. The driver's lock (always
+            // Locks, insert and its event in one round trip; the event's wake-up goes out with the commit. The driver's lock (always
             // before the space's) serialises their own bookings, and the insert, a statement of its own whose snapshot
             // sees every hold committed before the lock was granted, counts their live holds: concurrent bookings cannot
             // all slip under the cap.
@@ -153,7 +160,7 @@ public sealed partial class ReservationService(
                 select @Id, @TenantId, @LotId, @spaceId, @DriverId, @Type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now
                 {(capped ? "where (select count(*) from reservations where driver_id = @DriverId and status = 'held' and hold_expires_at > @Now) < @maxUnpaidHolds" : "")}
                 returning 1;
-                {ReservedSpaces.AnnounceSql};
+                {outbox.AppendSql(parameters, [new ReservationHeld(held.ToFacts(), r.HoldExpires)])}
                 """, parameters, tx, cancellationToken: ct));
             if (capped) await results.ReadAsync<int>();
             await results.ReadAsync<int>();
@@ -170,12 +177,7 @@ public sealed partial class ReservationService(
             return null;
         }
         await tx.CommitAsync(ct);
-        return new ReservationRow
-        {
-            Id = r.Id, TenantId = r.TenantId, LotId = r.LotId, SpaceId = space.Id, SpaceLabel = space.Label, DriverId = r.DriverId, SpaceType = space.Type,
-            Plate = r.Plate, Start = r.Start, End = r.End, Status = ReservationStatus.Held, Price = r.Price, Currency = r.Currency,
-            HoldExpiresAt = r.HoldExpires, CreatedAt = r.Now,
-        };
+        return held;
     }
 
     /// <summary>
@@ -216,17 +218,37 @@ public sealed partial class ReservationService(
         return row.DriverId == driverId ? row : throw new NotFoundException("Reservation");
     }
 
-    internal static async Task<ReservationRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
-        await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationRow.Select + " where r.id = @id", new { id }, cancellationToken: ct))
+    internal static async Task<ReservationRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationRow.Select + " where r.id = @id", new { id }, tx, cancellationToken: ct))
         ?? throw new NotFoundException("Reservation");
 
-    /// <summary>Moves a reservation from one status to another if it is still in the first; false if something else moved it.</summary>
-    internal static async Task<bool> TransitionAsync(NpgsqlConnection connection, Guid id, string from, string to, DateTimeOffset now, string extraSet = "", object? extra = null, CancellationToken ct = default)
+    /// <summary>
+    /// Moves a reservation from one status to another if it is still in the first, and records what happened in the
+    /// same transaction (the caller's, or one of its own); false if something else moved it.
+    /// </summary>
+    internal async Task<bool> TransitionAsync(NpgsqlConnection connection, Guid id, string from, string to, DateTimeOffset now, Func<ReservationFacts, ReservationEvent> happened,
+        string extraSet = "", object? extra = null, NpgsqlTransaction? tx = null, CancellationToken ct = default)
     {
         var parameters = new DynamicParameters(extra);
         parameters.AddDynamicParams(new { id, from, to, now });
-        return await connection.ExecuteAsync(new CommandDefinition(
-            $"update reservations set status = @to, updated_at = @now{extraSet} where id = @id and status = @from", parameters, cancellationToken: ct)) == 1;
+        var own = tx is null ? await connection.BeginTransactionAsync(ct) : null;
+        try
+        {
+            if (await connection.ExecuteAsync(new CommandDefinition(
+                    $"update reservations set status = @to, updated_at = @now{extraSet} where id = @id and status = @from", parameters, tx ?? own, cancellationToken: ct)) != 1)
+                return false;
+            await RecordAsync(connection, tx ?? own, [happened((await FindAsync(connection, id, ct, tx ?? own)).ToFacts())], ct);
+            if (own is not null) await own.CommitAsync(ct);
+            return true;
+        }
+        finally
+        {
+            if (own is not null) await own.DisposeAsync();
+        }
     }
+
+    /// <summary>Records reservation events in the transaction of the change they describe.</summary>
+    internal Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, IReadOnlyCollection<ReservationEvent> events, CancellationToken ct) =>
+        outbox.AppendAsync(connection, tx, events, ct);
 
 }

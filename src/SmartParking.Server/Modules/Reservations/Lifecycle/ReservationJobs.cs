@@ -4,7 +4,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
-using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Scheduling;
@@ -28,17 +27,9 @@ public sealed class ReservationJobs(
         await using var connection = await db.OpenConnectionAsync(ct);
         var released = await ExpireHoldsAsync(connection, now, ct);
 
-        var defaultGrace = ReservationPolicy.Default(0).NoShowGraceMinutes;
-        released += await connection.ExecuteAsync(new CommandDefinition("""
-            update reservations r set status = 'no_show', updated_at = @now
-            where r.status = 'confirmed'
-              and lower(r.during) + make_interval(mins => coalesce((select p.no_show_grace_minutes from reservation_policies p where p.lot_id = r.lot_id), @defaultGrace)) <= @now
-            """, new { now, defaultGrace }, cancellationToken: ct));
-        if (released > 0)
-        {
-            logger.LogInformation("Released {Count} reservations (expired holds, no-shows)", released);
-            await ReservedSpaces.AnnounceAsync(connection, ct);
-        }
+        released += await reservations.MarkNoShowsAsync(connection, now, ct);
+        if (released > 0) logger.LogInformation("Released {Count} reservations (expired holds, no-shows)", released);
+        await reservations.AnnounceSoonAsync(connection, now, ct);
         foreach (var row in await RowsAsync(connection, "r.status = 'no_show' and not r.no_show_fee_charged", now, ct))
             await reservations.ChargeNoShowAsync(connection, row, ct);
 
@@ -90,9 +81,7 @@ public sealed class ReservationJobs(
                 }
             }
             // A payment that succeeds from here on finds the reservation expired and re-takes the space or refunds.
-            released += await connection.ExecuteAsync(new CommandDefinition(
-                "update reservations set status = 'expired', updated_at = @now where id = any(@expire) and status = 'held' and hold_expires_at <= @now",
-                new { now, expire = expire.ToArray() }, cancellationToken: ct));
+            released += await reservations.ExpireHoldsAsync(connection, expire, now, ct);
             if (due.Count < Batch || expire.Count < due.Count) return released;
         }
     }
@@ -104,8 +93,8 @@ public sealed class ReservationJobs(
         foreach (var row in await RowsAsync(connection, "r.status = 'confirmed' and lower(r.during) - @early <= @now and @now < upper(r.during)", now, ct, new { early }))
         {
             if (availability.SensorState(row.SpaceId) is not ({ } status, { } since) || status != SpaceStatus.Occupied || since < row.Start - early) continue;
-            if (await ReservationService.TransitionAsync(connection, row.Id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, ", checked_in_at = @since", new { since }, ct))
-                await ReservedSpaces.AnnounceAsync(connection, ct);
+            await reservations.TransitionAsync(connection, row.Id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, f => new ReservationCheckedIn(f, since),
+                ", checked_in_at = @since", new { since }, ct: ct);
         }
         foreach (var row in await RowsAsync(connection, "r.status = 'checked_in'", now, ct))
         {

@@ -2,8 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Notifications.Preferences;
-using SmartParking.Server.Modules.Notifications.Templates;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 

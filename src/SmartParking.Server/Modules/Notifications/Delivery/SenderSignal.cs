@@ -1,22 +1,12 @@
 namespace SmartParking.Server.Modules.Notifications.Delivery;
 
-public static class MessageStatus
-{
-    public const string Queued = "queued";
-    public const string Sent = "sent";
-    public const string Delivered = "delivered";
-    public const string Failed = "failed";
-    public const string Suppressed = "suppressed";
-    public static readonly string[] All = [Queued, Sent, Delivered, Failed, Suppressed];
-}
-
 /// <summary>
 /// Wakes the sender when messages are queued: in process at once, and on other nodes through a NOTIFY, so a message
 /// waits for no polling interval whichever node queued it.
 /// </summary>
 public sealed class SenderSignal
 {
-    public const string PostgresChannel = Platform.Database.PostgresNotifications.NotificationsChannel;
+    public const string PostgresChannel = "notifications_queued";
 
     private readonly SemaphoreSlim _wake = new(0, 1);
 

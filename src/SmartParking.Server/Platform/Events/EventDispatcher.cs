@@ -1,0 +1,325 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Platform.Database;
+
+namespace SmartParking.Server.Platform.Events;
+
+/// <summary>
+/// Delivers the event log to subscribers. Every node sequences (one at a time) and feeds its EveryNode subscribers
+/// from its own in-memory position; the node holding the dispatch lock also feeds the Durable subscribers from their
+/// checkpoints, so each durable event is handled once per deployment at least, in order per aggregate. A failed event
+/// holds back the later events of its aggregate only, is retried with backoff, and after MaxAttempts (or a
+/// <see cref="PermanentEventFailure"/>) waits in the dead-letter list for an operator.
+/// </summary>
+public sealed class EventDispatcher : BackgroundService
+{
+    private const long DispatchLock = 0x4449_5350_4154; // "DISPAT"
+    private const long LockCheckMilliseconds = 1000;
+    // Real elapsed time (not the injected clock, which tests stop): when the lock's connection was last known alive.
+    private long _lockCheckedAt;
+
+    private readonly NpgsqlDataSource _db;
+    private readonly EventTypes _types;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+    private readonly EventOptions _options;
+    private readonly ILogger<EventDispatcher> _logger;
+    private readonly BoundSubscriber[] _durable;
+    private readonly BoundSubscriber[] _everyNode;
+    private readonly Dictionary<string, long> _nodePositions = [];
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _round = new(1, 1);
+    private NpgsqlConnection? _lockConnection;
+    private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
+
+    private static readonly Meter Meter = new("SmartParking.Events");
+    private static readonly Counter<long> Delivered = Meter.CreateCounter<long>("events_delivered_total", description: "Events handled by subscribers");
+    private static readonly Counter<long> Failed = Meter.CreateCounter<long>("events_failed_total", description: "Event handler failures (each attempt)");
+    private static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("event_dispatch_lag_seconds", "s", "From the event's commit time to its handler");
+
+    public EventDispatcher(NpgsqlDataSource db, EventTypes types, IEnumerable<EventSubscription> subscriptions, IServiceScopeFactory scopes,
+        PostgresNotifications notifications, TimeProvider time, IOptions<EventOptions> options, ILogger<EventDispatcher> logger)
+    {
+        _db = db;
+        _types = types;
+        _scopes = scopes;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        var bound = subscriptions.Select(s => new BoundSubscriber(s, types)).ToList();
+        var duplicates = bound.GroupBy(b => b.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (duplicates.Count > 0) throw new InvalidOperationException("Event subscriber names must be unique: " + string.Join(", ", duplicates));
+        _durable = [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.Durable)];
+        _everyNode = [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.EveryNode)];
+        notifications.Subscribe(EventOutbox.WakeChannel, _ => Wake());
+        notifications.OnResync(Wake);
+    }
+
+    public IReadOnlyCollection<string> DurableSubscribers => [.. _durable.Select(d => d.Name)];
+
+    /// <summary>
+    /// Fixes where every subscriber starts before any module loads its state or takes requests: EveryNode ones at the
+    /// log's end now, durable ones at their checkpoint (created at the end for a new subscriber).
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _db.OpenConnectionAsync(cancellationToken);
+        await EventLog.SequenceAsync(connection, int.MaxValue, cancellationToken);
+        var head = await EventLog.HeadAsync(connection, cancellationToken);
+        foreach (var s in _everyNode) _nodePositions[s.Name] = head;
+        foreach (var s in _durable) await EventLog.CheckpointAsync(connection, s.Name, _time.GetUtcNow(), cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    public void Wake()
+    {
+        try { _wake.Release(); }
+        catch (SemaphoreFullException) { }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan wait;
+            try
+            {
+                wait = await RoundAsync(stoppingToken);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException)
+            {
+                // The database is away: nothing is lost (the log and checkpoints are in it); try again, more slowly.
+                failures++;
+                wait = Backoff(failures, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+                _logger.LogWarning("Event dispatch round failed: {Error}; retrying in {Delay} ms", e.Message, (int)wait.TotalMilliseconds);
+                await DropLockAsync();
+            }
+            try { await _wake.WaitAsync(wait, stoppingToken); }
+            catch (OperationCanceledException) { break; }
+        }
+        await DropLockAsync();
+    }
+
+    /// <summary>Runs sequencing and every subscriber until nothing is left that is due now (tests call it to skip timers).</summary>
+    public async Task DrainAsync(CancellationToken ct)
+    {
+        for (var i = 0; i < 1000; i++)
+            if (!await RoundCoreAsync(ct)) return;
+    }
+
+    private async Task<TimeSpan> RoundAsync(CancellationToken ct)
+    {
+        // Keep going while rounds find work, so a burst is drained without waiting for wake-ups.
+        while (await RoundCoreAsync(ct)) { }
+        var wait = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
+        if (_lockConnection is not null)
+        {
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            var now = _time.GetUtcNow();
+            if (now - _lastPrune > TimeSpan.FromHours(1))
+            {
+                var pruned = await EventLog.PruneAsync(connection, now.AddDays(-_options.RetentionDays), ct);
+                if (pruned > 0) _logger.LogInformation("Deleted {Count} delivered events older than {Days} days", pruned, _options.RetentionDays);
+                _lastPrune = now;
+            }
+            foreach (var s in _durable)
+                if (await EventLog.NextRetryAtAsync(connection, s.Name, ct) is { } next)
+                    wait = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(20).Ticks, Math.Min(wait.Ticks, (next - _time.GetUtcNow()).Ticks)));
+        }
+        return wait;
+    }
+
+    /// <summary>One pass; true when it did something (so another pass may find more).</summary>
+    private async Task<bool> RoundCoreAsync(CancellationToken ct)
+    {
+        await _round.WaitAsync(ct);
+        try
+        {
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            var busy = await EventLog.SequenceAsync(connection, _options.BatchSize * 4, ct) > 0;
+            var head = await EventLog.HeadAsync(connection, ct);
+            foreach (var s in _everyNode) busy |= await FeedNodeAsync(connection, s, head, ct);
+            if (_durable.Length > 0 && await HoldDispatchLockAsync(ct))
+                foreach (var s in _durable)
+                {
+                    busy |= await FeedDurableAsync(connection, s, head, ct);
+                    busy |= await RetryAsync(connection, s, ct);
+                }
+            return busy;
+        }
+        finally { _round.Release(); }
+    }
+
+    private async Task<bool> FeedNodeAsync(NpgsqlConnection connection, BoundSubscriber subscriber, long head, CancellationToken ct)
+    {
+        var after = _nodePositions[subscriber.Name];
+        if (after >= head) return false;
+        var events = await EventLog.ReadAsync(connection, after, head, subscriber.TypeNames, _options.BatchSize, ct);
+        await using (var scope = _scopes.CreateAsyncScope())
+        {
+            var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
+            foreach (var stored in events)
+            {
+                // Node state is rebuilt on restart, so a failure here is retried a little, then logged and passed.
+                for (var attempt = 1; ; attempt++)
+                {
+                    var (ok, error) = await TryHandleAsync(subscriber, instance, stored, attempt, ct);
+                    if (ok) break;
+                    if (attempt >= 3)
+                    {
+                        _logger.LogError("{Subscriber} failed on {Type} {EventId} three times on this node and passed it: {Error}", subscriber.Name, stored.Type, stored.Id, error);
+                        break;
+                    }
+                }
+            }
+        }
+        _nodePositions[subscriber.Name] = events.Count < _options.BatchSize ? head : events[^1].Position;
+        return events.Count > 0;
+    }
+
+    private async Task<bool> FeedDurableAsync(NpgsqlConnection connection, BoundSubscriber subscriber, long head, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var after = await EventLog.CheckpointAsync(connection, subscriber.Name, now, ct);
+        if (after >= head) return false;
+        var events = await EventLog.ReadAsync(connection, after, head, subscriber.TypeNames, _options.BatchSize, ct);
+        var blocked = events.Count == 0 ? [] : await EventLog.BlockedAggregatesAsync(connection, subscriber.Name, ct);
+        var held = new List<(StoredEvent, int, DateTimeOffset, string?, bool)>();
+        await using (var scope = _scopes.CreateAsyncScope())
+        {
+            var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
+            foreach (var stored in events)
+            {
+                if (blocked.Contains(stored.AggregateId))
+                {
+                    held.Add((stored, 0, now, null, false));
+                    continue;
+                }
+                var (ok, error) = await TryHandleAsync(subscriber, instance, stored, 1, ct);
+                if (ok) continue;
+                var dead = error!.Permanent || _options.MaxAttempts <= 1;
+                held.Add((stored, 1, now + RetryDelay(1), error.Message, dead));
+                if (!dead) blocked.Add(stored.AggregateId);
+            }
+        }
+        var position = events.Count < _options.BatchSize ? head : events[^1].Position;
+        await EventLog.AdvanceAsync(connection, subscriber.Name, position, held, now, ct);
+        return events.Count > 0;
+    }
+
+    private async Task<bool> RetryAsync(NpgsqlConnection connection, BoundSubscriber subscriber, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var due = await EventLog.DueRetriesAsync(connection, subscriber.Name, now, _options.BatchSize, ct);
+        if (due.Count == 0) return false;
+        var stored = (await EventLog.ReadByIdsAsync(connection, [.. due.Select(d => d.EventId)], ct)).ToDictionary(e => e.Id);
+        await using var scope = _scopes.CreateAsyncScope();
+        var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
+        foreach (var retry in due)
+        {
+            var attempt = retry.Attempts + 1;
+            var (ok, error) = await TryHandleAsync(subscriber, instance, stored[retry.EventId], attempt, ct);
+            if (ok)
+            {
+                await EventLog.DeliveredAsync(connection, subscriber.Name, retry.EventId, ct);
+                continue;
+            }
+            var dead = error!.Permanent || attempt >= _options.MaxAttempts;
+            await EventLog.FailedAgainAsync(connection, subscriber.Name, retry.EventId, attempt, now + RetryDelay(attempt), error.Message, dead, now, ct);
+            if (dead)
+                _logger.LogError("{Subscriber} gave up on {Type} {EventId} after {Attempts} attempts; it is in the dead-letter list: {Error}",
+                    subscriber.Name, stored[retry.EventId].Type, retry.EventId, attempt, error.Message);
+        }
+        return true;
+    }
+
+    private sealed record HandlerError(string Message, bool Permanent);
+
+    private async Task<(bool Ok, HandlerError? Error)> TryHandleAsync(BoundSubscriber subscriber, object instance, StoredEvent stored, int attempt, CancellationToken ct)
+    {
+        IDomainEvent? domainEvent;
+        try { domainEvent = _types.Read(stored.Type, stored.Payload); }
+        catch (System.Text.Json.JsonException e) { return (false, new HandlerError("unreadable payload: " + e.Message, true)); }
+        if (domainEvent is null) return (true, null);
+        var envelope = new EventEnvelope(stored.Id, stored.Position, stored.Type, stored.AggregateId, stored.TenantId, stored.OccurredAt, domainEvent, attempt);
+        try
+        {
+            await subscriber.HandleAsync(instance, envelope, ct);
+            Delivered.Add(1, new KeyValuePair<string, object?>("subscriber", subscriber.Name));
+            Lag.Record(Math.Max(0, (_time.GetUtcNow() - stored.OccurredAt).TotalSeconds), new KeyValuePair<string, object?>("subscriber", subscriber.Name));
+            return (true, null);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e)
+        {
+            Failed.Add(1, new KeyValuePair<string, object?>("subscriber", subscriber.Name));
+            _logger.LogWarning("{Subscriber} failed on {Type} {EventId} (attempt {Attempt}): {Error}", subscriber.Name, stored.Type, stored.Id, attempt, e.Message);
+            return (false, new HandlerError($"{e.GetType().Name}: {e.Message}", e is PermanentEventFailure));
+        }
+    }
+
+    private TimeSpan RetryDelay(int attempt) =>
+        Backoff(attempt, TimeSpan.FromSeconds(_options.FirstRetrySeconds), TimeSpan.FromSeconds(_options.MaxRetrySeconds));
+
+    /// <summary>Doubling from the first delay, capped, with up to 20 % jitter so many failures do not retry in step.</summary>
+    private static TimeSpan Backoff(int attempt, TimeSpan first, TimeSpan max)
+    {
+        var delay = Math.Min(max.TotalMilliseconds, first.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20)));
+        return TimeSpan.FromMilliseconds(delay * (1 + Random.Shared.NextDouble() * 0.2));
+    }
+
+    /// <summary>
+    /// The durable subscribers run on one node: the one holding a session advisory lock on a connection kept open for
+    /// it. If that node dies its connection closes, the lock is freed, and another node takes over from the checkpoints.
+    /// </summary>
+    private async Task<bool> HoldDispatchLockAsync(CancellationToken ct)
+    {
+        if (_lockConnection is { State: System.Data.ConnectionState.Open })
+        {
+            // A connection the server dropped (a restart, a failover) still looks open until used, and its lock is gone.
+            if (Environment.TickCount64 - _lockCheckedAt < LockCheckMilliseconds) return true;
+            try
+            {
+                await using var ping = new NpgsqlCommand("select 1", _lockConnection);
+                await ping.ExecuteScalarAsync(ct);
+                _lockCheckedAt = Environment.TickCount64;
+                return true;
+            }
+            catch (Exception e) when (e is NpgsqlException or System.IO.IOException or InvalidOperationException)
+            {
+                _logger.LogWarning("Lost the dispatch lock's connection ({Error}); taking the lock again", e.Message);
+            }
+        }
+        await DropLockAsync();
+        var connection = await _db.OpenConnectionAsync(ct);
+        await using var take = new NpgsqlCommand($"select pg_try_advisory_lock({DispatchLock})", connection);
+        if ((bool)(await take.ExecuteScalarAsync(ct))!)
+        {
+            _lockConnection = connection;
+            _lockCheckedAt = Environment.TickCount64;
+            _logger.LogInformation("This node dispatches the durable event subscribers");
+            return true;
+        }
+        await connection.DisposeAsync();
+        return false;
+    }
+
+    private async Task DropLockAsync()
+    {
+        if (_lockConnection is null) return;
+        try
+        {
+            // Unlocked before the connection goes back to the pool, where it would keep the lock until its next use.
+            await using (var release = new NpgsqlCommand("select pg_advisory_unlock_all()", _lockConnection))
+                await release.ExecuteScalarAsync(CancellationToken.None);
+            await _lockConnection.DisposeAsync();
+        }
+        catch (Exception e) when (e is NpgsqlException or System.IO.IOException) { }
+        _lockConnection = null;
+    }
+}

@@ -1,0 +1,219 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Mono.Cecil;
+using SmartParking.Tests.Infrastructure;
+using Xunit;
+
+namespace SmartParking.Tests.Architecture;
+
+/// <summary>
+/// The module rules of docs/architecture.md, checked on the built server and its source: Platform knows no business
+/// module; a module reads only its own tables; across modules only a module's public contract (the public types of its
+/// root namespace) is used, never its internals (its sub-namespaces). Crossings that predate these rules are listed
+/// below as known debt: a new crossing fails the test, and so does a listed one that is gone (take it off the list).
+/// </summary>
+public sealed partial class ArchitectureTests
+{
+    private const string Root = "SmartParking.Server";
+    private static readonly Assembly Server = typeof(Program).Assembly;
+
+    private static readonly string[] BusinessModules =
+        ["Admin", "Analytics", "Availability", "Demo", "Identity", "Lots", "Notifications", "Payments", "Pricing", "Reservations", "Sensors", "Sessions", "Web"];
+
+    /// <summary>Which module owns each table (Platform: the outbox, checkpoints, key ring, idempotency records).</summary>
+    private static readonly Dictionary<string, string> TableOwners = Own(
+        ("Identity", ["users", "refresh_tokens", "sign_in_throttle", "audit_log", "platform_secrets"]),
+        ("Lots", ["tenants", "lots", "spaces", "zones", "zone_rules", "city_guides"]),
+        ("Sensors", ["sensors", "gateways", "sensor_readings", "space_status", "sensor_lot_policies"]),
+        ("Reservations", ["reservations", "reservation_policies"]),
+        ("Sessions", ["meter_sessions"]),
+        ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
+        ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs"]),
+        ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
+        ("Notifications", ["notification_messages", "notification_preferences", "notification_consents"]),
+        ("Demo", ["demo_sensors"]));
+
+    /// <summary>Tables dropped by a later migration, so no module owns them.</summary>
+    private static readonly string[] DroppedTables = ["session_limits"];
+
+    /// <summary>Uses of another module's internals that predate the rule ("module uses Other.Part").</summary>
+    private static readonly HashSet<string> KnownInternalCrossings =
+    [
+        "Admin uses Identity.Audit", "Admin uses Lots.Import", "Admin uses Lots.Lots", "Admin uses Lots.Spaces", "Admin uses Lots.Tenants", "Admin uses Payments.Ledger",
+        "Admin uses Reservations.Booking", "Admin uses Sensors.Registry", "Admin uses Web.Components", "Admin uses Web.Components.Shared",
+        "Analytics uses Lots.Lots", "Analytics uses Payments.Ledger", "Analytics uses Reservations.Booking", "Analytics uses Sensors.Registry",
+        "Availability uses Sensors.Ingest",
+        "Demo uses Lots.Cities", "Demo uses Lots.Lots", "Demo uses Payments.Ledger", "Demo uses Payments.Wallet", "Demo uses Sensors.Ingest", "Demo uses Sensors.Registry",
+        "Lots uses Identity.Audit", "Lots uses Sensors.Registry",
+        "Payments uses Identity.Audit",
+        "Pricing uses Identity.Audit", "Pricing uses Lots.Zones",
+        "Reservations uses Identity.Audit", "Reservations uses Lots.Zones", "Reservations uses Sensors.Ingest",
+        "Sensors uses Identity.Audit",
+        "Sessions uses Lots.Zones",
+        "Web uses Identity.SignIn", "Web uses Lots.Cities", "Web uses Lots.Lots", "Web uses Lots.Zones", "Web uses Payments.Providers", "Web uses Payments.Wallet",
+        "Web uses Reservations.Booking",
+    ];
+
+    /// <summary>
+    /// Reads of another module's table that predate the rule ("module reads table"), with why they are still here.
+    /// space_status is the live change feed by design (versioned rows written by ingest, read by availability).
+    /// </summary>
+    private static readonly HashSet<string> KnownTableReads =
+    [
+        "Availability reads space_status", // the designed fast feed: docs/architecture.md
+        "Availability reads lots", "Availability reads spaces", // the read model loads the catalogue in one query per lot
+        "Demo reads city_guides", "Demo reads meter_sessions", "Demo reads payments", "Demo reads price_history", "Demo reads refunds",
+        "Demo reads reservations", "Demo reads sensors", "Demo reads spaces", "Demo reads tenants", "Demo reads users", // seeds a demo city's past in bulk
+        "Identity reads tenants",
+        "Lots reads sensors",
+        "Pricing reads lots", "Pricing reads spaces", "Pricing reads meter_sessions", "Pricing reads reservations",
+        "Reservations reads lots", "Reservations reads spaces",
+        "Sensors reads lots", "Sensors reads spaces",
+        "Sessions reads lots", "Sessions reads reservations",
+    ];
+
+    [Fact]
+    public void Platform_DependsOnNoBusinessModule()
+    {
+        var uses = References().Where(r => r.From == "Platform" && r.To.StartsWith("Modules.", StringComparison.Ordinal))
+            .Select(r => $"{r.Type} uses {r.To}").Distinct().Order();
+
+        uses.ShouldBeEmpty("Platform must not know the business modules");
+    }
+
+    [Fact]
+    public void EveryTableInTheMigrations_HasAnOwner()
+    {
+        var created = CreatedTables().Except(DroppedTables).ToHashSet();
+
+        created.Where(t => !TableOwners.ContainsKey(t)).ShouldBeEmpty("give each new table an owning module in TableOwners");
+        TableOwners.Keys.Where(t => !created.Contains(t)).ShouldBeEmpty("TableOwners names a table no migration creates");
+    }
+
+    [Fact]
+    public void Modules_ReadOnlyTheirOwnTables_ApartFromTheKnownDebt()
+    {
+        var reads = TableReads().ToHashSet();
+
+        reads.Except(KnownTableReads).Order().ShouldBeEmpty("a module reads another module's table: ask its public contract (or subscribe to its events) instead");
+        KnownTableReads.Except(reads).Order().ShouldBeEmpty("these reads are gone: take them off KnownTableReads");
+    }
+
+    [Fact]
+    public void Modules_UseOnlyOtherModulesPublicContracts_ApartFromTheKnownDebt()
+    {
+        var crossings = InternalCrossings().ToHashSet();
+
+        crossings.Except(KnownInternalCrossings).Order().ShouldBeEmpty(
+            "a module uses another module's internals (a type outside its root namespace): add what it needs to that module's contract");
+        KnownInternalCrossings.Except(crossings).Order().ShouldBeEmpty("these crossings are gone: take them off KnownInternalCrossings");
+    }
+
+    /// <summary>"A uses B.Sub" for each module A with code that uses a type in a sub-namespace (an internal part) of module B.</summary>
+    private static IEnumerable<string> InternalCrossings() =>
+        References().Where(r => r.From != "Platform" && r.To.Count(c => c == '.') >= 2 && !r.To.StartsWith($"Modules.{r.From}.", StringComparison.Ordinal))
+            .Select(r => $"{r.From} uses {r.To["Modules.".Length..]}").Distinct();
+
+    private sealed record Reference(string From, string Type, string To);
+
+    private static readonly Lazy<List<Reference>> AllReferences = new(ReadReferences);
+
+    private static List<Reference> References() => AllReferences.Value;
+
+    /// <summary>
+    /// Every use of a server type by another, read from the compiled IL (signatures, fields, base types, attributes and
+    /// method bodies, lambdas and async state machines included): From is the user's module (or "Platform"), To the
+    /// used type's namespace below SmartParking.Server ("Modules.Lots.Zones", "Platform.Events").
+    /// </summary>
+    private static List<Reference> ReadReferences()
+    {
+        using var module = ModuleDefinition.ReadModule(Server.Location);
+        var found = new List<Reference>();
+        foreach (var type in module.GetTypes())
+        {
+            var outer = type;
+            while (outer.DeclaringType is not null) outer = outer.DeclaringType;
+            if (Area(outer.Namespace) is not { } from) continue;
+            var used = new HashSet<TypeReference>();
+            void Add(TypeReference? t)
+            {
+                while (t is TypeSpecification spec)
+                {
+                    if (spec is GenericInstanceType generic) foreach (var a in generic.GenericArguments) Add(a);
+                    t = spec.ElementType;
+                }
+                if (t is not null) used.Add(t);
+            }
+            Add(type.BaseType);
+            foreach (var i in type.Interfaces) Add(i.InterfaceType);
+            foreach (var f in type.Fields) Add(f.FieldType);
+            foreach (var p in type.Properties) Add(p.PropertyType);
+            foreach (var m in type.Methods)
+            {
+                Add(m.ReturnType);
+                foreach (var p in m.Parameters) Add(p.ParameterType);
+                if (!m.HasBody) continue;
+                foreach (var v in m.Body.Variables) Add(v.VariableType);
+                foreach (var instruction in m.Body.Instructions)
+                    switch (instruction.Operand)
+                    {
+                        case MethodReference called:
+                            Add(called.DeclaringType);
+                            Add(called.ReturnType);
+                            if (called is GenericInstanceMethod gm) foreach (var a in gm.GenericArguments) Add(a);
+                            break;
+                        case FieldReference field: Add(field.DeclaringType); Add(field.FieldType); break;
+                        case TypeReference t: Add(t); break;
+                    }
+            }
+            foreach (var t in used)
+            {
+                var target = t;
+                while (target.DeclaringType is not null) target = target.DeclaringType;
+                if (target.Scope.Name != module.Name && target.Scope.Name != module.Assembly.Name.Name) continue;
+                if (!target.Namespace.StartsWith(Root + ".", StringComparison.Ordinal)) continue;
+                found.Add(new Reference(from, outer.FullName, target.Namespace[(Root.Length + 1)..]));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>"Platform", a business module's name, or null for anything else (Program, generated code).</summary>
+    private static string? Area(string ns)
+    {
+        if (ns == $"{Root}.Platform" || ns.StartsWith($"{Root}.Platform.", StringComparison.Ordinal)) return "Platform";
+        if (!ns.StartsWith($"{Root}.Modules.", StringComparison.Ordinal)) return null;
+        var rest = ns[($"{Root}.Modules.").Length..];
+        var dot = rest.IndexOf('.');
+        return dot < 0 ? rest : rest[..dot];
+    }
+
+    private static IEnumerable<string> CreatedTables() =>
+        Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src", "SmartParking.Server", "Migrations"), "*.sql")
+            .SelectMany(f => CreateTable().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value)).Distinct();
+
+    /// <summary>"Module reads table" for each table named in SQL (from, join, into, update, copy, exists) in a module's source.</summary>
+    private static IEnumerable<string> TableReads()
+    {
+        var source = Path.Combine(RepoPaths.Root, "src", "SmartParking.Server");
+        foreach (var file in Directory.EnumerateFiles(source, "*.*", SearchOption.AllDirectories).Where(f => f.EndsWith(".cs") || f.EndsWith(".razor")))
+        {
+            var relative = Path.GetRelativePath(source, file).Split(Path.DirectorySeparatorChar);
+            if (relative[0] is "bin" or "obj") continue;
+            var module = relative[0] == "Modules" ? relative[1] : relative[0] == "Platform" ? "Platform" : null;
+            if (module is null) continue;
+            foreach (Match m in TableReference().Matches(File.ReadAllText(file)))
+                if (TableOwners.TryGetValue(m.Groups[1].Value, out var owner) && owner != module)
+                    yield return $"{module} reads {m.Groups[1].Value}";
+        }
+    }
+
+    private static Dictionary<string, string> Own(params (string Module, string[] Tables)[] owners) =>
+        owners.SelectMany(o => o.Tables.Select(t => (t, o.Module))).ToDictionary(p => p.t, p => p.Module);
+
+    [GeneratedRegex(@"create table (?:if not exists )?([a-z_][a-z0-9_]*)")]
+    private static partial Regex CreateTable();
+
+    [GeneratedRegex(@"\b(?:from|join|into|update|table|copy|exists)\s+([a-z_][a-z0-9_]*)\b")]
+    private static partial Regex TableReference();
+}
