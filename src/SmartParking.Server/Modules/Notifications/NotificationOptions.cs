@@ -19,7 +19,7 @@ public sealed class NotificationOptions
     [Range(0.05, 3600)] public double FallbackSeconds { get; set; } = 2;
 
     /// <summary>Where the links in messages point (receipts, one-tap extension): the site as drivers reach it.</summary>
-    [Required, Url] public string PublicBaseUrl { get; set; } = "http://localhost:5000";
+    [Required, Url] public string PublicBaseUrl { get; set; } = "http://localhost:5080";
 
     /// <summary>How much a one-tap extension adds.</summary>
     [Range(5, 1440)] public int ExtendMinutes { get; set; } = 30;

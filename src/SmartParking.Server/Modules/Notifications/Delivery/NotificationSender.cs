@@ -100,6 +100,7 @@ public sealed class NotificationSender(
         var now = time.GetUtcNow();
         var o = options.Value;
         List<DueRow> claimed;
+        int dueCount;
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
@@ -111,7 +112,8 @@ public sealed class NotificationSender(
                 order by m.next_attempt_at, m.id limit {ClaimSize}
                 for update of m skip locked
                 """, new { now }, tx, cancellationToken: ct))).ToList();
-            if (due.Count == 0) return 0;
+            dueCount = due.Count;
+            if (dueCount == 0) return 0;
 
             var holds = new List<Hold>();
             var suppressed = new List<Guid>();
@@ -147,7 +149,7 @@ public sealed class NotificationSender(
                 update notification_messages set attempts = attempts + 1, next_attempt_at = @leaseEnd, updated_at = @now where id = any(@ids)
                 """, new { ids = claimed.Select(c => c.Id).ToArray(), leaseEnd = now + Lease, now }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
-            if (claimed.Count == 0) return due.Count;
+            if (claimed.Count == 0) return dueCount;
         }
 
         foreach (var group in claimed.GroupBy(c => c.Channel))
@@ -159,7 +161,8 @@ public sealed class NotificationSender(
                 await RecordAsync(batch, results, o, ct);
             }
         }
-        return claimed.Count;
+        // A full claim means more may be due: the caller goes round again.
+        return dueCount;
     }
 
     private async Task<IReadOnlyDictionary<Guid, ChannelResult>> SendBatchAsync(INotificationChannel channel, DueRow[] batch, CancellationToken ct)
