@@ -30,6 +30,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     public string ConnectionString { get; private set; } = "";
     public SeededCity City { get; private set; } = null!;
     public ServerProcess Server { get; private set; } = null!;
+    public SmtpSink Smtp { get; } = new();
     public string PostgresVersion { get; private set; } = "?";
     public int? PostmasterPid { get; private set; }
 
@@ -93,7 +94,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         City = await CitySeeder.SeedAsync(Db, _settings.Lots, _settings.Spaces, _out, ct);
 
         var started = Stopwatch.GetTimestamp();
-        Server = ServerProcess.Start(serverDll, ConnectionString, Path.Combine(Directory, "server.log"));
+        Server = ServerProcess.Start(serverDll, ConnectionString, Path.Combine(Directory, "server.log"), Smtp.Port);
         _out.WriteLine($"Server pid {Server.Pid} on {Server.BaseUrl} (MQTT port {Server.MqttPort}); log {Server.LogPath}");
         await Server.WaitUntilReadyAsync(TimeSpan.FromSeconds(180), ct);
         _out.WriteLine($"Server ready in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s (availability of {City.Spaces:N0} spaces loaded)");
@@ -160,6 +161,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             try { await Server.DisposeAsync(); }
             catch (Exception e) { Console.Error.WriteLine($"Stopping the server failed: {e.Message}"); }
         }
+        await Smtp.DisposeAsync();
         if (Db is not null) await Db.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
         if (_postgres is not null)

@@ -88,7 +88,7 @@ internal static class BookingBench
     }
 
     /// <summary>Drivers as a client would make them: register, sign in, save a sandbox card. Any other answer stops the run.</summary>
-    private static async Task<string[]> RegisterDriversAsync(BenchContext c, HttpClient http, int count, CancellationToken ct)
+    internal static async Task<string[]> RegisterDriversAsync(BenchContext c, HttpClient http, int count, CancellationToken ct, string prefix = "driver")
     {
         var tokens = new string[count];
         var started = Stopwatch.GetTimestamp();
@@ -99,7 +99,7 @@ internal static class BookingBench
             await gate.WaitAsync(ct);
             try
             {
-                var email = $"driver{i:D4}@bench.example";
+                var email = $"{prefix}{i:D4}@bench.example";
                 using (var register = await http.PostAsJsonAsync("/api/v1/auth/register", new { email, password = Password, displayName = $"Bench driver {i}" }, ct))
                     await ExpectAsync(register, HttpStatusCode.Created, "register", ct);
                 using (var login = await http.PostAsJsonAsync("/api/v1/auth/login", new { email, password = Password }, ct))

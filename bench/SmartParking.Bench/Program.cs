@@ -17,7 +17,9 @@ internal enum Steps
     Nearby = 8,
     Memory = 16,
     Bookings = 32,
-    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Memory,
+    Events = 64,
+    Notifications = 128,
+    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Events | Notifications | Memory,
 }
 
 internal sealed record BenchSettings(
@@ -70,6 +72,8 @@ internal static class BenchProgram
             ("freshness", "Reading → SSE event latency, idle and under ingest load", Steps.Freshness),
             ("nearby", "Nearby availability throughput and latency (harness client, and wrk when installed)", Steps.Nearby),
             ("bookings", "Reservations: bookings/s on distinct spaces, book-and-pay, and 200 clients racing for one space", Steps.Bookings),
+            ("events", "Domain event dispatch: events/s from commit to handlers (durable and every-node) and the lag's p99", Steps.Events),
+            ("notifications", "End to end: a meter session entering its last 15 minutes → the driver's e-mail accepted by a local SMTP server", Steps.Notifications),
             ("memory", "Server resident memory with the whole city loaded", Steps.Memory),
         ];
         foreach (var (name, description, steps) in commands)
@@ -161,6 +165,8 @@ internal static class BenchProgram
             if (steps.HasFlag(Steps.Freshness)) await FreshnessBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Nearby)) await NearbyBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Bookings)) await BookingBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Events)) await EventBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Notifications)) await NotificationBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Memory) && steps != Steps.Memory) await MemoryBench.RunAsync(context, "after the load tests", ct);
             if (env.Server.HasExited) throw new InvalidOperationException($"The server exited during the run. Last lines of its log:\n{env.Server.Tail(30)}");
         }

@@ -41,7 +41,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         finally { listener.Stop(); }
     }
 
-    public static ServerProcess Start(string serverDll, string connectionString, string logPath)
+    public static ServerProcess Start(string serverDll, string connectionString, string logPath, int smtpPort)
     {
         var httpPort = FreePort();
         var mqttPort = FreePort();
@@ -54,7 +54,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(serverDll);
-        foreach (var (name, value) in Settings(connectionString, httpPort, mqttPort))
+        foreach (var (name, value) in Settings(connectionString, httpPort, mqttPort, smtpPort))
             info.Environment[name] = value;
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start 'dotnet' for the server.");
@@ -67,7 +67,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The environment the server runs with; printed with the results so a run can be reproduced by hand.</summary>
-    public static IEnumerable<(string Name, string Value)> Settings(string connectionString, int httpPort, int mqttPort) =>
+    public static IEnumerable<(string Name, string Value)> Settings(string connectionString, int httpPort, int mqttPort, int smtpPort) =>
     [
         ("ConnectionStrings__Parking", connectionString),
         ("ASPNETCORE_ENVIRONMENT", "Production"),
@@ -86,6 +86,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         // driver's unpaid holds exists to refuse; 0 turns it off.
         ("Reservations__MaxUnpaidHolds", "0"),
         ("Mqtt__Port", mqttPort.ToString(CultureInfo.InvariantCulture)),
+        // Drivers' e-mail goes to the harness's own SMTP sink (the notifications benchmark times its arrival).
+        ("Notifications__Smtp__Host", "127.0.0.1"),
+        ("Notifications__Smtp__Port", smtpPort.ToString(CultureInfo.InvariantCulture)),
+        ("Notifications__Smtp__Security", "none"),
+        ("Notifications__Smtp__From", "SmartParking bench <bench@smartparking.local>"),
     ];
 
     private void Append(string? line)

@@ -5,6 +5,7 @@ using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
@@ -29,6 +30,7 @@ try
     builder.AddPaymentsModule();
     builder.AddAnalyticsModule();
     builder.AddNotificationsModule();
+    builder.AddOperatorAlerts();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -60,6 +62,7 @@ try
     app.MapPaymentsEndpoints();
     app.MapAnalyticsEndpoints();
     app.MapNotificationsEndpoints();
+    app.MapOperatorAlertEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();

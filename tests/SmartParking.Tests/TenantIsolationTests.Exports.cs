@@ -27,6 +27,7 @@ public sealed partial class TenantIsolationTests
         "/api/v1/manage/exports/spaces?lotId={lotA}",
         "/api/v1/manage/exports/price-history?lotId={lotA}",
         "/api/v1/manage/exports/lots?format=xlsx",
+        "/api/v1/manage/exports/alerts?tenantId={tenantB}",
     };
 
     [Theory]

@@ -35,6 +35,8 @@ public sealed class IsolationFactory : ApiFactory
     public Guid SessionB { get; private set; }
     public Guid PaymentB { get; private set; }
     public Guid NotificationB { get; private set; }
+    public Guid AlertA { get; private set; }
+    public Guid AlertB { get; private set; }
 
     public override async Task InitializeAsync()
     {
@@ -88,6 +90,21 @@ public sealed class IsolationFactory : ApiFactory
                 status, next_attempt_at, queued_at, updated_at)
             values ($1, $2, $3, $4, 'email', $5, 'reservation_confirmed', 'en', false, false, 'Confirmed', 'Confirmed', 'sent', now(), now(), now())
             """, NotificationB, TenantB, driver.Id, Guid.NewGuid(), driver.Email);
+        AlertA = await InsertAlertAsync(TenantA, LotA);
+        AlertB = await InsertAlertAsync(TenantB, LotB);
+        await (await b.PutAsJsonAsync("/api/v1/manage/alert-settings", new { contacts = new[] { new { channel = "email", address = "b@example.org" } } }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    /// <summary>An open alert of the tenant's lot, as the rules job writes one.</summary>
+    private async Task<Guid> InsertAlertAsync(Guid tenantId, Guid lotId)
+    {
+        var id = Guid.NewGuid();
+        await ExecuteAsync("""
+            insert into alerts (id, tenant_id, lot_id, kind, subject, severity, title, detail, status, opened_at)
+            values ($1, $2, $3, 'sensors_offline', $3::text, 'warning', 'Sensors offline', '5 of 5 sensors offline', 'open', now())
+            """, id, tenantId, lotId);
+        return id;
     }
 
     public static object PricingEvent => new
@@ -97,7 +114,7 @@ public sealed class IsolationFactory : ApiFactory
     };
 
     /// <summary>Ids of B's rows: none may appear in anything A's operator is shown.</summary>
-    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, NotificationB];
+    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, NotificationB, AlertB];
 
     /// <summary>Every row of tenant B, as text: any change by A shows up as a difference.</summary>
     public async Task<string> SnapshotOfBAsync() => string.Join("\n", await ColumnAsync("""
@@ -119,6 +136,8 @@ public sealed class IsolationFactory : ApiFactory
             union all select c::text from city_guides c where tenant_id = $1
             union all select p::text from sensor_lot_policies p where tenant_id = $1
             union all select f.id::text || f.state from refunds f join payments p on p.id = f.payment_id where p.tenant_id = $1
+            union all select a::text from alerts a where tenant_id = $1
+            union all select s.settings::text from alert_settings s where tenant_id = $1
         ) x(t) order by t
         """, TenantB));
 
@@ -133,7 +152,8 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{experimentB}", ExperimentB.ToString(), StringComparison.Ordinal)
         .Replace("{gatewayB}", GatewayB.ToString(), StringComparison.Ordinal)
         .Replace("{reservationB}", ReservationB.ToString(), StringComparison.Ordinal)
-        .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal);
+        .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal)
+        .Replace("{alertB}", AlertB.ToString(), StringComparison.Ordinal);
 }
 
 public sealed partial class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
@@ -184,6 +204,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "GET", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
         { "PUT", "/api/v1/manage/lots/{lotB}/sensor-policy", "sensor-policy" },
         { "DELETE", "/api/v1/manage/lots/{lotB}/sensor-policy", "" },
+        { "POST", "/api/v1/manage/alerts/{alertB}/acknowledge", "" },
+        { "POST", "/api/v1/manage/alerts/{alertB}/resolve", "alert-resolution" },
     };
 
     /// <summary>Operator routes with an id that are not about one tenant's resource, and where their isolation is tested.</summary>
@@ -261,6 +283,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/audit?tenantId={tenantB}",
         "/api/v1/manage/users",
         "/api/v1/manage/users?tenantId={tenantB}",
+        "/api/v1/manage/alerts",
+        "/api/v1/manage/alerts?tenantId={tenantB}",
     };
 
     [Theory]
@@ -304,6 +328,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/reports/occupancy",
         "/api/v1/manage/reports/revenue",
         "/api/v1/manage/overview",
+        "/api/v1/manage/alert-settings",
+        "/api/v1/manage/alert-settings?tenantId={tenantB}",
         "/api/v1/manage/events/dead-letters",
         "/api/v1/manage/events/dead-letters?tenantId={tenantB}",
     };
@@ -329,7 +355,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
                  {
                      ("/api/v1/manage/pricing-events", factory.EventB), ("/api/v1/manage/pricing-experiments", factory.ExperimentB),
                      ("/api/v1/manage/gateways", factory.GatewayB), ("/api/v1/manage/reservations", factory.ReservationB),
-                     ("/api/v1/manage/sessions", factory.SessionB), ("/api/v1/manage/overview", factory.LotB),
+                     ("/api/v1/manage/sessions", factory.SessionB), ("/api/v1/manage/overview", factory.LotB), ("/api/v1/manage/alerts", factory.AlertB),
                      ("/api/v1/manage/notifications/messages", factory.NotificationB),
                  })
             (await client.GetJsonAsync(path)).ToString().ShouldContain(id.ToString(), customMessage: path);
@@ -400,6 +426,19 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
     }
 
     [Fact]
+    public async Task PutAlertSettings_TenantIdOfOtherTenant_ChangesOnlyOwnSettings()
+    {
+        var before = await factory.SnapshotOfBAsync();
+        using var client = factory.ClientFor(factory.OperatorA);
+
+        var saved = await (await client.PutAsJsonAsync("/api/v1/manage/alert-settings", new { tenantId = factory.TenantB, sensorsOfflineThreshold = 1 }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        saved.GetProperty("tenantId").GetGuid().ShouldBe(factory.TenantA);
+        (await factory.SnapshotOfBAsync()).ShouldBe(before);
+    }
+
+    [Fact]
     public async Task FiwareImport_ExternalIdUsedByOtherTenant_CreatesOwnLotAndLeavesOtherTenantsLot()
     {
         var before = await factory.SnapshotOfBAsync();
@@ -440,6 +479,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "parking-rules" => JsonContent.Create(new { rules = new[] { new { text = "No Parking" } } }),
         "cancellation" => JsonContent.Create(new { reason = "Hijacked" }),
         "refund" => JsonContent.Create(new { amount = 1, reason = "Hijacked" }),
+        "alert-resolution" => JsonContent.Create(new { note = "Hijacked" }),
         _ => null,
     };
 }

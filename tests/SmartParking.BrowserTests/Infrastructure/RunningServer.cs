@@ -61,6 +61,8 @@ public sealed class RunningServer : IAsyncDisposable
                      "--Demo:LiveReadingsPerSecond", "0", "--Demo:HistoryDays", "0", "--Pricing:Scheduled", "false", "--Web:GeocoderUrl=",
                      // Every test signs in from 127.0.0.1; the per-address sign-in limit has its own tests.
                      "--Http:AuthRequestsPerWindow", "300",
+                     // Alert rules every second (with the jobs' tick), so a test sees its alert open within seconds.
+                     "--Alerts:EvaluateSeconds", "1",
                  }.Concat(extraArguments ?? []))
             start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";

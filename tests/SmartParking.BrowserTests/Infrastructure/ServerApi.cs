@@ -157,12 +157,17 @@ public sealed class ServerApi(RunningServer server) : IDisposable
     }
 
     /// <summary>A reading published as the device with mosquitto_pub (QoS 1: acknowledged means accepted).</summary>
-    public async Task PublishAsync(Device device, string status)
+    public Task PublishAsync(Device device, string status) =>
+        PublishAsync(device, "status", JsonSerializer.Serialize(new { status, observedAt = DateTimeOffset.UtcNow.AddSeconds(-1) }));
+
+    /// <summary>A heartbeat with the device's battery level.</summary>
+    public Task PublishHeartbeatAsync(Device device, int battery) => PublishAsync(device, "heartbeat", JsonSerializer.Serialize(new { battery }));
+
+    private async Task PublishAsync(Device device, string topic, string payload)
     {
-        var payload = JsonSerializer.Serialize(new { status, observedAt = DateTimeOffset.UtcNow.AddSeconds(-1) });
         using var pub = Process.Start(new ProcessStartInfo("mosquitto_pub",
             ["-h", "127.0.0.1", "-p", server.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-V", "mqttv311",
-             "-u", device.Serial, "-P", device.Secret, "-t", $"parking/sensors/{device.Serial}/status", "-m", payload, "-q", "1"])
+             "-u", device.Serial, "-P", device.Secret, "-t", $"parking/sensors/{device.Serial}/{topic}", "-m", payload, "-q", "1"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,

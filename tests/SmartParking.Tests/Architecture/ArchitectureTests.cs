@@ -30,7 +30,7 @@ public sealed partial class ArchitectureTests
         ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
         ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs"]),
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
-        ("Notifications", ["notification_messages", "notification_preferences", "notification_consents"]),
+        ("Notifications", ["notification_messages", "notification_preferences", "notification_consents", "alerts", "alert_escalations", "alert_settings", "alert_conditions", "alert_node_signals"]),
         ("Demo", ["demo_sensors"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>

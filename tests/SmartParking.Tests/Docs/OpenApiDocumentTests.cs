@@ -19,6 +19,7 @@ public sealed class OpenApiDocumentTests(ManageFactory factory) : IClassFixture<
         "POST /api/v1/reservations/{id}/check-out",
         "POST /api/v1/sessions/{id}/stop",
         "POST /api/v1/manage/events/dead-letters/{subscriber}/{eventId}/replay", // puts the event back in line
+        "POST /api/v1/manage/alerts/{id}/acknowledge",    // the signed-in operator acknowledges it
     ];
 
     private async Task<JsonElement> DocumentAsync()

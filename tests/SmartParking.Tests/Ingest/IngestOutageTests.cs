@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Tests.Events;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -46,11 +47,12 @@ public sealed class IngestOutageTests(IngestOutageFactory factory) : IClassFixtu
         var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
         var sensors = new List<TestSensor>();
         for (var i = 0; i < Sensors; i++) sensors.Add(await op.CreateSensorAsync(lotId));
-        // Catalogue changes clear the node's sensor cache when their notice arrives; this last one (a space) comes after
-        // every sensor's, so once availability shows it the cache is cleared for the last time.
         await op.CreateSpaceAsync(lotId);
         using (var anonymous = factory.Anonymous())
             await anonymous.WaitForLotAsync(lotId, Sensors + 1);
+        // Catalogue changes clear the node's caches when their events are dispatched: once every event is handled, the
+        // warm-up below fills the caches for the last time.
+        await factory.DrainAsync();
         var (_, key) = await op.CreateGatewayAsync();
         var gateway = factory.GatewayClient(key);
         var warmUp = sensors.Select(s => Reading(s.Serial, "free", SecondsAgo(900))).ToList();

@@ -37,7 +37,7 @@ public static class DeadLetterEndpoints
         return await letters.DiscardAsync(subscriber, eventId, tenant, all, ct) ? TypedResults.NoContent() : throw new NotFoundException("Dead letter");
     }
 
-    private static (Guid? Tenant, bool All) Scope(ClaimsPrincipal user, Guid? requested)
+    internal static (Guid? Tenant, bool All) Scope(ClaimsPrincipal user, Guid? requested)
     {
         var tenant = user.TenantScope(requested);
         return (tenant, user.IsAdmin() && tenant is null);

@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Payments.Ledger;
 using SmartParking.Server.Modules.Sensors.Registry;
 
@@ -21,11 +22,8 @@ public sealed record RevenueSeries(DateTimeOffset From, DateTimeOffset To, IRead
 /// <summary>A lot now: its counts from the live availability model and the occupied share of the spaces in service.</summary>
 public sealed record LotNow(Guid LotId, string Name, Counts Counts, double? Occupancy, decimal PricePerHour, string Currency, DateTimeOffset? UpdatedAt);
 
-/// <param name="Kind">sensor_offline, low_battery or lot_full.</param>
-/// <param name="Severity">warning or critical.</param>
-public sealed record Alert(string Kind, string Severity, string Message, Guid? LotId, Guid? SensorId);
-
-public sealed record Overview(DateTimeOffset At, IReadOnlyList<LotNow> Lots, int SensorsOffline, int SensorsLowBattery, IReadOnlyList<Alert> Alerts);
+/// <summary>The tenant now; Alerts are the newest unresolved alerts (at most 30), OpenAlerts counts them all.</summary>
+public sealed record Overview(DateTimeOffset At, IReadOnlyList<LotNow> Lots, int SensorsOffline, int SensorsLowBattery, IReadOnlyList<AlertView> Alerts, int OpenAlerts);
 
 /// <summary>One lot's line in the summary report.</summary>
 public sealed record LotSummary(Guid LotId, string Name, int Capacity, double? AverageOccupancy, int Reservations, int Sessions, IReadOnlyDictionary<string, decimal> Revenue);

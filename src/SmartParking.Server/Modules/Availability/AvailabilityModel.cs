@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
 
@@ -11,7 +12,7 @@ namespace SmartParking.Server.Modules.Availability;
 /// current by the change feed: each committed status change bumps space_status.version and notifies; every node
 /// (this one included) then reads the changes after the last version it has seen, so all nodes converge.
 /// </summary>
-public sealed partial class AvailabilityModel
+public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogChanged>, IEventHandler<Sensors.SensorPolicyChanged>
 {
     private readonly NpgsqlDataSource _db;
     private readonly TimeProvider _time;
@@ -36,10 +37,6 @@ public sealed partial class AvailabilityModel
         _reporting = reporting;
         _logger = logger;
         notifications.Subscribe(PostgresNotifications.SpaceStatusChannel, _ => RequestRefresh());
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
-        {
-            if (Guid.TryParse(payload, out var lotId)) _ = ReloadLotSafeAsync(lotId);
-        });
         notifications.OnResync(() => _ = LoadSafeAsync());
     }
 
@@ -170,6 +167,12 @@ public sealed partial class AvailabilityModel
             return (observedAt, confidence);
         }
     }
+
+    /// <summary>A lot's catalogue (spaces, sensors) changed on some node: reload it here.</summary>
+    public Task HandleAsync(Lots.LotCatalogChanged domainEvent, EventEnvelope envelope, CancellationToken ct) => ReloadLotSafeAsync(domainEvent.LotId);
+
+    /// <summary>Its sensors' reporting interval changed: reload it, so the confidence shown follows the new interval.</summary>
+    public Task HandleAsync(Sensors.SensorPolicyChanged domainEvent, EventEnvelope envelope, CancellationToken ct) => ReloadLotSafeAsync(domainEvent.LotId);
 
     private async Task ReloadLotSafeAsync(Guid lotId)
     {

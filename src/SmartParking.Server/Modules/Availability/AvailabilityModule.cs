@@ -8,6 +8,7 @@ public static class AvailabilityModule
     public static void AddAvailabilityModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AvailabilityModel>();
+        builder.Services.AddEventSubscriber<AvailabilityModel>("availability.catalogue", EventDelivery.EveryNode);
         builder.Services.AddHostedService<AvailabilityStartup>();
         builder.Services.AddHostedService<ReportRefresh>();
         builder.Services.AddSingleton<ReservedSpaceView>();

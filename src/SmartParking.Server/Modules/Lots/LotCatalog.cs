@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Claims;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 using System.Text.Json;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Database;
@@ -71,28 +72,25 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
 
 /// <summary>
 /// Lot facts, cached in memory: every booking and session needs them and they rarely change. A change to a lot on any
-/// node reaches every node's cache through the catalogue notice (lots_changed trigger).
+/// node reaches every node's cache through LotCatalogChanged (recorded by the lots_changed trigger).
 /// </summary>
-public sealed class LotCatalog
+public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _db;
     private readonly ConcurrentDictionary<Guid, LotFacts> _cache = new();
     private long _generation;
 
-    public LotCatalog(NpgsqlDataSource db, PostgresNotifications notifications)
+    public LotCatalog(NpgsqlDataSource db)
     {
         _db = db;
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
-        {
-            Interlocked.Increment(ref _generation);
-            if (Guid.TryParse(payload, out var lotId)) _cache.TryRemove(lotId, out _); else _cache.Clear();
-        });
-        notifications.OnResync(() =>
-        {
-            Interlocked.Increment(ref _generation);
-            _cache.Clear();
-        });
+    }
+
+    public Task HandleAsync(LotCatalogChanged domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _generation);
+        _cache.TryRemove(domainEvent.LotId, out _);
+        return Task.CompletedTask;
     }
 
     /// <summary>Every lot, straight from the database (the pricing scheduler's round).</summary>

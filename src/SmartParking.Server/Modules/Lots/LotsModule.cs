@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Lots.Cities;
 using SmartParking.Server.Modules.Lots.Import;
 using SmartParking.Server.Modules.Lots.Lots;
@@ -14,6 +15,8 @@ public static class LotsModule
     {
         builder.Services.AddSingleton<LotCatalog>();
         builder.Services.AddSingleton<CityGuides>();
+        builder.Services.AddEventSubscriber<LotCatalog>("lots.catalogue-cache", EventDelivery.EveryNode);
+        builder.Services.AddEventSubscriber<CityGuides>("lots.city-guide-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<LotService>();
         builder.Services.AddSingleton<Tenants.TenantDirectory>();
         builder.Services.AddSingleton<SpaceService>();

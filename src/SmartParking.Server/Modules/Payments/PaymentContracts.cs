@@ -73,3 +73,20 @@ public interface IPaymentSettledHandler
 {
     Task HandleAsync(PaymentSettled settled, CancellationToken ct);
 }
+
+/// <summary>What a reservation or session brought in over a window (charges minus refunds), for per-lot reports.</summary>
+public sealed record ReferenceRevenue(Guid ReferenceId, string Purpose, string Currency, decimal Net);
+
+/// <summary>Money from the ledger for modules that attribute it to lots (reports, alerts).</summary>
+public interface IRevenueReports
+{
+    /// <summary>Net revenue per reservation or session over [from, to) (every tenant's for null).</summary>
+    Task<IReadOnlyList<ReferenceRevenue>> ByReferenceAsync(Guid? tenant, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
+}
+
+/// <summary>The payment providers' circuit breakers on this node (each node has its own).</summary>
+public interface IPaymentProviderHealth
+{
+    /// <summary>Providers whose breaker is open now (failing fast, so their payments fail over or fail).</summary>
+    IReadOnlyList<string> OpenCircuits();
+}

@@ -31,6 +31,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<IPaymentProvider, PayPalProvider>();
         builder.Services.AddSingleton<IPaymentProvider, SandboxProvider>();
         builder.Services.AddSingleton<ProviderResilience>();
+        builder.Services.AddSingleton<IPaymentProviderHealth>(sp => sp.GetRequiredService<ProviderResilience>());
         builder.Services.AddSingleton<PaymentRouter>();
         builder.Services.AddSingleton<WalletStore>();
         builder.Services.AddSingleton<PaymentLedger>();
@@ -41,6 +42,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<PaymentRefunds>();
         builder.Services.AddTable<PaymentsTable>();
         builder.Services.AddSingleton<RevenueReports>();
+        builder.Services.AddSingleton<IRevenueReports>(sp => sp.GetRequiredService<RevenueReports>());
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
     }
 

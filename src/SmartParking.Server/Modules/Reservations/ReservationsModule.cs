@@ -15,6 +15,7 @@ public static class ReservationsModule
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservationQueries>();
         builder.Services.AddSingleton<IDriverReservations, DriverReservations>();
+        builder.Services.AddSingleton<IReservationLots>(sp => sp.GetRequiredService<ReservationQueries>());
         builder.Services.AddTable<ReservationsTable>();
         builder.Services.AddSingleton<IReservedWindows, ReservedWindows>();
         builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();

@@ -30,3 +30,17 @@ public sealed record SpaceStatusChanged(Guid LotId, Guid TenantId, IReadOnlyList
     public string AggregateId => LotId.ToString();
     Guid? IDomainEvent.TenantId => TenantId;
 }
+
+/// <summary>A gateway key was revoked: every node forgets it at once.</summary>
+public sealed record GatewayKeyRevoked(Guid GatewayId, Guid Tenant) : IDomainEvent
+{
+    public string AggregateId => GatewayId.ToString();
+    public Guid? TenantId => Tenant;
+}
+
+/// <summary>A lot's sensor reporting policy changed: availability reloads the lot, so confidence follows the new interval.</summary>
+public sealed record SensorPolicyChanged(Guid LotId, Guid Tenant) : IDomainEvent
+{
+    public string AggregateId => LotId.ToString();
+    public Guid? TenantId => Tenant;
+}

@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Events;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
@@ -16,10 +17,14 @@ public static class SensorsModule
         builder.Services.AddSingleton<SensorReporting>();
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
+        builder.Services.AddSingleton<ISensorAttention>(sp => sp.GetRequiredService<SensorService>());
         builder.Services.AddSingleton<SensorDirectory>();
+        builder.Services.AddEventSubscriber<SensorDirectory>("sensors.directory-cache", EventDelivery.EveryNode);
+        builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        builder.Services.AddSingleton<IIngestBacklog>(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<DeviceIngest>();
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();

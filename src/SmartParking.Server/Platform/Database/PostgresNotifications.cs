@@ -10,7 +10,6 @@ namespace SmartParking.Server.Platform.Database;
 public sealed class PostgresNotifications(NpgsqlDataSource db, ILogger<PostgresNotifications> logger) : BackgroundService
 {
     public const string SpaceStatusChannel = "space_status";
-    public const string CatalogChannel = "catalog_changed";
 
     private readonly ConcurrentDictionary<string, List<Action<string>>> _handlers = new();
     // Cancelled when a channel is subscribed after the connection is up, so the loop LISTENs to it too.

@@ -37,7 +37,8 @@ public sealed class EventDispatcher : BackgroundService
     private static readonly Meter Meter = new("SmartParking.Events");
     private static readonly Counter<long> Delivered = Meter.CreateCounter<long>("events_delivered_total", description: "Events handled by subscribers");
     private static readonly Counter<long> Failed = Meter.CreateCounter<long>("events_failed_total", description: "Event handler failures (each attempt)");
-    private static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("event_dispatch_lag_seconds", "s", "From the event's commit time to its handler");
+    private static readonly Histogram<double> Lag = Meter.CreateHistogram<double>("event_dispatch_lag_seconds", "s", "From the event's recording to its handler",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
 
     public EventDispatcher(NpgsqlDataSource db, EventTypes types, IEnumerable<EventSubscription> subscriptions, IServiceScopeFactory scopes,
         PostgresNotifications notifications, TimeProvider time, IOptions<EventOptions> options, ILogger<EventDispatcher> logger)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Database;
@@ -29,19 +30,32 @@ public sealed record City(Guid TenantId, string Slug, string Name, string TimeZo
 /// The city guides of every tenant with lots, for the driver app's place search. Read on every search page, so kept in
 /// memory and dropped on any catalogue notice (a guide or a lot changed on some node).
 /// </summary>
-public sealed class CityGuides
+public sealed class CityGuides : IEventHandler<LotCatalogChanged>, IEventHandler<CityGuideChanged>
 {
     public const int MaxPlaces = 500;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _db;
+    private readonly EventOutbox _outbox;
     private volatile IReadOnlyList<City>? _cities;
     private long _generation;
 
-    public CityGuides(NpgsqlDataSource db, PostgresNotifications notifications)
+    public CityGuides(NpgsqlDataSource db, EventOutbox outbox)
     {
         _db = db;
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, _ => Forget());
-        notifications.OnResync(Forget);
+        _outbox = outbox;
+    }
+
+    // A lot added or removed can add or remove a city; a guide edited changes its places.
+    public Task HandleAsync(LotCatalogChanged domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        Forget();
+        return Task.CompletedTask;
+    }
+
+    public Task HandleAsync(CityGuideChanged domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        Forget();
+        return Task.CompletedTask;
     }
 
     private void Forget()
@@ -82,9 +96,9 @@ public sealed class CityGuides
             throw new NotFoundException("Tenant");
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into city_guides (tenant_id, country_codes, places) values (@tenantId, @countries, @places::jsonb)
-            on conflict (tenant_id) do update set country_codes = excluded.country_codes, places = excluded.places, updated_at = now();
-            select pg_notify('catalog_changed', 'city-guide');
+            on conflict (tenant_id) do update set country_codes = excluded.country_codes, places = excluded.places, updated_at = now()
             """, new { tenantId, countries, places = JsonSerializer.Serialize(places, Json) }, tx, cancellationToken: ct));
+        await _outbox.AppendAsync(connection, tx, new CityGuideChanged(tenantId), ct);
         if (principal is not null)
             await AuditLog.RecordAsync(connection, tx, principal, tenantId, "city_guide.updated", "tenant", tenantId, new { countries, places = places.Count }, ct);
         await tx.CommitAsync(ct);

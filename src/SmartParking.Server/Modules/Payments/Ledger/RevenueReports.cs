@@ -6,11 +6,9 @@ namespace SmartParking.Server.Modules.Payments.Ledger;
 /// <summary>One UTC day's takings in one currency: succeeded charges made that day minus refunds made that day.</summary>
 public sealed record RevenueDay(DateOnly Day, string Currency, decimal Charged, decimal Refunded, decimal Net);
 
-/// <summary>What a reservation or session brought in over a window (charges minus refunds), for per-lot reports.</summary>
-public sealed record ReferenceRevenue(Guid ReferenceId, string Purpose, string Currency, decimal Net);
 
 /// <summary>Revenue from the payments ledger, the one record of money that actually moved, for reports and charts.</summary>
-public sealed class RevenueReports(NpgsqlDataSource db)
+public sealed class RevenueReports(NpgsqlDataSource db) : IRevenueReports
 {
     private const string Movements = """
         select p.created_at as at, p.currency, p.amount as charged, 0::numeric as refunded, p.reference_id, p.purpose

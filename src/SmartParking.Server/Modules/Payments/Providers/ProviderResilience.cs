@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Payments.Providers;
 /// breaker around a per-attempt timeout. An open breaker fails fast with <see cref="BrokenCircuitException"/>, which the
 /// router takes as "fail over now"; after the break a single probe is let through and closes it again on success.
 /// </summary>
-public sealed class ProviderResilience
+public sealed class ProviderResilience : IPaymentProviderHealth
 {
     private readonly Dictionary<string, (ResiliencePipeline Pipeline, CircuitBreakerStateProvider? State)> _pipelines = new(StringComparer.Ordinal);
 
@@ -30,6 +30,9 @@ public sealed class ProviderResilience
 
     /// <summary>Closed when the provider has no breaker.</summary>
     public CircuitState StateOf(string provider) => _pipelines[provider].State?.CircuitState ?? CircuitState.Closed;
+
+    public IReadOnlyList<string> OpenCircuits() =>
+        _pipelines.Where(p => p.Value.State?.CircuitState is CircuitState.Open or CircuitState.Isolated).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>What a failed attempt means: only these are retried, counted by the breaker, and failed over.</summary>
     public static bool IsTransient(Exception e) => e is TransientProviderException or TimeoutRejectedException or BrokenCircuitException;

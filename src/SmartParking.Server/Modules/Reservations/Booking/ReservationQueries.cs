@@ -13,7 +13,7 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 public sealed record ReservationSearch(Guid? LotId = null, string? Status = null, string? Plate = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
 
 /// <summary>Reservation lists for the API and the web pages: a driver's own, and a tenant's for its operators.</summary>
-public sealed class ReservationQueries(NpgsqlDataSource db)
+public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
 {
     public Task<Page<ReservationResponse>> ListOwnAsync(Guid driverId, string? status, Paging paging, CancellationToken ct)
     {

@@ -14,7 +14,7 @@ namespace SmartParking.Server.Modules.Sensors.Ingest;
 /// When the database is slow or down the queue fills, MQTT stops acknowledging and HTTP answers 503; nothing
 /// accepted is lost because nothing is acknowledged before it is committed.
 /// </summary>
-public sealed partial class IngestPipeline : BackgroundService
+public sealed partial class IngestPipeline : BackgroundService, IIngestBacklog
 {
     private readonly NpgsqlDataSource _db;
     private readonly ReadingPartitions _partitions;
@@ -53,6 +53,8 @@ public sealed partial class IngestPipeline : BackgroundService
 
     /// <summary>Readings waiting to be written.</summary>
     public long QueuedReadings => Interlocked.Read(ref _queuedReadings);
+
+    public IngestBacklog Current() => new(QueuedReadings, _options.Value.MaxQueuedReadings);
 
     /// <summary>Why an observation time is refused, or null when it is acceptable.</summary>
     public string? CheckObservedAt(DateTimeOffset observedAt)

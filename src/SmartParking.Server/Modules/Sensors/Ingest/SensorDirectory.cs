@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 
@@ -20,21 +22,22 @@ public sealed record SpotInfo
 /// Resolves sensor serials and FIWARE space ids on the ingest path without a database round trip per reading.
 /// Entries load on first use and are dropped whenever the catalogue changes (any node), so moves take effect at once.
 /// </summary>
-public sealed class SensorDirectory
+public sealed class SensorDirectory : IEventHandler<LotCatalogChanged>
 {
     private const int MaxEntries = 500_000;
     private readonly NpgsqlDataSource _db;
     private readonly ConcurrentDictionary<string, SensorInfo?> _bySerial = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(Guid Tenant, string ExternalId), SpotInfo?> _byExternalId = new();
 
-    public SensorDirectory(NpgsqlDataSource db, PostgresNotifications notifications)
+    public SensorDirectory(NpgsqlDataSource db)
     {
         _db = db;
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
-        {
-            if (Guid.TryParse(payload, out var lotId)) ForgetLot(lotId); else Clear();
-        });
-        notifications.OnResync(Clear);
+    }
+
+    public Task HandleAsync(LotCatalogChanged domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        ForgetLot(domainEvent.LotId);
+        return Task.CompletedTask;
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Database;
@@ -26,23 +27,22 @@ public sealed record GatewayWithKey(Gateway Gateway, string Key);
 /// Gateway keys let one integration (an LoRaWAN network server, a FIWARE IoT agent) post readings for any sensor of its
 /// tenant. Sent as the <c>X-Gateway-Key</c> header; stored as SHA-256 like device secrets.
 /// </summary>
-public sealed class GatewayKeys
+public sealed class GatewayKeys : IEventHandler<GatewayKeyRevoked>
 {
     public const string Header = "X-Gateway-Key";
-    // Sent on the catalogue channel when a gateway is revoked, so every node forgets the key at once.
-    private const string RevokedPrefix = "gateway-revoked:";
     private readonly NpgsqlDataSource _db;
     private readonly ConcurrentDictionary<string, (Guid GatewayId, Guid TenantId, DateTimeOffset CheckedAt)?> _cache = new(StringComparer.Ordinal);
 
-    public GatewayKeys(NpgsqlDataSource db, PostgresNotifications notifications)
+    public GatewayKeys(NpgsqlDataSource db)
     {
         _db = db;
-        notifications.Subscribe(PostgresNotifications.CatalogChannel, payload =>
-        {
-            if (payload.StartsWith(RevokedPrefix, StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(RevokedPrefix.Length), out var id)) Forget(id);
-        });
-        // Notifications sent while the listener was away are gone: forget everything rather than trust the cache.
-        notifications.OnResync(_cache.Clear);
+    }
+
+    /// <summary>A revocation on any node: every node forgets the key at once.</summary>
+    public Task HandleAsync(GatewayKeyRevoked domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        Forget(domainEvent.GatewayId);
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -104,7 +104,7 @@ public sealed class GatewayKeys
         return TypedResults.Created($"/api/v1/manage/gateways/{gateway.Id}", new GatewayWithKey(gateway, key));
     }
 
-    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, GatewayKeys keys, CancellationToken ct)
+    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, GatewayKeys keys, EventOutbox outbox, CancellationToken ct)
     {
         var scope = principal.TenantScope();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -113,8 +113,7 @@ public sealed class GatewayKeys
             "update gateways set revoked_at = coalesce(revoked_at, now()) where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
             new { id, scope }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Gateway");
         await AuditLog.RecordAsync(connection, tx, principal, tenantId, "gateway.revoked", "gateway", id, null, ct);
-        await connection.ExecuteAsync(new CommandDefinition("select pg_notify(@channel, @payload)",
-            new { channel = PostgresNotifications.CatalogChannel, payload = RevokedPrefix + id }, tx, cancellationToken: ct));
+        await outbox.AppendAsync(connection, tx, new GatewayKeyRevoked(id, tenantId), ct);
         await tx.CommitAsync(ct);
         keys.Forget(id);
         return TypedResults.NoContent();

@@ -9,7 +9,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
 /// <summary>A sensor's facts with its health, and its reading history, in the caller's tenant (REST and dashboard).</summary>
-public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time)
+public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time) : ISensorAttention
 {
     public static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
 
@@ -42,6 +42,24 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
             order by observed_at desc limit @limit
             """, new { sensor.SpaceId, sensor.Id, since, until, limit = limit ?? 500 }, cancellationToken: ct));
         return rows.Select(r => new SensorReading(r.ObservedAt, r.ReceivedAt, ((SpaceStatus)r.Status).Name(), SourceName((ReadingSource)r.Source))).ToList();
+    }
+
+    public async Task<IReadOnlyList<LotSensorAttention>> AttentionByLotAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(Guid TenantId, Guid LotId, int Sensors, string Serial, string? SpaceLabel, short? BatteryPercent, bool Offline, bool LowBattery)>(
+            new CommandDefinition($"""
+                select * from (
+                    select se.tenant_id, se.lot_id, count(*) over (partition by se.lot_id)::int as sensors, se.serial, sp.label, se.battery_percent,
+                           {SensorReporting.SensorHealth} = 'offline' as offline, coalesce(se.battery_percent <= @lowBatteryPercent, false) as low_battery
+                    from sensors se left join spaces sp on sp.id = se.space_id {SensorReporting.SensorJoins}
+                    where se.lot_id is not null) s
+                where offline or low_battery
+                order by lot_id, serial
+                """, reporting.Parameters(new { now = time.GetUtcNow(), lowBatteryPercent = ingest.Value.LowBatteryPercent }), cancellationToken: ct));
+        return rows.GroupBy(r => r.LotId).Select(g => new LotSensorAttention(g.First().TenantId, g.Key, g.First().Sensors,
+            g.Where(r => r.Offline).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(),
+            g.Where(r => r.LowBattery).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(), ingest.Value.LowBatteryPercent)).ToList();
     }
 
     /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>

@@ -7,7 +7,9 @@ using SmartParking.Server.Modules.Admin.Components.Shared;
 using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Web;
+using SmartParking.Server.Modules.Web.Components;
 using SmartParking.Server.Modules.Web.Components.Shared;
 
 namespace SmartParking.Server.Modules.Admin.Components.Pages;
@@ -21,11 +23,14 @@ public partial class Overview
     private IReadOnlyList<MapMarker> _markers = [];
     private string _revenueCurrency = "";
     private ClaimsPrincipal _user = new();
+    private string? _message;
+    private bool _failed;
 
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
     [Inject] private OverviewService OverviewService { get; set; } = null!;
     [Inject] private ReportService Reports { get; set; } = null!;
     [Inject] private AvailabilityModel Availability { get; set; } = null!;
+    [Inject] private IOperatorAlerts OperatorAlerts { get; set; } = null!;
     [Inject] private TimeProvider Time { get; set; } = null!;
     [Inject] private IOptions<WebOptions> Options { get; set; } = null!;
     [Inject] private ILogger<Overview> Logger { get; set; } = null!;
@@ -93,7 +98,11 @@ public partial class Overview
 
     protected override void OnAfterRender(bool firstRender)
     {
-        if (firstRender) _ = LiveAsync(_disposed.Token);
+        if (firstRender)
+        {
+            _ = LiveAsync(_disposed.Token);
+            _ = LiveAlertsAsync(_disposed.Token);
+        }
         base.OnAfterRender(firstRender);
     }
 
@@ -125,6 +134,45 @@ public partial class Overview
         {
             Logger.LogDebug("Live overview stopped: {Error}", e.Message);
         }
+    }
+
+    /// <summary>Redraws when an alert of this tenant (an admin: any) is raised or changes, on any node.</summary>
+    private async Task LiveAlertsAsync(CancellationToken ct)
+    {
+        var scope = _user.TenantScope();
+        var changes = OperatorAlerts.Subscribe(ct);
+        try
+        {
+            while (await changes.WaitToReadAsync(ct))
+            {
+                var relevant = false;
+                while (changes.TryRead(out var tenant)) relevant |= scope is null || tenant == scope;
+                if (!relevant) continue;
+                await InvokeAsync(async () =>
+                {
+                    await LoadNowAsync();
+                    StateHasChanged();
+                });
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The page closed.
+        }
+    }
+
+    private async Task AcknowledgeAsync(AlertView alert)
+    {
+        var error = await ServiceOutcome.RunAsync(() => OperatorAlerts.AcknowledgeAsync(_user, alert.Id, _disposed.Token));
+        (_message, _failed) = (error ?? $"Acknowledged: {alert.Title}.", error is not null);
+        await LoadNowAsync();
+    }
+
+    private async Task ResolveAsync(AlertView alert)
+    {
+        var error = await ServiceOutcome.RunAsync(() => OperatorAlerts.ResolveAsync(_user, alert.Id, null, _disposed.Token));
+        (_message, _failed) = (error ?? $"Resolved: {alert.Title}.", error is not null);
+        await LoadNowAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,18 @@
+using System.Security.Claims;
+using System.Threading.Channels;
+using SmartParking.Server.Platform.Tables;
+
+namespace SmartParking.Server.Modules.Notifications.Alerts;
+
+/// <summary>The <see cref="IOperatorAlerts"/> contract over the alerts table, the lifecycle and the live feed.</summary>
+public sealed class OperatorAlerts(AlertsTable table, AlertStore store, AlertFeed feed) : IOperatorAlerts
+{
+    public DataTable<AlertView, AlertView> Table => table;
+
+    public Task<AlertView> AcknowledgeAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct) => store.AcknowledgeAsync(principal, id, ct);
+
+    public Task<AlertView> ResolveAsync(ClaimsPrincipal principal, Guid id, AlertResolution? resolution, CancellationToken ct) =>
+        store.ResolveAsync(principal, id, resolution, ct);
+
+    public ChannelReader<Guid?> Subscribe(CancellationToken ct) => feed.Subscribe(ct);
+}
