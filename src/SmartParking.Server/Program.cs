@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications.Push;
 using SmartParking.Server.Modules.Notifications.Slack;
 using SmartParking.Server.Modules.Notifications.Webhooks;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
@@ -34,6 +35,7 @@ try
     builder.AddWebPush();
     builder.AddSlackChannel();
     builder.AddOutgoingWebhooks();
+    builder.AddNotificationsModule();
     builder.AddOperatorAlerts();
     builder.AddDemoModule();
     builder.AddAdminModule();
@@ -67,6 +69,7 @@ try
     app.MapAnalyticsEndpoints();
     app.MapWebPushEndpoints();
     app.MapWebhookEndpoints();
+    app.MapNotificationsEndpoints();
     app.MapOperatorAlertEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();

@@ -23,6 +23,7 @@ public sealed partial class TenantIsolationTests
         "/api/v1/manage/exports/payments?tenantId={tenantB}",
         "/api/v1/manage/exports/audit?tenantId={tenantB}",
         "/api/v1/manage/exports/users?tenantId={tenantB}",
+        "/api/v1/manage/exports/notifications?tenantId={tenantB}",
         "/api/v1/manage/exports/spaces?lotId={lotA}",
         "/api/v1/manage/exports/price-history?lotId={lotA}",
         "/api/v1/manage/exports/lots?format=xlsx",

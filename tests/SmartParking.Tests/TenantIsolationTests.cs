@@ -35,6 +35,7 @@ public sealed class IsolationFactory : ApiFactory
     public Guid SessionB { get; private set; }
     public Guid PaymentB { get; private set; }
     public Guid WebhookB { get; private set; }
+    public Guid NotificationB { get; private set; }
     public Guid AlertA { get; private set; }
     public Guid AlertB { get; private set; }
 
@@ -85,6 +86,13 @@ public sealed class IsolationFactory : ApiFactory
         PaymentB = await ScalarAsync<Guid>("select id from payments where reference_id = $1", ReservationB);
         SessionB = (await (await d.PostAsJsonAsync("/api/v1/sessions", new { lotId = LotB, plate = "BB 11 222", durationMinutes = 30 }))
             .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
+        // A message in B's delivery log (this server has no mail provider to queue one through).
+        NotificationB = Guid.CreateVersion7();
+        await ExecuteAsync("""
+            insert into notification_messages (id, tenant_id, driver_id, source_event_id, channel, address, kind, language, urgent, marketing, subject, body_text,
+                status, next_attempt_at, queued_at, updated_at)
+            values ($1, $2, $3, $4, 'email', $5, 'reservation_confirmed', 'en', false, false, 'Confirmed', 'Confirmed', 'sent', now(), now(), now())
+            """, NotificationB, TenantB, driver.Id, Guid.NewGuid(), driver.Email);
         AlertA = await InsertAlertAsync(TenantA, LotA);
         AlertB = await InsertAlertAsync(TenantB, LotB);
         await (await b.PutAsJsonAsync("/api/v1/manage/alert-settings", new { contacts = new[] { new { channel = "email", address = "b@example.org" } } }))
@@ -109,7 +117,7 @@ public sealed class IsolationFactory : ApiFactory
     };
 
     /// <summary>Ids of B's rows: none may appear in anything A's operator is shown.</summary>
-    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, AlertB, WebhookB];
+    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, AlertB, WebhookB, NotificationB];
 
     /// <summary>Every row of tenant B, as text: any change by A shows up as a difference.</summary>
     public async Task<string> SnapshotOfBAsync() => string.Join("\n", await ColumnAsync("""
@@ -322,6 +330,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/payments?tenantId={tenantB}",
         "/api/v1/manage/sessions",
         "/api/v1/manage/sessions?tenantId={tenantB}&lotId={lotB}",
+        "/api/v1/manage/notifications/messages",
+        "/api/v1/manage/notifications/messages?tenantId={tenantB}",
         "/api/v1/manage/tables",
         "/api/v1/manage/reports/occupancy",
         "/api/v1/manage/reports/revenue",
@@ -358,6 +368,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
                      ("/api/v1/manage/gateways", factory.GatewayB), ("/api/v1/manage/reservations", factory.ReservationB),
                      ("/api/v1/manage/sessions", factory.SessionB), ("/api/v1/manage/overview", factory.LotB), ("/api/v1/manage/alerts", factory.AlertB),
                      ("/api/v1/manage/webhooks", factory.WebhookB),
+                     ("/api/v1/manage/notifications/messages", factory.NotificationB),
                  })
             (await client.GetJsonAsync(path)).ToString().ShouldContain(id.ToString(), customMessage: path);
         (await client.GetJsonAsync("/api/v1/manage/payments")).ToString().ShouldContain(factory.ReservationB.ToString());

@@ -200,7 +200,7 @@ public sealed class AdminTablesTests(ManageFactory factory) : IClassFixture<Mana
 
         var tables = (await client.GetJsonAsync("/api/v1/manage/tables")).EnumerateArray().ToDictionary(t => t.Str("name"));
 
-        tables.Keys.ShouldBe(["alerts", "audit", "lots", "payments", "price-history", "reservations", "sensors", "sessions", "spaces", "users"], ignoreOrder: true);
+        tables.Keys.ShouldBe(["alerts", "audit", "lots", "notifications", "payments", "price-history", "reservations", "sensors", "sessions", "spaces", "users"], ignoreOrder: true);
         var lotColumns = tables["lots"].GetProperty("columns").EnumerateArray().ToList();
         lotColumns.Select(c => c.Str("key")).ShouldContain("baseHourlyRate");
         lotColumns.Single(c => c.Str("key") == "baseHourlyRate").Str("kind").ShouldBe("money");

@@ -30,8 +30,8 @@ public sealed partial class ArchitectureTests
         ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
         ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs", "pricing_stays", "pricing_revenue"]),
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
-        ("Notifications", ["alerts", "alert_escalations", "alert_settings", "alert_conditions", "alert_node_signals",
-            "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints"]),
+        ("Notifications", ["notification_messages", "notification_preferences", "notification_consents", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
+            "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints"]),
         ("Demo", ["demo_sensors"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>

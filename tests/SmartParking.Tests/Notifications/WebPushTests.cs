@@ -9,7 +9,7 @@ using SmartParking.Tests.Infrastructure;
 namespace SmartParking.Tests.Notifications;
 
 /// <summary>Drivers' push subscriptions through the API, and the Web Push channel against a local push service that checks VAPID and decrypts.</summary>
-public sealed class WebPushTests(NotificationsFactory factory) : IClassFixture<NotificationsFactory>
+public sealed class WebPushTests(ChannelsFactory factory) : IClassFixture<ChannelsFactory>
 {
     private WebPushChannel Channel => factory.Channel<WebPushChannel>();
 
@@ -45,7 +45,7 @@ public sealed class WebPushTests(NotificationsFactory factory) : IClassFixture<N
             payload["title"]!.GetValue<string>().ShouldBe(message.Subject);
             payload["body"]!.GetValue<string>().ShouldBe(message.Text);
             payload["url"]!.GetValue<string>().ShouldBe("/me");
-            delivery.Ttl.ShouldBe(NotificationsFactory.PushTtlSeconds);
+            delivery.Ttl.ShouldBe(ChannelsFactory.PushTtlSeconds);
             delivery.Urgency.ShouldBe("high");
             using var anonymous = factory.Anonymous();
             delivery.VapidPublicKey.ShouldBe((await anonymous.GetJsonAsync("/api/v1/notifications/web-push/public-key")).Str("publicKey"));

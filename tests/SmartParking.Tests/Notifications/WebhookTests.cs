@@ -13,7 +13,7 @@ using SmartParking.Tests.Infrastructure;
 namespace SmartParking.Tests.Notifications;
 
 /// <summary>Operators' webhook endpoints: registration, the signed channel against a verifying receiver, and the event forwarder.</summary>
-public sealed class WebhookTests(NotificationsFactory factory) : IClassFixture<NotificationsFactory>
+public sealed class WebhookTests(ChannelsFactory factory) : IClassFixture<ChannelsFactory>
 {
     private WebhookChannel Channel => factory.Channel<WebhookChannel>();
 

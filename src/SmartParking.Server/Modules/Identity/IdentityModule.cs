@@ -47,6 +47,7 @@ public static class IdentityModule
             .AddTokenProvider<OneTimeAuthenticatorCodes>(TokenOptions.DefaultAuthenticatorProvider);
 
         builder.Services.AddSingleton<SigningKeys>();
+        builder.Services.AddSingleton<IAccountContacts, AccountContacts>();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();

@@ -14,6 +14,7 @@ public static class ReservationsModule
         builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservationQueries>();
+        builder.Services.AddSingleton<IDriverReservations, DriverReservations>();
         builder.Services.AddSingleton<IReservationLots>(sp => sp.GetRequiredService<ReservationQueries>());
         builder.Services.AddTable<ReservationsTable>();
         builder.Services.AddSingleton<IReservedWindows, ReservedWindows>();

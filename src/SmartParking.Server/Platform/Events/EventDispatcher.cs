@@ -92,9 +92,10 @@ public sealed class EventDispatcher : BackgroundService
                 failures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // The database is away: nothing is lost (the log and checkpoints are in it); try again, more slowly.
+                // Whatever went wrong (the database away, a bug), the dispatcher must not take the host down with it: nothing
+                // is lost (the log and checkpoints are in the database), so it tries again, more slowly.
                 failures++;
                 wait = Backoff(failures, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
                 _logger.LogWarning("Event dispatch round failed: {Error}; retrying in {Delay} ms", e.Message, (int)wait.TotalMilliseconds);
@@ -313,14 +314,20 @@ public sealed class EventDispatcher : BackgroundService
     private async Task DropLockAsync()
     {
         if (_lockConnection is null) return;
+        var connection = _lockConnection;
+        _lockConnection = null;
         try
         {
             // Unlocked before the connection goes back to the pool, where it would keep the lock until its next use.
-            await using (var release = new NpgsqlCommand("select pg_advisory_unlock_all()", _lockConnection))
+            await using (var release = new NpgsqlCommand("select pg_advisory_unlock_all()", connection))
                 await release.ExecuteScalarAsync(CancellationToken.None);
-            await _lockConnection.DisposeAsync();
         }
-        catch (Exception e) when (e is NpgsqlException or System.IO.IOException) { }
-        _lockConnection = null;
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A broken connection holds no lock any more: the server ended its session.
+            _logger.LogDebug("Releasing the dispatch lock failed ({Error}); its session is gone", e.Message);
+        }
+        try { await connection.DisposeAsync(); }
+        catch (Exception e) when (e is not OutOfMemoryException) { _logger.LogDebug("Closing the dispatch lock's connection failed: {Error}", e.Message); }
     }
 }

@@ -34,7 +34,8 @@ public sealed class AlertDelivery(NpgsqlDataSource db, IServiceProvider services
         var requests = new List<NotificationRequest>();
         foreach (var step in steps)
         {
-            var lot = step.LotId is { } lotId ? (await lots.FindAsync(lotId, ct))?.Name ?? "" : "";
+            // Platform-wide alerts (a provider's circuit, the ingest backlog) have no lot: the message names the platform.
+            var lot = step.LotId is { } lotId ? (await lots.FindAsync(lotId, ct))?.Name ?? "a deleted lot" : "the platform";
             var link = $"{options.Value.DashboardUrl.TrimEnd('/')}/alerts?alert={step.AlertId}";
             requests.Add(new NotificationRequest(SourceId(step.AlertId, step.Level), step.TenantId, Kind,
                 new AddressRecipient(Channel(step.Channel), step.Address),

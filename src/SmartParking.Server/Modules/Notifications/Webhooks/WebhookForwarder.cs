@@ -43,7 +43,7 @@ public sealed class WebhookForwarder(WebhookSubscriptions webhooks, IServiceProv
     IEventHandler<SensorBatteryLow>,
     IEventHandler<PriceChanged>
 {
-    public const string Kind = "webhook";
+    public const string Kind = NotificationKinds.Webhook;
 
     /// <summary>The event types handled here, which are the ones an endpoint can subscribe to.</summary>
     public static IReadOnlyList<Type> HandledTypes { get; } = typeof(WebhookForwarder).GetInterfaces()

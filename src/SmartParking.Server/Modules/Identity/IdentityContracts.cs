@@ -1,0 +1,22 @@
+using Dapper;
+using Npgsql;
+
+namespace SmartParking.Server.Modules.Identity;
+
+/// <summary>How other modules reach an account's contact details without reading the users table.</summary>
+public interface IAccountContacts
+{
+    /// <summary>The e-mail address of each account given that exists; unknown ids are left out.</summary>
+    Task<IReadOnlyDictionary<Guid, string>> EmailsOfAsync(IReadOnlyCollection<Guid> userIds, CancellationToken ct);
+}
+
+internal sealed class AccountContacts(NpgsqlDataSource db) : IAccountContacts
+{
+    public async Task<IReadOnlyDictionary<Guid, string>> EmailsOfAsync(IReadOnlyCollection<Guid> userIds, CancellationToken ct)
+    {
+        if (userIds.Count == 0) return new Dictionary<Guid, string>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(Guid Id, string Email)>(new CommandDefinition(
+            "select id, email from users where id = any(@ids)", new { ids = userIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Email);
+    }
+}
