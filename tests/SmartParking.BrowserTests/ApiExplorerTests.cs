@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using SmartParking.BrowserTests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
 
@@ -11,8 +12,25 @@ public sealed class ApiExplorerTests(BrowserHost host)
     {
         await using var watched = await host.OpenAsync("/api/docs");
 
-        await Expect(watched.Page.GetByText("/api/v1/availability").First).ToBeVisibleAsync();
-        await Expect(watched.Page.GetByText("/api/v1/manage/lots").First).ToBeVisibleAsync();
+        await ScrollUntilListedAsync(watched.Page, "/api/v1/availability");
+        await ScrollUntilListedAsync(watched.Page, "/api/v1/manage/lots");
         watched.ShouldHaveNoErrors();
+    }
+
+    /// <summary>
+    /// A document this size is drawn lazily (operations further down appear as the reader scrolls to them), so the
+    /// test scrolls as a reader would until the operation is listed.
+    /// </summary>
+    private static async Task ScrollUntilListedAsync(IPage page, string path)
+    {
+        var operation = page.GetByText(path).First;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        await page.Mouse.MoveAsync(400, 400);
+        while (await operation.CountAsync() == 0 && DateTime.UtcNow < deadline)
+        {
+            await page.Mouse.WheelAsync(0, 1500);
+            await page.WaitForTimeoutAsync(100);
+        }
+        await Expect(operation).ToBeVisibleAsync();
     }
 }
