@@ -16,11 +16,13 @@ internal static class EventBench
 {
     private const int PerTransaction = 100;
     private const int Writers = 2;
+    // The design target's load: events offered at this rate, the lag measured under it.
+    private const int OfferedPerSecond = 5_000;
 
     public static async Task RunAsync(BenchContext c, CancellationToken ct)
     {
         var seconds = c.Settings.Duration;
-        c.Header("events", $"{Writers} writers committing PriceChanged events ({PerTransaction} a transaction) for {seconds} s, then until every subscriber has them all");
+        c.Header("events", $"{Writers} writers committing {OfferedPerSecond:N0} PriceChanged events/s ({PerTransaction} a transaction) for {seconds} s, then until every subscriber has them all");
         var lots = c.Env.City.Lots.Select(l => l.Id).ToArray();
         var before = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var subscribers = Subscribers(before);
@@ -58,9 +60,14 @@ internal static class EventBench
     {
         var random = new Random(writer);
         long count = 0;
+        var started = Stopwatch.GetTimestamp();
+        var perWriter = (double)OfferedPerSecond / Writers;
         await using var connection = await c.Env.Db.OpenConnectionAsync(ct);
         while (Stopwatch.GetTimestamp() < stopAt)
         {
+            // Paced: a batch goes when its time has come, so the offered rate is the target's, not the writers' limit.
+            var due = TimeSpan.FromSeconds(count / perWriter) - Stopwatch.GetElapsedTime(started);
+            if (due > TimeSpan.Zero) await Task.Delay(due, ct);
             var ids = new Guid[PerTransaction];
             var aggregates = new string[PerTransaction];
             var payloads = new string[PerTransaction];
