@@ -1,5 +1,6 @@
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Availability;
 
@@ -15,7 +16,7 @@ public sealed class ReservedSpaceView(AvailabilityModel availability, IReservedW
     // The longest wait between recounts, whatever the next boundary: a clock that jumps (tests, a corrected host clock) is caught up.
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
     private readonly Dictionary<Guid, ReservedWindow> _windows = [];
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task Loaded => _loaded.Task;
@@ -32,11 +33,7 @@ public sealed class ReservedSpaceView(AvailabilityModel availability, IReservedW
         return Task.CompletedTask;
     }
 
-    public void Wake()
-    {
-        try { _wake.Release(); }
-        catch (SemaphoreFullException) { }
-    }
+    public void Wake() => _wake.Wake();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

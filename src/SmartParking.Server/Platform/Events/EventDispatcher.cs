@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Platform.Events;
 
@@ -29,7 +30,7 @@ public sealed class EventDispatcher : BackgroundService
     private readonly BoundSubscriber[] _durable;
     private readonly BoundSubscriber[] _everyNode;
     private readonly Dictionary<string, long> _nodePositions = [];
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
     private readonly SemaphoreSlim _round = new(1, 1);
     private NpgsqlConnection? _lockConnection;
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
@@ -74,11 +75,7 @@ public sealed class EventDispatcher : BackgroundService
         await base.StartAsync(cancellationToken);
     }
 
-    public void Wake()
-    {
-        try { _wake.Release(); }
-        catch (SemaphoreFullException) { }
-    }
+    public void Wake() => _wake.Wake();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,3 +1,5 @@
+using SmartParking.Server.Platform.Scheduling;
+
 namespace SmartParking.Server.Modules.Notifications.Delivery;
 
 /// <summary>
@@ -8,13 +10,9 @@ public sealed class SenderSignal
 {
     public const string PostgresChannel = "notifications_queued";
 
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WakeSignal _wake = new();
 
-    public void Wake()
-    {
-        try { _wake.Release(); }
-        catch (SemaphoreFullException) { } // already signalled: one wake-up covers every message queued meanwhile
-    }
+    public void Wake() => _wake.Wake();
 
     /// <summary>True when woken, false when the fallback interval passed.</summary>
     public Task<bool> WaitAsync(TimeSpan fallback, CancellationToken ct) => _wake.WaitAsync(fallback, ct);
