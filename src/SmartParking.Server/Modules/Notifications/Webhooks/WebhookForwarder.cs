@@ -18,6 +18,10 @@ namespace SmartParking.Server.Modules.Notifications.Webhooks;
 /// runs in) does not depend on the Notifications pipeline being registered before it; without one, forwarding fails
 /// and the dispatcher retries the event.
 /// </para>
+/// <para>
+/// An instance lives for one dispatch round (it is scoped), so each tenant's endpoints are read once a round rather than
+/// once an event, and an endpoint registered before an event was recorded is seen by the round that delivers it.
+/// </para>
 /// </summary>
 public sealed class WebhookForwarder(WebhookSubscriptions webhooks, IServiceProvider services) :
     IEventHandler<ReservationHeld>,
@@ -72,10 +76,14 @@ public sealed class WebhookForwarder(WebhookSubscriptions webhooks, IServiceProv
     Task IEventHandler<SensorBatteryLow>.HandleAsync(SensorBatteryLow e, EventEnvelope envelope, CancellationToken ct) => ForwardAsync(envelope, ct);
     Task IEventHandler<PriceChanged>.HandleAsync(PriceChanged e, EventEnvelope envelope, CancellationToken ct) => ForwardAsync(envelope, ct);
 
+    private readonly Dictionary<Guid, IReadOnlyList<WebhookTarget>> _targets = [];
+
     private async Task ForwardAsync(EventEnvelope envelope, CancellationToken ct)
     {
         if (envelope.TenantId is not { } tenantId) return;
-        var targets = await webhooks.TargetsAsync(tenantId, envelope.Type, ct);
+        if (!_targets.TryGetValue(tenantId, out var all))
+            _targets[tenantId] = all = await webhooks.TargetsAsync(tenantId, ct);
+        var targets = all.Where(t => t.Takes(envelope.Type)).ToList();
         if (targets.Count == 0) return;
         var body = Body(envelope, tenantId);
         var requests = targets.Select(t => new NotificationRequest(envelope.EventId, tenantId, Kind,

@@ -31,8 +31,15 @@ public sealed class Webhook
 /// <summary>The signing secret is shown here only: at creation and at each rotation.</summary>
 public sealed record WebhookWithSecret(Webhook Webhook, string SigningSecret);
 
-/// <summary>Where a tenant's events go.</summary>
-internal sealed record WebhookTarget(string Url, string SigningSecret);
+/// <summary>Where a tenant's events go, and which of them (none listed = all).</summary>
+internal sealed class WebhookTarget
+{
+    public string Url { get; init; } = "";
+    public string SigningSecret { get; init; } = "";
+    public string[] EventTypes { get; init; } = [];
+
+    public bool Takes(string eventType) => EventTypes.Length == 0 || EventTypes.Contains(eventType, StringComparer.Ordinal);
+}
 
 /// <summary>Operators' webhook endpoints: registration, secrets, and the endpoints an event of a tenant goes to.</summary>
 public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOptions> options, EventTypes eventTypes, TimeProvider time)
@@ -104,15 +111,13 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
         return new WebhookWithSecret(webhook, secret);
     }
 
-    /// <summary>The tenant's enabled endpoints that take this event type.</summary>
-    internal async Task<IReadOnlyList<WebhookTarget>> TargetsAsync(Guid tenantId, string eventType, CancellationToken ct)
+    /// <summary>The tenant's enabled endpoints, with the event types each takes (empty = every type).</summary>
+    internal async Task<IReadOnlyList<WebhookTarget>> TargetsAsync(Guid tenantId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<WebhookTarget>(new CommandDefinition("""
-            select url, signing_secret from webhook_endpoints
-            where tenant_id = @tenantId and disabled_at is null and (cardinality(event_types) = 0 or @eventType = any (event_types))
-            order by created_at
-            """, new { tenantId, eventType }, cancellationToken: ct))).ToList();
+        return (await connection.QueryAsync<WebhookTarget>(new CommandDefinition(
+            "select url, signing_secret, event_types from webhook_endpoints where tenant_id = @tenantId and disabled_at is null order by created_at",
+            new { tenantId }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>The receiver answered 410 Gone: the endpoint with this URL and secret gets nothing more until its operator registers it again.</summary>
