@@ -184,7 +184,7 @@ internal sealed class EventWriter(BenchContext c, Guid[] lots, int writer)
         // The rows the server's outbox writes (EventOutbox.AppendSql), with its wake-up notice.
         await using var insert = new NpgsqlCommand("""
             insert into domain_events (id, type, aggregate_id, tenant_id, occurred_at, payload)
-            select e.id, 'PriceChanged', e.aggregate_id, @tenant, clock_timestamp(), e.payload::jsonb
+            select e.id, 'PriceChanged', e.aggregate_id, @tenant, clock_timestamp(), e.payload::json
             from unnest(@ids, @aggregates, @payloads) with ordinality as e(id, aggregate_id, payload, n) order by e.n;
             select pg_notify('domain_events', '')
             """, connection, tx);

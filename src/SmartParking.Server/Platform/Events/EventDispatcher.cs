@@ -29,6 +29,7 @@ public sealed class EventDispatcher : BackgroundService
     private readonly ILogger<EventDispatcher> _logger;
     private readonly BoundSubscriber[] _durable;
     private readonly BoundSubscriber[] _everyNode;
+    private readonly string[] _unreadTypes;
     private readonly Dictionary<string, long> _nodePositions = [];
     private readonly WakeSignal _wake = new();
     private readonly SemaphoreSlim _round = new(1, 1);
@@ -54,6 +55,7 @@ public sealed class EventDispatcher : BackgroundService
         var duplicates = bound.GroupBy(b => b.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         if (duplicates.Count > 0) throw new InvalidOperationException("Event subscriber names must be unique: " + string.Join(", ", duplicates));
         _durable = [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.Durable)];
+        _unreadTypes = [.. types.All.Select(types.NameOf).Except(bound.SelectMany(b => b.TypeNames)).Order(StringComparer.Ordinal)];
         _everyNode = [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.EveryNode)];
         notifications.Subscribe(EventOutbox.WakeChannel, _ => Wake());
         notifications.OnResync(Wake);
@@ -104,11 +106,37 @@ public sealed class EventDispatcher : BackgroundService
         await DropLockAsync();
     }
 
-    /// <summary>Runs sequencing and every subscriber until nothing is left that is due now (tests call it to skip timers).</summary>
+    /// <summary>
+    /// Runs sequencing and every subscriber until nothing is left that is due now, and saves every checkpoint that
+    /// moved (tests call it to skip timers).
+    /// </summary>
     public async Task DrainAsync(CancellationToken ct)
     {
         for (var i = 0; i < 1000; i++)
-            if (!await RoundCoreAsync(ct)) return;
+            if (!await RoundCoreAsync(ct)) break;
+        if (_lockConnection is null) return;
+        await _round.WaitAsync(ct);
+        try
+        {
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            await SaveDurableAsync(connection, ct, all: true);
+        }
+        finally { _round.Release(); }
+    }
+
+    /// <summary>
+    /// Deletes delivered events past their retention (see <see cref="EventLog.PruneAsync"/>); the node dispatching does
+    /// it once an hour.
+    /// </summary>
+    public async Task<int> PruneAsync(CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        var pruned = await EventLog.PruneAsync(connection, now.AddDays(-_options.RetentionDays), _unreadTypes, now.AddHours(-_options.UnreadRetentionHours), ct);
+        if (pruned > 0) _logger.LogInformation("Deleted {Count} delivered events older than {Days} days, or {Hours} hours for types no subscriber takes",
+            pruned, _options.RetentionDays, _options.UnreadRetentionHours);
+        _lastPrune = now;
+        return pruned;
     }
 
     private async Task<TimeSpan> RoundAsync(CancellationToken ct)
@@ -118,97 +146,168 @@ public sealed class EventDispatcher : BackgroundService
         var wait = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
         if (_lockConnection is not null)
         {
-            await using var connection = await _db.OpenConnectionAsync(ct);
             var now = _time.GetUtcNow();
-            if (now - _lastPrune > TimeSpan.FromHours(1))
-            {
-                var pruned = await EventLog.PruneAsync(connection, now.AddDays(-_options.RetentionDays), ct);
-                if (pruned > 0) _logger.LogInformation("Deleted {Count} delivered events older than {Days} days", pruned, _options.RetentionDays);
-                _lastPrune = now;
-            }
-            foreach (var s in _durable)
-                if (await EventLog.NextRetryAtAsync(connection, s.Name, ct) is { } next)
-                    wait = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(20).Ticks, Math.Min(wait.Ticks, (next - _time.GetUtcNow()).Ticks)));
+            if (now - _lastPrune > TimeSpan.FromHours(1)) await PruneAsync(ct);
+            if (_nextRetryAt is { } next)
+                wait = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(20).Ticks, Math.Min(wait.Ticks, (next - now).Ticks)));
         }
         return wait;
     }
 
-    /// <summary>One pass; true when it did something (so another pass may find more).</summary>
+    /// <summary>
+    /// One pass; true when it did something (so another pass may find more). The log is read once for all subscribers
+    /// (only the types some subscriber takes), each payload parsed once, and the durable checkpoints and retries are read
+    /// and written in one statement each: a round costs a handful of queries however many subscribers there are, since
+    /// busy writers (ingest) wake it many times a second.
+    /// </summary>
     private async Task<bool> RoundCoreAsync(CancellationToken ct)
     {
         await _round.WaitAsync(ct);
         try
         {
             await using var connection = await _db.OpenConnectionAsync(ct);
-            var busy = await EventLog.SequenceAsync(connection, _options.BatchSize * 4, ct) > 0;
-            var head = await EventLog.HeadAsync(connection, ct);
-            foreach (var s in _everyNode) busy |= await FeedNodeAsync(connection, s, head, ct);
-            if (_durable.Length > 0 && await HoldDispatchLockAsync(ct))
-                foreach (var s in _durable)
+            var (head, pending) = await EventLog.PeekAsync(connection, ct);
+            var busy = false;
+            if (pending && await EventLog.SequenceAsync(connection, _options.BatchSize * 4, ct) > 0)
+            {
+                busy = true;
+                head = await EventLog.HeadAsync(connection, ct);
+            }
+            var durable = _durable.Length > 0 && await HoldDispatchLockAsync(ct) ? await DurablePositionsAsync(connection, ct) : null;
+            var positions = _everyNode.Select(s => (Subscriber: s, Position: _nodePositions[s.Name]))
+                .Concat(durable is null ? [] : _durable.Select(s => (Subscriber: s, Position: durable[s.Name]))).ToList();
+            var behind = positions.Where(p => p.Position < head).ToList();
+            if (behind.Count > 0)
+            {
+                var from = behind.Min(p => p.Position);
+                var wanted = behind.SelectMany(p => p.Subscriber.TypeNames).Distinct().ToArray();
+                var events = await EventLog.ReadAsync(connection, from, head, wanted, _options.BatchSize, ct);
+                var upTo = events.Count < _options.BatchSize ? head : events[^1].Position;
+                var parsed = new Dictionary<Guid, ParsedEvent>();
+                ParsedEvent Parse(StoredEvent e) => parsed.TryGetValue(e.Id, out var p) ? p : parsed[e.Id] = ParsedEvent.From(_types, e);
+                foreach (var (subscriber, position) in behind)
                 {
-                    busy |= await FeedDurableAsync(connection, s, head, ct);
-                    busy |= await RetryAsync(connection, s, ct);
+                    var mine = events.Where(e => e.Position > position && subscriber.Takes(e.Type)).Select(Parse).ToList();
+                    if (subscriber.Subscription.Delivery == EventDelivery.EveryNode)
+                    {
+                        await FeedNodeAsync(subscriber, mine, ct);
+                        _nodePositions[subscriber.Name] = Math.Max(position, upTo);
+                    }
+                    else
+                        await FeedDurableAsync(connection, subscriber, mine, Math.Max(position, upTo), ct);
                 }
+                busy |= events.Count > 0;
+            }
+            if (durable is not null)
+            {
+                busy |= await SaveDurableAsync(connection, ct);
+                foreach (var s in _durable)
+                    if (_durableState[s.Name].NextRetryAt is { } due && due <= _time.GetUtcNow())
+                        busy |= await RetryAsync(connection, s, ct);
+            }
             return busy;
         }
         finally { _round.Release(); }
     }
 
-    private async Task<bool> FeedNodeAsync(NpgsqlConnection connection, BoundSubscriber subscriber, long head, CancellationToken ct)
+    /// <summary>An event read from the log with its payload parsed (or why it could not be), shared by the subscribers of a round.</summary>
+    private sealed record ParsedEvent(StoredEvent Stored, IDomainEvent? Event, string? Unreadable)
     {
-        var after = _nodePositions[subscriber.Name];
-        if (after >= head) return false;
-        var events = await EventLog.ReadAsync(connection, after, head, subscriber.TypeNames, _options.BatchSize, ct);
-        await using (var scope = _scopes.CreateAsyncScope())
+        public static ParsedEvent From(EventTypes types, StoredEvent stored)
         {
-            var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
-            foreach (var stored in events)
+            try { return new ParsedEvent(stored, types.Read(stored.Type, stored.Payload), null); }
+            catch (System.Text.Json.JsonException e) { return new ParsedEvent(stored, null, "unreadable payload: " + e.Message); }
+        }
+    }
+
+    /// <summary>
+    /// A durable subscriber's position this round: its checkpoint, or further on where this node has read past events it
+    /// does not take without saving that yet. A checkpoint moved by anyone else (an operator, a test) is taken as it is.
+    /// </summary>
+    private async Task<Dictionary<string, long>> DurablePositionsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        var stored = await EventLog.DurableStateAsync(connection, [.. _durable.Select(s => s.Name)], ct);
+        _nextRetryAt = null;
+        foreach (var s in _durable)
+        {
+            var (checkpoint, nextRetry) = stored.GetValueOrDefault(s.Name);
+            var state = _durableState.GetValueOrDefault(s.Name);
+            var position = state is not null && state.Saved == checkpoint ? Math.Max(state.Position, checkpoint) : checkpoint;
+            _durableState[s.Name] = new DurableState(position, checkpoint, state?.SavedAt ?? 0, nextRetry, false);
+            if (nextRetry is { } n && (_nextRetryAt is null || n < _nextRetryAt)) _nextRetryAt = n;
+        }
+        return _durableState.ToDictionary(kv => kv.Key, kv => kv.Value.Position);
+    }
+
+    private sealed record DurableState(long Position, long Saved, long SavedAt, DateTimeOffset? NextRetryAt, bool MustSave);
+
+    private readonly Dictionary<string, DurableState> _durableState = [];
+    private readonly List<HeldEvent> _held = [];
+    private DateTimeOffset? _nextRetryAt;
+
+    /// <summary>
+    /// Writes the checkpoints that moved, with the events held back: at once for a subscriber that handled or held
+    /// something, at most once a second for one that only read past events it does not take (ingest's status events).
+    /// </summary>
+    private async Task<bool> SaveDurableAsync(NpgsqlConnection connection, CancellationToken ct, bool all = false)
+    {
+        var now = Environment.TickCount64;
+        var moves = _durableState.Where(kv => kv.Value.Position > kv.Value.Saved && (all || kv.Value.MustSave || now - kv.Value.SavedAt >= 1000))
+            .Select(kv => (kv.Key, kv.Value.Position)).ToList();
+        if (moves.Count == 0 && _held.Count == 0) return false;
+        await EventLog.AdvanceAsync(connection, moves, _held, _time.GetUtcNow(), ct);
+        var held = _held.Count > 0;
+        _held.Clear();
+        foreach (var (name, position) in moves) _durableState[name] = _durableState[name] with { Saved = position, SavedAt = now, MustSave = false };
+        return held;
+    }
+
+    private async Task FeedNodeAsync(BoundSubscriber subscriber, List<ParsedEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0) return;
+        await using var scope = _scopes.CreateAsyncScope();
+        var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
+        foreach (var parsed in events)
+        {
+            // Node state is rebuilt on restart, so a failure here is retried a little, then logged and passed.
+            for (var attempt = 1; ; attempt++)
             {
-                // Node state is rebuilt on restart, so a failure here is retried a little, then logged and passed.
-                for (var attempt = 1; ; attempt++)
+                var (ok, error) = await TryHandleAsync(subscriber, instance, parsed, attempt, ct);
+                if (ok) break;
+                if (attempt >= 3)
                 {
-                    var (ok, error) = await TryHandleAsync(subscriber, instance, stored, attempt, ct);
-                    if (ok) break;
-                    if (attempt >= 3)
-                    {
-                        _logger.LogError("{Subscriber} failed on {Type} {EventId} three times on this node and passed it: {Error}", subscriber.Name, stored.Type, stored.Id, error);
-                        break;
-                    }
+                    _logger.LogError("{Subscriber} failed on {Type} {EventId} three times on this node and passed it: {Error}",
+                        subscriber.Name, parsed.Stored.Type, parsed.Stored.Id, error);
+                    break;
                 }
             }
         }
-        _nodePositions[subscriber.Name] = events.Count < _options.BatchSize ? head : events[^1].Position;
-        return events.Count > 0;
     }
 
-    private async Task<bool> FeedDurableAsync(NpgsqlConnection connection, BoundSubscriber subscriber, long head, CancellationToken ct)
+    private async Task FeedDurableAsync(NpgsqlConnection connection, BoundSubscriber subscriber, List<ParsedEvent> events, long position, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var after = await EventLog.CheckpointAsync(connection, subscriber.Name, now, ct);
-        if (after >= head) return false;
-        var events = await EventLog.ReadAsync(connection, after, head, subscriber.TypeNames, _options.BatchSize, ct);
-        var blocked = events.Count == 0 ? [] : await EventLog.BlockedAggregatesAsync(connection, subscriber.Name, ct);
-        var held = new List<(StoredEvent, int, DateTimeOffset, string?, bool)>();
-        await using (var scope = _scopes.CreateAsyncScope())
+        if (events.Count > 0)
         {
+            var blocked = await EventLog.BlockedAggregatesAsync(connection, subscriber.Name, ct);
+            await using var scope = _scopes.CreateAsyncScope();
             var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
-            foreach (var stored in events)
+            foreach (var parsed in events)
             {
+                var stored = parsed.Stored;
                 if (blocked.Contains(stored.AggregateId))
                 {
-                    held.Add((stored, 0, now, null, false));
+                    _held.Add(new HeldEvent(subscriber.Name, stored, 0, now, null, false));
                     continue;
                 }
-                var (ok, error) = await TryHandleAsync(subscriber, instance, stored, 1, ct);
+                var (ok, error) = await TryHandleAsync(subscriber, instance, parsed, 1, ct);
                 if (ok) continue;
                 var dead = error!.Permanent || _options.MaxAttempts <= 1;
-                held.Add((stored, 1, now + RetryDelay(1), error.Message, dead));
+                _held.Add(new HeldEvent(subscriber.Name, stored, 1, now + RetryDelay(1), error.Message, dead));
                 if (!dead) blocked.Add(stored.AggregateId);
             }
         }
-        var position = events.Count < _options.BatchSize ? head : events[^1].Position;
-        await EventLog.AdvanceAsync(connection, subscriber.Name, position, held, now, ct);
-        return events.Count > 0;
+        _durableState[subscriber.Name] = _durableState[subscriber.Name] with { Position = position, MustSave = events.Count > 0 };
     }
 
     private async Task<bool> RetryAsync(NpgsqlConnection connection, BoundSubscriber subscriber, CancellationToken ct)
@@ -222,7 +321,7 @@ public sealed class EventDispatcher : BackgroundService
         foreach (var retry in due)
         {
             var attempt = retry.Attempts + 1;
-            var (ok, error) = await TryHandleAsync(subscriber, instance, stored[retry.EventId], attempt, ct);
+            var (ok, error) = await TryHandleAsync(subscriber, instance, ParsedEvent.From(_types, stored[retry.EventId]), attempt, ct);
             if (ok)
             {
                 await EventLog.DeliveredAsync(connection, subscriber.Name, retry.EventId, ct);
@@ -239,12 +338,11 @@ public sealed class EventDispatcher : BackgroundService
 
     private sealed record HandlerError(string Message, bool Permanent);
 
-    private async Task<(bool Ok, HandlerError? Error)> TryHandleAsync(BoundSubscriber subscriber, object instance, StoredEvent stored, int attempt, CancellationToken ct)
+    private async Task<(bool Ok, HandlerError? Error)> TryHandleAsync(BoundSubscriber subscriber, object instance, ParsedEvent parsed, int attempt, CancellationToken ct)
     {
-        IDomainEvent? domainEvent;
-        try { domainEvent = _types.Read(stored.Type, stored.Payload); }
-        catch (System.Text.Json.JsonException e) { return (false, new HandlerError("unreadable payload: " + e.Message, true)); }
-        if (domainEvent is null) return (true, null);
+        var stored = parsed.Stored;
+        if (parsed.Unreadable is { } unreadable) return (false, new HandlerError(unreadable, true));
+        if (parsed.Event is not { } domainEvent) return (true, null);
         var envelope = new EventEnvelope(stored.Id, stored.Position, stored.Type, stored.AggregateId, stored.TenantId, stored.OccurredAt, domainEvent, attempt);
         try
         {
@@ -310,6 +408,10 @@ public sealed class EventDispatcher : BackgroundService
 
     private async Task DropLockAsync()
     {
+        // What this node read but did not save is read again by whichever node takes the lock: nothing to keep.
+        _durableState.Clear();
+        _held.Clear();
+        _nextRetryAt = null;
         if (_lockConnection is null) return;
         var connection = _lockConnection;
         _lockConnection = null;

@@ -6,6 +6,9 @@ namespace SmartParking.Server.Platform.Events;
 /// <summary>A stored event as read back: the envelope fields and the payload still to be parsed.</summary>
 internal sealed record StoredEvent(Guid Id, long Position, string Type, string AggregateId, Guid? TenantId, DateTimeOffset OccurredAt, string Payload);
 
+/// <summary>An event a durable subscriber failed on, or that waits behind its aggregate's failed one, to go into event_retries.</summary>
+internal sealed record HeldEvent(string Subscriber, StoredEvent Event, int Attempts, DateTimeOffset NextAt, string? Error, bool Dead);
+
 /// <summary>A durable subscriber's held-back or failed event (see event_retries).</summary>
 internal sealed record RetryRow(Guid EventId, long Position, string AggregateId, int Attempts, DateTimeOffset NextAttemptAt);
 
@@ -42,6 +45,12 @@ internal static class EventLog
     public static Task<long> HeadAsync(NpgsqlConnection connection, CancellationToken ct) =>
         connection.ExecuteScalarAsync<long>(new CommandDefinition("select coalesce(max(position), 0) from domain_events", cancellationToken: ct));
 
+    /// <summary>The log's last position, and whether committed events wait to be sequenced: one cheap look before a round's work.</summary>
+    public static Task<(long Head, bool Pending)> PeekAsync(NpgsqlConnection connection, CancellationToken ct) =>
+        connection.QuerySingleAsync<(long, bool)>(new CommandDefinition("""
+            select (select coalesce(max(position), 0) from domain_events), exists (select 1 from domain_events where position is null)
+            """, cancellationToken: ct));
+
     public static async Task<List<StoredEvent>> ReadAsync(NpgsqlConnection connection, long after, long upTo, string[] types, int limit, CancellationToken ct) =>
         (await connection.QueryAsync<StoredEvent>(new CommandDefinition("""
             select id, position, type, aggregate_id, tenant_id, occurred_at, payload::text as payload from domain_events
@@ -63,20 +72,31 @@ internal static class EventLog
             returning position
             """, new { subscriber, now }, cancellationToken: ct));
 
-    /// <summary>Moves the checkpoint and holds back the failed (and blocked) events of the batch, in one transaction.</summary>
-    public static async Task AdvanceAsync(NpgsqlConnection connection, string subscriber, long position, IReadOnlyList<(StoredEvent Event, int Attempts, DateTimeOffset NextAt, string? Error, bool Dead)> held,
+    /// <summary>Each durable subscriber's checkpoint and, if it has events waiting for a retry, when the first is due: one query a round.</summary>
+    public static async Task<Dictionary<string, (long Position, DateTimeOffset? NextRetryAt)>> DurableStateAsync(NpgsqlConnection connection, string[] subscribers,
+        CancellationToken ct) =>
+        (await connection.QueryAsync<(string Subscriber, long Position, DateTimeOffset? NextRetryAt)>(new CommandDefinition("""
+            select c.subscriber, c.position, r.next_at from event_checkpoints c
+            left join (select subscriber, min(next_attempt_at) as next_at from event_retries where dead_at is null group by subscriber) r using (subscriber)
+            where c.subscriber = any(@subscribers)
+            """, new { subscribers }, cancellationToken: ct))).ToDictionary(r => r.Subscriber, r => (r.Position, r.NextRetryAt));
+
+    /// <summary>Moves the subscribers' checkpoints and holds back the failed (and blocked) events of their batches, in one transaction.</summary>
+    public static async Task AdvanceAsync(NpgsqlConnection connection, IReadOnlyList<(string Subscriber, long Position)> checkpoints, IReadOnlyList<HeldEvent> held,
         DateTimeOffset now, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
         if (held.Count > 0)
             await connection.ExecuteAsync(new CommandDefinition("""
                 insert into event_retries (subscriber, event_id, position, aggregate_id, attempts, next_attempt_at, last_error, dead_at)
-                select @subscriber, r.id, r.position, r.aggregate_id, r.attempts, r.next_at, r.error, case when r.dead then @now end
-                from unnest(@ids, @positions, @aggregates, @attempts, @nextAts, @errors, @dead) as r(id, position, aggregate_id, attempts, next_at, error, dead)
+                select r.subscriber, r.id, r.position, r.aggregate_id, r.attempts, r.next_at, r.error, case when r.dead then @now end
+                from unnest(@subscribers, @ids, @positions, @aggregates, @attempts, @nextAts, @errors, @dead)
+                    as r(subscriber, id, position, aggregate_id, attempts, next_at, error, dead)
                 on conflict do nothing
                 """, new
             {
-                subscriber, now,
+                now,
+                subscribers = held.Select(h => h.Subscriber).ToArray(),
                 ids = held.Select(h => h.Event.Id).ToArray(),
                 positions = held.Select(h => h.Event.Position).ToArray(),
                 aggregates = held.Select(h => h.Event.AggregateId).ToArray(),
@@ -85,9 +105,11 @@ internal static class EventLog
                 errors = held.Select(h => h.Error).ToArray(),
                 dead = held.Select(h => h.Dead).ToArray(),
             }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update event_checkpoints set position = greatest(position, @position), updated_at = @now where subscriber = @subscriber",
-            new { subscriber, position, now }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update event_checkpoints c set position = greatest(c.position, u.position), updated_at = @now
+            from unnest(@subscribers, @positions) as u(subscriber, position) where c.subscriber = u.subscriber
+            """, new { subscribers = checkpoints.Select(c => c.Subscriber).ToArray(), positions = checkpoints.Select(c => c.Position).ToArray(), now },
+            tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 
@@ -105,10 +127,6 @@ internal static class EventLog
             where next_attempt_at <= @now order by position limit @limit
             """, new { subscriber, now, limit }, cancellationToken: ct))).AsList();
 
-    public static Task<DateTimeOffset?> NextRetryAtAsync(NpgsqlConnection connection, string subscriber, CancellationToken ct) =>
-        connection.ExecuteScalarAsync<DateTimeOffset?>(new CommandDefinition(
-            "select min(next_attempt_at) from event_retries where subscriber = @subscriber and dead_at is null", new { subscriber }, cancellationToken: ct));
-
     public static Task DeliveredAsync(NpgsqlConnection connection, string subscriber, Guid eventId, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("delete from event_retries where subscriber = @subscriber and event_id = @eventId",
             new { subscriber, eventId }, cancellationToken: ct));
@@ -122,13 +140,16 @@ internal static class EventLog
 
     /// <summary>
     /// Deletes events older than the retention that every durable subscriber has read and none holds for a retry
-    /// (dead letters keep theirs until replayed or discarded).
+    /// (dead letters keep theirs until replayed or discarded), and sooner those of types no subscriber takes
+    /// (<paramref name="unreadTypes"/>, before <paramref name="unreadBefore"/>): a subscriber added later starts at the log's
+    /// end, so nothing would ever read them.
     /// </summary>
-    public static Task<int> PruneAsync(NpgsqlConnection connection, DateTimeOffset before, CancellationToken ct) =>
+    public static Task<int> PruneAsync(NpgsqlConnection connection, DateTimeOffset before, string[] unreadTypes, DateTimeOffset unreadBefore, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("""
             delete from domain_events e
-            where e.occurred_at < @before and e.position is not null
+            where e.position is not null
+              and (e.occurred_at < @before or (e.occurred_at < @unreadBefore and e.type = any(@unreadTypes)))
               and e.position <= coalesce((select min(position) from event_checkpoints), e.position)
               and not exists (select 1 from event_retries r where r.event_id = e.id)
-            """, new { before }, cancellationToken: ct));
+            """, new { before, unreadTypes, unreadBefore }, commandTimeout: 300, cancellationToken: ct));
 }

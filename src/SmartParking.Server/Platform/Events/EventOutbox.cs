@@ -52,7 +52,7 @@ public sealed class EventOutbox(EventTypes types, TimeProvider time)
         // unnest keeps one statement per batch; "with ordinality" keeps the caller's order as the insert order.
         return $"""
             insert into domain_events (id, type, aggregate_id, tenant_id, occurred_at, payload)
-            select e.id, e.type, e.aggregate_id, e.tenant_id, @outbox_now, e.payload::jsonb
+            select e.id, e.type, e.aggregate_id, e.tenant_id, @outbox_now, e.payload::json
             from unnest(@outbox_ids, @outbox_types, @outbox_aggregates, @outbox_tenants, @outbox_payloads) with ordinality as e(id, type, aggregate_id, tenant_id, payload, n)
             order by e.n;
             select pg_notify('{WakeChannel}', '');

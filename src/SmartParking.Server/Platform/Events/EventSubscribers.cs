@@ -24,7 +24,12 @@ internal sealed class BoundSubscriber
             _invokers[concrete] = invoke.MakeGenericMethod(handled).CreateDelegate<Invoker>();
         }
         TypeNames = _invokers.Keys.Select(types.NameOf).Order().ToArray();
+        _typeNames = [.. TypeNames];
     }
+
+    private readonly HashSet<string> _typeNames;
+
+    public bool Takes(string typeName) => _typeNames.Contains(typeName);
 
     public EventSubscription Subscription { get; }
 
