@@ -6,10 +6,15 @@ namespace SmartParking.Server.Platform.Events;
 
 /// <summary>
 /// Records domain events on the caller's connection and transaction, so an event exists exactly when the change it
-/// describes committed. A wake-up notice goes out with the commit; the dispatcher does the rest.
+/// describes committed. A wake-up notice goes out with the commit when some subscriber takes one of the events; the
+/// dispatcher does the rest (events nobody takes wait for its next poll to be sequenced, so a busy writer of those,
+/// like ingest, does not wake every node many times a second).
 /// </summary>
-public sealed class EventOutbox(EventTypes types, TimeProvider time)
+public sealed class EventOutbox(EventTypes types, IEnumerable<EventSubscription> subscriptions, TimeProvider time)
 {
+    private readonly HashSet<Type> _wanted =
+        [.. types.All.Where(t => subscriptions.Any(s => s.EventTypes.Any(handled => handled.IsAssignableFrom(t))))];
+
     public const string WakeChannel = "domain_events";
 
     public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IDomainEvent domainEvent, CancellationToken ct) =>
@@ -36,8 +41,10 @@ public sealed class EventOutbox(EventTypes types, TimeProvider time)
         var tenants = new Guid?[events.Count];
         var payloads = new string[events.Count];
         var i = 0;
+        var wake = false;
         foreach (var e in events)
         {
+            wake |= _wanted.Contains(e.GetType());
             ids[i] = Guid.CreateVersion7(now);
             typeNames[i] = types.NameOf(e);
             aggregates[i] = e.AggregateId;
@@ -55,7 +62,7 @@ public sealed class EventOutbox(EventTypes types, TimeProvider time)
             select e.id, e.type, e.aggregate_id, e.tenant_id, @outbox_now, e.payload::json
             from unnest(@outbox_ids, @outbox_types, @outbox_aggregates, @outbox_tenants, @outbox_payloads) with ordinality as e(id, type, aggregate_id, tenant_id, payload, n)
             order by e.n;
-            select pg_notify('{WakeChannel}', '');
+            {(wake ? $"select pg_notify('{WakeChannel}', '');" : "")}
             """;
     }
 }
