@@ -4,11 +4,18 @@ namespace SmartParking.Server.Modules.Analytics.Forecasting;
 /// The features of one target hour, computed only from what was known at the forecast origin, so training examples
 /// from many past origins look exactly like a forecast made today (direct multi-horizon forecasting). The model
 /// predicts the target's difference from the 4-week median profile; the recent-level features let it follow a trend
-/// the multi-week profile lags behind.
+/// the multi-week profile lags behind. Per target: local hour, weekday, holiday, horizon in days, the 4-week median
+/// profile, seasonal-naive (last week) and its difference from the profile, whether last week's day was a holiday;
+/// per origin: the last week's mean, its change against the 4 weeks before, the last day against the same day a week
+/// earlier; and, as differences from the profile, the 8-week median, the 4-week mean of the same weekday and hour, and
+/// the mean of the same hour over the working days (or weekend days) of the last 4 weeks.
 /// </summary>
 internal static class ForecastFeatures
 {
     public const int Count = 14;
+
+    /// <summary>Where <see cref="Fill"/> writes the seasonal-naive value (the backtest reads it back as that baseline).</summary>
+    public const int SeasonalNaive = 5;
 
     /// <summary>What the features read once per origin: the recent level and how it moved.</summary>
     public readonly record struct OriginLevels(double LastWeek, double Trend, double LastDayShift, double Fallback);
@@ -77,7 +84,7 @@ internal static class ForecastFeatures
         features[2] = hours.IsHoliday(target) ? 1 : 0;
         features[3] = (target - origin) / 24f;
         features[4] = (float)profile;
-        features[5] = (float)lastWeek;
+        features[SeasonalNaive] = (float)lastWeek;
         features[6] = (float)(lastWeek - profile);
         features[7] = hours.IsHoliday(source) ? 1 : 0;
         features[8] = (float)levels.LastWeek;

@@ -209,7 +209,8 @@ internal sealed class BandTable
 
     private readonly Dictionary<string, List<double>[]> byLot = new(StringComparer.Ordinal);
     private readonly List<double>[] pooled = Enumerable.Range(0, Weeks).Select(_ => new List<double>()).ToArray();
-    private readonly Dictionary<(string?, int), (double Low, double High)> cache = [];
+    // Forecasts may be asked for from several requests at once once training has filled the table.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), (double Low, double High)> cache = new();
 
     public void Add(string lot, int week, double residual)
     {
@@ -224,12 +225,12 @@ internal sealed class BandTable
     public (double Low, double High) Band(string lot, int week)
     {
         week = Math.Min(week, Weeks - 1);
-        if (cache.TryGetValue((lot, week), out var band)) return band;
-        var residuals = byLot.TryGetValue(lot, out var weeks) ? LastFilled(weeks, week) : null;
-        residuals ??= LastFilled(pooled, week);
-        band = residuals is null ? (-1, 1) : (Percentile(residuals, 0.1), Percentile(residuals, 0.9));
-        cache[(lot, week)] = band;
-        return band;
+        return cache.GetOrAdd((lot, week), key =>
+        {
+            var residuals = byLot.TryGetValue(key.Item1, out var weeks) ? LastFilled(weeks, key.Item2) : null;
+            residuals ??= LastFilled(pooled, key.Item2);
+            return residuals is null ? (-1, 1) : (Percentile(residuals, 0.1), Percentile(residuals, 0.9));
+        });
     }
 
     // A horizon week past the validation window uses the furthest week that was measured.
@@ -313,7 +314,7 @@ public sealed class OccupancyForecastModel
             var target = hours.IndexOf(originUtc.AddHours(i));
             var features = new float[ForecastFeatures.Count];
             profiles[i] = ForecastFeatures.Fill(hours, origin, levels, target, features);
-            naive[i] = features[5];
+            naive[i] = features[ForecastFeatures.SeasonalNaive];
             weeks[i] = (target - origin) / LocalHours.Week;
             rows[i] = new ForecastExample { Features = features };
         }
