@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Analytics;
+using SmartParking.Server.Modules.Analytics.Forecasting;
 using SmartParking.Server.Modules.Admin;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
@@ -17,6 +18,10 @@ using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Modules.Web;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
+
+// Offline commands that need no host and no database.
+if (args is [ForecastBacktestCommand.Name, .. var backtestArgs])
+    return ForecastBacktestCommand.Run(backtestArgs, Console.Out, Console.Error);
 
 WebApplication app;
 try

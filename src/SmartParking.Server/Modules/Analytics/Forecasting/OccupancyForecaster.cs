@@ -1,0 +1,326 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+
+namespace SmartParking.Server.Modules.Analytics.Forecasting;
+
+public enum ForecastLearner { FastTree, LightGbm }
+
+/// <summary>
+/// How the model is trained. Training origins are taken every <see cref="OriginStrideDays"/> days at the local hour of
+/// the cut, each with targets up to <see cref="MaxHorizonDays"/> ahead (and before the cut). The band comes from a
+/// backtest inside the training window: the same training run once more with the last <see cref="ValidationDays"/>
+/// held out, whose errors per horizon week give the 10th and 90th percentiles.
+/// </summary>
+public sealed record ForecastSettings(
+    ForecastLearner Learner = ForecastLearner.FastTree,
+    int Trees = 100,
+    int Leaves = 8,
+    int MinimumExamplesPerLeaf = 500,
+    double LearningRate = 0.2,
+    int MaxHorizonDays = 30,
+    int OriginStrideDays = 3,
+    int MinimumHistoryDays = 14,
+    int ValidationDays = 28,
+    int Seed = 1);
+
+/// <summary>What a model is: its version, what it learned from, and how it did on its own validation backtest.</summary>
+public sealed record ForecastModelInfo(string Version, string Learner, DateTime TrainedFromUtc, DateTime TrainedToUtc, int Lots,
+    int Examples, double? ValidationMae, double? ValidationSeasonalNaiveMae, TimeSpan TrainingTime);
+
+/// <summary>One forecast hour: the expected occupancy share and the 10th–90th percentile band around it.</summary>
+public sealed record HourlyForecast(DateTime HourUtc, double Share, double Low, double High);
+
+public sealed record LotForecast(string Lot, DateTime OriginUtc, IReadOnlyList<HourlyForecast> Hours, ForecastModelInfo Model);
+
+/// <summary>A lot left out of training, and why.</summary>
+public sealed record SkippedLot(string Lot, string Reason);
+
+public sealed record TrainingOutcome(OccupancyForecastModel Model, IReadOnlyList<SkippedLot> Skipped);
+
+/// <summary>Trains one model across lots on occupancy share (lots differ in capacity, not in how demand moves).</summary>
+public static class OccupancyForecaster
+{
+    public const string FeatureSet = "f1";
+
+    /// <summary>
+    /// Occupancy errors are heavy-tailed (stuck sensors, events), the learners only minimise squared error, and the
+    /// backtest is judged on absolute error. So each fit weights an example by 1 / |its residual| (iteratively
+    /// reweighted least squares towards least absolute deviation), two steps, so a few wild hours do not pull every
+    /// forecast. The floor keeps near-exact hours from dominating.
+    /// </summary>
+    private const double ResidualFloor = 0.02;
+
+
+    /// <summary>Trains on every lot's history before <paramref name="cutUtc"/>.</summary>
+    public static TrainingOutcome Train(IReadOnlyList<LotHistory> lots, DateTime cutUtc, ForecastSettings settings) =>
+        Train(lots.Select(l => (l, cutUtc)).ToList(), settings);
+
+    /// <summary>Trains on each lot's history before its own cut (lots whose data end at different times).</summary>
+    public static TrainingOutcome Train(IReadOnlyList<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        var skipped = new List<SkippedLot>();
+        var usable = new List<(LotHistory Lot, DateTime CutUtc)>();
+        foreach (var (lot, cut) in lots)
+        {
+            var observed = lot.HoursObservedBefore(cut);
+            if (observed < settings.MinimumHistoryDays * 24)
+                skipped.Add(new SkippedLot(lot.Lot, $"{observed / 24.0:0.#} days of history before the cut, {settings.MinimumHistoryDays} needed"));
+            else usable.Add((lot, cut));
+        }
+        if (usable.Count == 0) throw new InvalidOperationException("no lot has enough history to train on");
+
+        var ml = new MLContext(settings.Seed);
+        var bands = ValidationBands(ml, usable, settings, out var validationMae, out var validationNaiveMae);
+        var examples = Examples(usable, settings);
+        var model = Fit(ml, examples, settings);
+        var from = usable.Min(l => l.Lot.ObservedSpan()!.Value.FirstUtc);
+        var to = usable.Max(l => l.CutUtc);
+        var info = new ForecastModelInfo($"{FeatureSet}-{settings.Learner.ToString().ToLowerInvariant()}-{to:yyyyMMdd'T'HHmm'Z'}",
+            settings.Learner.ToString(), from, to, usable.Count, examples.Count, validationMae, validationNaiveMae, clock.Elapsed);
+        return new TrainingOutcome(new OccupancyForecastModel(ml, model, info, bands, settings), skipped);
+    }
+
+    /// <summary>
+    /// The residual percentiles per lot and horizon week, from a model trained with the last ValidationDays of each lot's
+    /// training window held out and forecast from that one origin: errors as a forecast made weeks ahead really has them.
+    /// </summary>
+    private static BandTable ValidationBands(MLContext ml, List<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings,
+        out double? mae, out double? naiveMae)
+    {
+        mae = naiveMae = null;
+        var inner = lots.Select(l => (l.Lot, CutUtc: l.CutUtc.AddDays(-settings.ValidationDays)))
+            .Where(l => l.Lot.HoursObservedBefore(l.CutUtc) >= settings.MinimumHistoryDays * 24).ToList();
+        var bands = new BandTable();
+        if (inner.Count == 0) return bands;
+        var examples = Examples(inner, settings);
+        if (examples.Count == 0) return bands;
+        var info = new ForecastModelInfo($"{FeatureSet}-validation", settings.Learner.ToString(), DateTime.MinValue,
+            inner.Max(l => l.CutUtc), inner.Count, examples.Count, null, null, TimeSpan.Zero);
+        var model = new OccupancyForecastModel(ml, Fit(ml, examples, settings), info, bands, settings);
+        double error = 0, naiveError = 0;
+        var n = 0;
+        foreach (var (lot, cut) in inner)
+        {
+            var (forecast, naive, _) = model.PointForecast(lot, cut, settings.ValidationDays);
+            for (var i = 0; i < forecast.Length; i++)
+            {
+                var at = (int)(cut - lot.StartUtc).TotalHours + i;
+                if (at >= lot.Share.Length || double.IsNaN(lot.Share[at])) continue;
+                bands.Add(lot.Lot, i / LocalHours.Week, lot.Share[at] - forecast[i]);
+                error += Math.Abs(lot.Share[at] - forecast[i]);
+                naiveError += Math.Abs(lot.Share[at] - naive[i]);
+                n++;
+            }
+        }
+        if (n > 0)
+        {
+            mae = error / n;
+            naiveMae = naiveError / n;
+        }
+        return bands;
+    }
+
+    internal static List<ForecastExample> Examples(IEnumerable<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings)
+    {
+        var examples = new List<ForecastExample>();
+        var maxHorizon = settings.MaxHorizonDays * 24;
+        foreach (var (lot, cut) in lots)
+        {
+            var known = lot.Before(cut);
+            if (known.ObservedSpan() is not { } span) continue;
+            var hours = new LocalHours(known);
+            var cutIndex = hours.IndexOf(cut);
+            var firstOrigin = hours.IndexOf(span.FirstUtc.AddDays(settings.MinimumHistoryDays));
+            // Origins at the cut's local hour, so a training origin sits where the real one will.
+            for (var origin = cutIndex - 24; origin >= firstOrigin; origin -= 24 * settings.OriginStrideDays)
+            {
+                var levels = ForecastFeatures.Levels(hours, origin);
+                if (double.IsNaN(levels.Fallback)) continue;
+                for (var target = origin; target < Math.Min(cutIndex, origin + maxHorizon); target++)
+                {
+                    var actual = hours.At(target);
+                    if (double.IsNaN(actual)) continue;
+                    var features = new float[ForecastFeatures.Count];
+                    var profile = ForecastFeatures.Fill(hours, origin, levels, target, features);
+                    examples.Add(new ForecastExample { Features = features, Label = (float)(actual - profile) });
+                }
+            }
+        }
+        return examples;
+    }
+
+    private static ITransformer Fit(MLContext ml, List<ForecastExample> examples, ForecastSettings settings)
+    {
+        // The first step starts from the median profile itself (a model that predicts no difference).
+        foreach (var e in examples) e.Weight = (float)(1 / Math.Max(Math.Abs(e.Label), ResidualFloor));
+        var first = Trainer(ml, settings).Fit(ml.Data.LoadFromEnumerable(examples));
+        var fitted = first.Transform(ml.Data.LoadFromEnumerable(examples)).GetColumn<float>("Score").ToArray();
+        for (var i = 0; i < examples.Count; i++)
+            examples[i].Weight = (float)(1 / Math.Max(Math.Abs(examples[i].Label - fitted[i]), ResidualFloor));
+        return Trainer(ml, settings).Fit(ml.Data.LoadFromEnumerable(examples));
+    }
+
+    private static IEstimator<ITransformer> Trainer(MLContext ml, ForecastSettings settings)
+    {
+        return settings.Learner switch
+        {
+            ForecastLearner.FastTree => ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
+            {
+                NumberOfTrees = settings.Trees,
+                NumberOfLeaves = settings.Leaves,
+                MinimumExampleCountPerLeaf = settings.MinimumExamplesPerLeaf,
+                LearningRate = settings.LearningRate,
+                ExampleWeightColumnName = "Weight",
+            }),
+            ForecastLearner.LightGbm => ml.Regression.Trainers.LightGbm(new LightGbmRegressionTrainer.Options
+            {
+                NumberOfIterations = settings.Trees,
+                NumberOfLeaves = settings.Leaves,
+                MinimumExampleCountPerLeaf = settings.MinimumExamplesPerLeaf,
+                LearningRate = settings.LearningRate,
+                Seed = settings.Seed,
+                ExampleWeightColumnName = "Weight",
+            }),
+            _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Learner, "unknown learner"),
+        };
+    }
+}
+
+/// <summary>One training or scoring row for ML.NET (it needs public members to read it).</summary>
+public sealed class ForecastExample
+{
+    [VectorType(ForecastFeatures.Count)]
+    public float[] Features { get; set; } = [];
+
+    public float Label { get; set; }
+
+    public float Weight { get; set; }
+}
+
+/// <summary>Residuals by lot and horizon week; a lot or week with too few falls back to all lots' residuals of that week.</summary>
+internal sealed class BandTable
+{
+    private const int Weeks = 5;
+    private const int MinimumResiduals = 48;
+
+    private readonly Dictionary<string, List<double>[]> byLot = new(StringComparer.Ordinal);
+    private readonly List<double>[] pooled = Enumerable.Range(0, Weeks).Select(_ => new List<double>()).ToArray();
+    // Forecasts may be asked for from several requests at once once training has filled the table.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), (double Low, double High)> cache = new();
+
+    public void Add(string lot, int week, double residual)
+    {
+        week = Math.Min(week, Weeks - 1);
+        if (!byLot.TryGetValue(lot, out var weeks))
+            byLot[lot] = weeks = Enumerable.Range(0, Weeks).Select(_ => new List<double>()).ToArray();
+        weeks[week].Add(residual);
+        pooled[week].Add(residual);
+    }
+
+    /// <summary>The 10th and 90th percentile of the residuals; (−1, +1) — no information — when there are none.</summary>
+    public (double Low, double High) Band(string lot, int week)
+    {
+        week = Math.Min(week, Weeks - 1);
+        return cache.GetOrAdd((lot, week), key =>
+        {
+            var residuals = byLot.TryGetValue(key.Item1, out var weeks) ? LastFilled(weeks, key.Item2) : null;
+            residuals ??= LastFilled(pooled, key.Item2);
+            return residuals is null ? (-1, 1) : (Percentile(residuals, 0.1), Percentile(residuals, 0.9));
+        });
+    }
+
+    // A horizon week past the validation window uses the furthest week that was measured.
+    private static List<double>? LastFilled(List<double>[] weeks, int week)
+    {
+        for (var w = week; w >= 0; w--)
+            if (weeks[w].Count >= MinimumResiduals) return weeks[w];
+        return null;
+    }
+
+    private static double Percentile(List<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        var rank = p * (sorted.Length - 1);
+        var below = (int)Math.Floor(rank);
+        var above = Math.Min(below + 1, sorted.Length - 1);
+        return sorted[below] + (sorted[above] - sorted[below]) * (rank - below);
+    }
+}
+
+/// <summary>A trained model: forecasts a lot's hourly occupancy share from an origin, with its band.</summary>
+public sealed class OccupancyForecastModel
+{
+    private readonly MLContext ml;
+    private readonly ITransformer model;
+    private readonly BandTable bands;
+    private readonly ForecastSettings settings;
+
+    internal OccupancyForecastModel(MLContext ml, ITransformer model, ForecastModelInfo info, BandTable bands, ForecastSettings settings)
+    {
+        this.ml = ml;
+        this.model = model;
+        Info = info;
+        this.bands = bands;
+        this.settings = settings;
+    }
+
+    public ForecastModelInfo Info { get; }
+
+    /// <summary>
+    /// The forecast for each UTC hour from <paramref name="originUtc"/> for <paramref name="days"/> days (at most the
+    /// trained horizon), from the lot's history before the origin only.
+    /// </summary>
+    public LotForecast Forecast(LotHistory lot, DateTime originUtc, int days)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(days, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(days, settings.MaxHorizonDays);
+        if (lot.HoursObservedBefore(originUtc) < settings.MinimumHistoryDays * 24)
+            throw new ArgumentException($"lot {lot.Lot} has less than {settings.MinimumHistoryDays} days of history before {originUtc:O}", nameof(lot));
+        var (forecast, _, _, weeks) = Score(lot, originUtc, days);
+        var hours = new HourlyForecast[forecast.Length];
+        for (var i = 0; i < forecast.Length; i++)
+        {
+            var (low, high) = bands.Band(lot.Lot, weeks[i]);
+            // A biased validation can put both percentiles on one side; the band still holds the forecast itself.
+            hours[i] = new HourlyForecast(originUtc.AddHours(i), forecast[i],
+                Math.Clamp(forecast[i] + Math.Min(low, 0), 0, 1), Math.Clamp(forecast[i] + Math.Max(high, 0), 0, 1));
+        }
+        return new LotForecast(lot.Lot, originUtc, hours, Info);
+    }
+
+    /// <summary>The model's forecast and the two baselines' for each UTC hour from the origin (for backtests).</summary>
+    internal (double[] Forecast, double[] SeasonalNaive, double[] MedianProfile) PointForecast(LotHistory lot, DateTime originUtc, int days)
+    {
+        var (forecast, naive, profiles, _) = Score(lot, originUtc, days);
+        return (forecast, naive, profiles);
+    }
+
+    private (double[] Forecast, double[] SeasonalNaive, double[] MedianProfile, int[] Weeks) Score(LotHistory lot, DateTime originUtc, int days)
+    {
+        var hours = new LocalHours(lot.Before(originUtc));
+        var origin = hours.IndexOf(originUtc);
+        var levels = ForecastFeatures.Levels(hours, origin);
+        var count = days * 24;
+        var rows = new ForecastExample[count];
+        var profiles = new double[count];
+        var naive = new double[count];
+        var weeks = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            var target = hours.IndexOf(originUtc.AddHours(i));
+            var features = new float[ForecastFeatures.Count];
+            profiles[i] = ForecastFeatures.Fill(hours, origin, levels, target, features);
+            naive[i] = features[ForecastFeatures.SeasonalNaive];
+            weeks[i] = (target - origin) / LocalHours.Week;
+            rows[i] = new ForecastExample { Features = features };
+        }
+        var scores = model.Transform(ml.Data.LoadFromEnumerable(rows)).GetColumn<float>("Score").ToArray();
+        var forecast = new double[count];
+        for (var i = 0; i < count; i++) forecast[i] = Math.Clamp(profiles[i] + scores[i], 0, 1);
+        return (forecast, naive, profiles, weeks);
+    }
+}

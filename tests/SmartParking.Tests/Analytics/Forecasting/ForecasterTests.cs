@@ -1,0 +1,61 @@
+using SmartParking.Server.Modules.Analytics.Forecasting;
+
+namespace SmartParking.Tests.Analytics.Forecasting;
+
+public sealed class ForecasterTests
+{
+    [Fact]
+    public void TrendingWeeklySeries_ModelBeatsSeasonalNaiveAndTheMedianProfile()
+    {
+        // Weeks where demand climbs or falls: the 4-week profile lags well behind and last week lags too.
+        LotHistory[] lots =
+        [
+            Synthetic.Lot("rising", days: 84, level: 0.10, trendPerWeek: 0.02, seed: 1),
+            Synthetic.Lot("falling", days: 84, level: 0.45, trendPerWeek: -0.02, seed: 2),
+            Synthetic.Lot("steady", days: 84, level: 0.25, trendPerWeek: 0, seed: 3),
+        ];
+
+        var report = ForecastBacktest.Run(lots, holdoutDays: 28, Synthetic.FastSettings);
+
+        report.Overall.Hours.ShouldBe(3 * 28 * 24);
+        report.Overall.Model.Mae.ShouldBeLessThan(report.Overall.SeasonalNaive.Mae);
+        report.Overall.Model.Mae.ShouldBeLessThan(report.Overall.MedianProfile.Mae);
+        foreach (var lot in report.Lots.Where(l => l.Lot != "steady"))
+            lot.Model.Mae.ShouldBeLessThan(lot.SeasonalNaive.Mae, $"lot {lot.Lot}");
+    }
+
+    [Fact]
+    public void Forecast_EveryHourFromTheOrigin_WithTheValueInsideItsBand()
+    {
+        var lots = new[] { Synthetic.Lot("a", 56, 0.2, 0.01, seed: 4), Synthetic.Lot("b", 56, 0.3, 0, seed: 5) };
+        var cut = Synthetic.Start.AddDays(56);
+        var training = OccupancyForecaster.Train(lots, cut, Synthetic.FastSettings);
+
+        var forecast = training.Model.Forecast(lots[0], cut, days: 30);
+
+        forecast.Hours.Count.ShouldBe(30 * 24);
+        forecast.Hours.Select(h => h.HourUtc).ShouldBe(Enumerable.Range(0, 30 * 24).Select(i => cut.AddHours(i)));
+        forecast.Hours.ShouldAllBe(h => h.Low >= 0 && h.Low <= h.Share && h.Share <= h.High && h.High <= 1);
+        forecast.Hours.ShouldContain(h => h.High - h.Low > 0);
+        forecast.Model.TrainedToUtc.ShouldBe(cut);
+        forecast.Model.ValidationMae.ShouldNotBeNull();
+        forecast.Model.Version.ShouldStartWith(OccupancyForecaster.FeatureSet + "-fasttree-");
+    }
+
+    [Fact]
+    public void ShortHistory_IsSkippedAndSaidSo_StuckSensorsAndGapsDoNotCrash()
+    {
+        var stuck = new LotHistory("stuck-at-zero", Synthetic.Start, new double[56 * 24], TimeZoneInfo.Utc, HolidayCalendar.None);
+        var gappy = Synthetic.Lot("gappy", 56, 0.2, 0, seed: 6);
+        Array.Fill(gappy.Share, double.NaN, 20 * 24, 10 * 24);
+        var young = Synthetic.Lot("young", 56, 0.2, 0, seed: 7);
+        Array.Fill(young.Share, double.NaN, 0, 45 * 24);
+
+        var report = ForecastBacktest.Run([stuck, gappy, young], holdoutDays: 7, Synthetic.FastSettings);
+
+        report.Skipped.Single().Lot.ShouldBe("young");
+        report.Skipped.Single().Reason.ShouldContain("14 needed");
+        report.Lots.Select(l => l.Lot).ShouldBe(["stuck-at-zero", "gappy"]);
+        report.Lots[0].Model.Mae.ShouldBeLessThan(0.02);
+    }
+}
