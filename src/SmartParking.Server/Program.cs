@@ -1,14 +1,14 @@
-using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Admin;
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Notifications.Push;
 using SmartParking.Server.Modules.Notifications.Slack;
 using SmartParking.Server.Modules.Notifications.Webhooks;
-using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

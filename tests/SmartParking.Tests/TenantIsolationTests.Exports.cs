@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Demo;

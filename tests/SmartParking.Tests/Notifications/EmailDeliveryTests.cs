@@ -1,5 +1,6 @@
 using MimeKit;
 using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Tests.Notifications;
 

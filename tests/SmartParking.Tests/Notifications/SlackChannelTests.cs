@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Slack;
+using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Tests.Notifications;
 

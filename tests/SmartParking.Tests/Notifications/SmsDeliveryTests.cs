@@ -1,6 +1,7 @@
 using System.Net;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Sms;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Notifications;

@@ -1,3 +1,6 @@
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Http;
+
 namespace SmartParking.Server.Modules.Availability;
 
 public sealed partial class AvailabilityModel

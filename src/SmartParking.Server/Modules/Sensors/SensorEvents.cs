@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Sensors;

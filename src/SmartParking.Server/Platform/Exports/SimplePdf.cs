@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Platform.Exports;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Platform.Fiware;
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.RegularExpressions;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Platform.Observability;
 

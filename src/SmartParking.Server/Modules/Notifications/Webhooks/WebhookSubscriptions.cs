@@ -1,6 +1,6 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Buffers.Text;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;

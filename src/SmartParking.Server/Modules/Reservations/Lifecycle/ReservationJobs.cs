@@ -4,7 +4,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
-using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Scheduling;
 

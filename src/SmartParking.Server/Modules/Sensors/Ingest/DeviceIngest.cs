@@ -1,3 +1,5 @@
+using SmartParking.Server.Platform.Http;
+
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>What happened to one reading a device or gateway sent.</summary>

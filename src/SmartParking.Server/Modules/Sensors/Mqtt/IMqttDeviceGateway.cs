@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Mqtt;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Mqtt.Protocol;
 

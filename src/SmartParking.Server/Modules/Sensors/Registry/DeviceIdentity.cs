@@ -1,0 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SmartParking.Server.Modules.Sensors.Registry;
+
+/// <summary>A connected device as the MQTT transport knows it.</summary>
+public sealed record DeviceIdentity(Guid SensorId, Guid TenantId, string Serial, Guid? SpaceId, Guid? LotId);
