@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

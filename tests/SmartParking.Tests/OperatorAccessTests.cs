@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

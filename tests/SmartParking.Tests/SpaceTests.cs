@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

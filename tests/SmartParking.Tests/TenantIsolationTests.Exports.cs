@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

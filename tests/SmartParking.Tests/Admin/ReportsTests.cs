@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Payments;
 

@@ -4,7 +4,6 @@ using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Admin;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Web;

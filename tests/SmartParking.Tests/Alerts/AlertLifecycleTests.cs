@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Alerts;

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Modules.Payments;

@@ -1,4 +1,3 @@
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Tests.Infrastructure;

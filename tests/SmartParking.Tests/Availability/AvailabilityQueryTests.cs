@@ -6,8 +6,6 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 

@@ -8,7 +8,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 
 namespace SmartParking.Tests.Infrastructure;

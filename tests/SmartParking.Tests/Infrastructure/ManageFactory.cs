@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Tests.Infrastructure;
 

@@ -1,6 +1,5 @@
 using MimeKit;
 using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Tests.Notifications;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Tests.Infrastructure;

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Delivery;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Notifications;

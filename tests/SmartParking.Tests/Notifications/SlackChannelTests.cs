@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Slack;
-using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Tests.Notifications;
 

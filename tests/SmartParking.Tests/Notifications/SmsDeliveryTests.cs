@@ -1,7 +1,6 @@
 using System.Net;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Sms;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Notifications;

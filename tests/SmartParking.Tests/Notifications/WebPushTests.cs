@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Push;
 using SmartParking.Tests.Infrastructure;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Time;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Payments;

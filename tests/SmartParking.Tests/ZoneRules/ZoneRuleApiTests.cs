@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Reservations;
 

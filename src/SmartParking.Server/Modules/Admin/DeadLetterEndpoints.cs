@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Exports;
 
 namespace SmartParking.Server.Modules.Analytics;

@@ -1,6 +1,3 @@
-using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Platform.Http;
-
 namespace SmartParking.Server.Modules.Availability;
 
 public sealed partial class AvailabilityModel

@@ -3,7 +3,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
-using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Demo;

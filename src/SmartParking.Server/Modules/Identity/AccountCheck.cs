@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
-using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Modules.Identity;
 

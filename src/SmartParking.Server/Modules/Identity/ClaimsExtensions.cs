@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Identity;

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Identity;

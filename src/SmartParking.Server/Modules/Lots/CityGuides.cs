@@ -3,10 +3,8 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
-using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Lots;
 

@@ -10,7 +10,6 @@ using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Fiware;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
-using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Lots;
 

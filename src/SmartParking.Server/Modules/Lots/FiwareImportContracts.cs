@@ -1,8 +1,3 @@
-using System.Security.Claims;
-using System.Text.Json;
-using Dapper;
-using Npgsql;
-using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Server.Modules.Lots;

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Lots;

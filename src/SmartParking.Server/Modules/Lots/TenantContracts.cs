@@ -1,8 +1,4 @@
 using System.ComponentModel;
-using System.Security.Claims;
-using System.Text.RegularExpressions;
-using Dapper;
-using Npgsql;
 using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Lots;

@@ -1,11 +1,9 @@
-using System.ComponentModel;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Lots;
 

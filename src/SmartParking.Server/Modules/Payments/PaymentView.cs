@@ -1,6 +1,3 @@
-using System.Security.Claims;
-using SmartParking.Server.Modules.Identity;
-
 namespace SmartParking.Server.Modules.Payments;
 
 public sealed class PaymentView

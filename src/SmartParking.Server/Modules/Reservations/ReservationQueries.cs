@@ -1,11 +1,8 @@
-using System.Security.Claims;
 using Dapper;
 using Npgsql;
-using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
-using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations;
 

@@ -5,7 +5,6 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Reservations;

@@ -1,6 +1,3 @@
-using SmartParking.Server.Modules.Sensors.Ingest;
-using SmartParking.Server.Platform.Http;
-
 namespace SmartParking.Server.Modules.Sensors;
 
 /// <summary>Stored as smallint; the numbers are part of the schema.</summary>

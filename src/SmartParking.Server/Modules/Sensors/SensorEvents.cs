@@ -1,4 +1,3 @@
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Sensors;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Platform.Exports;
 

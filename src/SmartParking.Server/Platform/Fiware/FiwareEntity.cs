@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Platform.Fiware;
 

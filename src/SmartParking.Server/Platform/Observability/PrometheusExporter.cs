@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.RegularExpressions;
-using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Platform.Observability;
 

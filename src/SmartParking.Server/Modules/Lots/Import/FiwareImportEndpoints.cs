@@ -1,7 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
-using Dapper;
-using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.OpenApi;

@@ -1,8 +1,5 @@
-using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using SmartParking.Server.Modules.Lots.Zones;
-using SmartParking.Server.Platform.OpenApi;
 
 namespace SmartParking.Server.Modules.Lots.Lots;
 

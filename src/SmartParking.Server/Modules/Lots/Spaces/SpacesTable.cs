@@ -3,7 +3,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots.Lots;
-using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Tables;
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Zones;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Npgsql;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Modules.Notifications.Templates;
 

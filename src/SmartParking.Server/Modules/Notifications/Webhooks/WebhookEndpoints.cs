@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Payments.Webhooks;
 
 namespace SmartParking.Server.Modules.Notifications.Webhooks;
 

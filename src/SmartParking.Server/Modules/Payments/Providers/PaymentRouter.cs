@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Payments.Wallet;
 
 namespace SmartParking.Server.Modules.Payments.Providers;
 

@@ -1,4 +1,3 @@
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Exports;
 using SmartParking.Server.Platform.Time;
 

@@ -1,8 +1,6 @@
 using System.Security.Claims;
-using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;

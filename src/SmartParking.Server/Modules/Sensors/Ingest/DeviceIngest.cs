@@ -1,5 +1,3 @@
-using SmartParking.Server.Platform.Http;
-
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
 /// <summary>What happened to one reading a device or gateway sent.</summary>

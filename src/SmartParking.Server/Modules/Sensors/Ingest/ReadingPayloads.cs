@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
 

@@ -1,5 +1,4 @@
 using SmartParking.Server.Modules.Sensors.Registry;
-using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Mqtt;
 

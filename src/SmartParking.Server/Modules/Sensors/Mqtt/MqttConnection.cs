@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using SmartParking.Server.Modules.Sensors.Mqtt.Protocol;
 using SmartParking.Server.Modules.Sensors.Registry;
-using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Mqtt;
 

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.IdentityModel.Tokens;
-
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
 /// <summary>A connected device as the MQTT transport knows it.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
-using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Sensors.Mqtt.Protocol;
 
