@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
 
