@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Sensors;
@@ -65,7 +66,7 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
     /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>
     internal async Task<Sensor> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<Sensor>(new CommandDefinition(
-            $"{Sensor.Select} where se.id = @id and (@scope::uuid is null or se.tenant_id = @scope)",
+            $"{SensorSql.Select} where se.id = @id and (@scope::uuid is null or se.tenant_id = @scope)",
             reporting.Parameters(new { id, scope, now = time.GetUtcNow() }), tx, cancellationToken: ct))
         ?? throw new NotFoundException("Sensor");
 
