@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -41,7 +42,7 @@ public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
         p.Add("limit", paging.PageSize);
         p.Add("offset", paging.Offset);
         var rows = await connection.QueryAsync<ReservationRow>(new CommandDefinition(
-            $"{ReservationRow.Select} where {where} order by lower(r.during) desc, r.id limit @limit offset @offset", p, cancellationToken: ct));
+            $"{ReservationSql.Select} where {where} order by lower(r.during) desc, r.id limit @limit offset @offset", p, cancellationToken: ct));
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from reservations r where {where}", p, cancellationToken: ct));
         return new Page<ReservationResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
     }

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 
 namespace SmartParking.Server.Modules.Reservations;
@@ -58,7 +59,7 @@ public sealed partial class ReservationService
         await using var tx = await connection.BeginTransactionAsync(ct);
         var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(update, parameters, tx, cancellationToken: ct))).ToArray();
         if (ids.Length == 0) return 0;
-        var rows = (await connection.QueryAsync<ReservationRow>(new CommandDefinition(ReservationRow.Select + " where r.id = any(@ids)", new { ids }, tx, cancellationToken: ct))).AsList();
+        var rows = (await connection.QueryAsync<ReservationRow>(new CommandDefinition(ReservationSql.Select + " where r.id = any(@ids)", new { ids }, tx, cancellationToken: ct))).AsList();
         await RecordAsync(connection, tx, await happened(rows), ct);
         await tx.CommitAsync(ct);
         return ids.Length;

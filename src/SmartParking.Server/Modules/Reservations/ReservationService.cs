@@ -4,6 +4,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
@@ -218,7 +219,7 @@ public sealed partial class ReservationService(
     }
 
     internal static async Task<ReservationRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationRow.Select + " where r.id = @id", new { id }, tx, cancellationToken: ct))
+        await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationSql.Select + " where r.id = @id", new { id }, tx, cancellationToken: ct))
         ?? throw new NotFoundException("Reservation");
 
     /// <summary>

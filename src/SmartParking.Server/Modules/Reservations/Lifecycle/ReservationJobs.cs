@@ -108,6 +108,6 @@ public sealed class ReservationJobs(
         var parameters = new DynamicParameters(extra);
         parameters.Add("now", now);
         return (await connection.QueryAsync<ReservationRow>(new CommandDefinition(
-            $"{ReservationRow.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
+            $"{ReservationSql.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
     }
 }
