@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Admin.Components.Shared;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
 
