@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Bench;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Sensors.Ingest;
-using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Lots.Spaces;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Reservations;

@@ -1,8 +1,8 @@
-using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Notifications.Alerts;
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Payments;
 

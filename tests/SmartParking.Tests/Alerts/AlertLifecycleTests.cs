@@ -182,4 +182,25 @@ public sealed class AlertLifecycleTests(AlertsFactory factory) : IClassFixture<A
         (await tenant.Client.GetJsonAsync("/api/v1/manage/alert-settings")).GetProperty("contacts")[0].Str("address").ShouldBe("+4511223344");
         await (await admin.GetAsync($"/api/v1/manage/alert-settings?tenantId={Guid.NewGuid()}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task Settings_Put_IsAuditedForTheTenant_AndAnAdminsPlatformChangeForNoTenant()
+    {
+        var tenant = await factory.NewAlertTenantAsync();
+        await (await tenant.Client.PutAsJsonAsync("/api/v1/manage/alert-settings", new { lotFullPercent = 85 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var entry = (await tenant.Client.GetJsonAsync($"/api/v1/manage/audit?entityType=alert_settings&entityId={tenant.TenantId}")).Items().ShouldHaveSingleItem();
+
+        entry.Str("action").ShouldBe("alert_settings.updated");
+        entry.Str("actorEmail").ShouldBe(tenant.Operator.Email);
+        entry.GetProperty("tenantId").GetGuid().ShouldBe(tenant.TenantId);
+        entry.GetProperty("changes").GetProperty("lotFullPercent").GetInt32().ShouldBe(85);
+
+        using var admin = factory.ClientFor(factory.Admin);
+        await (await admin.PutAsJsonAsync("/api/v1/manage/alert-settings", new { escalateAfterMinutes = 20 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var platform = (await admin.GetJsonAsync("/api/v1/manage/audit?entityType=alert_settings&entityId=platform")).Items().First();
+        platform.Str("actorEmail").ShouldBe(factory.Admin.Email);
+        platform.GetProperty("tenantId").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        platform.GetProperty("changes").GetProperty("escalateAfterMinutes").GetInt32().ShouldBe(20);
+    }
 }

@@ -1,6 +1,6 @@
-using SmartParking.Server.Modules.Notifications;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Notifications.Alerts;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Tests.Infrastructure;

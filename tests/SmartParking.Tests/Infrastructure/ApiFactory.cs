@@ -4,11 +4,11 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Sensors.Mqtt;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Npgsql;
 
 namespace SmartParking.Tests.Infrastructure;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Npgsql;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Mqtt;

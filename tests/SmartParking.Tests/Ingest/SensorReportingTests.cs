@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 

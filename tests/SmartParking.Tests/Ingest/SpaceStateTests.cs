@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;

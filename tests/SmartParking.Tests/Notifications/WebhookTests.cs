@@ -133,6 +133,27 @@ public sealed class WebhookTests(ChannelsFactory factory) : IClassFixture<Channe
         await (await client.GetAsync($"/api/v1/manage/webhooks/{id}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task WebhookChanges_CreateRotateDelete_AreAuditedWithTheOperatorButNeverTheSecret()
+    {
+        using var client = factory.OperatorClient();
+        var url = factory.Receiver.Url("ok");
+        var (id, secret) = await RegisterAsync(client, url, "SessionStarted");
+        var rotated = (await (await client.PostAsync($"/api/v1/manage/webhooks/{id}/secret", null)).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("signingSecret");
+        await (await client.DeleteAsync($"/api/v1/manage/webhooks/{id}")).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        var entries = (await client.GetJsonAsync($"/api/v1/manage/audit?entityType=webhook&entityId={id}")).Items().ToList();
+
+        entries.Select(e => e.Str("action")).ShouldBe(["webhook.deleted", "webhook.secret_rotated", "webhook.created"]);
+        entries.ShouldAllBe(e => e.Str("actorEmail") == factory.Operator.Email && e.GetProperty("tenantId").GetGuid() == factory.TenantId);
+        var created = entries[2].GetProperty("changes");
+        created.Str("url").ShouldBe(url.AbsoluteUri);
+        created.GetProperty("eventTypes")[0].GetString().ShouldBe("SessionStarted");
+        var text = string.Join("\n", entries.Select(e => e.ToString()));
+        text.ShouldNotContain(secret);
+        text.ShouldNotContain(rotated);
+    }
+
     [Theory]
     [InlineData("not a url")]
     [InlineData("ftp://example.org/hook")]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Lots.Cities;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Web.Search;
 using SmartParking.Tests.Infrastructure;
 

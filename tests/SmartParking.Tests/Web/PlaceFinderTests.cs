@@ -1,5 +1,5 @@
 using SmartParking.Server.Modules.Demo;
-using SmartParking.Server.Modules.Lots.Cities;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Web.Search;
 
 namespace SmartParking.Tests.Web;

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Lots.Zones;
 
 namespace SmartParking.Tests.ZoneRules;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Lots.Tenants;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Admin;

@@ -1,7 +1,7 @@
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Payments.Ledger;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Server.Modules.Analytics;
 

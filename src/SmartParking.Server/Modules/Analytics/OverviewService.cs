@@ -2,7 +2,7 @@ using System.Security.Claims;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Analytics;
@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Analytics;
 /// The operator's live overview: each lot's occupancy now from the in-memory availability model (no database read),
 /// the sensor counts that need attention, and the alerts still open or acknowledged (the operator alerts module's).
 /// </summary>
-public sealed class OverviewService(AvailabilityModel availability, SensorsTable sensors, IOperatorAlerts alerts, TimeProvider time)
+public sealed class OverviewService(AvailabilityModel availability, IDataTable<Sensor> sensors, IOperatorAlerts alerts, TimeProvider time)
 {
     /// <summary>At most this many unresolved alerts are listed, newest first; the count covers all of them.</summary>
     public const int MaxAlerts = 30;

@@ -2,11 +2,10 @@ using System.Security.Claims;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Lots;
-using SmartParking.Server.Modules.Payments.Ledger;
+using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
-using SmartParking.Server.Modules.Reservations.Booking;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Reservations;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Tables;
@@ -18,7 +17,7 @@ namespace SmartParking.Server.Modules.Analytics;
 /// that owns it, through its public service: occupancy from Pricing's price history, money from the Payments ledger,
 /// counts from Reservations and Sessions, lots from the Lots tables.
 /// </summary>
-public sealed class ReportService(LotCatalog lots, LotsTable lotsTable, SensorsTable sensors, OccupancyHistory occupancy, RevenueReports revenue,
+public sealed class ReportService(LotCatalog lots, IDataTable<LotResponse> lotsTable, IDataTable<Sensor> sensors, OccupancyHistory occupancy, IRevenueReports revenue,
     ReservationQueries reservations, SessionStats sessions, AvailabilityModel availability, TimeProvider time)
 {
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(31);
@@ -61,7 +60,7 @@ public sealed class ReportService(LotCatalog lots, LotsTable lotsTable, SensorsT
         var (start, end) = Window(from, to, TimeSpan.FromDays(7));
         var tenant = user.TenantScope();
         var name = tenant is { } t ? await lots.TenantNameAsync(t, ct) ?? "Unknown tenant" : "All tenants";
-        var tenantLots = await lotsTable.AllRowsAsync(user, new TableRequest(), DataTable<LotRow, LotResponse>.MaxExportRows, ct);
+        var tenantLots = await lotsTable.AllRowsAsync(user, new TableRequest(), IDataTable<LotResponse>.MaxExportRows, ct);
         var samples = await occupancy.HourlyAsync(tenantLots.Select(l => l.Id).ToList(), start, end, ct);
         var bookings = await reservations.CountByLotAsync(tenant, start, end, ct);
         var stays = await sessions.CountByLotAsync(tenant, start, end, ct);

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 

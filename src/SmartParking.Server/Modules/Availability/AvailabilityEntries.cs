@@ -1,5 +1,5 @@
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform;
-using SmartParking.Server.Modules.Sensors.Ingest;
 
 namespace SmartParking.Server.Modules.Availability;
 

@@ -1,9 +1,9 @@
 using System.Threading.Channels;
 using Dapper;
 using Npgsql;
-using SmartParking.Server.Platform.Events;
-using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Availability;
 

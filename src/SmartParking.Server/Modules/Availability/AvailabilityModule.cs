@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
 
@@ -39,7 +40,7 @@ public static class AvailabilityModule
     }
 
     /// <summary>Every node takes in the sensors' latest reports, for the age and confidence it shows.</summary>
-    private sealed class ReportRefresh(AvailabilityModel model, Sensors.Ingest.SensorReporting reporting, TimeProvider time, ILogger<ReportRefresh> logger) : BackgroundService
+    private sealed class ReportRefresh(AvailabilityModel model, SensorReporting reporting, TimeProvider time, ILogger<ReportRefresh> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {

@@ -26,7 +26,7 @@ public sealed class ReservedSpaceView(AvailabilityModel availability, IReservedW
         var r = domainEvent.Reservation;
         lock (_windows)
         {
-            if (r.Status is Reservations.Booking.ReservationStatus.Held or Reservations.Booking.ReservationStatus.Confirmed) _windows[r.ReservationId] = new ReservedWindow(r.ReservationId, r.SpaceId, r.Start, r.End);
+            if (r.Status is Reservations.ReservationStatus.Held or Reservations.ReservationStatus.Confirmed) _windows[r.ReservationId] = new ReservedWindow(r.ReservationId, r.SpaceId, r.Start, r.End);
             else _windows.Remove(r.ReservationId);
         }
         Wake();

@@ -1,4 +1,4 @@
-using SmartParking.Server.Modules.Lots.Cities;
+using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Modules.Demo;
 

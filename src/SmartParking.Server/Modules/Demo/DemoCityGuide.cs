@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SmartParking.Server.Modules.Lots.Cities;
+using SmartParking.Server.Modules.Lots;
 
 namespace SmartParking.Server.Modules.Demo;
 

@@ -1,10 +1,9 @@
 using Dapper;
 using Npgsql;
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
-using SmartParking.Server.Modules.Payments.Ledger;
 using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Demo;
 
@@ -181,9 +180,9 @@ internal static class DemoHistory
     private static async Task<int> InsertPaymentsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<SessionRow> sessions, List<ReservationRow> reservations,
         Random random, DateTimeOffset now, CancellationToken ct)
     {
-        var payments = sessions.Select(s => (Id: Guid.CreateVersion7(s.Stop), s.TenantId, s.DriverId, Purpose: States.PurposeText(PaymentPurpose.Session), Reference: s.Id,
+        var payments = sessions.Select(s => (Id: Guid.CreateVersion7(s.Stop), s.TenantId, s.DriverId, Purpose: PaymentPurposeText.Of(PaymentPurpose.Session), Reference: s.Id,
                 s.Amount, s.Currency, Description: $"Parking, plate {s.Plate}", At: s.Stop))
-            .Concat(reservations.Select(r => (Id: Guid.CreateVersion7(r.CreatedAt), r.TenantId, r.DriverId, Purpose: States.PurposeText(PaymentPurpose.Reservation), Reference: r.Id,
+            .Concat(reservations.Select(r => (Id: Guid.CreateVersion7(r.CreatedAt), r.TenantId, r.DriverId, Purpose: PaymentPurposeText.Of(PaymentPurpose.Reservation), Reference: r.Id,
                 Amount: r.Price, r.Currency, Description: $"Reservation, plate {r.Plate}", At: r.CreatedAt)))
             .ToList();
         await connection.ExecuteAsync(new CommandDefinition("""

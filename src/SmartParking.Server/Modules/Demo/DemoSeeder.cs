@@ -6,10 +6,8 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Modules.Payments;
-using SmartParking.Server.Modules.Payments.Wallet;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
 
@@ -71,7 +69,7 @@ public sealed class DemoSeeder(
         {
             var lot = new LotRequest(tenantId, g.Name, "off_street", new AddressDto(g.Street, "Aarhus", "8000", "Denmark"), g.Lat, g.Lng, DemoCity.TimeZone,
                 g.Spaces > 600 ? shopHours : allDay, ["covered", "cctv", "accessible", "ev_charging", "lift"], null, g.Rate, DemoCity.Currency, "urn:aarhus:garage:" + g.Code);
-            var lotId = await LotStore.InsertAsync(connection, tx, null, tenantId, lot, ct);
+            var lotId = await LotService.InsertSeedAsync(connection, tx, tenantId, lot, ct);
             lotCount++;
             var levels = Math.Max(1, g.Spaces / 150);
             for (var i = 1; i <= g.Spaces; i++)
@@ -89,7 +87,7 @@ public sealed class DemoSeeder(
             var street = DemoCity.Streets[s];
             var lot = new LotRequest(tenantId, street, "on_street", new AddressDto(street, "Aarhus", "8000", "Denmark"), lat, lng, DemoCity.TimeZone,
                 allDay, [], null, 20m + random.Next(0, 3) * 4, DemoCity.Currency, $"urn:aarhus:street:{s + 1:D3}");
-            var lotId = await LotStore.InsertAsync(connection, tx, null, tenantId, lot, ct);
+            var lotId = await LotService.InsertSeedAsync(connection, tx, tenantId, lot, ct);
             lotCount++;
             var count = random.Next(12, 40);
             for (var i = 1; i <= count; i++)
@@ -127,7 +125,7 @@ public sealed class DemoSeeder(
         // The demo driver can book and pay at once: a sandbox card, where the sandbox is on (no real provider configured).
         if (scope.ServiceProvider.GetRequiredService<IOptions<PaymentsOptions>>().Value.SandboxEnabled)
         {
-            await scope.ServiceProvider.GetRequiredService<WalletStore>().AddAsync(
+            await scope.ServiceProvider.GetRequiredService<IDriverWallet>().AddAsync(
                 new WalletMethod { Id = Guid.CreateVersion7(), DriverId = driverId, Provider = "sandbox", Token = "sandbox_ok", Label = "Demo card" }, ct);
         }
         var (_, adminPassword, adminKey) = await CreateAsync(users, "admin@smartparking.demo", "Platform Admin", Roles.Admin, null, withTotp: true);

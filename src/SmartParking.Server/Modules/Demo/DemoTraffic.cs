@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors;
 
 namespace SmartParking.Server.Modules.Demo;
 
@@ -10,7 +10,7 @@ namespace SmartParking.Server.Modules.Demo;
 /// pipeline, following a daily curve (busy daytime, quiet night) in the city's time zone. Only the sensors the demo
 /// seeded (demo_sensors) are driven; an operator's own sensors in the demo tenant report for themselves.
 /// </summary>
-public sealed class DemoTraffic(NpgsqlDataSource db, IngestPipeline pipeline, IOptions<DemoOptions> options, TimeProvider time, ILogger<DemoTraffic> logger) : BackgroundService
+public sealed class DemoTraffic(NpgsqlDataSource db, IReadingIngest pipeline, IOptions<DemoOptions> options, TimeProvider time, ILogger<DemoTraffic> logger) : BackgroundService
 {
     private sealed class DemoSpace
     {

@@ -1,11 +1,10 @@
 using System.ComponentModel;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using SmartParking.Server.Modules.Identity.SignIn;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Identity;
 

@@ -3,8 +3,6 @@ using Dapper;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SmartParking.Server.Modules.Identity.Audit;
-using SmartParking.Server.Modules.Identity.SignIn;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Identity;

@@ -1,10 +1,10 @@
 using System.ComponentModel;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.OpenApi;
 using SmartParking.Server.Platform.Tables;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Identity;
 

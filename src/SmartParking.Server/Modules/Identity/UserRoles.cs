@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Identity;
 using Npgsql;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Identity;

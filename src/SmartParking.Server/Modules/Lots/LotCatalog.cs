@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
+using System.Text.Json;
 using Dapper;
 using Npgsql;
-using SmartParking.Server.Platform.Events;
-using System.Text.Json;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Lots;
@@ -149,7 +149,7 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
     }
 
     /// <summary>Lots as drivers see them (address, hours, amenities), for the driver web app's result list.</summary>
-    public async Task<IReadOnlyList<Lots.PublicLot>> PublicLotsAsync(IReadOnlyCollection<Guid> lotIds, CancellationToken ct)
+    public async Task<IReadOnlyList<PublicLot>> PublicLotsAsync(IReadOnlyCollection<Guid> lotIds, CancellationToken ct)
     {
         if (lotIds.Count == 0) return [];
         await using var connection = await _db.OpenConnectionAsync(ct);
@@ -162,7 +162,7 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
     /// Lots whose name or street address contains the text (case-insensitive), best match first: a driver typing a
     /// garage's name. Only the given tenants' lots when any are given.
     /// </summary>
-    public async Task<IReadOnlyList<Lots.PublicLot>> SearchPublicAsync(string text, int limit, CancellationToken ct, IReadOnlyCollection<Guid>? tenants = null)
+    public async Task<IReadOnlyList<PublicLot>> SearchPublicAsync(string text, int limit, CancellationToken ct, IReadOnlyCollection<Guid>? tenants = null)
     {
         if (string.IsNullOrWhiteSpace(text)) return [];
         await using var connection = await _db.OpenConnectionAsync(ct);

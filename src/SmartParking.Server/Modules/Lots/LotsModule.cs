@@ -1,10 +1,10 @@
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Lots.Cities;
 using SmartParking.Server.Modules.Lots.Import;
 using SmartParking.Server.Modules.Lots.Lots;
 using SmartParking.Server.Modules.Lots.Spaces;
 using SmartParking.Server.Modules.Lots.Tenants;
 using SmartParking.Server.Modules.Lots.Zones;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Lots;
@@ -18,7 +18,7 @@ public static class LotsModule
         builder.Services.AddEventSubscriber<LotCatalog>("lots.catalogue-cache", EventDelivery.EveryNode);
         builder.Services.AddEventSubscriber<CityGuides>("lots.city-guide-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<LotService>();
-        builder.Services.AddSingleton<Tenants.TenantDirectory>();
+        builder.Services.AddSingleton<TenantDirectory>();
         builder.Services.AddSingleton<SpaceService>();
         builder.Services.AddSingleton<ZoneRuleBook>();
         builder.Services.AddSingleton<FiwareImport>();

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace SmartParking.Server.Modules.Payments;
 
 /// <summary>What a charge pays for; with the reference id it names the reservation or meter session in the ledger.</summary>
@@ -9,6 +11,14 @@ public enum PaymentPurpose
     NoShow,
     Overstay,
     Session,
+}
+
+/// <summary>A purpose as the ledger stores it (and JSON shows it): snake_case text.</summary>
+public static class PaymentPurposeText
+{
+    public static string Of(PaymentPurpose purpose) => JsonNamingPolicy.SnakeCaseLower.ConvertName(purpose.ToString());
+
+    public static PaymentPurpose Parse(string text) => Enum.GetValues<PaymentPurpose>().First(p => Of(p) == text);
 }
 
 public enum PaymentState
@@ -80,6 +90,9 @@ public sealed record ReferenceRevenue(Guid ReferenceId, string Purpose, string C
 /// <summary>Money from the ledger for modules that attribute it to lots (reports, alerts).</summary>
 public interface IRevenueReports
 {
+    /// <summary>Every day of [from, to) that had money in or out, per currency, oldest first (every tenant's for null).</summary>
+    Task<IReadOnlyList<RevenueDay>> ByDayAsync(Guid? tenant, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
+
     /// <summary>Net revenue per reservation or session over [from, to) (every tenant's for null).</summary>
     Task<IReadOnlyList<ReferenceRevenue>> ByReferenceAsync(Guid? tenant, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
 }
@@ -90,3 +103,6 @@ public interface IPaymentProviderHealth
     /// <summary>Providers whose breaker is open now (failing fast, so their payments fail over or fail).</summary>
     IReadOnlyList<string> OpenCircuits();
 }
+
+/// <summary>One UTC day's takings in one currency: succeeded charges made that day minus refunds made that day.</summary>
+public sealed record RevenueDay(DateOnly Day, string Currency, decimal Charged, decimal Refunded, decimal Net);

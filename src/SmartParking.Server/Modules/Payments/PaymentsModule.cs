@@ -34,6 +34,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<IPaymentProviderHealth>(sp => sp.GetRequiredService<ProviderResilience>());
         builder.Services.AddSingleton<PaymentRouter>();
         builder.Services.AddSingleton<WalletStore>();
+        builder.Services.AddSingleton<IDriverWallet>(sp => sp.GetRequiredService<WalletStore>());
         builder.Services.AddSingleton<PaymentLedger>();
         builder.Services.AddSingleton<SettlementAnnouncer>();
         builder.Services.AddSingleton<WebhookApplier>();

@@ -1,15 +1,14 @@
 using System.ComponentModel;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.OpenApi;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Pricing;
 

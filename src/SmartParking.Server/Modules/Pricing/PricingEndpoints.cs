@@ -1,18 +1,16 @@
 using System.ComponentModel;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Tables;
 using SmartParking.Server.Platform.Time;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Pricing;
 

@@ -3,10 +3,10 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Pricing;
 

@@ -1,9 +1,9 @@
-using SmartParking.Server.Platform.Events;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sensors;
@@ -25,6 +25,7 @@ public static class SensorsModule
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<IIngestBacklog>(sp => sp.GetRequiredService<IngestPipeline>());
+        builder.Services.AddSingleton<IReadingIngest>(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<DeviceIngest>();
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();

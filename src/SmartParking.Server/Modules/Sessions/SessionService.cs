@@ -2,7 +2,6 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Errors;

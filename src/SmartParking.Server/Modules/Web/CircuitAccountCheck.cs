@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.SignIn;
 
 namespace SmartParking.Server.Modules.Web;
 

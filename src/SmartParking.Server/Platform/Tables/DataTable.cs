@@ -23,6 +23,20 @@ public interface ITable
 }
 
 /// <summary>
+/// A table seen by what callers get, not by what the database returns: how another module (an operator page, a
+/// report) reads a module's table without knowing its row type. <see cref="TableServices.AddTable{TTable}"/> registers it.
+/// </summary>
+public interface IDataTable<T> : ITable
+{
+    /// <summary>An export holds at most this many rows; more is a 400 asking for narrower filters, never a silently cut file.</summary>
+    const int MaxExportRows = 100_000;
+
+    TableDefinition<T> Definition { get; }
+    Task<Page<T>> PageAsync(ClaimsPrincipal user, TableRequest request, CancellationToken ct);
+    Task<IReadOnlyList<T>> AllRowsAsync(ClaimsPrincipal user, TableRequest request, int max, CancellationToken ct);
+}
+
+/// <summary>
 /// The SQL of one request, built by a table from its parsed filters: <see cref="Select"/> is the column list,
 /// <see cref="From"/> the tables and joins, <see cref="Where"/> the conditions (every value a parameter). The count runs
 /// on From and Where alone, so per-row subqueries in the column list are not paid for it.
@@ -33,11 +47,8 @@ public sealed record TableSql(string Select, string From, string Where, object? 
 /// A server-side table: page, sort and filter in PostgreSQL, scoped to the caller's tenant by the subclass.
 /// <typeparamref name="TRow"/> is what Dapper reads; <typeparamref name="T"/> what callers get (often the same).
 /// </summary>
-public abstract class DataTable<TRow, T>(NpgsqlDataSource db) : ITable
+public abstract class DataTable<TRow, T>(NpgsqlDataSource db) : IDataTable<T>
 {
-    /// <summary>An export holds at most this many rows; more is a 400 asking for narrower filters, never a silently cut file.</summary>
-    public const int MaxExportRows = 100_000;
-
     public abstract TableDefinition<T> Definition { get; }
     public string Name => Definition.Name;
     public string Title => Definition.Title;
@@ -79,7 +90,7 @@ public abstract class DataTable<TRow, T>(NpgsqlDataSource db) : ITable
 
     public async Task<TableFile> ExportAsync(ClaimsPrincipal user, TableRequest request, TableFormat format, CancellationToken ct)
     {
-        var rows = await AllRowsAsync(user, request, MaxExportRows, ct);
+        var rows = await AllRowsAsync(user, request, IDataTable<T>.MaxExportRows, ct);
         var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
         return format == TableFormat.Xlsx
             ? new TableFile($"{Name}-{stamp}.xlsx", TableExport.XlsxType, TableExport.Xlsx(Title, rows, Definition.ExportColumns))

@@ -2,7 +2,7 @@ using System.Data;
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
-using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Lots;

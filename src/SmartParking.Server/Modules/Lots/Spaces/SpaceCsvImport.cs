@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using CsvHelper;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
 

@@ -52,6 +52,6 @@ public static class SpaceEndpoints
 
     internal static async Task<Space> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid id, Guid? scope, CancellationToken ct) =>
         await connection.QuerySingleOrDefaultAsync<Space>(new CommandDefinition(
-            $"{Space.Select} where s.id = @id and (@scope::uuid is null or s.tenant_id = @scope)", new { id, scope }, tx, cancellationToken: ct))
+            $"{SpaceStore.Select} where s.id = @id and (@scope::uuid is null or s.tenant_id = @scope)", new { id, scope }, tx, cancellationToken: ct))
         ?? throw new NotFoundException("Space");
 }

@@ -7,6 +7,13 @@ namespace SmartParking.Server.Modules.Lots.Spaces;
 /// <summary>Validation and writes for spaces, shared by the endpoints, CSV and FIWARE imports and the demo seed.</summary>
 public static class SpaceStore
 {
+    /// <summary>Reads <see cref="Space"/> rows, each with its sensor; the caller adds the conditions.</summary>
+    public const string Select = """
+        select s.id, s.tenant_id, s.lot_id, s.zone_id, s.label, s.type, s.level, s.out_of_service, s.latitude, s.longitude, s.external_id,
+               se.id as sensor_id, se.serial as sensor_serial, s.created_at, s.updated_at
+        from spaces s left join sensors se on se.space_id = s.id
+        """;
+
     public static Validation Validate(SpaceRequest r, Validation? into = null, string prefix = "")
     {
         var v = into ?? new Validation();

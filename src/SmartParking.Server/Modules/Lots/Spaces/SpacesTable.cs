@@ -8,13 +8,6 @@ using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
 
-/// <summary>A space with its live status (free, occupied, reserved, unknown, out_of_service) from the availability model.</summary>
-public sealed class SpaceView : Space
-{
-    public string Status { get; init; } = "unknown";
-    public DateTimeOffset? StatusSince { get; init; }
-}
-
 /// <summary>
 /// The spaces of one lot (filter lotId, required; another tenant's lot is a 404). Filters: type, level, zoneId,
 /// outOfService, q (label prefix). Status is live, from the in-memory model, so it shows but does not sort.
@@ -43,7 +36,7 @@ public sealed class SpacesTable(NpgsqlDataSource db, AvailabilityModel availabil
         var zoneId = request.Guid("zoneId");
         var outOfService = request.Bool("outOfService");
         var lot = await LotEndpoints.FindAsync(connection, lotId, user.TenantScope(), ct);
-        var select = Space.Select[..Space.Select.IndexOf("from spaces", StringComparison.Ordinal)];
+        var select = SpaceStore.Select[..SpaceStore.Select.IndexOf("from spaces", StringComparison.Ordinal)];
         return new TableSql(select, "from spaces s left join sensors se on se.space_id = s.id", """
             where s.lot_id = @lotId and (@type::text is null or s.type = @type) and (@level::text is null or s.level = @level)
               and (@zoneId::uuid is null or s.zone_id = @zoneId) and (@outOfService::boolean is null or s.out_of_service = @outOfService)

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Zones;

@@ -30,13 +30,16 @@ public sealed class AlertSettingsStore(NpgsqlDataSource db, LotCatalog lots, IOp
     public async Task<AlertSettings> PutAsync(ClaimsPrincipal principal, AlertSettings settings, CancellationToken ct)
     {
         var clean = Validate(settings);
+        var stored = clean with { TenantId = null };
         var tenant = await ScopeAsync(principal, settings.TenantId, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into alert_settings (tenant_id, settings, updated_at) values (@tenant, @settings::jsonb, @now)
             on conflict (tenant_id) do update set settings = excluded.settings, updated_at = excluded.updated_at
-            """, new { tenant, settings = JsonSerializer.Serialize(clean with { TenantId = null }, Json), now = time.GetUtcNow() }, tx, cancellationToken: ct));
+            """, new { tenant, settings = JsonSerializer.Serialize(stored, Json), now = time.GetUtcNow() }, tx, cancellationToken: ct));
+        // The platform's settings (no tenant) are the entity "platform".
+        await AuditLog.RecordAsync(connection, tx, principal, tenant, "alert_settings.updated", "alert_settings", tenant?.ToString() ?? "platform", stored, ct);
         await tx.CommitAsync(ct);
         return clean.Effective() with { TenantId = tenant };
     }

@@ -1,6 +1,6 @@
+using System.Buffers.Text;
 using System.Security.Claims;
 using System.Security.Cryptography;
-using System.Buffers.Text;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -41,7 +41,10 @@ internal sealed class WebhookTarget
     public bool Takes(string eventType) => EventTypes.Length == 0 || EventTypes.Contains(eventType, StringComparer.Ordinal);
 }
 
-/// <summary>Operators' webhook endpoints: registration, secrets, and the endpoints an event of a tenant goes to.</summary>
+/// <summary>
+/// Operators' webhook endpoints: registration, secrets, and the endpoints an event of a tenant goes to. Every change is
+/// audited in its own transaction (never the secret).
+/// </summary>
 public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOptions> options, EventTypes eventTypes, TimeProvider time)
 {
     private const string Columns = "id, tenant_id, url, event_types, description, created_at, secret_rotated_at, disabled_at";
@@ -55,12 +58,16 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
         var tenantId = principal.TenantForWrite(request.TenantId);
         var secret = NewSecret();
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         try
         {
             var webhook = await connection.QuerySingleAsync<Webhook>(new CommandDefinition($"""
                 insert into webhook_endpoints (id, tenant_id, url, event_types, description, signing_secret, created_at)
                 values (@id, @tenantId, @url, @types, @description, @secret, @now) returning {Columns}
-                """, new { id = Guid.CreateVersion7(), tenantId, url, types, description, secret, now = time.GetUtcNow() }, cancellationToken: ct));
+                """, new { id = Guid.CreateVersion7(), tenantId, url, types, description, secret, now = time.GetUtcNow() }, tx, cancellationToken: ct));
+            await AuditLog.RecordAsync(connection, tx, principal, tenantId, "webhook.created", "webhook", webhook.Id,
+                new { webhook.Url, webhook.EventTypes, webhook.Description }, ct);
+            await tx.CommitAsync(ct);
             return new WebhookWithSecret(webhook, secret);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
@@ -90,9 +97,13 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
     {
         var scope = principal.TenantScope();
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (await connection.ExecuteAsync(new CommandDefinition(
-                "delete from webhook_endpoints where id = @id and (@scope::uuid is null or tenant_id = @scope)", new { id, scope }, cancellationToken: ct)) == 0)
-            throw new NotFoundException("Webhook");
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var deleted = await connection.QuerySingleOrDefaultAsync<Webhook>(new CommandDefinition(
+                          $"delete from webhook_endpoints where id = @id and (@scope::uuid is null or tenant_id = @scope) returning {Columns}", new { id, scope }, tx,
+                          cancellationToken: ct))
+                      ?? throw new NotFoundException("Webhook");
+        await AuditLog.RecordAsync(connection, tx, principal, deleted.TenantId, "webhook.deleted", "webhook", id, new { deleted.Url }, ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>
@@ -104,10 +115,13 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
         var scope = principal.TenantScope();
         var secret = NewSecret();
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
         var webhook = await connection.QuerySingleOrDefaultAsync<Webhook>(new CommandDefinition($"""
             update webhook_endpoints set signing_secret = @secret, secret_rotated_at = @now
             where id = @id and (@scope::uuid is null or tenant_id = @scope) returning {Columns}
-            """, new { id, scope, secret, now = time.GetUtcNow() }, cancellationToken: ct)) ?? throw new NotFoundException("Webhook");
+            """, new { id, scope, secret, now = time.GetUtcNow() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Webhook");
+        await AuditLog.RecordAsync(connection, tx, principal, webhook.TenantId, "webhook.secret_rotated", "webhook", id, null, ct);
+        await tx.CommitAsync(ct);
         return new WebhookWithSecret(webhook, secret);
     }
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace SmartParking.Server.Modules.Payments.Ledger;
 
 public sealed class PaymentRow
@@ -35,12 +33,12 @@ public sealed class PaymentRow
     /// <summary>Its current state has not yet been taken by every settlement handler.</summary>
     public bool Unannounced => SettlementVersion > AnnouncedVersion;
 
-    public PaymentSettled ToSettled() => new(Id, States.ParsePurpose(Purpose), ReferenceId, States.Parse(State), Amount, Currency);
+    public PaymentSettled ToSettled() => new(Id, PaymentPurposeText.Parse(Purpose), ReferenceId, States.Parse(State), Amount, Currency);
 
     public PaymentOutcome ToOutcome() =>
         new(Id, States.Parse(State), Provider ?? "none", Amount, Currency, FailureCode, FailureMessage);
 
-    public PaymentFacts ToFacts() => new(Id, TenantId, DriverId, States.ParsePurpose(Purpose), ReferenceId, Amount, Currency, TimeZone);
+    public PaymentFacts ToFacts() => new(Id, TenantId, DriverId, PaymentPurposeText.Parse(Purpose), ReferenceId, Amount, Currency, TimeZone);
 
     /// <summary>The event for a move to this row's state: succeeded or failed (pending is no move anyone hears of).</summary>
     public PaymentEvent? MovedEvent() => State switch
@@ -91,9 +89,4 @@ public static class States
 
     /// <summary>The same order as payment_state_rank() in SQL: a state never moves down.</summary>
     public static int Rank(PaymentState state) => state switch { PaymentState.Pending => 0, PaymentState.Failed => 1, _ => 2 };
-
-    public static string PurposeText(PaymentPurpose purpose) => JsonNamingPolicy.SnakeCaseLower.ConvertName(purpose.ToString());
-
-    public static PaymentPurpose ParsePurpose(string text) =>
-        Enum.GetValues<PaymentPurpose>().First(p => PurposeText(p) == text);
 }

@@ -33,7 +33,7 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
             Id = Guid.CreateVersion7(),
             TenantId = request.TenantId,
             DriverId = request.DriverId,
-            Purpose = States.PurposeText(request.Purpose),
+            Purpose = PaymentPurposeText.Of(request.Purpose),
             ReferenceId = request.ReferenceId,
             Amount = request.Amount,
             Currency = currency,
@@ -78,7 +78,7 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
     {
         var methods = await wallet.ForDriverAsync(row.DriverId, ct);
         var currency = row.Currency;
-        var metadata = new ChargeMetadata(row.Id, States.ParsePurpose(row.Purpose), row.ReferenceId, row.Description ?? $"SmartParking {row.Purpose}");
+        var metadata = new ChargeMetadata(row.Id, PaymentPurposeText.Parse(row.Purpose), row.ReferenceId, row.Description ?? $"SmartParking {row.Purpose}");
         var routed = await router.ChargeAsync(methods, Money.ToMinorUnits(row.Amount, currency), currency, metadata, ct);
         if (routed.Charge.FailureCode == PaymentRouter.Unavailable)
         {
@@ -124,7 +124,7 @@ public sealed class PaymentService(PaymentLedger ledger, WalletStore wallet, Pay
         foreach (var found in rows)
         {
             var row = found.InFlight ? await ResumeAsync(found, ct) : found;
-            answer.Add(new ReferencePayment(row.ReferenceId, States.ParsePurpose(row.Purpose), row.ToOutcome()));
+            answer.Add(new ReferencePayment(row.ReferenceId, PaymentPurposeText.Parse(row.Purpose), row.ToOutcome()));
         }
         return answer;
     }

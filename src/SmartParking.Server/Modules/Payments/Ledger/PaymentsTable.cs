@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Payments.Ledger;
 /// </summary>
 public sealed class PaymentsTable(NpgsqlDataSource db) : DataTable<PaymentView>(db)
 {
-    private static readonly string[] Purposes = Enum.GetValues<PaymentPurpose>().Select(States.PurposeText).ToArray();
+    private static readonly string[] Purposes = Enum.GetValues<PaymentPurpose>().Select(PaymentPurposeText.Of).ToArray();
 
     public static readonly TableDefinition<PaymentView> Table = new("payments", "Payments",
     [

@@ -3,10 +3,6 @@ using Npgsql;
 
 namespace SmartParking.Server.Modules.Payments.Ledger;
 
-/// <summary>One UTC day's takings in one currency: succeeded charges made that day minus refunds made that day.</summary>
-public sealed record RevenueDay(DateOnly Day, string Currency, decimal Charged, decimal Refunded, decimal Net);
-
-
 /// <summary>Revenue from the payments ledger, the one record of money that actually moved, for reports and charts.</summary>
 public sealed class RevenueReports(NpgsqlDataSource db) : IRevenueReports
 {

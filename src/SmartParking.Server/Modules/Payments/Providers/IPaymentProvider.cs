@@ -27,12 +27,3 @@ public sealed class TransientProviderException(string provider, string message, 
 {
     public string Provider { get; } = provider;
 }
-
-public static class ProviderNames
-{
-    public const string Stripe = "stripe";
-    public const string PayPal = "paypal";
-    public const string Sandbox = "sandbox";
-
-    public static readonly string[] All = [Stripe, PayPal, Sandbox];
-}

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using SmartParking.Server.Modules.Payments.Wallet;
 
 namespace SmartParking.Server.Modules.Payments.Providers;
 

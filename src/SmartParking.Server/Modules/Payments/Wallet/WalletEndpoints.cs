@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,6 +7,7 @@ using SmartParking.Server.Modules.Payments.Providers;
 using SmartParking.Server.Modules.Payments.Providers.Sandbox;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.OpenApi;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Payments.Wallet;
 
@@ -86,7 +86,7 @@ public static partial class WalletEndpoints
                     v.Check(string.IsNullOrWhiteSpace(request.Customer), "customer", "is only used with Stripe.");
                     break;
                 case ProviderNames.Sandbox:
-                    v.OneOf(token, "token", SandboxProvider.Tokens);
+                    v.OneOf(token, "token", SandboxCards.Tokens);
                     break;
             }
         }

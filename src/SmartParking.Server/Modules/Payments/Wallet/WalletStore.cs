@@ -3,19 +3,7 @@ using Npgsql;
 
 namespace SmartParking.Server.Modules.Payments.Wallet;
 
-/// <summary>A saved provider token. Never card data: the provider holds the card, we hold its reference.</summary>
-public sealed class WalletMethod
-{
-    public Guid Id { get; init; }
-    public Guid DriverId { get; init; }
-    public string Provider { get; init; } = "";
-    public string Token { get; init; } = "";
-    public string? Customer { get; init; }
-    public string? Label { get; init; }
-    public DateTimeOffset CreatedAt { get; init; }
-}
-
-public sealed class WalletStore(NpgsqlDataSource db)
+public sealed class WalletStore(NpgsqlDataSource db) : IDriverWallet
 {
     public async Task<IReadOnlyList<WalletMethod>> ForDriverAsync(Guid driverId, CancellationToken ct)
     {
@@ -24,7 +12,6 @@ public sealed class WalletStore(NpgsqlDataSource db)
             "select * from payment_methods where driver_id = @driverId order by created_at desc, id desc", new { driverId }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Saving the same token twice returns the saved method (a retried request is not an error).</summary>
     public async Task<(WalletMethod Method, bool Created)> AddAsync(WalletMethod method, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

@@ -4,7 +4,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
-using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Scheduling;
 
@@ -108,6 +108,6 @@ public sealed class ReservationJobs(
         var parameters = new DynamicParameters(extra);
         parameters.Add("now", now);
         return (await connection.QueryAsync<ReservationRow>(new CommandDefinition(
-            $"{ReservationRow.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
+            $"{ReservationSql.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
     }
 }

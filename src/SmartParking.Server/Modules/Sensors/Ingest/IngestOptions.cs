@@ -64,8 +64,8 @@ public sealed class IngestOptions : IValidatableObject
     {
         foreach (var (kind, seconds) in HeartbeatSecondsByKind)
         {
-            if (!Registry.SensorKinds.All.Contains(kind))
-                yield return new ValidationResult($"Ingest:HeartbeatSecondsByKind: '{kind}' is not a sensor kind ({string.Join(", ", Registry.SensorKinds.All)}).");
+            if (!SensorKinds.All.Contains(kind))
+                yield return new ValidationResult($"Ingest:HeartbeatSecondsByKind: '{kind}' is not a sensor kind ({string.Join(", ", SensorKinds.All)}).");
             else if (seconds is < SensorReporting.MinHeartbeatSeconds or > SensorReporting.MaxHeartbeatSeconds)
                 yield return new ValidationResult($"Ingest:HeartbeatSecondsByKind:{kind} must be between {SensorReporting.MinHeartbeatSeconds} and {SensorReporting.MaxHeartbeatSeconds}.");
         }

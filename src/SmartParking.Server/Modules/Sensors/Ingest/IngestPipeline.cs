@@ -15,7 +15,7 @@ namespace SmartParking.Server.Modules.Sensors.Ingest;
 /// When the database is slow or down the queue fills, MQTT stops acknowledging and HTTP answers 503; nothing
 /// accepted is lost because nothing is acknowledged before it is committed.
 /// </summary>
-public sealed partial class IngestPipeline : BackgroundService, IIngestBacklog
+public sealed partial class IngestPipeline : BackgroundService, IIngestBacklog, IReadingIngest
 {
     private readonly NpgsqlDataSource _db;
     private readonly ReadingPartitions _partitions;

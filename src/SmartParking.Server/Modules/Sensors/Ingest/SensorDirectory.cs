@@ -3,9 +3,8 @@ using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Platform.Events;
-using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 

@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
-using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
+using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
 
 namespace SmartParking.Server.Modules.Sensors.Registry;
 

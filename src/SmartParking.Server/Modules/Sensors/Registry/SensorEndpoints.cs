@@ -1,10 +1,9 @@
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
-using Microsoft.Extensions.Options;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;

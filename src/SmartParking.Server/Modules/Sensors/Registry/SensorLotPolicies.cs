@@ -2,13 +2,11 @@ using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Identity;
-using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 
 namespace SmartParking.Server.Modules.Sensors.Registry;
 

@@ -41,7 +41,7 @@ public sealed class SensorsTable(NpgsqlDataSource db, IOptions<IngestOptions> in
         var health = request.OneOf("health", ["online", "offline", "never_seen"]);
         if (request.Bool("offline") == true) health = "offline";
         var scope = user.TenantScope(request.Guid("tenantId"));
-        return Task.FromResult(new TableSql(Sensor.Columns, Sensor.From, $"""
+        return Task.FromResult(new TableSql(SensorSql.Columns, SensorSql.From, $"""
             where (@scope::uuid is null or se.tenant_id = @scope) and (@lotId::uuid is null or se.lot_id = @lotId)
               and (@kind::text is null or se.kind = @kind) and (@assigned::boolean is null or (se.space_id is not null) = @assigned)
               and (@q::text is null or se.serial ilike '%' || @q || '%')

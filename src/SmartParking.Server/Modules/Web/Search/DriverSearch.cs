@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Cities;
-using SmartParking.Server.Modules.Lots.Zones;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Time;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Cities;
 
 namespace SmartParking.Server.Modules.Web.Search;
 

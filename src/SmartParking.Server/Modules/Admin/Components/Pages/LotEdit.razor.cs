@@ -4,9 +4,8 @@ using Microsoft.AspNetCore.Components.Authorization;
 using SmartParking.Server.Modules.Admin.Components.Shared;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Lots.Lots;
-using SmartParking.Server.Modules.Lots.Spaces;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Admin.Components.Pages;
 
@@ -29,7 +28,7 @@ public partial class LotEdit
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
     [Inject] private LotService Lots { get; set; } = null!;
     [Inject] private SpaceService Spaces { get; set; } = null!;
-    [Inject] private SpacesTable SpacesTable { get; set; } = null!;
+    [Inject] private IDataTable<SpaceView> SpacesTable { get; set; } = null!;
     [Inject] private AvailabilityModel Availability { get; set; } = null!;
     [Inject] private NavigationManager Navigation { get; set; } = null!;
 

@@ -4,9 +4,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Admin.Components.Shared;
-using SmartParking.Server.Modules.Lots.Import;
-using SmartParking.Server.Modules.Lots.Lots;
-using SmartParking.Server.Modules.Lots.Spaces;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
 
@@ -25,7 +23,7 @@ public partial class LotImport
 
     [SupplyParameterFromQuery(Name = "lotId")] public Guid? LotFromQuery { get; set; }
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
-    [Inject] private LotsTable LotsTable { get; set; } = null!;
+    [Inject] private IDataTable<LotResponse> LotsTable { get; set; } = null!;
     [Inject] private SpaceService Spaces { get; set; } = null!;
     [Inject] private FiwareImport Fiware { get; set; } = null!;
     [Inject] private IOptions<HttpOptions> Http { get; set; } = null!;

@@ -9,8 +9,7 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Web;
-using SmartParking.Server.Modules.Web.Components;
-using SmartParking.Server.Modules.Web.Components.Shared;
+using SmartParking.Server.Platform.Components;
 
 namespace SmartParking.Server.Modules.Admin.Components.Pages;
 

@@ -7,7 +7,6 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Pricing;
-using SmartParking.Server.Modules.Web.Components;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Tables;
 
@@ -28,7 +27,7 @@ public partial class PricingEditor
     [SupplyParameterFromQuery(Name = "lotId")] public Guid? LotFromQuery { get; set; }
     [CascadingParameter] private Task<AuthenticationState> Authentication { get; set; } = null!;
     [Inject] private PricingPolicies PolicyStore { get; set; } = null!;
-    [Inject] private PriceHistoryTable HistoryTable { get; set; } = null!;
+    [Inject] private IDataTable<PriceHistoryEntry> HistoryTable { get; set; } = null!;
     [Inject] private AvailabilityModel Availability { get; set; } = null!;
     [Inject] private LotCatalog Lots { get; set; } = null!;
     [Inject] private TimeProvider Time { get; set; } = null!;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Admin.Components.Shared;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Web;
-using SmartParking.Server.Modules.Web.Components;
+using SmartParking.Server.Platform.Components;
 
 namespace SmartParking.Server.Modules.Admin.Components.Pages;
 

@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Admin.Components.Shared;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Sensors.Registry;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Web;
-using SmartParking.Server.Modules.Web.Components;
+using SmartParking.Server.Platform.Components;
 
 namespace SmartParking.Server.Modules.Admin.Components.Pages;
 

@@ -1,4 +1,4 @@
-using SmartParking.Server.Modules.Web.Components;
+using SmartParking.Server.Platform.Components;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Admin.Components.Shared;

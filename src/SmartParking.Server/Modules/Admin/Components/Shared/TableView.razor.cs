@@ -4,13 +4,13 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Web;
-using SmartParking.Server.Modules.Web.Components;
+using SmartParking.Server.Platform.Components;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Admin.Components.Shared;
 
-public partial class TableView<TRow, T>
+public partial class TableView<T>
 {
     private IReadOnlyList<T> _rows = [];
     private long _total;
@@ -19,7 +19,7 @@ public partial class TableView<TRow, T>
     private SortDirection _direction;
     private string? _searchText, _search, _error, _shownFilters;
 
-    [Parameter, EditorRequired] public DataTable<TRow, T> Table { get; set; } = null!;
+    [Parameter, EditorRequired] public IDataTable<T> Table { get; set; } = null!;
     /// <summary>Named filters the page sets (lotId, health, status…); a change starts again at page 1.</summary>
     [Parameter] public IReadOnlyDictionary<string, string?>? Filters { get; set; }
     /// <summary>Column keys to show, in order; default every column but the raw id.</summary>

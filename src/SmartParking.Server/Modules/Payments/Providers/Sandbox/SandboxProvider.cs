@@ -6,18 +6,13 @@ namespace SmartParking.Server.Modules.Payments.Providers.Sandbox;
 /// </summary>
 public sealed class SandboxProvider : IPaymentProvider
 {
-    public const string Ok = "sandbox_ok";
-    public const string Decline = "sandbox_decline";
-    public const string Pending = "sandbox_pending";
-    public static readonly string[] Tokens = [Ok, Decline, Pending];
-
     public string Name => ProviderNames.Sandbox;
 
     public Task<ProviderCharge> ChargeAsync(long amountMinor, string currency, ProviderToken token, string idempotencyKey, ChargeMetadata metadata, CancellationToken ct) =>
         Task.FromResult(token.Token switch
         {
-            Ok => new ProviderCharge(PaymentState.Succeeded, "sbx_" + metadata.PaymentId.ToString("N"), null, null),
-            Pending => new ProviderCharge(PaymentState.Pending, "sbx_" + metadata.PaymentId.ToString("N"), null, null),
+            SandboxCards.Ok => new ProviderCharge(PaymentState.Succeeded, "sbx_" + metadata.PaymentId.ToString("N"), null, null),
+            SandboxCards.Pending => new ProviderCharge(PaymentState.Pending, "sbx_" + metadata.PaymentId.ToString("N"), null, null),
             _ => new ProviderCharge(PaymentState.Failed, "sbx_" + metadata.PaymentId.ToString("N"), "card_declined", "The sandbox declined the payment."),
         });
 

@@ -1,4 +1,4 @@
-using SmartParking.Server.Modules.Identity.SignIn;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Web.Components.Account;

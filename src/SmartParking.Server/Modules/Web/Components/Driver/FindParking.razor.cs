@@ -2,8 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Lots.Cities;
-using SmartParking.Server.Modules.Web.Components.Shared;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Web.Search;
 using SmartParking.Server.Platform.Time;
 

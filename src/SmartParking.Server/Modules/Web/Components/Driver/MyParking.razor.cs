@@ -3,10 +3,10 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Reservations.Booking;
+using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sessions;
+using SmartParking.Server.Platform.Components;
 using SmartParking.Server.Platform.Http;
-
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Platform.Components;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 

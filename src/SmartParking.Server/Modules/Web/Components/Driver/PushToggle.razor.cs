@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.JSInterop;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Platform.Components;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 

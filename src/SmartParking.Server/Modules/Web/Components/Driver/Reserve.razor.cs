@@ -1,15 +1,14 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
-using SmartParking.Server.Modules.Payments.Providers;
-using SmartParking.Server.Modules.Payments.Providers.Sandbox;
-using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Pricing;
-using SmartParking.Server.Modules.Reservations.Booking;
+using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Web.Search;
+using SmartParking.Server.Platform.Components;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
@@ -40,8 +39,8 @@ public partial class Reserve
     [Inject] private LotCatalog Lots { get; set; } = null!;
     [Inject] private PricingService Pricing { get; set; } = null!;
     [Inject] private ReservationService Reservations { get; set; } = null!;
-    [Inject] private WalletStore Wallet { get; set; } = null!;
-    [Inject] private PaymentRouter Payments { get; set; } = null!;
+    [Inject] private IDriverWallet Wallet { get; set; } = null!;
+    [Inject] private IOptions<PaymentsOptions> PaymentsOptions { get; set; } = null!;
     [Inject] private DriverSearch Search { get; set; } = null!;
     [Inject] private TimeProvider Time { get; set; } = null!;
 
@@ -65,7 +64,7 @@ public partial class Reserve
         _loaded = true;
         if (_lot is null) return;
         _zone = TimeZoneInfo.FindSystemTimeZoneById(_lot.TimeZone);
-        _sandbox = Payments.IsEnabled(ProviderNames.Sandbox);
+        _sandbox = PaymentsOptions.Value.SandboxEnabled;
         if (TypeFromQuery is { } type && SpaceTypeChoices.All.Any(c => c.Value == type)) SpaceType = type;
         Start = DateTime.TryParseExact(StartFromQuery, "yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var start)
             ? start
@@ -116,7 +115,7 @@ public partial class Reserve
     {
         await Wallet.AddAsync(new WalletMethod
         {
-            Id = Guid.CreateVersion7(), DriverId = _driverId, Provider = ProviderNames.Sandbox, Token = SandboxProvider.Ok, Label = "Sandbox test card",
+            Id = Guid.CreateVersion7(), DriverId = _driverId, Provider = ProviderNames.Sandbox, Token = SandboxCards.Ok, Label = "Sandbox test card",
         }, CancellationToken.None);
         _methods = await Wallet.ForDriverAsync(_driverId, CancellationToken.None);
     });

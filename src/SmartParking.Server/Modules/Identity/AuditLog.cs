@@ -1,0 +1,45 @@
+using System.Data;
+using System.Security.Claims;
+using System.Text.Json;
+using Dapper;
+
+namespace SmartParking.Server.Modules.Identity;
+
+/// <summary>Records who changed what. Written in the same transaction as the change, so neither exists without the other.</summary>
+public static class AuditLog
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static Task RecordAsync(IDbConnection connection, IDbTransaction? tx, ClaimsPrincipal? actor, Guid? tenantId,
+        string action, string entityType, object entityId, object? changes, CancellationToken ct)
+    {
+        Guid? actorId = actor is not null && Guid.TryParse(actor.FindFirstValue(AppClaims.Subject), out var id) ? id : null;
+        return connection.ExecuteAsync(new CommandDefinition("""
+            insert into audit_log (tenant_id, actor_id, actor_email, action, entity_type, entity_id, changes)
+            values (@tenantId, @actorId, @actorEmail, @action, @entityType, @entityId, @changes::jsonb)
+            """, new
+        {
+            tenantId,
+            actorId,
+            actorEmail = actor?.FindFirstValue(AppClaims.Email) ?? "system",
+            action,
+            entityType,
+            entityId = entityId.ToString(),
+            changes = changes is null ? null : JsonSerializer.Serialize(changes, Json),
+        }, tx, cancellationToken: ct));
+    }
+}
+
+public sealed class AuditEntry
+{
+    public long Id { get; init; }
+    public Guid? TenantId { get; init; }
+    public Guid? ActorId { get; init; }
+    public string? ActorEmail { get; init; }
+    public string Action { get; init; } = "";
+    public string EntityType { get; init; } = "";
+    public string EntityId { get; init; } = "";
+    [System.Text.Json.Serialization.JsonIgnore] public string? ChangesJson { get; init; }
+    public JsonElement? Changes => ChangesJson is null ? null : JsonDocument.Parse(ChangesJson).RootElement;
+    public DateTimeOffset At { get; init; }
+}

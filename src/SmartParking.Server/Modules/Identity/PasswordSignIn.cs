@@ -1,0 +1,52 @@
+using System.Net;
+using Microsoft.AspNetCore.Identity;
+using SmartParking.Server.Modules.Identity.SignIn;
+using SmartParking.Server.Platform.Errors;
+
+namespace SmartParking.Server.Modules.Identity;
+
+/// <summary>A user whose password (and second factor, when enrolled) checked out.</summary>
+public sealed record VerifiedUser(AppUser User, bool SecondFactor);
+
+/// <summary>
+/// The one credential check behind both the API's token sign-in and the web pages' cookie sign-in, so the throttle on
+/// failed attempts, the second factor and the timing guard cannot drift apart between them.
+/// </summary>
+public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle throttle)
+{
+    public const string MfaRequiredType = "urn:smartparking:mfa-required";
+    public const string WrongCredentials = "E-mail or password is wrong.";
+
+    /// <param name="from">The client's address: failed attempts are counted per account, per address and per both (<see cref="SignInThrottle"/>).</param>
+    public async Task<VerifiedUser> VerifyAsync(string email, string password, string? totp, string? recoveryCode, IPAddress? from)
+    {
+        // Held back or counted before anything about the account is looked at, the same for an address without one.
+        var attempt = await throttle.BeginAsync(users.NormalizeEmail(email.Trim()), from);
+        var user = await users.FindByEmailAsync(email.Trim());
+        if (user is null)
+        {
+            // Spend the same effort as a real check so response times do not reveal which e-mails exist.
+            users.PasswordHasher.HashPassword(new AppUser(), password);
+            throw new UnauthorizedException(WrongCredentials);
+        }
+        if (!await users.CheckPasswordAsync(user, password)) throw new UnauthorizedException(WrongCredentials);
+        // Set only by hand now that failed attempts are throttled instead; said only to whoever knows the password.
+        if (await users.IsLockedOutAsync(user)) throw new UnauthorizedException("The account is not available.");
+
+        if (user.TwoFactorEnabled)
+        {
+            if (string.IsNullOrWhiteSpace(totp) && string.IsNullOrWhiteSpace(recoveryCode))
+            {
+                await throttle.NotAFailureAsync(attempt);
+                throw new UnauthorizedException("This account uses two-factor authentication: send the code from the authenticator app as 'totp'.", MfaRequiredType);
+            }
+            // A wrong code stays counted as a failed attempt, as a wrong password does.
+            var ok = !string.IsNullOrWhiteSpace(totp)
+                ? await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, totp.Replace(" ", ""))
+                : (await users.RedeemTwoFactorRecoveryCodeAsync(user, recoveryCode!)).Succeeded;
+            if (!ok) throw new ValidationException(!string.IsNullOrWhiteSpace(totp) ? "totp" : "recoveryCode", "is not valid.");
+        }
+        await throttle.SucceededAsync(attempt);
+        return new VerifiedUser(user, user.TwoFactorEnabled);
+    }
+}

@@ -1,0 +1,43 @@
+using System.Security.Claims;
+using Npgsql;
+using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Platform.Tables;
+
+namespace SmartParking.Server.Modules.Reservations.Booking;
+
+/// <summary>
+/// A tenant's reservations as an operator table: the same conditions as <see cref="ReservationQueries.ListForTenantAsync"/>,
+/// with sorting. Filters: lotId, status, plate, from, to, tenantId (admins).
+/// </summary>
+public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<ReservationRow, ReservationResponse>(db)
+{
+    public static readonly TableDefinition<ReservationResponse> Table = new("reservations", "Reservations",
+    [
+        new("start", "Start", r => r.Start, ColumnKind.Instant, "lower(r.during)"),
+        new("end", "End", r => r.End, ColumnKind.Instant, "upper(r.during)"),
+        new("status", "Status", r => r.Status, SortSql: "r.status"),
+        new("plate", "Plate", r => r.Plate, SortSql: "r.plate"),
+        new("space", "Space", r => r.SpaceLabel, SortSql: "length(s.label), s.label"),
+        new("spaceType", "Space type", r => r.SpaceType, SortSql: "r.space_type"),
+        new("price", "Price", r => r.Price, ColumnKind.Money, "r.price"),
+        new("currency", "Currency", r => r.Currency, SortSql: "r.currency"),
+        new("lotId", "Lot", r => r.LotId, SortSql: "(select name from lots where id = r.lot_id)"),
+        new("createdAt", "Created", r => r.CreatedAt, ColumnKind.Instant, "r.created_at"),
+        new("id", "Id", r => r.Id),
+    ], "start", SortDirection.Descending, "r.id");
+
+    public override TableDefinition<ReservationResponse> Definition => Table;
+
+    protected override Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
+    {
+        var search = new ReservationSearch(request.Guid("lotId"), request.OneOf("status", ReservationStatus.All), request.Text("plate", 20),
+            request.Instant("from"), request.Instant("to"));
+        var tenant = user.TenantScope(request.Guid("tenantId"));
+        var select = ReservationSql.Select[..ReservationSql.Select.IndexOf("from reservations", StringComparison.Ordinal)];
+        return Task.FromResult(new TableSql(select, "from reservations r join spaces s on s.id = r.space_id",
+            "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search)));
+    }
+
+    protected override Task<IReadOnlyList<ReservationResponse>> MapAsync(IReadOnlyList<ReservationRow> rows, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<ReservationResponse>>(rows.Select(r => r.ToResponse()).ToList());
+}
