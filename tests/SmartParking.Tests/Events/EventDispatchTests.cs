@@ -47,6 +47,24 @@ public sealed class EventDispatchTests(EventsFactory factory) : IClassFixture<Ev
     }
 
     [Fact]
+    public async Task Dispatch_SlowDurableSubscriber_DoesNotHoldBackTheNodeViewsForItsWholeBacklog()
+    {
+        var slow = NewAggregate();
+        var later = NewAggregate();
+        factory.Recorder.SlowFor[slow] = TimeSpan.FromMilliseconds(50);
+        await factory.AppendAsync([.. Enumerable.Range(1, 60).Select(i => (IDomainEvent)Battery(slow, i))]);
+        await Poll.UntilAsync(() => Task.FromResult(factory.Recorder.BatteriesOf(slow).Count), n => n > 0, Deadline, "the slow subscriber at work");
+
+        // Recorded while the durable subscriber works through three seconds of backlog.
+        await factory.AppendAsync(Battery(later, 1));
+        await Poll.UntilAsync(() => Task.FromResult(factory.Node.Received.Count(r => r.Aggregate == later)), n => n == 1, Deadline, "the node view has the later event");
+
+        factory.Recorder.BatteriesOf(slow).Count.ShouldBeLessThan(60, "the node view got the later event in a round of its own, not after the whole backlog");
+        (await DeliveredAsync(slow, 60)).ShouldBe(Enumerable.Range(1, 60));
+        (await DeliveredAsync(later, 1)).ShouldBe([1]);
+    }
+
+    [Fact]
     public async Task Dispatch_RolledBackTransaction_ItsEventIsNeverDelivered()
     {
         var aggregate = NewAggregate();

@@ -18,6 +18,10 @@ public sealed class RecordingSubscriber : IEventHandler<SensorBatteryLow>
     public ConcurrentQueue<(string Aggregate, int Battery, Guid EventId, int Attempt)> Received { get; } = new();
     public ConcurrentDictionary<string, int> FailuresLeft { get; } = new();
     public ConcurrentDictionary<string, bool> FailPermanently { get; } = new();
+
+    /// <summary>Aggregates whose events take this long each, as a handler with a slow query per event would.</summary>
+    public ConcurrentDictionary<string, TimeSpan> SlowFor { get; } = new();
+
     public TaskCompletionSource? Gate { get; set; }
     public TaskCompletionSource GateReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -28,6 +32,7 @@ public sealed class RecordingSubscriber : IEventHandler<SensorBatteryLow>
             GateReached.TrySetResult();
             await gate.Task.WaitAsync(ct);
         }
+        if (SlowFor.TryGetValue(envelope.AggregateId, out var slow)) await Task.Delay(slow, ct);
         if (FailPermanently.ContainsKey(envelope.AggregateId)) throw new PermanentEventFailure("the test says this one cannot work");
         if (FailuresLeft.TryGetValue(envelope.AggregateId, out var left) && left > 0)
         {

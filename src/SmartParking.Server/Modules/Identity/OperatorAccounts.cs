@@ -16,7 +16,7 @@ public sealed record NewOperator(UserSummary User, string InitialPassword);
 /// Operator accounts made by a platform admin for a tenant (a new city's first operator among them). The operator signs in
 /// with the initial password and is then asked to set up two-factor sign-in before the dashboard opens.
 /// </summary>
-public sealed class OperatorAccounts(UserManager<AppUser> users, NpgsqlDataSource db, IOptions<AuthOptions> options)
+public sealed class OperatorAccounts(UserManager<AppUser> users, ITenants tenants, NpgsqlDataSource db, IOptions<AuthOptions> options)
 {
     public const string OnlyAdminsCreate = "Only an administrator can create operator accounts; ask your platform administrator to add one for your tenant.";
 
@@ -35,8 +35,8 @@ public sealed class OperatorAccounts(UserManager<AppUser> users, NpgsqlDataSourc
         // The endpoint's policy says the same; a dashboard page has no endpoint policy in front of it.
         if (!principal.IsAdmin()) throw new ForbiddenException(OnlyAdminsCreate);
         Validate(new Validation(), request).ThrowIfInvalid();
+        if (!await tenants.ExistsAsync(tenantId, ct)) throw new NotFoundException("Tenant");
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await UserRoles.TenantExistsAsync(connection, tenantId, ct)) throw new NotFoundException("Tenant");
 
         var password = InitialPasswords.New(options.Value.MinPasswordLength);
         var user = new AppUser

@@ -7,7 +7,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Identity;
 
 /// <summary>Role changes, which only platform admins may make (scoped: it uses the request's or circuit's UserManager).</summary>
-public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, NpgsqlDataSource db)
+public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, ITenants tenants, NpgsqlDataSource db)
 {
     public async Task<UserSummary> ChangeRoleAsync(ClaimsPrincipal principal, Guid id, RoleChangeRequest request, CancellationToken ct)
     {
@@ -20,16 +20,13 @@ public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, N
         var before = new { user.Role, user.TenantId };
         user.Role = request.Role!;
         user.TenantId = request.Role == Roles.Admin ? null : request.TenantId;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        if (user.TenantId is { } tenant && !await TenantExistsAsync(connection, tenant, ct))
+        if (user.TenantId is { } tenant && !await tenants.ExistsAsync(tenant, ct))
             throw new ValidationException("tenantId", "does not name an existing tenant.");
         AuthEndpoints.ThrowIfFailed(await users.UpdateAsync(user));
+        await using var connection = await db.OpenConnectionAsync(ct);
         // Tokens carry the role, so every existing sign-in must re-authenticate.
         await tokens.RevokeAllAsync(user.Id, ct);
         await AuditLog.RecordAsync(connection, null, principal, user.TenantId ?? before.TenantId, "role.changed", "user", user.Id, new { before, after = new { user.Role, user.TenantId } }, ct);
         return new UserSummary(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, user.CreatedAt, user.LockoutEnd > DateTimeOffset.UtcNow);
     }
-
-    internal static Task<bool> TenantExistsAsync(NpgsqlConnection connection, Guid tenant, CancellationToken ct) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from tenants where id = @tenant)", new { tenant }, cancellationToken: ct));
 }

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots.Cities;
 using SmartParking.Server.Modules.Lots.Import;
 using SmartParking.Server.Modules.Lots.Lots;
@@ -19,6 +20,7 @@ public static class LotsModule
         builder.Services.AddEventSubscriber<CityGuides>("lots.city-guide-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<LotService>();
         builder.Services.AddSingleton<TenantDirectory>();
+        builder.Services.AddSingleton<ITenants>(sp => sp.GetRequiredService<TenantDirectory>());
         builder.Services.AddSingleton<SpaceService>();
         builder.Services.AddSingleton<ZoneRuleBook>();
         builder.Services.AddSingleton<FiwareImport>();

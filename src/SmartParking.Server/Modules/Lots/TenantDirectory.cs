@@ -11,8 +11,14 @@ namespace SmartParking.Server.Modules.Lots;
 /// The tenants a caller may see (all of them for an admin, an operator's own otherwise) and, for admins, new ones. The
 /// API and the dashboard's pages call this.
 /// </summary>
-public sealed partial class TenantDirectory(NpgsqlDataSource db)
+public sealed partial class TenantDirectory(NpgsqlDataSource db) : ITenants
 {
+    public async Task<bool> ExistsAsync(Guid tenantId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from tenants where id = @tenantId)", new { tenantId }, cancellationToken: ct));
+    }
+
     public const string OnlyAdminsCreate = "Only an administrator can create tenants; ask your platform administrator to create yours and its first operator account.";
 
     public async Task<IReadOnlyList<Tenant>> ListAsync(ClaimsPrincipal principal, CancellationToken ct)

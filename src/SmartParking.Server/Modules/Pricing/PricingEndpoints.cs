@@ -76,11 +76,10 @@ public static class PricingEndpoints
         if (spaceId is { } sid)
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            var space = await connection.QuerySingleOrDefaultAsync<(Guid? ZoneId, string Type)?>(new CommandDefinition(
-                "select zone_id, type from spaces where id = @sid and lot_id = @lotId", new { sid, lotId = lot.Id }, cancellationToken: ct))
-                ?? throw new ValidationException("spaceId", "is not a space of this lot.");
+            var space = await TenantPlaces.SpaceAsync(connection, null, sid, ct) is { } s && s.LotId == lot.Id ? s
+                : throw new ValidationException("spaceId", "is not a space of this lot.");
             if (type is not null && type != space.Type) throw new ValidationException(spaceType is not null ? "spaceType" : "type", $"the space is of type {space.Type}.");
-            (zoneId, type) = space;
+            (zoneId, type) = (space.ZoneId, space.Type);
         }
         else if (zoneId is { } zid && !await lots.HasZoneAsync(lot.Id, zid, ct)) throw new ValidationException("zoneId", "is not a zone of this lot.");
         var driver = user.Identity?.IsAuthenticated == true ? user.UserId() : (Guid?)null;

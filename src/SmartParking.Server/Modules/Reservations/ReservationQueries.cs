@@ -10,6 +10,9 @@ namespace SmartParking.Server.Modules.Reservations;
 /// <summary>What an operator may narrow a reservation search by; every field is optional.</summary>
 public sealed record ReservationSearch(Guid? LotId = null, string? Status = null, string? Plate = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
 
+/// <summary>A reservation that pays for a car's stay now: which, where, and until when.</summary>
+public sealed record PaidReservation(Guid Id, Guid LotId, DateTimeOffset Until);
+
 /// <summary>Reservation lists for the API and the web pages: a driver's own, and a tenant's for its operators.</summary>
 public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
 {
@@ -24,6 +27,22 @@ public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
     {
         new Validation().OneOf(search.Status, "status", ReservationStatus.All, required: false).ThrowIfInvalid();
         return ListAsync(TenantWhere, TenantParameters(tenant, search), paging, ct);
+    }
+
+    /// <summary>
+    /// The confirmed or checked-in reservation for this (normalised) plate covering <paramref name="now"/>, the one ending
+    /// last if several; for enforcement, in a tenant (null: an admin across tenants) and optionally one lot.
+    /// </summary>
+    public async Task<PaidReservation?> PaidForPlateAsync(string plate, Guid? tenant, Guid? lotId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
+            select id, lot_id, upper(during) from reservations
+            where plate = @plate and status in ('confirmed', 'checked_in') and during @> @now::timestamptz
+              and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
+            order by upper(during) desc limit 1
+            """, new { plate, now, tenant, lotId }, cancellationToken: ct));
+        return row is { } r ? new PaidReservation(r.Id, r.LotId, new DateTimeOffset(r.Until, TimeSpan.Zero)) : null;
     }
 
     internal const string TenantWhere = """

@@ -105,7 +105,7 @@ public sealed partial class ReservationService(
 
     private sealed record SpaceFacts(Guid Id, Guid LotId, Guid? ZoneId, string Type, string Label, bool OutOfService)
     {
-        public const string Select = "select s.id, s.lot_id, s.zone_id, s.type, s.label, s.out_of_service from spaces s";
+        public const string Select = LotsSql.SpaceFacts;
     }
 
     private static void CheckWindow(LotFacts lot, ReservationPolicy policy, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)

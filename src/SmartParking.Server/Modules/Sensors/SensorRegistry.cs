@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
@@ -48,14 +49,11 @@ public static class SensorRegistry
         // Placement: spaces and lots must be the tenant's.
         var spaceIds = accepted.Select(a => a.Item.SpaceId).OfType<Guid>().Distinct().ToArray();
         var externalIds = accepted.Select(a => a.Item.SpaceExternalId).OfType<string>().Distinct().ToArray();
-        var spaces = (await connection.QueryAsync<(Guid Id, Guid LotId, string? ExternalId)>(new CommandDefinition("""
-            select id, lot_id, external_id from spaces where tenant_id = @tenantId and (id = any(@spaceIds) or external_id = any(@externalIds))
-            """, new { tenantId, spaceIds, externalIds }, tx, cancellationToken: ct))).ToList();
+        var spaces = await TenantPlaces.SpacesAsync(connection, tx, tenantId, spaceIds, externalIds, ct);
         var spaceById = spaces.ToDictionary(s => s.Id);
         var spaceByExternalId = spaces.Where(s => s.ExternalId is not null).GroupBy(s => s.ExternalId!).ToDictionary(g => g.Key, g => g.First());
         var lotIds = accepted.Select(a => a.Item.LotId).OfType<Guid>().Distinct().ToArray();
-        var lots = (await connection.QueryAsync<Guid>(new CommandDefinition(
-            "select id from lots where tenant_id = @tenantId and id = any(@lotIds)", new { tenantId, lotIds }, tx, cancellationToken: ct))).ToHashSet();
+        var lots = await TenantPlaces.LotsAsync(connection, tx, tenantId, lotIds, ct);
 
         // Locked, so a concurrent registration of the same serials waits for this one instead of racing it.
         var existing = (await connection.QueryAsync<(Guid Id, Guid TenantId, string Serial, Guid? SpaceId, Guid? LotId)>(new CommandDefinition(

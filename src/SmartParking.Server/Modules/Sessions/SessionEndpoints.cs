@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
@@ -53,25 +54,26 @@ public static class SessionEndpoints
     /// Enforcement: is this plate paid right now in the operator's lots, by a running session or a reservation whose
     /// window is now? Only the operator's own tenant is searched.
     /// </summary>
-    private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, TimeProvider time, CancellationToken ct)
+    private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, ReservationQueries reservations,
+        TimeProvider time, CancellationToken ct)
     {
         if (!Plates.IsValid(plate)) throw new ValidationException("plate", $"must be {Plates.Rule}.");
         var normalised = Plates.Normalise(plate)!;
         var tenant = user.TenantScope();
         var now = time.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
-        var paid = await connection.QueryFirstOrDefaultAsync<(string Source, Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
-            select 'session', id, lot_id, ends_at from meter_sessions
+        var session = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
+            select id, lot_id, ends_at from meter_sessions
             where plate = @plate and status = 'active' and started_at <= @now and ends_at > @now
               and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
-            union all
-            select 'reservation', id, lot_id, upper(during) from reservations
-            where plate = @plate and status in ('confirmed', 'checked_in') and during @> @now::timestamptz
-              and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
-            order by 4 desc limit 1
+            order by ends_at desc limit 1
             """, new { plate = normalised, now, tenant, lotId }, cancellationToken: ct));
-        return paid is { } p
-            ? new PlateCheck(normalised, true, p.Source, p.Id, p.LotId, new DateTimeOffset(p.Until, TimeSpan.Zero))
+        var reservation = await reservations.PaidForPlateAsync(normalised, tenant, lotId, now, ct);
+        // Whichever pays for longer answers: an officer sees the time the car may stay until.
+        if (session is { } m && (reservation is null || new DateTimeOffset(m.Until, TimeSpan.Zero) >= reservation.Until))
+            return new PlateCheck(normalised, true, "session", m.Id, m.LotId, new DateTimeOffset(m.Until, TimeSpan.Zero));
+        return reservation is { } r
+            ? new PlateCheck(normalised, true, "reservation", r.Id, r.LotId, r.Until)
             : new PlateCheck(normalised, false, null, null, null, null);
     }
 }

@@ -25,7 +25,7 @@ public sealed class SessionsTable(NpgsqlDataSource db) : DataTable<SessionRow, S
         new("ratePerHour", "Rate per hour", s => s.RatePerHour, ColumnKind.Money, "m.rate_per_hour"),
         new("amount", "Amount", s => s.Amount, ColumnKind.Money, "m.amount"),
         new("currency", "Currency", s => s.Currency, SortSql: "m.currency"),
-        new("lotId", "Lot", s => s.LotId, SortSql: "(select name from lots where id = m.lot_id)"),
+        new("lotId", "Lot", s => s.LotId, SortSql: LotsSql.LotName("m.lot_id")),
         new("id", "Id", s => s.Id),
     ], "startedAt", SortDirection.Descending, "m.id");
 

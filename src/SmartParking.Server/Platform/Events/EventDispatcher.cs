@@ -176,25 +176,22 @@ public sealed class EventDispatcher : BackgroundService
             var durable = _durable.Length > 0 && await HoldDispatchLockAsync(ct) ? await DurablePositionsAsync(connection, ct) : null;
             var positions = _everyNode.Select(s => (Subscriber: s, Position: _nodePositions[s.Name]))
                 .Concat(durable is null ? [] : _durable.Select(s => (Subscriber: s, Position: durable[s.Name]))).ToList();
-            var behind = positions.Where(p => p.Position < head).ToList();
-            if (behind.Count > 0)
+            // Subscribers at one position share a read; one that lags (a slow handler cut short by its time slice) reads on
+            // its own, so it never holds the others back.
+            var parsed = new Dictionary<Guid, ParsedEvent>();
+            ParsedEvent Parse(StoredEvent e) => parsed.TryGetValue(e.Id, out var p) ? p : parsed[e.Id] = ParsedEvent.From(_types, e);
+            foreach (var group in positions.Where(p => p.Position < head).GroupBy(p => p.Position))
             {
-                var from = behind.Min(p => p.Position);
-                var wanted = behind.SelectMany(p => p.Subscriber.TypeNames).Distinct().ToArray();
-                var events = await EventLog.ReadAsync(connection, from, head, wanted, _options.BatchSize, ct);
+                var wanted = group.SelectMany(p => p.Subscriber.TypeNames).Distinct().ToArray();
+                var events = await EventLog.ReadAsync(connection, group.Key, head, wanted, _options.BatchSize, ct);
                 var upTo = events.Count < _options.BatchSize ? head : events[^1].Position;
-                var parsed = new Dictionary<Guid, ParsedEvent>();
-                ParsedEvent Parse(StoredEvent e) => parsed.TryGetValue(e.Id, out var p) ? p : parsed[e.Id] = ParsedEvent.From(_types, e);
-                foreach (var (subscriber, position) in behind)
+                foreach (var (subscriber, position) in group)
                 {
-                    var mine = events.Where(e => e.Position > position && subscriber.Takes(e.Type)).Select(Parse).ToList();
+                    var mine = events.Where(e => subscriber.Takes(e.Type)).Select(Parse).ToList();
                     if (subscriber.Subscription.Delivery == EventDelivery.EveryNode)
-                    {
-                        await FeedNodeAsync(subscriber, mine, ct);
-                        _nodePositions[subscriber.Name] = Math.Max(position, upTo);
-                    }
+                        _nodePositions[subscriber.Name] = await FeedNodeAsync(subscriber, mine, upTo, ct);
                     else
-                        await FeedDurableAsync(connection, subscriber, mine, Math.Max(position, upTo), ct);
+                        await FeedDurableAsync(connection, subscriber, mine, upTo, ct);
                 }
                 busy |= events.Count > 0;
             }
@@ -262,13 +259,17 @@ public sealed class EventDispatcher : BackgroundService
         return held;
     }
 
-    private async Task FeedNodeAsync(BoundSubscriber subscriber, List<ParsedEvent> events, CancellationToken ct)
+    /// <summary>Hands the events to a node subscriber until done or its time slice is up; returns the position it reached.</summary>
+    private async Task<long> FeedNodeAsync(BoundSubscriber subscriber, List<ParsedEvent> events, long upTo, CancellationToken ct)
     {
-        if (events.Count == 0) return;
+        if (events.Count == 0) return upTo;
+        var started = Stopwatch.GetTimestamp();
         await using var scope = _scopes.CreateAsyncScope();
         var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
-        foreach (var parsed in events)
+        for (var i = 0; i < events.Count; i++)
         {
+            if (i > 0 && SliceUsed(started)) return events[i - 1].Stored.Position;
+            var parsed = events[i];
             // Node state is rebuilt on restart, so a failure here is retried a little, then logged and passed.
             for (var attempt = 1; ; attempt++)
             {
@@ -282,25 +283,36 @@ public sealed class EventDispatcher : BackgroundService
                 }
             }
         }
+        return upTo;
     }
 
-    private async Task FeedDurableAsync(NpgsqlConnection connection, BoundSubscriber subscriber, List<ParsedEvent> events, long position, CancellationToken ct)
+    /// <summary>A subscriber's turn in a round is this long at most, so a slow one delays the others by a slice, not a batch.</summary>
+    private bool SliceUsed(long started) => Stopwatch.GetElapsedTime(started).TotalMilliseconds >= _options.SliceMilliseconds;
+
+    private async Task FeedDurableAsync(NpgsqlConnection connection, BoundSubscriber subscriber, List<ParsedEvent> events, long upTo, CancellationToken ct)
     {
         var now = _time.GetUtcNow();
+        var position = upTo;
         if (events.Count > 0)
         {
+            var started = Stopwatch.GetTimestamp();
             var blocked = await EventLog.BlockedAggregatesAsync(connection, subscriber.Name, ct);
             await using var scope = _scopes.CreateAsyncScope();
             var instance = scope.ServiceProvider.GetRequiredService(subscriber.Subscription.SubscriberType);
-            foreach (var parsed in events)
+            for (var i = 0; i < events.Count; i++)
             {
-                var stored = parsed.Stored;
+                if (i > 0 && SliceUsed(started))
+                {
+                    position = events[i - 1].Stored.Position;
+                    break;
+                }
+                var stored = events[i].Stored;
                 if (blocked.Contains(stored.AggregateId))
                 {
                     _held.Add(new HeldEvent(subscriber.Name, stored, 0, now, null, false));
                     continue;
                 }
-                var (ok, error) = await TryHandleAsync(subscriber, instance, parsed, 1, ct);
+                var (ok, error) = await TryHandleAsync(subscriber, instance, events[i], 1, ct);
                 if (ok) continue;
                 var dead = error!.Permanent || _options.MaxAttempts <= 1;
                 _held.Add(new HeldEvent(subscriber.Name, stored, 1, now + RetryDelay(1), error.Message, dead));

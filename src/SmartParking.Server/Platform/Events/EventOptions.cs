@@ -14,6 +14,13 @@ public sealed class EventOptions
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 2000;
 
+    /// <summary>
+    /// The longest a subscriber handles events in one round before the others get their turn: a slow handler (one with
+    /// a query per event) then lags on its own instead of delaying every subscriber by a whole batch.
+    /// </summary>
+    [Range(10, 60_000)]
+    public int SliceMilliseconds { get; set; } = 200;
+
     /// <summary>Attempts of a durable subscriber's handler before the event goes to the dead-letter list.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 5;

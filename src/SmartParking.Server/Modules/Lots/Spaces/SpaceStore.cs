@@ -1,5 +1,6 @@
 using System.Data;
 using Dapper;
+using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Lots.Spaces;
@@ -7,11 +8,14 @@ namespace SmartParking.Server.Modules.Lots.Spaces;
 /// <summary>Validation and writes for spaces, shared by the endpoints, CSV and FIWARE imports and the demo seed.</summary>
 public static class SpaceStore
 {
+    /// <summary>Spaces aliased s, each with the sensor at it aliased se (declared first: Select is built from it).</summary>
+    public static readonly string From = $"from spaces s {SensorsSql.SensorAt("s.id", "se")}";
+
     /// <summary>Reads <see cref="Space"/> rows, each with its sensor; the caller adds the conditions.</summary>
-    public const string Select = """
+    public static readonly string Select = $"""
         select s.id, s.tenant_id, s.lot_id, s.zone_id, s.label, s.type, s.level, s.out_of_service, s.latitude, s.longitude, s.external_id,
                se.id as sensor_id, se.serial as sensor_serial, s.created_at, s.updated_at
-        from spaces s left join sensors se on se.space_id = s.id
+        {From}
         """;
 
     public static Validation Validate(SpaceRequest r, Validation? into = null, string prefix = "")

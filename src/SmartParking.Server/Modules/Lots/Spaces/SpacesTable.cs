@@ -36,8 +36,8 @@ public sealed class SpacesTable(NpgsqlDataSource db, AvailabilityModel availabil
         var zoneId = request.Guid("zoneId");
         var outOfService = request.Bool("outOfService");
         var lot = await LotEndpoints.FindAsync(connection, lotId, user.TenantScope(), ct);
-        var select = SpaceStore.Select[..SpaceStore.Select.IndexOf("from spaces", StringComparison.Ordinal)];
-        return new TableSql(select, "from spaces s left join sensors se on se.space_id = s.id", """
+        var select = SpaceStore.Select[..SpaceStore.Select.IndexOf(SpaceStore.From, StringComparison.Ordinal)];
+        return new TableSql(select, SpaceStore.From, """
             where s.lot_id = @lotId and (@type::text is null or s.type = @type) and (@level::text is null or s.level = @level)
               and (@zoneId::uuid is null or s.zone_id = @zoneId) and (@outOfService::boolean is null or s.out_of_service = @outOfService)
               and (@q::text is null or s.label ilike @q || '%')

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Npgsql;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Tables;
 
@@ -21,7 +22,7 @@ public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<Reservati
         new("spaceType", "Space type", r => r.SpaceType, SortSql: "r.space_type"),
         new("price", "Price", r => r.Price, ColumnKind.Money, "r.price"),
         new("currency", "Currency", r => r.Currency, SortSql: "r.currency"),
-        new("lotId", "Lot", r => r.LotId, SortSql: "(select name from lots where id = r.lot_id)"),
+        new("lotId", "Lot", r => r.LotId, SortSql: LotsSql.LotName("r.lot_id")),
         new("createdAt", "Created", r => r.CreatedAt, ColumnKind.Instant, "r.created_at"),
         new("id", "Id", r => r.Id),
     ], "start", SortDirection.Descending, "r.id");

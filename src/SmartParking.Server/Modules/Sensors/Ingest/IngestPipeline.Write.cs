@@ -2,6 +2,7 @@ using System.Text;
 using Dapper;
 using Npgsql;
 using NpgsqlTypes;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
 
@@ -182,7 +183,7 @@ public sealed partial class IngestPipeline
     private async Task<List<ChangedSpace>> UpsertSpaceStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<Reading> rows, bool spacesChecked, CancellationToken ct)
     {
         var latest = rows.GroupBy(r => r.SpaceId).Select(g => g.MaxBy(r => r.ObservedAt)).ToList();
-        var existing = spacesChecked ? "where exists (select 1 from spaces sp where sp.id = u.space_id)" : "";
+        var existing = spacesChecked ? $"where {LotsSql.SpaceExists("u.space_id")}" : "";
         return (await connection.QueryAsync<ChangedSpace>(new CommandDefinition($"""
             with written as (
             insert into space_status as s (space_id, tenant_id, lot_id, status, observed_at, changed_at)

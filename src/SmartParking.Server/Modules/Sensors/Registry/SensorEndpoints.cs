@@ -3,6 +3,7 @@ using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Platform.Database;
@@ -146,14 +147,12 @@ public static class SensorEndpoints
     {
         if (r.SpaceId is { } spaceId)
         {
-            var lotOfSpace = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
-                "select lot_id from spaces where id = @spaceId and tenant_id = @tenantId", new { spaceId, tenantId }, tx, cancellationToken: ct))
-                ?? throw new ValidationException("spaceId", "does not name a space of this tenant.");
+            var lotOfSpace = await TenantPlaces.SpaceAsync(connection, tx, spaceId, ct) is { } space && space.TenantId == tenantId ? space.LotId
+                : throw new ValidationException("spaceId", "does not name a space of this tenant.");
             if (r.LotId is { } lot && lot != lotOfSpace) throw new ValidationException("lotId", "does not match the space's lot.");
             return lotOfSpace;
         }
-        if (r.LotId is { } lotId && !await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "select exists (select 1 from lots where id = @lotId and tenant_id = @tenantId)", new { lotId, tenantId }, tx, cancellationToken: ct)))
+        if (r.LotId is { } lotId && !(await TenantPlaces.LotsAsync(connection, tx, tenantId, [lotId], ct)).Contains(lotId))
             throw new ValidationException("lotId", "does not name a lot of this tenant.");
         return r.LotId;
     }
