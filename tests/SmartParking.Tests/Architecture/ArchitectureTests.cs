@@ -48,7 +48,6 @@ public sealed partial class ArchitectureTests
         "Availability reads lots", "Availability reads spaces", // the read model loads the catalogue in one query per lot
         "Demo reads city_guides", "Demo reads meter_sessions", "Demo reads payments", "Demo reads price_history", "Demo reads refunds",
         "Demo reads reservations", "Demo reads sensors", "Demo reads spaces", "Demo reads tenants", "Demo reads users", // seeds a demo city's past in bulk
-        "Reservations reads spaces", "Sensors reads spaces", // list joins for a space's label, and the ingest directory's load of spaces with their sensors
     ];
 
     [Fact]

@@ -13,6 +13,13 @@ public static class LotsSql
     /// <summary>The name of the lot whose id is in <paramref name="lotIdColumn"/>, for ordering by it.</summary>
     public static string LotName(string lotIdColumn) => $"(select name from lots where id = {lotIdColumn})";
 
+    /// <summary>
+    /// Joins the space whose id is in <paramref name="spaceIdColumn"/> as <paramref name="alias"/> (columns label, zone_id,
+    /// type, …); a left join when the row may have none.
+    /// </summary>
+    public static string SpaceJoin(string spaceIdColumn, string alias, bool left = false) =>
+        $"{(left ? "left join" : "join")} spaces {alias} on {alias}.id = {spaceIdColumn}";
+
     /// <summary>True while the space whose id is in <paramref name="spaceIdColumn"/> exists.</summary>
     public static string SpaceExists(string spaceIdColumn) => $"exists (select 1 from spaces where id = {spaceIdColumn})";
 }

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Lots;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -53,7 +54,7 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
                 select * from (
                     select se.tenant_id, se.lot_id, count(*) over (partition by se.lot_id)::int as sensors, se.serial, sp.label, se.battery_percent,
                            {SensorReporting.SensorHealth} = 'offline' as offline, coalesce(se.battery_percent <= @lowBatteryPercent, false) as low_battery
-                    from sensors se left join spaces sp on sp.id = se.space_id {SensorReporting.SensorJoins}
+                    from sensors se {LotsSql.SpaceJoin("se.space_id", "sp", left: true)} {SensorReporting.SensorJoins}
                     where se.lot_id is not null) s
                 where offline or low_battery
                 order by lot_id, serial

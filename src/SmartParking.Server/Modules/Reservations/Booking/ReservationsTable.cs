@@ -34,8 +34,8 @@ public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<Reservati
         var search = new ReservationSearch(request.Guid("lotId"), request.OneOf("status", ReservationStatus.All), request.Text("plate", 20),
             request.Instant("from"), request.Instant("to"));
         var tenant = user.TenantScope(request.Guid("tenantId"));
-        var select = ReservationSql.Select[..ReservationSql.Select.IndexOf("from reservations", StringComparison.Ordinal)];
-        return Task.FromResult(new TableSql(select, "from reservations r join spaces s on s.id = r.space_id",
+        var select = ReservationSql.Select[..ReservationSql.Select.IndexOf(ReservationSql.From, StringComparison.Ordinal)];
+        return Task.FromResult(new TableSql(select, ReservationSql.From,
             "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search)));
     }
 

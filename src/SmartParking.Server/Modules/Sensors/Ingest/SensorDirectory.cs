@@ -97,11 +97,14 @@ public sealed class SensorDirectory : IEventHandler<LotCatalogChanged>
     {
         if (_byExternalId.TryGetValue((tenantId, externalId), out var known)) return known;
         await using var connection = await _db.OpenConnectionAsync(ct);
-        var spot = await connection.QuerySingleOrDefaultAsync<SpotInfo>(new CommandDefinition("""
-            select s.id as space_id, s.tenant_id, s.lot_id, se.id as sensor_id
-            from spaces s left join sensors se on se.space_id = s.id
-            where s.tenant_id = @tenantId and s.external_id = @externalId
-            """, new { tenantId, externalId }, cancellationToken: ct));
+        SpotInfo? spot = null;
+        if ((await TenantPlaces.SpacesAsync(connection, null, tenantId, [], [externalId], ct)).FirstOrDefault(s => s.ExternalId == externalId) is { } space)
+            spot = new SpotInfo
+            {
+                SpaceId = space.Id, TenantId = space.TenantId, LotId = space.LotId,
+                SensorId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
+                    "select id from sensors where space_id = @spaceId", new { spaceId = space.Id }, cancellationToken: ct)),
+            };
         if (_byExternalId.Count > MaxEntries) _byExternalId.Clear();
         _byExternalId[(tenantId, externalId)] = spot;
         return spot;

@@ -1,3 +1,5 @@
+using SmartParking.Server.Modules.Lots;
+
 namespace SmartParking.Server.Modules.Sensors.Registry;
 
 /// <summary>
@@ -12,7 +14,8 @@ public static class SensorSql
                se.heartbeat_seconds, {SensorReporting.ExpectedSeconds} as expected_seconds, {SensorReporting.SensorHealth} as health
         """;
 
-    public const string From = $"from sensors se left join spaces sp on sp.id = se.space_id left join space_status ss on ss.space_id = se.space_id {SensorReporting.SensorJoins}";
+    public static readonly string From =
+        $"from sensors se {LotsSql.SpaceJoin("se.space_id", "sp", left: true)} left join space_status ss on ss.space_id = se.space_id {SensorReporting.SensorJoins}";
 
     public static readonly string Select = $"{Columns} {From}";
 }
