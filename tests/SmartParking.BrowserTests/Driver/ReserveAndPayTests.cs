@@ -12,6 +12,8 @@ public sealed class ReserveAndPayTests(BrowserHost host)
     {
         await page.GotoAsync("/?q=Aarhus+Cathedral");
         await Expect(page.Locator("ul.result-list > li[data-lot-id]").First).ToBeVisibleAsync();
+        // The results are drawn before the circuit connects; a link clicked while it connects can be lost.
+        await Circuit.InteractiveAsync(page);
     }
 
     [Fact]
