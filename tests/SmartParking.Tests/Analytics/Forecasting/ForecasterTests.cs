@@ -58,4 +58,21 @@ public sealed class ForecasterTests
         report.Lots.Select(l => l.Lot).ShouldBe(["stuck-at-zero", "gappy"]);
         report.Lots[0].Model.Mae.ShouldBeLessThan(0.02);
     }
+
+    [Fact]
+    public void ManyLots_TrainOnAUniformSampleOfAtMostMaxExamples_AndEveryLotIsStillForecast()
+    {
+        var lots = Enumerable.Range(0, 12).Select(i => Synthetic.Lot($"lot{i}", 42, 0.1 + 0.05 * (i % 5), 0.005 * (i % 3 - 1), seed: 20 + i)).ToList();
+        var cut = Synthetic.Start.AddDays(42);
+        var settings = Synthetic.FastSettings with { MaxExamples = 3_000, ValidationLots = 4 };
+
+        var training = OccupancyForecaster.Train(lots, cut, settings);
+        var again = OccupancyForecaster.Train(lots, cut, settings);
+
+        training.Model.Info.Examples.ShouldBeInRange(2_500, 3_500);
+        training.Model.Info.Lots.ShouldBe(12);
+        again.Model.Forecast(lots[11], cut, 7).Hours.Select(h => h.Share)
+            .ShouldBe(training.Model.Forecast(lots[11], cut, 7).Hours.Select(h => h.Share));
+        training.Model.Forecast(lots[11], cut, 7).Hours.ShouldAllBe(h => h.Low <= h.Share && h.Share <= h.High);
+    }
 }

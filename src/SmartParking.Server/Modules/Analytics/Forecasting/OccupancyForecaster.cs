@@ -12,7 +12,9 @@ public enum ForecastLearner { FastTree, LightGbm }
 /// How the model is trained. Training origins are taken every <see cref="OriginStrideDays"/> days at the local hour of
 /// the cut, each with targets up to <see cref="MaxHorizonDays"/> ahead (and before the cut). The band comes from a
 /// backtest inside the training window: the same training run once more with the last <see cref="ValidationDays"/>
-/// held out, whose errors per horizon week give the 10th and 90th percentiles.
+/// held out, whose errors per horizon week give the 10th and 90th percentiles. A city of thousands of lots has far more
+/// examples than a model needs: training keeps a uniform sample of at most <see cref="MaxExamples"/>, and the band's
+/// backtest runs on at most <see cref="ValidationLots"/> lots (the rest use the pooled band).
 /// </summary>
 public sealed record ForecastSettings(
     ForecastLearner Learner = ForecastLearner.FastTree,
@@ -24,6 +26,8 @@ public sealed record ForecastSettings(
     int OriginStrideDays = 3,
     int MinimumHistoryDays = 14,
     int ValidationDays = 28,
+    int MaxExamples = 2_000_000,
+    int ValidationLots = 300,
     int Seed = 1);
 
 /// <summary>What a model is: its version, what it learned from, and how it did on its own validation backtest.</summary>
@@ -94,6 +98,11 @@ public static class OccupancyForecaster
         mae = naiveMae = null;
         var inner = lots.Select(l => (l.Lot, CutUtc: l.CutUtc.AddDays(-settings.ValidationDays)))
             .Where(l => l.Lot.HoursObservedBefore(l.CutUtc) >= settings.MinimumHistoryDays * 24).ToList();
+        if (inner.Count > settings.ValidationLots)
+        {
+            var every = (double)inner.Count / settings.ValidationLots;
+            inner = Enumerable.Range(0, settings.ValidationLots).Select(i => inner[(int)(i * every)]).ToList();
+        }
         var bands = new BandTable();
         if (inner.Count == 0) return bands;
         var examples = Examples(inner, settings);
@@ -124,24 +133,32 @@ public static class OccupancyForecaster
         return bands;
     }
 
-    internal static List<ForecastExample> Examples(IEnumerable<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings)
+    internal static List<ForecastExample> Examples(IReadOnlyList<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings)
     {
-        var examples = new List<ForecastExample>();
         var maxHorizon = settings.MaxHorizonDays * 24;
+        var windows = new List<(LocalHours Hours, int FirstOrigin, int Cut)>();
+        long candidates = 0;
         foreach (var (lot, cut) in lots)
         {
             var known = lot.Before(cut);
             if (known.ObservedSpan() is not { } span) continue;
             var hours = new LocalHours(known);
-            var cutIndex = hours.IndexOf(cut);
-            var firstOrigin = hours.IndexOf(span.FirstUtc.AddDays(settings.MinimumHistoryDays));
-            // Origins at the cut's local hour, so a training origin sits where the real one will.
-            for (var origin = cutIndex - 24; origin >= firstOrigin; origin -= 24 * settings.OriginStrideDays)
+            var (firstOrigin, cutIndex) = (hours.IndexOf(span.FirstUtc.AddDays(settings.MinimumHistoryDays)), hours.IndexOf(cut));
+            windows.Add((hours, firstOrigin, cutIndex));
+            foreach (var origin in Origins(cutIndex, firstOrigin, settings)) candidates += Math.Min(cutIndex, origin + maxHorizon) - origin;
+        }
+        // The same uniform sample on every run with the same data and seed.
+        var keep = Math.Min(1.0, (double)settings.MaxExamples / Math.Max(1, candidates));
+        var sample = new Random(settings.Seed);
+        var examples = new List<ForecastExample>((int)Math.Min(candidates, settings.MaxExamples + settings.MaxExamples / 10));
+        foreach (var (hours, firstOrigin, cutIndex) in windows)
+            foreach (var origin in Origins(cutIndex, firstOrigin, settings))
             {
                 var levels = ForecastFeatures.Levels(hours, origin);
                 if (double.IsNaN(levels.Fallback)) continue;
                 for (var target = origin; target < Math.Min(cutIndex, origin + maxHorizon); target++)
                 {
+                    if (keep < 1 && sample.NextDouble() >= keep) continue;
                     var actual = hours.At(target);
                     if (double.IsNaN(actual)) continue;
                     var features = new float[ForecastFeatures.Count];
@@ -149,8 +166,13 @@ public static class OccupancyForecaster
                     examples.Add(new ForecastExample { Features = features, Label = (float)(actual - profile) });
                 }
             }
-        }
         return examples;
+    }
+
+    /// <summary>Training origins at the cut's local hour, so a training origin sits where the real one will.</summary>
+    private static IEnumerable<int> Origins(int cutIndex, int firstOrigin, ForecastSettings settings)
+    {
+        for (var origin = cutIndex - 24; origin >= firstOrigin; origin -= 24 * settings.OriginStrideDays) yield return origin;
     }
 
     private static ITransformer Fit(MLContext ml, List<ForecastExample> examples, ForecastSettings settings)
@@ -227,9 +249,14 @@ internal sealed class BandTable
         week = Math.Min(week, Weeks - 1);
         return cache.GetOrAdd((lot, week), key =>
         {
-            var residuals = byLot.TryGetValue(key.Item1, out var weeks) ? LastFilled(weeks, key.Item2) : null;
-            residuals ??= LastFilled(pooled, key.Item2);
-            return residuals is null ? (-1, 1) : (Percentile(residuals, 0.1), Percentile(residuals, 0.9));
+            var pooledResiduals = LastFilled(pooled, key.Item2);
+            if (pooledResiduals is null) return (-1, 1);
+            var pooledBand = (Low: Percentile(pooledResiduals, 0.1), High: Percentile(pooledResiduals, 0.9));
+            var own = byLot.TryGetValue(key.Item1, out var weeks) ? LastFilled(weeks, key.Item2) : null;
+            if (own is null) return pooledBand;
+            // One lot's 28 validation days rarely show all it can do (a school break, a stuck sensor), so its band is at
+            // least as wide as all lots' together.
+            return (Math.Min(Percentile(own, 0.1), pooledBand.Low), Math.Max(Percentile(own, 0.9), pooledBand.High));
         });
     }
 
