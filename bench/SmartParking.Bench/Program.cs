@@ -90,6 +90,7 @@ internal static class BenchProgram
             root.Subcommands.Add(command);
         }
         root.Subcommands.Add(PricingSimCommand(args));
+        root.Subcommands.Add(ForecastCommand(args));
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -124,6 +125,36 @@ internal static class BenchProgram
             output.WriteLine();
             output.WriteLine("== Summary");
             output.WriteLine(report.Render(Machine.Describe(), "in-process simulation, deterministic (no randomness)", "dotnet run -c Release --project bench/SmartParking.Bench -- " + string.Join(' ', args)));
+            return ran ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>In process too: the backtest figures and the training time for a city of many lots.</summary>
+    private static Command ForecastCommand(string[] args)
+    {
+        var data = new Option<string?>("--data") { Description = $"Occupancy history CSV for the backtest (default {AarhusShapes.DefaultRelativePath})" };
+        var lots = new Option<int>("--lots") { Description = "Lots in the synthetic city trained on", DefaultValueFactory = _ => 10_000 };
+        var days = new Option<int>("--days") { Description = "Days of hourly history per synthetic lot", DefaultValueFactory = _ => 120 };
+        var holdout = new Option<int>("--holdout-days") { Description = "Backtest holdout in days", DefaultValueFactory = _ => 28 };
+        var command = new Command("forecast", "Forecast: the backtest on the Aarhus series and the training time for a city of many lots (no server needed)");
+        foreach (var o in new Option[] { data, lots, days, holdout }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            var settings = new ForecastBench.Settings(parse.GetValue(data), parse.GetValue(lots), parse.GetValue(days), parse.GetValue(holdout));
+            if (settings.Lots < 1 || settings.Days < 42 || settings.HoldoutDays is < 1 or > 30)
+            {
+                Console.Error.WriteLine("Invalid options: need lots ≥ 1, days ≥ 42 and 1 ≤ holdout-days ≤ 30.");
+                return 2;
+            }
+            var output = Console.Out;
+            output.WriteLine($"SmartParking forecast benchmark, {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            var load = Machine.LoadAverage();
+            var report = new Report();
+            var ran = ForecastBench.RunInto(settings, report, output);
+            output.WriteLine();
+            output.WriteLine("== Summary");
+            output.WriteLine(report.Render(Machine.Describe(), $"load average {load} before, {Machine.LoadAverage()} after", "dotnet run -c Release --project bench/SmartParking.Bench -- " + string.Join(' ', args)));
             return ran ? 0 : 1;
         });
         return command;

@@ -155,8 +155,8 @@ public sealed class EventDispatcher : BackgroundService
     }
 
     /// <summary>
-    /// One pass; true when it did something (so another pass may find more). The log is read once for all subscribers
-    /// (only the types some subscriber takes), each payload parsed once, and the durable checkpoints and retries are read
+    /// One pass; true when it did something (so another pass may find more). The log is read once per group of
+    /// subscribers that stand at the same position (only the types one of them takes), each payload parsed once, and the durable checkpoints and retries are read
     /// and written in one statement each: a round costs a handful of queries however many subscribers there are, since
     /// busy writers (ingest) wake it many times a second.
     /// </summary>

@@ -12,8 +12,7 @@ namespace SmartParking.Server.Platform.Events;
 /// </summary>
 public sealed class EventOutbox(EventTypes types, IEnumerable<EventSubscription> subscriptions, TimeProvider time)
 {
-    private readonly HashSet<Type> _wanted =
-        [.. types.All.Where(t => subscriptions.Any(s => s.EventTypes.Any(handled => handled.IsAssignableFrom(t))))];
+    private readonly HashSet<Type> _wanted = [.. subscriptions.SelectMany(types.TakenBy)];
 
     public const string WakeChannel = "domain_events";
 

@@ -16,11 +16,9 @@ internal sealed class BoundSubscriber
     {
         Subscription = subscription;
         var invoke = typeof(BoundSubscriber).GetMethod(nameof(Invoke), BindingFlags.NonPublic | BindingFlags.Static)!;
-        foreach (var concrete in types.All)
+        foreach (var concrete in types.TakenBy(subscription))
         {
-            var handled = subscription.EventTypes.Where(h => h.IsAssignableFrom(concrete))
-                .OrderByDescending(h => Depth(h)).FirstOrDefault();
-            if (handled is null) continue;
+            var handled = subscription.EventTypes.Where(h => h.IsAssignableFrom(concrete)).OrderByDescending(h => Depth(h)).First();
             _invokers[concrete] = invoke.MakeGenericMethod(handled).CreateDelegate<Invoker>();
         }
         TypeNames = _invokers.Keys.Select(types.NameOf).Order().ToArray();

@@ -31,6 +31,10 @@ public sealed class EventTypes
 
     public IReadOnlyCollection<Type> All => _byType.Keys;
 
+    /// <summary>The concrete event types a subscription takes (one to a base record takes every subtype).</summary>
+    public IEnumerable<Type> TakenBy(EventSubscription subscription) =>
+        All.Where(concrete => subscription.EventTypes.Any(handled => handled.IsAssignableFrom(concrete)));
+
     public string NameOf(IDomainEvent domainEvent) =>
         _byType.TryGetValue(domainEvent.GetType(), out var name) ? name : throw new InvalidOperationException($"{domainEvent.GetType()} is not a known domain event");
 
