@@ -172,7 +172,7 @@ public sealed class AdminTablesTests(ManageFactory factory) : IClassFixture<Mana
     public async Task Export_BadFormat_Returns400NamingFormat()
     {
         using var client = factory.OperatorClient();
-        await (await client.GetAsync("/api/v1/manage/exports/lots?format=pdf")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "format");
+        await (await client.GetAsync("/api/v1/manage/exports/lots?format=docx")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "format");
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public static class AnalyticsModule
     }
 
     /// <summary>
-    /// Any table as CSV or XLSX, with the same filters and sort as its page (every query key but format, page and
+    /// Any table as CSV, XLSX or PDF, with the same filters and sort as its page (every query key but format, page and
     /// pageSize), scoped to the caller's tenant by the table itself.
     /// </summary>
     internal static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, CancellationToken ct)
@@ -37,7 +37,8 @@ public static class AnalyticsModule
         {
             null or "csv" => TableFormat.Csv,
             "xlsx" => TableFormat.Xlsx,
-            _ => throw new ValidationException("format", "must be csv or xlsx."),
+            "pdf" => TableFormat.Pdf,
+            _ => throw new ValidationException("format", "must be csv, xlsx or pdf."),
         };
         var match = tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase)) ?? throw new NotFoundException($"Table '{table}'");
         var file = await match.ExportAsync(user, TableRequest.FromQuery(http.Request.Query), kind, ct);
