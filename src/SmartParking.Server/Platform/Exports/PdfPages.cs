@@ -135,20 +135,37 @@ public sealed class PdfPages
         _y += height;
     }
 
+    /// <summary>
+    /// Each column gets at least its longest word (so words break only where they must) and shares what is left in
+    /// proportion to how much more its longest text wants, capped at a third of the page so one long column cannot
+    /// squeeze the others. Measured on the first rows: an export of 100,000 rows must not measure every cell.
+    /// </summary>
     private double[] ColumnWidths(IReadOnlyList<string> headers, List<IReadOnlyList<string>> rows, XFont body, XFont head)
     {
-        // Measured on the first rows only: an export of 100,000 rows must not measure every cell twice.
         var sample = rows.Take(200).ToList();
         var cap = TextWidth / 3;
-        var wanted = headers.Select((h, i) =>
+        var least = new double[headers.Count];
+        var wanted = new double[headers.Count];
+        for (var i = 0; i < headers.Count; i++)
         {
-            var widest = Graphics.MeasureString(h, head).Width;
-            foreach (var row in sample)
-                if (i < row.Count) widest = Math.Max(widest, Graphics.MeasureString(row[i], body).Width);
-            return Math.Clamp(widest + 2 * CellPadding, 30, cap);
-        }).ToArray();
-        var scale = TextWidth / wanted.Sum();
-        return wanted.Select(w => w * scale).ToArray();
+            var texts = sample.Select(r => (Text: i < r.Count ? r[i] : "", Font: body)).Prepend((Text: headers[i], Font: head));
+            foreach (var (text, font) in texts)
+            {
+                wanted[i] = Math.Max(wanted[i], Graphics.MeasureString(text, font).Width);
+                foreach (var word in text.Split(' ', '\n'))
+                    least[i] = Math.Max(least[i], Graphics.MeasureString(word, font).Width);
+            }
+            least[i] = Math.Min(least[i], cap) + 2 * CellPadding;
+            wanted[i] = Math.Clamp(wanted[i] + 2 * CellPadding, least[i], cap);
+        }
+        var spare = TextWidth - least.Sum();
+        if (spare <= 0) return least.Select(w => w * TextWidth / least.Sum()).ToArray();
+        var extra = wanted.Zip(least, (w, l) => w - l).ToArray();
+        var extraSum = extra.Sum();
+        // Everything fits: the spare room is shared by how wide each column is; otherwise by how much more each wants.
+        return extraSum <= spare
+            ? wanted.Select(w => w * TextWidth / wanted.Sum()).ToArray()
+            : least.Select((l, i) => l + spare * extra[i] / extraSum).ToArray();
     }
 
     /// <summary>The text in lines no wider than <paramref name="width"/>: broken at spaces, inside a word only when it alone is too wide; past <paramref name="maxLines"/> the last line ends in "…".</summary>
