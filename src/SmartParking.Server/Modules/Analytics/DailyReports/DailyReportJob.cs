@@ -62,7 +62,7 @@ public sealed class DailyReportJob(
         if (await store.FindAsync(tenant.Id, day, ct) is not { } stored) return;
         var report = DailyReportFiles.FileName(day, "");
         var addresses = await accounts.OperatorEmailsAsync(tenant.Id, ct);
-        var link = $"{options.Value.DashboardUrl.TrimEnd('/')}/reports/daily";
+        var link = $"{options.Value.DashboardUrl.TrimEnd('/')}/reports";
         var fields = new Dictionary<string, string>
         {
             ["tenant"] = tenant.Name,
