@@ -27,6 +27,7 @@ public sealed partial class TenantIsolationTests
         "/api/v1/manage/exports/spaces?lotId={lotA}",
         "/api/v1/manage/exports/price-history?lotId={lotA}",
         "/api/v1/manage/exports/lots?format=xlsx",
+        "/api/v1/manage/exports/sensors?format=pdf&tenantId={tenantB}",
         "/api/v1/manage/exports/alerts?tenantId={tenantB}",
     };
 
@@ -82,6 +83,17 @@ public sealed partial class TenantIsolationTests
         text.ShouldNotContain("Tenant B");
     }
 
+    [Theory]
+    [InlineData("/api/v1/manage/reports/daily/{reportDayB}.pdf")]
+    [InlineData("/api/v1/manage/reports/daily/{reportDayB}.xlsx?tenantId={tenantB}")]
+    public async Task DailyReport_OtherTenantsDay_Returns404(string path)
+    {
+        using var client = factory.ClientFor(factory.OperatorA);
+        await (await client.GetAsync(factory.Resolve(path))).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        using var owner = factory.ClientFor(factory.OperatorB);
+        (await owner.GetAsync(factory.Resolve(path))).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task Overview_OtherTenantsLots_OnlyOwnLotsAreShown()
     {
@@ -94,6 +106,7 @@ public sealed partial class TenantIsolationTests
     private static async Task<string> ExportText(HttpResponseMessage response)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync();
+        if (response.Content.Headers.ContentType?.MediaType == "application/pdf") return SmartParking.Tests.Payments.PdfText.Extract(bytes);
         if (response.Content.Headers.ContentType?.MediaType != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
             return Encoding.UTF8.GetString(bytes);
         using var document = DocumentFormat.OpenXml.Packaging.SpreadsheetDocument.Open(new MemoryStream(bytes), false);

@@ -39,6 +39,9 @@ public sealed class IsolationFactory : ApiFactory
     public Guid AlertA { get; private set; }
     public Guid AlertB { get; private set; }
 
+    /// <summary>The day of B's stored daily report (yyyy-MM-dd).</summary>
+    public string ReportDayB { get; } = DateTime.UtcNow.Date.AddDays(-10).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -95,6 +98,12 @@ public sealed class IsolationFactory : ApiFactory
             """, NotificationB, TenantB, driver.Id, Guid.NewGuid(), driver.Email);
         AlertA = await InsertAlertAsync(TenantA, LotA);
         AlertB = await InsertAlertAsync(TenantB, LotB);
+        // A stored daily report of B's, so B's tenant id is there to leak from the report list. Its day is one the
+        // scheduled job never makes (only yesterday's) nor deletes (kept 400 days), so A has no report that day.
+        await ExecuteAsync("""
+            insert into daily_reports (tenant_id, local_date, time_zone, generated_at, summary, pdf, xlsx)
+            values ($1, $2::date, 'Europe/Copenhagen', now(), 'B''s day', '\x25504446', '\x504b')
+            """, TenantB, ReportDayB);
         await (await b.PutAsJsonAsync("/api/v1/manage/alert-settings", new { contacts = new[] { new { channel = "email", address = "b@example.org" } } }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
@@ -158,7 +167,8 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{reservationB}", ReservationB.ToString(), StringComparison.Ordinal)
         .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal)
         .Replace("{alertB}", AlertB.ToString(), StringComparison.Ordinal)
-        .Replace("{webhookB}", WebhookB.ToString(), StringComparison.Ordinal);
+        .Replace("{webhookB}", WebhookB.ToString(), StringComparison.Ordinal)
+        .Replace("{reportDayB}", ReportDayB, StringComparison.Ordinal);
 }
 
 public sealed partial class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
@@ -223,6 +233,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "POST /api/v1/manage/tenants/{}/operators", // admins only: TenantSetupTests
         "GET /api/v1/manage/enforcement/plates/{}", // a plate, answered within the operator's tenant: SessionTests
         "GET /api/v1/manage/exports/{}", // a table by name, each scoped to the caller: Export_* below
+        "GET /api/v1/manage/reports/daily/{}", // a day's report of the caller's tenant: DailyReportTests.Download_* and DailyReport_OtherTenantsDay_Returns404
         "POST /api/v1/manage/events/dead-letters/{}/{}/replay", // scoped by the event's tenant: EventDispatchTests
         "DELETE /api/v1/manage/events/dead-letters/{}/{}", // likewise
     ];
@@ -322,6 +333,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/gateways?tenantId={tenantB}",
         "/api/v1/manage/pricing-events",
         "/api/v1/manage/pricing-events?tenantId={tenantB}",
+        "/api/v1/manage/reports/daily",
+        "/api/v1/manage/reports/daily?tenantId={tenantB}",
         "/api/v1/manage/pricing-experiments",
         "/api/v1/manage/pricing-experiments?tenantId={tenantB}",
         "/api/v1/manage/reservations",

@@ -162,6 +162,37 @@ public sealed class AdminTablesTests(ManageFactory factory) : IClassFixture<Mana
     }
 
     [Fact]
+    public async Task ExportLots_Pdf_PagesWithTheHeaderOnEachAndLongCellsCut()
+    {
+        var (tenant, client) = await TenantWithLotsAsync();
+        var longName = "Very long lot name " + string.Concat(Enumerable.Repeat("with ever more words ", 40)) + "END";
+        await factory.ExecuteAsync("""
+            insert into lots (id, tenant_id, name, kind, latitude, longitude, time_zone, base_hourly_rate, currency)
+            select gen_random_uuid(), $1, 'Export lot ' || to_char(n, 'FM000'), 'off_street', 56.15, 10.21, 'Europe/Copenhagen', 20, 'DKK' from generate_series(1, 150) n
+            union all select gen_random_uuid(), $1, $2, 'off_street', 56.15, 10.21, 'Europe/Copenhagen', 20, 'DKK'
+            """, tenant, longName);
+
+        var response = await client.GetAsync("/api/v1/manage/exports/lots?format=pdf&sort=name");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/pdf");
+        response.Content.Headers.ContentDisposition!.FileName!.Trim('"').ShouldEndWith(".pdf");
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Encoding.ASCII.GetString(bytes, 0, 4).ShouldBe("%PDF");
+        var pages = SmartParking.Tests.Payments.PdfText.Pages(bytes);
+        pages.ShouldBeGreaterThanOrEqualTo(3, "151 rows do not fit on two landscape pages");
+        var text = SmartParking.Tests.Payments.PdfText.Extract(bytes);
+        var pageTexts = text.Split('\f').Where(p => p.Trim().Length > 0).ToList();
+        pageTexts.Count.ShouldBe(pages);
+        pageTexts.ShouldAllBe(p => p.Contains("Capacity") && p.Contains("Time zone"), "the header row repeats on every page");
+        pageTexts[^1].ShouldContain($"Page {pages} of {pages}");
+        text.ShouldContain("Export lot 117");
+        text.ShouldContain("Very long lot name");
+        text.ShouldNotContain("END", customMessage: "a cell is cut after a few lines");
+        text.ShouldContain("…");
+    }
+
+    [Fact]
     public async Task Export_UnknownTable_Returns404Problem()
     {
         using var client = factory.OperatorClient();
@@ -172,7 +203,7 @@ public sealed class AdminTablesTests(ManageFactory factory) : IClassFixture<Mana
     public async Task Export_BadFormat_Returns400NamingFormat()
     {
         using var client = factory.OperatorClient();
-        await (await client.GetAsync("/api/v1/manage/exports/lots?format=pdf")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "format");
+        await (await client.GetAsync("/api/v1/manage/exports/lots?format=docx")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "format");
     }
 
     [Fact]

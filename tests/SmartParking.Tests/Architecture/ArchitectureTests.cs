@@ -32,8 +32,8 @@ public sealed partial class ArchitectureTests
         ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs", "pricing_stays", "pricing_revenue"]),
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
         ("Notifications", ["notification_messages", "notification_preferences", "notification_consents", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
-            "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints"]),
-        ("Analytics", ["lot_occupancy_hourly"]),
+            "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints", "notification_attachments"]),
+        ("Analytics", ["lot_occupancy_hourly", "daily_reports"]),
         ("Demo", ["demo_sensors"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>

@@ -16,6 +16,7 @@ public static class AdminModule
         var admin = app.MapGroup("/admin").RequireAuthorization(Policies.Operator).ExcludeFromDescription();
         admin.MapGet("/exports/{table}", AnalyticsModule.Export);
         admin.MapGet("/reports/summary.pdf", AnalyticsModule.SummaryPdfFile);
+        admin.MapGet("/reports/daily/{file}", AnalyticsModule.DailyReportFile);
         app.MapDeadLetterEndpoints();
     }
 }

@@ -30,3 +30,16 @@ public sealed record LotSummary(Guid LotId, string Name, int Capacity, double? A
 
 public sealed record Summary(string TenantName, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<LotSummary> Lots, IReadOnlyList<CurrencyTotal> Revenue,
     int Reservations, int Sessions, int SensorsOffline, IReadOnlyList<Sensor> OfflineSensors);
+
+/// <summary>One forecast hour of a lot: the expected occupied share (0–1) and its uncertainty band.</summary>
+public sealed record ForecastPoint(DateTimeOffset Hour, double Occupancy, double Low, double High);
+
+/// <summary>Hourly occupancy forecasts per lot, for reports, pages and pricing.</summary>
+public interface IOccupancyForecasts
+{
+    /// <summary>The lot's forecast for each hour of [from, to); null when the lot has no forecast (yet).</summary>
+    Task<IReadOnlyList<ForecastPoint>?> ForecastAsync(Guid lotId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
+}
+
+/// <summary>A stored daily report as the list shows it: the tenant's local day it covers and when it was made.</summary>
+public sealed record DailyReportInfo(Guid TenantId, DateOnly Date, string TimeZone, DateTimeOffset GeneratedAt, DateTimeOffset? EmailedAt, int PdfBytes, int XlsxBytes);

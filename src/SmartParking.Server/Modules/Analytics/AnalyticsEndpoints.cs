@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SmartParking.Server.Modules.Analytics.DailyReports;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Analytics;
@@ -12,6 +15,14 @@ public static class AnalyticsModule
     {
         builder.Services.AddSingleton<ReportService>();
         builder.Services.AddSingleton<OverviewService>();
+        builder.Services.AddOptions<DailyReportOptions>().Bind(builder.Configuration.GetSection(DailyReportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        // The forecasting model registers the real one; until then reports say there is no forecast.
+        builder.Services.TryAddSingleton<IOccupancyForecasts, NoOccupancyForecasts>();
+        builder.Services.AddSingleton<DailyReportBuilder>();
+        builder.Services.AddSingleton<DailyReportStore>();
+        builder.Services.AddSingleton<DailyReportJob>();
+        builder.Services.AddSingleton<DailyReportArchive>();
+        builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<DailyReportJob>());
     }
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
@@ -24,11 +35,13 @@ public static class AnalyticsModule
         manage.MapGet("/reports/revenue", (ClaimsPrincipal user, ReportService reports, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
             reports.RevenueAsync(user, from, to, ct));
         manage.MapGet("/reports/summary.pdf", SummaryPdfFile);
+        manage.MapGet("/reports/daily", (ClaimsPrincipal user, DailyReportArchive reports, Guid? tenantId, CancellationToken ct) => reports.ListAsync(user, tenantId, ct));
+        manage.MapGet("/reports/daily/{file}", DailyReportFile);
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
     }
 
     /// <summary>
-    /// Any table as CSV or XLSX, with the same filters and sort as its page (every query key but format, page and
+    /// Any table as CSV, XLSX or PDF, with the same filters and sort as its page (every query key but format, page and
     /// pageSize), scoped to the caller's tenant by the table itself.
     /// </summary>
     internal static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, CancellationToken ct)
@@ -37,7 +50,8 @@ public static class AnalyticsModule
         {
             null or "csv" => TableFormat.Csv,
             "xlsx" => TableFormat.Xlsx,
-            _ => throw new ValidationException("format", "must be csv or xlsx."),
+            "pdf" => TableFormat.Pdf,
+            _ => throw new ValidationException("format", "must be csv, xlsx or pdf."),
         };
         var match = tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase)) ?? throw new NotFoundException($"Table '{table}'");
         var file = await match.ExportAsync(user, TableRequest.FromQuery(http.Request.Query), kind, ct);
@@ -47,6 +61,13 @@ public static class AnalyticsModule
     /// <summary>Every table with its columns, for a UI that renders any of them.</summary>
     private static IReadOnlyList<TableInfo> Tables(IEnumerable<ITable> tables) =>
         tables.Select(t => new TableInfo(t.Name, t.Title, t.Columns)).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>A stored daily report ("2026-12-04.pdf" or ".xlsx"); an administrator adds tenantId.</summary>
+    internal static async Task<IResult> DailyReportFile(string file, ClaimsPrincipal user, DailyReportArchive reports, Guid? tenantId, CancellationToken ct)
+    {
+        var found = await reports.FileAsync(user, file, tenantId, ct);
+        return TypedResults.File(found.Content, found.ContentType, found.FileName);
+    }
 
     internal static async Task<IResult> SummaryPdfFile(ClaimsPrincipal user, ReportService reports, TimeProvider time, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {

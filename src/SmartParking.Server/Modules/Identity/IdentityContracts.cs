@@ -8,6 +8,9 @@ public interface IAccountContacts
 {
     /// <summary>The e-mail address of each account given that exists; unknown ids are left out.</summary>
     Task<IReadOnlyDictionary<Guid, string>> EmailsOfAsync(IReadOnlyCollection<Guid> userIds, CancellationToken ct);
+
+    /// <summary>The e-mail addresses of the tenant's operator accounts, for what goes to the whole team (daily reports).</summary>
+    Task<IReadOnlyList<string>> OperatorEmailsAsync(Guid tenantId, CancellationToken ct);
 }
 
 internal sealed class AccountContacts(NpgsqlDataSource db) : IAccountContacts
@@ -18,5 +21,12 @@ internal sealed class AccountContacts(NpgsqlDataSource db) : IAccountContacts
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<(Guid Id, string Email)>(new CommandDefinition(
             "select id, email from users where id = any(@ids)", new { ids = userIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Email);
+    }
+
+    public async Task<IReadOnlyList<string>> OperatorEmailsAsync(Guid tenantId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "select email from users where tenant_id = @tenantId and role = 'operator' order by normalized_email", new { tenantId }, cancellationToken: ct))).ToList();
     }
 }

@@ -19,6 +19,13 @@ public sealed partial class TenantDirectory(NpgsqlDataSource db) : ITenants
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from tenants where id = @tenantId)", new { tenantId }, cancellationToken: ct));
     }
 
+    /// <summary>Every tenant, for platform work that runs per tenant (daily reports).</summary>
+    public async Task<IReadOnlyList<Tenant>> AllAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Tenant>(new CommandDefinition("select * from tenants order by id", cancellationToken: ct))).ToList();
+    }
+
     public const string OnlyAdminsCreate = "Only an administrator can create tenants; ask your platform administrator to create yours and its first operator account.";
 
     public async Task<IReadOnlyList<Tenant>> ListAsync(ClaimsPrincipal principal, CancellationToken ct)

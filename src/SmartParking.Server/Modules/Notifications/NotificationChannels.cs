@@ -14,10 +14,11 @@ public enum ChannelKind
 /// One rendered message for one address on one channel. Address is what the channel needs: an e-mail address, an
 /// E.164 phone number, a driver id for Web Push (the channel sends to each of the driver's devices), a Slack incoming-webhook URL, or a webhook
 /// URL. For webhooks, Text is the JSON body, Subject the event type, and SigningSecret signs it. Urgent messages are
-/// marked so where a provider has the notion (Web Push's Urgency: high).
+/// marked so where a provider has the notion (Web Push's Urgency: high). Attachments are only ever set for e-mail.
 /// </summary>
 public sealed record OutgoingMessage(
-    Guid MessageId, string Address, string Subject, string Text, string? Html, string? Link = null, string? SigningSecret = null, bool Urgent = false);
+    Guid MessageId, string Address, string Subject, string Text, string? Html, string? Link = null, string? SigningSecret = null, bool Urgent = false,
+    IReadOnlyList<MessageAttachment>? Attachments = null);
 
 public enum DeliveryOutcome
 {

@@ -8,7 +8,7 @@ using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Platform.Tables;
 
-public enum TableFormat { Csv, Xlsx }
+public enum TableFormat { Csv, Xlsx, Pdf }
 
 /// <summary>A finished export: the file name goes into Content-Disposition.</summary>
 public sealed record TableFile(string FileName, string ContentType, byte[] Content);
@@ -91,10 +91,14 @@ public abstract class DataTable<TRow, T>(NpgsqlDataSource db) : IDataTable<T>
     public async Task<TableFile> ExportAsync(ClaimsPrincipal user, TableRequest request, TableFormat format, CancellationToken ct)
     {
         var rows = await AllRowsAsync(user, request, IDataTable<T>.MaxExportRows, ct);
-        var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
-        return format == TableFormat.Xlsx
-            ? new TableFile($"{Name}-{stamp}.xlsx", TableExport.XlsxType, TableExport.Xlsx(Title, rows, Definition.ExportColumns))
-            : new TableFile($"{Name}-{stamp}.csv", TableExport.CsvType, TableExport.Csv(rows, Definition.ExportColumns));
+        var now = DateTimeOffset.UtcNow;
+        var stamp = now.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
+        return format switch
+        {
+            TableFormat.Xlsx => new TableFile($"{Name}-{stamp}.xlsx", TableExport.XlsxType, TableExport.Xlsx(Title, rows, Definition.ExportColumns)),
+            TableFormat.Pdf => new TableFile($"{Name}-{stamp}.pdf", TableExport.PdfType, TableExport.Pdf(Title, rows, Definition.ExportColumns, now)),
+            _ => new TableFile($"{Name}-{stamp}.csv", TableExport.CsvType, TableExport.Csv(rows, Definition.ExportColumns)),
+        };
     }
 }
 

@@ -24,7 +24,13 @@ public interface IOperatorAlerts
 
     /// <summary>The tenant (null: the platform) of each alert change on any node, from now until <paramref name="ct"/> ends.</summary>
     ChannelReader<Guid?> Subscribe(CancellationToken ct);
+
+    /// <summary>Per kind, how many of the tenant's alerts were raised and how many resolved in [from, to) (reports).</summary>
+    Task<IReadOnlyList<AlertActivity>> ActivityAsync(Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
 }
+
+/// <summary>One kind of alert over a window: how many were raised and how many resolved in it.</summary>
+public sealed record AlertActivity(string Kind, int Raised, int Resolved);
 
 public static class AlertKinds
 {

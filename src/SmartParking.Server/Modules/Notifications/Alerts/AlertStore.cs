@@ -229,6 +229,17 @@ public sealed class AlertStore(NpgsqlDataSource db, EventOutbox outbox, AlertFee
             on conflict do nothing
             """, new { alertId, level, contact.Channel, contact.Address, now }, tx, cancellationToken: ct));
 
+    public async Task<IReadOnlyList<AlertActivity>> ActivityAsync(Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(string Kind, int Raised, int Resolved)>(new CommandDefinition("""
+            select kind, count(*) filter (where opened_at >= @from and opened_at < @to)::int, count(*) filter (where resolved_at >= @from and resolved_at < @to)::int
+            from alerts
+            where tenant_id = @tenantId and ((opened_at >= @from and opened_at < @to) or (resolved_at >= @from and resolved_at < @to))
+            group by kind order by kind
+            """, new { tenantId, from, to }, cancellationToken: ct))).Select(r => new AlertActivity(r.Kind, r.Raised, r.Resolved)).ToList();
+    }
+
     public async Task<AlertView?> FindAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

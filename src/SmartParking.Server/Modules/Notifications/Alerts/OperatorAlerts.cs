@@ -15,4 +15,7 @@ public sealed class OperatorAlerts(AlertsTable table, AlertStore store, AlertFee
         store.ResolveAsync(principal, id, resolution, ct);
 
     public ChannelReader<Guid?> Subscribe(CancellationToken ct) => feed.Subscribe(ct);
+
+    public Task<IReadOnlyList<AlertActivity>> ActivityAsync(Guid tenantId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        store.ActivityAsync(tenantId, from, to, ct);
 }

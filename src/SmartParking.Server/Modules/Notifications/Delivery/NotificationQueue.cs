@@ -18,7 +18,10 @@ public sealed class NotificationQueue(
 
     private sealed record NewMessage(
         Guid Id, Guid? TenantId, Guid? DriverId, Guid SourceEventId, string Channel, string Address, string Kind, string Language, bool Urgent, bool Marketing,
-        string Subject, string BodyText, string? BodyHtml, string? Link, string? SigningSecret, string Status, string? Reason);
+        string Subject, string BodyText, string? BodyHtml, string? Link, string? SigningSecret, string Status, string? Reason)
+    {
+        public IReadOnlyList<MessageAttachment> Attachments { get; init; } = [];
+    }
 
     public async Task QueueAsync(IReadOnlyCollection<NotificationRequest> requests, CancellationToken ct)
     {
@@ -72,6 +75,12 @@ public sealed class NotificationQueue(
                 @BodyHtml, @Link, @SigningSecret, @Status, @Reason, @now, @now, @now)
             on conflict (source_event_id, address, channel, kind) do nothing
             """, rows.Select(r => new DynamicParameters(r).With("now", now)), tx, cancellationToken: ct));
+        // Only a message inserted just now gets files: a duplicate's id was never stored, and the first row keeps its own.
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into notification_attachments (message_id, position, file_name, content_type, content)
+            select @MessageId, @Position, @FileName, @ContentType, @Content where exists (select 1 from notification_messages where id = @MessageId)
+            """, rows.SelectMany(r => r.Attachments.Select((a, i) => new { MessageId = r.Id, Position = i, a.FileName, a.ContentType, a.Content })),
+            tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition($"select pg_notify('{SenderSignal.PostgresChannel}', '')", transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         if (inserted < rows.Count) logger.LogDebug("{Duplicates} notification(s) were already queued for their event", rows.Count - inserted);
@@ -91,7 +100,10 @@ public sealed class NotificationQueue(
         // Kept in the log (a driver can see it was not sent, and why) instead of silently dropped.
         var (status, reason) = request.Marketing && !consent ? (MessageStatus.Suppressed, "The driver has not agreed to marketing messages.") : (MessageStatus.Queued, null);
         return new NewMessage(Guid.CreateVersion7(time.GetUtcNow()), request.TenantId, driverId, request.SourceEventId, ChannelNames.Of(channel), address,
-            request.Kind, lang, request.Urgent, request.Marketing, rendered.Subject, rendered.Text, rendered.Html, link, secret, status, reason);
+            request.Kind, lang, request.Urgent, request.Marketing, rendered.Subject, rendered.Text, rendered.Html, link, secret, status, reason)
+        {
+            Attachments = channel == ChannelKind.Email ? request.Attachments ?? [] : [],
+        };
     }
 }
 

@@ -165,9 +165,29 @@ public sealed class NotificationSender(
         return dueCount;
     }
 
+    private sealed class AttachmentRow
+    {
+        public Guid MessageId { get; init; }
+        public string FileName { get; init; } = "";
+        public string ContentType { get; init; } = "";
+        public byte[] Content { get; init; } = [];
+    }
+
+    private async Task<Dictionary<Guid, IReadOnlyList<MessageAttachment>>> AttachmentsAsync(DueRow[] batch, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<AttachmentRow>(new CommandDefinition("""
+            select message_id, file_name, content_type, content from notification_attachments where message_id = any(@ids) order by message_id, position
+            """, new { ids = batch.Select(r => r.Id).ToArray() }, cancellationToken: ct));
+        return rows.GroupBy(r => r.MessageId)
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<MessageAttachment>)[.. g.Select(r => new MessageAttachment(r.FileName, r.ContentType, r.Content))]);
+    }
+
     private async Task<IReadOnlyDictionary<Guid, ChannelResult>> SendBatchAsync(INotificationChannel channel, DueRow[] batch, CancellationToken ct)
     {
-        var messages = batch.Select(r => new OutgoingMessage(r.Id, r.Address, r.Subject, r.BodyText, r.BodyHtml, r.Link, r.SigningSecret, r.Urgent)).ToList();
+        var attachments = channel.Kind == ChannelKind.Email ? await AttachmentsAsync(batch, ct) : [];
+        var messages = batch.Select(r => new OutgoingMessage(r.Id, r.Address, r.Subject, r.BodyText, r.BodyHtml, r.Link, r.SigningSecret, r.Urgent,
+            attachments.TryGetValue(r.Id, out var files) ? files : null)).ToList();
         try
         {
             return (await channel.SendAsync(messages, ct)).GroupBy(r => r.MessageId).ToDictionary(g => g.Key, g => g.First());

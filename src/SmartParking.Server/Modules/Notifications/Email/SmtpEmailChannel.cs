@@ -8,7 +8,8 @@ namespace SmartParking.Server.Modules.Notifications.Email;
 
 /// <summary>
 /// E-mail over SMTP with MailKit: one connection per batch, a text part and an HTML alternative, and a Message-ID made
-/// from the message's id, so a retried message carries the same id and receiving systems can drop the copy.
+/// from the message's id, so a retried message carries the same id and receiving systems can drop the copy; attachments
+/// (reports) go as MIME attachments.
 /// SMTP 4xx answers are worth another try; 5xx are final.
 /// </summary>
 public sealed class SmtpEmailChannel(IOptions<NotificationOptions> options, ILogger<SmtpEmailChannel> logger) : INotificationChannel
@@ -89,7 +90,9 @@ public sealed class SmtpEmailChannel(IOptions<NotificationOptions> options, ILog
         var mime = new MimeMessage { Subject = message.Subject, MessageId = $"{message.MessageId:N}@{domain}" };
         mime.From.Add(from);
         mime.To.Add(to);
-        mime.Body = new BodyBuilder { TextBody = message.Text, HtmlBody = message.Html }.ToMessageBody();
+        var body = new BodyBuilder { TextBody = message.Text, HtmlBody = message.Html };
+        foreach (var file in message.Attachments ?? []) body.Attachments.Add(file.FileName, file.Content, ContentType.Parse(file.ContentType));
+        mime.Body = body.ToMessageBody();
         return mime;
     }
 }

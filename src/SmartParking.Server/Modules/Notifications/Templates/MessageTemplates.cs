@@ -71,6 +71,11 @@ public static partial class MessageTemplates
         [(NotificationKinds.OperatorAlert, "en")] = new("{title} ({lot})", ["{detail}"], "Open in the dashboard"),
         [(NotificationKinds.OperatorAlert, "da")] = new("{title} ({lot})", ["{detail}"], "Åbn i oversigten"),
 
+        [(NotificationKinds.DailyReport, "en")] = new("Daily report for {tenant}, {date}",
+            ["{summary}", "The report is attached as PDF and Excel, and kept in the dashboard."], "Open the reports"),
+        [(NotificationKinds.DailyReport, "da")] = new("Dagsrapport for {tenant}, {date}",
+            ["{summary}", "Rapporten er vedhæftet som PDF og Excel og gemt i oversigten."], "Åbn rapporterne"),
+
         [(NotificationKinds.Marketing, "en")] = new("{title}",
             ["{detail}", "You get this because you said yes to news from SmartParking; turn it off in your notification settings."], "Read more"),
         [(NotificationKinds.Marketing, "da")] = new("{title}",

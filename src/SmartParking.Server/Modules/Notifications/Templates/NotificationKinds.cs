@@ -15,6 +15,9 @@ public static class NotificationKinds
     public const string OperatorAlert = "operator_alert";
     public const string Marketing = "marketing";
 
+    /// <summary>The previous day's report for a tenant's operators, with the report as PDF and Excel attached.</summary>
+    public const string DailyReport = "daily_report";
+
     /// <summary>An event forwarded to an integrator's webhook: sent as its JSON body, not from a template.</summary>
     public const string Webhook = "webhook";
 
@@ -25,5 +28,5 @@ public static class NotificationKinds
         NoShowFee, PaymentFailed, RefundIssued, Marketing,
     ];
 
-    public static readonly string[] All = [.. ForDrivers, OperatorAlert, Webhook];
+    public static readonly string[] All = [.. ForDrivers, OperatorAlert, DailyReport, Webhook];
 }

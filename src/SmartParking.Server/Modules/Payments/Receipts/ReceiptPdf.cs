@@ -8,8 +8,8 @@ public static class ReceiptPdf
 {
     public static byte[] Render(Receipt receipt)
     {
-        var pdf = new SimplePdf { Title = $"Receipt {receipt.ReferenceId}" }
-            .Line("SmartParking receipt", 18, bold: true, spacing: 1.6)
+        var pdf = new PdfPages($"Receipt {receipt.ReferenceId}")
+            .Line("SmartParking receipt", 18, bold: true)
             .Line($"Reference: {receipt.ReferenceId}")
             .Line($"Issued: {LocalTimes.Format(receipt.IssuedAt, receipt.TimeZone)}")
             .Space(12)
@@ -17,7 +17,7 @@ public static class ReceiptPdf
         foreach (var c in receipt.Charges)
         {
             pdf.Line($"{Local(c.CreatedAt, receipt)}   {c.Purpose}   {Amount(c.Amount, c.Currency)}   {c.State} ({c.Provider})");
-            if (!string.IsNullOrWhiteSpace(c.Description)) pdf.Line($"    {c.Description}", 9);
+            if (!string.IsNullOrWhiteSpace(c.Description)) pdf.Line(c.Description, 9, indent: 16);
         }
         if (receipt.Refunds.Count > 0)
         {
