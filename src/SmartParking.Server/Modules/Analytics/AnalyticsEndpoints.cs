@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using SmartParking.Server.Modules.Analytics.History;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Tables;
@@ -12,6 +13,8 @@ public static class AnalyticsModule
     {
         builder.Services.AddSingleton<ReportService>();
         builder.Services.AddSingleton<OverviewService>();
+        builder.Services.AddOptions<HistoryImportOptions>().BindConfiguration(HistoryImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<HistoryImportService>();
     }
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
@@ -25,6 +28,7 @@ public static class AnalyticsModule
             reports.RevenueAsync(user, from, to, ct));
         manage.MapGet("/reports/summary.pdf", SummaryPdfFile);
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
+        app.MapHistoryImportEndpoints();
     }
 
     /// <summary>
