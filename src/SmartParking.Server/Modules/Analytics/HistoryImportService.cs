@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
@@ -104,7 +105,7 @@ public sealed class HistoryImportService(NpgsqlDataSource db, LotCatalog lots, T
 
     /// <summary>413 naming the limit and the setting that raises it.</summary>
     public static BadHttpRequestException TooLarge(long limit) =>
-        new($"The file is larger than the import limit of {limit:N0} bytes (setting Analytics:ImportMaxBytes); split it by lot or by period.", StatusCodes.Status413PayloadTooLarge);
+        new(string.Create(CultureInfo.InvariantCulture, $"The file is larger than the import limit of {limit:N0} bytes (setting Analytics:ImportMaxBytes); split it by lot or by period."), StatusCodes.Status413PayloadTooLarge);
 
     private static HistoryFile Parse(Stream csv, TimeZoneInfo? zone, IReadOnlyList<LotName> tenantLots, CancellationToken ct)
     {
