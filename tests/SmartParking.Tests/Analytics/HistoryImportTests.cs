@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using SmartParking.Server.Modules.Analytics.Forecasting;
 using SmartParking.Tests.Infrastructure;
+using SmartParking.Tests.Web;
 
 namespace SmartParking.Tests.Analytics;
 
@@ -293,6 +294,23 @@ public sealed class HistoryImportTests(HistoryImportFactory factory) : IClassFix
             lot.GetProperty("tooLittleHistory").GetBoolean().ShouldBeFalse(name);
         }
         (await factory.ScalarAsync<long>("select count(*) from lot_occupancy_hourly where tenant_id = $1", tenant)).ShouldBe(Int(report, "hoursWritten"));
+    }
+
+    [Fact]
+    public async Task DashboardPage_OffersTheUpload_AndListsPastImports()
+    {
+        var (_, client, account) = await factory.NewTenantWithOperatorAsync();
+        await client.CreateLotAsync(Payloads.Lot("Page Lot"));
+        await ImportAsync(client, "lot,capacity,occupied,observed_at\nPage Lot,10,1,2024-05-01T10:00:00Z\n", "?fileName=page-history.csv");
+        using var browser = factory.Anonymous();
+        (await WebSignInTests.SignInAsync(browser, account.Email, account.Password, code: TotpGenerator.Next(account.TotpKey!, factory.Time)))
+            .StatusCode.ShouldBe(HttpStatusCode.Redirect);
+
+        var html = await browser.GetStringAsync("/admin/analytics/history");
+
+        html.ShouldContain("Import occupancy history");
+        html.ShouldContain("page-history.csv");
+        html.ShouldContain("value=\"Europe/Copenhagen\""); // the tenant's zone to start with
     }
 
     private static async Task<JsonElement> ImportAsync(HttpClient client, string csv, string query = "") =>
