@@ -223,6 +223,22 @@ public sealed class HistoryImportTests(HistoryImportFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task Admin_NamesTheTenant()
+    {
+        var (tenant, operatorClient, _) = await factory.NewTenantWithOperatorAsync();
+        var lotId = (await operatorClient.CreateLotAsync(Payloads.Lot("Admin Lot"))).Id();
+        using var admin = factory.ClientFor(await factory.CreateAdminAsync());
+        const string csv = "lot,capacity,occupied,observed_at\nAdmin Lot,10,5,2024-05-01T10:00:00Z\n";
+
+        await (await admin.PostAsync(Url, Payloads.Csv(csv))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "tenantId");
+        await (await admin.PostAsync($"{Url}?tenantId={Guid.NewGuid()}", Payloads.Csv(csv))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "tenantId");
+        var report = await ImportAsync(admin, csv, $"?tenantId={tenant}");
+
+        report.GetProperty("tenantId").GetGuid().ShouldBe(tenant);
+        (await HoursAsync(lotId)).ShouldBe(["2024-05-01 10 0.5 0.5 10 1 import"]);
+    }
+
+    [Fact]
     public async Task OtherContentType_Is400()
     {
         var (_, client, _) = await factory.NewTenantWithOperatorAsync();

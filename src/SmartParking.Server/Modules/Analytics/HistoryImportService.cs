@@ -31,6 +31,7 @@ public sealed class HistoryImportService(NpgsqlDataSource db, LotCatalog lots, T
     public async Task<HistoryImportReport> ImportAsync(ClaimsPrincipal user, Guid? tenantId, Stream upload, string? fileName, string? timeZone, CancellationToken ct)
     {
         var tenant = user.TenantForWrite(tenantId);
+        if (user.IsAdmin() && await lots.TenantNameAsync(tenant, ct) is null) throw new ValidationException("tenantId", "is not a tenant.");
         var zone = Zone(timeZone);
         var name = Printable.Text(string.IsNullOrWhiteSpace(fileName) ? "upload.csv" : Path.GetFileName(fileName.Trim()), 200);
         await using var spooled = await SpoolAsync(upload, ct);
