@@ -40,6 +40,7 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("operator", "/admin/lots/new")]
     [InlineData("operator", "/admin/lots/{lot}")]
     [InlineData("operator", "/admin/lots/import")]
+    [InlineData("operator", "/admin/analytics/history")]
     [InlineData("operator", "/admin/sensors")]
     [InlineData("operator", "/admin/sensors/{sensor}")]
     [InlineData("operator", "/admin/reservations")]

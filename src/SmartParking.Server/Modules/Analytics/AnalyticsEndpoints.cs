@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SmartParking.Server.Modules.Analytics.DailyReports;
+using SmartParking.Server.Modules.Analytics.History;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Scheduling;
@@ -23,6 +24,8 @@ public static class AnalyticsModule
         builder.Services.AddSingleton<DailyReportJob>();
         builder.Services.AddSingleton<DailyReportArchive>();
         builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<DailyReportJob>());
+        builder.Services.AddOptions<HistoryImportOptions>().BindConfiguration(HistoryImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<HistoryImportService>();
     }
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
@@ -38,6 +41,7 @@ public static class AnalyticsModule
         manage.MapGet("/reports/daily", (ClaimsPrincipal user, DailyReportArchive reports, Guid? tenantId, CancellationToken ct) => reports.ListAsync(user, tenantId, ct));
         manage.MapGet("/reports/daily/{file}", DailyReportFile);
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
+        app.MapHistoryImportEndpoints();
     }
 
     /// <summary>

@@ -70,6 +70,9 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     private static TimeSpan Time(string value) => value == "24:00" ? TimeSpan.FromDays(1) : TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 }
 
+/// <summary>A lot's id and name.</summary>
+public sealed record LotName(Guid Id, string Name);
+
 /// <summary>
 /// Lot facts, cached in memory: every booking and session needs them and they rarely change. A change to a lot on any
 /// node reaches every node's cache through LotCatalogChanged (recorded by the lots_changed trigger).
@@ -130,6 +133,14 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
         await using var connection = await _db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<Guid>(new CommandDefinition(
             "select id from lots where @tenant::uuid is null or tenant_id = @tenant", new { tenant }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Every lot of a tenant by id and name, straight from the database (history imports name lots either way).</summary>
+    public async Task<IReadOnlyList<LotName>> NamesAsync(Guid tenant, CancellationToken ct)
+    {
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<LotName>(new CommandDefinition(
+            "select id, name from lots where tenant_id = @tenant", new { tenant }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>Every lot of a tenant with its number of spaces (zero included).</summary>
