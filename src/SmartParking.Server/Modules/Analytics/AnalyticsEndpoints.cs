@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
+using SmartParking.Server.Modules.Analytics.Rollups;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Analytics;
@@ -12,6 +15,16 @@ public static class AnalyticsModule
     {
         builder.Services.AddSingleton<ReportService>();
         builder.Services.AddSingleton<OverviewService>();
+        builder.Services.AddOptions<RollupOptions>().Bind(builder.Configuration.GetSection(RollupOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RollupStore>();
+        builder.Services.AddSingleton<RollupReader>();
+        if (!builder.Configuration.GetValue($"{RollupOptions.Section}:{nameof(RollupOptions.Enabled)}", true)) return;
+        builder.Services.AddSingleton<SpacePlaces>();
+        builder.Services.AddEventSubscriber<SpacePlaces>("analytics.space-places", EventDelivery.EveryNode);
+        builder.Services.AddSingleton<RollupLedger>();
+        builder.Services.AddEventSubscriber<RollupLedger>("analytics.rollups", EventDelivery.Durable);
+        builder.Services.AddSingleton<RollupJob>();
+        builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<RollupJob>());
     }
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
@@ -24,6 +37,8 @@ public static class AnalyticsModule
         manage.MapGet("/reports/revenue", (ClaimsPrincipal user, ReportService reports, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
             reports.RevenueAsync(user, from, to, ct));
         manage.MapGet("/reports/summary.pdf", SummaryPdfFile);
+        manage.MapGet("/analytics/rollups", (ClaimsPrincipal user, RollupReader rollups, Guid? lotId, string? granularity, string? scope, DateTimeOffset? from,
+            DateTimeOffset? to, CancellationToken ct) => rollups.ReadAsync(user, lotId, granularity, scope, from, to, ct));
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
     }
 

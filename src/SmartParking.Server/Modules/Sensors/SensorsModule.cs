@@ -18,6 +18,7 @@ public static class SensorsModule
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
         builder.Services.AddSingleton<ISensorAttention>(sp => sp.GetRequiredService<SensorService>());
+        builder.Services.AddSingleton<ISensorUptime>(sp => sp.GetRequiredService<SensorService>());
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddEventSubscriber<SensorDirectory>("sensors.directory-cache", EventDelivery.EveryNode);
         builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
