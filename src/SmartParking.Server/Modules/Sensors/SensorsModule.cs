@@ -22,6 +22,7 @@ public static class SensorsModule
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddEventSubscriber<SensorDirectory>("sensors.directory-cache", EventDelivery.EveryNode);
         builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
+        builder.Services.AddSingleton<ReadingArchive>();
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
