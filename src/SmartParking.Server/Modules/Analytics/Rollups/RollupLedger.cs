@@ -23,33 +23,40 @@ public sealed class RollupLedger(NpgsqlDataSource db, RollupStore store, SpacePl
     public async Task HandleAsync(SpaceStatusChanged e, EventEnvelope envelope, CancellationToken ct)
     {
         var spaces = await places.OfAsync(e.Tenant, e.Spaces.Select(s => s.SpaceId).Distinct().ToList(), ct);
+        var known = e.Spaces.Where(c => spaces.ContainsKey(c.SpaceId) && !IsTooOld(c.ObservedAt)).ToList();
         var dirty = new HashSet<DirtyHour>();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        foreach (var change in e.Spaces.OrderBy(c => c.ObservedAt))
+        // A batch names a space once as a rule; should it name one twice, the k-th change of every space goes in round k.
+        var rounds = known.GroupBy(c => c.SpaceId).SelectMany(g => g.OrderBy(c => c.ObservedAt).Select((change, round) => (change, round))).GroupBy(x => x.round)
+            .OrderBy(g => g.Key).Select(g => g.Select(x => x.change).ToList());
+        foreach (var round in rounds)
         {
-            if (!spaces.TryGetValue(change.SpaceId, out var space) || IsTooOld(change.ObservedAt)) continue;
-            if (change.Status == "occupied")
+            var arrivals = round.Where(c => c.Status == "occupied").Select(c => (Space: spaces[c.SpaceId], c.ObservedAt)).ToList();
+            // A stay goes on through a spell of unknown (a sensor offline): only a space with no open stay gets an arrival.
+            var opened = await connection.QueryAsync<(Guid LotId, DateTimeOffset ArrivedAt)>(new CommandDefinition("""
+                insert into analytics_arrivals (space_id, arrived_at, tenant_id, lot_id, zone_id, space_type)
+                select x.space_id, x.at, x.tenant_id, x.lot_id, x.zone_id, x.space_type
+                from unnest(@spaceIds::uuid[], @ats::timestamptz[], @tenants::uuid[], @lots::uuid[], @zones::uuid[], @types::text[])
+                    as x(space_id, at, tenant_id, lot_id, zone_id, space_type)
+                where not exists (select 1 from analytics_arrivals a where a.space_id = x.space_id and a.left_at is null and a.arrived_at <= x.at)
+                on conflict (space_id, arrived_at) do nothing
+                returning lot_id, arrived_at
+                """, new
             {
-                // A stay goes on through a spell of unknown (a sensor offline): only a space with no open stay gets an arrival.
-                var opened = await connection.ExecuteAsync(new CommandDefinition("""
-                    insert into analytics_arrivals (space_id, arrived_at, tenant_id, lot_id, zone_id, space_type)
-                    select @SpaceId, @at, @TenantId, @LotId, @ZoneId, @Type
-                    where not exists (select 1 from analytics_arrivals where space_id = @SpaceId and left_at is null and arrived_at <= @at)
-                    on conflict (space_id, arrived_at) do nothing
-                    """, new { SpaceId = space.Id, at = change.ObservedAt, space.TenantId, space.LotId, space.ZoneId, space.Type }, tx, cancellationToken: ct));
-                if (opened > 0) dirty.Add(DirtyHour.Of(space.LotId, change.ObservedAt));
-            }
-            else if (change.Status == "free")
-            {
-                var arrivedAt = await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(new CommandDefinition("""
-                    update analytics_arrivals set left_at = @at
-                    where space_id = @spaceId and left_at is null and arrived_at <= @at
-                    returning arrived_at
-                    """, new { spaceId = space.Id, at = change.ObservedAt }, tx, cancellationToken: ct));
-                // The dwell counts in the hour of the arrival.
-                if (arrivedAt is { } arrived) dirty.Add(DirtyHour.Of(space.LotId, arrived));
-            }
+                spaceIds = arrivals.Select(a => a.Space.Id).ToArray(), ats = arrivals.Select(a => a.ObservedAt).ToArray(),
+                tenants = arrivals.Select(a => a.Space.TenantId).ToArray(), lots = arrivals.Select(a => a.Space.LotId).ToArray(),
+                zones = arrivals.Select(a => a.Space.ZoneId).ToArray(), types = arrivals.Select(a => a.Space.Type).ToArray(),
+            }, tx, cancellationToken: ct));
+            var departures = round.Where(c => c.Status == "free").ToList();
+            // The dwell counts in the hour of the arrival.
+            var closed = await connection.QueryAsync<(Guid LotId, DateTimeOffset ArrivedAt)>(new CommandDefinition("""
+                update analytics_arrivals a set left_at = x.at
+                from unnest(@spaceIds::uuid[], @ats::timestamptz[]) as x(space_id, at)
+                where a.space_id = x.space_id and a.left_at is null and a.arrived_at <= x.at
+                returning a.lot_id, a.arrived_at
+                """, new { spaceIds = departures.Select(d => d.SpaceId).ToArray(), ats = departures.Select(d => d.ObservedAt).ToArray() }, tx, cancellationToken: ct));
+            foreach (var (lotId, arrivedAt) in opened.Concat(closed)) dirty.Add(DirtyHour.Of(lotId, arrivedAt));
         }
         await tx.CommitAsync(ct);
         await store.RecomputeAsync(dirty, ct);

@@ -88,33 +88,39 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     }
 
     /// <summary>
-    /// Adds one minute's samples to their hours (at most once per minute: a node taking the job over mid-minute finds
-    /// last_sample already there), mirrors the lots' hours into lot_occupancy_hourly, and refreshes their days.
+    /// Adds one minute's samples to their hour and to their lot-local day (at most once per minute: a node taking the job
+    /// over mid-minute finds last_sample already there), and mirrors the lots' hours into lot_occupancy_hourly. The cost
+    /// is one row per lot, zone and type a minute, whatever the number of readings.
     /// </summary>
     public async Task AddSamplesAsync(DateTimeOffset minute, IReadOnlyList<LiveSample> samples, CancellationToken ct)
     {
         if (samples.Count == 0) return;
         var hour = DirtyHour.HourOf(minute);
+        var zones = await TimeZonesAsync(samples.Select(s => s.LotId), ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
-                uptime_sum, uptime_samples, last_sample)
-            select t, l, 'hour', @hour, s, k, coalesce(o, 0), (o is not null)::int, o, coalesce(u, 0), (u is not null)::int, @minute
-            from unnest(@tenants::uuid[], @lots::uuid[], @scopes::text[], @keys::text[], @occupancies::float8[], @uptimes::float8[]) as x(t, l, s, k, o, u)
-            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
-                occupancy_sum = r.occupancy_sum + excluded.occupancy_sum, occupancy_samples = r.occupancy_samples + excluded.occupancy_samples,
-                peak = greatest(r.peak, excluded.peak),
-                uptime_sum = r.uptime_sum + excluded.uptime_sum, uptime_samples = r.uptime_samples + excluded.uptime_samples,
-                last_sample = excluded.last_sample
-            where r.last_sample is null or r.last_sample < excluded.last_sample
-            """, new
+        var parameters = new
         {
             hour, minute,
             tenants = samples.Select(s => s.TenantId).ToArray(), lots = samples.Select(s => s.LotId).ToArray(),
             scopes = samples.Select(s => s.Scope).ToArray(), keys = samples.Select(s => s.ScopeKey).ToArray(),
             occupancies = samples.Select(s => s.Occupancy).ToArray(), uptimes = samples.Select(s => s.Uptime).ToArray(),
-        }, tx, cancellationToken: ct));
+            zones = samples.Select(s => zones[s.LotId]).ToArray(),
+        };
+        foreach (var (granularity, bucket) in new[] { ("hour", "@hour"), ("day", "date_trunc('day', @minute at time zone x.tz) at time zone x.tz") })
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
+                    uptime_sum, uptime_samples, last_sample)
+                select t, l, '{granularity}', {bucket}, s, k, coalesce(o, 0), (o is not null)::int, o, coalesce(u, 0), (u is not null)::int, @minute
+                from unnest(@tenants::uuid[], @lots::uuid[], @scopes::text[], @keys::text[], @occupancies::float8[], @uptimes::float8[], @zones::text[])
+                    as x(t, l, s, k, o, u, tz)
+                on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
+                    occupancy_sum = r.occupancy_sum + excluded.occupancy_sum, occupancy_samples = r.occupancy_samples + excluded.occupancy_samples,
+                    peak = greatest(r.peak, excluded.peak),
+                    uptime_sum = r.uptime_sum + excluded.uptime_sum, uptime_samples = r.uptime_samples + excluded.uptime_samples,
+                    last_sample = excluded.last_sample
+                where r.last_sample is null or r.last_sample < excluded.last_sample
+                """, parameters, tx, cancellationToken: ct));
         var lotSamples = samples.Where(s => s.Scope == "lot").ToList();
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into lot_occupancy_hourly as o (tenant_id, lot_id, hour, occupancy, peak, capacity, samples, source)
@@ -125,15 +131,23 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
             on conflict (lot_id, hour) do update set tenant_id = excluded.tenant_id, occupancy = excluded.occupancy, peak = excluded.peak,
                 capacity = excluded.capacity, samples = excluded.samples, source = 'live'
             """, new { hour, lots = lotSamples.Select(s => s.LotId).ToArray(), capacities = lotSamples.Select(s => s.Capacity).ToArray() }, tx, cancellationToken: ct));
-        await RecomputeDaysAsync(connection, tx, lotSamples.Select(s => new DirtyHour(s.LotId, hour)).ToList(), ct);
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Each touched lot-local day becomes the sum of its hours (peak the highest); occupancy stays a sum over samples.</summary>
-    private async Task RecomputeDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    private async Task<Dictionary<Guid, string>> TimeZonesAsync(IEnumerable<Guid> lotIds, CancellationToken ct)
     {
         var zones = new Dictionary<Guid, string>();
-        foreach (var lotId in dirty.Select(d => d.LotId).Distinct()) zones[lotId] = await lots.TimeZoneOfAsync(lotId, ct);
+        foreach (var lotId in lotIds.Distinct()) zones[lotId] = await lots.TimeZoneOfAsync(lotId, ct);
+        return zones;
+    }
+
+    /// <summary>
+    /// The event-made columns of each touched lot-local day become the sums of its hours. Occupancy and uptime are not
+    /// touched here: the sampler adds each minute to its day as it does to its hour, so the two never overwrite each other.
+    /// </summary>
+    private async Task RecomputeDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    {
+        var zones = await TimeZonesAsync(dirty.Select(d => d.LotId), ct);
         var parameters = new
         {
             lots = dirty.Select(d => d.LotId).ToArray(),
@@ -147,18 +161,15 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
             """;
         await connection.ExecuteAsync(new CommandDefinition($"""
             {days}
-            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
-                uptime_sum, uptime_samples, arrivals, dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h,
+            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key,
+                arrivals, dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h,
                 reservations, cancellations, no_shows, sessions)
-            select h.tenant_id, d.lot_id, 'day', d.day_start, h.scope, h.scope_key, sum(h.occupancy_sum), sum(h.occupancy_samples), max(h.peak),
-                sum(h.uptime_sum), sum(h.uptime_samples), sum(h.arrivals), sum(h.dwell_under_15m), sum(h.dwell_15_30m), sum(h.dwell_30_60m),
+            select h.tenant_id, d.lot_id, 'day', d.day_start, h.scope, h.scope_key, sum(h.arrivals), sum(h.dwell_under_15m), sum(h.dwell_15_30m), sum(h.dwell_30_60m),
                 sum(h.dwell_1_2h), sum(h.dwell_2_4h), sum(h.dwell_4_8h), sum(h.dwell_over_8h),
                 sum(h.reservations), sum(h.cancellations), sum(h.no_shows), sum(h.sessions)
             from days d join analytics_rollups h on h.lot_id = d.lot_id and h.granularity = 'hour' and h.bucket >= d.day_start and h.bucket < d.day_end
             group by h.tenant_id, d.lot_id, d.day_start, h.scope, h.scope_key
-            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
-                occupancy_sum = excluded.occupancy_sum, occupancy_samples = excluded.occupancy_samples, peak = excluded.peak,
-                uptime_sum = excluded.uptime_sum, uptime_samples = excluded.uptime_samples, arrivals = excluded.arrivals,
+            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set arrivals = excluded.arrivals,
                 dwell_under_15m = excluded.dwell_under_15m, dwell_15_30m = excluded.dwell_15_30m, dwell_30_60m = excluded.dwell_30_60m,
                 dwell_1_2h = excluded.dwell_1_2h, dwell_2_4h = excluded.dwell_2_4h, dwell_4_8h = excluded.dwell_4_8h, dwell_over_8h = excluded.dwell_over_8h,
                 reservations = excluded.reservations, cancellations = excluded.cancellations, no_shows = excluded.no_shows, sessions = excluded.sessions
