@@ -161,6 +161,39 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
             b => b.Count == 1 && b[0].GetProperty("arrivals").GetInt32() == 1, Eventually, "the arrival in the hourly rollup");
     }
 
+    [Fact]
+    public async Task SensorOfflineWhileTaken_OneStayNotTwo()
+    {
+        using var client = factory.OperatorClient();
+        var lotId = (await client.CreateLotAsync()).Id();
+        var space = (await client.CreateSpaceAsync(lotId, Payloads.Space("U1"))).Id();
+
+        foreach (var (status, minutes) in new[] { ("occupied", 0), ("unknown", 20), ("occupied", 50), ("free", 200) })
+            await Deliver(Envelope(new SpaceStatusChanged(factory.TenantId, [Change(lotId, space, status, Ten.AddMinutes(minutes))])));
+
+        var hour = (await BucketsAsync(client, lotId, "hour", "lot", Ten, Ten.AddHours(1))).ShouldHaveSingleItem();
+        hour.GetProperty("arrivals").GetInt32().ShouldBe(1);
+        Dwell(hour).ShouldBe([0, 0, 0, 0, 1, 0, 0], "3 h 20 min from the arrival to the departure");
+    }
+
+    [Fact]
+    public async Task Prune_RollupsPastTheirYearsAndFactsPastTheirDays_Go()
+    {
+        using var client = factory.OperatorClient();
+        var lotId = (await client.CreateLotAsync()).Id();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var years in new[] { 8, 6 })
+            await factory.ExecuteAsync("""
+                insert into analytics_rollups (tenant_id, lot_id, granularity, bucket, scope, scope_key, arrivals)
+                values ($1, $2, 'hour', date_trunc('hour', $3::timestamptz), 'lot', '', 1)
+                """, factory.TenantId, lotId, now.AddYears(-years));
+
+        await factory.Services.GetRequiredService<RollupStore>().PruneAsync(now.AddYears(-7), now.AddDays(-40), CancellationToken.None);
+
+        (await factory.ScalarAsync<long>("select count(*) from analytics_rollups where lot_id = $1", lotId)).ShouldBe(1);
+        (await factory.ScalarAsync<DateTime>("select bucket from analytics_rollups where lot_id = $1", lotId)).Year.ShouldBe(now.AddYears(-6).Year);
+    }
+
     [Theory]
     [InlineData("granularity=week", "granularity")]
     [InlineData("scope=floor", "scope")]
