@@ -94,7 +94,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         City = await CitySeeder.SeedAsync(Db, _settings.Lots, _settings.Spaces, _out, ct);
 
         var started = Stopwatch.GetTimestamp();
-        Server = ServerProcess.Start(serverDll, ConnectionString, Path.Combine(Directory, "server.log"), Smtp.Port);
+        Server = ServerProcess.Start(serverDll, ConnectionString, Path.Combine(Directory, "server.log"), Smtp.Port, !_settings.NoRollups);
         _out.WriteLine($"Server pid {Server.Pid} on {Server.BaseUrl} (MQTT port {Server.MqttPort}); log {Server.LogPath}");
         await Server.WaitUntilReadyAsync(TimeSpan.FromSeconds(180), ct);
         _out.WriteLine($"Server ready in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s (availability of {City.Spaces:N0} spaces loaded)");

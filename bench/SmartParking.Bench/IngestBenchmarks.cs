@@ -104,9 +104,33 @@ internal static class IngestHttpBench
         await PgStats.PrintAsync(c.Env.Db, c.Out, result.Seconds, ct);
         if (profiler is not null) await profiler.PrintAsync(c.Out);
 
-        c.Report.Add("ingest-http", "acknowledged readings/s", result.Rate, "readings/s", 50_000, Better.Higher, $"{s.IngestClients} clients × {s.Batch}/batch; {cpu.Server:F0}% server, {cpu.Postgres:F0}% PG, {cpu.Harness:F0}% harness CPU");
+        var rollups = s.NoRollups ? "rollups off" : "rollups on";
+        c.Report.Add("ingest-http", "acknowledged readings/s", result.Rate, "readings/s", 50_000, Better.Higher, $"{s.IngestClients} clients × {s.Batch}/batch; {rollups}; {cpu.Server:F0}% server, {cpu.Postgres:F0}% PG, {cpu.Harness:F0}% harness CPU");
         c.Report.Add("ingest-http", "batch latency p99", result.BatchLatency.Summarize().P99, "ms", note: $"p50 {result.BatchLatency.Summarize().P50:F0} ms");
         c.Report.Add("ingest-http", "acknowledged but not stored", Math.Max(0, result.Acked - stored), "readings", 0, Better.Lower, $"acknowledged {result.Acked:N0}, stored {stored:N0}");
+        if (!s.NoRollups) await RollupCatchUpAsync(c, ct);
+    }
+
+    /// <summary>
+    /// The rollups' share of the cost: how many SpaceStatusChanged events the rollup subscriber still had to handle when
+    /// the load stopped, and how long it took to catch up (its checkpoint reaching the log's end).
+    /// </summary>
+    private static async Task RollupCatchUpAsync(BenchContext c, CancellationToken ct)
+    {
+        const string backlog = """
+            select coalesce((select max(position) from domain_events), 0) - coalesce((select position from event_checkpoints where subscriber = 'analytics.rollups'), 0)
+            """;
+        var behind = await c.Env.ScalarAsync(backlog, ct);
+        var clock = Stopwatch.StartNew();
+        var left = behind;
+        while (left > 0 && clock.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            await Task.Delay(500, ct);
+            left = await c.Env.ScalarAsync(backlog, ct);
+        }
+        var caughtUp = left <= 0 ? $"caught up {clock.Elapsed.TotalSeconds:F1} s after the load" : $"still {left:N0} events behind after 3 minutes";
+        c.Out.WriteLine($"   rollup subscriber: {behind:N0} events behind when the load stopped; {caughtUp}");
+        c.Report.Add("ingest-http", "rollup subscriber backlog at end of load", behind, "events", note: caughtUp);
     }
 }
 

@@ -25,7 +25,7 @@ internal enum Steps
 internal sealed record BenchSettings(
     int Lots, int Spaces, int Duration, int IngestClients, int Batch, int MqttConnections, int MqttInflight,
     int Samples, int BackgroundRate, int NearbyDuration, int NearbyClients, int WrkConnections, bool NoWrk, bool KeepData, string WorkDirectory, bool Trace, int? NearbyLimit, string? ServerDll,
-    int BookingClients, int BookingDuration, int BookingDrivers, int ContentionClients, int ContentionRounds);
+    int BookingClients, int BookingDuration, int BookingDrivers, int ContentionClients, int ContentionRounds, bool NoRollups);
 
 internal static class BenchProgram
 {
@@ -55,13 +55,14 @@ internal static class BenchProgram
         var contentionClients = Int("--contention-clients", "Clients racing for one space in each contention round", 200);
         var contentionRounds = Int("--contention-rounds", "Contention rounds, each on its own space", 10);
         var nearbyLimit = new Option<int?>("--nearby-limit") { Description = "Pass limit=N to nearby (the server's default is 50 lots per answer); for telling lookup cost from answer size" };
+        var noRollups = new Option<bool>("--no-rollups") { Description = "Run the server with Analytics:Rollups:Enabled=false, to compare ingest with and without the rollup subscriber" };
         var noWrk = new Option<bool>("--no-wrk") { Description = "Do not run wrk even when it is installed" };
         var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary directory (cluster, server log) afterwards" };
         var trace = new Option<bool>("--trace") { Description = "Profile the server with dotnet-trace during the measured ingest-http, nearby and bookings phases (costs it some CPU)" };
         var serverDll = new Option<string?>("--server-dll") { Description = "Benchmark this server build instead of this repository's Release build (e.g. another branch's bin/Release/net10.0/SmartParking.Server.dll)" };
         var workDir = new Option<string>("--work-dir") { Description = "Where the temporary directory is created", DefaultValueFactory = _ => Path.GetTempPath() };
         Option[] options = [lots, spaces, duration, ingestClients, batch, mqttConnections, mqttInflight, samples, backgroundRate, nearbyDuration, nearbyClients, wrkConnections, nearbyLimit, noWrk, keepData, workDir, trace, serverDll,
-            bookingClients, bookingDuration, bookingDrivers, contentionClients, contentionRounds];
+            bookingClients, bookingDuration, bookingDrivers, contentionClients, contentionRounds, noRollups];
 
         var root = new RootCommand("SmartParking benchmark harness: starts PostgreSQL, seeds a city, runs the Release server and measures it against the design targets.");
         (string Name, string Description, Steps Steps)[] commands =
@@ -86,7 +87,7 @@ internal static class BenchProgram
                 parse.GetValue(nearbyDuration), parse.GetValue(nearbyClients), parse.GetValue(wrkConnections), parse.GetValue(noWrk),
                 parse.GetValue(keepData), parse.GetValue(workDir)!, parse.GetValue(trace), parse.GetValue(nearbyLimit), parse.GetValue(serverDll),
                 parse.GetValue(bookingClients), parse.GetValue(bookingDuration), parse.GetValue(bookingDrivers), parse.GetValue(contentionClients),
-                parse.GetValue(contentionRounds)), steps, args, ct));
+                parse.GetValue(contentionRounds), parse.GetValue(noRollups)), steps, args, ct));
             root.Subcommands.Add(command);
         }
         root.Subcommands.Add(PricingSimCommand(args));

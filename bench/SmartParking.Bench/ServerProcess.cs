@@ -41,7 +41,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         finally { listener.Stop(); }
     }
 
-    public static ServerProcess Start(string serverDll, string connectionString, string logPath, int smtpPort)
+    public static ServerProcess Start(string serverDll, string connectionString, string logPath, int smtpPort, bool rollups)
     {
         var httpPort = FreePort();
         var mqttPort = FreePort();
@@ -54,7 +54,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(serverDll);
-        foreach (var (name, value) in Settings(connectionString, httpPort, mqttPort, smtpPort))
+        foreach (var (name, value) in Settings(connectionString, httpPort, mqttPort, smtpPort, rollups))
             info.Environment[name] = value;
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start 'dotnet' for the server.");
@@ -67,7 +67,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>The environment the server runs with; printed with the results so a run can be reproduced by hand.</summary>
-    public static IEnumerable<(string Name, string Value)> Settings(string connectionString, int httpPort, int mqttPort, int smtpPort) =>
+    public static IEnumerable<(string Name, string Value)> Settings(string connectionString, int httpPort, int mqttPort, int smtpPort, bool rollups) =>
     [
         ("ConnectionStrings__Parking", connectionString),
         ("ASPNETCORE_ENVIRONMENT", "Production"),
@@ -91,6 +91,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         ("Notifications__Smtp__Port", smtpPort.ToString(CultureInfo.InvariantCulture)),
         ("Notifications__Smtp__Security", "none"),
         ("Notifications__Smtp__From", "SmartParking bench <bench@smartparking.local>"),
+        // On as in production; --no-rollups measures ingest without the rollup subscriber and sampler.
+        ("Analytics__Rollups__Enabled", rollups ? "true" : "false"),
     ];
 
     private void Append(string? line)

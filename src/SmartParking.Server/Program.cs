@@ -14,6 +14,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
+using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Modules.Web;
 using SmartParking.Server.Platform;
@@ -23,10 +24,12 @@ using SmartParking.Server.Platform.Database;
 if (args is [ForecastBacktestCommand.Name, .. var backtestArgs])
     return ForecastBacktestCommand.Run(backtestArgs, Console.Out, Console.Error);
 
+// The import command's file is not a setting for the host.
+var hostArgs = args is [ReadingArchive.ImportCommand, _, .. var rest] ? rest : args;
 WebApplication app;
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(hostArgs);
     await builder.AddPlatformAsync();
     builder.AddIdentityModule();
     builder.AddLotsModule();
@@ -60,6 +63,11 @@ try
     {
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         return 0;
+    }
+    if (args is [ReadingArchive.ImportCommand, var archiveFile, ..])
+    {
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        return await ReadingArchive.RunImportCommandAsync(app.Services, archiveFile, Console.Out, Console.Error);
     }
 
     app.UsePlatform();

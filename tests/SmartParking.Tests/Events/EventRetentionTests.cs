@@ -17,6 +17,8 @@ public sealed class EventRetentionFactory : StoppedClockFactory
     {
         base.ConfigureSettings(settings);
         foreach (var (key, value) in EventKit.Settings) settings[key] = value;
+        // SpaceStatusChanged stands here for a type no subscriber takes; with rollups on, their subscriber takes it.
+        settings["Analytics:Rollups:Enabled"] = "false";
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -39,6 +39,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The server's clock, for what the test computes from the time (TOTP codes); factories that replace the server's TimeProvider return theirs.</summary>
     public virtual TimeProvider Time => TimeProvider.System;
 
+    /// <summary>Where this server archives reading partitions before dropping them; removed with the factory.</summary>
+    public string ArchiveDirectory { get; } = Path.Combine(Path.GetTempPath(), "sp-reading-archive-" + Guid.NewGuid().ToString("N")[..12]);
+
     /// <summary>Settings the server reads at start-up; override to change limits for one test class.</summary>
     protected virtual void ConfigureSettings(IDictionary<string, string?> settings) { }
 
@@ -75,6 +78,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         if (_proxy is not null) await _proxy.DisposeAsync();
         if (_sql is not null) await _sql.DisposeAsync();
         if (_database is not null && OwnsDatabase) await _database.DropAsync();
+        if (Directory.Exists(ArchiveDirectory)) Directory.Delete(ArchiveDirectory, recursive: true);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -100,6 +104,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Web:GeocoderUrl"] = "",
             // Tests make the accounts they need; the first-run administrator has its own tests (FirstAdminTests).
             ["Auth:CreateFirstAdmin"] = "false",
+            // Never under the server project's data directory.
+            ["Ingest:ArchiveDirectory"] = ArchiveDirectory,
         };
         if (UseRealServer) settings["urls"] = "http://127.0.0.1:0";
         ConfigureSettings(settings);

@@ -43,3 +43,17 @@ public interface IOccupancyForecasts
 
 /// <summary>A stored daily report as the list shows it: the tenant's local day it covers and when it was made.</summary>
 public sealed record DailyReportInfo(Guid TenantId, DateOnly Date, string TimeZone, DateTimeOffset GeneratedAt, DateTimeOffset? EmailedAt, int PdfBytes, int XlsxBytes);
+
+/// <summary>Dwell times of the stays that began in a bucket (closed stays only).</summary>
+public sealed record DwellBuckets(int Under15Minutes, int From15To30Minutes, int From30To60Minutes, int From1To2Hours, int From2To4Hours, int From4To8Hours, int Over8Hours);
+
+/// <summary>
+/// One bucket of a lot's rollups for the lot, one zone (ScopeKey = zone id) or one space type (ScopeKey = type).
+/// Occupancy is the mean of the minute samples and Peak the highest; SensorUptime the mean share of the lot's sensors
+/// online (lot scope only). Reservations count those confirmed that start in the bucket; revenue is money moved in it.
+/// </summary>
+public sealed record RollupBucket(Guid LotId, DateTimeOffset Bucket, string Scope, string ScopeKey, double? Occupancy, double? Peak, int Samples,
+    double? SensorUptime, int Arrivals, DwellBuckets Dwell, int Reservations, int Cancellations, int NoShows, int Sessions, IReadOnlyList<CurrencyTotal> Revenue);
+
+/// <summary>Rollups over [From, To): hourly buckets start at UTC hours, daily ones at the lot's local midnight.</summary>
+public sealed record RollupSeries(Guid? LotId, string Granularity, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<RollupBucket> Buckets);

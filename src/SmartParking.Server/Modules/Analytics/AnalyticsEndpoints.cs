@@ -3,8 +3,10 @@ using System.Security.Claims;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SmartParking.Server.Modules.Analytics.DailyReports;
 using SmartParking.Server.Modules.Analytics.History;
+using SmartParking.Server.Modules.Analytics.Rollups;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -26,6 +28,22 @@ public static class AnalyticsModule
         builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<DailyReportJob>());
         builder.Services.AddOptions<HistoryImportOptions>().BindConfiguration(HistoryImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<HistoryImportService>();
+        AddRollups(builder);
+    }
+
+    /// <summary>Rollups can be switched off (Analytics:Rollups:Enabled) to measure what they cost ingest.</summary>
+    private static void AddRollups(WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RollupOptions>().Bind(builder.Configuration.GetSection(RollupOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RollupStore>();
+        builder.Services.AddSingleton<RollupReader>();
+        if (!builder.Configuration.GetValue($"{RollupOptions.Section}:{nameof(RollupOptions.Enabled)}", true)) return;
+        builder.Services.AddSingleton<SpacePlaces>();
+        builder.Services.AddEventSubscriber<SpacePlaces>("analytics.space-places", EventDelivery.EveryNode);
+        builder.Services.AddSingleton<RollupLedger>();
+        builder.Services.AddEventSubscriber<RollupLedger>("analytics.rollups", EventDelivery.Durable);
+        builder.Services.AddSingleton<RollupJob>();
+        builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<RollupJob>());
     }
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
@@ -40,6 +58,8 @@ public static class AnalyticsModule
         manage.MapGet("/reports/summary.pdf", SummaryPdfFile);
         manage.MapGet("/reports/daily", (ClaimsPrincipal user, DailyReportArchive reports, Guid? tenantId, CancellationToken ct) => reports.ListAsync(user, tenantId, ct));
         manage.MapGet("/reports/daily/{file}", DailyReportFile);
+        manage.MapGet("/analytics/rollups", (ClaimsPrincipal user, RollupReader rollups, Guid? lotId, string? granularity, string? scope, DateTimeOffset? from,
+            DateTimeOffset? to, CancellationToken ct) => rollups.ReadAsync(user, lotId, granularity, scope, from, to, ct));
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
         app.MapHistoryImportEndpoints();
     }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using SmartParking.Server.Modules.Analytics.Rollups;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
@@ -17,22 +18,26 @@ namespace SmartParking.Server.Modules.Analytics;
 /// that owns it, through its public service: occupancy from Pricing's price history, money from the Payments ledger,
 /// counts from Reservations and Sessions, lots from the Lots tables.
 /// </summary>
-public sealed class ReportService(LotCatalog lots, IDataTable<LotResponse> lotsTable, IDataTable<Sensor> sensors, OccupancyHistory occupancy, IRevenueReports revenue,
+public sealed class ReportService(LotCatalog lots, IDataTable<LotResponse> lotsTable, IDataTable<Sensor> sensors, OccupancyHistory occupancy, RollupReader rollups, IRevenueReports revenue,
     ReservationQueries reservations, SessionStats sessions, AvailabilityModel availability, TimeProvider time)
 {
     public static readonly TimeSpan MaxWindow = TimeSpan.FromDays(31);
 
     /// <summary>
-    /// Hourly occupancy of one lot, or of the tenant's lots together. The source is price_history: each pricing
-    /// recompute stores the lot's occupancy from live availability, so the series is regular, per lot and cheap to
-    /// read; raw sensor readings would have to be replayed per space to give the same number.
+    /// Hourly occupancy of one lot, or of the tenant's lots together, from lot_occupancy_hourly (the live rollup of
+    /// minute samples, or imported history). A lot's hour missing there (before rollups ran) falls back to price_history,
+    /// where each pricing recompute stored the lot's occupancy; Source names the tables the points came from.
     /// </summary>
     public async Task<OccupancySeries> OccupancyAsync(ClaimsPrincipal user, Guid? lotId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
         var (start, end) = Window(from, to, TimeSpan.FromDays(1));
         start = new DateTimeOffset(start.UtcDateTime.Date.AddHours(start.UtcDateTime.Hour), TimeSpan.Zero);
         var ids = lotId is { } id ? [(await lots.FindForOperatorAsync(id, user, ct)).Id] : await lots.LotIdsAsync(user.TenantScope(), ct);
-        var samples = await occupancy.HourlyAsync(ids, start, end, ct);
+        var rolled = (await rollups.LotHoursAsync(ids, start, end, ct)).Select(h => new OccupancySample(h.LotId, h.Hour, h.Occupancy, h.Peak, h.Samples)).ToList();
+        var covered = rolled.Select(h => (h.LotId, h.Hour)).ToHashSet();
+        var priced = (await occupancy.HourlyAsync(ids, start, end, ct)).Where(s => !covered.Contains((s.LotId, s.Hour))).ToList();
+        var samples = rolled.Concat(priced).ToList();
+        var source = rolled.Count == 0 ? "price_history" : priced.Count == 0 ? "lot_occupancy_hourly" : "lot_occupancy_hourly+price_history";
         // A lot counts by its spaces, so a 500-space garage weighs more than a 10-space street.
         var weights = ids.ToDictionary(i => i, i => Math.Max(1, availability.Lot(i)?.Counts.Total ?? 1));
         var byHour = samples.GroupBy(s => s.Hour).ToDictionary(g => g.Key, g => g.ToList());
@@ -43,7 +48,7 @@ public sealed class ReportService(LotCatalog lots, IDataTable<LotResponse> lotsT
             var weight = found.Sum(s => (double)weights[s.LotId]);
             points.Add(new OccupancyPoint(hour, Math.Round(found.Sum(s => s.Average * weights[s.LotId]) / weight, 4), found.Max(s => s.Peak), found.Sum(s => s.Samples)));
         }
-        return new OccupancySeries(lotId, start, end, "price_history", points);
+        return new OccupancySeries(lotId, start, end, source, points);
     }
 
     public async Task<RevenueSeries> RevenueAsync(ClaimsPrincipal user, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)

@@ -25,3 +25,13 @@ public interface IIngestBacklog
 {
     IngestBacklog Current();
 }
+
+/// <summary>A lot's sensors now: how many, and how many are online (heard within their overdue limit).</summary>
+public sealed record LotSensorUptime(Guid LotId, int Sensors, int Online);
+
+/// <summary>Every lot's sensor count and online count, for the analytics uptime rollup.</summary>
+public interface ISensorUptime
+{
+    /// <summary>One query whatever the number of sensors; lots without sensors are left out.</summary>
+    Task<IReadOnlyList<LotSensorUptime>> UptimeByLotAsync(CancellationToken ct);
+}

@@ -11,7 +11,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Sensors;
 
 /// <summary>A sensor's facts with its health, and its reading history, in the caller's tenant (REST and dashboard).</summary>
-public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time) : ISensorAttention
+public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> ingest, SensorReporting reporting, TimeProvider time) : ISensorAttention, ISensorUptime
 {
     public static readonly TimeSpan MaxReadingsWindow = TimeSpan.FromDays(31);
 
@@ -62,6 +62,17 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
         return rows.GroupBy(r => r.LotId).Select(g => new LotSensorAttention(g.First().TenantId, g.Key, g.First().Sensors,
             g.Where(r => r.Offline).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(),
             g.Where(r => r.LowBattery).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(), ingest.Value.LowBatteryPercent)).ToList();
+    }
+
+    public async Task<IReadOnlyList<LotSensorUptime>> UptimeByLotAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<LotSensorUptime>(new CommandDefinition($"""
+            select se.lot_id, count(*)::int as sensors, count(*) filter (where {SensorReporting.SensorHealth} = 'online')::int as online
+            from sensors se {SensorReporting.SensorJoins}
+            where se.lot_id is not null
+            group by se.lot_id
+            """, reporting.Parameters(new { now = time.GetUtcNow() }), cancellationToken: ct))).ToList();
     }
 
     /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>

@@ -18,9 +18,11 @@ public static class SensorsModule
         builder.Services.AddTable<SensorsTable>();
         builder.Services.AddSingleton<SensorService>();
         builder.Services.AddSingleton<ISensorAttention>(sp => sp.GetRequiredService<SensorService>());
+        builder.Services.AddSingleton<ISensorUptime>(sp => sp.GetRequiredService<SensorService>());
         builder.Services.AddSingleton<SensorDirectory>();
         builder.Services.AddEventSubscriber<SensorDirectory>("sensors.directory-cache", EventDelivery.EveryNode);
         builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
+        builder.Services.AddSingleton<ReadingArchive>();
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());

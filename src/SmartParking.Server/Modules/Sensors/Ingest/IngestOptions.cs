@@ -51,6 +51,12 @@ public sealed class IngestOptions : IValidatableObject
     /// <summary>Readings older than this are dropped with their daily partition.</summary>
     [Range(1, 3650)] public int RetentionDays { get; set; } = 90;
 
+    /// <summary>
+    /// Where a partition is archived (gzip'd CSV with a SHA-256 file) before it is dropped: unset, reading-archive under
+    /// Database:DataDirectory; empty, no archive (partitions are dropped unarchived, with a warning).
+    /// </summary>
+    public string? ArchiveDirectory { get; set; }
+
     /// <summary>How far in the future an observation time may be (device clocks drift).</summary>
     [Range(0, 86_400)] public int MaxClockSkewSeconds { get; set; } = 300;
 

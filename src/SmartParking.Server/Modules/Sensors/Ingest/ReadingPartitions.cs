@@ -4,8 +4,11 @@ using Npgsql;
 
 namespace SmartParking.Server.Modules.Sensors.Ingest;
 
-/// <summary>Daily partitions of sensor_readings: created on demand before a batch lands, dropped whole past retention.</summary>
-public sealed class ReadingPartitions(ILogger<ReadingPartitions> logger)
+/// <summary>
+/// Daily partitions of sensor_readings: created on demand before a batch lands, archived to a verified file and then
+/// dropped whole past retention.
+/// </summary>
+public sealed class ReadingPartitions(ReadingArchive archive, ILogger<ReadingPartitions> logger)
 {
     private readonly ConcurrentDictionary<DateOnly, bool> _known = new();
 
@@ -30,7 +33,10 @@ public sealed class ReadingPartitions(ILogger<ReadingPartitions> logger)
         }
     }
 
-    /// <summary>Drops partitions whose whole day is older than the retention; returns how many.</summary>
+    /// <summary>
+    /// Drops partitions whose whole day is older than the retention, each only once its archive file is written and
+    /// verified (a partition whose archive fails stays, and the next pass tries again); returns how many were dropped.
+    /// </summary>
     public async Task<int> DropExpiredAsync(NpgsqlConnection connection, DateOnly oldestKept, CancellationToken ct)
     {
         var names = new List<string>();
@@ -46,6 +52,21 @@ public sealed class ReadingPartitions(ILogger<ReadingPartitions> logger)
         {
             var day = DateOnly.ParseExact(name["sensor_readings_".Length..], "yyyyMMdd", CultureInfo.InvariantCulture);
             if (day >= oldestKept) continue;
+            if (archive.Directory is null)
+                logger.LogWarning("Dropping reading partition {Partition} without an archive: Ingest:ArchiveDirectory is empty", name);
+            else
+            {
+                try
+                {
+                    var file = await archive.WriteAsync(connection, name, day, ct);
+                    logger.LogInformation("Archived reading partition {Partition} to {File}", name, file);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+                {
+                    logger.LogError(e, "Reading partition {Partition} kept: its archive could not be written", name);
+                    continue;
+                }
+            }
             await using var drop = new NpgsqlCommand($"drop table if exists {name}", connection);
             await drop.ExecuteNonQueryAsync(ct);
             _known.TryRemove(day, out _);

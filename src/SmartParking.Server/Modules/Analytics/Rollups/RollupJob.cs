@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Sensors;
+using SmartParking.Server.Platform.Scheduling;
+
+namespace SmartParking.Server.Modules.Analytics.Rollups;
+
+/// <summary>
+/// Once a minute, samples the live availability model on the node running the scheduled jobs: the occupied share of
+/// each lot, zone and space type, and the share of each lot's sensors online. The cost depends on the number of
+/// spaces, not on how often sensors report. Once a day it prunes rollups and facts past their retention.
+/// </summary>
+public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, SpacePlaces places, ISensorUptime sensors, RollupStore store,
+    IOptions<RollupOptions> options, IConfiguration configuration, ILogger<RollupJob> logger) : IScheduledJob
+{
+    private DateTimeOffset _lastMinute;
+    private DateTimeOffset _lastPrune;
+
+    public string Name => "analytics.rollups";
+
+    public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        if (minute > _lastMinute)
+        {
+            await store.AddSamplesAsync(minute, await SampleAsync(ct), ct);
+            _lastMinute = minute;
+        }
+        if (now - _lastPrune >= TimeSpan.FromDays(1))
+        {
+            var years = configuration.GetValue(RollupOptions.RetentionYearsKey, RollupOptions.DefaultRetentionYears);
+            var deleted = await store.PruneAsync(now.AddYears(-years), now.AddDays(-options.Value.FactRetentionDays), ct);
+            logger.LogInformation("Pruned {Rows} analytics rows past retention", deleted);
+            _lastPrune = now;
+        }
+    }
+
+    /// <summary>What availability shows now, per lot, zone and space type (the same occupied share as pricing and the overview).</summary>
+    public async Task<IReadOnlyList<LiveSample>> SampleAsync(CancellationToken ct)
+    {
+        var uptime = (await sensors.UptimeByLotAsync(ct)).ToDictionary(u => u.LotId);
+        var samples = new List<LiveSample>();
+        foreach (var lot in availability.AllLots())
+        {
+            if (availability.LotWithSpaces(lot.LotId) is not { } live || await lots.FindAsync(lot.LotId, ct) is not { } facts) continue;
+            var zones = await places.OfAsync(facts.TenantId, live.Spaces.Select(s => s.SpaceId).ToList(), ct);
+            double? up = uptime.TryGetValue(lot.LotId, out var u) && u.Sensors > 0 ? (double)u.Online / u.Sensors : null;
+            samples.Add(new LiveSample(facts.TenantId, lot.LotId, "lot", "", Occupancy(live.Spaces), up, live.Spaces.Count));
+            foreach (var zone in live.Spaces.GroupBy(s => zones.GetValueOrDefault(s.SpaceId)?.ZoneId).Where(g => g.Key is not null))
+                samples.Add(new LiveSample(facts.TenantId, lot.LotId, "zone", zone.Key!.Value.ToString(), Occupancy([.. zone]), null, zone.Count()));
+            foreach (var type in live.Spaces.GroupBy(s => s.Type))
+                samples.Add(new LiveSample(facts.TenantId, lot.LotId, "type", type.Key, Occupancy([.. type]), null, type.Count()));
+        }
+        // A lot with no space in service and no sensor has nothing to say this minute.
+        return samples.Where(s => s.Occupancy is not null || s.Uptime is not null).ToList();
+    }
+
+    private static double? Occupancy(IReadOnlyCollection<SpaceAvailability> spaces)
+    {
+        var taken = spaces.Count(s => s.Status is "occupied" or "reserved");
+        var inService = taken + spaces.Count(s => s.Status == "free");
+        return inService == 0 ? null : (double)taken / inService;
+    }
+}

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SmartParking.Server.Modules.Analytics.Rollups;
+
+public sealed class RollupOptions
+{
+    public const string Section = "Analytics:Rollups";
+
+    /// <summary>Off: no event subscriber and no sampling (the ingest bench compares throughput with and without).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long the facts behind the rollups are kept; an event about an older hour no longer changes it.</summary>
+    [Range(2, 3650)]
+    public int FactRetentionDays { get; set; } = 40;
+
+    /// <summary>Analytics:RollupRetentionYears: how long hourly and daily rollups are kept.</summary>
+    public const string RetentionYearsKey = "Analytics:RollupRetentionYears";
+
+    public const int DefaultRetentionYears = 7;
+}

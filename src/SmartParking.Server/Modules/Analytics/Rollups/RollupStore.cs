@@ -1,0 +1,200 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Lots;
+
+namespace SmartParking.Server.Modules.Analytics.Rollups;
+
+/// <summary>A bucket of one lot that new facts touched: its hourly row, and the lot-local day it falls in, are recomputed.</summary>
+public readonly record struct DirtyHour(Guid LotId, DateTimeOffset Hour)
+{
+    public static DirtyHour Of(Guid lotId, DateTimeOffset at) => new(lotId, HourOf(at));
+
+    public static DateTimeOffset HourOf(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+}
+
+/// <summary>One minute's look at a lot, zone or space type: occupied share of the spaces in service, and (lot only) sensors online.</summary>
+public sealed record LiveSample(Guid TenantId, Guid LotId, string Scope, string ScopeKey, double? Occupancy, double? Uptime, int Capacity);
+
+/// <summary>
+/// The rollup tables' SQL. Hours are recomputed from the facts of that hour only, so a redelivered event rewrites the
+/// same numbers; a day is the sum of its hours in the lot's time zone.
+/// </summary>
+public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
+{
+    // Each fact counts for its lot, its zone (when it has one) and its space type (when known).
+    private const string Scopes = "cross join lateral (values ('lot', ''), ('zone', f.zone_id::text), ('type', f.space_type)) k(scope, scope_key)";
+
+    private const string Dirty = "with dirty as (select distinct lot_id, hour from unnest(@lots::uuid[], @hours::timestamptz[]) as d(lot_id, hour))";
+
+    public async Task RecomputeAsync(IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    {
+        if (dirty.Count == 0) return;
+        var parameters = new { lots = dirty.Select(d => d.LotId).ToArray(), hours = dirty.Select(d => d.Hour).ToArray() };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {Dirty}, counted as (
+                select f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key, count(*)::int as arrivals,
+                       count(*) filter (where f.left_at - f.arrived_at < interval '15 minutes')::int as d1,
+                       count(*) filter (where f.left_at - f.arrived_at >= interval '15 minutes' and f.left_at - f.arrived_at < interval '30 minutes')::int as d2,
+                       count(*) filter (where f.left_at - f.arrived_at >= interval '30 minutes' and f.left_at - f.arrived_at < interval '1 hour')::int as d3,
+                       count(*) filter (where f.left_at - f.arrived_at >= interval '1 hour' and f.left_at - f.arrived_at < interval '2 hours')::int as d4,
+                       count(*) filter (where f.left_at - f.arrived_at >= interval '2 hours' and f.left_at - f.arrived_at < interval '4 hours')::int as d5,
+                       count(*) filter (where f.left_at - f.arrived_at >= interval '4 hours' and f.left_at - f.arrived_at < interval '8 hours')::int as d6,
+                       count(*) filter (where f.left_at - f.arrived_at >= interval '8 hours')::int as d7
+                from dirty d join analytics_arrivals f on f.lot_id = d.lot_id and f.arrived_at >= d.hour and f.arrived_at < d.hour + interval '1 hour'
+                {Scopes}
+                where k.scope_key is not null
+                group by f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key)
+            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, arrivals,
+                dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h)
+            select tenant_id, lot_id, 'hour', hour, scope, scope_key, arrivals, d1, d2, d3, d4, d5, d6, d7 from counted
+            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set arrivals = excluded.arrivals,
+                dwell_under_15m = excluded.dwell_under_15m, dwell_15_30m = excluded.dwell_15_30m, dwell_30_60m = excluded.dwell_30_60m,
+                dwell_1_2h = excluded.dwell_1_2h, dwell_2_4h = excluded.dwell_2_4h, dwell_4_8h = excluded.dwell_4_8h, dwell_over_8h = excluded.dwell_over_8h
+            """, parameters, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {Dirty}, counted as (
+                select f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key,
+                       count(*) filter (where f.kind = 'reservation' and f.confirmed)::int as reservations,
+                       count(*) filter (where f.kind = 'reservation' and f.cancelled)::int as cancellations,
+                       count(*) filter (where f.kind = 'reservation' and f.no_show)::int as no_shows,
+                       count(*) filter (where f.kind = 'session')::int as sessions
+                from dirty d join analytics_stays f on f.lot_id = d.lot_id and f.starts_at >= d.hour and f.starts_at < d.hour + interval '1 hour'
+                {Scopes}
+                where k.scope_key is not null
+                group by f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key)
+            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, reservations, cancellations, no_shows, sessions)
+            select tenant_id, lot_id, 'hour', hour, scope, scope_key, reservations, cancellations, no_shows, sessions from counted
+            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set reservations = excluded.reservations,
+                cancellations = excluded.cancellations, no_shows = excluded.no_shows, sessions = excluded.sessions
+            """, parameters, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {Dirty}, summed as (
+                select f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key, m.currency,
+                       coalesce(sum(m.amount) filter (where m.amount > 0), 0) as charged,
+                       coalesce(-sum(m.amount) filter (where m.amount < 0), 0) as refunded
+                from dirty d join analytics_money m on m.at >= d.hour and m.at < d.hour + interval '1 hour'
+                join analytics_stays f on f.id = m.reference_id and f.lot_id = d.lot_id
+                {Scopes}
+                where k.scope_key is not null
+                group by f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key, m.currency)
+            insert into analytics_revenue as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, currency, charged, refunded)
+            select tenant_id, lot_id, 'hour', hour, scope, scope_key, currency, charged, refunded from summed
+            on conflict (lot_id, granularity, scope, scope_key, bucket, currency) do update set charged = excluded.charged, refunded = excluded.refunded
+            """, parameters, tx, cancellationToken: ct));
+        await RecomputeDaysAsync(connection, tx, dirty, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Adds one minute's samples to their hour and to their lot-local day (at most once per minute: a node taking the job
+    /// over mid-minute finds last_sample already there), and mirrors the lots' hours into lot_occupancy_hourly. The cost
+    /// is one row per lot, zone and type a minute, whatever the number of readings.
+    /// </summary>
+    public async Task AddSamplesAsync(DateTimeOffset minute, IReadOnlyList<LiveSample> samples, CancellationToken ct)
+    {
+        if (samples.Count == 0) return;
+        var hour = DirtyHour.HourOf(minute);
+        var zones = await TimeZonesAsync(samples.Select(s => s.LotId), ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var parameters = new
+        {
+            hour, minute,
+            tenants = samples.Select(s => s.TenantId).ToArray(), lots = samples.Select(s => s.LotId).ToArray(),
+            scopes = samples.Select(s => s.Scope).ToArray(), keys = samples.Select(s => s.ScopeKey).ToArray(),
+            occupancies = samples.Select(s => s.Occupancy).ToArray(), uptimes = samples.Select(s => s.Uptime).ToArray(),
+            zones = samples.Select(s => zones[s.LotId]).ToArray(),
+        };
+        foreach (var (granularity, bucket) in new[] { ("hour", "@hour"), ("day", "date_trunc('day', @minute at time zone x.tz) at time zone x.tz") })
+            await connection.ExecuteAsync(new CommandDefinition($"""
+                insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
+                    uptime_sum, uptime_samples, last_sample)
+                select t, l, '{granularity}', {bucket}, s, k, coalesce(o, 0), (o is not null)::int, o, coalesce(u, 0), (u is not null)::int, @minute
+                from unnest(@tenants::uuid[], @lots::uuid[], @scopes::text[], @keys::text[], @occupancies::float8[], @uptimes::float8[], @zones::text[])
+                    as x(t, l, s, k, o, u, tz)
+                on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
+                    occupancy_sum = r.occupancy_sum + excluded.occupancy_sum, occupancy_samples = r.occupancy_samples + excluded.occupancy_samples,
+                    peak = greatest(r.peak, excluded.peak),
+                    uptime_sum = r.uptime_sum + excluded.uptime_sum, uptime_samples = r.uptime_samples + excluded.uptime_samples,
+                    last_sample = excluded.last_sample
+                where r.last_sample is null or r.last_sample < excluded.last_sample
+                """, parameters, tx, cancellationToken: ct));
+        var lotSamples = samples.Where(s => s.Scope == "lot").ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into lot_occupancy_hourly as o (tenant_id, lot_id, hour, occupancy, peak, capacity, samples, source)
+            select r.tenant_id, r.lot_id, r.bucket, least(1, r.occupancy_sum / r.occupancy_samples), least(1, r.peak), c.capacity, r.occupancy_samples, 'live'
+            from unnest(@lots::uuid[], @capacities::int[]) as c(lot_id, capacity)
+            join analytics_rollups r on r.lot_id = c.lot_id and r.granularity = 'hour' and r.scope = 'lot' and r.scope_key = '' and r.bucket = @hour
+            where r.occupancy_samples > 0
+            on conflict (lot_id, hour) do update set tenant_id = excluded.tenant_id, occupancy = excluded.occupancy, peak = excluded.peak,
+                capacity = excluded.capacity, samples = excluded.samples, source = 'live'
+            """, new { hour, lots = lotSamples.Select(s => s.LotId).ToArray(), capacities = lotSamples.Select(s => s.Capacity).ToArray() }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task<Dictionary<Guid, string>> TimeZonesAsync(IEnumerable<Guid> lotIds, CancellationToken ct)
+    {
+        var zones = new Dictionary<Guid, string>();
+        foreach (var lotId in lotIds.Distinct()) zones[lotId] = await lots.TimeZoneOfAsync(lotId, ct);
+        return zones;
+    }
+
+    /// <summary>
+    /// The event-made columns of each touched lot-local day become the sums of its hours. Occupancy and uptime are not
+    /// touched here: the sampler adds each minute to its day as it does to its hour, so the two never overwrite each other.
+    /// </summary>
+    private async Task RecomputeDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    {
+        var zones = await TimeZonesAsync(dirty.Select(d => d.LotId), ct);
+        var parameters = new
+        {
+            lots = dirty.Select(d => d.LotId).ToArray(),
+            hours = dirty.Select(d => d.Hour).ToArray(),
+            zones = dirty.Select(d => zones[d.LotId]).ToArray(),
+        };
+        const string days = """
+            with local as (select distinct u.lot_id, u.tz, date_trunc('day', u.hour at time zone u.tz) as day
+                           from unnest(@lots::uuid[], @hours::timestamptz[], @zones::text[]) as u(lot_id, hour, tz)),
+                 days as (select lot_id, day at time zone tz as day_start, (day + interval '1 day') at time zone tz as day_end from local)
+            """;
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {days}
+            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key,
+                arrivals, dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h,
+                reservations, cancellations, no_shows, sessions)
+            select h.tenant_id, d.lot_id, 'day', d.day_start, h.scope, h.scope_key, sum(h.arrivals), sum(h.dwell_under_15m), sum(h.dwell_15_30m), sum(h.dwell_30_60m),
+                sum(h.dwell_1_2h), sum(h.dwell_2_4h), sum(h.dwell_4_8h), sum(h.dwell_over_8h),
+                sum(h.reservations), sum(h.cancellations), sum(h.no_shows), sum(h.sessions)
+            from days d join analytics_rollups h on h.lot_id = d.lot_id and h.granularity = 'hour' and h.bucket >= d.day_start and h.bucket < d.day_end
+            group by h.tenant_id, d.lot_id, d.day_start, h.scope, h.scope_key
+            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set arrivals = excluded.arrivals,
+                dwell_under_15m = excluded.dwell_under_15m, dwell_15_30m = excluded.dwell_15_30m, dwell_30_60m = excluded.dwell_30_60m,
+                dwell_1_2h = excluded.dwell_1_2h, dwell_2_4h = excluded.dwell_2_4h, dwell_4_8h = excluded.dwell_4_8h, dwell_over_8h = excluded.dwell_over_8h,
+                reservations = excluded.reservations, cancellations = excluded.cancellations, no_shows = excluded.no_shows, sessions = excluded.sessions
+            """, parameters, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            {days}
+            insert into analytics_revenue as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, currency, charged, refunded)
+            select h.tenant_id, d.lot_id, 'day', d.day_start, h.scope, h.scope_key, h.currency, sum(h.charged), sum(h.refunded)
+            from days d join analytics_revenue h on h.lot_id = d.lot_id and h.granularity = 'hour' and h.bucket >= d.day_start and h.bucket < d.day_end
+            group by h.tenant_id, d.lot_id, d.day_start, h.scope, h.scope_key, h.currency
+            on conflict (lot_id, granularity, scope, scope_key, bucket, currency) do update set charged = excluded.charged, refunded = excluded.refunded
+            """, parameters, tx, cancellationToken: ct));
+    }
+
+    /// <summary>Drops rollups older than the retention and facts older than theirs; returns the rows deleted.</summary>
+    public async Task<int> PruneAsync(DateTimeOffset rollupsBefore, DateTimeOffset factsBefore, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            delete from analytics_rollups where bucket < @rollupsBefore;
+            delete from analytics_revenue where bucket < @rollupsBefore;
+            delete from lot_occupancy_hourly where hour < @rollupsBefore;
+            delete from analytics_arrivals where arrived_at < @factsBefore;
+            delete from analytics_stays where starts_at < @factsBefore;
+            delete from analytics_money where at < @factsBefore;
+            """, new { rollupsBefore, factsBefore }, cancellationToken: ct));
+    }
+}
