@@ -1,10 +1,15 @@
 using System.Globalization;
 using System.Security.Claims;
+using SmartParking.Server.Modules.Analytics.Forecasts;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Analytics;
+
+/// <summary>A retrain request taken: "started" here, or "running" (this node is training the tenant already).</summary>
+public sealed record RetrainAccepted(DateTimeOffset RequestedAt, string Status, int? ActiveVersion);
 
 public static class AnalyticsModule
 {
@@ -12,6 +17,15 @@ public static class AnalyticsModule
     {
         builder.Services.AddSingleton<ReportService>();
         builder.Services.AddSingleton<OverviewService>();
+        builder.Services.AddOptions<ForecastOptions>().BindConfiguration(ForecastOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ForecastModels>();
+        builder.Services.AddSingleton<OccupancyHistory>();
+        builder.Services.AddSingleton<ForecastTrainer>();
+        builder.Services.AddSingleton<ForecastModelCache>();
+        builder.Services.AddSingleton<OccupancyForecasts>();
+        builder.Services.AddSingleton<IOccupancyForecasts>(sp => sp.GetRequiredService<OccupancyForecasts>());
+        builder.Services.AddSingleton<ForecastRetrainJob>();
+        builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<ForecastRetrainJob>());
     }
 
     public static void MapAnalyticsEndpoints(this IEndpointRouteBuilder app)
@@ -25,6 +39,27 @@ public static class AnalyticsModule
             reports.RevenueAsync(user, from, to, ct));
         manage.MapGet("/reports/summary.pdf", SummaryPdfFile);
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
+        manage.MapPost("/analytics/forecast/retrain", Retrain).WithTags("Forecasts");
+        manage.MapGet("/analytics/forecast/models", (ClaimsPrincipal user, ForecastModels models, Guid? tenantId, CancellationToken ct) =>
+            models.ListAsync(user.TenantForWrite(tenantId), ct)).WithTags("Forecasts");
+
+        // Drivers see forecasts like availability: every lot is public.
+        app.MapGet("/api/v1/lots/{id:guid}/forecast", (Guid id, DateTimeOffset? from, DateTimeOffset? to, OccupancyForecasts forecasts, CancellationToken ct) =>
+            forecasts.ForLotAsync(id, from, to, ct)).WithTags("Forecasts");
+    }
+
+    /// <summary>
+    /// Retrains the tenant's forecast model in the background and answers at once (training a large tenant takes
+    /// minutes): 202 with the version active now; the new one appears in …/forecast/models when done.
+    /// </summary>
+    private static async Task<IResult> Retrain(ClaimsPrincipal user, Guid? tenantId, ForecastTrainer trainer, ForecastModels models, TimeProvider time, CancellationToken ct)
+    {
+        var tenant = user.TenantForWrite(tenantId);
+        var requestedAt = time.GetUtcNow();
+        var started = trainer.Start(tenant, requestedAt);
+        var active = await models.ActiveAsync(tenant, ct);
+        return TypedResults.Accepted("/api/v1/manage/analytics/forecast/models",
+            new RetrainAccepted(requestedAt, started ? "started" : "running", active?.Version));
     }
 
     /// <summary>
