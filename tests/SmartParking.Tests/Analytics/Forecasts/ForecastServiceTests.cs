@@ -5,6 +5,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Analytics.Forecasts;
 using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Web;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Analytics.Forecasts;
@@ -20,29 +21,29 @@ public sealed class ForecastFactory : ManageFactory
 
     /// <summary>
     /// A tenant with <paramref name="lots"/> lots in Copenhagen time, each with <paramref name="days"/> days of hourly
-    /// occupancy up to the current hour: busy (about 0.9) from 08:00 to 17:00 local time, quiet (about 0.1) otherwise.
+    /// occupancy up to the current hour: busy (about <paramref name="busy"/>) from 08:00 to 17:00 local time, quiet (about 0.1) otherwise.
     /// </summary>
-    public async Task<(Guid TenantId, HttpClient Operator, Guid[] LotIds)> TenantWithHistoryAsync(int lots, int days)
+    public async Task<(Guid TenantId, HttpClient Operator, Guid[] LotIds)> TenantWithHistoryAsync(int lots, int days, double busy = 0.9)
     {
         var (tenantId, client, _) = await NewTenantWithOperatorAsync();
         var ids = new Guid[lots];
         for (var i = 0; i < lots; i++)
         {
             ids[i] = (await client.CreateLotAsync(Payloads.Lot($"Forecast Lot {i + 1}"))).Id();
-            await HistoryAsync(tenantId, ids[i], days, seed: i);
+            await HistoryAsync(tenantId, ids[i], days, seed: i, busy);
         }
         return (tenantId, client, ids);
     }
 
-    public Task HistoryAsync(Guid tenantId, Guid lotId, int days, int seed) => ExecuteAsync("""
+    public Task HistoryAsync(Guid tenantId, Guid lotId, int days, int seed, double busy = 0.9) => ExecuteAsync("""
         insert into lot_occupancy_hourly (tenant_id, lot_id, hour, occupancy, peak, capacity, samples, source)
         select $1, $2, h, o, o, 100, 12, 'live' from (
             select h, least(1, greatest(0,
-                case when extract(hour from h at time zone 'Europe/Copenhagen') between 8 and 16 then 0.9 else 0.1 end
+                case when extract(hour from h at time zone 'Europe/Copenhagen') between 8 and 16 then $5 else 0.1 end
                 + 0.03 * sin(extract(epoch from h) / 3600 * 1.7 + $4))) as o
             from generate_series(date_trunc('hour', now()) - make_interval(days => $3), date_trunc('hour', now()) - interval '1 hour', interval '1 hour') as h
         ) s
-        """, tenantId, lotId, days, (double)seed);
+        """, tenantId, lotId, days, (double)seed, busy);
 
     public static bool Busy(DateTimeOffset hour) =>
         TimeZoneInfo.ConvertTime(hour, TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen")).Hour is >= 8 and <= 16;
@@ -215,6 +216,26 @@ public sealed class ForecastServiceTests(ForecastFactory factory) : IClassFixtur
         var latest = (await op.GetJsonAsync($"/api/v1/manage/lots/{lots[0]}/price-history")).EnumerateArray().First();
         latest.GetProperty("forecast").GetDouble().ShouldBe(expected, 1e-9);
         Math.Abs(expected - 0.5).ShouldBeGreaterThan(0.2);
+    }
+
+    [Fact]
+    public async Task ReservePage_LotFullEveryWorkingDay_TellsTheDriverWhenItUsuallyFills()
+    {
+        var (tenantId, op, lots) = await factory.TenantWithHistoryAsync(lots: 2, days: 42, busy: 1.0);
+        using var _ = op;
+        (await factory.Services.GetRequiredService<ForecastTrainer>().RetrainAsync(tenantId, DateTimeOffset.UtcNow, CancellationToken.None))
+            .Outcome.ShouldBe(RetrainOutcome.Trained);
+        var driver = await factory.RegisterDriverAsync();
+        using var browser = factory.Anonymous();
+        await Web.WebSignInTests.SignInAsync(browser, driver.Email, driver.Password);
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
+        var now = DateTimeOffset.UtcNow;
+        var (from, _) = ForecastHints.Window(now, zone);
+        var firstBusy = Enumerable.Range(0, 48).Select(i => from.AddHours(i)).First(ForecastFactory.Busy);
+
+        var html = await browser.GetStringAsync($"/lots/{lots[0]}/reserve");
+
+        html.ShouldContain($"data-testid=\"forecast-hint\">{ForecastHints.Text([new ForecastPoint(firstBusy, 1, 1, 1)], now, zone, "en")}</p>");
     }
 
     [Fact]

@@ -1,9 +1,11 @@
+using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Analytics.Forecasting;
+using SmartParking.Server.Modules.Analytics.Forecasts;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
 
-namespace SmartParking.Server.Modules.Analytics.Forecasts;
+namespace SmartParking.Server.Modules.Analytics;
 
 /// <summary>
 /// A lot's hourly forecast as the API answers it. Method says where the numbers come from: "model" (the tenant's
@@ -13,6 +15,12 @@ namespace SmartParking.Server.Modules.Analytics.Forecasts;
 /// </summary>
 public sealed record LotOccupancyForecast(Guid LotId, DateTimeOffset From, DateTimeOffset To, string Method, string? Note, int? ModelVersion,
     DateTimeOffset? TrainedAt, double? BacktestMae, IReadOnlyList<ForecastPoint> Points);
+
+/// <summary>An hour of measured occupancy; null where the hour has none.</summary>
+public sealed record HourlyOccupancy(DateTimeOffset Hour, double? Occupancy);
+
+/// <summary>A lot's measured occupancy over the last days and its forecast for the next ones, for the dashboard.</summary>
+public sealed record LotForecastChart(IReadOnlyList<HourlyOccupancy> Actual, LotOccupancyForecast Forecast);
 
 public static class ForecastMethods
 {
@@ -44,6 +52,16 @@ public sealed class OccupancyForecasts(LotCatalog lots, OccupancyHistory history
             .ThrowIfInvalid();
         var lot = await lots.FindAsync(lotId, ct) ?? throw new NotFoundException("Lot");
         return await ForecastAsync(lot, origin, start, end, ct);
+    }
+
+    /// <summary>The operator's lot (404 for another tenant's): the last <paramref name="days"/> days measured, the next ones forecast.</summary>
+    public async Task<LotForecastChart> ChartAsync(ClaimsPrincipal user, Guid lotId, int days, CancellationToken ct)
+    {
+        var lot = await lots.FindForOperatorAsync(lotId, user, ct);
+        var origin = new DateTimeOffset(OccupancyHistory.FloorHour(time.GetUtcNow()));
+        var past = await history.LotAsync(lot.Id, origin.UtcDateTime.AddDays(-days), origin.UtcDateTime, ct) ?? throw new NotFoundException("Lot");
+        var actual = past.Share.Select((share, i) => new HourlyOccupancy(origin.AddDays(-days).AddHours(i), double.IsNaN(share) ? null : share)).ToList();
+        return new LotForecastChart(actual, await ForecastAsync(lot, origin, origin, origin.AddDays(days), ct));
     }
 
     public async Task<IReadOnlyList<ForecastPoint>?> ForecastAsync(Guid lotId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
