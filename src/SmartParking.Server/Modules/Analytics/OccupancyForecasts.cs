@@ -51,7 +51,7 @@ public sealed class OccupancyForecasts(LotCatalog lots, OccupancyHistory history
             .Check(end <= reach, "to", $"forecasts reach {options.Value.Settings.MaxHorizonDays} days ahead, to {reach:O}.")
             .ThrowIfInvalid();
         var lot = await lots.FindAsync(lotId, ct) ?? throw new NotFoundException("Lot");
-        return await ForecastAsync(lot, origin, start, end, ct);
+        return await ForecastAsync(lot, await models.ActiveAsync(lot.TenantId, ct), origin, start, end, ct);
     }
 
     /// <summary>The operator's lot (404 for another tenant's): the last <paramref name="days"/> days measured, the next ones forecast.</summary>
@@ -61,25 +61,27 @@ public sealed class OccupancyForecasts(LotCatalog lots, OccupancyHistory history
         var origin = new DateTimeOffset(OccupancyHistory.FloorHour(time.GetUtcNow()));
         var past = await history.LotAsync(lot.Id, origin.UtcDateTime.AddDays(-days), origin.UtcDateTime, ct) ?? throw new NotFoundException("Lot");
         var actual = past.Share.Select((share, i) => new HourlyOccupancy(origin.AddDays(-days).AddHours(i), double.IsNaN(share) ? null : share)).ToList();
-        return new LotForecastChart(actual, await ForecastAsync(lot, origin, origin, origin.AddDays(days), ct));
+        return new LotForecastChart(actual, await ForecastAsync(lot, await models.ActiveAsync(lot.TenantId, ct), origin, origin, origin.AddDays(days), ct));
     }
 
     public async Task<IReadOnlyList<ForecastPoint>?> ForecastAsync(Guid lotId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         if (await lots.FindAsync(lotId, ct) is not { } lot) return null;
+        // Pricing asks for every lot each run: a tenant without a model costs one indexed lookup, no history read.
+        if (await models.ActiveAsync(lot.TenantId, ct) is not { Model: not null } active) return null;
         var origin = new DateTimeOffset(OccupancyHistory.FloorHour(time.GetUtcNow()));
         var reach = origin.AddDays(options.Value.Settings.MaxHorizonDays);
-        var forecast = await ForecastAsync(lot, origin, from, to < reach ? to : reach, ct);
+        var forecast = await ForecastAsync(lot, active, origin, from, to < reach ? to : reach, ct);
         return forecast.Method == ForecastMethods.Model ? forecast.Points : null;
     }
 
-    private async Task<LotOccupancyForecast> ForecastAsync(LotFacts lot, DateTimeOffset origin, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    private async Task<LotOccupancyForecast> ForecastAsync(LotFacts lot, ActiveForecastModel? active, DateTimeOffset origin, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken ct)
     {
         var first = new DateTimeOffset(OccupancyHistory.FloorHour(from));
         if (first < origin) first = origin;
         var hours = Math.Max(0, (int)Math.Ceiling((to - first).TotalHours));
         var originUtc = origin.UtcDateTime;
-        var active = await models.ActiveAsync(lot.TenantId, ct);
         var past = await history.LotAsync(lot.Id, originUtc.AddDays(-HistoryDays), originUtc, ct)
             ?? throw new NotFoundException("Lot");
         var minimumHours = options.Value.Settings.MinimumHistoryDays * 24;

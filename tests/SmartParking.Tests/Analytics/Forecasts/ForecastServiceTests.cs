@@ -239,6 +239,27 @@ public sealed class ForecastServiceTests(ForecastFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task LotDashboardPage_DrawsMeasuredOccupancyAndTheForecastBand()
+    {
+        var (tenantId, op, lots) = await factory.TenantWithHistoryAsync(lots: 2, days: 42);
+        using var _ = op;
+        (await factory.Services.GetRequiredService<ForecastTrainer>().RetrainAsync(tenantId, DateTimeOffset.UtcNow, CancellationToken.None))
+            .Outcome.ShouldBe(RetrainOutcome.Trained);
+        var account = await factory.CreateOperatorAsync(tenantId);
+        using var browser = factory.Anonymous();
+        await Web.WebSignInTests.SignInAsync(browser, account.Email, account.Password, code: TotpGenerator.Next(account.TotpKey!, factory.Time));
+
+        var html = await browser.GetStringAsync($"/admin/lots/{lots[0]}");
+
+        html.ShouldContain("data-testid=\"forecast-chart\"");
+        html.ShouldContain("data-testid=\"forecast-chart-band\"");
+        html.ShouldContain("Forecast by model version 1");
+        // The numbers table: 7 days measured, 7 days forecast with their ranges.
+        var ranges = System.Text.RegularExpressions.Regex.Matches(html, "<td class=\"num\">[^<]*–[^<]*</td>");
+        ranges.Count.ShouldBe(7 * 24, html.Length > 3000 ? html[^3000..] : html);
+    }
+
+    [Fact]
     public async Task RetrainJob_TenantWithoutModelIsDue_NotOnceTrained_DueAgainAfterAWeek()
     {
         var (tenantId, op, _) = await factory.TenantWithHistoryAsync(lots: 1, days: 21);
