@@ -356,6 +356,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/alert-settings?tenantId={tenantB}",
         "/api/v1/manage/events/dead-letters",
         "/api/v1/manage/events/dead-letters?tenantId={tenantB}",
+        "/api/v1/manage/analytics/forecast/models",
+        "/api/v1/manage/analytics/forecast/models?tenantId={tenantB}",
     };
 
     [Theory]

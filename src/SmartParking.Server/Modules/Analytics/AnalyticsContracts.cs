@@ -31,13 +31,17 @@ public sealed record LotSummary(Guid LotId, string Name, int Capacity, double? A
 public sealed record Summary(string TenantName, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<LotSummary> Lots, IReadOnlyList<CurrencyTotal> Revenue,
     int Reservations, int Sessions, int SensorsOffline, IReadOnlyList<Sensor> OfflineSensors);
 
-/// <summary>One forecast hour of a lot: the expected occupied share (0–1) and its uncertainty band.</summary>
+/// <summary>One forecast hour (UTC hour start): expected occupancy share and its 10th–90th percentile band, all 0–1.</summary>
 public sealed record ForecastPoint(DateTimeOffset Hour, double Occupancy, double Low, double High);
 
-/// <summary>Hourly occupancy forecasts per lot, for reports, pages and pricing.</summary>
+/// <summary>Hourly occupancy forecasts for other modules (pricing, reports).</summary>
 public interface IOccupancyForecasts
 {
-    /// <summary>The lot's forecast for each hour of [from, to); null when the lot has no forecast (yet).</summary>
+    /// <summary>
+    /// The hours from the one holding <paramref name="from"/> (or the current hour, if later) to <paramref name="to"/>;
+    /// null when the trained model cannot forecast the lot (an unknown lot, a tenant without a model yet, a lot with too
+    /// little history), so the caller keeps its own baseline.
+    /// </summary>
     Task<IReadOnlyList<ForecastPoint>?> ForecastAsync(Guid lotId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct);
 }
 

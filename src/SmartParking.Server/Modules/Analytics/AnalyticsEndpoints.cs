@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using SmartParking.Server.Modules.Analytics.DailyReports;
+using SmartParking.Server.Modules.Analytics.Forecasts;
 using SmartParking.Server.Modules.Analytics.History;
 using SmartParking.Server.Modules.Analytics.Rollups;
 using SmartParking.Server.Modules.Identity;
@@ -12,6 +12,9 @@ using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Analytics;
 
+/// <summary>A retrain request taken: "started" here, or "running" (this node is training the tenant already).</summary>
+public sealed record RetrainAccepted(DateTimeOffset RequestedAt, string Status, int? ActiveVersion);
+
 public static class AnalyticsModule
 {
     public static void AddAnalyticsModule(this WebApplicationBuilder builder)
@@ -19,8 +22,6 @@ public static class AnalyticsModule
         builder.Services.AddSingleton<ReportService>();
         builder.Services.AddSingleton<OverviewService>();
         builder.Services.AddOptions<DailyReportOptions>().Bind(builder.Configuration.GetSection(DailyReportOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        // The forecasting model registers the real one; until then reports say there is no forecast.
-        builder.Services.TryAddSingleton<IOccupancyForecasts, NoOccupancyForecasts>();
         builder.Services.AddSingleton<DailyReportBuilder>();
         builder.Services.AddSingleton<DailyReportStore>();
         builder.Services.AddSingleton<DailyReportJob>();
@@ -28,6 +29,15 @@ public static class AnalyticsModule
         builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<DailyReportJob>());
         builder.Services.AddOptions<HistoryImportOptions>().BindConfiguration(HistoryImportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<HistoryImportService>();
+        builder.Services.AddOptions<ForecastOptions>().BindConfiguration(ForecastOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ForecastModels>();
+        builder.Services.AddSingleton<OccupancyHistory>();
+        builder.Services.AddSingleton<ForecastTrainer>();
+        builder.Services.AddSingleton<ForecastModelCache>();
+        builder.Services.AddSingleton<OccupancyForecasts>();
+        builder.Services.AddSingleton<IOccupancyForecasts>(sp => sp.GetRequiredService<OccupancyForecasts>());
+        builder.Services.AddSingleton<ForecastRetrainJob>();
+        builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<ForecastRetrainJob>());
         AddRollups(builder);
     }
 
@@ -62,6 +72,27 @@ public static class AnalyticsModule
             DateTimeOffset? to, CancellationToken ct) => rollups.ReadAsync(user, lotId, granularity, scope, from, to, ct));
         manage.MapGet("/overview", (ClaimsPrincipal user, OverviewService overview, CancellationToken ct) => overview.GetAsync(user, ct));
         app.MapHistoryImportEndpoints();
+        manage.MapPost("/analytics/forecast/retrain", Retrain).WithTags("Forecasts");
+        manage.MapGet("/analytics/forecast/models", (ClaimsPrincipal user, ForecastModels models, Guid? tenantId, CancellationToken ct) =>
+            models.ListAsync(user.TenantForWrite(tenantId), ct)).WithTags("Forecasts");
+
+        // Drivers see forecasts like availability: every lot is public.
+        app.MapGet("/api/v1/lots/{id:guid}/forecast", (Guid id, DateTimeOffset? from, DateTimeOffset? to, OccupancyForecasts forecasts, CancellationToken ct) =>
+            forecasts.ForLotAsync(id, from, to, ct)).WithTags("Forecasts");
+    }
+
+    /// <summary>
+    /// Retrains the tenant's forecast model in the background and answers at once (training a large tenant takes
+    /// minutes): 202 with the version active now; the new one appears in …/forecast/models when done.
+    /// </summary>
+    private static async Task<IResult> Retrain(ClaimsPrincipal user, Guid? tenantId, ForecastTrainer trainer, ForecastModels models, TimeProvider time, CancellationToken ct)
+    {
+        var tenant = user.TenantForWrite(tenantId);
+        var requestedAt = time.GetUtcNow();
+        var started = trainer.Start(tenant, requestedAt);
+        var active = await models.ActiveAsync(tenant, ct);
+        return TypedResults.Accepted("/api/v1/manage/analytics/forecast/models",
+            new RetrainAccepted(requestedAt, started ? "started" : "running", active?.Version));
     }
 
     /// <summary>

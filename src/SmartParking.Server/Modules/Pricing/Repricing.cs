@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Events;
@@ -12,7 +13,8 @@ namespace SmartParking.Server.Modules.Pricing;
 /// Every Pricing:RecomputeMinutes, on one node: each lot's demand rate (and each zone's with a policy of its own) takes
 /// one step towards its target band (the demand rate of the time band the run falls in), and the rate now (with time of day and events) is stored with the inputs that produced it, then announced to every node.
 /// </summary>
-public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, IOptions<PricingOptions> options, ILogger<Repricing> logger)
+public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, IOccupancyForecasts occupancyForecasts,
+    IOptions<PricingOptions> options, ILogger<Repricing> logger)
     : IScheduledJob
 {
     public string Name => "pricing";
@@ -39,7 +41,7 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
             .ToDictionary(p => p.UnitId, p => new DemandRates(p.Peak, p.OffPeak));
         var events = await PricingService.EventsAsync(connection, null, now, now.AddSeconds(1), ct);
         var experiments = (await PricingExperiments.LoadAsync(connection, null, now, ct)).Where(e => e.Unit == ExperimentUnits.Lots).ToList();
-        var forecasts = await ForecastAsync(connection, now, ct);
+        var forecasts = await ForecastAsync(connection, all, now, ct);
         var byId = all.ToDictionary(l => l.Id);
         var units = new List<(LotFacts Lot, Guid? ZoneId, PricingPolicy Policy, double? Occupancy)>(all.Count);
         // A lot in a running experiment's variant group is priced by the variant.
@@ -74,15 +76,30 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
     }
 
     /// <summary>
-    /// A seasonal-naive forecast from our own history: the mean occupancy each lot had over the coming interval at the
-    /// same time on each of the past seven days, by pricing unit (lot or zone). Units without that history have none.
+    /// Each pricing unit's expected occupancy over the coming interval: a lot's from Analytics' occupancy forecast (the
+    /// mean of the forecast hours the interval touches) where its tenant has a trained model; otherwise, and for zones,
+    /// the seasonal-naive baseline from our own history. Units without either have none.
     /// </summary>
-    private async Task<Dictionary<Guid, double>> ForecastAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct) =>
+    private async Task<Dictionary<Guid, double>> ForecastAsync(NpgsqlConnection connection, IReadOnlyList<LotFacts> all, DateTimeOffset now, CancellationToken ct)
+    {
+        var ahead = TimeSpan.FromMinutes(Math.Max(options.Value.RecomputeMinutes, 15));
+        var forecasts = await SameTimeLastWeekAsync(connection, now, ahead, ct);
+        foreach (var lot in all)
+            if (await occupancyForecasts.ForecastAsync(lot.Id, now, now + ahead, ct) is { Count: > 0 } hours)
+                forecasts[lot.Id] = hours.Average(h => h.Occupancy);
+        return forecasts;
+    }
+
+    /// <summary>
+    /// A seasonal-naive forecast from our own history: the mean occupancy each lot had over the coming interval at the
+    /// same time on each of the past seven days, by pricing unit (lot or zone).
+    /// </summary>
+    private static async Task<Dictionary<Guid, double>> SameTimeLastWeekAsync(NpgsqlConnection connection, DateTimeOffset now, TimeSpan ahead, CancellationToken ct) =>
         (await connection.QueryAsync<(Guid UnitId, double Forecast)>(new CommandDefinition("""
             select h.unit_id, avg(h.occupancy) from generate_series(1, 7) as d(days)
             join price_history h on h.at >= @now - make_interval(days => d.days) and h.at < @now - make_interval(days => d.days) + @ahead
             where h.occupancy is not null group by h.unit_id
-            """, new { now, ahead = TimeSpan.FromMinutes(Math.Max(options.Value.RecomputeMinutes, 15)) }, cancellationToken: ct)))
+            """, new { now, ahead }, cancellationToken: ct)))
         .ToDictionary(r => r.UnitId, r => r.Forecast);
 
     /// <summary>Occupied share of the spaces in service, from the live model; null when they have no sensor state yet.</summary>

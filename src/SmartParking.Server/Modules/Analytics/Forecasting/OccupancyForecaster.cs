@@ -279,7 +279,7 @@ internal sealed class BandTable
 }
 
 /// <summary>A trained model: forecasts a lot's hourly occupancy share from an origin, with its band.</summary>
-public sealed class OccupancyForecastModel
+public sealed partial class OccupancyForecastModel
 {
     private readonly MLContext ml;
     private readonly ITransformer model;

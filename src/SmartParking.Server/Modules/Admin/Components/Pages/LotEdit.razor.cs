@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
 using SmartParking.Server.Modules.Admin.Components.Shared;
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
@@ -22,6 +23,10 @@ public partial class LotEdit
     private string? _status;
     private bool _busy, _notFound, _confirmDelete;
     private int _spacesVersion;
+    private LotForecastChart? _forecast;
+    private IReadOnlyList<ChartPoint> _actual = [];
+    private IReadOnlyList<ChartBandPoint> _forecastPoints = [];
+    private TimeZoneInfo _zone = TimeZoneInfo.Utc;
 
     [Parameter] public Guid? Id { get; set; }
     [SupplyParameterFromQuery(Name = "created")] public bool Created { get; set; }
@@ -31,6 +36,7 @@ public partial class LotEdit
     [Inject] private IDataTable<SpaceView> SpacesTable { get; set; } = null!;
     [Inject] private AvailabilityModel Availability { get; set; } = null!;
     [Inject] private NavigationManager Navigation { get; set; } = null!;
+    [Inject] private OccupancyForecasts Forecasts { get; set; } = null!;
 
     private bool IsNew => Id is null;
     private IReadOnlyDictionary<string, string?> SpaceFilters => new Dictionary<string, string?> { ["lotId"] = Id?.ToString() };
@@ -47,6 +53,10 @@ public partial class LotEdit
             _hours.Clear();
             _hours.AddRange(lot.OpeningHours.Select(h => new HoursForm { Day = h.Day, Opens = h.Opens, Closes = h.Closes }));
             _counts = Availability.Lot(id)?.Counts;
+            _zone = TimeZoneInfo.FindSystemTimeZoneById(lot.TimeZone);
+            _forecast = await Forecasts.ChartAsync(user, id, days: 7, CancellationToken.None);
+            _actual = _forecast.Actual.Select(h => new ChartPoint(h.Hour, h.Occupancy)).ToList();
+            _forecastPoints = _forecast.Forecast.Points.Select(p => new ChartBandPoint(p.Hour, p.Occupancy, p.Low, p.High)).ToList();
             if (Created) _status = $"Lot {lot.Name} created. Add its spaces below or import them.";
         }
         catch (NotFoundException)
@@ -55,6 +65,16 @@ public partial class LotEdit
         }
     }
 
+
+    private DateTimeOffset LocalTime(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, _zone);
+
+    private static string ForecastText(LotOccupancyForecast forecast) => forecast.Method switch
+    {
+        ForecastMethods.Model => string.Create(CultureInfo.InvariantCulture,
+            $"Forecast by model version {forecast.ModelVersion}, trained {forecast.TrainedAt:d MMM yyyy}{(forecast.BacktestMae is { } mae ? $", typically off by {mae:P0} (last week's backtest)" : "")}. The shaded band is where occupancy will likely be (10th–90th percentile)."),
+        ForecastMethods.MedianProfile => $"Forecast from the lot's own recent weeks (median of the same hour): {forecast.Note}. The shaded band spans the weeks' lowest to highest.",
+        _ => $"No forecast: {forecast.Note}.",
+    };
 
     // A new row follows the last one's day with its hours, so a week is typed by adding six rows and changing the day.
     private void AddHours()
