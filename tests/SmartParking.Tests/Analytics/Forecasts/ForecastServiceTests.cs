@@ -23,27 +23,28 @@ public sealed class ForecastFactory : ManageFactory
     /// A tenant with <paramref name="lots"/> lots in Copenhagen time, each with <paramref name="days"/> days of hourly
     /// occupancy up to the current hour: busy (about <paramref name="busy"/>) from 08:00 to 17:00 local time, quiet (about 0.1) otherwise.
     /// </summary>
-    public async Task<(Guid TenantId, HttpClient Operator, Guid[] LotIds)> TenantWithHistoryAsync(int lots, int days, double busy = 0.9)
+    public async Task<(Guid TenantId, HttpClient Operator, Guid[] LotIds)> TenantWithHistoryAsync(int lots, int days, double busy = 0.9, double quiet = 0.1)
     {
         var (tenantId, client, _) = await NewTenantWithOperatorAsync();
         var ids = new Guid[lots];
         for (var i = 0; i < lots; i++)
         {
             ids[i] = (await client.CreateLotAsync(Payloads.Lot($"Forecast Lot {i + 1}"))).Id();
-            await HistoryAsync(tenantId, ids[i], days, seed: i, busy);
+            await HistoryAsync(tenantId, ids[i], days, seed: i, busy, quiet);
         }
         return (tenantId, client, ids);
     }
 
-    public Task HistoryAsync(Guid tenantId, Guid lotId, int days, int seed, double busy = 0.9) => ExecuteAsync("""
+    /// <summary>Hourly history: <paramref name="busy"/> from 08 to 16 Copenhagen time, <paramref name="quiet"/> otherwise, with a ripple.</summary>
+    public Task HistoryAsync(Guid tenantId, Guid lotId, int days, int seed, double busy = 0.9, double quiet = 0.1) => ExecuteAsync("""
         insert into lot_occupancy_hourly (tenant_id, lot_id, hour, occupancy, peak, capacity, samples, source)
         select $1, $2, h, o, o, 100, 12, 'live' from (
             select h, least(1, greatest(0,
-                case when extract(hour from h at time zone 'Europe/Copenhagen') between 8 and 16 then $5 else 0.1 end
+                case when extract(hour from h at time zone 'Europe/Copenhagen') between 8 and 16 then $5 else $6 end
                 + 0.03 * sin(extract(epoch from h) / 3600 * 1.7 + $4))) as o
             from generate_series(date_trunc('hour', now()) - make_interval(days => $3), date_trunc('hour', now()) - interval '1 hour', interval '1 hour') as h
         ) s
-        """, tenantId, lotId, days, (double)seed, busy);
+        """, tenantId, lotId, days, (double)seed, busy, quiet);
 
     public static bool Busy(DateTimeOffset hour) =>
         TimeZoneInfo.ConvertTime(hour, TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen")).Hour is >= 8 and <= 16;
@@ -196,9 +197,10 @@ public sealed class ForecastServiceTests(ForecastFactory factory) : IClassFixtur
     [Fact]
     public async Task Repricing_UsesTheModelsForecastInPlaceOfLastWeeksPrices()
     {
-        var (tenantId, op, lots) = await factory.TenantWithHistoryAsync(lots: 2, days: 42);
+        // Nine tenths full around the clock, so the forecast is far from last week's prices whatever the hour the test runs.
+        var (tenantId, op, lots) = await factory.TenantWithHistoryAsync(lots: 2, days: 42, busy: 0.9, quiet: 0.9);
         using var _ = op;
-        // Last week's prices say half full at this time of day; the model knows the lot's daily pattern.
+        // Last week's prices say half full at this time of day; the model knows the lot's history.
         foreach (var days in new[] { 1, 2, 3 })
             await factory.ExecuteAsync("""
                 insert into price_history (lot_id, at, occupancy, previous_rate, demand_rate, rate_now, rule, time_multiplier, event_multiplier)
