@@ -38,6 +38,7 @@ public sealed class IsolationFactory : ApiFactory
     public Guid NotificationB { get; private set; }
     public Guid AlertA { get; private set; }
     public Guid AlertB { get; private set; }
+    public Guid HistoryImportB { get; private set; }
 
     /// <summary>The day of B's stored daily report (yyyy-MM-dd).</summary>
     public string ReportDayB { get; } = DateTime.UtcNow.Date.AddDays(-10).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
@@ -106,6 +107,8 @@ public sealed class IsolationFactory : ApiFactory
             """, TenantB, ReportDayB);
         await (await b.PutAsJsonAsync("/api/v1/manage/alert-settings", new { contacts = new[] { new { channel = "email", address = "b@example.org" } } }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
+        HistoryImportB = (await (await b.PostAsync("/api/v1/manage/analytics/history", Payloads.Csv($"lot,capacity,occupied,observed_at\n{LotB},10,5,2024-05-01T10:00:00Z\n")))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
     }
 
     /// <summary>An open alert of the tenant's lot, as the rules job writes one.</summary>
@@ -126,7 +129,7 @@ public sealed class IsolationFactory : ApiFactory
     };
 
     /// <summary>Ids of B's rows: none may appear in anything A's operator is shown.</summary>
-    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, AlertB, WebhookB, NotificationB];
+    public IEnumerable<Guid> ForeignIds => [LotB, ZoneB, SpaceB, SensorB, OperatorB.Id, TenantB, EventB, ExperimentB, GatewayB, ReservationB, SessionB, AlertB, WebhookB, NotificationB, HistoryImportB];
 
     /// <summary>Every row of tenant B, as text: any change by A shows up as a difference.</summary>
     public async Task<string> SnapshotOfBAsync() => string.Join("\n", await ColumnAsync("""
@@ -151,6 +154,8 @@ public sealed class IsolationFactory : ApiFactory
             union all select w::text from webhook_endpoints w where tenant_id = $1
             union all select a::text from alerts a where tenant_id = $1
             union all select s.settings::text from alert_settings s where tenant_id = $1
+            union all select o.id::text from occupancy_imports o where tenant_id = $1
+            union all select h::text from lot_occupancy_hourly h where tenant_id = $1
         ) x(t) order by t
         """, TenantB));
 
@@ -168,7 +173,8 @@ public sealed class IsolationFactory : ApiFactory
         .Replace("{paymentB}", PaymentB.ToString(), StringComparison.Ordinal)
         .Replace("{alertB}", AlertB.ToString(), StringComparison.Ordinal)
         .Replace("{webhookB}", WebhookB.ToString(), StringComparison.Ordinal)
-        .Replace("{reportDayB}", ReportDayB, StringComparison.Ordinal);
+        .Replace("{reportDayB}", ReportDayB, StringComparison.Ordinal)
+        .Replace("{historyImportB}", HistoryImportB.ToString(), StringComparison.Ordinal);
 }
 
 public sealed partial class TenantIsolationTests(IsolationFactory factory) : IClassFixture<IsolationFactory>
@@ -224,6 +230,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         { "POST", "/api/v1/manage/webhooks/{webhookB}/secret", "" },
         { "POST", "/api/v1/manage/alerts/{alertB}/acknowledge", "" },
         { "POST", "/api/v1/manage/alerts/{alertB}/resolve", "alert-resolution" },
+        { "GET", "/api/v1/manage/analytics/history/{historyImportB}", "" },
     };
 
     /// <summary>Operator routes with an id that are not about one tenant's resource, and where their isolation is tested.</summary>
@@ -358,6 +365,8 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "/api/v1/manage/events/dead-letters?tenantId={tenantB}",
         "/api/v1/manage/analytics/forecast/models",
         "/api/v1/manage/analytics/forecast/models?tenantId={tenantB}",
+        "/api/v1/manage/analytics/history",
+        "/api/v1/manage/analytics/history?tenantId={tenantB}",
     };
 
     [Theory]
@@ -384,6 +393,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
                      ("/api/v1/manage/sessions", factory.SessionB), ("/api/v1/manage/overview", factory.LotB), ("/api/v1/manage/alerts", factory.AlertB),
                      ("/api/v1/manage/webhooks", factory.WebhookB),
                      ("/api/v1/manage/notifications/messages", factory.NotificationB),
+                     ("/api/v1/manage/analytics/history", factory.HistoryImportB),
                  })
             (await client.GetJsonAsync(path)).ToString().ShouldContain(id.ToString(), customMessage: path);
         (await client.GetJsonAsync("/api/v1/manage/payments")).ToString().ShouldContain(factory.ReservationB.ToString());
