@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.IO.Compression;
-using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -10,7 +8,7 @@ namespace SmartParking.Server.Modules.Analytics.Forecasting;
 
 /// <summary>
 /// A model as bytes, so one node trains it and every node serves it: a zip of ML.NET's own model zip and a JSON of the
-/// rest (what it is, how it was trained, the band residuals). The only place that knows the layout.
+/// rest (what it is, how it was trained, its band's percentiles). The only place that knows the layout.
 /// </summary>
 public sealed partial class OccupancyForecastModel
 {
@@ -18,12 +16,6 @@ public sealed partial class OccupancyForecastModel
     private const string StateEntry = "state.json";
 
     private static readonly JsonSerializerOptions StateJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
-    // The band table is the engine's to change: its fields are stored by name and type, whatever they are, except
-    // caches (concurrent dictionaries), which a loaded table fills again on use.
-    private static readonly FieldInfo[] BandFields = typeof(BandTable).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-        .Where(f => !(f.FieldType.IsGenericType && f.FieldType.GetGenericTypeDefinition() == typeof(ConcurrentDictionary<,>)))
-        .ToArray();
 
     /// <summary>The features this build computes; a model saved with others cannot be scored and must be retrained.</summary>
     public static string FeatureLayout => $"{OccupancyForecaster.FeatureSet}/{ForecastFeatures.Count}";
@@ -35,15 +27,12 @@ public sealed partial class OccupancyForecastModel
         ml.Model.Save(model, ml.Data.LoadFromEnumerable(Array.Empty<ForecastExample>()).Schema, learner);
         using (var entry = archive.CreateEntry(LearnerEntry, CompressionLevel.NoCompression).Open())
             entry.Write(learner.GetBuffer(), 0, (int)learner.Length);
-        var bandState = new JsonObject();
-        foreach (var field in BandFields)
-            bandState[field.Name] = JsonSerializer.SerializeToNode(field.GetValue(bands), field.FieldType, StateJson);
         var state = new JsonObject
         {
             ["featureLayout"] = FeatureLayout,
             ["info"] = JsonSerializer.SerializeToNode(Info, StateJson),
             ["settings"] = JsonSerializer.SerializeToNode(settings, StateJson),
-            ["bands"] = bandState,
+            ["bands"] = JsonSerializer.SerializeToNode(bands, StateJson),
         };
         using var stateStream = archive.CreateEntry(StateEntry, CompressionLevel.Optimal).Open();
         using var writer = new Utf8JsonWriter(stateStream);
@@ -62,12 +51,8 @@ public sealed partial class OccupancyForecastModel
             throw new InvalidDataException($"the model was trained on features {layout}, this build computes {FeatureLayout}");
         var info = state["info"].Deserialize<ForecastModelInfo>(StateJson) ?? throw new InvalidDataException("the model has no info");
         var settings = state["settings"].Deserialize<ForecastSettings>(StateJson) ?? throw new InvalidDataException("the model has no settings");
-        var bands = new BandTable();
-        foreach (var field in BandFields)
-        {
-            var value = state["bands"]?[field.Name] ?? throw new InvalidDataException($"the model's band has no {field.Name}");
-            field.SetValue(bands, value.Deserialize(field.FieldType, StateJson));
-        }
+        var bands = state["bands"].Deserialize<BandPercentiles>(StateJson);
+        if (bands?.Lots is null || bands.Pooled is not { Length: BandPercentiles.Weeks }) throw new InvalidDataException("the model has no band of this build's shape");
         var ml = new MLContext(settings.Seed);
         // ML.NET reads its zip by seeking.
         var learner = new MemoryStream();

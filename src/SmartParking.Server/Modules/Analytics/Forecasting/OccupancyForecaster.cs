@@ -92,7 +92,7 @@ public static class OccupancyForecaster
     /// The residual percentiles per lot and horizon week, from a model trained with the last ValidationDays of each lot's
     /// training window held out and forecast from that one origin: errors as a forecast made weeks ahead really has them.
     /// </summary>
-    private static BandTable ValidationBands(MLContext ml, List<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings,
+    private static BandPercentiles ValidationBands(MLContext ml, List<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings,
         out double? mae, out double? naiveMae)
     {
         mae = naiveMae = null;
@@ -103,13 +103,13 @@ public static class OccupancyForecaster
             var every = (double)inner.Count / settings.ValidationLots;
             inner = Enumerable.Range(0, settings.ValidationLots).Select(i => inner[(int)(i * every)]).ToList();
         }
-        var bands = new BandTable();
-        if (inner.Count == 0) return bands;
+        var residuals = new BandResiduals();
+        if (inner.Count == 0) return residuals.Percentiles();
         var examples = Examples(inner, settings);
-        if (examples.Count == 0) return bands;
+        if (examples.Count == 0) return residuals.Percentiles();
         var info = new ForecastModelInfo($"{FeatureSet}-validation", settings.Learner.ToString(), DateTime.MinValue,
             inner.Max(l => l.CutUtc), inner.Count, examples.Count, null, null, TimeSpan.Zero);
-        var model = new OccupancyForecastModel(ml, Fit(ml, examples, settings), info, bands, settings);
+        var model = new OccupancyForecastModel(ml, Fit(ml, examples, settings), info, BandPercentiles.None, settings);
         double error = 0, naiveError = 0;
         var n = 0;
         foreach (var (lot, cut) in inner)
@@ -119,7 +119,7 @@ public static class OccupancyForecaster
             {
                 var at = (int)(cut - lot.StartUtc).TotalHours + i;
                 if (at >= lot.Share.Length || double.IsNaN(lot.Share[at])) continue;
-                bands.Add(lot.Lot, i / LocalHours.Week, lot.Share[at] - forecast[i]);
+                residuals.Add(lot.Lot, i / LocalHours.Week, lot.Share[at] - forecast[i]);
                 error += Math.Abs(lot.Share[at] - forecast[i]);
                 naiveError += Math.Abs(lot.Share[at] - naive[i]);
                 n++;
@@ -130,7 +130,7 @@ public static class OccupancyForecaster
             mae = error / n;
             naiveMae = naiveError / n;
         }
-        return bands;
+        return residuals.Percentiles();
     }
 
     internal static List<ForecastExample> Examples(IReadOnlyList<(LotHistory Lot, DateTime CutUtc)> lots, ForecastSettings settings)
@@ -223,50 +223,35 @@ public sealed class ForecastExample
     public float Weight { get; set; }
 }
 
-/// <summary>Residuals by lot and horizon week; a lot or week with too few falls back to all lots' residuals of that week.</summary>
-internal sealed class BandTable
+/// <summary>A 10th and 90th percentile of forecast residuals (actual − forecast).</summary>
+public readonly record struct ResidualBand(double Low, double High);
+
+/// <summary>
+/// The validation residuals by lot and horizon week, while training collects them; a model keeps only their percentiles.
+/// </summary>
+internal sealed class BandResiduals
 {
-    private const int Weeks = 5;
     private const int MinimumResiduals = 48;
 
     private readonly Dictionary<string, List<double>[]> byLot = new(StringComparer.Ordinal);
-    private readonly List<double>[] pooled = Enumerable.Range(0, Weeks).Select(_ => new List<double>()).ToArray();
-    // Forecasts may be asked for from several requests at once once training has filled the table.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), (double Low, double High)> cache = new();
+    private readonly List<double>[] pooled = NewWeeks();
+
+    private static List<double>[] NewWeeks() => Enumerable.Range(0, BandPercentiles.Weeks).Select(_ => new List<double>()).ToArray();
 
     public void Add(string lot, int week, double residual)
     {
-        week = Math.Min(week, Weeks - 1);
-        if (!byLot.TryGetValue(lot, out var weeks))
-            byLot[lot] = weeks = Enumerable.Range(0, Weeks).Select(_ => new List<double>()).ToArray();
+        week = Math.Min(week, BandPercentiles.Weeks - 1);
+        if (!byLot.TryGetValue(lot, out var weeks)) byLot[lot] = weeks = NewWeeks();
         weeks[week].Add(residual);
         pooled[week].Add(residual);
     }
 
-    /// <summary>The 10th and 90th percentile of the residuals; (−1, +1) — no information — when there are none.</summary>
-    public (double Low, double High) Band(string lot, int week)
-    {
-        week = Math.Min(week, Weeks - 1);
-        return cache.GetOrAdd((lot, week), key =>
-        {
-            var pooledResiduals = LastFilled(pooled, key.Item2);
-            if (pooledResiduals is null) return (-1, 1);
-            var pooledBand = (Low: Percentile(pooledResiduals, 0.1), High: Percentile(pooledResiduals, 0.9));
-            var own = byLot.TryGetValue(key.Item1, out var weeks) ? LastFilled(weeks, key.Item2) : null;
-            if (own is null) return pooledBand;
-            // One lot's 28 validation days rarely show all it can do (a school break, a stuck sensor), so its band is at
-            // least as wide as all lots' together.
-            return (Math.Min(Percentile(own, 0.1), pooledBand.Low), Math.Max(Percentile(own, 0.9), pooledBand.High));
-        });
-    }
+    public BandPercentiles Percentiles() => new(
+        byLot.ToDictionary(l => l.Key, l => l.Value.Select(Of).ToArray(), StringComparer.Ordinal),
+        pooled.Select(Of).ToArray());
 
-    // A horizon week past the validation window uses the furthest week that was measured.
-    private static List<double>? LastFilled(List<double>[] weeks, int week)
-    {
-        for (var w = week; w >= 0; w--)
-            if (weeks[w].Count >= MinimumResiduals) return weeks[w];
-        return null;
-    }
+    private static ResidualBand? Of(List<double> residuals) =>
+        residuals.Count < MinimumResiduals ? null : new ResidualBand(Percentile(residuals, 0.1), Percentile(residuals, 0.9));
 
     private static double Percentile(List<double> values, double p)
     {
@@ -278,15 +263,44 @@ internal sealed class BandTable
     }
 }
 
+/// <summary>
+/// A model's band: per lot and horizon week (null where validation had too few residuals) and for all lots together.
+/// A week past the validation window uses the furthest week measured.
+/// </summary>
+internal sealed record BandPercentiles(Dictionary<string, ResidualBand?[]> Lots, ResidualBand?[] Pooled)
+{
+    public const int Weeks = 5;
+
+    public static readonly BandPercentiles None = new([], new ResidualBand?[Weeks]);
+
+    /// <summary>(−1, +1), no information, when validation measured nothing.</summary>
+    public ResidualBand Band(string lot, int week)
+    {
+        week = Math.Min(week, Weeks - 1);
+        if (LastFilled(Pooled, week) is not { } all) return new ResidualBand(-1, 1);
+        if (!Lots.TryGetValue(lot, out var weeks) || LastFilled(weeks, week) is not { } own) return all;
+        // One lot's 28 validation days rarely show all it can do (a school break, a stuck sensor), so its band is at
+        // least as wide as all lots' together.
+        return new ResidualBand(Math.Min(own.Low, all.Low), Math.Max(own.High, all.High));
+    }
+
+    private static ResidualBand? LastFilled(ResidualBand?[] weeks, int week)
+    {
+        for (var w = Math.Min(week, weeks.Length - 1); w >= 0; w--)
+            if (weeks[w] is { } band) return band;
+        return null;
+    }
+}
+
 /// <summary>A trained model: forecasts a lot's hourly occupancy share from an origin, with its band.</summary>
 public sealed partial class OccupancyForecastModel
 {
     private readonly MLContext ml;
     private readonly ITransformer model;
-    private readonly BandTable bands;
+    private readonly BandPercentiles bands;
     private readonly ForecastSettings settings;
 
-    internal OccupancyForecastModel(MLContext ml, ITransformer model, ForecastModelInfo info, BandTable bands, ForecastSettings settings)
+    internal OccupancyForecastModel(MLContext ml, ITransformer model, ForecastModelInfo info, BandPercentiles bands, ForecastSettings settings)
     {
         this.ml = ml;
         this.model = model;
