@@ -15,7 +15,8 @@ namespace SmartParking.Server.Modules.Analytics;
 
 /// <summary>
 /// Charts and the summary report for an operator's tenant (an admin's: every tenant). Every figure comes from the module
-/// that owns it, through its public service: occupancy from Pricing's price history, money from the Payments ledger,
+/// that owns it, through its public service: occupancy from Analytics' own hourly rollups (Pricing's price history where
+/// they have no hour; the summary's averages still come from there), money from the Payments ledger,
 /// counts from Reservations and Sessions, lots from the Lots tables.
 /// </summary>
 public sealed class ReportService(LotCatalog lots, IDataTable<LotResponse> lotsTable, IDataTable<Sensor> sensors, OccupancyHistory occupancy, RollupReader rollups, IRevenueReports revenue,
