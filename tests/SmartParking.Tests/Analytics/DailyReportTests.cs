@@ -36,6 +36,7 @@ public sealed class DailyReportsFactory : NotificationsFactory
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         base.ConfigureSettings(settings);
+        settings["Analytics:DailyReports:Enabled"] = "true";
         settings["Reservations:SweepSeconds"] = "3600";
     }
 

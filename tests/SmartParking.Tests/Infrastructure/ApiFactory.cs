@@ -100,6 +100,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Mqtt:Enabled"] = "false",
             // Prices move only when a pricing test recomputes them, so other tests see the rates they set.
             ["Pricing:Scheduled"] = "false",
+            // Daily reports are made only where a test runs them (DailyReportTests), so no test meets report e-mails it did not ask for.
+            ["Analytics:DailyReports:Enabled"] = "false",
             // No calls out of the test machine; the geocoder tests give it a local Nominatim.
             ["Web:GeocoderUrl"] = "",
             // Tests make the accounts they need; the first-run administrator has its own tests (FirstAdminTests).
