@@ -33,7 +33,7 @@ public sealed partial class ArchitectureTests
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
         ("Notifications", ["notification_messages", "notification_preferences", "notification_consents", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
             "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints", "notification_attachments"]),
-        ("Analytics", ["lot_occupancy_hourly", "daily_reports", "occupancy_imports", "analytics_arrivals", "analytics_stays", "analytics_money", "analytics_rollups", "analytics_revenue", "forecast_models"]),
+        ("Analytics", ["lot_occupancy_hourly", "daily_reports", "occupancy_imports", "analytics_arrivals", "analytics_stays", "analytics_money", "analytics_rollups", "analytics_revenue", "analytics_dirty_hours", "forecast_models"]),
         ("Demo", ["demo_sensors"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>

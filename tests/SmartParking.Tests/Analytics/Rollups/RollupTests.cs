@@ -162,6 +162,25 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
     }
 
     [Fact]
+    public async Task IngestedArrival_MarksItsHour_AndTheJobRoundComputesIt()
+    {
+        var (lat, lng) = SomewhereNew();
+        using var client = factory.OperatorClient();
+        var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
+        var sensor = await client.CreateSensorAsync(lotId);
+        var now = DateTimeOffset.UtcNow;
+        var hour = DirtyHour.HourOf(now);
+        using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", now)));
+
+        // Ingest's status change leaves a mark, not a recompute: a busy hour is recomputed once a round, not once a batch.
+        await Poll.UntilAsync(() => factory.ScalarAsync<long>("select count(*) from analytics_arrivals where lot_id = $1", lotId), n => n == 1, Eventually, "the arrival fact");
+        await factory.Services.GetRequiredService<RollupStore>().RecomputeMarkedAsync(CancellationToken.None);
+
+        (await factory.ScalarAsync<int>("select arrivals from analytics_rollups where lot_id = $1 and granularity = 'hour' and scope = 'lot' and bucket = $2", lotId, hour)).ShouldBe(1);
+        (await factory.ScalarAsync<long>("select count(*) from analytics_dirty_hours where lot_id = $1", lotId)).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task SensorOfflineWhileTaken_OneStayNotTwo()
     {
         using var client = factory.OperatorClient();

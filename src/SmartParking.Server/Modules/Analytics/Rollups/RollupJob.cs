@@ -9,7 +9,8 @@ namespace SmartParking.Server.Modules.Analytics.Rollups;
 /// <summary>
 /// Once a minute, samples the live availability model on the node running the scheduled jobs: the occupied share of
 /// each lot, zone and space type, and the share of each lot's sensors online. The cost depends on the number of
-/// spaces, not on how often sensors report. Once a day it prunes rollups and facts past their retention.
+/// spaces, not on how often sensors report. Every round it recomputes the hours ingest's status changes marked; once
+/// a day it prunes rollups and facts past their retention.
 /// </summary>
 public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, SpacePlaces places, ISensorUptime sensors, RollupStore store,
     IOptions<RollupOptions> options, IConfiguration configuration, ILogger<RollupJob> logger) : IScheduledJob
@@ -21,6 +22,7 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
 
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
+        await store.RecomputeMarkedAsync(ct);
         var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
         if (minute > _lastMinute)
         {

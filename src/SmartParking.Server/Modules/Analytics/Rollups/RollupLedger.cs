@@ -58,8 +58,9 @@ public sealed class RollupLedger(NpgsqlDataSource db, RollupStore store, SpacePl
                 """, new { spaceIds = departures.Select(d => d.SpaceId).ToArray(), ats = departures.Select(d => d.ObservedAt).ToArray() }, tx, cancellationToken: ct));
             foreach (var (lotId, arrivedAt) in opened.Concat(closed)) dirty.Add(DirtyHour.Of(lotId, arrivedAt));
         }
+        // Ingest writes one of these events per batch: the hours are recomputed by the job, a round at a time.
+        await RollupStore.MarkAsync(connection, tx, dirty, ct);
         await tx.CommitAsync(ct);
-        await store.RecomputeAsync(dirty, ct);
     }
 
     public Task HandleAsync(ReservationHeld e, EventEnvelope envelope, CancellationToken ct) => ReservationAsync(e.Reservation, null, ct);

@@ -10,7 +10,7 @@ namespace SmartParking.Server.Modules.Analytics.Rollups;
 public sealed record LotHour(Guid LotId, DateTimeOffset Hour, double Occupancy, double Peak, int Samples);
 
 /// <summary>Reads the rollups for the dashboard, for an operator's lots (an admin's: any), never the raw readings.</summary>
-public sealed class RollupReader(NpgsqlDataSource db, LotCatalog lots, TimeProvider time)
+public sealed class RollupReader(NpgsqlDataSource db, LotCatalog lots, RollupStore store, TimeProvider time)
 {
     public static readonly TimeSpan MaxHourlyWindow = TimeSpan.FromDays(31);
     public static readonly TimeSpan MaxDailyWindow = TimeSpan.FromDays(366);
@@ -25,6 +25,8 @@ public sealed class RollupReader(NpgsqlDataSource db, LotCatalog lots, TimeProvi
             .Check(ScopeNames.Contains(kind), "scope", "must be lot, zone or type.")
             .Instant(from, "from").Instant(to, "to")
             .ThrowIfInvalid();
+        // Hours ingest marked since the job's last round, so an answer is as current as the facts.
+        await store.RecomputeMarkedAsync(ct);
         var end = (to ?? time.GetUtcNow()).ToUniversalTime();
         var start = (from ?? end - (grain == "hour" ? TimeSpan.FromDays(1) : TimeSpan.FromDays(30))).ToUniversalTime();
         var max = grain == "hour" ? MaxHourlyWindow : MaxDailyWindow;

@@ -26,12 +26,53 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
 
     private const string Dirty = "with dirty as (select distinct lot_id, hour from unnest(@lots::uuid[], @hours::timestamptz[]) as d(lot_id, hour))";
 
+    // Recomputes upsert the same rollup rows from several places (the ledger, the job, a reader): one at a time, so two
+    // never lock the same rows in different orders.
+    private const long RecomputeLock = 0x524F4C4C; // "ROLL"
+
     public async Task RecomputeAsync(IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
     {
         if (dirty.Count == 0) return;
-        var parameters = new { lots = dirty.Select(d => d.LotId).ToArray(), hours = dirty.Select(d => d.Hour).ToArray() };
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@RecomputeLock)", new { RecomputeLock }, tx, cancellationToken: ct));
+        await RecomputeAsync(connection, tx, dirty, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Marks hours whose arrivals changed, in the caller's transaction, for <see cref="RecomputeMarkedAsync"/>.</summary>
+    public static async Task MarkAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    {
+        if (dirty.Count == 0) return;
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into analytics_dirty_hours as d (lot_id, hour)
+            select lot_id, hour from unnest(@lots::uuid[], @hours::timestamptz[]) as x(lot_id, hour)
+            on conflict (lot_id, hour) do update set marked = nextval('analytics_dirty_marks')
+            """, new { lots = dirty.Select(d => d.LotId).ToArray(), hours = dirty.Select(d => d.Hour).ToArray() }, tx, cancellationToken: ct));
+    }
+
+    /// <summary>Recomputes every marked hour and clears the marks it covered, in one transaction; returns how many.</summary>
+    public async Task<int> RecomputeMarkedAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from analytics_dirty_hours)", cancellationToken: ct))) return 0;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@RecomputeLock)", new { RecomputeLock }, tx, cancellationToken: ct));
+        var marks = (await connection.QueryAsync<(Guid LotId, DateTime Hour, long Marked)>(new CommandDefinition(
+            "select lot_id, hour, marked from analytics_dirty_hours", transaction: tx, cancellationToken: ct))).ToList();
+        if (marks.Count == 0) return 0;
+        await RecomputeAsync(connection, tx, marks.Select(m => new DirtyHour(m.LotId, new DateTimeOffset(m.Hour, TimeSpan.Zero))).ToList(), ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from analytics_dirty_hours d using unnest(@lots::uuid[], @marked::bigint[]) as x(lot_id, marked)
+            where d.lot_id = x.lot_id and d.marked = x.marked
+            """, new { lots = marks.Select(m => m.LotId).ToArray(), marked = marks.Select(m => m.Marked).ToArray() }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return marks.Count;
+    }
+
+    private async Task RecomputeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    {
+        var parameters = new { lots = dirty.Select(d => d.LotId).ToArray(), hours = dirty.Select(d => d.Hour).ToArray() };
         await connection.ExecuteAsync(new CommandDefinition($"""
             {Dirty}, counted as (
                 select f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key, count(*)::int as arrivals,
@@ -84,7 +125,6 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
             on conflict (lot_id, granularity, scope, scope_key, bucket, currency) do update set charged = excluded.charged, refunded = excluded.refunded
             """, parameters, tx, cancellationToken: ct));
         await RecomputeDaysAsync(connection, tx, dirty, ct);
-        await tx.CommitAsync(ct);
     }
 
     /// <summary>
