@@ -31,7 +31,7 @@ public static class AnalyticsModule
         builder.Services.AddSingleton<HistoryImportService>();
         builder.Services.AddOptions<ForecastOptions>().BindConfiguration(ForecastOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ForecastModels>();
-        builder.Services.AddSingleton<OccupancyHistory>();
+        builder.Services.AddSingleton<LotHourlyHistory>();
         builder.Services.AddSingleton<ForecastTrainer>();
         builder.Services.AddSingleton<ForecastModelCache>();
         builder.Services.AddSingleton<OccupancyForecasts>();

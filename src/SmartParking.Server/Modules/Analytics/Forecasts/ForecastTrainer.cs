@@ -15,7 +15,7 @@ public sealed record RetrainResult(RetrainOutcome Outcome, ForecastModelVersion?
 /// time across nodes, under a PostgreSQL advisory lock held for the run; a request is satisfied by any model trained
 /// since it was made, so requests racing on several nodes train once.
 /// </summary>
-public sealed class ForecastTrainer(NpgsqlDataSource db, OccupancyHistory history, IOptions<ForecastOptions> options, TimeProvider time,
+public sealed class ForecastTrainer(NpgsqlDataSource db, LotHourlyHistory history, IOptions<ForecastOptions> options, TimeProvider time,
     ILogger<ForecastTrainer> logger) : IAsyncDisposable
 {
     private const int LockClass = 0x46435354; // "FCST"
@@ -64,7 +64,7 @@ public sealed class ForecastTrainer(NpgsqlDataSource db, OccupancyHistory histor
                 return new RetrainResult(RetrainOutcome.UpToDate, active);
             var settings = options.Value;
             var trainedAt = time.GetUtcNow();
-            var cut = OccupancyHistory.FloorHour(trainedAt);
+            var cut = LotHourlyHistory.FloorHour(trainedAt);
             var lots = await history.TenantAsync(tenantId, cut.AddDays(-settings.TrainingDays), cut, ct);
             var trained = await Task.Run(() => Train(lots.Select(l => l.History).ToList(), cut, trainedAt, settings, ct), ct);
             if (trained is null)

@@ -9,7 +9,7 @@ namespace SmartParking.Server.Modules.Analytics.Forecasts;
 /// Lots' hourly occupancy from lot_occupancy_hourly as the forecasting engine reads it: one share per UTC hour, NaN
 /// where the hour has no row, with the lot's time zone and its country's holidays (from the Lots contract).
 /// </summary>
-public sealed class OccupancyHistory(NpgsqlDataSource db, LotCatalog lots)
+public sealed class LotHourlyHistory(NpgsqlDataSource db, LotCatalog lots)
 {
     /// <summary>Every lot of the tenant with rows in [fromUtc, toUtc) that still exists (a deleted lot's zone and country are gone).</summary>
     public async Task<IReadOnlyList<(Guid LotId, LotHistory History)>> TenantAsync(Guid tenantId, DateTime fromUtc, DateTime toUtc, CancellationToken ct)
