@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
@@ -19,7 +20,7 @@ namespace SmartParking.Server.Modules.Demo;
 /// data directory (0600), never in the repository.
 /// </summary>
 public sealed class DemoSeeder(
-    NpgsqlDataSource db, IServiceScopeFactory scopes, LotCatalog lots, EventOutbox outbox, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
+    NpgsqlDataSource db, IServiceScopeFactory scopes, LotCatalog lots, HistoryImportService imports, EventOutbox outbox, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
     IHostEnvironment environment, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -40,13 +41,15 @@ public sealed class DemoSeeder(
         }
         var started = TimeProvider.System.GetTimestamp();
         var (lotCount, spaces) = await SeedCityAsync(connection, ct);
-        var (credentials, driverId) = await SeedUsersAsync(connection, ct);
-        var history = await DemoHistory.SeedAsync(outbox, connection, await lots.AllAsync(ct), driverId, demo.Value.HistoryDays, time.GetUtcNow(), ct);
+        var (credentials, driverId, operatorId) = await SeedUsersAsync(connection, ct);
+        var cityLots = await lots.AllAsync(ct);
+        var history = await DemoHistory.SeedAsync(outbox, connection, cityLots, driverId, demo.Value.HistoryDays, time.GetUtcNow(), ct);
+        var occupancyHours = demo.Value.HistoryDays > 0 ? await DemoOccupancyPast.ImportAsync(imports, connection, operatorId, cityLots, time.GetUtcNow(), ct) : 0;
         Directory.CreateDirectory(Path.GetDirectoryName(CredentialsFile)!);
         await File.WriteAllTextAsync(CredentialsFile, JsonSerializer.Serialize(credentials, Json), ct);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        logger.LogInformation("Seeded demo city {City}: {Lots} lots, {Spaces} spaces and sensors; {Days} days of history ({Prices} hourly prices, {Sessions} sessions, {Reservations} reservations, {Payments} payments) in {Elapsed:F1} s",
-            DemoCity.TenantName, lotCount, spaces, demo.Value.HistoryDays, history.PriceRows, history.Sessions, history.Reservations, history.Payments,
+        logger.LogInformation("Seeded demo city {City}: {Lots} lots, {Spaces} spaces and sensors; {Days} days of history ({Prices} hourly prices, {Sessions} sessions, {Reservations} reservations, {Payments} payments) and {OccupancyHours} hours of imported occupancy in {Elapsed:F1} s",
+            DemoCity.TenantName, lotCount, spaces, demo.Value.HistoryDays, history.PriceRows, history.Sessions, history.Reservations, history.Payments, occupancyHours,
             TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         Print(credentials);
     }
@@ -115,12 +118,12 @@ public sealed class DemoSeeder(
     }
 
     /// <summary>The demo accounts' sign-ins, and the demo driver's id (the demo week gives it a past).</summary>
-    private async Task<(Credentials Credentials, Guid DriverId)> SeedUsersAsync(NpgsqlConnection connection, CancellationToken ct)
+    private async Task<(Credentials Credentials, Guid DriverId, Guid OperatorId)> SeedUsersAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         var tenantId = await connection.ExecuteScalarAsync<Guid>("select id from tenants where slug = 'aarhus'");
         using var scope = scopes.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
-        var (_, operatorPassword, operatorKey) = await CreateAsync(users, "operator@aarhus.demo", "Aarhus Operator", Roles.Operator, tenantId, withTotp: true);
+        var (operatorId, operatorPassword, operatorKey) = await CreateAsync(users, "operator@aarhus.demo", "Aarhus Operator", Roles.Operator, tenantId, withTotp: true);
         var (driverId, driverPassword, _) = await CreateAsync(users, "driver@aarhus.demo", "Demo Driver", Roles.Driver, null, withTotp: false);
         // The demo driver can book and pay at once: a sandbox card, where the sandbox is on (no real provider configured).
         if (scope.ServiceProvider.GetRequiredService<IOptions<PaymentsOptions>>().Value.SandboxEnabled)
@@ -130,7 +133,7 @@ public sealed class DemoSeeder(
         }
         var (_, adminPassword, adminKey) = await CreateAsync(users, "admin@smartparking.demo", "Platform Admin", Roles.Admin, null, withTotp: true);
         return (new Credentials("operator@aarhus.demo", operatorPassword, operatorKey!, Totp.AuthenticatorUri("operator@aarhus.demo", operatorKey!),
-            "driver@aarhus.demo", driverPassword, "admin@smartparking.demo", adminPassword, adminKey!), driverId);
+            "driver@aarhus.demo", driverPassword, "admin@smartparking.demo", adminPassword, adminKey!), driverId, operatorId);
     }
 
     private static async Task<(Guid Id, string Password, string? TotpKey)> CreateAsync(UserManager<AppUser> users, string email, string name, string role, Guid? tenantId, bool withTotp)
