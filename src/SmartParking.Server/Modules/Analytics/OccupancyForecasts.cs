@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Analytics.Forecasting;
 using SmartParking.Server.Modules.Analytics.Forecasts;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics;
 
@@ -40,7 +41,7 @@ public sealed class OccupancyForecasts(LotCatalog lots, LotHourlyHistory history
     public async Task<LotOccupancyForecast> ForLotAsync(Guid lotId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
         new Validation().Instant(from, "from").Instant(to, "to").ThrowIfInvalid();
-        var origin = new DateTimeOffset(LotHourlyHistory.FloorHour(time.GetUtcNow()));
+        var origin = time.GetUtcNow().ToWholeHour();
         var start = from ?? origin.AddHours(1);
         var end = to ?? start.AddDays(1);
         var reach = origin.AddDays(options.Value.Settings.MaxHorizonDays);
@@ -58,7 +59,7 @@ public sealed class OccupancyForecasts(LotCatalog lots, LotHourlyHistory history
     public async Task<LotForecastChart> ChartAsync(ClaimsPrincipal user, Guid lotId, int days, CancellationToken ct)
     {
         var lot = await lots.FindForOperatorAsync(lotId, user, ct);
-        var origin = new DateTimeOffset(LotHourlyHistory.FloorHour(time.GetUtcNow()));
+        var origin = time.GetUtcNow().ToWholeHour();
         var past = await history.LotAsync(lot.Id, origin.UtcDateTime.AddDays(-days), origin.UtcDateTime, ct) ?? throw new NotFoundException("Lot");
         var actual = past.Share.Select((share, i) => new HourlyOccupancy(origin.AddDays(-days).AddHours(i), double.IsNaN(share) ? null : share)).ToList();
         return new LotForecastChart(actual, await ForecastAsync(lot, await models.ActiveAsync(lot.TenantId, ct), origin, origin, origin.AddDays(days), ct));
@@ -69,7 +70,7 @@ public sealed class OccupancyForecasts(LotCatalog lots, LotHourlyHistory history
         if (await lots.FindAsync(lotId, ct) is not { } lot) return null;
         // Pricing asks for every lot each run: a tenant without a model costs one indexed lookup, no history read.
         if (await models.ActiveAsync(lot.TenantId, ct) is not { Model: not null } active) return null;
-        var origin = new DateTimeOffset(LotHourlyHistory.FloorHour(time.GetUtcNow()));
+        var origin = time.GetUtcNow().ToWholeHour();
         var reach = origin.AddDays(options.Value.Settings.MaxHorizonDays);
         var forecast = await ForecastAsync(lot, active, origin, from, to < reach ? to : reach, ct);
         return forecast.Method == ForecastMethods.Model ? forecast.Points : null;
@@ -78,7 +79,7 @@ public sealed class OccupancyForecasts(LotCatalog lots, LotHourlyHistory history
     private async Task<LotOccupancyForecast> ForecastAsync(LotFacts lot, ActiveForecastModel? active, DateTimeOffset origin, DateTimeOffset from, DateTimeOffset to,
         CancellationToken ct)
     {
-        var first = new DateTimeOffset(LotHourlyHistory.FloorHour(from));
+        var first = from.ToWholeHour();
         if (first < origin) first = origin;
         var hours = Math.Max(0, (int)Math.Ceiling((to - first).TotalHours));
         var originUtc = origin.UtcDateTime;

@@ -10,6 +10,7 @@ using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Tables;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics;
 
@@ -32,7 +33,7 @@ public sealed class ReportService(LotCatalog lots, IDataTable<LotResponse> lotsT
     public async Task<OccupancySeries> OccupancyAsync(ClaimsPrincipal user, Guid? lotId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
         var (start, end) = Window(from, to, TimeSpan.FromDays(1));
-        start = new DateTimeOffset(start.UtcDateTime.Date.AddHours(start.UtcDateTime.Hour), TimeSpan.Zero);
+        start = start.ToWholeHour();
         var ids = lotId is { } id ? [(await lots.FindForOperatorAsync(id, user, ct)).Id] : await lots.LotIdsAsync(user.TenantScope(), ct);
         var rolled = (await rollups.LotHoursAsync(ids, start, end, ct)).Select(h => new OccupancySample(h.LotId, h.Hour, h.Occupancy, h.Peak, h.Samples)).ToList();
         var covered = rolled.Select(h => (h.LotId, h.Hour)).ToHashSet();

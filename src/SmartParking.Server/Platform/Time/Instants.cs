@@ -14,6 +14,9 @@ public static class Instants
     /// <summary>UTC, cut to the whole second: windows and sessions are kept to the second, so equality checks hold.</summary>
     public static DateTimeOffset ToWholeSecond(this DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 
+    /// <summary>UTC, cut to the start of its hour: the bucket of hourly rollups, imports and forecasts.</summary>
+    public static DateTimeOffset ToWholeHour(this DateTimeOffset t) => new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+
     /// <summary>
     /// The instant a wall-clock time of a local day happens in a time zone. A time skipped by a clock change (spring
     /// forward) does not exist, so the hour after it is taken; a repeated one (fall back) is taken at its first offset's

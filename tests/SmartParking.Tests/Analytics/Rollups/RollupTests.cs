@@ -8,6 +8,7 @@ using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Time;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -156,7 +157,7 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
         lot.Capacity.ShouldBe(2);
         samples.Single(s => s.LotId == lotId && s.Scope == "type").ScopeKey.ShouldBe("standard");
 
-        var hour = DirtyHour.HourOf(now);
+        var hour = now.ToWholeHour();
         await Poll.UntilAsync(() => BucketsAsync(client, lotId, "hour", "lot", hour, hour.AddHours(1)),
             b => b.Count == 1 && b[0].GetProperty("arrivals").GetInt32() == 1, Eventually, "the arrival in the hourly rollup");
     }
@@ -169,7 +170,7 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
         var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
         var sensor = await client.CreateSensorAsync(lotId);
         var now = DateTimeOffset.UtcNow;
-        var hour = DirtyHour.HourOf(now);
+        var hour = now.ToWholeHour();
         using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", now)));
 
         // Ingest's status change leaves a mark, not a recompute: a busy hour is recomputed once a round, not once a batch.

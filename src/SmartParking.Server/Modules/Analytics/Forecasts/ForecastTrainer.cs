@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Analytics.Forecasting;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics.Forecasts;
 
@@ -64,7 +65,7 @@ public sealed class ForecastTrainer(NpgsqlDataSource db, LotHourlyHistory histor
                 return new RetrainResult(RetrainOutcome.UpToDate, active);
             var settings = options.Value;
             var trainedAt = time.GetUtcNow();
-            var cut = LotHourlyHistory.FloorHour(trainedAt);
+            var cut = trainedAt.ToWholeHour().UtcDateTime;
             var lots = await history.TenantAsync(tenantId, cut.AddDays(-settings.TrainingDays), cut, ct);
             var trained = await Task.Run(() => Train(lots.Select(l => l.History).ToList(), cut, trainedAt, settings, ct), ct);
             if (trained is null)

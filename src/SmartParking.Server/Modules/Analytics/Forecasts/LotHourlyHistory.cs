@@ -60,10 +60,4 @@ public sealed class LotHourlyHistory(NpgsqlDataSource db, LotCatalog lots)
 
     private static HolidayCalendar Holidays(string? country) =>
         country is { Length: > 0 } c ? HolidayCalendar.ForCountry(c.Trim()) ?? HolidayCalendar.None : HolidayCalendar.None;
-
-    public static DateTime FloorHour(DateTimeOffset at)
-    {
-        var utc = at.UtcDateTime;
-        return new DateTime(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, DateTimeKind.Utc);
-    }
 }

@@ -1,15 +1,15 @@
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics.Rollups;
 
 /// <summary>A bucket of one lot that new facts touched: its hourly row, and the lot-local day it falls in, are recomputed.</summary>
 public readonly record struct DirtyHour(Guid LotId, DateTimeOffset Hour)
 {
-    public static DirtyHour Of(Guid lotId, DateTimeOffset at) => new(lotId, HourOf(at));
+    public static DirtyHour Of(Guid lotId, DateTimeOffset at) => new(lotId, at.ToWholeHour());
 
-    public static DateTimeOffset HourOf(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero);
 }
 
 /// <summary>One minute's look at a lot, zone or space type: occupied share of the spaces in service, and (lot only) sensors online.</summary>
@@ -135,7 +135,7 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     public async Task AddSamplesAsync(DateTimeOffset minute, IReadOnlyList<LiveSample> samples, CancellationToken ct)
     {
         if (samples.Count == 0) return;
-        var hour = DirtyHour.HourOf(minute);
+        var hour = minute.ToWholeHour();
         var zones = await TimeZonesAsync(samples.Select(s => s.LotId), ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
