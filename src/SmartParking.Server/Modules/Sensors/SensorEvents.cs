@@ -19,7 +19,18 @@ public sealed record SensorCameOnline(SensorFacts Sensor, DateTimeOffset At) : S
 /// <summary>A reading reported a battery at or under Ingest:LowBatteryPercent (once per crossing).</summary>
 public sealed record SensorBatteryLow(SensorFacts Sensor, int BatteryPercent) : SensorEvent(Sensor);
 
-public sealed record SpaceStatusChange(Guid LotId, Guid SpaceId, string Status, DateTimeOffset ObservedAt);
+/// <param name="StayStartedAt">
+/// When the car's stay began: for a change to occupied the stay it starts (ObservedAt) or goes on with (after a spell of
+/// unknown), for a change to free the stay that just ended; null when there is none (or in events from before it existed).
+/// </param>
+public sealed record SpaceStatusChange(Guid LotId, Guid SpaceId, string Status, DateTimeOffset ObservedAt, DateTimeOffset? StayStartedAt = null)
+{
+    /// <summary>A car arrived: the space became occupied by a new stay, not again after its sensor was offline.</summary>
+    public bool IsArrival => Status == "occupied" && (StayStartedAt is null || StayStartedAt == ObservedAt);
+
+    /// <summary>How long the car that just left stayed, when this is a departure whose arrival is known.</summary>
+    public TimeSpan? EndedStay => Status == "free" && StayStartedAt is { } start ? ObservedAt - start : null;
+}
 
 /// <summary>
 /// The spaces of one tenant whose status changed in one ingest batch or health sweep: one event per tenant per batch,

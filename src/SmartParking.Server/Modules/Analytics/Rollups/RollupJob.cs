@@ -9,7 +9,7 @@ namespace SmartParking.Server.Modules.Analytics.Rollups;
 /// <summary>
 /// Once a minute, samples the live availability model on the node running the scheduled jobs: the occupied share of
 /// each lot, zone and space type, and the share of each lot's sensors online. The cost depends on the number of
-/// spaces, not on how often sensors report. Every round it recomputes the hours ingest's status changes marked; once
+/// spaces, not on how often sensors report. Every round it adds the kept status batches to the rollups; once
 /// a day it prunes rollups and facts past their retention.
 /// </summary>
 public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, SpacePlaces places, ISensorUptime sensors, RollupStore store,
@@ -22,7 +22,7 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
 
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
-        await store.RecomputeMarkedAsync(ct);
+        await store.CountPendingAsync(ct);
         var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
         if (minute > _lastMinute)
         {
@@ -32,7 +32,7 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
         if (now - _lastPrune >= TimeSpan.FromDays(1))
         {
             var years = configuration.GetValue(RollupOptions.RetentionYearsKey, RollupOptions.DefaultRetentionYears);
-            var deleted = await store.PruneAsync(now.AddYears(-years), now.AddDays(-options.Value.FactRetentionDays), ct);
+            var deleted = await store.PruneAsync(now.AddYears(-years), now.AddDays(-options.Value.FactRetentionDays), now.AddDays(-1), ct);
             logger.LogInformation("Pruned {Rows} analytics rows past retention", deleted);
             _lastPrune = now;
         }

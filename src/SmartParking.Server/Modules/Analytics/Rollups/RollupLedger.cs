@@ -6,13 +6,14 @@ using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics.Rollups;
 
 /// <summary>
-/// Keeps the rollups' facts from domain events and recomputes the hours they touch. Delivery is at least once: every
-/// fact is keyed by a natural id (space and arrival time, reservation, session, payment or refund id) and an hour is
-/// recomputed from its facts, so a redelivered event leaves the numbers as they were.
+/// Keeps the rollups current from domain events. Delivery is at least once: a status batch is kept under its event id
+/// and counted once; every booking or money fact is keyed by a natural id (reservation, session, payment or refund id)
+/// and its hour is recomputed from its facts, so a redelivered event leaves the numbers as they were.
 /// </summary>
 public sealed class RollupLedger(NpgsqlDataSource db, RollupStore store, SpacePlaces places, IOptions<RollupOptions> options, TimeProvider time) :
     IEventHandler<SpaceStatusChanged>,
@@ -20,48 +21,35 @@ public sealed class RollupLedger(NpgsqlDataSource db, RollupStore store, SpacePl
     IEventHandler<ReservationCancelled>, IEventHandler<ReservationNoShow>,
     IEventHandler<SessionStarted>, IEventHandler<PaymentSucceeded>, IEventHandler<RefundIssued>
 {
+    /// <summary>
+    /// Ingest writes one of these per batch, so its cost is what rollups add to every batch: the changes are counted per
+    /// bucket here and kept as one row, which the job adds to the rollups (a departure carries its stay's start, so no
+    /// per-space state is needed).
+    /// </summary>
     public async Task HandleAsync(SpaceStatusChanged e, EventEnvelope envelope, CancellationToken ct)
     {
         var spaces = await places.OfAsync(e.Tenant, e.Spaces.Select(s => s.SpaceId).Distinct().ToList(), ct);
-        var known = e.Spaces.Where(c => spaces.ContainsKey(c.SpaceId) && !IsTooOld(c.ObservedAt)).ToList();
-        var dirty = new HashSet<DirtyHour>();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        // A batch names a space once as a rule; should it name one twice, the k-th change of every space goes in round k.
-        var rounds = known.GroupBy(c => c.SpaceId).SelectMany(g => g.OrderBy(c => c.ObservedAt).Select((change, round) => (change, round))).GroupBy(x => x.round)
-            .OrderBy(g => g.Key).Select(g => g.Select(x => x.change).ToList());
-        foreach (var round in rounds)
+        var counts = new Dictionary<StayBucket, int>();
+        var days = new Dictionary<(Guid, DateTimeOffset), DateTimeOffset>();
+        foreach (var change in e.Spaces)
         {
-            var arrivals = round.Where(c => c.Status == "occupied").Select(c => (Space: spaces[c.SpaceId], c.ObservedAt)).ToList();
-            // A stay goes on through a spell of unknown (a sensor offline): only a space with no open stay gets an arrival.
-            var opened = await connection.QueryAsync<(Guid LotId, DateTimeOffset ArrivedAt)>(new CommandDefinition("""
-                insert into analytics_arrivals (space_id, arrived_at, tenant_id, lot_id, zone_id, space_type)
-                select x.space_id, x.at, x.tenant_id, x.lot_id, x.zone_id, x.space_type
-                from unnest(@spaceIds::uuid[], @ats::timestamptz[], @tenants::uuid[], @lots::uuid[], @zones::uuid[], @types::text[])
-                    as x(space_id, at, tenant_id, lot_id, zone_id, space_type)
-                where not exists (select 1 from analytics_arrivals a where a.space_id = x.space_id and a.left_at is null and a.arrived_at <= x.at)
-                on conflict (space_id, arrived_at) do nothing
-                returning lot_id, arrived_at
-                """, new
-            {
-                spaceIds = arrivals.Select(a => a.Space.Id).ToArray(), ats = arrivals.Select(a => a.ObservedAt).ToArray(),
-                tenants = arrivals.Select(a => a.Space.TenantId).ToArray(), lots = arrivals.Select(a => a.Space.LotId).ToArray(),
-                zones = arrivals.Select(a => a.Space.ZoneId).ToArray(), types = arrivals.Select(a => a.Space.Type).ToArray(),
-            }, tx, cancellationToken: ct));
-            var departures = round.Where(c => c.Status == "free").ToList();
-            // The dwell counts in the hour of the arrival.
-            var closed = await connection.QueryAsync<(Guid LotId, DateTimeOffset ArrivedAt)>(new CommandDefinition("""
-                update analytics_arrivals a set left_at = x.at
-                from unnest(@spaceIds::uuid[], @ats::timestamptz[]) as x(space_id, at)
-                where a.space_id = x.space_id and a.left_at is null and a.arrived_at <= x.at
-                returning a.lot_id, a.arrived_at
-                """, new { spaceIds = departures.Select(d => d.SpaceId).ToArray(), ats = departures.Select(d => d.ObservedAt).ToArray() }, tx, cancellationToken: ct));
-            foreach (var (lotId, arrivedAt) in opened.Concat(closed)) dirty.Add(DirtyHour.Of(lotId, arrivedAt));
+            if (!spaces.TryGetValue(change.SpaceId, out var space)) continue;
+            var (kind, stayStart) = change.IsArrival ? ((short)0, change.ObservedAt)
+                : change.EndedStay is { } dwell ? (DwellBucket(dwell), change.StayStartedAt!.Value) : ((short)-1, default);
+            if (kind < 0) continue;
+            var hour = stayStart.ToWholeHour();
+            if (!days.TryGetValue((space.LotId, hour), out var day)) days[(space.LotId, hour)] = day = await store.DayStartAsync(space.LotId, hour, ct);
+            var bucket = new StayBucket(space.LotId, space.ZoneId, space.Type, hour, day, kind);
+            counts[bucket] = counts.GetValueOrDefault(bucket) + 1;
         }
-        // Ingest writes one of these events per batch: the hours are recomputed by the job, a round at a time.
-        await RollupStore.MarkAsync(connection, tx, dirty, ct);
-        await tx.CommitAsync(ct);
+        await store.KeepStatusBatchAsync(envelope.EventId, e.Tenant, time.GetUtcNow(), counts, ct);
     }
+
+    private static readonly TimeSpan[] DwellBounds =
+        [TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(4), TimeSpan.FromHours(8)];
+
+    /// <summary>1 for under 15 minutes up to 7 for 8 hours and more.</summary>
+    private static short DwellBucket(TimeSpan dwell) => (short)(1 + DwellBounds.Count(bound => dwell >= bound));
 
     public Task HandleAsync(ReservationHeld e, EventEnvelope envelope, CancellationToken ct) => ReservationAsync(e.Reservation, null, ct);
 

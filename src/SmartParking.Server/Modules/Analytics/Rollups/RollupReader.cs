@@ -25,8 +25,8 @@ public sealed class RollupReader(NpgsqlDataSource db, LotCatalog lots, RollupSto
             .Check(ScopeNames.Contains(kind), "scope", "must be lot, zone or type.")
             .Instant(from, "from").Instant(to, "to")
             .ThrowIfInvalid();
-        // Hours ingest marked since the job's last round, so an answer is as current as the facts.
-        await store.RecomputeMarkedAsync(ct);
+        // Status batches kept since the job's last round, so an answer is as current as the events.
+        await store.CountPendingAsync(ct);
         var end = (to ?? time.GetUtcNow()).ToUniversalTime();
         var start = (from ?? end - (grain == "hour" ? TimeSpan.FromDays(1) : TimeSpan.FromDays(30))).ToUniversalTime();
         var max = grain == "hour" ? MaxHourlyWindow : MaxDailyWindow;

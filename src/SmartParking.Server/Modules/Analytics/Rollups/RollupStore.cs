@@ -5,12 +5,18 @@ using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics.Rollups;
 
-/// <summary>A bucket of one lot that new facts touched: its hourly row, and the lot-local day it falls in, are recomputed.</summary>
+/// <summary>A bucket of one lot that new booking or money facts touched: its hourly row, and the lot-local day it falls in, are recomputed.</summary>
 public readonly record struct DirtyHour(Guid LotId, DateTimeOffset Hour)
 {
     public static DirtyHour Of(Guid lotId, DateTimeOffset at) => new(lotId, at.ToWholeHour());
 
 }
+
+/// <summary>
+/// Where a car's arrival (Kind 0) or departure (Kind 1..7, by dwell) counts: the hour the stay began and its lot-local
+/// day, for the lot, its zone and its space type.
+/// </summary>
+public readonly record struct StayBucket(Guid LotId, Guid? ZoneId, string SpaceType, DateTimeOffset Hour, DateTimeOffset Day, short Kind);
 
 /// <summary>One minute's look at a lot, zone or space type: occupied share of the spaces in service, and (lot only) sensors online.</summary>
 public sealed record LiveSample(Guid TenantId, Guid LotId, string Scope, string ScopeKey, double? Occupancy, double? Uptime, int Capacity);
@@ -40,60 +46,85 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Marks hours whose arrivals changed, in the caller's transaction, for <see cref="RecomputeMarkedAsync"/>.</summary>
-    public static async Task MarkAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
+    /// <summary>
+    /// Keeps one ingest event's arrivals and departures, counted per bucket, until <see cref="CountPendingAsync"/> adds
+    /// them to the rollups. An event already kept (a redelivery) is left as it was.
+    /// </summary>
+    public async Task KeepStatusBatchAsync(Guid eventId, Guid tenantId, DateTimeOffset recordedAt, IReadOnlyDictionary<StayBucket, int> counts, CancellationToken ct)
     {
-        if (dirty.Count == 0) return;
+        if (counts.Count == 0) return;
+        var buckets = counts.Keys.ToList();
+        await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into analytics_dirty_hours as d (lot_id, hour)
-            select lot_id, hour from unnest(@lots::uuid[], @hours::timestamptz[]) as x(lot_id, hour)
-            on conflict (lot_id, hour) do update set marked = nextval('analytics_dirty_marks')
-            """, new { lots = dirty.Select(d => d.LotId).ToArray(), hours = dirty.Select(d => d.Hour).ToArray() }, tx, cancellationToken: ct));
+            insert into analytics_status_batches (event_id, tenant_id, recorded_at, lot_ids, zone_ids, space_types, hours, days, kinds, counts)
+            values (@eventId, @tenantId, @recordedAt, @lots, @zones, @types, @hours, @days, @kinds, @counts)
+            on conflict (event_id) do nothing
+            """, new
+        {
+            eventId, tenantId, recordedAt,
+            lots = buckets.Select(b => b.LotId).ToArray(), zones = buckets.Select(b => b.ZoneId).ToArray(), types = buckets.Select(b => b.SpaceType).ToArray(),
+            hours = buckets.Select(b => b.Hour).ToArray(), days = buckets.Select(b => b.Day).ToArray(), kinds = buckets.Select(b => b.Kind).ToArray(),
+            counts = buckets.Select(b => counts[b]).ToArray(),
+        }, cancellationToken: ct));
     }
 
-    /// <summary>Recomputes every marked hour and clears the marks it covered, in one transaction; returns how many.</summary>
-    public async Task<int> RecomputeMarkedAsync(CancellationToken ct)
+    /// <summary>
+    /// Adds every kept batch to its hourly and daily rollups and empties it, in one statement: a batch is counted once
+    /// whoever runs this (the job each round, a reader before it answers). Returns the batches counted.
+    /// </summary>
+    public async Task<int> CountPendingAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from analytics_dirty_hours)", cancellationToken: ct))) return 0;
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from analytics_status_batches where lot_ids is not null)", cancellationToken: ct))) return 0;
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@RecomputeLock)", new { RecomputeLock }, tx, cancellationToken: ct));
-        var marks = (await connection.QueryAsync<(Guid LotId, DateTime Hour, long Marked)>(new CommandDefinition(
-            "select lot_id, hour, marked from analytics_dirty_hours", transaction: tx, cancellationToken: ct))).ToList();
-        if (marks.Count == 0) return 0;
-        await RecomputeAsync(connection, tx, marks.Select(m => new DirtyHour(m.LotId, new DateTimeOffset(m.Hour, TimeSpan.Zero))).ToList(), ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            delete from analytics_dirty_hours d using unnest(@lots::uuid[], @marked::bigint[]) as x(lot_id, marked)
-            where d.lot_id = x.lot_id and d.marked = x.marked
-            """, new { lots = marks.Select(m => m.LotId).ToArray(), marked = marks.Select(m => m.Marked).ToArray() }, tx, cancellationToken: ct));
+        var counted = await connection.ExecuteScalarAsync<int>(new CommandDefinition($"""
+            with taken as (
+                select event_id, tenant_id, lot_ids, zone_ids, space_types, hours, days, kinds, counts
+                from analytics_status_batches where lot_ids is not null for update),
+            emptied as (
+                update analytics_status_batches b
+                set lot_ids = null, zone_ids = null, space_types = null, hours = null, days = null, kinds = null, counts = null
+                from taken t where b.event_id = t.event_id),
+            f as (
+                select t.tenant_id, c.* from taken t
+                cross join lateral unnest(t.lot_ids, t.zone_ids, t.space_types, t.hours, t.days, t.kinds, t.counts)
+                    as c(lot_id, zone_id, space_type, hour, day, kind, n)),
+            counted as (
+                select f.tenant_id, f.lot_id, g.granularity, g.bucket, k.scope, k.scope_key,
+                       {string.Join(", ", Enumerable.Range(0, 8).Select(kind => $"coalesce(sum(f.n) filter (where f.kind = {kind}), 0)::int as k{kind}"))}
+                from f
+                cross join lateral (values ('hour', f.hour), ('day', f.day)) g(granularity, bucket)
+                {Scopes}
+                where k.scope_key is not null
+                group by f.tenant_id, f.lot_id, g.granularity, g.bucket, k.scope, k.scope_key),
+            added as (
+                insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, arrivals,
+                    dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h)
+                select tenant_id, lot_id, granularity, bucket, scope, scope_key, k0, k1, k2, k3, k4, k5, k6, k7 from counted
+                order by lot_id, granularity, scope, scope_key, bucket
+                on conflict (lot_id, granularity, scope, scope_key, bucket) do update set arrivals = r.arrivals + excluded.arrivals,
+                    dwell_under_15m = r.dwell_under_15m + excluded.dwell_under_15m, dwell_15_30m = r.dwell_15_30m + excluded.dwell_15_30m,
+                    dwell_30_60m = r.dwell_30_60m + excluded.dwell_30_60m, dwell_1_2h = r.dwell_1_2h + excluded.dwell_1_2h,
+                    dwell_2_4h = r.dwell_2_4h + excluded.dwell_2_4h, dwell_4_8h = r.dwell_4_8h + excluded.dwell_4_8h,
+                    dwell_over_8h = r.dwell_over_8h + excluded.dwell_over_8h)
+            select count(*)::int from taken
+            """, transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return marks.Count;
+        return counted;
+    }
+
+    /// <summary>The instant the lot-local day of an instant begins: the bucket of its daily rollup.</summary>
+    public async Task<DateTimeOffset> DayStartAsync(Guid lotId, DateTimeOffset at, CancellationToken ct)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(await lots.TimeZoneOfAsync(lotId, ct));
+        return Instants.AtLocal(at.LocalDay(zone), TimeSpan.Zero, zone);
     }
 
     private async Task RecomputeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
     {
         var parameters = new { lots = dirty.Select(d => d.LotId).ToArray(), hours = dirty.Select(d => d.Hour).ToArray() };
-        await connection.ExecuteAsync(new CommandDefinition($"""
-            {Dirty}, counted as (
-                select f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key, count(*)::int as arrivals,
-                       count(*) filter (where f.left_at - f.arrived_at < interval '15 minutes')::int as d1,
-                       count(*) filter (where f.left_at - f.arrived_at >= interval '15 minutes' and f.left_at - f.arrived_at < interval '30 minutes')::int as d2,
-                       count(*) filter (where f.left_at - f.arrived_at >= interval '30 minutes' and f.left_at - f.arrived_at < interval '1 hour')::int as d3,
-                       count(*) filter (where f.left_at - f.arrived_at >= interval '1 hour' and f.left_at - f.arrived_at < interval '2 hours')::int as d4,
-                       count(*) filter (where f.left_at - f.arrived_at >= interval '2 hours' and f.left_at - f.arrived_at < interval '4 hours')::int as d5,
-                       count(*) filter (where f.left_at - f.arrived_at >= interval '4 hours' and f.left_at - f.arrived_at < interval '8 hours')::int as d6,
-                       count(*) filter (where f.left_at - f.arrived_at >= interval '8 hours')::int as d7
-                from dirty d join analytics_arrivals f on f.lot_id = d.lot_id and f.arrived_at >= d.hour and f.arrived_at < d.hour + interval '1 hour'
-                {Scopes}
-                where k.scope_key is not null
-                group by f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key)
-            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, arrivals,
-                dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h)
-            select tenant_id, lot_id, 'hour', hour, scope, scope_key, arrivals, d1, d2, d3, d4, d5, d6, d7 from counted
-            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set arrivals = excluded.arrivals,
-                dwell_under_15m = excluded.dwell_under_15m, dwell_15_30m = excluded.dwell_15_30m, dwell_30_60m = excluded.dwell_30_60m,
-                dwell_1_2h = excluded.dwell_1_2h, dwell_2_4h = excluded.dwell_2_4h, dwell_4_8h = excluded.dwell_4_8h, dwell_over_8h = excluded.dwell_over_8h
-            """, parameters, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition($"""
             {Dirty}, counted as (
                 select f.tenant_id, f.lot_id, d.hour, k.scope, k.scope_key,
@@ -136,7 +167,8 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     {
         if (samples.Count == 0) return;
         var hour = minute.ToWholeHour();
-        var zones = await TimeZonesAsync(samples.Select(s => s.LotId), ct);
+        var days = new Dictionary<Guid, DateTimeOffset>();
+        foreach (var lotId in samples.Select(s => s.LotId).Distinct()) days[lotId] = await DayStartAsync(lotId, minute, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var parameters = new
@@ -145,15 +177,15 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
             tenants = samples.Select(s => s.TenantId).ToArray(), lots = samples.Select(s => s.LotId).ToArray(),
             scopes = samples.Select(s => s.Scope).ToArray(), keys = samples.Select(s => s.ScopeKey).ToArray(),
             occupancies = samples.Select(s => s.Occupancy).ToArray(), uptimes = samples.Select(s => s.Uptime).ToArray(),
-            zones = samples.Select(s => zones[s.LotId]).ToArray(),
+            days = samples.Select(s => days[s.LotId]).ToArray(),
         };
-        foreach (var (granularity, bucket) in new[] { ("hour", "@hour"), ("day", "date_trunc('day', @minute at time zone x.tz) at time zone x.tz") })
+        foreach (var (granularity, bucket) in new[] { ("hour", "@hour"), ("day", "x.day") })
             await connection.ExecuteAsync(new CommandDefinition($"""
                 insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
                     uptime_sum, uptime_samples, last_sample)
                 select t, l, '{granularity}', {bucket}, s, k, coalesce(o, 0), (o is not null)::int, o, coalesce(u, 0), (u is not null)::int, @minute
-                from unnest(@tenants::uuid[], @lots::uuid[], @scopes::text[], @keys::text[], @occupancies::float8[], @uptimes::float8[], @zones::text[])
-                    as x(t, l, s, k, o, u, tz)
+                from unnest(@tenants::uuid[], @lots::uuid[], @scopes::text[], @keys::text[], @occupancies::float8[], @uptimes::float8[], @days::timestamptz[])
+                    as x(t, l, s, k, o, u, day)
                 on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
                     occupancy_sum = r.occupancy_sum + excluded.occupancy_sum, occupancy_samples = r.occupancy_samples + excluded.occupancy_samples,
                     peak = greatest(r.peak, excluded.peak),
@@ -182,8 +214,8 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     }
 
     /// <summary>
-    /// The event-made columns of each touched lot-local day become the sums of its hours. Occupancy and uptime are not
-    /// touched here: the sampler adds each minute to its day as it does to its hour, so the two never overwrite each other.
+    /// The booking columns of each touched lot-local day become the sums of its hours. Occupancy, uptime, turnover and
+    /// dwell are not touched here: the sampler and <see cref="CountPendingAsync"/> add to the day as they add to the hour.
     /// </summary>
     private async Task RecomputeDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
     {
@@ -201,17 +233,11 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
             """;
         await connection.ExecuteAsync(new CommandDefinition($"""
             {days}
-            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key,
-                arrivals, dwell_under_15m, dwell_15_30m, dwell_30_60m, dwell_1_2h, dwell_2_4h, dwell_4_8h, dwell_over_8h,
-                reservations, cancellations, no_shows, sessions)
-            select h.tenant_id, d.lot_id, 'day', d.day_start, h.scope, h.scope_key, sum(h.arrivals), sum(h.dwell_under_15m), sum(h.dwell_15_30m), sum(h.dwell_30_60m),
-                sum(h.dwell_1_2h), sum(h.dwell_2_4h), sum(h.dwell_4_8h), sum(h.dwell_over_8h),
-                sum(h.reservations), sum(h.cancellations), sum(h.no_shows), sum(h.sessions)
+            insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, reservations, cancellations, no_shows, sessions)
+            select h.tenant_id, d.lot_id, 'day', d.day_start, h.scope, h.scope_key, sum(h.reservations), sum(h.cancellations), sum(h.no_shows), sum(h.sessions)
             from days d join analytics_rollups h on h.lot_id = d.lot_id and h.granularity = 'hour' and h.bucket >= d.day_start and h.bucket < d.day_end
             group by h.tenant_id, d.lot_id, d.day_start, h.scope, h.scope_key
-            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set arrivals = excluded.arrivals,
-                dwell_under_15m = excluded.dwell_under_15m, dwell_15_30m = excluded.dwell_15_30m, dwell_30_60m = excluded.dwell_30_60m,
-                dwell_1_2h = excluded.dwell_1_2h, dwell_2_4h = excluded.dwell_2_4h, dwell_4_8h = excluded.dwell_4_8h, dwell_over_8h = excluded.dwell_over_8h,
+            on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
                 reservations = excluded.reservations, cancellations = excluded.cancellations, no_shows = excluded.no_shows, sessions = excluded.sessions
             """, parameters, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition($"""
@@ -225,16 +251,16 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     }
 
     /// <summary>Drops rollups older than the retention and facts older than theirs; returns the rows deleted.</summary>
-    public async Task<int> PruneAsync(DateTimeOffset rollupsBefore, DateTimeOffset factsBefore, CancellationToken ct)
+    public async Task<int> PruneAsync(DateTimeOffset rollupsBefore, DateTimeOffset factsBefore, DateTimeOffset batchesBefore, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition("""
             delete from analytics_rollups where bucket < @rollupsBefore;
             delete from analytics_revenue where bucket < @rollupsBefore;
             delete from lot_occupancy_hourly where hour < @rollupsBefore;
-            delete from analytics_arrivals where arrived_at < @factsBefore;
+            delete from analytics_status_batches where lot_ids is null and recorded_at < @batchesBefore;
             delete from analytics_stays where starts_at < @factsBefore;
             delete from analytics_money where at < @factsBefore;
-            """, new { rollupsBefore, factsBefore }, cancellationToken: ct));
+            """, new { rollupsBefore, factsBefore, batchesBefore }, cancellationToken: ct));
     }
 }

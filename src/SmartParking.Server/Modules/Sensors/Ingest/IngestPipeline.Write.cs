@@ -144,7 +144,7 @@ public sealed partial class IngestPipeline
     /// <summary>One event per tenant for the batch, not one per lot or reading: the log grows with batches.</summary>
     internal static IEnumerable<IDomainEvent> StatusEvents(List<ChangedSpace> changed) =>
         changed.GroupBy(c => c.TenantId).Select(tenant => new SpaceStatusChanged(tenant.Key,
-            [.. tenant.Select(c => new SpaceStatusChange(c.LotId, c.SpaceId, ((SpaceStatus)c.Status).Name(), c.ChangedAt))]));
+            [.. tenant.Select(c => new SpaceStatusChange(c.LotId, c.SpaceId, ((SpaceStatus)c.Status).Name(), c.ChangedAt, c.StayStartedAt))]));
 
     private static IEnumerable<IDomainEvent> SensorEvents(List<SensorChange> changes)
     {
@@ -186,18 +186,24 @@ public sealed partial class IngestPipeline
         var existing = spacesChecked ? $"where {LotsSql.SpaceExists("u.space_id")}" : "";
         return (await connection.QueryAsync<ChangedSpace>(new CommandDefinition($"""
             with written as (
-            insert into space_status as s (space_id, tenant_id, lot_id, status, observed_at, changed_at)
-            select u.space_id, u.tenant_id, u.lot_id, u.status, u.observed_at, u.observed_at
+            insert into space_status as s (space_id, tenant_id, lot_id, status, observed_at, changed_at, occupied_since)
+            select u.space_id, u.tenant_id, u.lot_id, u.status, u.observed_at, u.observed_at, case when u.status = 1 then u.observed_at end
             from unnest(@spaceIds, @tenantIds, @lotIds, @statuses, @observed) as u(space_id, tenant_id, lot_id, status, observed_at)
             {existing}
             on conflict (space_id) do update set
                 status = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.status else s.status end,
                 changed_at = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.observed_at else s.changed_at end,
                 version = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then nextval('space_status_version') else s.version end,
+                occupied_since = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce)
+                    then case excluded.status when 1 then coalesce(s.occupied_since, excluded.observed_at) when 0 then null else s.occupied_since end
+                    else s.occupied_since end,
+                ended_stay_started_at = case when excluded.status = 0 and excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce)
+                    then s.occupied_since else s.ended_stay_started_at end,
                 observed_at = excluded.observed_at
             where excluded.observed_at > s.observed_at
-            returning s.space_id, s.lot_id, s.tenant_id, s.status, s.changed_at, s.observed_at)
-            select space_id, lot_id, tenant_id, status, changed_at from written where changed_at = observed_at
+            returning s.space_id, s.lot_id, s.tenant_id, s.status, s.changed_at, s.observed_at,
+                case when s.status = 0 then s.ended_stay_started_at else s.occupied_since end as stay_started_at)
+            select space_id, lot_id, tenant_id, status, changed_at, stay_started_at from written where changed_at = observed_at
             """, new
         {
             spaceIds = latest.Select(r => r.SpaceId).ToArray(),

@@ -25,4 +25,6 @@ internal sealed class ChangedSpace
     public Guid TenantId { get; init; }
     public short Status { get; init; }
     public DateTimeOffset ChangedAt { get; init; }
+    /// <summary>When the stay on the space began: the current one, or for a change to free the one that just ended.</summary>
+    public DateTimeOffset? StayStartedAt { get; init; }
 }

@@ -47,7 +47,7 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
             where s.status <> 2 and s.status <> 3 and s.space_id in (
                 select ss.space_id from space_status ss {SensorReporting.SpaceJoins}
                 where ss.status <> 2 and ss.status <> 3 and {SensorReporting.IsOverdue(SensorReporting.SpaceHeardAt)})
-            returning s.space_id, s.lot_id, s.tenant_id, s.status, s.changed_at
+            returning s.space_id, s.lot_id, s.tenant_id, s.status, s.changed_at, s.occupied_since as stay_started_at
             """, reporting.Parameters(new { now }), tx, cancellationToken: ct))).ToList();
         if (unknown.Count > 0)
         {
