@@ -7,11 +7,14 @@ using static SmartParking.Tests.Events.EventKit;
 
 namespace SmartParking.Tests.Events;
 
-/// <summary>The outbox's wake-up notice goes out only for events some subscriber takes.</summary>
+/// <summary>The outbox's wake-up notice goes out only for events some subscriber that wants waking takes.</summary>
 public sealed class EventOutboxTests
 {
     private static readonly EventOutbox Outbox = new(new EventTypes(),
-        [new EventSubscription("test.batteries", EventDelivery.Durable, typeof(RecordingSubscriber), [typeof(SensorBatteryLow)])], TimeProvider.System);
+        [
+            new EventSubscription("test.batteries", EventDelivery.Durable, typeof(RecordingSubscriber), [typeof(SensorBatteryLow)]),
+            new EventSubscription("test.statuses", EventDelivery.Durable, typeof(RecordingSubscriber), [typeof(SpaceStatusChanged)], Wakes: false),
+        ], TimeProvider.System);
 
     private static SpaceStatusChanged Status() =>
         new(Guid.NewGuid(), [new SpaceStatusChange(Guid.NewGuid(), Guid.NewGuid(), "free", DateTimeOffset.UtcNow)]);
@@ -21,6 +24,6 @@ public sealed class EventOutboxTests
         Outbox.AppendSql(new DynamicParameters(), [Status(), Battery(Guid.NewGuid().ToString(), 9)]).ShouldContain($"pg_notify('{EventOutbox.WakeChannel}'");
 
     [Fact]
-    public void AppendSql_OnlyEventsNobodyTakes_LeavesThemToTheNextPoll() =>
+    public void AppendSql_OnlyEventsTakenByASubscriberThatWaitsForThePoll_LeavesThemToTheNextPoll() =>
         Outbox.AppendSql(new DynamicParameters(), [Status(), Status()]).ShouldNotContain("pg_notify");
 }

@@ -51,7 +51,8 @@ public static class AnalyticsModule
         builder.Services.AddSingleton<SpacePlaces>();
         builder.Services.AddEventSubscriber<SpacePlaces>("analytics.space-places", EventDelivery.EveryNode);
         builder.Services.AddSingleton<RollupLedger>();
-        builder.Services.AddEventSubscriber<RollupLedger>("analytics.rollups", EventDelivery.Durable);
+        // Rollups can wait for the dispatcher's poll: ingest's status batches then never wake it.
+        builder.Services.AddEventSubscriber<RollupLedger>("analytics.rollups", EventDelivery.Durable, wakes: false);
         builder.Services.AddSingleton<RollupJob>();
         builder.Services.AddSingleton<IScheduledJob>(sp => sp.GetRequiredService<RollupJob>());
     }

@@ -36,7 +36,7 @@ public sealed class EventOptions
     [Range(1, 3650)]
     public int RetentionDays { get; set; } = 7;
 
-    /// <summary>Hours events of types no subscriber takes (ingest's SpaceStatusChanged, today) stay, for looking into, before they are deleted.</summary>
+    /// <summary>Hours events of types no subscriber takes (ingest's SpaceStatusChanged when rollups are off) stay, for looking into, before they are deleted.</summary>
     [Range(1, 87_600)]
     public int UnreadRetentionHours { get; set; } = 1;
 }

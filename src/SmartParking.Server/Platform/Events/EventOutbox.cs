@@ -6,13 +6,13 @@ namespace SmartParking.Server.Platform.Events;
 
 /// <summary>
 /// Records domain events on the caller's connection and transaction, so an event exists exactly when the change it
-/// describes committed. A wake-up notice goes out with the commit when some subscriber takes one of the events; the
-/// dispatcher does the rest (events nobody takes wait for its next poll to be sequenced, so a busy writer of those,
-/// like ingest, does not wake every node many times a second).
+/// describes committed. A wake-up notice goes out with the commit when a subscriber that wants to be woken takes one of
+/// the events; the dispatcher does the rest (other events wait for its next poll, so a busy writer of those, like
+/// ingest, does not wake every node many times a second).
 /// </summary>
 public sealed class EventOutbox(EventTypes types, IEnumerable<EventSubscription> subscriptions, TimeProvider time)
 {
-    private readonly HashSet<Type> _wanted = [.. subscriptions.SelectMany(types.TakenBy)];
+    private readonly HashSet<Type> _wanted = [.. subscriptions.Where(s => s.Wakes).SelectMany(types.TakenBy)];
 
     public const string WakeChannel = "domain_events";
 
