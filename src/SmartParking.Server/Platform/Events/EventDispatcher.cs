@@ -141,8 +141,10 @@ public sealed class EventDispatcher : BackgroundService
 
     private async Task<TimeSpan> RoundAsync(CancellationToken ct)
     {
-        // Keep going while rounds find work, so a burst is drained without waiting for wake-ups.
-        while (await RoundCoreAsync(ct)) { }
+        // Keep going while rounds leave work behind, so a burst is drained without waiting for wake-ups. A round that
+        // caught up waits: under steady ingest there is always something new, and going round again at once would
+        // make a round (a handful of queries) per ingest batch. A wake-up that came meanwhile ends the wait at once.
+        while (await RoundCoreAsync(ct) && _backlog) { }
         var wait = TimeSpan.FromMilliseconds(_options.PollMilliseconds);
         if (_lockConnection is not null)
         {
@@ -168,9 +170,12 @@ public sealed class EventDispatcher : BackgroundService
             await using var connection = await _db.OpenConnectionAsync(ct);
             var (head, pending) = await EventLog.PeekAsync(connection, ct);
             var busy = false;
-            if (pending && await EventLog.SequenceAsync(connection, _options.BatchSize * 4, ct) > 0)
+            _backlog = false;
+            var sequenced = pending ? await EventLog.SequenceAsync(connection, _options.BatchSize * 4, ct) : 0;
+            if (sequenced > 0)
             {
                 busy = true;
+                _backlog = sequenced >= _options.BatchSize * 4;
                 head = await EventLog.HeadAsync(connection, ct);
             }
             var durable = _durable.Length > 0 && await HoldDispatchLockAsync(ct) ? await DurablePositionsAsync(connection, ct) : null;
@@ -189,9 +194,12 @@ public sealed class EventDispatcher : BackgroundService
                 {
                     var mine = events.Where(e => subscriber.Takes(e.Type)).Select(Parse).ToList();
                     if (subscriber.Subscription.Delivery == EventDelivery.EveryNode)
-                        _nodePositions[subscriber.Name] = await FeedNodeAsync(subscriber, mine, upTo, ct);
+                        _backlog |= (_nodePositions[subscriber.Name] = await FeedNodeAsync(subscriber, mine, upTo, ct)) < head;
                     else
+                    {
                         await FeedDurableAsync(connection, subscriber, mine, upTo, ct);
+                        _backlog |= _durableState[subscriber.Name].Position < head;
+                    }
                 }
                 busy |= events.Count > 0;
             }
@@ -200,9 +208,9 @@ public sealed class EventDispatcher : BackgroundService
                 busy |= await SaveDurableAsync(connection, ct);
                 foreach (var s in _durable)
                     if (_durableState[s.Name].NextRetryAt is { } due && due <= _time.GetUtcNow())
-                        busy |= await RetryAsync(connection, s, ct);
+                        _backlog |= await RetryAsync(connection, s, ct);
             }
-            return busy;
+            return busy || _backlog;
         }
         finally { _round.Release(); }
     }
@@ -239,6 +247,8 @@ public sealed class EventDispatcher : BackgroundService
     private sealed record DurableState(long Position, long Saved, long SavedAt, DateTimeOffset? NextRetryAt, bool MustSave);
 
     private readonly Dictionary<string, DurableState> _durableState = [];
+    // Whether the last round left events it could have handled (a full read, a time slice used up, retries due).
+    private bool _backlog;
     private readonly List<HeldEvent> _held = [];
     private DateTimeOffset? _nextRetryAt;
 
