@@ -9,7 +9,7 @@ namespace SmartParking.Server.Modules.Analytics.Rollups;
 /// <summary>
 /// Once a minute, samples the live availability model on the node running the scheduled jobs: the occupied share of
 /// each lot, zone and space type, and the share of each lot's sensors online. The cost depends on the number of
-/// spaces, not on how often sensors report. Every round it adds the kept status batches to the rollups; once
+/// spaces, not on how often sensors report. With the sample it adds the kept status batches to the rollups; once
 /// a day it prunes rollups and facts past their retention.
 /// </summary>
 public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, SpacePlaces places, ISensorUptime sensors, RollupStore store,
@@ -22,10 +22,12 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
 
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
-        await store.CountPendingAsync(ct);
         var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
         if (minute > _lastMinute)
         {
+            // Once a minute, like the samples: the cost is a write per bucket touched, so counting more often would
+            // write the same busy buckets again and again. The rollups API counts what is pending before it answers.
+            await store.CountPendingAsync(ct);
             await store.AddSamplesAsync(minute, await SampleAsync(ct), ct);
             _lastMinute = minute;
         }

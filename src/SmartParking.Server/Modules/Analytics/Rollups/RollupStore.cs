@@ -88,9 +88,10 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
                 set lot_ids = null, zone_ids = null, space_types = null, hours = null, days = null, kinds = null, counts = null
                 from taken t where b.event_id = t.event_id),
             f as (
-                select t.tenant_id, c.* from taken t
+                select t.tenant_id, c.lot_id, c.zone_id, c.space_type, c.hour, c.day, c.kind, sum(c.n) as n from taken t
                 cross join lateral unnest(t.lot_ids, t.zone_ids, t.space_types, t.hours, t.days, t.kinds, t.counts)
-                    as c(lot_id, zone_id, space_type, hour, day, kind, n)),
+                    as c(lot_id, zone_id, space_type, hour, day, kind, n)
+                group by t.tenant_id, c.lot_id, c.zone_id, c.space_type, c.hour, c.day, c.kind),
             counted as (
                 select f.tenant_id, f.lot_id, g.granularity, g.bucket, k.scope, k.scope_key,
                        {string.Join(", ", Enumerable.Range(0, 8).Select(kind => $"coalesce(sum(f.n) filter (where f.kind = {kind}), 0)::int as k{kind}"))}
