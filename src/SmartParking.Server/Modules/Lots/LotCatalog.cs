@@ -96,11 +96,16 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
         return Task.CompletedTask;
     }
 
-    /// <summary>Every lot, straight from the database (the pricing scheduler's round).</summary>
+    /// <summary>Every lot, straight from the database (the pricing scheduler's and rollup sampler's rounds); it fills the cache too.</summary>
     public async Task<IReadOnlyList<LotFacts>> AllAsync(CancellationToken ct)
     {
+        var generation = Interlocked.Read(ref _generation);
         await using var connection = await _db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<FactsRow>(new CommandDefinition($"{FactsRow.Select} from lots", cancellationToken: ct))).Select(r => r.ToFacts()).ToList();
+        var all = (await connection.QueryAsync<FactsRow>(new CommandDefinition($"{FactsRow.Select} from lots", cancellationToken: ct))).Select(r => r.ToFacts()).ToList();
+        // As in FindAsync: kept only if no lot changed since the read began.
+        if (Interlocked.Read(ref _generation) == generation)
+            foreach (var facts in all) _cache[facts.Id] = facts;
+        return all;
     }
 
     /// <summary>The lot, if it is the operator's tenant's (any lot for an admin); 404 otherwise, so other tenants' lots do not show.</summary>

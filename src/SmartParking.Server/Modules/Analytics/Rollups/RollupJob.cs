@@ -44,17 +44,26 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
     public async Task<IReadOnlyList<LiveSample>> SampleAsync(CancellationToken ct)
     {
         var uptime = (await sensors.UptimeByLotAsync(ct)).ToDictionary(u => u.LotId);
-        var samples = new List<LiveSample>();
+        // One read of the lots and one of each tenant's unplaced spaces, not one per lot: the first sample after a
+        // start would otherwise cost a query per lot.
+        var facts = (await lots.AllAsync(ct)).ToDictionary(l => l.Id);
+        var live = new List<(Guid LotId, IReadOnlyList<SpaceAvailability> Spaces, LotFacts Facts)>();
         foreach (var lot in availability.AllLots())
+            if (availability.LotWithSpaces(lot.LotId) is { } withSpaces && facts.TryGetValue(lot.LotId, out var lotFacts))
+                live.Add((lot.LotId, withSpaces.Spaces, lotFacts));
+        var zones = new Dictionary<Guid, PlacedSpace>();
+        foreach (var tenant in live.GroupBy(l => l.Facts.TenantId))
+            foreach (var (id, space) in await places.OfAsync(tenant.Key, tenant.SelectMany(l => l.Spaces.Select(s => s.SpaceId)).ToList(), ct))
+                zones[id] = space;
+        var samples = new List<LiveSample>();
+        foreach (var (lotId, spaces, lotFacts) in live)
         {
-            if (availability.LotWithSpaces(lot.LotId) is not { } live || await lots.FindAsync(lot.LotId, ct) is not { } facts) continue;
-            var zones = await places.OfAsync(facts.TenantId, live.Spaces.Select(s => s.SpaceId).ToList(), ct);
-            double? up = uptime.TryGetValue(lot.LotId, out var u) && u.Sensors > 0 ? (double)u.Online / u.Sensors : null;
-            samples.Add(new LiveSample(facts.TenantId, lot.LotId, "lot", "", Occupancy(live.Spaces), up, live.Spaces.Count));
-            foreach (var zone in live.Spaces.GroupBy(s => zones.GetValueOrDefault(s.SpaceId)?.ZoneId).Where(g => g.Key is not null))
-                samples.Add(new LiveSample(facts.TenantId, lot.LotId, "zone", zone.Key!.Value.ToString(), Occupancy([.. zone]), null, zone.Count()));
-            foreach (var type in live.Spaces.GroupBy(s => s.Type))
-                samples.Add(new LiveSample(facts.TenantId, lot.LotId, "type", type.Key, Occupancy([.. type]), null, type.Count()));
+            double? up = uptime.TryGetValue(lotId, out var u) && u.Sensors > 0 ? (double)u.Online / u.Sensors : null;
+            samples.Add(new LiveSample(lotFacts.TenantId, lotId, "lot", "", Occupancy(spaces), up, spaces.Count));
+            foreach (var zone in spaces.GroupBy(s => zones.GetValueOrDefault(s.SpaceId)?.ZoneId).Where(g => g.Key is not null))
+                samples.Add(new LiveSample(lotFacts.TenantId, lotId, "zone", zone.Key!.Value.ToString(), Occupancy([.. zone]), null, zone.Count()));
+            foreach (var type in spaces.GroupBy(s => s.Type))
+                samples.Add(new LiveSample(lotFacts.TenantId, lotId, "type", type.Key, Occupancy([.. type]), null, type.Count()));
         }
         // A lot with no space in service and no sensor has nothing to say this minute.
         return samples.Where(s => s.Occupancy is not null || s.Uptime is not null).ToList();
