@@ -87,6 +87,8 @@ internal sealed class LocalHours
 
     public bool IsHoliday(int index) => Holidays.IsHoliday(DateOnly.FromDateTime(LocalAt(index)));
 
+    public bool IsSchoolHoliday(int index) => Holidays.IsSchoolHoliday(DateOnly.FromDateTime(LocalAt(index)));
+
     /// <summary>The mean of the values in [from, to), ignoring gaps; NaN when all are gaps.</summary>
     public double Mean(int from, int to)
     {
