@@ -51,6 +51,7 @@ public sealed class HolidayCalendar
     private readonly IPublicHolidays? source;
     private readonly Func<DateOnly, bool>? schoolBreak;
     private readonly Dictionary<int, HashSet<DateOnly>> years = [];
+    private readonly Dictionary<int, HashSet<DateOnly>> schoolYears = [];
     private readonly Lock gate = new();
 
     public string Country { get; }
@@ -68,7 +69,21 @@ public sealed class HolidayCalendar
     public static HolidayCalendar? ForCountry(string country) =>
         Countries.TryGetValue(country, out var create) ? new HolidayCalendar(create(), country.ToUpperInvariant()) : null;
 
-    public bool IsSchoolHoliday(DateOnly day) => schoolBreak?.Invoke(day) ?? false;
+    /// <summary>Whether the day is in one of the country's school breaks (the rule runs once per year; training asks millions of times).</summary>
+    public bool IsSchoolHoliday(DateOnly day)
+    {
+        if (schoolBreak is null) return false;
+        lock (gate)
+        {
+            if (!schoolYears.TryGetValue(day.Year, out var breaks))
+            {
+                var first = new DateOnly(day.Year, 1, 1);
+                schoolYears[day.Year] = breaks = Enumerable.Range(0, DateTime.IsLeapYear(day.Year) ? 366 : 365)
+                    .Select(first.AddDays).Where(schoolBreak).ToHashSet();
+            }
+            return breaks.Contains(day);
+        }
+    }
 
     public bool IsHoliday(DateOnly day)
     {
