@@ -40,6 +40,8 @@ public static class ForecastBacktestCommand
                 $"validation_mae={m.ValidationMae:0.0000} validation_naive_mae={m.ValidationSeasonalNaiveMae:0.0000} " +
                 $"training_seconds={report.TrainingTime.TotalSeconds:0.0} total_seconds={report.TotalTime.TotalSeconds:0.0}"));
             foreach (var s in report.Skipped) output.WriteLine($"skipped lot={s.Lot} reason=\"{s.Reason}\"");
+            foreach (var s in report.Stuck) output.WriteLine($"stuck lot={s.Lot} before_cut_hours={s.BeforeCut} holdout_hours={s.Holdout}");
+            output.WriteLine($"stuck overall before_cut_hours={report.Stuck.Sum(s => s.BeforeCut)} holdout_hours={report.Stuck.Sum(s => s.Holdout)}");
             foreach (var s in report.Lots) output.WriteLine(Line("lot=" + s.Lot, s));
             output.WriteLine(Line("overall", report.Overall));
             return 0;
@@ -56,7 +58,7 @@ public static class ForecastBacktestCommand
         $"{head} hours={s.Hours} model_mae={s.Model.Mae:0.0000} model_rmse={s.Model.Rmse:0.0000} " +
         $"naive_mae={s.SeasonalNaive.Mae:0.0000} naive_rmse={s.SeasonalNaive.Rmse:0.0000} " +
         $"median4w_mae={s.MedianProfile.Mae:0.0000} median4w_rmse={s.MedianProfile.Rmse:0.0000} " +
-        $"model_to_naive_mae={(s.ModelToSeasonalNaive is { } r ? r.ToString("0.000", CultureInfo.InvariantCulture) : "n/a")} band_p10_p90_coverage={s.BandCoverage:0.00}");
+        $"model_to_naive_mae={(s.ModelToSeasonalNaive is { } r ? r.ToString("0.000", CultureInfo.InvariantCulture) : "n/a")} band_p10_p90_coverage={s.BandCoverage:0.00} stuck_hours={s.StuckHours}");
 
     private sealed record Options(string Csv, TimeZoneInfo? TimeZone, int HoldoutDays, string? Country, ForecastLearner Learner);
 

@@ -6,13 +6,15 @@ namespace SmartParking.Server.Modules.Analytics.Forecasting;
 /// predicts the target's difference from the 4-week median profile; the recent-level features let it follow a trend
 /// the multi-week profile lags behind. Per target: local hour, weekday, holiday, horizon in days, the 4-week median
 /// profile, seasonal-naive (last week) and its difference from the profile, whether last week's day was a holiday;
+/// whether the target and last week's day fell in a school break (so the breaks in the training window, and the weeks
+/// after them whose profile they still colour, do not skew what the model learns for ordinary weeks);
 /// per origin: the last week's mean, its change against the 4 weeks before, the last day against the same day a week
 /// earlier; and, as differences from the profile, the 8-week median, the 4-week mean of the same weekday and hour, and
 /// the mean of the same hour over the working days (or weekend days) of the last 4 weeks.
 /// </summary>
 internal static class ForecastFeatures
 {
-    public const int Count = 14;
+    public const int Count = 16;
 
     /// <summary>Where <see cref="Fill"/> writes the seasonal-naive value (the backtest reads it back as that baseline).</summary>
     public const int SeasonalNaive = 5;
@@ -96,6 +98,8 @@ internal static class ForecastFeatures
         features[12] = (float)((double.IsNaN(sameHour) ? profile : sameHour) - profile);
         var weekMean = WeekdayHourMean(hours, origin, target);
         features[13] = (float)((double.IsNaN(weekMean) ? profile : weekMean) - profile);
+        features[14] = hours.IsSchoolHoliday(target) ? 1 : 0;
+        features[15] = hours.IsSchoolHoliday(source) ? 1 : 0;
         return profile;
     }
 }

@@ -16,14 +16,22 @@ public sealed record LotHistory(string Lot, DateTime StartUtc, double[] Share, T
         return this with { Share = Share[..hours] };
     }
 
-    /// <summary>The hours before <paramref name="cutUtc"/> that have a value.</summary>
-    public int HoursObservedBefore(DateTime cutUtc)
+    /// <summary>
+    /// What a forecast made at <paramref name="cutUtc"/> may know and trust: the history before it, with the hours of a
+    /// stuck feed (<see cref="StuckFeed"/>, found from that history alone) turned into gaps.
+    /// </summary>
+    public LotHistory Known(DateTime cutUtc)
     {
-        var end = Math.Min(Share.Length, (int)Math.Max(0, (cutUtc - StartUtc).TotalHours));
-        var observed = 0;
-        for (var i = 0; i < end; i++) if (!double.IsNaN(Share[i])) observed++;
-        return observed;
+        var before = Before(cutUtc);
+        var stuck = StuckFeed.Hours(before);
+        if (!stuck.Contains(true)) return before;
+        var share = (double[])before.Share.Clone();
+        for (var i = 0; i < share.Length; i++) if (stuck[i]) share[i] = double.NaN;
+        return before with { Share = share };
     }
+
+    /// <summary>The hours before <paramref name="cutUtc"/> that have a value a forecast can use (a stuck feed's do not count).</summary>
+    public int HoursObservedBefore(DateTime cutUtc) => Known(cutUtc).Share.Count(v => !double.IsNaN(v));
 
     /// <summary>The first hour with a value and the hour after the last one, or null when the lot has none.</summary>
     public (DateTime FirstUtc, DateTime EndUtc)? ObservedSpan()
@@ -78,6 +86,8 @@ internal sealed class LocalHours
     public DateTime LocalAt(int index) => StartLocal.AddHours(index);
 
     public bool IsHoliday(int index) => Holidays.IsHoliday(DateOnly.FromDateTime(LocalAt(index)));
+
+    public bool IsSchoolHoliday(int index) => Holidays.IsSchoolHoliday(DateOnly.FromDateTime(LocalAt(index)));
 
     /// <summary>The mean of the values in [from, to), ignoring gaps; NaN when all are gaps.</summary>
     public double Mean(int from, int to)

@@ -47,7 +47,7 @@ public sealed record TrainingOutcome(OccupancyForecastModel Model, IReadOnlyList
 /// <summary>Trains one model across lots on occupancy share (lots differ in capacity, not in how demand moves).</summary>
 public static class OccupancyForecaster
 {
-    public const string FeatureSet = "f1";
+    public const string FeatureSet = "f2";
 
     /// <summary>
     /// Occupancy errors are heavy-tailed (stuck sensors, events), the learners only minimise squared error, and the
@@ -72,7 +72,11 @@ public static class OccupancyForecaster
         {
             var observed = lot.HoursObservedBefore(cut);
             if (observed < settings.MinimumHistoryDays * 24)
-                skipped.Add(new SkippedLot(lot.Lot, $"{observed / 24.0:0.#} days of history before the cut, {settings.MinimumHistoryDays} needed"));
+            {
+                var stuck = lot.Before(cut).Share.Count(v => !double.IsNaN(v)) - observed;
+                skipped.Add(new SkippedLot(lot.Lot, $"{observed / 24.0:0.#} days of history before the cut, {settings.MinimumHistoryDays} needed" +
+                                                    (stuck > 0 ? $" ({stuck} hours of a stuck feed left out)" : "")));
+            }
             else usable.Add((lot, cut));
         }
         if (usable.Count == 0) throw new InvalidOperationException("no lot has enough history to train on");
@@ -96,7 +100,8 @@ public static class OccupancyForecaster
         out double? mae, out double? naiveMae)
     {
         mae = naiveMae = null;
-        var inner = lots.Select(l => (l.Lot, CutUtc: l.CutUtc.AddDays(-settings.ValidationDays)))
+        // Scored against what the training window knows (a stuck feed's hours are gaps there).
+        var inner = lots.Select(l => (Lot: l.Lot.Known(l.CutUtc), CutUtc: l.CutUtc.AddDays(-settings.ValidationDays)))
             .Where(l => l.Lot.HoursObservedBefore(l.CutUtc) >= settings.MinimumHistoryDays * 24).ToList();
         if (inner.Count > settings.ValidationLots)
         {
@@ -140,7 +145,7 @@ public static class OccupancyForecaster
         long candidates = 0;
         foreach (var (lot, cut) in lots)
         {
-            var known = lot.Before(cut);
+            var known = lot.Known(cut);
             if (known.ObservedSpan() is not { } span) continue;
             var hours = new LocalHours(known);
             var (firstOrigin, cutIndex) = (hours.IndexOf(span.FirstUtc.AddDays(settings.MinimumHistoryDays)), hours.IndexOf(cut));
@@ -342,7 +347,7 @@ public sealed partial class OccupancyForecastModel
 
     private (double[] Forecast, double[] SeasonalNaive, double[] MedianProfile, int[] Weeks) Score(LotHistory lot, DateTime originUtc, int days)
     {
-        var hours = new LocalHours(lot.Before(originUtc));
+        var hours = new LocalHours(lot.Known(originUtc));
         var origin = hours.IndexOf(originUtc);
         var levels = ForecastFeatures.Levels(hours, origin);
         var count = days * 24;

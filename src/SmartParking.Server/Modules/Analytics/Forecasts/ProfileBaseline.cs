@@ -14,7 +14,7 @@ internal static class ProfileBaseline
     /// <summary>The forecast hours that have any earlier value to go by (none for a lot without history).</summary>
     public static IReadOnlyList<HourlyForecast> Forecast(LotHistory lot, DateTime originUtc, int hours)
     {
-        var local = new LocalHours(lot.Before(originUtc));
+        var local = new LocalHours(lot.Known(originUtc));
         var origin = local.IndexOf(originUtc);
         var forecast = new List<HourlyForecast>(hours);
         for (var i = 0; i < hours; i++)
