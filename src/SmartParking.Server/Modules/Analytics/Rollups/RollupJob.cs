@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
@@ -9,13 +10,14 @@ namespace SmartParking.Server.Modules.Analytics.Rollups;
 /// <summary>
 /// Once a minute, samples the live availability model on the node running the scheduled jobs: the occupied share of
 /// each lot, zone and space type, and the share of each lot's sensors online. The cost depends on the number of
-/// spaces, not on how often sensors report. With the sample it adds the kept status batches to the rollups; once
-/// a day it prunes rollups and facts past their retention.
+/// spaces, not on how often sensors report. Every Analytics:Rollups:CountEveryMinutes it adds the kept status batches
+/// to the rollups; once a day it prunes rollups and facts past their retention.
 /// </summary>
 public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, SpacePlaces places, ISensorUptime sensors, RollupStore store,
     IOptions<RollupOptions> options, IConfiguration configuration, ILogger<RollupJob> logger) : IScheduledJob
 {
     private DateTimeOffset _lastMinute;
+    private DateTimeOffset _lastCount;
     private DateTimeOffset _lastPrune;
 
     public string Name => "analytics.rollups";
@@ -23,13 +25,23 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         var minute = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        if (minute >= _lastCount.AddMinutes(options.Value.CountEveryMinutes))
+        {
+            // The cost is a write per bucket touched, however many changes it adds, so counting every few minutes
+            // writes a busy city's buckets once where every round would write them again and again. The rollups API
+            // counts what is pending before it answers.
+            var started = Stopwatch.GetTimestamp();
+            var batches = await store.CountPendingAsync(ct);
+            _lastCount = minute;
+            logger.LogDebug("Rollups: counted {Batches} status batches in {Ms} ms", batches, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
         if (minute > _lastMinute)
         {
-            // Once a minute, like the samples: the cost is a write per bucket touched, so counting more often would
-            // write the same busy buckets again and again. The rollups API counts what is pending before it answers.
-            await store.CountPendingAsync(ct);
-            await store.AddSamplesAsync(minute, await SampleAsync(ct), ct);
+            var started = Stopwatch.GetTimestamp();
+            var samples = await SampleAsync(ct);
+            await store.AddSamplesAsync(minute, samples, ct);
             _lastMinute = minute;
+            logger.LogDebug("Rollups: sampled and wrote {Samples} buckets in {Ms} ms", samples.Count, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         if (now - _lastPrune >= TimeSpan.FromDays(1))
         {

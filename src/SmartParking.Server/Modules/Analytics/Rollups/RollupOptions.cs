@@ -9,6 +9,13 @@ public sealed class RollupOptions
     /// <summary>Off: no event subscriber and no sampling (the ingest bench compares throughput with and without).</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// How often the job adds ingest's kept status batches to the rollups (BI reads turnover and dwell this late at
+    /// most; the rollups API counts before it answers).
+    /// </summary>
+    [Range(1, 60)]
+    public int CountEveryMinutes { get; set; } = 5;
+
     /// <summary>How long the facts behind the rollups are kept; an event about an older hour no longer changes it.</summary>
     [Range(2, 3650)]
     public int FactRetentionDays { get; set; } = 40;
