@@ -117,10 +117,14 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     }
 
     /// <summary>The instant the lot-local day of an instant begins: the bucket of its daily rollup.</summary>
-    public async Task<DateTimeOffset> DayStartAsync(Guid lotId, DateTimeOffset at, CancellationToken ct)
+    public async Task<DateTimeOffset> DayStartAsync(Guid lotId, DateTimeOffset at, CancellationToken ct) => (await LocalDayAsync(lotId, at, ct)).Start;
+
+    /// <summary>The lot-local day an instant falls in, as UTC instants: the one definition every daily rollup uses.</summary>
+    private async Task<(DateTimeOffset Start, DateTimeOffset End)> LocalDayAsync(Guid lotId, DateTimeOffset at, CancellationToken ct)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(await lots.TimeZoneOfAsync(lotId, ct));
-        return Instants.AtLocal(at.LocalDay(zone), TimeSpan.Zero, zone);
+        var day = at.LocalDay(zone);
+        return (Instants.AtLocal(day, TimeSpan.Zero, zone), Instants.AtLocal(day.AddDays(1), TimeSpan.Zero, zone));
     }
 
     private async Task RecomputeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
@@ -207,31 +211,23 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
         await tx.CommitAsync(ct);
     }
 
-    private async Task<Dictionary<Guid, string>> TimeZonesAsync(IEnumerable<Guid> lotIds, CancellationToken ct)
-    {
-        var zones = new Dictionary<Guid, string>();
-        foreach (var lotId in lotIds.Distinct()) zones[lotId] = await lots.TimeZoneOfAsync(lotId, ct);
-        return zones;
-    }
-
     /// <summary>
     /// The booking columns of each touched lot-local day become the sums of its hours. Occupancy, uptime, turnover and
     /// dwell are not touched here: the sampler and <see cref="CountPendingAsync"/> add to the day as they add to the hour.
     /// </summary>
     private async Task RecomputeDaysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyCollection<DirtyHour> dirty, CancellationToken ct)
     {
-        var zones = await TimeZonesAsync(dirty.Select(d => d.LotId), ct);
+        var touched = new HashSet<(Guid LotId, DateTimeOffset Start, DateTimeOffset End)>();
+        foreach (var d in dirty)
+        {
+            var (start, end) = await LocalDayAsync(d.LotId, d.Hour, ct);
+            touched.Add((d.LotId, start, end));
+        }
         var parameters = new
         {
-            lots = dirty.Select(d => d.LotId).ToArray(),
-            hours = dirty.Select(d => d.Hour).ToArray(),
-            zones = dirty.Select(d => zones[d.LotId]).ToArray(),
+            lots = touched.Select(d => d.LotId).ToArray(), starts = touched.Select(d => d.Start).ToArray(), ends = touched.Select(d => d.End).ToArray(),
         };
-        const string days = """
-            with local as (select distinct u.lot_id, u.tz, date_trunc('day', u.hour at time zone u.tz) as day
-                           from unnest(@lots::uuid[], @hours::timestamptz[], @zones::text[]) as u(lot_id, hour, tz)),
-                 days as (select lot_id, day at time zone tz as day_start, (day + interval '1 day') at time zone tz as day_end from local)
-            """;
+        const string days = "with days as (select * from unnest(@lots::uuid[], @starts::timestamptz[], @ends::timestamptz[]) as d(lot_id, day_start, day_end))";
         await connection.ExecuteAsync(new CommandDefinition($"""
             {days}
             insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, reservations, cancellations, no_shows, sessions)

@@ -174,6 +174,10 @@ public sealed partial class IngestPipeline
         await importer.CompleteAsync(ct);
     }
 
+    // A reading changes a space's status when it says something else and the space was unknown or the last change is
+    // older than the debounce window.
+    private const string Changes = "excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce)";
+
     /// <summary>
     /// The database decides the state: a reading older than the stored one never overwrites it, and a change within the
     /// debounce window of the previous change is flapping. Only real changes take a new version (and reach the feed);
@@ -191,13 +195,13 @@ public sealed partial class IngestPipeline
             from unnest(@spaceIds, @tenantIds, @lotIds, @statuses, @observed) as u(space_id, tenant_id, lot_id, status, observed_at)
             {existing}
             on conflict (space_id) do update set
-                status = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.status else s.status end,
-                changed_at = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then excluded.observed_at else s.changed_at end,
-                version = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce) then nextval('space_status_version') else s.version end,
-                occupied_since = case when excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce)
+                status = case when {Changes} then excluded.status else s.status end,
+                changed_at = case when {Changes} then excluded.observed_at else s.changed_at end,
+                version = case when {Changes} then nextval('space_status_version') else s.version end,
+                occupied_since = case when {Changes}
                     then case excluded.status when 1 then coalesce(s.occupied_since, excluded.observed_at) when 0 then null else s.occupied_since end
                     else s.occupied_since end,
-                ended_stay_started_at = case when excluded.status = 0 and excluded.status <> s.status and (s.status = 2 or excluded.observed_at >= s.changed_at + @debounce)
+                ended_stay_started_at = case when excluded.status = 0 and {Changes}
                     then s.occupied_since else s.ended_stay_started_at end,
                 observed_at = excluded.observed_at
             where excluded.observed_at > s.observed_at
