@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using SmartParking.Server.Modules.Sensors.Mqtt.Protocol;
 using SmartParking.Tests.Infrastructure;
@@ -84,18 +85,21 @@ public sealed class RawProtocolTests(MqttFactory factory) : IClassFixture<MqttFa
     }
 
     [Fact]
-    public async Task PingReq_KeepAliveOneSecond_AnsweredAndTheConnectionOutlivesSeveralPeriods()
+    public async Task PingReq_KeepAliveTwoSeconds_AnsweredAndTheConnectionOutlivesSeveralPeriods()
     {
         var device = await factory.CreateDeviceAsync();
-        await using var raw = await SignInAsync(Port, device, "pinger", keepAliveSeconds: 1);
+        await using var raw = await SignInAsync(Port, device, "pinger", keepAliveSeconds: 2);
 
-        // The client's own cadence: a ping every quarter second for about twice the server's 1.5 s limit, leaving
-        // over a second of slack on a loaded machine. The delay paces the client; it is not a wait for the server.
-        for (var i = 0; i < 12; i++)
+        // The client's own cadence: a ping every tenth of a second until twice the server's 3 s limit has passed.
+        // Each gap the server sees is one round trip plus 0.1 s, leaving almost 3 s of slack for a stalled, loaded
+        // machine (a 1 s keep-alive left too little: CI once stalled a gap past 1.5 s). The delay paces the client;
+        // it is not a wait for the server.
+        var pinging = Stopwatch.StartNew();
+        while (pinging.Elapsed < TimeSpan.FromSeconds(2 * 3))
         {
             await raw.SendAsync(PingReq());
             (await raw.ReceiveAsync()).ShouldBe(MqttEmptyPacket.PingResp);
-            await Task.Delay(TimeSpan.FromMilliseconds(250));
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
         }
 
         await raw.SendAsync(Publish(device.Topic(), "after pings", qos: 1, packetId: 9));
