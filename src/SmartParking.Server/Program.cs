@@ -2,6 +2,8 @@ using SmartParking.Server.Modules.Admin;
 using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Analytics.Forecasting;
 using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Modules.Chat;
+using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
@@ -23,6 +25,8 @@ using SmartParking.Server.Platform.Database;
 // Offline commands that need no host and no database.
 if (args is [ForecastBacktestCommand.Name, .. var backtestArgs])
     return ForecastBacktestCommand.Run(backtestArgs, Console.Out, Console.Error);
+if (args is [NluEvaluateCommand.Name, .. var evaluateArgs])
+    return NluEvaluateCommand.Run(evaluateArgs, Console.Out, Console.Error);
 
 // The import command's file is not a setting for the host.
 var hostArgs = args is [ReadingArchive.ImportCommand, _, .. var rest] ? rest : args;
@@ -45,6 +49,7 @@ try
     builder.AddOutgoingWebhooks();
     builder.AddNotificationsModule();
     builder.AddOperatorAlerts();
+    builder.AddChatModule();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -84,6 +89,7 @@ try
     app.MapWebhookEndpoints();
     app.MapNotificationsEndpoints();
     app.MapOperatorAlertEndpoints();
+    app.MapChatEndpoints();
     app.MapAdminEndpoints();
     app.MapWebEndpoints();
     await app.RunAsync();

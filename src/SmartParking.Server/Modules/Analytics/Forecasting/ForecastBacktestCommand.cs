@@ -1,4 +1,5 @@
 using System.Globalization;
+using SmartParking.Server.Platform.Input;
 
 namespace SmartParking.Server.Modules.Analytics.Forecasting;
 
@@ -100,18 +101,8 @@ public static class ForecastBacktestCommand
             }
         }
         if (csv is null) throw new UsageException("--csv FILE is required");
-        csv = Resolve(csv);
+        csv = ShellPaths.Resolve(csv);
         if (!File.Exists(csv)) throw new UsageException($"--csv '{csv}' does not exist (looked for {Path.GetFullPath(csv)})");
         return new Options(csv, zone, holdout, country, learner);
-    }
-
-    /// <summary>
-    /// A relative path as the user meant it: `dotnet run --project …` starts the server in its project folder, so a path
-    /// given from the shell's folder (PWD) is looked for there when it is not found from the process's own.
-    /// </summary>
-    private static string Resolve(string path)
-    {
-        if (Path.IsPathRooted(path) || File.Exists(path)) return path;
-        return Environment.GetEnvironmentVariable("PWD") is { Length: > 0 } shell && File.Exists(Path.Combine(shell, path)) ? Path.Combine(shell, path) : path;
     }
 }

@@ -1,0 +1,14 @@
+using SmartParking.Server.Modules.Chat.Nlu;
+
+namespace SmartParking.Server.Modules.Chat;
+
+/// <summary>The chat assistant: NLU trained from Rasa YAML, Rasa's HTTP API, dialogue and channels.</summary>
+public static class ChatModule
+{
+    public static void AddChatModule(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<NluEngine>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
+    }
+}

@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SmartParking.Server.Modules.Chat;
+
+public sealed class ChatOptions
+{
+    public const string Section = "Chat";
+
+    /// <summary>A directory of Rasa NLU YAML files to train on instead of the built-in data (data/chat/nlu).</summary>
+    public string? NluDataDirectory { get; set; }
+
+    /// <summary>Below this confidence the assistant asks instead of acting (Rasa's FallbackClassifier threshold).</summary>
+    [Range(0.0, 1.0)] public double FallbackThreshold { get; set; } = 0.4;
+
+    /// <summary>The best intent must lead the runner-up by this much, else the assistant asks.</summary>
+    [Range(0.0, 1.0)] public double AmbiguityThreshold { get; set; } = 0.05;
+
+    /// <summary>The longest message read, in characters; a longer one gets a polite refusal.</summary>
+    [Range(16, 65_536)] public int MaxMessageChars { get; set; } = 4_096;
+
+    /// <summary>Where relative times ("tomorrow at 9") are placed before a conversation knows its city.</summary>
+    [Required] public string DefaultTimeZone { get; set; } = "Europe/Copenhagen";
+}

@@ -1,0 +1,77 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Text;
+
+namespace SmartParking.Server.Modules.Chat.Nlu;
+
+/// <summary>An intent and how sure the classifier is of it (0–1, all intents of a message summing to 1).</summary>
+public sealed record IntentScore(string Name, double Confidence);
+
+/// <summary>
+/// Intent classification: the folded words of a message, places and plates masked, as words plus character n-grams of
+/// 1–4 (so typos and Danish compounds still share most features), TF-IDF weighted, into an L-BFGS maximum-entropy
+/// (multinomial logistic regression) classifier whose scores are probabilities. Chosen by cross-validation: word bigrams,
+/// longer n-grams and SDCA all did worse. Both languages share one model: their
+/// vocabularies barely overlap, and a mixed message still lands where its words point.
+/// </summary>
+public sealed class IntentClassifier
+{
+    private readonly string[] labels;
+    private readonly ThreadLocal<PredictionEngine<Utterance, Prediction>> engines;
+
+    private IntentClassifier(MLContext ml, ITransformer model, string[] labels)
+    {
+        this.labels = labels;
+        // A prediction engine is not thread-safe and is costly to create: one per thread.
+        engines = new ThreadLocal<PredictionEngine<Utterance, Prediction>>(() => ml.Model.CreatePredictionEngine<Utterance, Prediction>(model));
+    }
+
+    public static IntentClassifier Train(IReadOnlyList<NluExample> examples, int seed = 1)
+    {
+        var ml = new MLContext(seed);
+        var rows = examples.Select(e => new Utterance { Text = NluText.Words(NluText.Masked(e.Text, e.Entities)), Intent = e.Intent }).ToList();
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(Utterance.Intent))
+            .Append(ml.Transforms.Text.FeaturizeText("Features", new TextFeaturizingEstimator.Options
+            {
+                CaseMode = TextNormalizingEstimator.CaseMode.None, // folded already
+                KeepDiacritics = true,
+                KeepPunctuations = false,
+                KeepNumbers = true,
+                WordFeatureExtractor = new WordBagEstimator.Options { NgramLength = 1, UseAllLengths = true, Weighting = NgramExtractingEstimator.WeightingCriteria.TfIdf },
+                CharFeatureExtractor = new WordBagEstimator.Options { NgramLength = 4, UseAllLengths = true, Weighting = NgramExtractingEstimator.WeightingCriteria.TfIdf },
+                Norm = TextFeaturizingEstimator.NormFunction.L2,
+            }, nameof(Utterance.Text)))
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new Microsoft.ML.Trainers.LbfgsMaximumEntropyMulticlassTrainer.Options
+            {
+                L2Regularization = 1e-2f,
+            }));
+        var model = pipeline.Fit(ml.Data.LoadFromEnumerable(rows));
+        var scores = model.GetOutputSchema(ml.Data.LoadFromEnumerable(rows).Schema)["Score"];
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        scores.GetSlotNames(ref names);
+        return new IntentClassifier(ml, model, names.DenseValues().Select(n => n.ToString()).ToArray());
+    }
+
+    /// <summary>Every intent, most likely first.</summary>
+    /// <param name="entities">The message's entities: names and plates are read as what they are, not as words.</param>
+    public IReadOnlyList<IntentScore> Rank(string text, IReadOnlyList<ExtractedEntity> entities)
+    {
+        var prediction = engines.Value!.Predict(new Utterance { Text = NluText.Words(NluText.Masked(text, entities)) });
+        var ranking = new IntentScore[labels.Length];
+        for (var i = 0; i < labels.Length; i++) ranking[i] = new IntentScore(labels[i], prediction.Score[i]);
+        Array.Sort(ranking, (a, b) => b.Confidence.CompareTo(a.Confidence));
+        return ranking;
+    }
+
+    private sealed class Utterance
+    {
+        public string Text { get; set; } = "";
+
+        public string Intent { get; set; } = "";
+    }
+
+    private sealed class Prediction
+    {
+        public float[] Score { get; set; } = [];
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.RegularExpressions;
+
+namespace SmartParking.Server.Modules.Chat.Nlu;
+
+/// <summary>One training utterance: its intent, its plain text and the entities annotated in it.</summary>
+public sealed record NluExample(string Intent, string Text, IReadOnlyList<ExtractedEntity> Entities, string Source);
+
+/// <summary>A regex feature from the data (Rasa's <c>regex:</c>), named by the entity it finds.</summary>
+public sealed record NluRegex(string Entity, Regex Pattern);
+
+/// <summary>
+/// What Rasa NLU YAML files hold, merged: examples per intent with their annotated entities, synonyms (a written form →
+/// the value it stands for), lookup tables (entity → known values) and regexes.
+/// </summary>
+public sealed class NluTrainingData
+{
+    public NluTrainingData(IReadOnlyList<NluExample> examples, IReadOnlyDictionary<string, string> synonyms,
+        IReadOnlyDictionary<string, IReadOnlyList<string>> lookups, IReadOnlyList<NluRegex> regexes)
+    {
+        Examples = examples;
+        Synonyms = synonyms;
+        Lookups = lookups;
+        Regexes = regexes;
+    }
+
+    public IReadOnlyList<NluExample> Examples { get; }
+
+    /// <summary>Keyed by <see cref="NluText.Fold"/> of the written form.</summary>
+    public IReadOnlyDictionary<string, string> Synonyms { get; }
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Lookups { get; }
+
+    public IReadOnlyList<NluRegex> Regexes { get; }
+
+    public IReadOnlyList<string> Intents => Examples.Select(e => e.Intent).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The same synonyms, lookups and regexes with only some of the examples (cross-validation folds).</summary>
+    public NluTrainingData WithExamples(IReadOnlyList<NluExample> examples) => new(examples, Synonyms, Lookups, Regexes);
+
+    /// <summary>The value a written form stands for: its synonym's value, else the text itself.</summary>
+    public string Canonical(string text) => Synonyms.TryGetValue(NluText.Fold(text), out var value) ? value : text;
+}

@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+using SmartParking.Server.Modules.Chat.Nlu;
+
+namespace SmartParking.Server.Modules.Chat;
+
+/// <summary><c>POST /model/parse</c>'s body, as Rasa takes it.</summary>
+public sealed record RasaParseRequest(string? Text, [property: JsonPropertyName("message_id")] string? MessageId = null);
+
+public sealed record RasaIntent(string Name, double Confidence);
+
+public sealed record RasaEntity(
+    string Entity,
+    string Value,
+    int Start,
+    int End,
+    string Extractor,
+    [property: JsonPropertyName("confidence_entity"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Confidence,
+    [property: JsonPropertyName("additional_info"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? AdditionalInfo);
+
+/// <summary>What <c>POST /model/parse</c> answers, field for field as Rasa does.</summary>
+public sealed record RasaParseResult(
+    string Text,
+    RasaIntent Intent,
+    [property: JsonPropertyName("intent_ranking")] IReadOnlyList<RasaIntent> IntentRanking,
+    IReadOnlyList<RasaEntity> Entities,
+    [property: JsonPropertyName("message_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MessageId)
+{
+    /// <summary>Rasa lists the ten best intents.</summary>
+    private const int Ranked = 10;
+
+    public static RasaParseResult From(NluParse parse, string? messageId) => new(
+        parse.Text,
+        new RasaIntent(parse.Intent.Name, Math.Round(parse.Intent.Confidence, 4)),
+        parse.Ranking.Take(Ranked).Select(r => new RasaIntent(r.Name, Math.Round(r.Confidence, 4))).ToList(),
+        parse.Entities.Select(e => new RasaEntity(e.Entity, e.Value, e.Start, e.End, e.Extractor, e.Confidence, e.Extra)).ToList(),
+        messageId);
+}

@@ -1,0 +1,51 @@
+using CsCheck;
+using SmartParking.Server.Modules.Chat.Nlu;
+
+namespace SmartParking.Tests.Chat;
+
+/// <summary>The NLU trained on the repository's data, without a server.</summary>
+public sealed class NluModelTests
+{
+    private static readonly Lazy<NluModel> Model = new(() => NluModel.Train(NluDataSource.Load(null)));
+    private static readonly TimeZoneInfo Copenhagen = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
+    private static readonly DateTimeOffset Now = new(2026, 12, 5, 20, 42, 0, TimeSpan.FromHours(1));
+
+    private static NluParse Parse(string text) => Model.Value.Parse(text, Now, Copenhagen);
+
+    [Fact]
+    public void BuiltInData_EveryRequiredIntent()
+    {
+        Model.Value.Intents.ShouldBe(["affirm", "billing", "cancel_reservation", "check_price", "deny", "extend", "find_parking", "goodbye",
+            "greet", "help", "human_handoff", "my_bookings", "report_issue", "reserve", "start_session", "stop_session", "thanks"], ignoreOrder: true);
+    }
+
+    [Theory]
+    [InlineData("can you find me a spot near Odense Zoo", "Odense Zoo")]
+    [InlineData("find parking ved Hotel Royal", "Hotel Royal")]
+    [InlineData("er der ledige pladser tæt på Kongens Have", "Kongens Have")]
+    public void Location_NeverSeenPlace_FoundFromItsContext(string text, string place)
+    {
+        Parse(text).Entities.Where(e => e.Entity == "location").Select(e => e.Value).ShouldBe([place]);
+    }
+
+    [Theory]
+    [InlineData("start parking for XY 12 345", "XY 12 345")]
+    [InlineData("my plate is AB12345", "AB12345")]
+    public void Plate_FoundAsWritten(string text, string plate)
+    {
+        Parse(text).Entities.Where(e => e.Entity == "plate").Select(e => e.Value).ShouldBe([plate]);
+    }
+
+    [Fact]
+    public void AnyText_NeverThrows_SpansInsideTheTextAndApart()
+    {
+        Gen.String[Gen.Char, 0, 300].Sample(text =>
+        {
+            var parse = Parse(text);
+            parse.Ranking.ShouldNotBeEmpty();
+            var ordered = parse.Entities.OrderBy(e => e.Start).ToList();
+            foreach (var e in ordered) (e.Start >= 0 && e.Start < e.End && e.End <= text.Length).ShouldBeTrue();
+            for (var i = 1; i < ordered.Count; i++) ordered[i].Start.ShouldBeGreaterThanOrEqualTo(ordered[i - 1].End);
+        }, iter: 300);
+    }
+}
