@@ -90,6 +90,13 @@ public sealed class TimeExpressionsTests
     [InlineData("9 o'clock", "9 o'clock", "2026-12-05T21:00:00+01:00", "hour", null)]
     [InlineData("nine o’clock", "nine o’clock", "2026-12-05T21:00:00+01:00", "hour", null)]
     [InlineData("by 5pm", "by 5pm", "2026-12-06T17:00:00+01:00", "hour", null)]
+    [InlineData("at 12 noon", "at 12 noon", "2026-12-06T12:00:00+01:00", "hour", null)]
+    [InlineData("Friday the 11th", "Friday the 11th", "2026-12-11T00:00:00+01:00", "day", null)]
+    [InlineData("at 9 on Friday", "at 9 on Friday", "2026-12-11T09:00:00+01:00", "hour", null)]
+    [InlineData("at 8 pm tomorrow", "at 8 pm tomorrow", "2026-12-06T20:00:00+01:00", "hour", null)]
+    [InlineData("next friday at 14.30", "next friday at 14.30", "2026-12-11T14:30:00+01:00", "minute", null)]
+    [InlineData("9:00-11:00", "9:00-11:00", "2026-12-06T09:00:00+01:00", "minute", "2026-12-06T11:00:00+01:00")]
+    [InlineData("25/12/2026", "25/12/2026", "2026-12-25T00:00:00+01:00", "day", null)]
     [InlineData("tomorrow at 9", "tomorrow at 9", "2026-12-06T09:00:00+01:00", "hour", null)]
     [InlineData("at 9 tomorrow", "at 9 tomorrow", "2026-12-06T09:00:00+01:00", "hour", null)]
     [InlineData("tomorrow at 3", "tomorrow at 3", "2026-12-06T15:00:00+01:00", "hour", null)]
@@ -171,6 +178,9 @@ public sealed class TimeExpressionsTests
     [InlineData("til kl 18", "til kl 18", "2026-12-05T20:42:00+01:00", "minute", "2026-12-06T18:00:00+01:00")]
     [InlineData("natten over", "natten over", "2026-12-05T20:45:00+01:00", "hour", "2026-12-06T08:00:00+01:00")]
     [InlineData("i næste uge", "i næste uge", "2026-12-07T00:00:00+01:00", "week", null)]
+    [InlineData("fredag d. 11/12 kl 8", "fredag d. 11/12 kl 8", "2026-12-11T08:00:00+01:00", "hour", null)]
+    [InlineData("i morgen kl. 9-11", "i morgen kl. 9-11", "2026-12-06T09:00:00+01:00", "hour", "2026-12-06T11:00:00+01:00")]
+    [InlineData("om 5 min", "om 5 min", "2026-12-05T20:47:00+01:00", "minute", null)]
     public void Danish_TimeOnSaturdayEvening(string text, string span, string value, string grain, string? to) =>
         ShouldFindTime(text, SaturdayEvening, span, value, grain, to);
 
@@ -310,6 +320,10 @@ public sealed class TimeExpressionsTests
     [InlineData("call 22 33 44 55")]
     [InlineData("🚗🅿️⚡ 👍🏽")]
     [InlineData("I may come")]
+    [InlineData("price 12.50 per hour")]
+    [InlineData("level -1")]
+    [InlineData("30/2")]
+    [InlineData("fra 9")]
     [InlineData("")]
     public void NoFalsePositives(string text) =>
         TimeExpressions.Find(text, SaturdayEvening, Copenhagen).ShouldBeEmpty();

@@ -84,13 +84,14 @@ internal static class TimeLexicon
     public static readonly FrozenSet<string> Currencies = FrozenSet.ToFrozenSet(["kr", "dkk", "kroner", "krone", "eur", "euro", "euros", "usd", "$", "€", "£"]);
 
     /// <summary>
-    /// Words after a number that make it a count or an amount, not an hour: "at 2 people", "between 2 and 4 spaces".
+    /// Words after a number that make it a count, an amount or a rate, not an hour: "at 2 people", "between 2 and 4
+    /// spaces", "12.50 per hour".
     /// </summary>
     public static readonly FrozenSet<string> CountNouns = FrozenSet.ToFrozenSet(
     [
         "space", "spaces", "spot", "spots", "plads", "pladser", "people", "persons", "person", "personer", "car", "cars",
         "bil", "biler", "vehicles", "level", "levels", "etage", "floor", "percent", "procent", "pct", "%", "stk", "x",
-        "kr", "dkk", "kroner", "krone", "eur", "euro", "euros", "usd", "$", "€", "£", "kw", "kwh",
+        "kr", "dkk", "kroner", "krone", "eur", "euro", "euros", "usd", "$", "€", "£", "kw", "kwh", "per", "pr", "each", "hver",
     ]);
 
     public static readonly FrozenSet<string> Next = FrozenSet.ToFrozenSet(["next", "coming", "naeste", "naste", "kommende"]);
