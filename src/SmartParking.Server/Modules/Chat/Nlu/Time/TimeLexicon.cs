@@ -98,7 +98,7 @@ internal static class TimeLexicon
     public static readonly FrozenSet<string> This = FrozenSet.ToFrozenSet(["this", "denne"]);
     public static readonly FrozenSet<string> On = FrozenSet.ToFrozenSet(["on", "paa", "pa"]);
     public static readonly FrozenSet<string> Until = FrozenSet.ToFrozenSet(["until", "till", "untill", "indtil"]);
-    public static readonly FrozenSet<string> RangeTo = FrozenSet.ToFrozenSet(["to", "till", "until", "til", "-", "–", "—"]);
+    public static readonly FrozenSet<string> RangeTo = FrozenSet.ToFrozenSet(["to", "till", "until", "til"]);
     public static readonly FrozenSet<string> Dashes = FrozenSet.ToFrozenSet(["-", "–", "—"]);
     public static readonly FrozenSet<string> Ordinals = FrozenSet.ToFrozenSet(["st", "nd", "rd", "th"]);
 }
