@@ -1,5 +1,5 @@
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Web.Search;
+using SmartParking.Server.Modules.Web;
 
 namespace SmartParking.Tests.Web;
 

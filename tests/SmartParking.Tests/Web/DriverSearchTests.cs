@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Pricing;
-using SmartParking.Server.Modules.Web.Search;
+using SmartParking.Server.Modules.Web;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Web;

@@ -1,7 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Web.Components.Driver;
-using SmartParking.Server.Modules.Web.Search;
+using SmartParking.Server.Modules.Web;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Web;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using SmartParking.Server.Modules.Web.Search;
+using SmartParking.Server.Modules.Web;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Web;

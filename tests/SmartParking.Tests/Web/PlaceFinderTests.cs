@@ -1,6 +1,6 @@
 using SmartParking.Server.Modules.Demo;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Web.Search;
+using SmartParking.Server.Modules.Web;
 
 namespace SmartParking.Tests.Web;
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Components.Authorization;
 using SmartParking.Server.Modules.Web.Components;
-using SmartParking.Server.Modules.Web.Search;
 using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Web;

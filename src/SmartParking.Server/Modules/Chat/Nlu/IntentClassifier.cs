@@ -43,6 +43,7 @@ public sealed class IntentClassifier
             }, nameof(Utterance.Text)))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new Microsoft.ML.Trainers.LbfgsMaximumEntropyMulticlassTrainer.Options
             {
+                L1Regularization = 0, // ML.NET defaults to 1, which leaves too few of the many n-grams
                 L2Regularization = 1e-2f,
             }));
         var model = pipeline.Fit(ml.Data.LoadFromEnumerable(rows));

@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.JSInterop;
 using SmartParking.Server.Modules.Availability;
-using SmartParking.Server.Modules.Web.Search;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
-using SmartParking.Server.Modules.Web.Search;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;

@@ -7,7 +7,6 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Reservations;
-using SmartParking.Server.Modules.Web.Search;
 using SmartParking.Server.Platform.Components;
 using SmartParking.Server.Platform.Time;
 

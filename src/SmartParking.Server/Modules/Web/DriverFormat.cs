@@ -1,7 +1,7 @@
 using System.Globalization;
 using SmartParking.Server.Modules.Lots;
 
-namespace SmartParking.Server.Modules.Web.Search;
+namespace SmartParking.Server.Modules.Web;
 
 /// <summary>How the driver pages write distances, prices and opening hours (English, invariant digits).</summary>
 public static class DriverFormat

@@ -4,7 +4,7 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Time;
 
-namespace SmartParking.Server.Modules.Web.Search;
+namespace SmartParking.Server.Modules.Web;
 
 /// <summary>What the driver filters by: a space type (null for any) and a highest price per hour now.</summary>
 public sealed record SearchFilter(string? SpaceType = null, decimal? MaxPricePerHour = null);

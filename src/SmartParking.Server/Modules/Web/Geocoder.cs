@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 
-namespace SmartParking.Server.Modules.Web.Search;
+namespace SmartParking.Server.Modules.Web;
 
 /// <summary>
 /// Addresses the city's gazetteer and the car parks do not know, looked up with a Nominatim server (OpenStreetMap's

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using SmartParking.Server.Modules.Lots;
 
-namespace SmartParking.Server.Modules.Web.Search;
+namespace SmartParking.Server.Modules.Web;
 
 /// <summary>Where a search is centred and what the driver typed resolved to.</summary>
 public sealed record Place(string Name, double Latitude, double Longitude, PlaceKind Kind);

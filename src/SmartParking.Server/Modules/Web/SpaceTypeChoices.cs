@@ -1,4 +1,4 @@
-namespace SmartParking.Server.Modules.Web.Search;
+namespace SmartParking.Server.Modules.Web;
 
 /// <summary>The space types a driver can ask for, with the words the pages show.</summary>
 public static class SpaceTypeChoices
