@@ -1,5 +1,8 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
 
 namespace SmartParking.Server.Modules.Chat;
@@ -10,6 +13,23 @@ public static class ChatEndpoints
     {
         // Rasa's own paths, so Rasa clients and tools work unchanged. Parsing reads no one's data: public, under the global rate limit.
         app.MapPost("/model/parse", Parse).WithTags("Chat").AllowAnonymous();
+        // Anyone may ask public questions; a signed-in driver's messages act for that driver (the cookie is SameSite=Lax,
+        // so another site cannot post in a driver's name).
+        app.MapPost("/webhooks/rest/webhook", RestWebhook).WithTags("Chat").AllowAnonymous();
+    }
+
+    private const int MaxSenderChars = 128;
+
+    private static async Task<IReadOnlyList<RasaRestReply>> RestWebhook(RasaRestMessage request, ClaimsPrincipal user, IAuthorizationService authorization,
+        ChatAssistant assistant, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Sender)) throw new ValidationException("sender", "is required: the id of the user who is talking.");
+        if (request.Sender.Length > MaxSenderChars) throw new ValidationException("sender", $"must be at most {MaxSenderChars} characters.");
+        var driver = user.Identity?.IsAuthenticated == true && (await authorization.AuthorizeAsync(user, Policies.Driver)).Succeeded ? user.UserId() : (Guid?)null;
+        // A signed-in driver has one conversation whatever id the page sends; an anonymous one is keyed by the sender id.
+        var sender = driver is { } id ? new ChatSender(ChatChannels.Web, id.ToString(), id) : new ChatSender(ChatChannels.Rest, request.Sender);
+        var replies = await assistant.ReplyAsync(sender, request.Message, ct);
+        return replies.Select(r => RasaRestReply.From(request.Sender, r)).ToList();
     }
 
     private static async Task<RasaParseResult> Parse(RasaParseRequest request, NluEngine nlu, IOptions<ChatOptions> options)

@@ -1,4 +1,7 @@
+using SmartParking.Server.Modules.Chat.Conversations;
+using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Chat;
 
@@ -10,5 +13,9 @@ public static class ChatModule
         builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<NluEngine>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
+        builder.Services.AddSingleton<ConversationStore>();
+        builder.Services.AddSingleton<ChatDialogue>();
+        builder.Services.AddSingleton<ChatAssistant>();
+        builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
     }
 }

@@ -18,6 +18,15 @@ public sealed class ChatOptions
     /// <summary>The longest message read, in characters; a longer one gets a polite refusal.</summary>
     [Range(16, 65_536)] public int MaxMessageChars { get; set; } = 4_096;
 
+    /// <summary>A conversation silent this long starts afresh (the specification's 1,800 s).</summary>
+    [Range(60, 86_400)] public int ConversationTimeoutSeconds { get; set; } = 1_800;
+
+    /// <summary>How many turns a conversation keeps (the specification's 10).</summary>
+    [Range(1, 100)] public int HistoryTurns { get; set; } = 10;
+
+    /// <summary>A conversation silent this long is deleted, with what was said in it.</summary>
+    [Range(1, 24 * 365)] public int RetentionHours { get; set; } = 24;
+
     /// <summary>Where relative times ("tomorrow at 9") are placed before a conversation knows its city.</summary>
     [Required] public string DefaultTimeZone { get; set; } = "Europe/Copenhagen";
 }

@@ -35,3 +35,18 @@ public sealed record RasaParseResult(
         parse.Entities.Select(e => new RasaEntity(e.Entity, e.Value, e.Start, e.End, e.Extractor, e.Confidence, e.Extra)).ToList(),
         messageId);
 }
+
+/// <summary><c>POST /webhooks/rest/webhook</c>'s body: who is talking and what they said.</summary>
+public sealed record RasaRestMessage(string? Sender, [property: JsonConverter(typeof(ChatTextJsonConverter))] string? Message);
+
+public sealed record RasaButton(string Title, string Payload);
+
+/// <summary>One reply of the REST channel, as Rasa sends it.</summary>
+public sealed record RasaRestReply(
+    [property: JsonPropertyName("recipient_id")] string RecipientId,
+    string Text,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<RasaButton>? Buttons)
+{
+    public static RasaRestReply From(string recipient, ChatReply reply) =>
+        new(recipient, reply.Text, reply.Buttons is { Count: > 0 } b ? b.Select(x => new RasaButton(x.Title, x.Payload)).ToList() : null);
+}

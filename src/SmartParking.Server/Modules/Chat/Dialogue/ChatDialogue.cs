@@ -1,0 +1,292 @@
+using System.Globalization;
+using SmartParking.Server.Modules.Chat.Conversations;
+using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Server.Modules.Web;
+
+namespace SmartParking.Server.Modules.Chat.Dialogue;
+
+/// <summary>
+/// What the assistant says and does for a parsed message, given where the conversation stands. Slot-filling: a flow
+/// (named by its intent) asks for what it lacks, takes the answer from the next message, and finishes through the
+/// platform's own services (the web app's place finder and driver search). A confident new request replaces the
+/// pending one; "no"/"stop" drops it. Replies are in the conversation's language.
+/// </summary>
+public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimeProvider time)
+{
+    private const int ResultsShown = 3;
+    private const int MaxPlaceChars = 200;
+
+    /// <summary>Requests that act for a driver: answered only for a known driver.</summary>
+    private static readonly HashSet<string> DriverIntents = new(StringComparer.Ordinal)
+    {
+        "reserve", "my_bookings", "cancel_reservation", "extend", "start_session", "stop_session", "report_issue", "billing",
+    };
+
+    /// <summary>Requests that start a flow, and so may interrupt one that is waiting for an answer.</summary>
+    private static readonly HashSet<string> TaskIntents = new(DriverIntents, StringComparer.Ordinal) { "find_parking", "check_price", "human_handoff", "help" };
+
+    /// <summary>How sure the NLU must be before a message interrupts a question the assistant is waiting on.</summary>
+    private const double InterruptConfidence = 0.6;
+
+    public async Task<IReadOnlyList<ChatReply>> RespondAsync(Conversation conversation, NluParse parse, CancellationToken ct)
+    {
+        var state = conversation.State;
+        var intent = parse.Intent.Name;
+        var say = new Say(conversation.Language);
+
+        if (state.Awaiting is { } awaiting && state.Flow is { } flow)
+        {
+            if (intent is "deny" or "goodbye" && parse.Intent.Confidence >= InterruptConfidence)
+            {
+                state.Clear();
+                return [new ChatReply(say.T("OK, let's leave that. Anything else?", "OK, vi lader det ligge. Andet jeg kan hjælpe med?"))];
+            }
+            var interrupts = TaskIntents.Contains(intent) && intent != flow && parse.Intent.Confidence >= InterruptConfidence;
+            if (!interrupts)
+            {
+                Fill(state, awaiting, parse);
+                return await RunAsync(flow, conversation, parse, say, ct);
+            }
+            state.Clear();
+        }
+
+        if (state.Offered is { Count: > 0 } offered && intent == "affirm")
+        {
+            var first = offered[0];
+            state.Offered = null;
+            return await RunAsync(first, conversation, parse, say, ct);
+        }
+        state.Offered = null;
+
+        return intent switch
+        {
+            NluModel.FallbackIntent => Clarify(state, parse, say),
+            "greet" => [Greeting(conversation, say)],
+            "goodbye" => Goodbye(state, say),
+            "thanks" => [new ChatReply(say.T("You're welcome!", "Selv tak!"))],
+            "affirm" or "deny" => [new ChatReply(say.T("OK. What can I do for you?", "OK. Hvad kan jeg gøre for dig?"), MainMenu(say))],
+            "help" => [Help(say)],
+            _ => await RunAsync(intent, conversation, parse, say, ct),
+        };
+    }
+
+    private async Task<IReadOnlyList<ChatReply>> RunAsync(string flow, Conversation conversation, NluParse parse, Say say, CancellationToken ct)
+    {
+        var state = conversation.State;
+        state.Flow = flow;
+        state.Awaiting = null;
+        Take(state, parse);
+        if (DriverIntents.Contains(flow) && conversation.DriverId is null)
+        {
+            state.Clear();
+            return [SignInFirst(conversation, say)];
+        }
+        return flow switch
+        {
+            "find_parking" => await FindParkingAsync(state, parse, say, ct),
+            "check_price" => await CheckPriceAsync(state, parse, say, ct),
+            _ => NotInChatYet(state, say),
+        };
+    }
+
+    private async Task<IReadOnlyList<ChatReply>> FindParkingAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct)
+    {
+        var (place, question) = await PlaceAsync(state, parse, say, ct);
+        if (place is null) return [question!];
+        var results = await SearchAsync(place, state, ct);
+        Done(state);
+        if (results.Count == 0)
+            return [new ChatReply(say.T($"I found no parking near {place.Name}.", $"Jeg fandt ingen parkering nær {place.Name}."))];
+        var lines = results.Select((r, i) =>
+            $"{i + 1}. {r.Name}: {Free(r, say)}, {DriverFormat.Distance(r.DistanceMeters)}, {DriverFormat.Money(r.PricePerHour, r.Currency)}{say.T("/h", "/t")}");
+        var header = state.Slots.GetValueOrDefault("space_type") is { } type
+            ? say.T($"Free {TypeName(type, say)} spaces near {place.Name} now:", $"Ledige {TypeName(type, say)}-pladser nær {place.Name} nu:")
+            : say.T($"Free parking near {place.Name} now:", $"Ledig parkering nær {place.Name} nu:");
+        return [new ChatReply(header + "\n" + string.Join("\n", lines),
+            results.Select(r => new ChatButton(say.T($"Reserve at {r.Name}", $"Reserver ved {r.Name}"), $"/reserve{{\"lot\": \"{r.LotId}\"}}")).ToList())];
+    }
+
+    private async Task<IReadOnlyList<ChatReply>> CheckPriceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct)
+    {
+        var (place, question) = await PlaceAsync(state, parse, say, ct);
+        if (place is null) return [question!];
+        var results = await SearchAsync(place, state, ct);
+        Done(state);
+        if (results.Count == 0)
+            return [new ChatReply(say.T($"I found no parking near {place.Name} to price.", $"Jeg fandt ingen parkering nær {place.Name} at give en pris på."))];
+        var duration = state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(Math.Min(s, 7 * 86_400)) : TimeSpan.FromHours(1);
+        var start = state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) && at > time.GetUtcNow()
+            ? at : time.GetUtcNow();
+        var lines = new List<string>();
+        foreach (var r in results)
+        {
+            if (await search.QuoteAsync(r.LotId, start, duration, state.Slots.GetValueOrDefault("space_type"), ct) is not { } quote) continue;
+            lines.Add(quote.Open
+                ? $"{r.Name}: {DriverFormat.Money(quote.Amount, quote.Currency)}"
+                : $"{r.Name}: {say.T("closed for part of that time", "lukket i en del af tiden")}");
+        }
+        var when = start > time.GetUtcNow().AddMinutes(1) ? say.T(" from ", " fra ") + LocalTime(start, results[0].TimeZone) : "";
+        return [new ChatReply(say.T($"Parking for {DriverFormat.Duration(duration)}{when} near {place.Name}:", $"Parkering i {DanishDuration(duration)}{when} nær {place.Name}:")
+            + "\n" + string.Join("\n", lines))];
+    }
+
+    /// <summary>The place a flow is about: found, or the question to ask for it (keeping the flow waiting on "location").</summary>
+    private async Task<(Place? Place, ChatReply? Question)> PlaceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct)
+    {
+        if (!state.Slots.ContainsKey("location"))
+        {
+            // The tagger missed it: what follows "near"/"at"/"ved"… may still be a place the finder knows.
+            foreach (var candidate in ChatPhrases.AfterPlacePreposition(parse))
+                if (await places.FindAsync(candidate, null, ct) is { } known)
+                {
+                    state.Slots["location"] = candidate;
+                    return (known, null);
+                }
+        }
+        if (!state.Slots.TryGetValue("location", out var location) || string.IsNullOrWhiteSpace(location))
+        {
+            state.Awaiting = "location";
+            return (null, new ChatReply(say.T("Where would you like to park? Tell me a place, an address or a car park.",
+                "Hvor vil du parkere? Skriv et sted, en adresse eller et p-hus.")));
+        }
+        var place = await places.FindAsync(location, null, ct);
+        if (place is not null) return (place, null);
+        state.Slots.Remove("location");
+        state.Awaiting = "location";
+        return (null, new ChatReply(say.T($"I couldn't find \"{location}\". Try a street, a landmark or a car park's name.",
+            $"Jeg kunne ikke finde \"{location}\". Prøv en gade, et kendt sted eller et p-hus.")));
+    }
+
+    /// <summary>The nearest lots, those with a free space first.</summary>
+    private async Task<IReadOnlyList<ParkingResult>> SearchAsync(Place place, DialogueState state, CancellationToken ct)
+    {
+        var results = await search.SearchAsync(place.Latitude, place.Longitude, new SearchFilter(state.Slots.GetValueOrDefault("space_type")), ct);
+        return results.OrderByDescending(r => r.Free > 0).ThenBy(r => r.DistanceMeters).Take(ResultsShown).ToList();
+    }
+
+    private static string Free(ParkingResult r, Say say) =>
+        r.Free > 0 ? string.Create(CultureInfo.InvariantCulture, $"{r.Free} {say.T("free", "ledige")}")
+        : r.InService > 0 ? say.T("full", "fuldt")
+        : say.T("no live count", "intet live-tal");
+
+    /// <summary>A flow is finished; its place and filters stay for the next question ("and how much is it there?").</summary>
+    private static void Done(DialogueState state)
+    {
+        state.Flow = null;
+        state.Awaiting = null;
+    }
+
+    /// <summary>Takes a message's entities into the slots.</summary>
+    private static void Take(DialogueState state, NluParse parse)
+    {
+        foreach (var e in parse.Entities)
+        {
+            switch (e.Entity)
+            {
+                case "location" or "space_type" or "plate" or "time":
+                    state.Slots[e.Entity] = e.Value;
+                    break;
+                case "duration":
+                    if (e.Extra?.GetValueOrDefault("seconds") is { } seconds) state.Slots["duration_seconds"] = seconds;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The answer to the question asked: the matching entity, or for a place the whole message ("Dokk1").</summary>
+    private static void Fill(DialogueState state, string slot, NluParse parse)
+    {
+        if (slot == "location" && parse.First("location") is null)
+        {
+            var text = parse.Text.Trim().TrimEnd('.', '!', '?');
+            if (text.Length is > 0 and <= MaxPlaceChars) state.Slots["location"] = text;
+        }
+    }
+
+    private static IReadOnlyList<ChatReply> Clarify(DialogueState state, NluParse parse, Say say)
+    {
+        var guesses = parse.Ranking.Where(r => r.Name != NluModel.FallbackIntent && TaskIntents.Contains(r.Name)).Take(2).Select(r => r.Name).ToList();
+        state.Offered = guesses.Count > 0 ? [guesses[0]] : null;
+        var buttons = guesses.Select(g => new ChatButton(IntentTitle(g, say), "/" + g))
+            .Append(new ChatButton(say.T("Talk to a person", "Tal med en person"), "/human_handoff")).ToList();
+        return [new ChatReply(guesses.Count > 0
+            ? say.T($"Sorry, I'm not sure I understood. Did you want to {IntentTitle(guesses[0], say).ToLowerInvariant()}?",
+                $"Undskyld, jeg er ikke sikker på, at jeg forstod. Ville du {IntentTitle(guesses[0], say).ToLowerInvariant()}?")
+            : say.T("Sorry, I didn't understand that. What would you like to do?", "Undskyld, det forstod jeg ikke. Hvad vil du gerne?"), buttons)];
+    }
+
+    private static ChatReply Greeting(Conversation conversation, Say say) =>
+        new(say.T("Hi! I can find parking near a place, tell you prices, and book or start parking for you. What do you need?",
+            "Hej! Jeg kan finde parkering nær et sted, fortælle priser og booke eller starte parkering for dig. Hvad har du brug for?"), MainMenu(say));
+
+    private static IReadOnlyList<ChatReply> Goodbye(DialogueState state, Say say)
+    {
+        state.Clear();
+        return [new ChatReply(say.T("Goodbye, and drive safely!", "Farvel, og kør forsigtigt!"))];
+    }
+
+    private static ChatReply Help(Say say) => new(say.T(
+        "I can:\n- find free parking near a place (\"parking near the station\")\n- tell you prices (\"how much for 2 hours at Dokk1?\")\n" +
+        "- reserve a space, list, extend or cancel your bookings\n- start and stop pay-as-you-park\n- report a problem at a space\n- put you through to a person",
+        "Jeg kan:\n- finde ledig parkering nær et sted (\"parkering ved stationen\")\n- fortælle priser (\"hvad koster 2 timer ved Dokk1?\")\n" +
+        "- reservere en plads, vise, forlænge eller annullere dine bookinger\n- starte og stoppe parkering\n- melde et problem ved en plads\n- sætte dig i kontakt med en person"),
+        MainMenu(say));
+
+    private static ChatReply SignInFirst(Conversation conversation, Say say) => new(say.T(
+        "I can do that once I know who you are. Sign in to the SmartParking app and use the chat there, or link this chat to your account with the code under Account → Chat.",
+        "Det kan jeg, når jeg ved, hvem du er. Log ind i SmartParking-appen og brug chatten der, eller forbind denne chat til din konto med koden under Konto → Chat."));
+
+    private static IReadOnlyList<ChatReply> NotInChatYet(DialogueState state, Say say)
+    {
+        state.Clear();
+        return [new ChatReply(say.T("I can't do that in the chat yet; please use the SmartParking app for it.",
+            "Det kan jeg ikke klare i chatten endnu; brug venligst SmartParking-appen til det."))];
+    }
+
+    private static List<ChatButton> MainMenu(Say say) =>
+    [
+        new(say.T("Find parking", "Find parkering"), "/find_parking"),
+        new(say.T("Prices", "Priser"), "/check_price"),
+        new(say.T("My bookings", "Mine bookinger"), "/my_bookings"),
+    ];
+
+    private static string IntentTitle(string intent, Say say) => intent switch
+    {
+        "find_parking" => say.T("Find parking", "Finde parkering"),
+        "check_price" => say.T("Check prices", "Se priser"),
+        "reserve" => say.T("Reserve a space", "Reservere en plads"),
+        "my_bookings" => say.T("See your bookings", "Se dine bookinger"),
+        "cancel_reservation" => say.T("Cancel a booking", "Annullere en booking"),
+        "extend" => say.T("Extend your parking", "Forlænge din parkering"),
+        "start_session" => say.T("Start parking", "Starte parkering"),
+        "stop_session" => say.T("Stop parking", "Stoppe parkering"),
+        "report_issue" => say.T("Report a problem", "Melde et problem"),
+        "billing" => say.T("Ask about a payment", "Spørge om en betaling"),
+        "human_handoff" => say.T("Talk to a person", "Tale med en person"),
+        _ => say.T("Get help", "Få hjælp"),
+    };
+
+    private static string TypeName(string type, Say say) => type switch
+    {
+        "ev" => say.T("EV charging", "elbil"),
+        "accessible" => say.T("accessible", "handicap"),
+        "motorcycle" => say.T("motorcycle", "motorcykel"),
+        "compact" => say.T("compact", "lille bil"),
+        _ => type,
+    };
+
+    private static string DanishDuration(TimeSpan d) => DriverFormat.Duration(d).Replace(" h", " t", StringComparison.Ordinal);
+
+    private static string LocalTime(DateTimeOffset at, string timeZone)
+    {
+        var local = TimeZoneInfo.ConvertTime(at, TimeZoneInfo.FindSystemTimeZoneById(timeZone));
+        return local.ToString("ddd d MMM HH:mm", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The reply language's text.</summary>
+    private readonly record struct Say(string Language)
+    {
+        public string T(string english, string danish) => Language == ChatLanguage.Danish ? danish : english;
+    }
+}
