@@ -15,6 +15,7 @@ public static class ChatModule
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ChatDialogue>();
+        builder.Services.AddSingleton<DriverFlows>();
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
     }

@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 /// platform's own services (the web app's place finder and driver search). A confident new request replaces the
 /// pending one; "no"/"stop" drops it. Replies are in the conversation's language.
 /// </summary>
-public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimeProvider time)
+public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, TimeProvider time)
 {
     private const int ResultsShown = 3;
     private const int MaxPlaceChars = 200;
@@ -81,10 +81,15 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimePr
             state.Clear();
             return [SignInFirst(conversation, say)];
         }
+        var driver = conversation.DriverId.GetValueOrDefault();
         return flow switch
         {
             "find_parking" => await FindParkingAsync(state, parse, say, ct),
             "check_price" => await CheckPriceAsync(state, parse, say, ct),
+            "my_bookings" => Finished(state, await driverFlows.MyBookingsAsync(driver, say, ct)),
+            "cancel_reservation" => await driverFlows.CancelAsync(driver, state, say, ct),
+            "stop_session" => await driverFlows.StopAsync(driver, state, say, ct),
+            "extend" => await driverFlows.ExtendAsync(driver, state, say, ct),
             _ => NotInChatYet(state, say),
         };
     }
@@ -170,6 +175,12 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimePr
         : r.InService > 0 ? say.T("full", "fuldt")
         : say.T("no live count", "intet live-tal");
 
+    private static IReadOnlyList<ChatReply> Finished(DialogueState state, IReadOnlyList<ChatReply> replies)
+    {
+        Done(state);
+        return replies;
+    }
+
     /// <summary>A flow is finished; its place and filters stay for the next question ("and how much is it there?").</summary>
     private static void Done(DialogueState state)
     {
@@ -190,6 +201,10 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimePr
                 case "duration":
                     if (e.Extra?.GetValueOrDefault("seconds") is { } seconds) state.Slots["duration_seconds"] = seconds;
                     break;
+                // Ids only come from the assistant's own buttons; the flows still check they are the driver's.
+                case "reservation" or "session" or "lot" when e.Extractor == "payload":
+                    state.Slots[e.Entity] = e.Value;
+                    break;
             }
         }
     }
@@ -197,6 +212,11 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimePr
     /// <summary>The answer to the question asked: the matching entity, or for a place the whole message ("Dokk1").</summary>
     private static void Fill(DialogueState state, string slot, NluParse parse)
     {
+        if (slot == DialogueState.Confirmation)
+        {
+            if (parse.Intent.Name == "affirm") state.Slots[DialogueState.Confirmation] = "yes";
+            return;
+        }
         if (slot == "location" && parse.First("location") is null)
         {
             var text = parse.Text.Trim().TrimEnd('.', '!', '?');
@@ -282,11 +302,5 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, TimePr
     {
         var local = TimeZoneInfo.ConvertTime(at, TimeZoneInfo.FindSystemTimeZoneById(timeZone));
         return local.ToString("ddd d MMM HH:mm", CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>The reply language's text.</summary>
-    private readonly record struct Say(string Language)
-    {
-        public string T(string english, string danish) => Language == ChatLanguage.Danish ? danish : english;
     }
 }

@@ -33,6 +33,8 @@ internal sealed partial class TimeGrammar
     private (long Seconds, long Unit, int Next)? Amount(int i)
     {
         if (Quantity(i) is not { } q || i >= tokens.Length) return null;
+        // "30 more minutes", "2 extra hours" (an extension's amount)
+        if (q.Language != Language.Danish && (W(q.Next, "more") || W(q.Next, "extra") || W(q.Next, "additional"))) q = q with { Next = q.Next + 1 };
         if (q.Next >= tokens.Length || tokens[q.Next].Kind != TokenKind.Word || !Units.TryGetValue(tokens[q.Next].Norm, out var unit)) return null;
         if (unit.DigitsOnly && q.Language != Language.Neutral) return null;
         if (unit.Language != Language.Neutral && q.Language != Language.Neutral && unit.Language != q.Language) return null;
@@ -59,7 +61,7 @@ internal sealed partial class TimeGrammar
             if ((Sym(i + 1, ".") || Sym(i + 1, ",")) && Glued(i + 1) && Glued(i + 2) && Num(i + 2) is { } fraction && tokens[i + 2].Norm.Length <= 2)
                 whole = (n + fraction / Math.Pow(10, tokens[i + 2].Norm.Length), Language.Neutral, i + 3);
         }
-        else if (W(i, "a") || W(i, "an")) whole = (1, Language.English, i + 1);
+        else if (W(i, "a") || W(i, "an") || W(i, "another")) whole = (1, Language.English, i + 1);
         else if (W(i, "forty") && (W(i + 1, "five") || (Sym(i + 1, "-") && W(i + 2, "five"))))
             whole = (45, Language.English, W(i + 1, "five") ? i + 2 : i + 3);
         else if (i < tokens.Length && tokens[i].Kind == TokenKind.Word && NumberWords.TryGetValue(tokens[i].Norm, out var word))

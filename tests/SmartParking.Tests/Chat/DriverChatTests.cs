@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using SmartParking.Tests.Infrastructure;
+using SmartParking.Tests.Reservations;
+
+namespace SmartParking.Tests.Chat;
+
+/// <summary>A signed-in driver's own bookings and parking through the REST channel: the same services as the app, changes only after a yes.</summary>
+public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<BookingFactory>
+{
+    private static async Task<string> SayAsync(HttpClient driver, string message)
+    {
+        var body = await (await driver.PostAsJsonAsync("/webhooks/rest/webhook", new { sender = "widget", message })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        return string.Join("\n", body.EnumerateArray().Select(r => r.Str("text")));
+    }
+
+    private async Task<(HttpClient Driver, Guid LotId, Guid SpaceId)> DriverWithLotAsync()
+    {
+        var (lotId, spaces) = await factory.OpenLotAsync(spaces: 2);
+        var (_, client) = await factory.DriverAsync();
+        return (client, lotId, spaces[0].SpaceId);
+    }
+
+    private static async Task<Guid> StartSessionAsync(HttpClient driver, Guid lotId, string plate) =>
+        (await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate, durationMinutes = 60 })).ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
+
+    [Fact]
+    public async Task MyBookings_RunningSessionAndUpcomingBooking_Listed()
+    {
+        var (driver, lotId, spaceId) = await DriverWithLotAsync();
+        await StartSessionAsync(driver, lotId, "CH 11 111");
+        await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, factory.Clock.GetUtcNow().AddDays(1), TimeSpan.FromHours(2)));
+
+        var reply = await SayAsync(driver, "what have I booked?");
+
+        reply.ShouldContain("Parking now at Booking Lot (CH11111)");
+        reply.ShouldContain("Booked: Booking Lot, space B1");
+    }
+
+    [Fact]
+    public async Task StopSession_AskedThenYes_StoppedThroughTheService()
+    {
+        var (driver, lotId, _) = await DriverWithLotAsync();
+        var session = await StartSessionAsync(driver, lotId, "CH 22 222");
+
+        var question = await SayAsync(driver, "stop my parking please");
+        var done = await SayAsync(driver, "/affirm");
+
+        question.ShouldContain("Stop your parking at Booking Lot");
+        done.ShouldStartWith("Stopped.");
+        (await (await driver.GetAsync($"/api/v1/sessions/{session}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("status").ShouldNotBe("active");
+    }
+
+    [Fact]
+    public async Task CancelReservation_AskedThenNo_BookingKept()
+    {
+        var (driver, lotId, spaceId) = await DriverWithLotAsync();
+        var booking = await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, factory.Clock.GetUtcNow().AddDays(2), TimeSpan.FromHours(1)));
+
+        (await SayAsync(driver, "cancel my reservation")).ShouldContain("Cancel your booking at Booking Lot");
+        await SayAsync(driver, "no");
+
+        (await (await driver.GetAsync($"/api/v1/reservations/{booking}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("status").ShouldBe("confirmed");
+    }
+
+    [Fact]
+    public async Task CancelReservation_AskedThenYes_Cancelled()
+    {
+        var (driver, lotId, spaceId) = await DriverWithLotAsync();
+        var booking = await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, factory.Clock.GetUtcNow().AddDays(3), TimeSpan.FromHours(1)));
+
+        await SayAsync(driver, "I want to cancel my booking");
+        (await SayAsync(driver, "yes")).ShouldContain("is cancelled");
+
+        (await (await driver.GetAsync($"/api/v1/reservations/{booking}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("status").ShouldBe("cancelled");
+    }
+
+    [Fact]
+    public async Task CancelReservation_AnotherDriversBookingId_NotFoundAndUntouched()
+    {
+        var (owner, lotId, spaceId) = await DriverWithLotAsync();
+        var theirs = await BookingFactory.BookPaidAsync(owner, BookingFactory.Booking(lotId, spaceId, factory.Clock.GetUtcNow().AddDays(4), TimeSpan.FromHours(1)));
+        var (_, intruder) = await factory.DriverAsync();
+
+        var reply = await SayAsync(intruder, $"/cancel_reservation{{\"reservation\": \"{theirs}\"}}");
+        await SayAsync(intruder, "yes");
+
+        reply.ShouldNotContain("Booking Lot");
+        (await (await owner.GetAsync($"/api/v1/reservations/{theirs}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Str("status").ShouldBe("confirmed");
+    }
+
+    [Fact]
+    public async Task Extend_DurationGiven_AskedThenExtended()
+    {
+        var (driver, lotId, _) = await DriverWithLotAsync();
+        var session = await StartSessionAsync(driver, lotId, "CH 33 333");
+        var before = (await (await driver.GetAsync($"/api/v1/sessions/{session}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty("endsAt").GetDateTimeOffset();
+
+        (await SayAsync(driver, "can I get 30 more minutes on my parking")).ShouldContain("Add 30 min");
+        (await SayAsync(driver, "yes")).ShouldStartWith("Done");
+
+        var after = (await (await driver.GetAsync($"/api/v1/sessions/{session}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty("endsAt").GetDateTimeOffset();
+        (after - before).ShouldBe(TimeSpan.FromMinutes(30));
+    }
+}
