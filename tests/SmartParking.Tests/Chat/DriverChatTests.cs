@@ -103,4 +103,50 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         var after = (await (await driver.GetAsync($"/api/v1/sessions/{session}")).ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty("endsAt").GetDateTimeOffset();
         (after - before).ShouldBe(TimeSpan.FromMinutes(30));
     }
+
+    [Fact]
+    public async Task Reserve_PlaceTimeAndDuration_QuotedThenBookedAndPaidAfterYes()
+    {
+        var (driver, lotId, _) = await DriverWithLotAsync();
+
+        var question = await SayAsync(driver, $"/reserve{{\"lot\": \"{lotId}\"}}");
+        var quote = await SayAsync(driver, "tomorrow at 10 for 2 hours");
+        var done = await SayAsync(driver, "yes please");
+
+        question.ShouldContain("When do you need the space?");
+        quote.ShouldContain("Reserve a space at Booking Lot");
+        quote.ShouldContain("10:00–12:00");
+        done.ShouldStartWith("Booked: space B");
+        var mine = (await (await driver.GetAsync("/api/v1/reservations")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items();
+        mine.ShouldContain(r => r.Str("status") == "confirmed" && r.GetProperty("lotId").GetGuid() == lotId);
+    }
+
+    [Fact]
+    public async Task Reserve_DeclinedCard_NotBookedAndSpaceNotHeld()
+    {
+        var (lotId, _) = await factory.OpenLotAsync(spaces: 1);
+        var (_, driver) = await factory.DriverAsync("sandbox_decline");
+
+        await SayAsync(driver, $"/reserve{{\"lot\": \"{lotId}\"}}");
+        await SayAsync(driver, "tomorrow at 10 for 1 hour");
+        var done = await SayAsync(driver, "yes");
+
+        done.ShouldStartWith("That didn't work");
+        var mine = (await (await driver.GetAsync("/api/v1/reservations")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items();
+        mine.ShouldAllBe(r => r.Str("status") == "cancelled");
+    }
+
+    [Fact]
+    public async Task StartSession_AsksForPlateAndDuration_StartsAfterYes()
+    {
+        var (driver, lotId, _) = await DriverWithLotAsync();
+
+        (await SayAsync(driver, $"/start_session{{\"lot\": \"{lotId}\"}}")).ShouldContain("Which number plate?");
+        (await SayAsync(driver, "XY 98 765")).ShouldContain("For how long?");
+        (await SayAsync(driver, "90 minutes")).ShouldContain("Start parking at Booking Lot for XY98765, 1 h 30 min?");
+        (await SayAsync(driver, "yes")).ShouldStartWith("Parking started at Booking Lot for XY98765");
+
+        var running = (await (await driver.GetAsync("/api/v1/sessions?active=true")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items();
+        running.ShouldHaveSingleItem().Str("plate").ShouldBe("XY98765");
+    }
 }

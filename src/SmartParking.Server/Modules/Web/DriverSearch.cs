@@ -64,6 +64,8 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
     public async Task<WindowQuote?> QuoteAsync(Guid lotId, DateTimeOffset start, TimeSpan duration, string? spaceType, CancellationToken ct)
     {
         if (await lots.FindAsync(lotId, ct) is not { } lot) return null;
+        // PostgreSQL takes instants in UTC only; a caller may hold a local time with its offset.
+        start = start.ToUniversalTime();
         var end = start + duration;
         var quote = await pricing.QuoteAsync(lot, start, end, new PriceScope(SpaceType: spaceType), ct);
         return new WindowQuote(lotId, quote.Amount, quote.Currency, lot.IsOpenThroughout(start, end));

@@ -41,7 +41,9 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
                 state.Clear();
                 return [new ChatReply(say.T("OK, let's leave that. Anything else?", "OK, vi lader det ligge. Andet jeg kan hjælpe med?"))];
             }
-            var interrupts = TaskIntents.Contains(intent) && intent != flow && parse.Intent.Confidence >= InterruptConfidence;
+            // A message that answers the question ("90 minutes") continues the flow whatever else it sounds like.
+            var answers = parse.First(awaiting) is not null || (awaiting == DialogueState.Confirmation && intent == "affirm");
+            var interrupts = !answers && TaskIntents.Contains(intent) && intent != flow && parse.Intent.Confidence >= InterruptConfidence;
             if (!interrupts)
             {
                 Fill(state, awaiting, parse);
@@ -90,6 +92,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             "cancel_reservation" => await driverFlows.CancelAsync(driver, state, say, ct),
             "stop_session" => await driverFlows.StopAsync(driver, state, say, ct),
             "extend" => await driverFlows.ExtendAsync(driver, state, say, ct),
+            "reserve" or "start_session" => await AtLotAsync(flow, driver, state, parse, say, ct),
             _ => NotInChatYet(state, say),
         };
     }
@@ -122,7 +125,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var duration = state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s > 0
             ? TimeSpan.FromSeconds(Math.Min(s, 7 * 86_400)) : TimeSpan.FromHours(1);
         var start = state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) && at > time.GetUtcNow()
-            ? at : time.GetUtcNow();
+            ? at.ToUniversalTime() : time.GetUtcNow();
         var lines = new List<string>();
         foreach (var r in results)
         {
@@ -134,6 +137,26 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var when = start > time.GetUtcNow().AddMinutes(1) ? say.T(" from ", " fra ") + LocalTime(start, results[0].TimeZone) : "";
         return [new ChatReply(say.T($"Parking for {DriverFormat.Duration(duration)}{when} near {place.Name}:", $"Parkering i {DanishDuration(duration)}{when} nær {place.Name}:")
             + "\n" + string.Join("\n", lines))];
+    }
+
+    /// <summary>A flow that needs one lot: the one a button named, else the nearest to the place asked for.</summary>
+    private async Task<IReadOnlyList<ChatReply>> AtLotAsync(string flow, Guid driver, DialogueState state, NluParse parse, Say say, CancellationToken ct)
+    {
+        if (!(state.Slots.TryGetValue("lot", out var chosen) && Guid.TryParse(chosen, out var lotId)))
+        {
+            var (place, question) = await PlaceAsync(state, parse, say, ct);
+            if (place is null) return [question!];
+            var nearest = (await SearchAsync(place, state, ct)).FirstOrDefault();
+            if (nearest is null)
+            {
+                Done(state);
+                return [new ChatReply(say.T($"I found no parking near {place.Name}.", $"Jeg fandt ingen parkering nær {place.Name}."))];
+            }
+            lotId = nearest.LotId;
+        }
+        return flow == "reserve"
+            ? await driverFlows.ReserveAsync(driver, lotId, state, say, ct)
+            : await driverFlows.StartAsync(driver, lotId, state, say, ct);
     }
 
     /// <summary>The place a flow is about: found, or the question to ask for it (keeping the flow waiting on "location").</summary>
@@ -195,8 +218,15 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         {
             switch (e.Entity)
             {
-                case "location" or "space_type" or "plate" or "time":
+                case "location" or "space_type" or "plate":
                     state.Slots[e.Entity] = e.Value;
+                    break;
+                case "time":
+                    state.Slots["time"] = e.Value;
+                    // "from 9 to 11" also says how long.
+                    if (e.Extra?.GetValueOrDefault("to") is { } to && DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, DateTimeStyles.None, out var end)
+                        && DateTimeOffset.TryParse(e.Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var from) && end > from)
+                        state.Slots["duration_seconds"] = ((int)(end - from).TotalSeconds).ToString(CultureInfo.InvariantCulture);
                     break;
                 case "duration":
                     if (e.Extra?.GetValueOrDefault("seconds") is { } seconds) state.Slots["duration_seconds"] = seconds;
@@ -215,6 +245,11 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         if (slot == DialogueState.Confirmation)
         {
             if (parse.Intent.Name == "affirm") state.Slots[DialogueState.Confirmation] = "yes";
+            return;
+        }
+        if (slot == "plate" && parse.First("plate") is null && Lots.Plates.IsValid(parse.Text.Trim()))
+        {
+            state.Slots["plate"] = parse.Text.Trim();
             return;
         }
         if (slot == "location" && parse.First("location") is null)

@@ -3,6 +3,7 @@ using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sessions;
+using SmartParking.Server.Modules.Web;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
 
@@ -13,7 +14,7 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 /// calls (so the same rules, refunds and charges apply). Anything that changes money or a booking is done only after an
 /// explicit yes. Every lookup is by the driver's id: an id typed in the chat that is not theirs is simply not found.
 /// </summary>
-public sealed class DriverFlows(ReservationQueries reservations, ReservationService booking, SessionService sessions, LotCatalog lots, TimeProvider time)
+public sealed class DriverFlows(ReservationQueries reservations, ReservationService booking, SessionService sessions, LotCatalog lots, DriverSearch search, TimeProvider time)
 {
     private const int Listed = 5;
 
@@ -110,6 +111,85 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             var extended = await sessions.ExtendAsync(driver, session.Id, new ExtendSessionRequest(minutes), ct);
             return say.T($"Done: you can now park until {Clock(extended.EndsAt, names[extended.LotId])}.", $"Færdig: du kan nu parkere til {Clock(extended.EndsAt, names[extended.LotId])}.");
         });
+    }
+
+    /// <summary>A space at the lot for the asked window: quoted, then booked and paid with the saved method after a yes.</summary>
+    public async Task<IReadOnlyList<ChatReply>> ReserveAsync(Guid driver, Guid lotId, DialogueState state, Say say, CancellationToken ct)
+    {
+        if (!state.Slots.TryGetValue("time", out var t) || !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start))
+            return Question(state, "time", say.T("When do you need the space? For example “tomorrow at 9”.", "Hvornår skal du bruge pladsen? For eksempel “i morgen kl. 9”."));
+        start = start.ToUniversalTime();
+        if (start < time.GetUtcNow().AddMinutes(-5))
+        {
+            state.Slots.Remove("time");
+            return Question(state, "time", say.T("That time has passed. When do you need the space?", "Det tidspunkt er passeret. Hvornår skal du bruge pladsen?"));
+        }
+        if (Minutes(state) is not { } minutes)
+            return Question(state, "duration", say.T("For how long? For example “2 hours”.", "Hvor længe? For eksempel “2 timer”."));
+        var end = start.AddMinutes(minutes);
+        // A booking is for a type of space; a driver who named none wants an ordinary one.
+        var type = state.Slots.GetValueOrDefault("space_type") ?? "standard";
+        var names = await NamesAsync([lotId], ct);
+        var lot = names[lotId];
+        var quote = await search.QuoteAsync(lotId, start, end - start, type, ct);
+        if (quote is null) return End(state, say.T("That car park no longer exists.", "Det p-hus findes ikke længere."));
+        if (!quote.Open) return End(state, say.T($"{lot.Name} is closed for part of that time.", $"{lot.Name} har lukket i en del af den tid."));
+        var window = $"{Day(start, lot)} {Clock(start, lot)}–{Clock(end, lot)}";
+        var price = DriverFormat.Money(quote.Amount, quote.Currency);
+        if (!Confirmed(state, "lot", lotId))
+            return Ask(state, say.T($"Reserve a space at {lot.Name}, {window}, for {price}, paid with your saved payment method?",
+                $"Reserver en plads ved {lot.Name}, {window}, for {price}, betalt med din gemte betalingsmåde?"), say);
+        return await DoAsync(state, say, async () =>
+        {
+            var held = await booking.CreateAsync(driver, new ReservationRequest(lotId, null, type, start, end, state.Slots.GetValueOrDefault("plate")), ct);
+            try
+            {
+                var (paid, payment) = await booking.PayAsync(driver, held.Id, ct);
+                return paid.Status == ReservationStatus.Confirmed
+                    ? say.T($"Booked: space {paid.SpaceLabel} at {lot.Name}, {window}. Paid {DriverFormat.Money(payment.Amount, payment.Currency)}.",
+                        $"Booket: plads {paid.SpaceLabel} ved {lot.Name}, {window}. Betalt {DriverFormat.Money(payment.Amount, payment.Currency)}.")
+                    : say.T($"Space {paid.SpaceLabel} at {lot.Name} is held while your payment goes through; I'll confirm it in your bookings.",
+                        $"Plads {paid.SpaceLabel} ved {lot.Name} holdes, mens din betaling går igennem; den vises under dine bookinger.");
+            }
+            catch (PaymentFailedException)
+            {
+                // A declined card must not leave the space held for nobody.
+                await booking.CancelAsync(driver, held.Id, ct);
+                throw;
+            }
+        });
+    }
+
+    /// <summary>Pay-as-you-park at the lot now, for the plate and time asked, after a yes.</summary>
+    public async Task<IReadOnlyList<ChatReply>> StartAsync(Guid driver, Guid lotId, DialogueState state, Say say, CancellationToken ct)
+    {
+        if (!state.Slots.TryGetValue("plate", out var plate) || !Plates.IsValid(plate))
+        {
+            state.Slots.Remove("plate");
+            return Question(state, "plate", say.T("Which number plate?", "Hvilken nummerplade?"));
+        }
+        if (Minutes(state) is not { } minutes)
+            return Question(state, "duration", say.T("For how long? For example “2 hours”.", "Hvor længe? For eksempel “2 timer”."));
+        var lot = (await NamesAsync([lotId], ct))[lotId];
+        if (!Confirmed(state, "lot", lotId))
+            return Ask(state, say.T($"Start parking at {lot.Name} for {Plates.Normalise(plate)}, {DriverFormat.Duration(TimeSpan.FromMinutes(minutes))}? You pay for the time you use.",
+                $"Start parkering ved {lot.Name} for {Plates.Normalise(plate)}, {DriverFormat.Duration(TimeSpan.FromMinutes(minutes))}? Du betaler for den tid, du bruger."), say);
+        return await DoAsync(state, say, async () =>
+        {
+            var started = await sessions.StartAsync(driver, new StartSessionRequest(lotId, null, plate, minutes), ct);
+            return say.T($"Parking started at {lot.Name} for {started.Plate}, until {Clock(started.EndsAt, lot)}.",
+                $"Parkering startet ved {lot.Name} for {started.Plate}, til {Clock(started.EndsAt, lot)}.");
+        });
+    }
+
+    private static int? Minutes(DialogueState state) =>
+        state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s >= 60
+            ? (int)Math.Ceiling(Math.Min(s, 7 * 86_400) / 60.0) : null;
+
+    private static IReadOnlyList<ChatReply> Question(DialogueState state, string slot, string question)
+    {
+        state.Awaiting = slot;
+        return [new ChatReply(question)];
     }
 
     private async Task<IReadOnlyList<ReservationResponse>> UpcomingAsync(Guid driver, CancellationToken ct)
