@@ -12,12 +12,18 @@ namespace SmartParking.Server.Modules.Chat;
 /// directly, as Rasa does), lets the dialogue answer with the conversation locked, and records the turn. A message too
 /// long to read, or with nothing in it, gets a polite answer and changes nothing.
 /// </summary>
-public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, ConversationStore conversations, IOptions<ChatOptions> options, TimeProvider time)
+public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, ConversationStore conversations, ChatAccountLinks links, IOptions<ChatOptions> options, TimeProvider time)
 {
     private readonly ChatOptions _options = options.Value;
 
     [GeneratedRegex(@"^/(?<intent>[a-z_]{1,40})(?<entities>\{.{0,400}\})?$", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex Payload();
+
+    [GeneratedRegex(@"^\s*(?:link|forbind|tilknyt)\s+(?<code>[A-Za-z0-9]{4}[\s-]?[A-Za-z0-9]{4})\s*[.!]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex LinkCommand();
+
+    [GeneratedRegex(@"^\s*(?:unlink|log ?out|fjern forbindelsen?|afbryd forbindelsen?)\s*[.!]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex UnlinkCommand();
 
     public async Task<IReadOnlyList<ChatReply>> ReplyAsync(ChatSender sender, string? message, CancellationToken ct)
     {
@@ -34,13 +40,47 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
         {
             if (sender.SignedInDriver is { } driver) conversation.DriverId = driver;
             conversation.Language = ChatLanguage.Detect(text, conversation.Language);
-            var parse = FromPayload(text, model.Intents) ?? model.Parse(text, time.GetUtcNow(), nlu.DefaultZone);
-            var replies = text.Trim().Length == 0
-                ? [new ChatReply(conversation.Language == ChatLanguage.Danish ? "Hvad kan jeg hjælpe med?" : "What can I help you with?")]
-                : await dialogue.RespondAsync(conversation, parse, ct);
+            var say = new Say(conversation.Language);
+            IReadOnlyList<ChatReply> replies;
+            if (text.Trim().Length == 0) replies = [new ChatReply(say.T("What can I help you with?", "Hvad kan jeg hjælpe med?"))];
+            else if (LinkCommand().Match(text) is { Success: true } link) replies = [await LinkAsync(conversation, sender, link.Groups["code"].Value, say, ct)];
+            else if (UnlinkCommand().IsMatch(text)) replies = [await UnlinkAsync(conversation, sender, say, ct)];
+            else
+            {
+                var parse = FromPayload(text, model.Intents) ?? model.Parse(text, time.GetUtcNow(), nlu.DefaultZone);
+                replies = await dialogue.RespondAsync(conversation, parse, ct);
+            }
             conversation.Turns.Add(new ChatTurn(time.GetUtcNow(), text, replies.Select(r => r.Text).ToList()));
             return replies;
         }, ct);
+    }
+
+    private async Task<ChatReply> LinkAsync(Conversation conversation, ChatSender sender, string code, Say say, CancellationToken ct)
+    {
+        if (sender.SignedInDriver is not null)
+            return new ChatReply(say.T("You're signed in already, so there is nothing to link here.", "Du er allerede logget ind, så der er intet at forbinde her."));
+        // Anyone can claim any sender id on the anonymous REST channel; only a channel that vouches for its users links.
+        if (sender.Channel == ChatChannels.Rest)
+            return new ChatReply(say.T("Sign in to the SmartParking app to use the chat for your own parking.", "Log ind i SmartParking-appen for at bruge chatten til din egen parkering."));
+        if (await links.RedeemAsync(sender.Channel, sender.Id, code, ct) is not { } driver)
+            return new ChatReply(say.T("That code is wrong or has expired. Get a new one in the app under My parking → Chat.",
+                "Den kode er forkert eller udløbet. Hent en ny i appen under Min parkering → Chat."));
+        conversation.DriverId = driver;
+        conversation.State.Clear();
+        return new ChatReply(say.T("Linked! I can now book and manage your parking here. Send “unlink” to undo it.",
+            "Forbundet! Jeg kan nu booke og styre din parkering her. Skriv “fjern forbindelsen” for at fortryde."));
+    }
+
+    private async Task<ChatReply> UnlinkAsync(Conversation conversation, ChatSender sender, Say say, CancellationToken ct)
+    {
+        if (sender.SignedInDriver is not null)
+            return new ChatReply(say.T("This chat is your signed-in account; sign out in the app instead.", "Denne chat er din indloggede konto; log ud i appen i stedet."));
+        var removed = await links.UnlinkAsync(sender.Channel, sender.Id, ct);
+        conversation.DriverId = null;
+        conversation.State.Clear();
+        return new ChatReply(removed
+            ? say.T("Unlinked. I'll only answer general questions here now.", "Forbindelsen er fjernet. Jeg svarer nu kun på generelle spørgsmål her.")
+            : say.T("This chat isn't linked to an account.", "Denne chat er ikke forbundet til en konto."));
     }
 
     /// <summary>The message without control characters (binary noise) other than line breaks and tabs.</summary>

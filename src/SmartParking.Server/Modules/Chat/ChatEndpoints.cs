@@ -16,6 +16,15 @@ public static class ChatEndpoints
         // Anyone may ask public questions; a signed-in driver's messages act for that driver (the cookie is SameSite=Lax,
         // so another site cannot post in a driver's name).
         app.MapPost("/webhooks/rest/webhook", RestWebhook).WithTags("Chat").AllowAnonymous();
+
+        var me = app.MapGroup("/api/v1/me").WithTags("Chat").RequireAuthorization(Policies.Driver);
+        me.MapPost("/chat-link-code", (ClaimsPrincipal user, ChatAccountLinks links, CancellationToken ct) => links.NewCodeAsync(user.UserId(), ct));
+        me.MapGet("/chat-links", (ClaimsPrincipal user, ChatAccountLinks links, CancellationToken ct) => links.ListAsync(user.UserId(), ct));
+        me.MapDelete("/chat-links/{channel}", async (string channel, ClaimsPrincipal user, ChatAccountLinks links, CancellationToken ct) =>
+        {
+            await links.UnlinkAllAsync(user.UserId(), channel, ct);
+            return TypedResults.NoContent();
+        });
     }
 
     private const int MaxSenderChars = 128;

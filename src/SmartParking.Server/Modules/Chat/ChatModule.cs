@@ -17,6 +17,7 @@ public static class ChatModule
         builder.Services.AddSingleton<ChatDialogue>();
         builder.Services.AddSingleton<DriverFlows>();
         builder.Services.AddSingleton<ChatAssistant>();
+        builder.Services.AddSingleton<ChatAccountLinks>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
     }
 }

@@ -24,8 +24,9 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
         var row = await connection.QuerySingleAsync<Row>(new CommandDefinition("""
             insert into chat_conversations (channel, sender, last_active_at) values (@channel, @sender, @now)
                 on conflict (channel, sender) do nothing;
-            select driver_id as DriverId, language, state::text as State, turns::text as Turns, version, last_active_at as LastActiveAt
-            from chat_conversations where channel = @channel and sender = @sender for update
+            select (select driver_id from chat_links l where l.channel = c.channel and l.sender = c.sender) as DriverId,
+                language, state::text as State, turns::text as Turns, version, last_active_at as LastActiveAt
+            from chat_conversations c where channel = @channel and sender = @sender for update
             """, new { channel, sender, now }, tx, cancellationToken: ct));
         var expired = row.Version > 0 && now - row.LastActiveAt > TimeSpan.FromSeconds(_options.ConversationTimeoutSeconds);
         var conversation = new Conversation
@@ -43,12 +44,11 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
 
         var turns = conversation.Turns.Skip(Math.Max(0, conversation.Turns.Count - _options.HistoryTurns)).ToList();
         await connection.ExecuteAsync(new CommandDefinition("""
-            update chat_conversations set driver_id = @DriverId, language = @Language, state = @state::jsonb, turns = @turns::jsonb,
+            update chat_conversations set language = @Language, state = @state::jsonb, turns = @turns::jsonb,
                 version = version + 1, last_active_at = @now
             where channel = @channel and sender = @sender
             """, new
         {
-            conversation.DriverId,
             conversation.Language,
             state = JsonSerializer.Serialize(conversation.State, Json),
             turns = JsonSerializer.Serialize(turns, Json),

@@ -289,8 +289,8 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         MainMenu(say));
 
     private static ChatReply SignInFirst(Conversation conversation, Say say) => new(say.T(
-        "I can do that once I know who you are. Sign in to the SmartParking app and use the chat there, or link this chat to your account with the code under Account → Chat.",
-        "Det kan jeg, når jeg ved, hvem du er. Log ind i SmartParking-appen og brug chatten der, eller forbind denne chat til din konto med koden under Konto → Chat."));
+        "I can do that once I know who you are. Sign in to the SmartParking app and use the chat there, or link this chat to your account: send “link” and the code the app shows under My parking → Chat.",
+        "Det kan jeg, når jeg ved, hvem du er. Log ind i SmartParking-appen og brug chatten der, eller forbind denne chat til din konto: skriv “forbind” og koden, appen viser under Min parkering → Chat."));
 
     private static IReadOnlyList<ChatReply> NotInChatYet(DialogueState state, Say say)
     {
