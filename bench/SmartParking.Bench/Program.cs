@@ -19,7 +19,8 @@ internal enum Steps
     Bookings = 32,
     Events = 64,
     Notifications = 128,
-    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Events | Notifications | Memory,
+    Chat = 256,
+    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Events | Notifications | Chat | Memory,
 }
 
 internal sealed record BenchSettings(
@@ -75,6 +76,7 @@ internal static class BenchProgram
             ("bookings", "Reservations: bookings/s on distinct spaces, book-and-pay, and 200 clients racing for one space", Steps.Bookings),
             ("events", "Domain event dispatch: events/s from commit to handlers (durable and every-node) and the lag's p99", Steps.Events),
             ("notifications", "End to end: a meter session entering its last 15 minutes → the driver's e-mail accepted by a local SMTP server", Steps.Notifications),
+            ("chat", "Chat assistant: messages/s and reply latency through Rasa's REST channel (users on --nearby-clients, --nearby-duration s)", Steps.Chat),
             ("memory", "Server resident memory with the whole city loaded", Steps.Memory),
         ];
         foreach (var (name, description, steps) in commands)
@@ -199,6 +201,7 @@ internal static class BenchProgram
             if (steps.HasFlag(Steps.Bookings)) await BookingBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Events)) await EventBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Notifications)) await NotificationBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Chat)) await ChatBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Memory) && steps != Steps.Memory) await MemoryBench.RunAsync(context, "after the load tests", ct);
             if (env.Server.HasExited) throw new InvalidOperationException($"The server exited during the run. Last lines of its log:\n{env.Server.Tail(30)}");
         }
