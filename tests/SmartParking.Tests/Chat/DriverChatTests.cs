@@ -149,4 +149,19 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         var running = (await (await driver.GetAsync("/api/v1/sessions?active=true")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items();
         running.ShouldHaveSingleItem().Str("plate").ShouldBe("XY98765");
     }
+
+    [Fact]
+    public async Task ReportIssue_AtALot_OpenAlertOnTheOperatorsDashboard()
+    {
+        var (driver, _, _) = await DriverWithLotAsync();
+        var problem = "barrier " + Guid.NewGuid().ToString("N")[..6];
+
+        var reply = await SayAsync(driver, $"the {problem} won't open at Booking Lot");
+
+        reply.ShouldContain("passed it to the operator of Booking Lot");
+        using var op = factory.OperatorClient();
+        var alerts = (await (await op.GetAsync("/api/v1/manage/alerts?kind=driver_report")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items();
+        var alert = alerts.Where(a => a.Str("title").Contains(problem)).ShouldHaveSingleItem();
+        alert.Str("status").ShouldBe("open");
+    }
 }

@@ -92,7 +92,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             "cancel_reservation" => await driverFlows.CancelAsync(driver, state, say, ct),
             "stop_session" => await driverFlows.StopAsync(driver, state, say, ct),
             "extend" => await driverFlows.ExtendAsync(driver, state, say, ct),
-            "reserve" or "start_session" => await AtLotAsync(flow, driver, state, parse, say, ct),
+            "reserve" or "start_session" or "report_issue" => await AtLotAsync(flow, conversation, state, parse, say, ct),
             _ => NotInChatYet(state, say),
         };
     }
@@ -140,8 +140,11 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     }
 
     /// <summary>A flow that needs one lot: the one a button named, else the nearest to the place asked for.</summary>
-    private async Task<IReadOnlyList<ChatReply>> AtLotAsync(string flow, Guid driver, DialogueState state, NluParse parse, Say say, CancellationToken ct)
+    private async Task<IReadOnlyList<ChatReply>> AtLotAsync(string flow, Conversation conversation, DialogueState state, NluParse parse, Say say, CancellationToken ct)
     {
+        var driver = conversation.DriverId.GetValueOrDefault();
+        // A report is told in the words of the message that started it.
+        if (flow == "report_issue" && !state.Slots.ContainsKey("issue")) state.Slots["issue"] = parse.Text.Trim();
         if (!(state.Slots.TryGetValue("lot", out var chosen) && Guid.TryParse(chosen, out var lotId)))
         {
             var (place, question) = await PlaceAsync(state, parse, say, ct);
@@ -154,9 +157,12 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             }
             lotId = nearest.LotId;
         }
-        return flow == "reserve"
-            ? await driverFlows.ReserveAsync(driver, lotId, state, say, ct)
-            : await driverFlows.StartAsync(driver, lotId, state, say, ct);
+        return flow switch
+        {
+            "reserve" => await driverFlows.ReserveAsync(driver, lotId, state, say, ct),
+            "report_issue" => await driverFlows.ReportAsync(driver, lotId, state, conversation.Channel, say, ct),
+            _ => await driverFlows.StartAsync(driver, lotId, state, say, ct),
+        };
     }
 
     /// <summary>The place a flow is about: found, or the question to ask for it (keeping the flow waiting on "location").</summary>

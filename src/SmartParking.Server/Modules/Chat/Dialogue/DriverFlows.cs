@@ -1,6 +1,7 @@
 using System.Globalization;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Notifications;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Modules.Web;
@@ -14,7 +15,8 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 /// calls (so the same rules, refunds and charges apply). Anything that changes money or a booking is done only after an
 /// explicit yes. Every lookup is by the driver's id: an id typed in the chat that is not theirs is simply not found.
 /// </summary>
-public sealed class DriverFlows(ReservationQueries reservations, ReservationService booking, SessionService sessions, LotCatalog lots, DriverSearch search, TimeProvider time)
+public sealed class DriverFlows(ReservationQueries reservations, ReservationService booking, SessionService sessions, LotCatalog lots, DriverSearch search,
+    IOperatorAlerts alerts, TimeProvider time)
 {
     private const int Listed = 5;
 
@@ -181,6 +183,21 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
                 $"Parkering startet ved {lot.Name} for {started.Plate}, til {Clock(started.EndsAt, lot)}.");
         });
     }
+
+    /// <summary>A problem at the lot, in the driver's words, as an alert on its operator's dashboard.</summary>
+    public async Task<IReadOnlyList<ChatReply>> ReportAsync(Guid driver, Guid lotId, DialogueState state, string channel, Say say, CancellationToken ct)
+    {
+        if (await lots.FindAsync(lotId, ct) is not { } lot) return End(state, say.T("That car park no longer exists.", "Det p-hus findes ikke længere."));
+        var words = state.Slots.GetValueOrDefault("issue") ?? "";
+        var title = words.Length > MaxReportTitle ? words[..MaxReportTitle] + "…" : words;
+        await alerts.ReportAsync(lot.TenantId, lot.Id, $"Driver report at {lot.Name}: {title}",
+            $"{(words.Length > MaxReportDetail ? words[..MaxReportDetail] : words)}\n(Reported through the {channel} chat by driver {driver}.)", ct);
+        return End(state, say.T($"Thanks. I've passed it to the operator of {lot.Name}; they'll look into it.",
+            $"Tak. Jeg har givet det videre til operatøren af {lot.Name}; de ser på det."));
+    }
+
+    private const int MaxReportTitle = 80;
+    private const int MaxReportDetail = 450;
 
     private static int? Minutes(DialogueState state) =>
         state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s >= 60

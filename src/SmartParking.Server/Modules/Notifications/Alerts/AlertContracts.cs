@@ -22,6 +22,9 @@ public interface IOperatorAlerts
     /// <summary>Open or acknowledged → resolved, by the caller now, with an optional note; 409 when already resolved.</summary>
     Task<AlertView> ResolveAsync(ClaimsPrincipal principal, Guid id, AlertResolution? resolution, CancellationToken ct);
 
+    /// <summary>Opens an alert for the lot's operators about a problem a driver reported; answers its id.</summary>
+    Task<Guid> ReportAsync(Guid tenantId, Guid lotId, string title, string detail, CancellationToken ct);
+
     /// <summary>The tenant (null: the platform) of each alert change on any node, from now until <paramref name="ct"/> ends.</summary>
     ChannelReader<Guid?> Subscribe(CancellationToken ct);
 
@@ -40,8 +43,10 @@ public static class AlertKinds
     public const string LowBattery = "low_battery";
     public const string PaymentCircuitOpen = "payment_circuit_open";
     public const string IngestBacklog = "ingest_backlog";
+    /// <summary>A problem a driver reported (through the chat assistant); only an operator resolves it.</summary>
+    public const string DriverReport = "driver_report";
 
-    public static readonly string[] All = [SensorsOffline, RevenueDrop, LotFull, LowBattery, PaymentCircuitOpen, IngestBacklog];
+    public static readonly string[] All = [SensorsOffline, RevenueDrop, LotFull, LowBattery, PaymentCircuitOpen, IngestBacklog, DriverReport];
 
     /// <summary>Conditions of the whole platform (per node, not per tenant): their alerts belong to administrators.</summary>
     public static readonly string[] Platform = [PaymentCircuitOpen, IngestBacklog];

@@ -144,21 +144,7 @@ public sealed class AlertStore(NpgsqlDataSource db, EventOutbox outbox, AlertFee
                 continue;
             }
             if (now - since[key] < condition.For || recentlyResolved.Contains(key)) continue;
-            var id = Guid.CreateVersion7(now);
-            var chain = AlertSettingsStore.For(allSettings, condition.TenantId);
-            var contacts = chain.Contacts!;
-            await connection.ExecuteAsync(new CommandDefinition("""
-                insert into alerts (id, tenant_id, lot_id, kind, subject, severity, title, detail, status, opened_at, escalation_level, next_escalation_at)
-                values (@id, @TenantId, @LotId, @Kind, @Subject, @Severity, @Title, @Detail, 'open', @now, 0, @next)
-                """, new
-            {
-                id, condition.TenantId, condition.LotId, condition.Kind, condition.Subject, condition.Severity, condition.Title, condition.Detail, now,
-                next = contacts.Count > 1 ? now.AddMinutes(chain.EscalateAfterMinutes!.Value) : (DateTimeOffset?)null,
-            }, tx, cancellationToken: ct));
-            var facts = new AlertFacts(id, condition.TenantId, condition.LotId, condition.Kind, condition.Severity, condition.Title, condition.Detail);
-            await outbox.AppendAsync(connection, tx, new AlertRaised(facts, now), ct);
-            if (contacts.Count > 0) await RecordStepAsync(connection, tx, id, 0, contacts[0], now, ct);
-            opened.Add(id);
+            opened.Add(await OpenAsync(connection, tx, condition, allSettings, now, ct));
             touched.Add(condition.TenantId);
         }
 
@@ -182,6 +168,42 @@ public sealed class AlertStore(NpgsqlDataSource db, EventOutbox outbox, AlertFee
         await tx.CommitAsync(ct);
         foreach (var tenant in touched) feed.Changed(tenant);
         return opened;
+    }
+
+    /// <summary>
+    /// A one-off alert someone reported (a driver through the assistant): opened at once, escalated like any other, and
+    /// resolved only by an operator (no rule evaluates its kind, so nothing clears it by itself).
+    /// </summary>
+    public async Task<Guid> ReportAsync(AlertCondition report, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var id = await OpenAsync(connection, tx, report, await settings.AllAsync(connection, tx, ct), now, ct);
+        await tx.CommitAsync(ct);
+        feed.Changed(report.TenantId);
+        return id;
+    }
+
+    /// <summary>Inserts an open alert with its first escalation step and its event.</summary>
+    private async Task<Guid> OpenAsync(NpgsqlConnection connection, NpgsqlTransaction tx, AlertCondition condition,
+        Dictionary<Guid, AlertSettings> allSettings, DateTimeOffset now, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7(now);
+        var chain = AlertSettingsStore.For(allSettings, condition.TenantId);
+        var contacts = chain.Contacts!;
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into alerts (id, tenant_id, lot_id, kind, subject, severity, title, detail, status, opened_at, escalation_level, next_escalation_at)
+            values (@id, @TenantId, @LotId, @Kind, @Subject, @Severity, @Title, @Detail, 'open', @now, 0, @next)
+            """, new
+        {
+            id, condition.TenantId, condition.LotId, condition.Kind, condition.Subject, condition.Severity, condition.Title, condition.Detail, now,
+            next = contacts.Count > 1 ? now.AddMinutes(chain.EscalateAfterMinutes!.Value) : (DateTimeOffset?)null,
+        }, tx, cancellationToken: ct));
+        var facts = new AlertFacts(id, condition.TenantId, condition.LotId, condition.Kind, condition.Severity, condition.Title, condition.Detail);
+        await outbox.AppendAsync(connection, tx, new AlertRaised(facts, now), ct);
+        if (contacts.Count > 0) await RecordStepAsync(connection, tx, id, 0, contacts[0], now, ct);
+        return id;
     }
 
     /// <summary>

@@ -9,6 +9,9 @@ public sealed class OperatorAlerts(AlertsTable table, AlertStore store, AlertFee
 {
     public DataTable<AlertView, AlertView> Table => table;
 
+    public Task<Guid> ReportAsync(Guid tenantId, Guid lotId, string title, string detail, CancellationToken ct) =>
+        store.ReportAsync(new AlertCondition(tenantId, lotId, AlertKinds.DriverReport, Guid.CreateVersion7().ToString(), "warning", title, detail), ct);
+
     public Task<AlertView> AcknowledgeAsync(ClaimsPrincipal principal, Guid id, CancellationToken ct) => store.AcknowledgeAsync(principal, id, ct);
 
     public Task<AlertView> ResolveAsync(ClaimsPrincipal principal, Guid id, AlertResolution? resolution, CancellationToken ct) =>
