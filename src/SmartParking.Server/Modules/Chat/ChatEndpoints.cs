@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
@@ -16,6 +17,7 @@ public static class ChatEndpoints
         // Anyone may ask public questions; a signed-in driver's messages act for that driver (the cookie is SameSite=Lax,
         // so another site cannot post in a driver's name).
         app.MapPost("/webhooks/rest/webhook", RestWebhook).WithTags("Chat").AllowAnonymous();
+        app.MapChatChannels();
     }
 
     private const int MaxSenderChars = 128;

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Nlu;
@@ -17,5 +18,6 @@ public static class ChatModule
         builder.Services.AddSingleton<ChatDialogue>();
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
+        builder.AddChatChannels();
     }
 }
