@@ -79,7 +79,7 @@ public sealed class ChatChannelsFactory : ApiFactory
     public static string Sign(byte[] body, string secret = WhatsAppAppSecret) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 
-    /// <summary>Waits until <paramref name="read"/> has at least <paramref name="count"/> items (replies reach the fake before the webhook answers; this is the margin).</summary>
+    /// <summary>Waits, up to a deadline, until <paramref name="read"/> has at least <paramref name="count"/> items.</summary>
     public static async Task<IReadOnlyList<T>> AtLeastAsync<T>(Func<IReadOnlyList<T>> read, int count = 1)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

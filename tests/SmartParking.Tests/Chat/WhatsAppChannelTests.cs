@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SmartParking.Server.Modules.Chat.Channels;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Chat;
@@ -220,6 +222,17 @@ public sealed class WhatsAppChannelTests(ChatChannelsFactory factory) : IClassFi
         var response = await factory.PostWhatsAppAsync(Notification(Text(NewNumber(), new string('a', 300 * 1024))));
 
         await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task AnsweredMessageIds_ForgottenAfterADay()
+    {
+        var (old, recent) = (NewMessageId(), NewMessageId());
+        await factory.ExecuteAsync("insert into chat_channel_updates (channel, update_id, received_at) values ('whatsapp', $1, now() - interval '25 hours'), ('whatsapp', $2, now() - interval '23 hours')", old, recent);
+
+        await factory.Services.GetServices<IScheduledJob>().OfType<ChannelUpdatesCleanup>().Single().RunAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+
+        (await factory.ColumnAsync("select update_id from chat_channel_updates where update_id in ($1, $2)", old, recent)).ShouldBe([recent]);
     }
 
     [Theory]

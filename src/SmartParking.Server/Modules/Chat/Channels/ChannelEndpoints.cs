@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -86,7 +85,7 @@ public static class ChannelEndpoints
         given.Length > 0 && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(given)), SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     /// <summary>"sha256=" and the hex HMAC-SHA256 of the raw body, keyed with the app secret.</summary>
-    public static bool SignatureMatches(string header, byte[] body, string appSecret)
+    private static bool SignatureMatches(string header, byte[] body, string appSecret)
     {
         const string prefix = "sha256=";
         if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || header.Length != prefix.Length + 64) return false;

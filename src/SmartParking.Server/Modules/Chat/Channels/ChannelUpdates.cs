@@ -35,7 +35,9 @@ public sealed class ChannelUpdates(NpgsqlDataSource db, TimeProvider time)
         }
         catch
         {
-            await ReleaseAsync(channel, updateId);
+            try { await ReleaseAsync(channel, updateId); }
+            // The database being gone is likely why handling failed; the caller needs that first failure, not this one.
+            catch (Exception e) when (e is NpgsqlException or TimeoutException) { }
             throw;
         }
     }

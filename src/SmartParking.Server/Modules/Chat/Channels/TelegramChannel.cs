@@ -26,8 +26,9 @@ public sealed class TelegramChannel(IHttpClientFactory http, IOptions<TelegramOp
 
     public bool IsConfigured => _options.IsConfigured;
 
-    public ITelegramBotClient Client() =>
-        new TelegramBotClient(new TelegramBotClientOptions(_options.BotToken!, _options.ApiBaseUrl), http.CreateClient(HttpClientName));
+    // The library's own 429 retries are off: retries here follow Chat:Telegram's limits like every other failure.
+    private ITelegramBotClient Client() =>
+        new TelegramBotClient(new TelegramBotClientOptions(_options.BotToken!, _options.ApiBaseUrl) { RetryCount = 0 }, http.CreateClient(HttpClientName));
 
     /// <summary>Answers the update unless it was answered before (Telegram retries an update it thinks failed).</summary>
     public Task HandleAsync(Update update, CancellationToken ct) =>
