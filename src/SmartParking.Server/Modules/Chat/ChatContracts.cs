@@ -8,6 +8,12 @@ public static class ChatChannels
 
     /// <summary>A signed-in driver, through the REST channel or the app's chat widget.</summary>
     public const string Web = "web";
+
+    /// <summary>A private Telegram chat with the bot; the id is the chat's.</summary>
+    public const string Telegram = "telegram";
+
+    /// <summary>A WhatsApp user writing to the business number; the id is their WhatsApp id (phone number).</summary>
+    public const string WhatsApp = "whatsapp";
 }
 
 /// <summary>A choice offered with a reply: the channel shows <see cref="Title"/>; choosing it sends <see cref="Payload"/> (Rasa's "/intent{…}" form).</summary>

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
@@ -25,6 +26,7 @@ public static class ChatEndpoints
             await links.UnlinkAllAsync(user.UserId(), channel, ct);
             return TypedResults.NoContent();
         });
+        app.MapChatChannels();
     }
 
     private const int MaxSenderChars = 128;

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Nlu;
@@ -19,5 +20,6 @@ public static class ChatModule
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<ChatAccountLinks>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
+        builder.AddChatChannels();
     }
 }
