@@ -122,8 +122,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         Done(state);
         if (results.Count == 0)
             return [new ChatReply(say.T($"I found no parking near {place.Name} to price.", $"Jeg fandt ingen parkering nær {place.Name} at give en pris på."))];
-        var duration = state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s > 0
-            ? TimeSpan.FromSeconds(Math.Min(s, 7 * 86_400)) : TimeSpan.FromHours(1);
+        var duration = TimeSpan.FromMinutes(DriverFlows.Minutes(state) ?? 60);
         var start = state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) && at > time.GetUtcNow()
             ? at.ToUniversalTime() : time.GetUtcNow();
         var lines = new List<string>();

@@ -97,14 +97,13 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             if (running.Count > 1) return await ChooseSessionAsync(state, "extend", running, say, ct);
             chosen = running[0].Id;
         }
-        if (!state.Slots.TryGetValue("duration_seconds", out var seconds) || !int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) || s < 60)
+        if (Minutes(state) is not { } minutes)
         {
             state.Slots["session"] = chosen.Value.ToString();
             state.Awaiting = "duration";
             return [new ChatReply(say.T("How much longer? For example \"1 hour\" or \"30 minutes\".", "Hvor meget længere? For eksempel \"1 time\" eller \"30 minutter\"."))];
         }
         var session = running.First(x => x.Id == chosen);
-        var minutes = (int)Math.Ceiling(s / 60.0);
         var names = await NamesAsync([session.LotId], ct);
         if (!Confirmed(state, "session", session.Id))
             return Ask(state, say.T($"Add {minutes} min to your parking at {names[session.LotId].Name}?", $"Tilføj {minutes} min til din parkering ved {names[session.LotId].Name}?"), say);
@@ -199,7 +198,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     private const int MaxReportTitle = 80;
     private const int MaxReportDetail = 450;
 
-    private static int? Minutes(DialogueState state) =>
+    /// <summary>The duration asked for, in whole minutes (at least one, at most a week); null when none was.</summary>
+    internal static int? Minutes(DialogueState state) =>
         state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s >= 60
             ? (int)Math.Ceiling(Math.Min(s, 7 * 86_400) / 60.0) : null;
 
