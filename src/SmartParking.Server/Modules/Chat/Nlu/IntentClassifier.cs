@@ -29,7 +29,11 @@ public sealed class IntentClassifier
     public static IntentClassifier Train(IReadOnlyList<NluExample> examples, int seed = 1)
     {
         var ml = new MLContext(seed);
-        var rows = examples.Select(e => new Utterance { Text = NluText.Words(NluText.Masked(e.Text, e.Entities)), Intent = e.Intent }).ToList();
+        // An example with no words ("?") has no features: it would only raise its intent's bias, so that blank or
+        // unreadable messages were guessed as that intent rather than left to the fallback.
+        var rows = examples.Select(e => new Utterance { Text = NluText.Words(NluText.Masked(e.Text, e.Entities)), Intent = e.Intent })
+            .Where(u => u.Text.Length > 0)
+            .ToList();
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(Utterance.Intent))
             .Append(ml.Transforms.Text.FeaturizeText("Features", new TextFeaturizingEstimator.Options
             {
@@ -57,8 +61,15 @@ public sealed class IntentClassifier
     /// <param name="entities">The message's entities: names and plates are read as what they are, not as words.</param>
     public IReadOnlyList<IntentScore> Rank(string text, IReadOnlyList<ExtractedEntity> entities)
     {
-        var prediction = engines.Value!.Predict(new Utterance { Text = NluText.Words(NluText.Masked(text, entities)) });
+        var words = NluText.Words(NluText.Masked(text, entities));
         var ranking = new IntentScore[labels.Length];
+        if (words.Length == 0)
+        {
+            // Nothing to read: every intent equally likely, so the caller's fallback decides.
+            for (var i = 0; i < labels.Length; i++) ranking[i] = new IntentScore(labels[i], 1.0 / labels.Length);
+            return ranking;
+        }
+        var prediction = engines.Value!.Predict(new Utterance { Text = words });
         for (var i = 0; i < labels.Length; i++) ranking[i] = new IntentScore(labels[i], prediction.Score[i]);
         Array.Sort(ranking, (a, b) => b.Confidence.CompareTo(a.Confidence));
         return ranking;
