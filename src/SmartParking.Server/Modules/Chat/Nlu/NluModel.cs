@@ -54,9 +54,7 @@ public sealed class NluModel
         var entities = Entities(text, now, zone);
         var ranking = intents.Rank(text, entities);
         var best = ranking[0];
-        // Without a letter or digit there is nothing to read, whatever the classifier's bias says.
-        var unsure = !text.Any(char.IsLetterOrDigit)
-                     || best.Confidence < fallback.Threshold
+        var unsure = best.Confidence < fallback.Threshold
                      || (ranking.Count > 1 && best.Confidence - ranking[1].Confidence < fallback.Ambiguity);
         var intent = unsure ? new IntentScore(FallbackIntent, fallback.Threshold) : best;
         return new NluParse(text, intent, unsure ? [intent, .. ranking] : ranking, entities);
