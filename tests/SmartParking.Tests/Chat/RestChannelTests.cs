@@ -88,6 +88,18 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         Text(replies).ShouldContain(lot + ": ");
     }
 
+    [Fact]
+    public async Task CheckPrice_AfterASearchForAnotherTime_QuotesFromNowNotThatTime()
+    {
+        var lot = await LotAsync();
+        var sender = NewSender();
+        await SayAsync(sender, $"where can I park near {lot} tomorrow at 9?");
+
+        var replies = await SayAsync(sender, $"how much is 2 hours at {lot}");
+
+        Text(replies).ShouldStartWith("Parking for 2 h near");
+    }
+
     [Theory]
     [InlineData("cancel my reservation")]
     [InlineData("/my_bookings")]

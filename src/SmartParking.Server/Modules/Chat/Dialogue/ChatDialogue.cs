@@ -75,6 +75,12 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     private async Task<IReadOnlyList<ChatReply>> RunAsync(string flow, Conversation conversation, NluParse parse, Say say, CancellationToken ct)
     {
         var state = conversation.State;
+        // A new request keeps the place and the kind of space talked about, but not the last request's time and length.
+        if (state.Flow != flow)
+        {
+            state.Slots.Remove("time");
+            state.Slots.Remove("duration_seconds");
+        }
         state.Flow = flow;
         state.Awaiting = null;
         Take(state, parse);
