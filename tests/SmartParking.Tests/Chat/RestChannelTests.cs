@@ -25,12 +25,15 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
 
     private static string Text(IReadOnlyList<JsonElement> replies) => string.Join("\n", replies.Select(r => r.Str("text")));
 
+    private async Task<string> LotAsync() => (await LotAtAsync()).Name;
+
     /// <summary>A lot with a unique name, once the availability model (which the search reads) has it.</summary>
-    private async Task<string> LotAsync()
+    private async Task<(string Name, (double Lat, double Lng) At)> LotAtAsync()
     {
         var name = "Chatgarage " + Guid.NewGuid().ToString("N")[..6];
         using var client = factory.OperatorClient();
-        var body = Payloads.Lot(name, 40 + Random.Shared.NextDouble(), 5 + Random.Shared.NextDouble());
+        var at = (Lat: 40 + Random.Shared.NextDouble(), Lng: 5 + Random.Shared.NextDouble());
+        var body = Payloads.Lot(name, at.Lat, at.Lng);
         var id = (await client.CreateLotAsync(body)).GetProperty("id").GetGuid();
         var model = factory.Services.GetRequiredService<AvailabilityModel>();
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -39,7 +42,7 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Lot {name} did not reach the availability model.");
             await Task.Delay(20);
         }
-        return name;
+        return (name, at);
     }
 
     [Fact]
@@ -62,6 +65,21 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
 
         Text(replies).ShouldContain(lot);
         replies[0].GetProperty("buttons").EnumerateArray().First().Str("payload").ShouldStartWith("/reserve{\"lot\": ");
+    }
+
+    [Fact]
+    public async Task FindParking_Coordinates_TheWholePairIsThePlace()
+    {
+        var (name, at) = await LotAtAsync();
+        var point = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{at.Lat:F5},{at.Lng:F5}");
+
+        var direct = await SayAsync(NewSender(), $"find me parking near {point}");
+        var sender = NewSender();
+        await SayAsync(sender, "I need a spot");
+        var answered = await SayAsync(sender, point);
+
+        Text(direct).ShouldContain(name);
+        Text(answered).ShouldContain(name);
     }
 
     [Fact]

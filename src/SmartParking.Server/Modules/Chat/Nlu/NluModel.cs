@@ -17,12 +17,16 @@ public sealed record NluParse(string Text, IntentScore Intent, IReadOnlyList<Int
 public sealed record NluFallback(double Threshold = 0.3, double Ambiguity = 0.05);
 
 /// <summary>
-/// The trained NLU: intents from <see cref="IntentClassifier"/>; entities from the time rules first, then the data's regexes,
+/// The trained NLU: intents from <see cref="IntentClassifier"/>; entities from the time rules first, then coordinate pairs as places, then the data's regexes,
 /// then the learned tagger, then the lookup tables and synonyms, each kept only where nothing before it claimed the text;
 /// every value then mapped through the synonyms (Rasa's EntitySynonymMapper).
 /// </summary>
-public sealed class NluModel
+public sealed partial class NluModel
 {
+    /// <summary>"56.1567, 10.2108": a place by itself, which the tagger would cut at its punctuation.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\d.])-?\d{1,2}\.\d+\s*,\s*-?\d{1,3}\.\d+(?![\d.])", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex CoordinatePair();
+
     public const string FallbackIntent = "nlu_fallback";
 
     private readonly NluTrainingData data;
@@ -70,6 +74,7 @@ public sealed class NluModel
         }
         var lists = gazetteer.Find(text);
         Claim(TimeExpressions.Find(text, now, zone));
+        Claim(CoordinatePair().Matches(text).Select(m => new ExtractedEntity("location", m.Value, m.Index, m.Index + m.Length, "coordinates")));
         Claim(lists.Where(e => e.Extractor == "regex"));
         Claim(tagger.Extract(text));
         Claim(lists.Where(e => e.Extractor != "regex"));
