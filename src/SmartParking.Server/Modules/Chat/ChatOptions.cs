@@ -27,6 +27,12 @@ public sealed class ChatOptions
     /// <summary>A conversation silent this long is deleted, with what was said in it.</summary>
     [Range(1, 24 * 365)] public int RetentionHours { get; set; } = 24;
 
+    /// <summary>
+    /// Messages handled at once on a node, each holding a database connection while its dialogue uses others: keep it
+    /// well under the connection pool (Npgsql's 50 by default), or the pool runs dry.
+    /// </summary>
+    [Range(1, 1_000)] public int MaxConcurrentMessages { get; set; } = 16;
+
     /// <summary>Where relative times ("tomorrow at 9") are placed before a conversation knows its city.</summary>
     [Required] public string DefaultTimeZone { get; set; } = "Europe/Copenhagen";
 }

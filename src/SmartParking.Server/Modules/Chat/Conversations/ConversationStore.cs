@@ -16,7 +16,26 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
 
     private readonly ChatOptions _options = options.Value;
 
+    /// <summary>
+    /// A message holds its conversation's connection while the dialogue calls services that need connections of their
+    /// own; unbounded, as many messages as the pool has connections would each wait for a second one that never comes.
+    /// </summary>
+    private readonly SemaphoreSlim _handling = new(options.Value.MaxConcurrentMessages);
+
     public async Task<T> WithConversationAsync<T>(string channel, string sender, Func<Conversation, Task<T>> handle, CancellationToken ct)
+    {
+        await _handling.WaitAsync(ct);
+        try
+        {
+            return await LockedAsync(channel, sender, handle, ct);
+        }
+        finally
+        {
+            _handling.Release();
+        }
+    }
+
+    private async Task<T> LockedAsync<T>(string channel, string sender, Func<Conversation, Task<T>> handle, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
