@@ -61,11 +61,15 @@ public sealed class DailyReportTests(DailyReportsFactory factory) : IClassFixtur
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>A local wall-clock time as an instant, some days after the test clock's today so every test has days of its own.</summary>
+    /// <summary>
+    /// A local wall-clock time as an instant, some days after the test clock's UTC date so every test has days of its own.
+    /// The same date in every zone (not each zone's own today, which differs between zones around midnight), so 06:00 in
+    /// New York is always after 06:00 in Copenhagen.
+    /// </summary>
     private DateTimeOffset Local(string zoneId, int daysAhead, int hour, int minute = 0)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), zone).DateTime);
+        var today = DateOnly.FromDateTime(factory.Clock.GetUtcNow().UtcDateTime);
         var local = today.AddDays(daysAhead).ToDateTime(new TimeOnly(hour, minute));
         return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
     }
