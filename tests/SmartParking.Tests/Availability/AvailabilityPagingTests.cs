@@ -41,6 +41,8 @@ public sealed class AvailabilityPagingTests(ManageFactory factory) : IClassFixtu
         }
         var url = $"/api/v1/availability?lat={lat}&lng={lng}&radius=1000";
         await Poll.UntilAsync(() => anonymous.GetJsonAsync(url), r => r.GetArrayLength() == 3, Eventually, "the three lots");
+        // Each lot's space reaches the model after the lot itself: wait for the EV one too before filtering by type.
+        await Poll.UntilAsync(() => anonymous.GetJsonAsync(url + "&type=ev"), r => r.GetArrayLength() == 1, Eventually, "the EV space");
 
         var (first, total, next) = await PageAsync(anonymous, url + "&limit=2");
         LotIds(first).ShouldBe(lots[..2]);
