@@ -84,14 +84,11 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
     }
 
     /// <summary>The message without control characters (binary noise) other than line breaks and tabs.</summary>
-    private static string Readable(string? message)
-    {
-        if (string.IsNullOrEmpty(message)) return "";
-        var text = NluText.WellFormed(message);
-        return text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t'))
-            ? new string(text.Select(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t') ? ' ' : c).ToArray())
-            : text;
-    }
+    private static string Readable(string? message) =>
+        string.IsNullOrEmpty(message) ? "" : string.Create(message.Length, NluText.WellFormed(message), static (chars, text) =>
+        {
+            for (var i = 0; i < text.Length; i++) chars[i] = char.IsControl(text[i]) && text[i] is not ('\n' or '\r' or '\t') ? ' ' : text[i];
+        });
 
     /// <summary>A button's payload, "/intent" or "/intent{"entity": "value"}", as a certain parse.</summary>
     private static NluParse? FromPayload(string text, IReadOnlyList<string> intents)

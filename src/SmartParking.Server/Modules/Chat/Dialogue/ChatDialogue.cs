@@ -63,7 +63,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         return intent switch
         {
             NluModel.FallbackIntent => Clarify(state, parse, say),
-            "greet" => [Greeting(conversation, say)],
+            "greet" => [Greeting(say)],
             "goodbye" => Goodbye(state, say),
             "thanks" => [new ChatReply(say.T("You're welcome!", "Selv tak!"))],
             "affirm" or "deny" => [new ChatReply(say.T("OK. What can I do for you?", "OK. Hvad kan jeg gøre for dig?"), MainMenu(say))],
@@ -87,7 +87,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         if (DriverIntents.Contains(flow) && conversation.DriverId is null)
         {
             state.Clear();
-            return [SignInFirst(conversation, say)];
+            return [SignInFirst(say)];
         }
         var driver = conversation.DriverId.GetValueOrDefault();
         return flow switch
@@ -129,8 +129,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         if (results.Count == 0)
             return [new ChatReply(say.T($"I found no parking near {place.Name} to price.", $"Jeg fandt ingen parkering nær {place.Name} at give en pris på."))];
         var duration = TimeSpan.FromMinutes(DriverFlows.Minutes(state) ?? 60);
-        var start = state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) && at > time.GetUtcNow()
-            ? at.ToUniversalTime() : time.GetUtcNow();
+        var start = DriverFlows.Start(state) is { } at && at > time.GetUtcNow() ? at : time.GetUtcNow();
         var lines = new List<string>();
         foreach (var r in results)
         {
@@ -282,7 +281,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             : say.T("Sorry, I didn't understand that. What would you like to do?", "Undskyld, det forstod jeg ikke. Hvad vil du gerne?"), buttons)];
     }
 
-    private static ChatReply Greeting(Conversation conversation, Say say) =>
+    private static ChatReply Greeting(Say say) =>
         new(say.T("Hi! I can find parking near a place, tell you prices, and book or start parking for you. What do you need?",
             "Hej! Jeg kan finde parkering nær et sted, fortælle priser og booke eller starte parkering for dig. Hvad har du brug for?"), MainMenu(say));
 
@@ -299,7 +298,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         "- reservere en plads, vise, forlænge eller annullere dine bookinger\n- starte og stoppe parkering\n- melde et problem ved en plads\n- sætte dig i kontakt med en person"),
         MainMenu(say));
 
-    private static ChatReply SignInFirst(Conversation conversation, Say say) => new(say.T(
+    private static ChatReply SignInFirst(Say say) => new(say.T(
         "I can do that once I know who you are. Sign in to the SmartParking app and use the chat there, or link this chat to your account: send “link” and the code the app shows under My parking → Chat.",
         "Det kan jeg, når jeg ved, hvem du er. Log ind i SmartParking-appen og brug chatten der, eller forbind denne chat til din konto: skriv “forbind” og koden, appen viser under Min parkering → Chat."));
 

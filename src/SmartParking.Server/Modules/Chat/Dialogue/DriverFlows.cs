@@ -101,7 +101,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         {
             state.Slots["session"] = chosen.Value.ToString();
             state.Awaiting = "duration";
-            return [new ChatReply(say.T("How much longer? For example \"1 hour\" or \"30 minutes\".", "Hvor meget længere? For eksempel \"1 time\" eller \"30 minutter\"."))];
+            return [new ChatReply(say.T("How much longer? For example “1 hour” or “30 minutes”.", "Hvor meget længere? For eksempel “1 time” eller “30 minutter”."))];
         }
         var session = running.First(x => x.Id == chosen);
         var names = await NamesAsync([session.LotId], ct);
@@ -117,9 +117,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     /// <summary>A space at the lot for the asked window: quoted, then booked and paid with the saved method after a yes.</summary>
     public async Task<IReadOnlyList<ChatReply>> ReserveAsync(Guid driver, Guid lotId, DialogueState state, Say say, CancellationToken ct)
     {
-        if (!state.Slots.TryGetValue("time", out var t) || !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var start))
+        if (Start(state) is not { } start)
             return Question(state, "time", say.T("When do you need the space? For example “tomorrow at 9”.", "Hvornår skal du bruge pladsen? For eksempel “i morgen kl. 9”."));
-        start = start.ToUniversalTime();
         if (start < time.GetUtcNow().AddMinutes(-5))
         {
             state.Slots.Remove("time");
@@ -197,6 +196,11 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private const int MaxReportTitle = 80;
     private const int MaxReportDetail = 450;
+
+    /// <summary>The time asked for, in UTC (PostgreSQL takes no other offset); null when none was.</summary>
+    internal static DateTimeOffset? Start(DialogueState state) =>
+        state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? at.ToUniversalTime() : null;
 
     /// <summary>The duration asked for, in whole minutes (at least one, at most a week); null when none was.</summary>
     internal static int? Minutes(DialogueState state) =>
