@@ -34,7 +34,7 @@ public sealed partial class ArchitectureTests
         ("Notifications", ["notification_messages", "notification_preferences", "notification_consents", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
             "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints", "notification_attachments"]),
         ("Analytics", ["lot_occupancy_hourly", "daily_reports", "occupancy_imports", "analytics_stays", "analytics_money", "analytics_rollups", "analytics_revenue", "analytics_status_batches", "forecast_models"]),
-        ("Chat", ["chat_conversations", "chat_links", "chat_link_codes", "chat_channel_updates"]),
+        ("Chat", ["chat_conversations", "chat_links", "chat_link_codes", "chat_channel_updates", "chat_handoffs", "chat_handoff_messages"]),
         ("Demo", ["demo_sensors"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>

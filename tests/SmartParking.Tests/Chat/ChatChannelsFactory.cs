@@ -80,6 +80,19 @@ public sealed class ChatChannelsFactory : ApiFactory
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 
     /// <summary>Waits, up to a deadline, until <paramref name="read"/> has at least <paramref name="count"/> items.</summary>
+    /// <summary>The hand-over <paramref name="ask"/> puts in the platform staff's queue (chats about no lot go there).</summary>
+    public async Task<(HttpClient Admin, Guid Handoff)> HandoffAsync(Func<Task> ask)
+    {
+        var admin = ClientFor(await CreateAdminAsync());
+        var before = await QueuedAsync(admin);
+        await ask();
+        var added = (await QueuedAsync(admin)).Except(before).ToList();
+        return (admin, added.ShouldHaveSingleItem());
+    }
+
+    private static async Task<IReadOnlyList<Guid>> QueuedAsync(HttpClient staff) =>
+        (await (await staff.GetAsync("/api/v1/chat/handoffs")).ShouldHaveStatusAsync(System.Net.HttpStatusCode.OK)).EnumerateArray().Select(h => h.Id()).ToList();
+
     public static async Task<IReadOnlyList<T>> AtLeastAsync<T>(Func<IReadOnlyList<T>> read, int count = 1)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -195,5 +196,33 @@ public sealed class TelegramChannelTests(ChatChannelsFactory factory) : IClassFi
         var registration = calls.ShouldHaveSingleItem();
         registration.Body.Str("url").ShouldBe(ChatChannelsFactory.TelegramPublicUrl);
         registration.Body.Str("secret_token").ShouldBe(ChatChannelsFactory.TelegramSecret);
+    }
+
+    [Fact]
+    public async Task Handoff_OperatorsAnswerSentToTheSameChat()
+    {
+        var chatId = NewChat();
+        var (admin, handoff) = await factory.HandoffAsync(() => SayAsync(chatId, "I'd like to talk to a person"));
+
+        var answer = await (await admin.PostAsJsonAsync($"/api/v1/chat/handoffs/{handoff}/messages", new { text = "Hello, Kim here from support." }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created);
+
+        answer.Str("delivery").ShouldBe("sent");
+        factory.Telegram.MessagesTo(chatId).Select(m => m.Text).ShouldContain("Hello, Kim here from support.");
+    }
+
+    [Fact]
+    public async Task Handoff_TelegramRefusesTheAnswer_MarkedFailedForTheOperator()
+    {
+        var chatId = NewChat();
+        var (admin, handoff) = await factory.HandoffAsync(() => SayAsync(chatId, "can I speak to a human"));
+        factory.Telegram.Answer(chatId, 403);
+
+        var answer = await (await admin.PostAsJsonAsync($"/api/v1/chat/handoffs/{handoff}/messages", new { text = "Are you still there?" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created);
+
+        answer.Str("delivery").ShouldBe("failed");
+        var thread = await (await admin.GetAsync($"/api/v1/chat/handoffs/{handoff}")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        thread.GetProperty("messages").EnumerateArray().Last().Str("delivery").ShouldBe("failed");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -245,6 +246,21 @@ public sealed class WhatsAppChannelTests(ChatChannelsFactory factory) : IClassFi
 
         shortened.ShouldBe(expected);
         shortened.ShouldAllBe(t => t.Length <= 20);
+    }
+
+    [Fact]
+    public async Task Handoff_OperatorsAnswerSentFromTheNumberTheyWroteTo()
+    {
+        var from = NewNumber();
+        var (admin, handoff) = await factory.HandoffAsync(() => SayAsync(from, "put me through to customer service"));
+
+        var answer = await (await admin.PostAsJsonAsync($"/api/v1/chat/handoffs/{handoff}/messages", new { text = "Hi, support here. What happened?" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created);
+
+        answer.Str("delivery").ShouldBe("sent");
+        var sent = factory.WhatsApp.MessagesTo(from).Last();
+        sent.Text.ShouldBe("Hi, support here. What happened?");
+        sent.PhoneNumberId.ShouldBe(ChatChannelsFactory.PhoneNumberId);
     }
 }
 

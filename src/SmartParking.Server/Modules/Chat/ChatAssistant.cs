@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
+using SmartParking.Server.Modules.Chat.Handoff;
 using SmartParking.Server.Modules.Chat.Nlu;
 
 namespace SmartParking.Server.Modules.Chat;
@@ -12,7 +13,8 @@ namespace SmartParking.Server.Modules.Chat;
 /// directly, as Rasa does), lets the dialogue answer with the conversation locked, and records the turn. A message too
 /// long to read, or with nothing in it, gets a polite answer and changes nothing.
 /// </summary>
-public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, ConversationStore conversations, ChatAccountLinks links, IOptions<ChatOptions> options, TimeProvider time)
+public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, ConversationStore conversations, ChatAccountLinks links, HandoffStore handoffs,
+    IOptions<ChatOptions> options, TimeProvider time)
 {
     private readonly ChatOptions _options = options.Value;
 
@@ -21,6 +23,10 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
 
     [GeneratedRegex(@"^\s*(?:link|forbind|tilknyt)\s+(?<code>[A-Za-z0-9]{4}[\s-]?[A-Za-z0-9]{4})\s*[.!]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex LinkCommand();
+
+    /// <summary>Rasa's /restart, and the words for leaving a person's chat: the conversation starts over with the assistant.</summary>
+    [GeneratedRegex(@"^\s*(?:/restart|restart|start over|back|back to (?:the )?(?:bot|assistant)|forfra|start forfra|tilbage|tilbage til (?:assistenten|botten))\s*[.!]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex RestartCommand();
 
     [GeneratedRegex(@"^\s*(?:unlink|log ?out|fjern forbindelsen?|afbryd forbindelsen?)\s*[.!]?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex UnlinkCommand();
@@ -39,10 +45,13 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
         return await conversations.WithConversationAsync(sender.Channel, sender.Id, async conversation =>
         {
             if (sender.SignedInDriver is { } driver) conversation.DriverId = driver;
+            conversation.ReplyVia = sender.ReplyVia;
             conversation.Language = ChatLanguage.Detect(text, conversation.Language);
             var say = new Say(conversation.Language);
             IReadOnlyList<ChatReply> replies;
             if (text.Trim().Length == 0) replies = [new ChatReply(say.T("What can I help you with?", "Hvad kan jeg hjælpe med?"))];
+            else if (RestartCommand().IsMatch(text)) replies = [await RestartAsync(conversation, say, ct)];
+            else if (conversation.HandoffId is { } handoff && await handoffs.AddDriverMessageAsync(handoff, text, ct)) replies = [];
             else if (LinkCommand().Match(text) is { Success: true } link) replies = [await LinkAsync(conversation, sender, link.Groups["code"].Value, say, ct)];
             else if (UnlinkCommand().IsMatch(text)) replies = [await UnlinkAsync(conversation, sender, say, ct)];
             else
@@ -53,6 +62,18 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
             conversation.Turns.Add(new ChatTurn(time.GetUtcNow(), text, replies.Select(r => r.Text).ToList()));
             return replies;
         }, ct);
+    }
+
+    /// <summary>Starts over with the assistant, ending a hand-over to a person if there is one.</summary>
+    private async Task<ChatReply> RestartAsync(Conversation conversation, Say say, CancellationToken ct)
+    {
+        conversation.State.Clear();
+        if (conversation.HandoffId is not { } handoff)
+            return new ChatReply(say.T("Let's start over. What can I do for you?", "Vi starter forfra. Hvad kan jeg gøre for dig?"));
+        await handoffs.CloseByDriverAsync(handoff, ct);
+        conversation.HandoffId = null;
+        return new ChatReply(say.T("You're back with the assistant; the person won't see what you write now. What can I do for you?",
+            "Du er tilbage hos assistenten; medarbejderen ser ikke længere, hvad du skriver. Hvad kan jeg gøre for dig?"));
     }
 
     private async Task<ChatReply> LinkAsync(Conversation conversation, ChatSender sender, string code, Say say, CancellationToken ct)

@@ -24,6 +24,7 @@ public sealed record ChatReply(string Text, IReadOnlyList<ChatButton>? Buttons =
 
 /// <summary>
 /// Who a message comes from: the channel ("rest", "web", "telegram", "whatsapp"), the user's id there, and the driver
-/// they are known to be when the channel itself vouches for it (a signed-in web user); linked accounts are looked up.
+/// they are known to be when the channel itself vouches for it (a signed-in web user; linked accounts are looked up), and
+/// where the channel sends from when it has several addresses (WhatsApp: the business number written to).
 /// </summary>
-public sealed record ChatSender(string Channel, string Id, Guid? SignedInDriver = null);
+public sealed record ChatSender(string Channel, string Id, Guid? SignedInDriver = null, string? ReplyVia = null);

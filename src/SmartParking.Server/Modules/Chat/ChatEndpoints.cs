@@ -26,7 +26,33 @@ public static class ChatEndpoints
             await links.UnlinkAllAsync(user.UserId(), channel, ct);
             return TypedResults.NoContent();
         });
+        // Messages a person sent into the chat later (hand-over), for clients of the REST channel to fetch.
+        app.MapGet("/webhooks/rest/messages", RestMessages).WithTags("Chat").AllowAnonymous();
+
+        var handoffs = app.MapGroup("/api/v1/chat/handoffs").WithTags("Chat").RequireAuthorization(Policies.Operator);
+        handoffs.MapGet("", (bool? includeClosed, ClaimsPrincipal user, ChatHandoffs queue, CancellationToken ct) => queue.QueueAsync(user, includeClosed ?? false, ct));
+        handoffs.MapGet("/{id:guid}", (Guid id, ClaimsPrincipal user, ChatHandoffs queue, CancellationToken ct) => queue.ThreadAsync(user, id, ct));
+        handoffs.MapPost("/{id:guid}/messages", async (Guid id, HandoffAnswer answer, ClaimsPrincipal user, ChatHandoffs queue, CancellationToken ct) =>
+            TypedResults.Created($"/api/v1/chat/handoffs/{id}", await queue.AnswerAsync(user, id, answer.Text, ct)));
+        handoffs.MapPost("/{id:guid}/close", (Guid id, ClaimsPrincipal user, ChatHandoffs queue, CancellationToken ct) => queue.CloseAsync(user, id, ct));
         app.MapChatChannels();
+    }
+
+    /// <summary>Who is talking on the REST channel: a signed-in driver whatever id the page sends, else the sender id.</summary>
+    private static async Task<ChatSender> RestSenderAsync(string? senderId, ClaimsPrincipal user, IAuthorizationService authorization)
+    {
+        if (string.IsNullOrWhiteSpace(senderId)) throw new ValidationException("sender", "is required: the id of the user who is talking.");
+        if (senderId.Length > MaxSenderChars) throw new ValidationException("sender", $"must be at most {MaxSenderChars} characters.");
+        var driver = user.Identity?.IsAuthenticated == true && (await authorization.AuthorizeAsync(user, Policies.Driver)).Succeeded ? user.UserId() : (Guid?)null;
+        return driver is { } id ? new ChatSender(ChatChannels.Web, id.ToString(), id) : new ChatSender(ChatChannels.Rest, senderId);
+    }
+
+    private static async Task<IReadOnlyList<RasaRestMessageOut>> RestMessages(string? sender, long? after, ClaimsPrincipal user, IAuthorizationService authorization,
+        ChatHandoffs handoffs, CancellationToken ct)
+    {
+        if (after is < 0) throw new ValidationException("after", "must be 0 or more: the id of the last message fetched.");
+        var from = await RestSenderAsync(sender, user, authorization);
+        return (await handoffs.MessagesToAsync(from, after ?? 0, ct)).Select(m => new RasaRestMessageOut(sender!, m.Text, m.Id, m.At)).ToList();
     }
 
     private const int MaxSenderChars = 128;
@@ -34,13 +60,9 @@ public static class ChatEndpoints
     private static async Task<IReadOnlyList<RasaRestReply>> RestWebhook(RasaRestMessage request, ClaimsPrincipal user, IAuthorizationService authorization,
         ChatAssistant assistant, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.Sender)) throw new ValidationException("sender", "is required: the id of the user who is talking.");
-        if (request.Sender.Length > MaxSenderChars) throw new ValidationException("sender", $"must be at most {MaxSenderChars} characters.");
-        var driver = user.Identity?.IsAuthenticated == true && (await authorization.AuthorizeAsync(user, Policies.Driver)).Succeeded ? user.UserId() : (Guid?)null;
-        // A signed-in driver has one conversation whatever id the page sends; an anonymous one is keyed by the sender id.
-        var sender = driver is { } id ? new ChatSender(ChatChannels.Web, id.ToString(), id) : new ChatSender(ChatChannels.Rest, request.Sender);
+        var sender = await RestSenderAsync(request.Sender, user, authorization);
         var replies = await assistant.ReplyAsync(sender, request.Message, ct);
-        return replies.Select(r => RasaRestReply.From(request.Sender, r)).ToList();
+        return replies.Select(r => RasaRestReply.From(request.Sender!, r)).ToList();
     }
 
     private static async Task<RasaParseResult> Parse(RasaParseRequest request, NluEngine nlu, IOptions<ChatOptions> options)

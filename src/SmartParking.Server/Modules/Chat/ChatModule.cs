@@ -1,6 +1,8 @@
 using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
+using SmartParking.Server.Modules.Chat.Handoff;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Platform.Scheduling;
 
@@ -19,6 +21,12 @@ public static class ChatModule
         builder.Services.AddSingleton<DriverFlows>();
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<ChatAccountLinks>();
+        builder.Services.AddSingleton<HandoffFeed>();
+        builder.Services.AddSingleton<HandoffStore>();
+        builder.Services.AddSingleton<ChatHandoffs>();
+        builder.Services.AddSingleton<HandoffFeedSubscriber>();
+        builder.Services.AddEventSubscriber<HandoffFeedSubscriber>("chat.handoff-feed", EventDelivery.EveryNode);
+        builder.Services.AddSingleton<IScheduledJob, HandoffCleanup>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
         builder.AddChatChannels();
     }

@@ -27,6 +27,12 @@ public sealed class ChatOptions
     /// <summary>A conversation silent this long is deleted, with what was said in it.</summary>
     [Range(1, 24 * 365)] public int RetentionHours { get; set; } = 24;
 
+    /// <summary>A chat handed to a person with no word from either side for this long is closed.</summary>
+    [Range(1, 24 * 30)] public int HandoffIdleHours { get; set; } = 24;
+
+    /// <summary>A closed hand-over is deleted this long after, with what was said in it.</summary>
+    [Range(1, 3_650)] public int HandoffRetentionDays { get; set; } = 30;
+
     /// <summary>
     /// Messages handled at once on a node, each holding a database connection while its dialogue uses others: keep it
     /// well under the connection pool (Npgsql's 50 by default), or the pool runs dry.

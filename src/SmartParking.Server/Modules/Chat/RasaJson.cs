@@ -50,3 +50,6 @@ public sealed record RasaRestReply(
     public static RasaRestReply From(string recipient, ChatReply reply) =>
         new(recipient, reply.Text, reply.Buttons is { Count: > 0 } b ? b.Select(x => new RasaButton(x.Title, x.Payload)).ToList() : null);
 }
+
+/// <summary>A message a person sent into the chat after a hand-over, as <c>GET /webhooks/rest/messages</c> lists it: a reply with its id and time.</summary>
+public sealed record RasaRestMessageOut([property: JsonPropertyName("recipient_id")] string RecipientId, string Text, long Id, DateTimeOffset Timestamp);

@@ -67,3 +67,13 @@ public sealed class ChannelSender
         return false;
     }
 }
+
+/// <summary>A provider the platform can write to first (an operator's answer), not only reply through.</summary>
+public interface IOutboundChannel
+{
+    /// <summary>The <see cref="ChatChannels"/> name.</summary>
+    string Channel { get; }
+
+    /// <summary>True when the provider took the message; false when it is not configured, refused it, or stayed unreachable.</summary>
+    Task<bool> SendAsync(string recipient, string? replyVia, ChatReply message, CancellationToken ct);
+}

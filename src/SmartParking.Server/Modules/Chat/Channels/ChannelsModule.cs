@@ -20,6 +20,8 @@ public static class ChannelsModule
         builder.Services.AddSingleton<IScheduledJob, ChannelUpdatesCleanup>();
         builder.Services.AddSingleton<TelegramChannel>();
         builder.Services.AddSingleton<WhatsAppChannel>();
+        builder.Services.AddSingleton<IOutboundChannel>(sp => sp.GetRequiredService<TelegramChannel>());
+        builder.Services.AddSingleton<IOutboundChannel>(sp => sp.GetRequiredService<WhatsAppChannel>());
         builder.Services.AddHostedService<TelegramWebhookRegistration>();
     }
 }

@@ -15,6 +15,7 @@ namespace SmartParking.Server.Modules.Chat.Channels;
 /// not answered: the assistant talks to one person at a time.
 /// </summary>
 public sealed class TelegramChannel(IHttpClientFactory http, IOptions<TelegramOptions> options, ChatAssistant assistant, ChannelUpdates updates, TimeProvider time, ILogger<TelegramChannel> logger)
+    : IOutboundChannel
 {
     public const string HttpClientName = "telegram";
 
@@ -25,6 +26,12 @@ public sealed class TelegramChannel(IHttpClientFactory http, IOptions<TelegramOp
     private readonly ChannelSender _sender = new("Telegram", options.Value, time, logger);
 
     public bool IsConfigured => _options.IsConfigured;
+
+    public string Channel => ChatChannels.Telegram;
+
+    /// <summary>A message nobody asked for just now (an operator's answer) to the chat <paramref name="recipient"/>.</summary>
+    public async Task<bool> SendAsync(string recipient, string? replyVia, ChatReply message, CancellationToken ct) =>
+        IsConfigured && long.TryParse(recipient, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) && await SendAsync(chatId, [message], ct);
 
     // The library's own 429 retries are off: retries here follow Chat:Telegram's limits like every other failure.
     private ITelegramBotClient Client() =>
@@ -63,15 +70,18 @@ public sealed class TelegramChannel(IHttpClientFactory http, IOptions<TelegramOp
 
     private static ChatSender Sender(long chatId) => new(ChatChannels.Telegram, chatId.ToString(CultureInfo.InvariantCulture));
 
-    private async Task SendAsync(long chatId, IReadOnlyList<ChatReply> replies, CancellationToken ct)
+    /// <summary>True when Telegram took every reply.</summary>
+    private async Task<bool> SendAsync(long chatId, IReadOnlyList<ChatReply> replies, CancellationToken ct)
     {
+        var all = true;
         foreach (var reply in replies)
         {
             var keyboard = reply.Buttons?.Where(b => Encoding.UTF8.GetByteCount(b.Payload) <= MaxCallbackDataBytes)
                 .Select(b => new[] { InlineKeyboardButton.WithCallbackData(b.Title, b.Payload) }).ToList();
-            await _sender.SendAsync("reply", token => Call((client, t) => client.SendMessage(chatId, reply.Text,
+            all &= await _sender.SendAsync("reply", token => Call((client, t) => client.SendMessage(chatId, reply.Text,
                 replyMarkup: keyboard is { Count: > 0 } ? new InlineKeyboardMarkup(keyboard) : null, cancellationToken: t), token), ct);
         }
+        return all;
     }
 
     /// <summary>Telegram.Bot's failures as transient (5xx, 429, no answer) or final (other 4xx), with the bot token never in the text.</summary>

@@ -16,6 +16,7 @@ namespace SmartParking.Server.Modules.Chat.Channels;
 /// </summary>
 public sealed partial class WhatsAppChannel(IHttpClientFactory http, IOptions<WhatsAppOptions> options, ChatAssistant assistant, ChannelUpdates updates,
     TimeProvider time, ILogger<WhatsAppChannel> logger)
+    : IOutboundChannel
 {
     public const string HttpClientName = "whatsapp";
 
@@ -38,6 +39,16 @@ public sealed partial class WhatsAppChannel(IHttpClientFactory http, IOptions<Wh
 
     public bool IsConfigured => _options.IsConfigured;
 
+    public string Channel => ChatChannels.WhatsApp;
+
+    /// <summary>
+    /// A message nobody asked for just now (an operator's answer) to <paramref name="recipient"/>, from the business
+    /// number they wrote to (<paramref name="replyVia"/>). WhatsApp takes it within 24 hours of the user's last message.
+    /// </summary>
+    public async Task<bool> SendAsync(string recipient, string? replyVia, ChatReply message, CancellationToken ct) =>
+        IsConfigured && replyVia is { } phoneNumberId && Digits().IsMatch(phoneNumberId) && Digits().IsMatch(recipient)
+        && await _sender.SendAsync("message", token => PostAsync(phoneNumberId, Message(recipient, message), token), ct);
+
     public async Task HandleAsync(WhatsAppNotification notification, CancellationToken ct)
     {
         foreach (var value in (notification.Entry ?? []).SelectMany(e => e?.Changes ?? []).Select(c => c?.Value).OfType<WhatsAppValue>())
@@ -58,7 +69,7 @@ public sealed partial class WhatsAppChannel(IHttpClientFactory http, IOptions<Wh
                 await updates.HandleOnceAsync(ChatChannels.WhatsApp, id, async () =>
                 {
                     var replies = Payload(message) is { } text
-                        ? await assistant.ReplyAsync(new ChatSender(ChatChannels.WhatsApp, from), text, ct)
+                        ? await assistant.ReplyAsync(new ChatSender(ChatChannels.WhatsApp, from, ReplyVia: phoneNumberId), text, ct)
                         : [new ChatReply("Sorry, I can only read text. Please type what you need.")];
                     foreach (var reply in replies)
                         await _sender.SendAsync("reply", token => PostAsync(phoneNumberId, Message(from, reply), token), ct);

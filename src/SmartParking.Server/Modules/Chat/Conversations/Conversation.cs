@@ -40,6 +40,12 @@ public sealed class Conversation
     /// <summary>The platform driver this chat user is, when known (signed in, or linked); null answers public questions only.</summary>
     public Guid? DriverId { get; set; }
 
+    /// <summary>The open hand-over to a person, if any: the user's messages go to the operator, not the assistant.</summary>
+    public Guid? HandoffId { get; set; }
+
+    /// <summary>Where the channel sends from (WhatsApp's business number), for messages sent later; not stored.</summary>
+    public string? ReplyVia { get; set; }
+
     /// <summary>"en" or "da": the language replies are written in.</summary>
     public string Language { get; set; } = "en";
 

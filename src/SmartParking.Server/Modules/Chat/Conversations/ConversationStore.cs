@@ -44,6 +44,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
             insert into chat_conversations (channel, sender, last_active_at) values (@channel, @sender, @now)
                 on conflict (channel, sender) do nothing;
             select (select driver_id from chat_links l where l.channel = c.channel and l.sender = c.sender) as DriverId,
+                (select id from chat_handoffs h where h.channel = c.channel and h.sender = c.sender and h.status <> 'closed') as HandoffId,
                 language, state::text as State, turns::text as Turns, version, last_active_at as LastActiveAt
             from chat_conversations c where channel = @channel and sender = @sender for update
             """, new { channel, sender, now }, tx, cancellationToken: ct));
@@ -53,6 +54,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
             Channel = channel,
             Sender = sender,
             DriverId = row.DriverId,
+            HandoffId = row.HandoffId,
             Language = row.Language,
             State = expired ? new DialogueState() : JsonSerializer.Deserialize<DialogueState>(row.State, Json) ?? new DialogueState(),
             Turns = expired ? [] : JsonSerializer.Deserialize<List<ChatTurn>>(row.Turns, Json) ?? [],
@@ -88,5 +90,5 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
             new { before = time.GetUtcNow() - TimeSpan.FromHours(_options.RetentionHours) }, cancellationToken: ct));
     }
 
-    private sealed record Row(Guid? DriverId, string Language, string State, string Turns, long Version, DateTimeOffset LastActiveAt);
+    private sealed record Row(Guid? DriverId, Guid? HandoffId, string Language, string State, string Turns, long Version, DateTimeOffset LastActiveAt);
 }

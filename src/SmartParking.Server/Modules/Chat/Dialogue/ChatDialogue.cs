@@ -1,5 +1,7 @@
 using System.Globalization;
 using SmartParking.Server.Modules.Chat.Conversations;
+using SmartParking.Server.Modules.Chat.Handoff;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Modules.Web;
 
@@ -11,7 +13,7 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 /// platform's own services (the web app's place finder and driver search). A confident new request replaces the
 /// pending one; "no"/"stop" drops it. Replies are in the conversation's language.
 /// </summary>
-public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, TimeProvider time)
+public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, HandoffStore handoffs, LotCatalog lots, TimeProvider time)
 {
     private const int ResultsShown = 3;
     private const int MaxPlaceChars = 200;
@@ -99,6 +101,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             "stop_session" => await driverFlows.StopAsync(driver, state, say, ct),
             "extend" => await driverFlows.ExtendAsync(driver, state, say, ct),
             "reserve" or "start_session" or "report_issue" => await AtLotAsync(flow, conversation, state, parse, say, ct),
+            "human_handoff" => await HandOverAsync(conversation, parse, say, ct),
             _ => NotInChatYet(state, say),
         };
     }
@@ -168,6 +171,30 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             _ => await driverFlows.StartAsync(driver, lotId, state, say, ct),
         };
     }
+
+    /// <summary>
+    /// Puts the chat in a person's queue: the operator of the lot talked about, else of the driver's current parking,
+    /// else of the nearest lot to the place talked about; with none of those, the platform's own staff.
+    /// </summary>
+    private async Task<IReadOnlyList<ChatReply>> HandOverAsync(Conversation conversation, NluParse parse, Say say, CancellationToken ct)
+    {
+        var state = conversation.State;
+        var lotId = state.Slots.TryGetValue("lot", out var chosen) && Guid.TryParse(chosen, out var id) ? id : (Guid?)null;
+        if (lotId is null && conversation.DriverId is { } driver) lotId = await driverFlows.CurrentLotAsync(driver, ct);
+        if (lotId is null && state.Slots.TryGetValue("location", out var location) && await places.FindAsync(location, null, ct) is { } place)
+            lotId = (await SearchAsync(place, state, ct)).FirstOrDefault()?.LotId;
+        var tenant = lotId is { } lot ? (await lots.FindAsync(lot, ct))?.TenantId : null;
+        conversation.HandoffId = await handoffs.OpenAsync(conversation, tenant, conversation.ReplyVia, parse.Text.Trim(), ct);
+        state.Clear();
+        var who = tenant is { } t ? await lots.TenantNameAsync(t, ct) : null;
+        return [new ChatReply(say.T(
+                $"I've asked a person{(who is null ? "" : " at " + who)} to take over. They'll answer here; until then, everything you write goes to them.",
+                $"Jeg har bedt en medarbejder{(who is null ? "" : " hos " + who)} om at tage over. Du får svar her; indtil da går alt, hvad du skriver, til dem."),
+            [BackToAssistant(say)])];
+    }
+
+    /// <summary>The button that ends a hand-over (Rasa's /restart).</summary>
+    public static ChatButton BackToAssistant(Say say) => new(say.T("Back to the assistant", "Tilbage til assistenten"), "/restart");
 
     /// <summary>The place a flow is about: found, or the question to ask for it (keeping the flow waiting on "location").</summary>
     private async Task<(Place? Place, ChatReply? Question)> PlaceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct)

@@ -197,6 +197,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     private const int MaxReportTitle = 80;
     private const int MaxReportDetail = 450;
 
+    /// <summary>The lot of the driver's running parking, else of their next booking; null with neither.</summary>
+    public async Task<Guid?> CurrentLotAsync(Guid driver, CancellationToken ct) =>
+        (await RunningAsync(driver, ct)).FirstOrDefault()?.LotId ?? (await UpcomingAsync(driver, ct)).FirstOrDefault()?.LotId;
+
     /// <summary>The time asked for, in UTC (PostgreSQL takes no other offset); null when none was.</summary>
     internal static DateTimeOffset? Start(DialogueState state) =>
         state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)

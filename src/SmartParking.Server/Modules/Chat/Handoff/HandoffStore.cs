@@ -1,0 +1,200 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Chat.Conversations;
+using SmartParking.Server.Platform.Events;
+
+namespace SmartParking.Server.Modules.Chat.Handoff;
+
+/// <summary>
+/// Hand-overs in PostgreSQL. A chat user has at most one open hand-over (a unique index says so); while it is open their
+/// messages are recorded for the operator instead of being answered. Every change records a <see cref="HandoffChanged"/>
+/// in the same transaction, so every node's pages hear of it.
+/// </summary>
+public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, HandoffFeed feed, TimeProvider time)
+{
+    private const string SummaryColumns = """
+        h.id, h.channel, h.driver_id is not null as KnownDriver, h.tenant_id as TenantId, h.language, h.status,
+        h.requested_at as RequestedAt, h.last_message_at as LastMessageAt,
+        (select m.text from chat_handoff_messages m where m.handoff_id = h.id and m.author = 'driver' order by m.id desc limit 1) as LastDriverMessage
+        """;
+
+    /// <summary>
+    /// Opens a hand-over for the conversation with what was said so far (its last turns and the request itself), or
+    /// returns the one already open.
+    /// </summary>
+    public async Task<Guid> OpenAsync(Conversation conversation, Guid? tenant, string? replyVia, string request, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow();
+        var id = Guid.NewGuid();
+        var opened = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition("""
+            insert into chat_handoffs (id, channel, sender, reply_via, driver_id, tenant_id, language, status, requested_at, last_message_at)
+            values (@id, @Channel, @Sender, @replyVia, @DriverId, @tenant, @Language, 'waiting', @now, @now)
+            on conflict (channel, sender) where status <> 'closed' do nothing
+            returning id
+            """, new { id, conversation.Channel, conversation.Sender, replyVia, conversation.DriverId, tenant, conversation.Language, now }, tx, cancellationToken: ct));
+        if (opened is null)
+        {
+            await tx.RollbackAsync(ct);
+            return await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+                "select id from chat_handoffs where channel = @Channel and sender = @Sender and status <> 'closed'", new { conversation.Channel, conversation.Sender }, cancellationToken: ct));
+        }
+        var history = conversation.Turns
+            .SelectMany(t => t.Bot.Select(b => new HistoryLine(t.At, HandoffAuthors.Assistant, b)).Prepend(new HistoryLine(t.At, HandoffAuthors.Driver, t.User)))
+            .Append(new HistoryLine(now, HandoffAuthors.Driver, request)).ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into chat_handoff_messages (handoff_id, at, author, text)
+            select @id, at, author, text from unnest(@at::timestamptz[], @author::text[], @text::text[]) as m(at, author, text)
+            """, new { id, at = history.Select(h => h.At).ToArray(), author = history.Select(h => h.Author).ToArray(), text = history.Select(h => h.Text).ToArray() },
+            tx, cancellationToken: ct));
+        await ChangedAsync(connection, tx, new HandoffChanged(id, tenant, HandoffStatuses.Waiting), ct);
+        return id;
+    }
+
+    /// <summary>Records the driver's message in their open hand-over; false when it has been closed meanwhile.</summary>
+    public async Task<bool> AddDriverMessageAsync(Guid handoffId, string text, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow();
+        var open = await connection.QuerySingleOrDefaultAsync<OpenHandoff>(new CommandDefinition("""
+            update chat_handoffs set last_message_at = @now where id = @handoffId and status <> 'closed' returning tenant_id, status
+            """, new { handoffId, now }, tx, cancellationToken: ct));
+        if (open is null) return false;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into chat_handoff_messages (handoff_id, at, author, text) values (@handoffId, @now, 'driver', @text)",
+            new { handoffId, now, text }, tx, cancellationToken: ct));
+        await ChangedAsync(connection, tx, new HandoffChanged(handoffId, open.TenantId, open.Status), ct);
+        return true;
+    }
+
+    private sealed record HistoryLine(DateTimeOffset At, string Author, string Text);
+
+    private sealed record OpenHandoff(Guid? TenantId, string Status);
+
+    /// <summary>The driver went back to the assistant.</summary>
+    public async Task CloseByDriverAsync(Guid handoffId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var tenant = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition("""
+            update chat_handoffs set status = 'closed', closed_at = @now, closed_by = 'driver' where id = @handoffId and status <> 'closed' returning tenant_id
+            """, new { handoffId, now = time.GetUtcNow() }, tx, cancellationToken: ct));
+        await ChangedAsync(connection, tx, new HandoffChanged(handoffId, tenant, HandoffStatuses.Closed), ct);
+    }
+
+    public async Task<IReadOnlyList<HandoffSummary>> QueueAsync(Guid? scope, bool includeClosed, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<HandoffSummary>(new CommandDefinition($"""
+            select {SummaryColumns} from chat_handoffs h
+            where (@scope::uuid is null or h.tenant_id = @scope) and (@includeClosed or h.status <> 'closed')
+            order by h.status = 'closed', h.status = 'answered', h.requested_at
+            limit @limit
+            """, new { scope, includeClosed, limit }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The hand-over if it is in the scope's queue (every queue for null).</summary>
+    public async Task<HandoffThread?> ThreadAsync(Guid id, Guid? scope, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var summary = await connection.QuerySingleOrDefaultAsync<HandoffSummary>(new CommandDefinition(
+            $"select {SummaryColumns} from chat_handoffs h where h.id = @id and (@scope::uuid is null or h.tenant_id = @scope)", new { id, scope }, cancellationToken: ct));
+        if (summary is null) return null;
+        var messages = await connection.QueryAsync<HandoffMessage>(new CommandDefinition(
+            "select id, at, author, text, delivery from chat_handoff_messages where handoff_id = @id order by id", new { id }, cancellationToken: ct));
+        return new HandoffThread(summary, messages.ToList());
+    }
+
+    /// <summary>Where to send to the driver of an open hand-over in the scope, or null.</summary>
+    public async Task<HandoffAddress?> AddressAsync(Guid id, Guid? scope, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<HandoffAddress>(new CommandDefinition("""
+            select id, channel, sender, reply_via as ReplyVia, tenant_id as TenantId, language, status from chat_handoffs
+            where id = @id and (@scope::uuid is null or tenant_id = @scope)
+            """, new { id, scope }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Records a message to the driver (an operator's answer, or the notice that the operator closed the chat) and
+    /// moves the hand-over to <paramref name="status"/>; null when the hand-over was closed meanwhile.
+    /// </summary>
+    public async Task<HandoffMessage?> AddMessageToDriverAsync(HandoffAddress to, string author, Guid? operatorId, string text, string delivery, string status, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow();
+        var updated = await connection.ExecuteAsync(new CommandDefinition("""
+            update chat_handoffs set status = @status, last_message_at = @now,
+                closed_at = case when @status = 'closed' then @now end, closed_by = case when @status = 'closed' then 'operator' end
+            where id = @Id and status <> 'closed'
+            """, new { to.Id, status, now }, tx, cancellationToken: ct));
+        if (updated == 0) return null;
+        var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            insert into chat_handoff_messages (handoff_id, at, author, operator_id, text, delivery) values (@Id, @now, @author, @operatorId, @text, @delivery) returning id
+            """, new { to.Id, now, author, operatorId, text, delivery }, tx, cancellationToken: ct));
+        await ChangedAsync(connection, tx, new HandoffChanged(to.Id, to.TenantId, status), ct);
+        return new HandoffMessage(id, now, author, text, delivery);
+    }
+
+    public async Task SetDeliveryAsync(long messageId, string delivery, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("update chat_handoff_messages set delivery = @delivery where id = @messageId",
+            new { messageId, delivery }, cancellationToken: ct));
+    }
+
+    /// <summary>What operators (and the closing notice) said to this chat user after message <paramref name="after"/>, for apps that fetch them.</summary>
+    public async Task<IReadOnlyList<HandoffMessage>> ToDriverAsync(string channel, string sender, long after, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<HandoffMessage>(new CommandDefinition("""
+            select m.id, m.at, m.author, m.text, m.delivery from chat_handoffs h join chat_handoff_messages m on m.handoff_id = h.id
+            where h.channel = @channel and h.sender = @sender and m.delivery is not null and m.id > @after
+            order by m.id limit 100
+            """, new { channel, sender, after }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Closes hand-overs nobody wrote in for <paramref name="idle"/> and deletes those closed before <paramref name="retention"/> ago.</summary>
+    public async Task<(int Closed, int Deleted)> TidyAsync(TimeSpan idle, TimeSpan retention, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var now = time.GetUtcNow();
+        var closed = (await connection.QueryAsync<(Guid Id, Guid? TenantId)>(new CommandDefinition("""
+            update chat_handoffs set status = 'closed', closed_at = @now, closed_by = 'timeout'
+            where status <> 'closed' and last_message_at < @idleBefore returning id, tenant_id
+            """, new { now, idleBefore = now - idle }, tx, cancellationToken: ct))).ToList();
+        foreach (var (id, tenant) in closed) await outbox.AppendAsync(connection, tx, new HandoffChanged(id, tenant, HandoffStatuses.Closed), ct);
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "delete from chat_handoffs where status = 'closed' and closed_at < @before", new { before = now - retention }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        if (closed.Count > 0) feed.Changed(new HandoffChanged(Guid.Empty, null, HandoffStatuses.Closed));
+        return (closed.Count, deleted);
+    }
+
+    private async Task ChangedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, HandoffChanged change, CancellationToken ct)
+    {
+        await outbox.AppendAsync(connection, tx, change, ct);
+        await tx.CommitAsync(ct);
+        feed.Changed(change);
+    }
+}
+
+/// <summary>Where a hand-over's messages to the driver go.</summary>
+public sealed record HandoffAddress(Guid Id, string Channel, string Sender, string? ReplyVia, Guid? TenantId, string Language, string Status);
+
+/// <summary>Hand-overs changed (on this node at once, from other nodes through <see cref="HandoffChanged"/> events).</summary>
+public sealed class HandoffFeed : ChangeFeed<HandoffChanged>;
+
+/// <summary>On every node: hand-over events from any node reach this node's pages and chat widgets.</summary>
+public sealed class HandoffFeedSubscriber(HandoffFeed feed) : IEventHandler<HandoffChanged>
+{
+    public Task HandleAsync(HandoffChanged domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        feed.Changed(domainEvent);
+        return Task.CompletedTask;
+    }
+}
