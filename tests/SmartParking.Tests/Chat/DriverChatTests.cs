@@ -164,4 +164,33 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         var alert = alerts.Where(a => a.Str("title").Contains(problem)).ShouldHaveSingleItem();
         alert.Str("status").ShouldBe("open");
     }
+
+    [Fact]
+    public async Task Billing_LatestPaymentsWithRefundsAndReceiptLinks_OnlyTheDriversOwn()
+    {
+        var (driver, lotId, spaceId) = await DriverWithLotAsync();
+        var kept = await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, factory.Clock.GetUtcNow().AddDays(5), TimeSpan.FromHours(2)));
+        var cancelled = await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, factory.Clock.GetUtcNow().AddDays(6), TimeSpan.FromHours(1)));
+        await (await driver.PostAsync($"/api/v1/reservations/{cancelled}/cancellation", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var (_, other) = await factory.DriverAsync();
+
+        var reply = await SayAsync(driver, "I need a receipt for what I paid");
+        var theirs = await SayAsync(other, "I need a receipt for what I paid");
+
+        reply.ShouldContain("Your latest payments:");
+        reply.ShouldContain($"/me/receipts/{kept}");
+        reply.ShouldContain($"/me/receipts/{cancelled}");
+        reply.ShouldContain("24.00 DKK paid");
+        reply.ShouldContain("refunded");
+        theirs.ShouldContain("You haven't paid for anything yet.");
+    }
+
+    [Fact]
+    public async Task Billing_NotSignedIn_AskedToSignInFirst()
+    {
+        var reply = await (await factory.CreateClient().PostAsJsonAsync("/webhooks/rest/webhook", new { sender = "anon-billing", message = "show me my invoices" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        reply[0].Str("text").ShouldContain("once I know who you are");
+    }
 }

@@ -19,6 +19,7 @@ public static class ChatModule
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ChatDialogue>();
         builder.Services.AddSingleton<DriverFlows>();
+        builder.Services.AddSingleton<BillingFlow>();
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<ChatAccountLinks>();
         builder.Services.AddSingleton<HandoffFeed>();

@@ -84,6 +84,17 @@ public interface IPaymentSettledHandler
     Task HandleAsync(PaymentSettled settled, CancellationToken ct);
 }
 
+/// <summary>One of a driver's payments as they see it: what it paid for, how much, how it stands and what came back.</summary>
+public sealed record DriverPayment(Guid PaymentId, Guid ReferenceId, PaymentPurpose Purpose, string? Description, decimal Amount, string Currency,
+    PaymentState State, decimal Refunded, DateTimeOffset At);
+
+/// <summary>A driver's own payments, for the places that show them to that driver (the chat assistant).</summary>
+public interface IDriverPayments
+{
+    /// <summary>The driver's latest payments, newest first; refunded counts only refunds that went through.</summary>
+    Task<IReadOnlyList<DriverPayment>> RecentAsync(Guid driverId, int limit, CancellationToken ct);
+}
+
 /// <summary>What a reservation or session brought in over a window (charges minus refunds), for per-lot reports.</summary>
 public sealed record ReferenceRevenue(Guid ReferenceId, string Purpose, string Currency, decimal Net);
 

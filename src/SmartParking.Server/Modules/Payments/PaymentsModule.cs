@@ -45,6 +45,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<RevenueReports>();
         builder.Services.AddSingleton<IRevenueReports>(sp => sp.GetRequiredService<RevenueReports>());
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
+        builder.Services.AddSingleton<IDriverPayments, DriverPaymentHistory>();
     }
 
     public static void MapPaymentsEndpoints(this IEndpointRouteBuilder app)

@@ -13,7 +13,7 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 /// platform's own services (the web app's place finder and driver search). A confident new request replaces the
 /// pending one; "no"/"stop" drops it. Replies are in the conversation's language.
 /// </summary>
-public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, HandoffStore handoffs, LotCatalog lots, TimeProvider time)
+public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, BillingFlow billing, HandoffStore handoffs, LotCatalog lots, TimeProvider time)
 {
     private const int ResultsShown = 3;
     private const int MaxPlaceChars = 200;
@@ -102,7 +102,8 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             "extend" => await driverFlows.ExtendAsync(driver, state, say, ct),
             "reserve" or "start_session" or "report_issue" => await AtLotAsync(flow, conversation, state, parse, say, ct),
             "human_handoff" => await HandOverAsync(conversation, parse, say, ct),
-            _ => NotInChatYet(state, say),
+            "billing" => Finished(state, await billing.LatestAsync(driver, say, ct)),
+            _ => OutOfScope(state, say),
         };
     }
 
@@ -329,11 +330,12 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         "I can do that once I know who you are. Sign in to the SmartParking app and use the chat there, or link this chat to your account: send “link” and the code the app shows under My parking → Chat.",
         "Det kan jeg, når jeg ved, hvem du er. Log ind i SmartParking-appen og brug chatten der, eller forbind denne chat til din konto: skriv “forbind” og koden, appen viser under Min parkering → Chat."));
 
-    private static IReadOnlyList<ChatReply> NotInChatYet(DialogueState state, Say say)
+    /// <summary>An intent the training data has but no flow answers (such as out_of_scope): say what the assistant is for.</summary>
+    private static IReadOnlyList<ChatReply> OutOfScope(DialogueState state, Say say)
     {
         state.Clear();
-        return [new ChatReply(say.T("I can't do that in the chat yet; please use the SmartParking app for it.",
-            "Det kan jeg ikke klare i chatten endnu; brug venligst SmartParking-appen til det."))];
+        return [new ChatReply(say.T("Sorry, I can only help with parking: finding a space, prices, bookings, paying and problems at a car park.",
+            "Beklager, jeg kan kun hjælpe med parkering: finde en plads, priser, bookinger, betaling og problemer ved et p-anlæg."), MainMenu(say))];
     }
 
     private static List<ChatButton> MainMenu(Say say) =>
