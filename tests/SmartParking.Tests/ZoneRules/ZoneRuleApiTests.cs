@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Reservations;
 
@@ -275,5 +276,18 @@ public sealed class ZoneRuleApiTests(BookingFactory factory) : IClassFixture<Boo
 
         html.ShouldContain("Parking rules");
         html.ShouldContain("Zone R11 (R11): 2P Mon–Fri 07:30–18:30");
+    }
+
+    [Fact]
+    public async Task DriversView_CachedOnTheNode_FollowsRuleChanges()
+    {
+        var (lotId, zoneId, _) = await LotWithZoneAsync("R9", "R9-1");
+        var catalog = factory.Services.GetRequiredService<SmartParking.Server.Modules.Lots.LotCatalog>();
+        (await catalog.PublicLotsAsync([lotId], CancellationToken.None)).Single().ParkingRules.ShouldBeEmpty();
+
+        await PutRulesAsync($"/api/v1/manage/zones/{zoneId}/parking-rules", new { text = TwoHours });
+
+        await Poll.UntilAsync(async () => (await catalog.PublicLotsAsync([lotId], CancellationToken.None)).Single(),
+            lot => lot.ParkingRules.Count == 1, TimeSpan.FromSeconds(10), "the zone's new rule in the drivers' view");
     }
 }

@@ -82,6 +82,7 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _db;
     private readonly ConcurrentDictionary<Guid, LotFacts> _cache = new();
+    private readonly ConcurrentDictionary<Guid, PublicLot> _public = new();
     private long _generation;
 
     public LotCatalog(NpgsqlDataSource db)
@@ -93,6 +94,7 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
     {
         Interlocked.Increment(ref _generation);
         _cache.TryRemove(domainEvent.LotId, out _);
+        _public.TryRemove(domainEvent.LotId, out _);
         return Task.CompletedTask;
     }
 
@@ -164,14 +166,31 @@ public sealed class LotCatalog : IEventHandler<LotCatalogChanged>
             "select exists (select 1 from zones where id = @zoneId and lot_id = @lotId)", new { zoneId, lotId }, cancellationToken: ct));
     }
 
-    /// <summary>Lots as drivers see them (address, hours, amenities), for the driver web app's result list.</summary>
+    /// <summary>
+    /// Lots as drivers see them (address, hours, amenities, space counts, parking rules), for every search result list;
+    /// cached like the facts, since counting a lot's spaces and gathering its rules is the dearest read a search makes.
+    /// A lot that no longer exists is left out.
+    /// </summary>
     public async Task<IReadOnlyList<PublicLot>> PublicLotsAsync(IReadOnlyCollection<Guid> lotIds, CancellationToken ct)
     {
-        if (lotIds.Count == 0) return [];
-        await using var connection = await _db.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<Lots.LotRow>(new CommandDefinition(
-            $"{Lots.LotRow.Select} where l.id = any(@ids)", new { ids = lotIds.ToArray() }, cancellationToken: ct));
-        return rows.Select(r => r.ToPublic()).ToList();
+        var known = new Dictionary<Guid, PublicLot>();
+        foreach (var id in lotIds)
+            if (_public.TryGetValue(id, out var cached)) known[id] = cached;
+        var missing = lotIds.Where(id => !known.ContainsKey(id)).Distinct().ToArray();
+        if (missing.Length > 0)
+        {
+            var generation = Interlocked.Read(ref _generation);
+            await using var connection = await _db.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<Lots.LotRow>(new CommandDefinition(
+                $"{Lots.LotRow.Select} where l.id = any(@ids)", new { ids = missing }, cancellationToken: ct));
+            foreach (var lot in rows.Select(r => r.ToPublic())) known[lot.Id] = lot;
+            // As in FindAsync: kept only if no lot changed since the read began (this answer is right either way).
+            foreach (var id in missing)
+                if (known.TryGetValue(id, out var lot)) _public[id] = lot;
+            if (Interlocked.Read(ref _generation) != generation)
+                foreach (var id in missing) _public.TryRemove(id, out _);
+        }
+        return lotIds.Distinct().Select(id => known.GetValueOrDefault(id)).OfType<PublicLot>().ToList();
     }
 
     /// <summary>
