@@ -249,3 +249,36 @@ public sealed class RequestLimitTests(LimitsFactory factory) : IClassFixture<Lim
         await (await client.PostAsJsonAsync("/api/v1/manage/lots", bigLot)).ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
     }
 }
+
+/// <summary>A per-client limit of a few requests, to show provider webhooks are limited apart from it.</summary>
+public sealed class ProviderLimitsFactory : ApiFactory
+{
+    public const int RequestsPerWindow = 4;
+
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        settings["Http:RequestsPerWindow"] = RequestsPerWindow.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Http:WindowSeconds"] = "3600";
+    }
+}
+
+public sealed class ProviderWebhookLimitTests(ProviderLimitsFactory factory) : IClassFixture<ProviderLimitsFactory>
+{
+    [Fact]
+    public async Task ProviderWebhooks_FromOneAddress_NotHeldToThePerClientLimit_WhichStillHoldsElsewhere()
+    {
+        using var client = factory.Anonymous();
+
+        for (var i = 0; i < ProviderLimitsFactory.RequestsPerWindow * 3; i++)
+        {
+            // Unconfigured here, so each answers 404 after the limiter let it through.
+            (await client.PostAsync("/webhooks/telegram", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+            (await client.PostAsync("/api/v1/payments/webhooks/stripe", new StringContent("{}", Encoding.UTF8, "application/json"))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        }
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= ProviderLimitsFactory.RequestsPerWindow; i++) statuses.Add((await client.GetAsync("/api/v1/lots/nearby?lat=56&lng=10")).StatusCode);
+
+        statuses[..ProviderLimitsFactory.RequestsPerWindow].ShouldAllBe(s => s == HttpStatusCode.OK);
+        statuses[^1].ShouldBe(HttpStatusCode.TooManyRequests);
+    }
+}

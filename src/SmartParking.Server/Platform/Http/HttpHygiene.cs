@@ -34,9 +34,10 @@ public static class HttpHygiene
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                IsExempt(http.Request.Path)
-                    ? RateLimitPartition.GetNoLimiter("exempt")
-                    : RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(http, o => o.RequestsPerWindow)));
+                IsExempt(http.Request.Path) ? RateLimitPartition.GetNoLimiter("exempt")
+                : http.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ProviderWebhook>() is not null
+                    ? RateLimitPartition.GetFixedWindowLimiter("provider:" + endpoint.DisplayName, _ => Window(http, o => o.ProviderWebhookRequestsPerWindow))
+                : RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(http, o => o.RequestsPerWindow)));
             // Sign-in attempts are what this limits; showing the sign-in page (a GET) is not an attempt.
             limiter.AddPolicy(AuthPolicy, http => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
                 ? RateLimitPartition.GetNoLimiter("auth-page")

@@ -13,6 +13,14 @@ public sealed class HttpOptions
     [Range(1, 1_000_000)]
     public int RequestsPerWindow { get; set; } = 1200;
 
+    /// <summary>
+    /// Requests per window to each provider webhook (Telegram, WhatsApp, payment providers). A provider calls from a few
+    /// addresses carrying every user's traffic, and each call proves itself by a secret or signature, so the per-IP
+    /// limit would throttle a busy bot; this one still bounds what a flood of forged calls can cost.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int ProviderWebhookRequestsPerWindow { get; set; } = 60_000;
+
     /// <summary>Sign-in, registration and refresh attempts per IP per window.</summary>
     [Range(1, 1_000_000)]
     public int AuthRequestsPerWindow { get; set; } = 30;

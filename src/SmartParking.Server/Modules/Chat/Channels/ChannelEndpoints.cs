@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
 using Telegram.Bot;
 using Telegram.Bot.Types;
 
@@ -20,9 +21,9 @@ public static class ChannelEndpoints
 
     public static void MapChatChannels(this IEndpointRouteBuilder app)
     {
-        app.MapPost(TelegramPath, TelegramWebhook).WithTags("Chat").AllowAnonymous().ExcludeFromDescription();
+        app.MapPost(TelegramPath, TelegramWebhook).WithTags("Chat").AllowAnonymous().ExcludeFromDescription().AsProviderWebhook();
         app.MapGet(WhatsAppPath, WhatsAppVerification).WithTags("Chat").AllowAnonymous().ExcludeFromDescription();
-        app.MapPost(WhatsAppPath, WhatsAppWebhook).WithTags("Chat").AllowAnonymous().ExcludeFromDescription();
+        app.MapPost(WhatsAppPath, WhatsAppWebhook).WithTags("Chat").AllowAnonymous().ExcludeFromDescription().AsProviderWebhook();
     }
 
     private static async Task<IResult> TelegramWebhook(HttpRequest request, TelegramChannel telegram, IOptions<TelegramOptions> options,

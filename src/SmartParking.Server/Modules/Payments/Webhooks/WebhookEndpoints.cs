@@ -9,6 +9,7 @@ using SmartParking.Server.Modules.Payments.Ledger;
 using SmartParking.Server.Modules.Payments.Providers;
 using SmartParking.Server.Modules.Payments.Providers.PayPal;
 using SmartParking.Server.Modules.Payments.Providers.Stripe;
+using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.OpenApi;
 
@@ -25,7 +26,7 @@ public static class WebhookEndpoints
 
     public static void MapWebhookEndpoints(this IEndpointRouteBuilder app)
     {
-        var hooks = app.MapGroup("/api/v1/payments/webhooks").WithTags("Payments").AllowAnonymous();
+        var hooks = app.MapGroup("/api/v1/payments/webhooks").WithTags("Payments").AllowAnonymous().AsProviderWebhook();
         hooks.MapPost("/stripe", Stripe).DescribeBody<JsonElement>("A Stripe event, as Stripe sends it (checked against Stripe-Signature).", oneOrMany: false, "application/json");
         hooks.MapPost("/paypal", PayPal).DescribeBody<JsonElement>("A PayPal webhook event, as PayPal sends it (verified with PayPal).", oneOrMany: false, "application/json");
         app.MapPost("/api/v1/payments/sandbox/{paymentId:guid}/settle", Settle).WithTags("Payments").RequireAuthorization(Policies.Driver);
