@@ -37,6 +37,37 @@ public sealed class ChatLinkTests(BookingFactory factory) : IClassFixture<Bookin
     }
 
     [Fact]
+    public async Task UnlinkedInTheApp_TheChatNoLongerActsForTheDriver()
+    {
+        var (_, driver) = await factory.DriverAsync();
+        var chat = Telegram();
+        (await SayAsync(chat, "link " + await CodeAsync(driver))).ShouldStartWith("Linked!");
+        (await SayAsync(chat, "my bookings")).ShouldContain("no upcoming bookings");
+
+        (await driver.DeleteAsync("/api/v1/me/chat-links/telegram")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        (await SayAsync(chat, "my bookings")).ShouldContain("once I know who you are");
+    }
+
+    [Fact]
+    public async Task ConversationMovedOnByAnotherNode_AnsweredFromWhatThatNodeWrote()
+    {
+        var (_, driver) = await factory.DriverAsync();
+        var chat = Telegram();
+        (await SayAsync(chat, "link " + await CodeAsync(driver))).ShouldStartWith("Linked!");
+        (await SayAsync(chat, "hello")).ShouldContain("find parking");
+
+        // Another node asked this user for a place to park (its write, not this node's).
+        await factory.ExecuteAsync("""
+            update chat_conversations set state = '{"flow":"find_parking","slots":{},"awaiting":"location"}', version = version + 1
+            where channel = 'telegram' and sender = $1
+            """, chat.Id);
+
+        // Taken as the answer to that question, which this node never asked.
+        (await SayAsync(chat, "Qzxville Nowhere")).ShouldContain("I couldn't find \"Qzxville Nowhere\"");
+    }
+
+    [Fact]
     public async Task Link_CodeUsedTwice_SecondChatRefused()
     {
         var (_, driver) = await factory.DriverAsync();

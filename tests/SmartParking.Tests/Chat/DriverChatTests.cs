@@ -193,4 +193,22 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
 
         reply[0].Str("text").ShouldContain("once I know who you are");
     }
+
+    [Fact]
+    public async Task Conversation_SilentPastTheTimeout_StartsAfresh()
+    {
+        await factory.OpenLotAsync();
+        var anonymous = factory.CreateClient();
+        var sender = "timeout-" + Guid.NewGuid().ToString("N");
+        static async Task<string> Say(HttpClient client, string sender, string message) =>
+            string.Join("\n", (await (await client.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message })).ShouldHaveStatusAsync(HttpStatusCode.OK))
+                .EnumerateArray().Select(r => r.Str("text")));
+        (await Say(anonymous, sender, "find me parking")).ShouldContain("Where would you like to park?");
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(31));
+        var after = await Say(anonymous, sender, "Booking Lot");
+
+        // The question was forgotten: a bare lot name is no longer taken as the answer to it.
+        after.ShouldNotContain("Booking Lot:");
+    }
 }

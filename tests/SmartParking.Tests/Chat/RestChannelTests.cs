@@ -170,19 +170,4 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         var turns = await connection.QuerySingleAsync<string>("select turns::text from chat_conversations where channel = 'rest' and sender = @sender", new { sender });
         JsonDocument.Parse(turns).RootElement.GetArrayLength().ShouldBe(10);
     }
-
-    [Fact]
-    public async Task Conversation_SilentPastTheTimeout_StartsAfresh()
-    {
-        var lot = await LotAsync();
-        var sender = NewSender();
-        Text(await SayAsync(sender, "find me parking")).ShouldContain("Where would you like to park?");
-
-        await using (var connection = await factory.Sql.OpenConnectionAsync())
-            await connection.ExecuteAsync("update chat_conversations set last_active_at = last_active_at - interval '31 minutes' where sender = @sender", new { sender });
-        var after = await SayAsync(sender, lot);
-
-        // The question was forgotten: a bare lot name is no longer taken as the answer to it.
-        Text(after).ShouldNotContain(lot + ":");
-    }
 }

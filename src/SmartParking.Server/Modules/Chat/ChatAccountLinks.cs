@@ -62,12 +62,18 @@ public sealed class ChatAccountLinks(NpgsqlDataSource db, TimeProvider time)
             "select channel, linked_at as LinkedAt from chat_links where driver_id = @driverId order by linked_at", new { driverId }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Unlinks every chat of the driver on one channel.</summary>
+    /// <summary>
+    /// Unlinks every chat of the driver on one channel. Their conversations move on a version, so a node answering
+    /// from its own copy of one (as the driver) finds it stale and reads it again, now without the driver.
+    /// </summary>
     public async Task<int> UnlinkAllAsync(Guid driverId, string channel, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition("delete from chat_links where driver_id = @driverId and channel = @channel",
-            new { driverId, channel }, cancellationToken: ct));
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            with gone as (delete from chat_links where driver_id = @driverId and channel = @channel returning channel, sender),
+                 moved as (update chat_conversations c set version = c.version + 1 from gone where c.channel = gone.channel and c.sender = gone.sender)
+            select count(*)::int from gone
+            """, new { driverId, channel }, cancellationToken: ct));
     }
 
     /// <summary>"abcd 1234", "ABCD-1234" and "abcd1234" are one code.</summary>

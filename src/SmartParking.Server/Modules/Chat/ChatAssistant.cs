@@ -41,28 +41,51 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
                 ? $"Beklager, den besked er for lang til mig (højst {_options.MaxMessageChars} tegn). Kan du sige det kortere?"
                 : $"Sorry, that message is too long for me (at most {_options.MaxMessageChars} characters). Could you say it in fewer words?")];
         }
-        var model = await nlu.ModelAsync();
-        return await conversations.WithConversationAsync(sender.Channel, sender.Id, async conversation =>
+        var command = text.Trim().Length == 0 ? Command.Empty
+            : RestartCommand().IsMatch(text) ? Command.Restart
+            : LinkCommand().IsMatch(text) ? Command.Link
+            : UnlinkCommand().IsMatch(text) ? Command.Unlink
+            : Command.None;
+        // Read before the conversation is opened: it does not depend on it, and the conversation is held for less time.
+        NluParse? parse = null;
+        if (command == Command.None)
+        {
+            var model = await nlu.ModelAsync();
+            parse = FromPayload(text, model.Intents) ?? model.Parse(text, time.GetUtcNow(), nlu.DefaultZone);
+        }
+        return await conversations.WithConversationAsync(sender.Channel, sender.Id, conversation => MayAct(conversation, command, parse), async conversation =>
         {
             if (sender.SignedInDriver is { } driver) conversation.DriverId = driver;
             conversation.ReplyVia = sender.ReplyVia;
             conversation.Language = ChatLanguage.Detect(text, conversation.Language);
             var say = new Say(conversation.Language);
             IReadOnlyList<ChatReply> replies;
-            if (text.Trim().Length == 0) replies = [new ChatReply(say.T("What can I help you with?", "Hvad kan jeg hjælpe med?"))];
-            else if (RestartCommand().IsMatch(text)) replies = [await RestartAsync(conversation, say, ct)];
+            if (command == Command.Empty) replies = [new ChatReply(say.T("What can I help you with?", "Hvad kan jeg hjælpe med?"))];
+            else if (command == Command.Restart) replies = [await RestartAsync(conversation, say, ct)];
             else if (conversation.HandoffId is { } handoff && await handoffs.AddDriverMessageAsync(handoff, text, ct)) replies = [];
-            else if (LinkCommand().Match(text) is { Success: true } link) replies = [await LinkAsync(conversation, sender, link.Groups["code"].Value, say, ct)];
-            else if (UnlinkCommand().IsMatch(text)) replies = [await UnlinkAsync(conversation, sender, say, ct)];
-            else
-            {
-                var parse = FromPayload(text, model.Intents) ?? model.Parse(text, time.GetUtcNow(), nlu.DefaultZone);
-                replies = await dialogue.RespondAsync(conversation, parse, ct);
-            }
+            else if (command == Command.Link) replies = [await LinkAsync(conversation, sender, LinkCommand().Match(text).Groups["code"].Value, say, ct)];
+            else if (command == Command.Unlink) replies = [await UnlinkAsync(conversation, sender, say, ct)];
+            else replies = await dialogue.RespondAsync(conversation, parse!, ct);
             conversation.Turns.Add(new ChatTurn(time.GetUtcNow(), text, replies.Select(r => r.Text).ToList()));
             return replies;
         }, ct);
     }
+
+    private enum Command { None, Empty, Restart, Link, Unlink }
+
+    /// <summary>Intents whose flow acts as soon as it has what it needs, without a confirmation.</summary>
+    private static readonly HashSet<string> ActingIntents = new(StringComparer.Ordinal) { "report_issue", "human_handoff" };
+
+    /// <summary>
+    /// Whether handling this message may do more than answer (book, pay, cancel, report, hand over, link): then it is
+    /// handled with the conversation locked, so it happens once whatever node or retry handles it.
+    /// </summary>
+    private static bool MayAct(Conversation conversation, Command command, NluParse? parse) =>
+        conversation.HandoffId is not null
+        || command is Command.Restart or Command.Link or Command.Unlink
+        || conversation.State.Awaiting == DialogueState.Confirmation
+        || conversation.State.Flow is { } flow && ActingIntents.Contains(flow)
+        || parse is not null && ActingIntents.Contains(parse.Intent.Name);
 
     /// <summary>Starts over with the assistant, ending a hand-over to a person if there is one.</summary>
     private async Task<ChatReply> RestartAsync(Conversation conversation, Say say, CancellationToken ct)

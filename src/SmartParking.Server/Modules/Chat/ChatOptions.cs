@@ -34,8 +34,9 @@ public sealed class ChatOptions
     [Range(1, 3_650)] public int HandoffRetentionDays { get; set; } = 30;
 
     /// <summary>
-    /// Messages handled at once on a node, each holding a database connection while its dialogue uses others: keep it
-    /// well under the connection pool (Npgsql's 50 by default), or the pool runs dry.
+    /// Messages that may act (a confirmed booking, a report, a hand-over) handled at once on a node, each holding its
+    /// conversation's row lock and connection while its dialogue uses others: keep it well under the connection pool
+    /// (Npgsql's 50 by default), or the pool runs dry. Other messages hold no connection while they are answered.
     /// </summary>
     [Range(1, 1_000)] public int MaxConcurrentMessages { get; set; } = 16;
 

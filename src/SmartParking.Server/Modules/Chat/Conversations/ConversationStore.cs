@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -6,79 +7,164 @@ using Npgsql;
 namespace SmartParking.Server.Modules.Chat.Conversations;
 
 /// <summary>
-/// Conversations in PostgreSQL. A message is handled with its conversation's row locked, so two messages from one user
-/// (a double tap, two nodes) are answered one after the other, each seeing the other's state; different users never wait
-/// for each other. A conversation silent longer than the timeout starts afresh; only the last turns are kept.
+/// Conversations in PostgreSQL, with the last state each node wrote kept in memory.
+/// <para>
+/// Most messages (questions, searches, a question asked back) change nothing but the conversation. Those are answered from
+/// the node's copy and written with a version check: one statement, no lock held. If another node wrote the conversation
+/// meanwhile, the check fails, the answer is thrown away and the message is answered again from the stored state, so an
+/// answer never rests on a stale state (an unlinked account, a flow another node moved on).
+/// </para>
+/// <para>
+/// A message that may act (the yes to a confirmation, a report, a hand-over, linking; the caller says which) is handled
+/// with the conversation's row locked and read fresh, so whatever it does happens once, after the previous message of
+/// the same user, on any node. On one node the messages of one user always take turns.
+/// </para>
+/// A conversation silent longer than the timeout starts afresh; only the last turns are kept.
 /// </summary>
 public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions> options, TimeProvider time)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Above this many cached conversations, those silent past the timeout are dropped.</summary>
+    private const int MaxCached = 50_000;
+
+    /// <summary>Tries to answer without the lock before giving up and taking it.</summary>
+    private const int OptimisticAttempts = 3;
+
+    private const string StoredColumns = """
+        (select driver_id from chat_links l where l.channel = c.channel and l.sender = c.sender) as DriverId,
+        (select id from chat_handoffs h where h.channel = c.channel and h.sender = c.sender and h.status <> 'closed') as HandoffId,
+        language, state::text as State, turns::text as Turns, version, last_active_at as LastActiveAt
+        """;
+
     private readonly ChatOptions _options = options.Value;
+    private readonly ConcurrentDictionary<(string Channel, string Sender), Stored> _cache = new();
+    private readonly SemaphoreSlim[] _turns = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>
-    /// A message holds its conversation's connection while the dialogue calls services that need connections of their
-    /// own; unbounded, as many messages as the pool has connections would each wait for a second one that never comes.
+    /// A message that may act holds its conversation's connection while the dialogue calls services that need connections
+    /// of their own; unbounded, as many messages as the pool has connections would each wait for a second one.
     /// </summary>
-    private readonly SemaphoreSlim _handling = new(options.Value.MaxConcurrentMessages);
+    private readonly SemaphoreSlim _locking = new(options.Value.MaxConcurrentMessages);
 
-    public async Task<T> WithConversationAsync<T>(string channel, string sender, Func<Conversation, Task<T>> handle, CancellationToken ct)
+    /// <param name="mayAct">Whether handling the message in this conversation may do something beyond answering.</param>
+    public async Task<T> WithConversationAsync<T>(string channel, string sender, Func<Conversation, bool> mayAct, Func<Conversation, Task<T>> handle, CancellationToken ct)
     {
-        await _handling.WaitAsync(ct);
+        var key = (channel, sender);
+        // One user's messages take turns on this node (a double tap); users sharing a stripe only rarely wait for each other.
+        var turn = _turns[(int)((uint)key.GetHashCode() % (uint)_turns.Length)];
+        await turn.WaitAsync(ct);
         try
         {
-            return await LockedAsync(channel, sender, handle, ct);
+            for (var attempt = 0; attempt < OptimisticAttempts; attempt++)
+            {
+                var stored = _cache.TryGetValue(key, out var cached) ? cached : await LoadAsync(key, ct);
+                var conversation = Open(key, stored);
+                if (mayAct(conversation)) break;
+                var result = await handle(conversation);
+                if (await TryWriteAsync(conversation, stored?.Version, ct)) return result;
+                _cache.TryRemove(key, out _); // another node wrote it: answer again from what it wrote
+            }
+            return await LockedAsync(key, handle, ct);
         }
         finally
         {
-            _handling.Release();
+            turn.Release();
         }
     }
 
-    private async Task<T> LockedAsync<T>(string channel, string sender, Func<Conversation, Task<T>> handle, CancellationToken ct)
+    private async Task<T> LockedAsync<T>((string Channel, string Sender) key, Func<Conversation, Task<T>> handle, CancellationToken ct)
+    {
+        await _locking.WaitAsync(ct);
+        try
+        {
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            // A conversation not stored yet gets an empty row (version 0) first, so there is a row to lock.
+            var stored = await connection.QuerySingleAsync<Stored>(new CommandDefinition($"""
+                insert into chat_conversations (channel, sender, last_active_at) values (@Channel, @Sender, @now) on conflict (channel, sender) do nothing;
+                select {StoredColumns} from chat_conversations c where channel = @Channel and sender = @Sender for update
+                """, new { key.Channel, key.Sender, now = time.GetUtcNow() }, tx, cancellationToken: ct));
+            var conversation = Open(key, stored);
+            var result = await handle(conversation);
+            if (!await TryWriteAsync(conversation, stored.Version, ct, connection, tx))
+                throw new InvalidOperationException("A locked conversation changed."); // cannot happen while the row is locked
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        catch
+        {
+            _cache.TryRemove(key, out _);
+            throw;
+        }
+        finally
+        {
+            _locking.Release();
+        }
+    }
+
+    private async Task<Stored?> LoadAsync((string Channel, string Sender) key, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var now = time.GetUtcNow();
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition("""
-            insert into chat_conversations (channel, sender, last_active_at) values (@channel, @sender, @now)
-                on conflict (channel, sender) do nothing;
-            select (select driver_id from chat_links l where l.channel = c.channel and l.sender = c.sender) as DriverId,
-                (select id from chat_handoffs h where h.channel = c.channel and h.sender = c.sender and h.status <> 'closed') as HandoffId,
-                language, state::text as State, turns::text as Turns, version, last_active_at as LastActiveAt
-            from chat_conversations c where channel = @channel and sender = @sender for update
-            """, new { channel, sender, now }, tx, cancellationToken: ct));
-        var expired = row.Version > 0 && now - row.LastActiveAt > TimeSpan.FromSeconds(_options.ConversationTimeoutSeconds);
-        var conversation = new Conversation
+        return await connection.QuerySingleOrDefaultAsync<Stored>(new CommandDefinition(
+            $"select {StoredColumns} from chat_conversations c where channel = @Channel and sender = @Sender", new { key.Channel, key.Sender }, cancellationToken: ct));
+    }
+
+    /// <summary>The conversation as a message finds it: a copy of what is stored, or a fresh one when none is or it timed out.</summary>
+    private Conversation Open((string Channel, string Sender) key, Stored? stored)
+    {
+        var carried = stored is { Version: > 0 } && time.GetUtcNow() - stored.LastActiveAt <= TimeSpan.FromSeconds(_options.ConversationTimeoutSeconds);
+        return new Conversation
         {
-            Channel = channel,
-            Sender = sender,
-            DriverId = row.DriverId,
-            HandoffId = row.HandoffId,
-            Language = row.Language,
-            State = expired ? new DialogueState() : JsonSerializer.Deserialize<DialogueState>(row.State, Json) ?? new DialogueState(),
-            Turns = expired ? [] : JsonSerializer.Deserialize<List<ChatTurn>>(row.Turns, Json) ?? [],
-            IsNew = row.Version == 0 || expired,
+            Channel = key.Channel,
+            Sender = key.Sender,
+            DriverId = stored?.DriverId,
+            HandoffId = stored?.HandoffId,
+            Language = stored?.Language ?? "en",
+            State = carried ? JsonSerializer.Deserialize<DialogueState>(stored!.State, Json) ?? new DialogueState() : new DialogueState(),
+            Turns = carried ? JsonSerializer.Deserialize<List<ChatTurn>>(stored!.Turns, Json) ?? [] : [],
+            IsNew = !carried,
         };
+    }
 
-        var result = await handle(conversation);
-
-        var turns = conversation.Turns.Skip(Math.Max(0, conversation.Turns.Count - _options.HistoryTurns)).ToList();
-        await connection.ExecuteAsync(new CommandDefinition("""
-            update chat_conversations set language = @Language, state = @state::jsonb, turns = @turns::jsonb,
-                version = version + 1, last_active_at = @now
-            where channel = @channel and sender = @sender
-            """, new
+    /// <summary>
+    /// Writes the conversation if it is still at <paramref name="version"/> (null: no row yet) and keeps what was written
+    /// as this node's copy; false when another writer got there first.
+    /// </summary>
+    private async Task<bool> TryWriteAsync(Conversation conversation, long? version, CancellationToken ct, NpgsqlConnection? connection = null, NpgsqlTransaction? tx = null)
+    {
+        var now = time.GetUtcNow();
+        var state = JsonSerializer.Serialize(conversation.State, Json);
+        var turns = JsonSerializer.Serialize(conversation.Turns.Skip(Math.Max(0, conversation.Turns.Count - _options.HistoryTurns)), Json);
+        var sql = version is null
+            ? """
+              insert into chat_conversations (channel, sender, language, state, turns, version, last_active_at)
+              values (@Channel, @Sender, @Language, @state::jsonb, @turns::jsonb, 1, @now)
+              on conflict (channel, sender) do nothing returning version
+              """
+            : """
+              update chat_conversations set language = @Language, state = @state::jsonb, turns = @turns::jsonb, version = version + 1, last_active_at = @now
+              where channel = @Channel and sender = @Sender and version = @version returning version
+              """;
+        var args = new CommandDefinition(sql, new { conversation.Channel, conversation.Sender, conversation.Language, state, turns, now, version }, tx, cancellationToken: ct);
+        long? written;
+        if (connection is not null) written = await connection.ExecuteScalarAsync<long?>(args);
+        else
         {
-            conversation.Language,
-            state = JsonSerializer.Serialize(conversation.State, Json),
-            turns = JsonSerializer.Serialize(turns, Json),
-            now = time.GetUtcNow(),
-            channel,
-            sender,
-        }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
-        return result;
+            await using var own = await db.OpenConnectionAsync(ct);
+            written = await own.ExecuteScalarAsync<long?>(args);
+        }
+        if (written is not { } newVersion) return false;
+        if (_cache.Count >= MaxCached) ForgetSilent(now);
+        _cache[(conversation.Channel, conversation.Sender)] = new Stored(conversation.DriverId, conversation.HandoffId, conversation.Language, state, turns, newVersion, now);
+        return true;
+    }
+
+    private void ForgetSilent(DateTimeOffset now)
+    {
+        var before = now - TimeSpan.FromSeconds(_options.ConversationTimeoutSeconds);
+        foreach (var (key, stored) in _cache)
+            if (stored.LastActiveAt < before) _cache.TryRemove(key, out _);
     }
 
     /// <summary>Deletes conversations silent for longer than the retention: what drivers said is kept no longer than needed.</summary>
@@ -90,5 +176,5 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
             new { before = time.GetUtcNow() - TimeSpan.FromHours(_options.RetentionHours) }, cancellationToken: ct));
     }
 
-    private sealed record Row(Guid? DriverId, Guid? HandoffId, string Language, string State, string Turns, long Version, DateTimeOffset LastActiveAt);
+    private sealed record Stored(Guid? DriverId, Guid? HandoffId, string Language, string State, string Turns, long Version, DateTimeOffset LastActiveAt);
 }
