@@ -10,7 +10,7 @@ namespace SmartParking.Tests.Chat;
 /// </summary>
 public sealed class StoriesTests(BookingFactory factory) : IClassFixture<BookingFactory>
 {
-    /// <summary>Flows the lead is adding now, with their own stories; the runner plays them like any other.</summary>
+    /// <summary>Flows being added now (human handoff, billing); their stories come with them, and then they leave this list.</summary>
     private static readonly string[] NotYetCovered = ["human_handoff", "billing"];
 
     public static TheoryData<string> Stories() => new(StoryFiles.All.Select(s => s.Id));
@@ -23,12 +23,12 @@ public sealed class StoriesTests(BookingFactory factory) : IClassFixture<Booking
     [Fact]
     public async Task EveryIntent_HasAStoryInEnglishAndInDanish()
     {
-        var intents = (await factory.Services.GetRequiredService<NluEngine>().ModelAsync()).Intents.Append(NluModel.FallbackIntent).Except(NotYetCovered);
+        var intents = (await factory.Services.GetRequiredService<NluEngine>().ModelAsync()).Intents.Append(NluModel.FallbackIntent).ToList();
         var told = StoryFiles.All.SelectMany(s => s.Steps.OfType<UserStep>().Where(u => u.Intent is not null).Select(u => (s.Fixtures.Language, u.Intent))).ToHashSet();
+        bool Covered(string intent) => StoryFiles.Languages.All(l => told.Contains((l, intent)));
 
-        var missing = intents.SelectMany(i => StoryFiles.Languages.Where(l => !told.Contains((l, i))).Select(l => $"{i} ({l})")).ToList();
-
-        missing.ShouldBeEmpty();
+        intents.Except(NotYetCovered).Where(i => !Covered(i)).ShouldBeEmpty("intents without a story in both languages");
+        NotYetCovered.Where(Covered).ShouldBeEmpty("covered now: take them off NotYetCovered");
     }
 
     // The runner must fail loudly, or a green run means nothing.
