@@ -44,6 +44,11 @@ public sealed partial class StoryWorld : IDisposable
 
     public string Sender { get; }
 
+    public Guid? DriverId { get; private set; }
+
+    /// <summary>Who the assistant takes the story's messages to be from: a signed-in REST driver is their own web chat.</summary>
+    public (string Channel, string Sender) Chat => Fixtures.Channel == "rest" && DriverId is { } id ? ("web", id.ToString()) : (Fixtures.Channel, Sender);
+
     /// <summary>The story's driver's API client (their bearer token); null for an anonymous story.</summary>
     public HttpClient? Driver { get; private set; }
 
@@ -57,7 +62,11 @@ public sealed partial class StoryWorld : IDisposable
     {
         var world = new StoryWorld(factory, story.Fixtures);
         var f = story.Fixtures;
-        if (f.Driver != "anonymous") world.Driver = (await factory.DriverAsync(f.Driver == "declined_card" ? "sandbox_decline" : "sandbox_ok")).Client;
+        if (f.Driver != "anonymous")
+        {
+            var (account, client) = await factory.DriverAsync(f.Driver == "declined_card" ? "sandbox_decline" : "sandbox_ok");
+            (world.DriverId, world.Driver) = (account.Id, client);
+        }
         if (story.Steps.OfType<UserStep>().Any(s => s.Text.Contains("{link_code}", StringComparison.Ordinal)))
         {
             if (world.Driver is null) throw new StoryFormatException($"{story.Id}: {{link_code}} is the story's driver's code: set 'driver'");
@@ -150,6 +159,8 @@ public static class StoryFacts
             return Expect("an open driver report naming {lot_name}", (await op.GetJsonAsync("/api/v1/manage/alerts?kind=driver_report")).Items(),
                 a => a.Str("title").Contains(w.Value("lot_name")!, StringComparison.Ordinal) && a.Str("status") == "open");
         },
+        ["handoff_waiting"] = w => HandoffAsync(w, "waiting"),
+        ["handoff_closed"] = w => HandoffAsync(w, "closed"),
         ["linked"] = async w => Expect($"a {w.Fixtures.Channel} chat linked to the driver", await LinksAsync(w), l => l.Str("channel") == w.Fixtures.Channel),
         ["not_linked"] = async w => Refuse($"a {w.Fixtures.Channel} chat linked to the driver", await LinksAsync(w), l => l.Str("channel") == w.Fixtures.Channel),
     };
@@ -157,6 +168,17 @@ public static class StoryFacts
     public static IReadOnlySet<string> Known { get; } = Facts.Keys.ToHashSet(StringComparer.Ordinal);
 
     public static Task<string?> CheckAsync(StoryWorld world, string fact) => Facts[fact](world);
+
+    /// <summary>The chat's latest hand-over, as the operator of the story's lot (or the platform's staff, without one) sees it in the queue.</summary>
+    private static async Task<string?> HandoffAsync(StoryWorld w, string status)
+    {
+        var id = (await w.Factory.ColumnAsync("select id::text from chat_handoffs where channel = $1 and sender = $2 order by requested_at desc limit 1", w.Chat.Channel, w.Chat.Sender))
+            .SingleOrDefault();
+        if (id is null) return "no hand-over of this chat";
+        using var staff = w.LotId is null ? w.Factory.ClientFor(await w.Factory.CreateAdminAsync()) : w.Factory.OperatorClient();
+        var thread = await staff.GetJsonAsync($"/api/v1/chat/handoffs/{id}");
+        return thread.GetProperty("handoff").Str("status") == status ? null : $"the hand-over is {thread.GetProperty("handoff").Str("status")}";
+    }
 
     private static HttpClient Mine(StoryWorld w) => w.Driver ?? throw new StoryFormatException("this check is about the story's driver: set 'driver'");
 

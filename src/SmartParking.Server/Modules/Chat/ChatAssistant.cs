@@ -57,7 +57,8 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
         {
             if (sender.SignedInDriver is { } driver) conversation.DriverId = driver;
             conversation.ReplyVia = sender.ReplyVia;
-            conversation.Language = ChatLanguage.Detect(text, conversation.Language);
+            // A button's payload ("/reserve{...}") is the assistant's own words, not the user's language.
+            if (!text.TrimStart().StartsWith('/')) conversation.Language = ChatLanguage.Detect(text, conversation.Language);
             var say = new Say(conversation.Language);
             IReadOnlyList<ChatReply> replies;
             if (command == Command.Empty) replies = [new ChatReply(say.T("What can I help you with?", "Hvad kan jeg hjælpe med?"))];

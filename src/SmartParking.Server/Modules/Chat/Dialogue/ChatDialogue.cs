@@ -30,6 +30,17 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     /// <summary>How sure the NLU must be before a message interrupts a question the assistant is waiting on.</summary>
     private const double InterruptConfidence = 0.6;
 
+    /// <summary>Words besides its entities that make a message holding the awaited answer a request of its own.</summary>
+    private const int MoreThanAnAnswer = 3;
+
+    private static int WordsBesideEntities(NluParse parse)
+    {
+        var text = parse.Text.ToCharArray();
+        foreach (var e in parse.Entities.Where(e => e.End <= text.Length))
+            for (var i = e.Start; i < e.End; i++) text[i] = ' ';
+        return new string(text).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Count(w => w.Any(char.IsLetter));
+    }
+
     public async Task<IReadOnlyList<ChatReply>> RespondAsync(Conversation conversation, NluParse parse, CancellationToken ct)
     {
         var state = conversation.State;
@@ -43,9 +54,11 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
                 state.Clear();
                 return [new ChatReply(say.T("OK, let's leave that. Anything else?", "OK, vi lader det ligge. Andet jeg kan hjælpe med?"))];
             }
-            // A message that answers the question ("90 minutes") continues the flow whatever else it sounds like.
+            // A message that answers the question ("90 minutes", "at Dokk1 please") continues the flow whatever else it
+            // sounds like; one that says more than the answer ("how much is 2 hours at Dokk1?") is a new request carrying it.
             var answers = parse.First(awaiting) is not null || (awaiting == DialogueState.Confirmation && intent == "affirm");
-            var interrupts = !answers && TaskIntents.Contains(intent) && intent != flow && parse.Intent.Confidence >= InterruptConfidence;
+            var interrupts = TaskIntents.Contains(intent) && intent != flow && parse.Intent.Confidence >= InterruptConfidence
+                             && (!answers || WordsBesideEntities(parse) >= MoreThanAnAnswer);
             if (!interrupts)
             {
                 Fill(state, awaiting, parse);
@@ -155,7 +168,14 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         if (flow == "report_issue" && !state.Slots.ContainsKey("issue")) state.Slots["issue"] = parse.Text.Trim();
         if (!(state.Slots.TryGetValue("lot", out var chosen) && Guid.TryParse(chosen, out var lotId)))
         {
-            var (place, question) = await PlaceAsync(state, parse, say, ct);
+            // A problem named without a place is most likely where the driver is parked (or about to be).
+            if (flow == "report_issue" && parse.First("location") is null && !ChatPhrases.AfterPlacePreposition(parse).Any()
+                && state.Awaiting != "location" && await driverFlows.CurrentLotAsync(driver, ct) is { } current)
+                return await driverFlows.ReportAsync(driver, current, state, conversation.Channel, say, ct);
+            var (place, question) = await PlaceAsync(state, parse, say, ct, flow == "report_issue"
+                ? new ChatReply(say.T("Which car park is it at? Tell me its name, the street or a place nearby.",
+                    "Hvilket p-anlæg drejer det sig om? Skriv navnet, gaden eller et sted i nærheden."))
+                : null);
             if (place is null) return [question!];
             var nearest = (await SearchAsync(place, state, ct)).FirstOrDefault();
             if (nearest is null)
@@ -198,7 +218,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     public static ChatButton BackToAssistant(Say say) => new(say.T("Back to the assistant", "Tilbage til assistenten"), "/restart");
 
     /// <summary>The place a flow is about: found, or the question to ask for it (keeping the flow waiting on "location").</summary>
-    private async Task<(Place? Place, ChatReply? Question)> PlaceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct)
+    private async Task<(Place? Place, ChatReply? Question)> PlaceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct, ChatReply? ask = null)
     {
         if (!state.Slots.ContainsKey("location"))
         {
@@ -213,7 +233,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         if (!state.Slots.TryGetValue("location", out var location) || string.IsNullOrWhiteSpace(location))
         {
             state.Awaiting = "location";
-            return (null, new ChatReply(say.T("Where would you like to park? Tell me a place, an address or a car park.",
+            return (null, ask ?? new ChatReply(say.T("Where would you like to park? Tell me a place, an address or a car park.",
                 "Hvor vil du parkere? Skriv et sted, en adresse eller et p-hus.")));
         }
         var place = await places.FindAsync(location, null, ct);

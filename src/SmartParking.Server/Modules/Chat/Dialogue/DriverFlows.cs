@@ -68,6 +68,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         if (chosen is null)
         {
             if (running.Count == 0) return End(state, say.T("You have no parking running.", "Du har ingen parkering i gang."));
+            if (state.Slots.ContainsKey("session")) return NotYourSession(state, say);
             if (running.Count > 1) return await ChooseSessionAsync(state, "stop_session", running, say, ct);
             chosen = running[0].Id;
         }
@@ -94,6 +95,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             if (running.Count == 0)
                 return End(state, say.T("You have no parking running to extend. To extend a booking, open it in the app.",
                     "Du har ingen parkering i gang at forlænge. En booking forlænger du i appen."));
+            if (state.Slots.ContainsKey("session")) return NotYourSession(state, say);
             if (running.Count > 1) return await ChooseSessionAsync(state, "extend", running, say, ct);
             chosen = running[0].Id;
         }
@@ -257,6 +259,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         state.Slots.Remove(DialogueState.Confirmation);
         return [new ChatReply(question, [new ChatButton(say.T("Yes", "Ja"), "/affirm"), new ChatButton(say.T("No", "Nej"), "/deny")])];
     }
+
+    /// <summary>A session id (from a payload) that is not among the driver's running ones: said so, never swapped for theirs.</summary>
+    private static IReadOnlyList<ChatReply> NotYourSession(DialogueState state, Say say) =>
+        End(state, say.T("I can't find that parking among yours.", "Jeg kan ikke finde den parkering blandt dine."));
 
     private static IReadOnlyList<ChatReply> End(DialogueState state, string text)
     {
