@@ -16,7 +16,7 @@ public sealed class NluModelTests
     public void BuiltInData_EveryRequiredIntent()
     {
         Model.Value.Intents.ShouldBe(["affirm", "billing", "cancel_reservation", "check_price", "deny", "extend", "find_parking", "goodbye",
-            "greet", "help", "human_handoff", "my_bookings", "report_issue", "reserve", "start_session", "stop_session", "thanks"], ignoreOrder: true);
+            "greet", "help", "human_handoff", "my_bookings", "out_of_scope", "report_issue", "reserve", "start_session", "stop_session", "thanks"], ignoreOrder: true);
     }
 
     [Theory]
