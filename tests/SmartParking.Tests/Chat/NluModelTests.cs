@@ -36,6 +36,19 @@ public sealed class NluModelTests
         Parse(text).Entities.Where(e => e.Entity == "plate").Select(e => e.Value).ShouldBe([plate]);
     }
 
+    [Theory]
+    [InlineData("what's the weather in copenhagen")]
+    [InlineData("who won the football match yesterday")]
+    [InlineData("tell me a joke about cats")]
+    [InlineData("hvordan er vejret i københavn")]
+    [InlineData("hvem vandt fodboldkampen i går")]
+    [InlineData("fortæl noget sjovt")]
+    public void OffTopicQuestion_NotReadAsAParkingIntent(string text)
+    {
+        // None of these is a training example: the assistant should say it cannot help, not act on a guess.
+        Parse(text).Intent.Name.ShouldBeOneOf("out_of_scope", NluModel.FallbackIntent);
+    }
+
     [Fact]
     public void AnyText_NeverThrows_SpansInsideTheTextAndApart()
     {
