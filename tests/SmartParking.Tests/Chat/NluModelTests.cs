@@ -16,7 +16,7 @@ public sealed class NluModelTests
     public void BuiltInData_EveryRequiredIntent()
     {
         Model.Value.Intents.ShouldBe(["affirm", "billing", "cancel_reservation", "check_price", "deny", "extend", "find_parking", "goodbye",
-            "greet", "help", "human_handoff", "my_bookings", "report_issue", "reserve", "start_session", "stop_session", "thanks"], ignoreOrder: true);
+            "greet", "help", "human_handoff", "my_bookings", "out_of_scope", "report_issue", "reserve", "start_session", "stop_session", "thanks"], ignoreOrder: true);
     }
 
     [Theory]
@@ -34,6 +34,19 @@ public sealed class NluModelTests
     public void Plate_FoundAsWritten(string text, string plate)
     {
         Parse(text).Entities.Where(e => e.Entity == "plate").Select(e => e.Value).ShouldBe([plate]);
+    }
+
+    [Theory]
+    [InlineData("what's the weather in copenhagen")]
+    [InlineData("who won the football match yesterday")]
+    [InlineData("tell me a joke about cats")]
+    [InlineData("hvordan er vejret i københavn")]
+    [InlineData("hvem vandt fodboldkampen i går")]
+    [InlineData("fortæl noget sjovt")]
+    public void OffTopicQuestion_NotReadAsAParkingIntent(string text)
+    {
+        // None of these is a training example: the assistant should say it cannot help, not act on a guess.
+        Parse(text).Intent.Name.ShouldBeOneOf("out_of_scope", NluModel.FallbackIntent);
     }
 
     [Fact]

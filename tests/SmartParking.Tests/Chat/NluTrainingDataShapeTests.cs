@@ -15,7 +15,7 @@ public sealed partial class NluTrainingDataShapeTests
 {
     private static readonly string[] Languages = ["en", "da"];
 
-    private static readonly string[] ConversationIntents = ["greet", "goodbye", "thanks", "affirm", "deny", "help"];
+    private static readonly string[] ConversationIntents = ["greet", "goodbye", "thanks", "affirm", "deny", "help", "out_of_scope"];
 
     private static readonly string[] TaskIntents =
     [
