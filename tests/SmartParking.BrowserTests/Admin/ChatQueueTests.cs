@@ -34,6 +34,10 @@ public sealed class ChatQueueTests(BrowserHost host)
 
         await Expect(driverLog).ToContainTextAsync("I've asked a person", Live);
         await Expect(driverLog.GetByRole(AriaRole.Button, new() { Name = "Back to the assistant" })).ToBeVisibleAsync();
+        // Moving to another page of the site keeps the open chat, and it keeps listening.
+        await driver.Page.GetByRole(AriaRole.Link, new() { Name = "My parking" }).ClickAsync();
+        await Circuit.InteractiveAsync(driver.Page, ".my-parking");
+        await Expect(driverLog).ToContainTextAsync("I've asked a person");
         var asked = desk.Page.GetByTestId("chat-queue").Locator("tr", new() { HasText = "I want to talk to a real person please" });
         await Expect(asked.Locator("td[data-column=status]")).ToContainTextAsync("waiting", Live);
         // The row by its chat, as its latest words change.
