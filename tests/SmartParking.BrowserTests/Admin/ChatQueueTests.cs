@@ -58,6 +58,8 @@ public sealed class ChatQueueTests(BrowserHost host)
         await chat.GetByLabel("Message").PressAsync("Enter");
 
         await Expect(thread.Locator("li[data-author=driver]").Last).ToContainTextAsync("My ticket machine ate my card", Live);
+        // A message for the person gets no reply from the assistant, so its way back stays on offer.
+        await Expect(driverLog.GetByRole(AriaRole.Button, new() { Name = "Back to the assistant" })).ToBeVisibleAsync();
         await Expect(row.Locator("td[data-column=status]")).ToContainTextAsync("answered");
         await desk.ScreenshotAsync("chat-queue");
         await desk.Page.GetByRole(AriaRole.Button, new() { Name = "Close chat" }).ClickAsync();

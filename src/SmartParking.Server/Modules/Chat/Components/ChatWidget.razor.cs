@@ -31,6 +31,11 @@ public sealed partial class ChatWidget : IDisposable
     private ChatSender? _sender;
     /// <summary>The id of the last message from a person shown in this tab; null until the tab first opens the chat.</summary>
     private long? _seen;
+    /// <summary>
+    /// Where the assistant's latest reply starts: only its buttons are live, older offers were overtaken by it. Messages
+    /// that get no reply (those for a person, during a hand-over) leave it, so "Back to the assistant" stays.
+    /// </summary>
+    private int _latestReply;
     private bool _interactive, _open, _busy, _listening, _focusInput, _focusOpener;
     private int _unread;
     private string _draft = "";
@@ -46,9 +51,6 @@ public sealed partial class ChatWidget : IDisposable
     [Inject] private ILogger<ChatWidget> Logger { get; set; } = null!;
 
     private int MaxMessageChars => Options.Value.MaxMessageChars;
-
-    /// <summary>Only the newest offer of buttons is live: older ones were answered by what was said after them.</summary>
-    private int LastOwnLine => _lines.FindLastIndex(l => l.Author == Own);
 
     /// <summary>Only the interactive render gets here: the id comes from the tab's sessionStorage.</summary>
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -126,6 +128,7 @@ public sealed partial class ChatWidget : IDisposable
         _lines.Add(new ChatLine(Own, shown, []));
         IReadOnlyList<ChatReply> replies = [];
         _error = await ServiceOutcome.RunAsync(async () => replies = await Assistant.ReplyAsync(_sender!, message, _disposed.Token));
+        if (replies.Count > 0) _latestReply = _lines.Count;
         _lines.AddRange(replies.Select(r => new ChatLine(HandoffAuthors.Assistant, r.Text, r.Buttons ?? [])));
         _busy = false;
         // The clicked button is gone with its offer: the focus goes back to the text box.
