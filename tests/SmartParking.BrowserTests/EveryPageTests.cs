@@ -36,6 +36,7 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("operator", "/admin")]
     [InlineData("operator", "/admin/alerts")]
     [InlineData("admin", "/admin/alerts")]
+    [InlineData("operator", "/admin/chat")]
     [InlineData("operator", "/admin/lots")]
     [InlineData("operator", "/admin/lots/new")]
     [InlineData("operator", "/admin/lots/{lot}")]
