@@ -63,8 +63,15 @@ public sealed record HandoffThread(HandoffSummary Handoff, IReadOnlyList<Handoff
 /// <summary>An operator's answer to a driver.</summary>
 public sealed record HandoffAnswer([property: Description("What to tell the driver (at most 4,096 characters).")] string? Text);
 
-/// <summary>A hand-over was requested, answered or closed; pages showing the queue reload.</summary>
-public sealed record HandoffChanged(Guid HandoffId, Guid? TenantId, string Status) : IDomainEvent
+/// <summary>
+/// A hand-over was requested, written in, answered or closed; pages showing the queue reload, and the chat user's widget
+/// fetches what was said to them. <see cref="ChatKey"/> tells a widget its own chat without the event naming the user.
+/// </summary>
+public sealed record HandoffChanged(Guid HandoffId, Guid? TenantId, string Status, string ChatKey) : IDomainEvent
 {
     public string AggregateId => HandoffId.ToString();
+
+    /// <summary>A pseudonym of a chat user: the first 16 bytes of SHA-256 over channel and id, in hex.</summary>
+    public static string KeyOf(string channel, string sender) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(channel + "\n" + sender)).AsSpan(0, 16));
 }

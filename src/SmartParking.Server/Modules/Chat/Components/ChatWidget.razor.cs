@@ -147,14 +147,16 @@ public sealed partial class ChatWidget : IDisposable
     {
         // Subscribed before the first fetch, so nothing said in between is missed.
         var changes = Handoffs.Subscribe(ct);
+        var key = HandoffChanged.KeyOf(_sender!.Channel, _sender.Id);
+        var mine = true; // the first round fetches what was said before the widget opened
         try
         {
             do
             {
-                while (changes.TryRead(out _))
-                {
-                    // One fetch answers every change so far.
-                }
+                // One fetch answers every change so far; other users' hand-overs are none of this widget's business.
+                while (changes.TryRead(out var change)) mine |= change.ChatKey == key;
+                if (!mine) continue;
+                mine = false;
                 try
                 {
                     await InvokeAsync(() => FetchFromPeopleAsync(ct));

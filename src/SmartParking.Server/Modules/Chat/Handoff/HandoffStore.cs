@@ -48,7 +48,7 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             select @id, at, author, text from unnest(@at::timestamptz[], @author::text[], @text::text[]) as m(at, author, text)
             """, new { id, at = history.Select(h => h.At).ToArray(), author = history.Select(h => h.Author).ToArray(), text = history.Select(h => h.Text).ToArray() },
             tx, cancellationToken: ct));
-        await ChangedAsync(connection, tx, new HandoffChanged(id, tenant, HandoffStatuses.Waiting), ct);
+        await ChangedAsync(connection, tx, new HandoffChanged(id, tenant, HandoffStatuses.Waiting, HandoffChanged.KeyOf(conversation.Channel, conversation.Sender)), ct);
         return id;
     }
 
@@ -59,29 +59,33 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
         await using var tx = await connection.BeginTransactionAsync(ct);
         var now = time.GetUtcNow();
         var open = await connection.QuerySingleOrDefaultAsync<OpenHandoff>(new CommandDefinition("""
-            update chat_handoffs set last_message_at = @now where id = @handoffId and status <> 'closed' returning tenant_id, status
+            update chat_handoffs set last_message_at = @now where id = @handoffId and status <> 'closed' returning tenant_id, status, channel, sender
             """, new { handoffId, now }, tx, cancellationToken: ct));
         if (open is null) return false;
         await connection.ExecuteAsync(new CommandDefinition(
             "insert into chat_handoff_messages (handoff_id, at, author, text) values (@handoffId, @now, 'driver', @text)",
             new { handoffId, now, text }, tx, cancellationToken: ct));
-        await ChangedAsync(connection, tx, new HandoffChanged(handoffId, open.TenantId, open.Status), ct);
+        await ChangedAsync(connection, tx, new HandoffChanged(handoffId, open.TenantId, open.Status, HandoffChanged.KeyOf(open.Channel, open.Sender)), ct);
         return true;
     }
 
     private sealed record HistoryLine(DateTimeOffset At, string Author, string Text);
 
-    private sealed record OpenHandoff(Guid? TenantId, string Status);
+    private sealed record TimedOut(Guid Id, Guid? TenantId, string Channel, string Sender);
+
+    private sealed record OpenHandoff(Guid? TenantId, string Status, string Channel, string Sender);
 
     /// <summary>The driver went back to the assistant.</summary>
     public async Task CloseByDriverAsync(Guid handoffId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var tenant = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition("""
-            update chat_handoffs set status = 'closed', closed_at = @now, closed_by = 'driver' where id = @handoffId and status <> 'closed' returning tenant_id
+        var closed = await connection.QuerySingleOrDefaultAsync<OpenHandoff>(new CommandDefinition("""
+            update chat_handoffs set status = 'closed', closed_at = @now, closed_by = 'driver' where id = @handoffId and status <> 'closed'
+            returning tenant_id, status, channel, sender
             """, new { handoffId, now = time.GetUtcNow() }, tx, cancellationToken: ct));
-        await ChangedAsync(connection, tx, new HandoffChanged(handoffId, tenant, HandoffStatuses.Closed), ct);
+        if (closed is null) return; // closed meanwhile
+        await ChangedAsync(connection, tx, new HandoffChanged(handoffId, closed.TenantId, closed.Status, HandoffChanged.KeyOf(closed.Channel, closed.Sender)), ct);
     }
 
     public async Task<IReadOnlyList<HandoffSummary>> QueueAsync(Guid? scope, bool includeClosed, int limit, CancellationToken ct)
@@ -135,7 +139,7 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
             insert into chat_handoff_messages (handoff_id, at, author, operator_id, text, delivery) values (@Id, @now, @author, @operatorId, @text, @delivery) returning id
             """, new { to.Id, now, author, operatorId, text, delivery }, tx, cancellationToken: ct));
-        await ChangedAsync(connection, tx, new HandoffChanged(to.Id, to.TenantId, status), ct);
+        await ChangedAsync(connection, tx, new HandoffChanged(to.Id, to.TenantId, status, HandoffChanged.KeyOf(to.Channel, to.Sender)), ct);
         return new HandoffMessage(id, now, author, text, delivery);
     }
 
@@ -163,15 +167,16 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var now = time.GetUtcNow();
-        var closed = (await connection.QueryAsync<(Guid Id, Guid? TenantId)>(new CommandDefinition("""
+        var closed = (await connection.QueryAsync<TimedOut>(new CommandDefinition("""
             update chat_handoffs set status = 'closed', closed_at = @now, closed_by = 'timeout'
-            where status <> 'closed' and last_message_at < @idleBefore returning id, tenant_id
-            """, new { now, idleBefore = now - idle }, tx, cancellationToken: ct))).ToList();
-        foreach (var (id, tenant) in closed) await outbox.AppendAsync(connection, tx, new HandoffChanged(id, tenant, HandoffStatuses.Closed), ct);
+            where status <> 'closed' and last_message_at < @idleBefore returning id, tenant_id, channel, sender
+            """, new { now, idleBefore = now - idle }, tx, cancellationToken: ct)))
+            .Select(t => new HandoffChanged(t.Id, t.TenantId, HandoffStatuses.Closed, HandoffChanged.KeyOf(t.Channel, t.Sender))).ToList();
+        if (closed.Count > 0) await outbox.AppendAsync(connection, tx, closed, ct);
         var deleted = await connection.ExecuteAsync(new CommandDefinition(
             "delete from chat_handoffs where status = 'closed' and closed_at < @before", new { before = now - retention }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        if (closed.Count > 0) feed.Changed(new HandoffChanged(Guid.Empty, null, HandoffStatuses.Closed));
+        foreach (var change in closed) feed.Changed(change);
         return (closed.Count, deleted);
     }
 
