@@ -37,7 +37,8 @@ internal static class ChatBench
         c.Report.Add("chat", "reply latency p99", sum.P99, "ms", 20, Better.Lower, $"p50 {sum.P50:F2} ms");
     }
 
-    private static string[] Script((double Lat, double Lng) at) =>
+    private static string[] Script((double Lat, double Lng) at) => Environment.GetEnvironmentVariable("CHAT_SCRIPT") is { } custom
+        ? custom.Replace("{at}", string.Create(CultureInfo.InvariantCulture, $"{at.Lat:F5},{at.Lng:F5}")).Split('|') :
     [
         "hi there",
         string.Create(CultureInfo.InvariantCulture, $"find me parking near {at.Lat:F5},{at.Lng:F5}"),
