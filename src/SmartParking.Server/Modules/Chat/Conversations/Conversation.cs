@@ -16,6 +16,9 @@ public sealed class DialogueState
     /// <summary>The slot asked for, <see cref="Confirmation"/>, or null when nothing is asked.</summary>
     public string? Awaiting { get; set; }
 
+    /// <summary>What the message being handled answers (the slot asked for before it); not stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? Answered { get; set; }
+
     /// <summary>The intents offered after a message the assistant did not understand.</summary>
     public List<string>? Offered { get; set; }
 

@@ -97,6 +97,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             state.Slots.Remove("duration_seconds");
         }
         state.Flow = flow;
+        state.Answered = state.Awaiting;
         state.Awaiting = null;
         Take(state, parse);
         if (DriverIntents.Contains(flow) && conversation.DriverId is null)
@@ -220,6 +221,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     /// <summary>The place a flow is about: found, or the question to ask for it (keeping the flow waiting on "location").</summary>
     private async Task<(Place? Place, ChatReply? Question)> PlaceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct, ChatReply? ask = null)
     {
+        var answersWhere = state.Answered == "location";
         if (!state.Slots.ContainsKey("location"))
         {
             // The tagger missed it: what follows "near"/"at"/"ved"… may still be a place the finder knows.
@@ -230,6 +232,14 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
                     return (known, null);
                 }
         }
+        // The tagger may have caught only part of a name: a longer phrase around it that the finder knows wins.
+        if (parse.First("location") is { } tagged && state.Slots.GetValueOrDefault("location") == tagged.Value)
+            foreach (var candidate in ChatPhrases.AroundPlace(parse, tagged, answersWhere))
+                if (await places.FindAsync(candidate, null, ct) is { } longer)
+                {
+                    state.Slots["location"] = candidate;
+                    return (longer, null);
+                }
         if (!state.Slots.TryGetValue("location", out var location) || string.IsNullOrWhiteSpace(location))
         {
             state.Awaiting = "location";
