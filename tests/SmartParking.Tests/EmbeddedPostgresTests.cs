@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SmartParking.Server.Platform.Database;
@@ -107,5 +108,18 @@ public sealed class EmbeddedPostgresTests : IAsyncLifetime
         var error = await Should.ThrowAsync<InvalidOperationException>(() => NewInstance().StartAsync(CancellationToken.None));
 
         error.Message.ShouldContain("password file");
+    }
+
+    [Fact]
+    public void HostPorts_UrlsAndPortSettings_KeptFromTheEmbeddedServersChoice()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["urls"] = "http://127.0.0.1:45123; http://*:45124",
+            ["Mqtt:Port"] = "45125",
+            ["Mqtt:Host"] = "localhost",
+        }).Build();
+
+        DatabaseModule.HostPorts(configuration).Order().ShouldBe([45123, 45124, 45125]);
     }
 }

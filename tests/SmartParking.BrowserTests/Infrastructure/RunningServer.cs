@@ -45,7 +45,7 @@ public sealed class RunningServer : IAsyncDisposable
         var project = Path.Combine(Repository.Root, "src", "SmartParking.Server");
         var dll = Path.Combine(project, "bin", BuildConfiguration(), "net10.0", "SmartParking.Server.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"The server is not built at {dll}.");
-        var (http, mqtt) = (FreePort(), FreePort());
+        var (http, mqtt) = TwoFreePorts();
         // Not CreateTempSubdirectory: that is private to us, and as root the cluster runs as the postgres user.
         var data = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"smartparking-browser-{Guid.NewGuid():N}")).FullName;
         var start = new ProcessStartInfo("dotnet")
@@ -173,11 +173,19 @@ public sealed class RunningServer : IAsyncDisposable
         kill?.WaitForExit();
     }
 
-    private static int FreePort()
+    /// <summary>Two different free ports: both are held while the second is found.</summary>
+    private static (int, int) TwoFreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var first = new TcpListener(IPAddress.Loopback, 0);
+        var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        try { return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port); }
+        finally
+        {
+            first.Stop();
+            second.Stop();
+        }
     }
 
     /// <summary>The configuration the tests were built in; the server was built in the same one (project reference).</summary>

@@ -27,7 +27,7 @@ public static class DatabaseModule
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             using var loggerFactory = LoggerFactory.Create(logging => logging.AddConfiguration(builder.Configuration.GetSection("Logging")).AddSimpleConsole());
-            var local = new LocalPostgres(dataDirectory, loggerFactory.CreateLogger<LocalPostgres>(), options.PostgresBinDirectory);
+            var local = new LocalPostgres(dataDirectory, loggerFactory.CreateLogger<LocalPostgres>(), options.PostgresBinDirectory, portsInUse: HostPorts(builder.Configuration));
             var adminConnection = await local.StartAsync(CancellationToken.None);
             connectionString = await EnsureDatabaseAsync(adminConnection, options.EmbeddedDatabaseName);
             builder.Services.AddSingleton(local);
@@ -52,6 +52,20 @@ public static class DatabaseModule
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
             .AddCheck<StartupHealthCheck>("startup", tags: ["startup", "ready"]);
+    }
+
+    /// <summary>
+    /// Ports this host is configured to listen on (its URLs and any *:Port setting). Each is free until the host binds it,
+    /// so the embedded PostgreSQL, which picks a free port first, must not take one of them.
+    /// </summary>
+    internal static IReadOnlySet<int> HostPorts(IConfiguration configuration)
+    {
+        var ports = new HashSet<int>();
+        foreach (var url in (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (Uri.TryCreate(url.Replace("://*", "://localhost").Replace("://+", "://localhost"), UriKind.Absolute, out var uri)) ports.Add(uri.Port);
+        foreach (var (key, value) in configuration.AsEnumerable())
+            if (key.EndsWith(":Port", StringComparison.OrdinalIgnoreCase) && int.TryParse(value, out var port)) ports.Add(port);
+        return ports;
     }
 
     private static async Task<string> EnsureDatabaseAsync(string adminConnectionString, string databaseName)

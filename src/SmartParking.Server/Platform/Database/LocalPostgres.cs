@@ -18,7 +18,7 @@ public sealed class PostgresNotInstalledException(string message) : Exception(me
 /// any database set up by hand. It is reused across restarts and stopped on shutdown.
 /// A null <c>port</c> picks a free one at every start, so several servers on one machine never collide.
 /// </summary>
-public sealed partial class LocalPostgres(string dataDirectory, ILogger logger, string? binDirectory = null, int? port = null)
+public sealed partial class LocalPostgres(string dataDirectory, ILogger logger, string? binDirectory = null, int? port = null, IReadOnlySet<int>? portsInUse = null)
 {
     private const string SuperUser = "smartparking";
     // initdb and postgres refuse to run as root, so a root server hands the cluster to this OS user.
@@ -153,7 +153,7 @@ public sealed partial class LocalPostgres(string dataDirectory, ILogger logger, 
         // A free port found now can be taken by someone else before postgres binds it; a retry covers that.
         for (var attempt = 1; ; attempt++)
         {
-            var chosenPort = port ?? FindFreePort();
+            var chosenPort = port ?? FindFreePort(portsInUse ?? new HashSet<int>());
             await PrepareLogFileAsync(cancellationToken);
             LogStarting(logger, ClusterDirectory, chosenPort);
             var start = await RunAsync(true, Bin("pg_ctl"), ["start", "-D", ClusterDirectory, "-l", LogFile, "-w", "-t", "60", "-o", $"-p {chosenPort}"], PgCtlTimeout, cancellationToken, throwOnError: false);
@@ -295,12 +295,20 @@ public sealed partial class LocalPostgres(string dataDirectory, ILogger logger, 
     private static string? FindExecutable(string name) =>
         PathDirectories().Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]).Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
-    private static int FindFreePort()
+    /// <summary>A port free now and not one the host itself is about to bind (HTTP, MQTT), which is just as free until it does.</summary>
+    private static int FindFreePort(IReadOnlySet<int> portsInUse)
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try { return ((IPEndPoint)listener.LocalEndpoint).Port; }
-        finally { listener.Stop(); }
+        while (true)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            try
+            {
+                var free = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (!portsInUse.Contains(free)) return free;
+            }
+            finally { listener.Stop(); }
+        }
     }
 
     private static bool IsRoot()
