@@ -41,9 +41,10 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
                 ? $"Beklager, den besked er for lang til mig (højst {_options.MaxMessageChars} tegn). Kan du sige det kortere?"
                 : $"Sorry, that message is too long for me (at most {_options.MaxMessageChars} characters). Could you say it in fewer words?")];
         }
+        var link = LinkCommand().Match(text);
         var command = text.Trim().Length == 0 ? Command.Empty
             : RestartCommand().IsMatch(text) ? Command.Restart
-            : LinkCommand().IsMatch(text) ? Command.Link
+            : link.Success ? Command.Link
             : UnlinkCommand().IsMatch(text) ? Command.Unlink
             : Command.None;
         // Read before the conversation is opened: it does not depend on it, and the conversation is held for less time.
@@ -64,7 +65,7 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
             if (command == Command.Empty) replies = [new ChatReply(say.T("What can I help you with?", "Hvad kan jeg hjælpe med?"))];
             else if (command == Command.Restart) replies = [await RestartAsync(conversation, say, ct)];
             else if (conversation.HandoffId is { } handoff && await handoffs.AddDriverMessageAsync(handoff, text, ct)) replies = [];
-            else if (command == Command.Link) replies = [await LinkAsync(conversation, sender, LinkCommand().Match(text).Groups["code"].Value, say, ct)];
+            else if (command == Command.Link) replies = [await LinkAsync(conversation, sender, link.Groups["code"].Value, say, ct)];
             else if (command == Command.Unlink) replies = [await UnlinkAsync(conversation, sender, say, ct)];
             else replies = await dialogue.RespondAsync(conversation, parse!, ct);
             conversation.Turns.Add(new ChatTurn(time.GetUtcNow(), text, replies.Select(r => r.Text).ToList()));

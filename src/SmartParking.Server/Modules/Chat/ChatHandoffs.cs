@@ -54,18 +54,20 @@ public sealed class ChatHandoffs(HandoffStore store, HandoffFeed feed, IEnumerab
     private async Task<HandoffAddress> OpenAsync(ClaimsPrincipal user, Guid id, CancellationToken ct)
     {
         var to = await store.AddressAsync(id, user.TenantScope(), ct) ?? throw new NotFoundException("Chat");
-        return to.Status == HandoffStatuses.Closed ? throw new ConflictException("This chat is closed: the driver is talking to the assistant again.") : to;
+        return to.Status == HandoffStatuses.Closed ? throw Closed() : to;
     }
 
     private async Task<HandoffMessage> SendAsync(HandoffAddress to, string author, Guid operatorId, string text, string status, CancellationToken ct)
     {
         var outbound = channels.FirstOrDefault(c => c.Channel == to.Channel);
         var message = await store.AddMessageToDriverAsync(to, author, operatorId, text, outbound is null ? HandoffDelivery.Fetch : HandoffDelivery.Failed, status, ct)
-            ?? throw new ConflictException("This chat is closed: the driver is talking to the assistant again.");
+            ?? throw Closed(); // closed meanwhile
         if (outbound is null) return message;
         // Recorded as failed first: a crash while sending leaves it marked for the operator to send again, never lost.
         if (!await outbound.SendAsync(to.Sender, to.ReplyVia, new ChatReply(text), ct)) return message;
         await store.SetDeliveryAsync(message.Id, HandoffDelivery.Sent, ct);
         return message with { Delivery = HandoffDelivery.Sent };
     }
+
+    private static ConflictException Closed() => new("This chat is closed: the driver is talking to the assistant again.");
 }

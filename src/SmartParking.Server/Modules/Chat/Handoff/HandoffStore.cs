@@ -58,7 +58,7 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var now = time.GetUtcNow();
-        var open = await connection.QuerySingleOrDefaultAsync<OpenHandoff>(new CommandDefinition("""
+        var open = await connection.QuerySingleOrDefaultAsync<HandoffRow>(new CommandDefinition("""
             update chat_handoffs set last_message_at = @now where id = @handoffId and status <> 'closed' returning tenant_id, status, channel, sender
             """, new { handoffId, now }, tx, cancellationToken: ct));
         if (open is null) return false;
@@ -73,14 +73,14 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
 
     private sealed record TimedOut(Guid Id, Guid? TenantId, string Channel, string Sender);
 
-    private sealed record OpenHandoff(Guid? TenantId, string Status, string Channel, string Sender);
+    private sealed record HandoffRow(Guid? TenantId, string Status, string Channel, string Sender);
 
     /// <summary>The driver went back to the assistant.</summary>
     public async Task CloseByDriverAsync(Guid handoffId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var closed = await connection.QuerySingleOrDefaultAsync<OpenHandoff>(new CommandDefinition("""
+        var closed = await connection.QuerySingleOrDefaultAsync<HandoffRow>(new CommandDefinition("""
             update chat_handoffs set status = 'closed', closed_at = @now, closed_by = 'driver' where id = @handoffId and status <> 'closed'
             returning tenant_id, status, channel, sender
             """, new { handoffId, now = time.GetUtcNow() }, tx, cancellationToken: ct));
