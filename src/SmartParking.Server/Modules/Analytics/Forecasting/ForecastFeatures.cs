@@ -10,17 +10,29 @@ namespace SmartParking.Server.Modules.Analytics.Forecasting;
 /// after them whose profile they still colour, do not skew what the model learns for ordinary weeks);
 /// per origin: the last week's mean, its change against the 4 weeks before, the last day against the same day a week
 /// earlier; and, as differences from the profile, the 8-week median, the 4-week mean of the same weekday and hour, and
-/// the mean of the same hour over the working days (or weekend days) of the last 4 weeks.
+/// the mean of the same hour over the working days (or weekend days) of the last 4 weeks; and what kind of lot it is
+/// (see <see cref="LotKind"/>).
 /// </summary>
 internal static class ForecastFeatures
 {
-    public const int Count = 16;
+    public const int Count = 18;
 
     /// <summary>Where <see cref="Fill"/> writes the seasonal-naive value (the backtest reads it back as that baseline).</summary>
     public const int SeasonalNaive = 5;
 
     /// <summary>What the features read once per origin: the recent level and how it moved.</summary>
-    public readonly record struct OriginLevels(double LastWeek, double Trend, double LastDayShift, double Fallback);
+    public readonly record struct OriginLevels(double LastWeek, double Trend, double LastDayShift, double Fallback, LotKind Kind);
+
+    /// <summary>
+    /// What kind of lot the last 4 weeks show: how much fuller it is at weekend midday than at working-day midday (a
+    /// shopping centre's is high, an office garage's low) and how much fuller at 08–09 than at 14–16 on working days (a
+    /// commuter lot fills early). Calendar effects differ by kind: in a school break an office garage empties while a
+    /// shopping centre fills. Both are rounded to steps of <see cref="KindStep"/>, so that a city of a few lots does not
+    /// give each lot a value of its own: the model learns kinds of lots, not the lots it was trained on.
+    /// </summary>
+    public readonly record struct LotKind(double WeekendLift, double MorningPeak);
+
+    private const double KindStep = 0.2;
 
     public static OriginLevels Levels(LocalHours hours, int origin)
     {
@@ -34,7 +46,49 @@ internal static class ForecastFeatures
             double.IsNaN(lastWeek) ? fallback : lastWeek,
             double.IsNaN(lastWeek) || double.IsNaN(fourWeeksBefore) ? 0 : lastWeek - fourWeeksBefore,
             double.IsNaN(lastDay) || double.IsNaN(sameDayWeekBefore) ? 0 : lastDay - sameDayWeekBefore,
-            fallback);
+            fallback, KindOf(hours, origin));
+    }
+
+    private static LotKind KindOf(LocalHours hours, int origin)
+    {
+        var (weekendMidday, workdayMidday, workdayMorning, workdayAfternoon) = (new Mean(), new Mean(), new Mean(), new Mean());
+        var (day, holiday) = (DateTime.MinValue, false);
+        for (var i = Math.Max(0, origin - 4 * LocalHours.Week); i < origin; i++)
+        {
+            var v = hours.At(i);
+            if (double.IsNaN(v)) continue;
+            var local = hours.LocalAt(i);
+            // Once a day: training asks this for every origin of every lot.
+            if (local.Date != day) (day, holiday) = (local.Date, hours.IsHoliday(i));
+            if (holiday) continue;
+            var midday = local.Hour is >= 10 and <= 16;
+            if (IsWeekend(local))
+            {
+                if (midday) weekendMidday.Add(v);
+                continue;
+            }
+            if (midday) workdayMidday.Add(v);
+            if (local.Hour is 8 or 9) workdayMorning.Add(v);
+            else if (local.Hour is >= 14 and <= 16) workdayAfternoon.Add(v);
+        }
+        return new LotKind(Step(weekendMidday.Value - workdayMidday.Value), Step(workdayMorning.Value - workdayAfternoon.Value));
+    }
+
+    /// <summary>Rounded to the nearest <see cref="KindStep"/>; 0 (no sign of either kind) when a side had no hours.</summary>
+    private static double Step(double difference) => double.IsNaN(difference) ? 0 : Math.Round(difference / KindStep) * KindStep;
+
+    private sealed class Mean
+    {
+        private double sum;
+        private int count;
+
+        public double Value => count == 0 ? double.NaN : sum / count;
+
+        public void Add(double value)
+        {
+            sum += value;
+            count++;
+        }
     }
 
     /// <summary>The mean of the same local hour on the days of the same kind (working day or weekend) in the 4 weeks before the origin.</summary>
@@ -100,6 +154,8 @@ internal static class ForecastFeatures
         features[13] = (float)((double.IsNaN(weekMean) ? profile : weekMean) - profile);
         features[14] = hours.IsSchoolHoliday(target) ? 1 : 0;
         features[15] = hours.IsSchoolHoliday(source) ? 1 : 0;
+        features[16] = (float)levels.Kind.WeekendLift;
+        features[17] = (float)levels.Kind.MorningPeak;
         return profile;
     }
 }

@@ -47,7 +47,7 @@ public sealed record TrainingOutcome(OccupancyForecastModel Model, IReadOnlyList
 /// <summary>Trains one model across lots on occupancy share (lots differ in capacity, not in how demand moves).</summary>
 public static class OccupancyForecaster
 {
-    public const string FeatureSet = "f2";
+    public const string FeatureSet = "f3";
 
     /// <summary>
     /// Occupancy errors are heavy-tailed (stuck sensors, events), the learners only minimise squared error, and the
