@@ -79,9 +79,10 @@ public class KubernetesManifestTests
     {
         var errors = KubernetesSchemas.Validate(Manifests.Parse(BadDeployment)[0]);
 
-        errors.ShouldContain(e => e.Contains("/spec/replicas", StringComparison.Ordinal));
-        errors.ShouldContain(e => e.Contains("livenesProbe", StringComparison.Ordinal) || e.Contains("/spec/template/spec/containers/0", StringComparison.Ordinal));
-        errors.ShouldContain(e => e.Contains("/spec/template/spec/containers/0/resources/limits/memory", StringComparison.Ordinal));
+        errors.ShouldContain("Deployment/bad at /spec/replicas: Value is \"string\" but should be \"integer\"");
+        errors.ShouldContain("Deployment/bad at /spec/template/spec/containers/0/livenesProbe: All values fail against the false schema");
+        errors.ShouldContain(e => e.StartsWith("Deployment/bad at /spec/template/spec/containers/0/resources/limits/memory: ", StringComparison.Ordinal));
+        errors.ShouldNotContain(e => e.Contains("/requests/", StringComparison.Ordinal), "valid quantities pass");
     }
 
     [Fact]

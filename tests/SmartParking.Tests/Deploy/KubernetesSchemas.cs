@@ -19,7 +19,7 @@ public static class KubernetesSchemas
 
     private static readonly EvaluationOptions Options = new()
     {
-        OutputFormat = OutputFormat.List,
+        OutputFormat = OutputFormat.Hierarchical,
         RequireFormatValidation = true,
     };
 
@@ -39,12 +39,21 @@ public static class KubernetesSchemas
             return [$"{Manifests.Describe(document)}: no schema for {key} in deploy/schemas/kubernetes.json"];
         var schema = ByKind.GetOrAdd(key, _ => SchemaFor(definition.GetValue<string>()));
         var result = schema.Evaluate(document, Options);
-        if (result.IsValid) return [];
-        return (result.Details ?? [])
-            .Where(d => d.Errors is { Count: > 0 })
-            .SelectMany(d => d.Errors!.Select(e => $"{Manifests.Describe(document)} at {d.InstanceLocation}: {e.Value}"))
-            .Distinct()
-            .ToList();
+        return Failures(result).Select(f => $"{Manifests.Describe(document)} at {f.Location}: {f.Message}").Distinct().ToList();
+    }
+
+    /// <summary>
+    /// The errors of the failing parts only: a passing subschema's inner failures (the other branches of a oneOf that
+    /// matched) say nothing, and neither do the "or null" branches the API schemas put beside every object.
+    /// </summary>
+    private static IEnumerable<(string Location, string Message)> Failures(EvaluationResults result)
+    {
+        if (result.IsValid) yield break;
+        foreach (var (_, message) in result.Errors ?? new Dictionary<string, string>())
+            if (!message.Contains("should be \"null\"", StringComparison.Ordinal) && !message.StartsWith("Expected 1 matching subschema", StringComparison.Ordinal))
+                yield return (result.InstanceLocation.ToString(), message);
+        foreach (var failure in (result.Details ?? []).SelectMany(Failures))
+            yield return failure;
     }
 
     private static JsonSchema SchemaFor(string definition)

@@ -72,12 +72,31 @@ public static partial class Manifests
 
     private static JsonNode? ToJson(YamlNode node) => node switch
     {
-        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(pair =>
-            KeyValuePair.Create(((YamlScalarNode)pair.Key).Value ?? "", ToJson(pair.Value)))),
+        YamlMappingNode mapping => Mapping(mapping),
         YamlSequenceNode sequence => new JsonArray(sequence.Children.Select(ToJson).ToArray()),
         YamlScalarNode scalar => Scalar(scalar),
         _ => throw new InvalidDataException($"Unsupported YAML node at {node.Start}"),
     };
+
+    /// <summary>A mapping, with YAML's merge key (<c>&lt;&lt;: *anchor</c>, as compose files use it): its own keys win.</summary>
+    private static JsonObject Mapping(YamlMappingNode mapping)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in mapping.Children)
+        {
+            if (((YamlScalarNode)key).Value != "<<") continue;
+            var sources = value is YamlSequenceNode list ? list.Children : [value];
+            foreach (var source in sources.Cast<YamlMappingNode>())
+                foreach (var (name, inherited) in Mapping(source))
+                    result[name] = inherited?.DeepClone();
+        }
+        foreach (var (key, value) in mapping.Children)
+        {
+            var name = ((YamlScalarNode)key).Value ?? "";
+            if (name != "<<") result[name] = ToJson(value);
+        }
+        return result;
+    }
 
     private static JsonNode? Scalar(YamlScalarNode scalar)
     {
