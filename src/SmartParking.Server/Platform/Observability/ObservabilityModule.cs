@@ -30,6 +30,8 @@ public static class ObservabilityModule
             MeterName + "*",
         ]));
         builder.Services.AddHostedService<ExporterActivator>();
+        builder.Services.AddHostedService<CountGaugeRefresher>();
+        builder.AddTracing();
     }
 
     public static void MapObservabilityEndpoints(this IEndpointRouteBuilder app)

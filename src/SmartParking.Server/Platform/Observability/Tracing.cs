@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace SmartParking.Server.Platform.Observability;
+
+/// <summary>
+/// OpenTelemetry traces over OTLP, on only where an endpoint is configured: OpenTelemetry:OtlpEndpoint, else the
+/// standard OTEL_EXPORTER_OTLP_ENDPOINT. Both name the collector's base address (e.g. http://otel-collector:4318);
+/// the protocol is http/protobuf unless OpenTelemetry:OtlpProtocol or OTEL_EXPORTER_OTLP_PROTOCOL says grpc.
+/// </summary>
+internal static class Tracing
+{
+    public const string EndpointSetting = "OpenTelemetry:OtlpEndpoint";
+    public const string ProtocolSetting = "OpenTelemetry:OtlpProtocol";
+
+    public static void AddTracing(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var (endpointSetting, endpoint) = FirstSet(configuration, EndpointSetting, "OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (endpoint is null) return;
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+            throw new OptionsValidationException(endpointSetting, typeof(string),
+                [$"{endpointSetting} must be the collector's http(s) address, such as http://otel-collector:4318 (got '{endpoint}')."]);
+        var (protocolSetting, protocolName) = FirstSet(configuration, ProtocolSetting, "OTEL_EXPORTER_OTLP_PROTOCOL");
+        var protocol = protocolName switch
+        {
+            null or "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
+            "grpc" => OtlpExportProtocol.Grpc,
+            _ => throw new OptionsValidationException(protocolSetting, typeof(string),
+                [$"{protocolSetting} must be http/protobuf or grpc (got '{protocolName}')."]),
+        };
+        // Over HTTP each signal has its own path under the base address; gRPC takes the address as it is.
+        var exportUri = protocol == OtlpExportProtocol.HttpProtobuf ? new Uri(baseUri.AbsoluteUri.TrimEnd('/') + "/v1/traces") : baseUri;
+
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "smartparking"))
+            .WithTracing(tracing => tracing
+                // Probes and scrapes arrive every few seconds from every replica and would drown the requests that matter.
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsInfrastructure(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                // Npgsql reports each command on its own ActivitySource; the application's own sources share a prefix.
+                .AddSource("Npgsql", ObservabilityModule.MeterName + "*")
+                .AddOtlpExporter(o =>
+                {
+                    o.Endpoint = exportUri;
+                    o.Protocol = protocol;
+                }));
+    }
+
+    private static bool IsInfrastructure(PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+
+    private static (string Setting, string? Value) FirstSet(IConfiguration configuration, string setting, string standardVariable) =>
+        !string.IsNullOrWhiteSpace(configuration[setting]) ? (setting, configuration[setting]!.Trim())
+        : (standardVariable, string.IsNullOrWhiteSpace(configuration[standardVariable]) ? null : configuration[standardVariable]!.Trim());
+}
