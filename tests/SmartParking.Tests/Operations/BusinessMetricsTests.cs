@@ -1,8 +1,6 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Reservations;
 
@@ -105,24 +103,7 @@ public sealed class BusinessMetricsTests(BusinessMetricsFactory factory) : IClas
                 && line.Contains(label, StringComparison.Ordinal))
             .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 
-    /// <summary>The latest count in one of this server's own gauges (its meters come from its own IMeterFactory).</summary>
-    private async Task<long> OwnGaugeAsync(string name) =>
-        (await Poll.UntilAsync(() => Task.FromResult(ReadOwnGauge(name)), value => value is not null, Eventually, $"a first count in {name}"))!.Value;
-
-    private long? ReadOwnGauge(string name)
-    {
-        var scope = factory.Services.GetRequiredService<IMeterFactory>();
-        long? value = null;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == name && ReferenceEquals(instrument.Meter.Scope, scope)) l.EnableMeasurementEvents(instrument);
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, measurement, _, _) => value = measurement);
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return value;
-    }
+    private async Task<double> OwnGaugeAsync(string name) =>
+        (await Poll.UntilAsync(() => Task.FromResult(OwnGauges.Read(factory.Services, name)), values => values.ContainsKey(""), Eventually,
+            $"a first count in {name}"))[""];
 }

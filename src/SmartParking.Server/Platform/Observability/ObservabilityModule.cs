@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace SmartParking.Server.Platform.Observability;
 
@@ -31,6 +32,12 @@ public static class ObservabilityModule
         ]));
         builder.Services.AddHostedService<ExporterActivator>();
         builder.Services.AddHostedService<CountGaugeRefresher>();
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(2);
+            o.Period = TimeSpan.FromSeconds(15);
+        });
         builder.AddTracing();
     }
 
