@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace SmartParking.Server.Platform.Observability;
@@ -28,17 +29,13 @@ internal sealed partial class CountGaugeRefresher : BackgroundService
     private readonly ConcurrentDictionary<string, long> _latest = new();
     private readonly Meter _meter;
 
-    public CountGaugeRefresher(IEnumerable<CountGauge> gauges, NpgsqlDataSource database, IConfiguration configuration,
+    public CountGaugeRefresher(IEnumerable<CountGauge> gauges, NpgsqlDataSource database, IOptions<ObservabilityOptions> options,
         IMeterFactory meters, ILogger<CountGaugeRefresher> logger)
     {
         _gauges = [.. gauges];
         _database = database;
         _logger = logger;
-        var seconds = configuration.GetValue("Observability:CountGaugeSeconds", 15.0);
-        if (!(seconds > 0))
-            throw new Microsoft.Extensions.Options.OptionsValidationException("Observability:CountGaugeSeconds", typeof(double),
-                [$"Observability:CountGaugeSeconds must be a positive number of seconds (got {seconds})."]);
-        _interval = TimeSpan.FromSeconds(seconds);
+        _interval = TimeSpan.FromSeconds(options.Value.CountGaugeSeconds);
         _meter = meters.Create(ObservabilityModule.MeterName + ".Business");
         foreach (var gauge in _gauges)
             _meter.CreateObservableGauge(gauge.Name, () => Observe(gauge.Name), gauge.Unit, gauge.Description);

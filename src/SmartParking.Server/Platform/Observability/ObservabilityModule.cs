@@ -31,6 +31,8 @@ public static class ObservabilityModule
             MeterName + "*",
         ]));
         builder.Services.AddHostedService<ExporterActivator>();
+        builder.Services.AddOptions<ObservabilityOptions>().Bind(builder.Configuration.GetSection(ObservabilityOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<CountGaugeRefresher>();
         builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
         builder.Services.Configure<HealthCheckPublisherOptions>(o =>

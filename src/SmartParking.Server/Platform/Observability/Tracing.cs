@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -20,19 +19,23 @@ internal static class Tracing
         var configuration = builder.Configuration;
         var (endpointSetting, endpoint) = FirstSet(configuration, EndpointSetting, "OTEL_EXPORTER_OTLP_ENDPOINT");
         if (endpoint is null) return;
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
-            throw new OptionsValidationException(endpointSetting, typeof(string),
-                [$"{endpointSetting} must be the collector's http(s) address, such as http://otel-collector:4318 (got '{endpoint}')."]);
         var (protocolSetting, protocolName) = FirstSet(configuration, ProtocolSetting, "OTEL_EXPORTER_OTLP_PROTOCOL");
-        var protocol = protocolName switch
+        OtlpExportProtocol? protocol = protocolName switch
         {
             null or "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
             "grpc" => OtlpExportProtocol.Grpc,
-            _ => throw new OptionsValidationException(protocolSetting, typeof(string),
-                [$"{protocolSetting} must be http/protobuf or grpc (got '{protocolName}')."]),
+            _ => null,
         };
+        var problem = !Uri.TryCreate(endpoint, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https")
+            ? $"{endpointSetting} must be the collector's http(s) address, such as http://otel-collector:4318 (got '{endpoint}')."
+            : protocol is null ? $"{protocolSetting} must be http/protobuf or grpc (got '{protocolName}')." : null;
+        if (problem is not null)
+        {
+            builder.Services.AddOptions<OtlpSettings>().Configure(o => { }).Validate(_ => false, problem).ValidateOnStart();
+            return;
+        }
         // Over HTTP each signal has its own path under the base address; gRPC takes the address as it is.
-        var exportUri = protocol == OtlpExportProtocol.HttpProtobuf ? new Uri(baseUri.AbsoluteUri.TrimEnd('/') + "/v1/traces") : baseUri;
+        var exportUri = protocol == OtlpExportProtocol.HttpProtobuf ? new Uri(baseUri!.AbsoluteUri.TrimEnd('/') + "/v1/traces") : baseUri!;
 
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "smartparking"))
@@ -45,7 +48,7 @@ internal static class Tracing
                 .AddOtlpExporter(o =>
                 {
                     o.Endpoint = exportUri;
-                    o.Protocol = protocol;
+                    o.Protocol = protocol!.Value;
                 }));
     }
 
