@@ -73,6 +73,35 @@ public sealed class BackupRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prune_KeepOne_RemovesOlderBackupsAndTheWalOnlyTheyNeeded()
+    {
+        _source = new LocalPostgres(SourceDirectory, NullLogger.Instance);
+        var connectionString = await _source.StartAsync(CancellationToken.None);
+        var environment = LibpqEnvironment(connectionString);
+        (await BackupScript.RunAsync(environment, "configure", "--pgdata", _source.ClusterDirectory, "--archive", Archive)).ShouldSucceed();
+        await using var source = NpgsqlDataSource.Create(connectionString);
+        var backups = Path.Combine(_directory, "backups");
+        var first = (await BackupScript.RunAsync(environment, "base-backup", "--backup-dir", backups)).ShouldSucceed().Output;
+        // Base backups are named by the second they start in.
+        await Poll.UntilAsync(() => Task.FromResult($"base-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}Z"), name => name != Path.GetFileName(first),
+            TimeSpan.FromSeconds(5), "the next second");
+        var second = (await BackupScript.RunAsync(environment, "base-backup", "--backup-dir", backups)).ShouldSucceed().Output;
+        var secondStart = File.ReadLines(Path.Combine(second, "backup_label")).First(l => l.StartsWith("START WAL LOCATION", StringComparison.Ordinal))[^25..^1];
+        // A switch right after a backup's own would be a no-op: write something first.
+        await ExecuteAsync(source, "create table after_second_backup (n int)");
+        await ExecuteAsync(source, "select pg_switch_wal()");
+        await Poll.UntilAsync(() => Task.FromResult(Segments()), segments => segments.Any(s => string.CompareOrdinal(s, secondStart) > 0),
+            TimeSpan.FromSeconds(60), "a segment after the second backup archived");
+        Segments().ShouldContain(s => string.CompareOrdinal(s, secondStart) < 0, "segments from before the second backup, to prune");
+
+        (await BackupScript.RunAsync(environment, "prune", "--backup-dir", backups, "--archive", Archive, "--keep", "1")).ShouldSucceed();
+
+        Directory.GetDirectories(backups).ShouldBe([second]);
+        Segments().ShouldNotBeEmpty();
+        Segments().ShouldAllBe(s => string.CompareOrdinal(s, secondStart) >= 0);
+    }
+
+    [Fact]
     public async Task Restore_FromSomethingThatIsNotABackup_FailsWithOneLineNamingTheOption()
     {
         var result = await BackupScript.RunAsync(new Dictionary<string, string>(), "restore", "--from", _directory, "--archive", Archive,
@@ -82,6 +111,10 @@ public sealed class BackupRecoveryTests : IAsyncLifetime
         result.Stderr.Trim().Split('\n').ShouldHaveSingleItem().ShouldStartWith($"pg-backup: --from {_directory} is not a base backup");
         Directory.Exists(RestoredDirectory).ShouldBeFalse();
     }
+
+    /// <summary>The archived WAL segments (24 hex digits), without backup history and timeline files.</summary>
+    private string[] Segments() =>
+        [.. Directory.GetFiles(Archive).Select(Path.GetFileName).Where(n => n!.Length == 24 && n.All(char.IsAsciiHexDigitUpper)).Order()!];
 
     private static Dictionary<string, string> LibpqEnvironment(string connectionString)
     {
