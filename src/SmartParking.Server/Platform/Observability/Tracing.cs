@@ -31,7 +31,7 @@ internal static class Tracing
             : protocol is null ? $"{protocolSetting} must be http/protobuf or grpc (got '{protocolName}')." : null;
         if (problem is not null)
         {
-            builder.Services.AddOptions<OtlpSettings>().Configure(o => { }).Validate(_ => false, problem).ValidateOnStart();
+            builder.Services.AddOptions<OtlpSettings>().Validate(_ => false, problem).ValidateOnStart();
             return;
         }
         // Over HTTP each signal has its own path under the base address; gRPC takes the address as it is.
