@@ -14,7 +14,7 @@ set -euo pipefail
 
 die() { echo "pg-backup: $*" >&2; exit 1; }
 
-usage() { sed -n '4,8p' "$0" | sed 's/^#   /usage: /' >&2; exit 2; }
+usage() { sed -n '5,8p' "$0" | sed 's/^#   /usage: /' >&2; exit 2; }
 
 find_bin() {
   local name=$1 dir
@@ -49,6 +49,7 @@ check_path() {
 configure() {
   local pgdata="" archive="" timeout=60
   while [ $# -gt 0 ]; do
+    [ "$1" = --start ] || [ $# -ge 2 ] || die "$1 needs a value"
     case $1 in
       --pgdata) pgdata=$2; shift 2 ;;
       --archive) archive=$2; shift 2 ;;
@@ -90,6 +91,7 @@ wait_until_accepting() {
 base_backup() {
   local backup_dir=""
   while [ $# -gt 0 ]; do
+    [ "$1" = --start ] || [ $# -ge 2 ] || die "$1 needs a value"
     case $1 in
       --backup-dir) backup_dir=$2; shift 2 ;;
       *) usage ;;
@@ -112,6 +114,7 @@ base_backup() {
 restore() {
   local from="" archive="" pgdata="" target_time="" port="" start=false
   while [ $# -gt 0 ]; do
+    [ "$1" = --start ] || [ $# -ge 2 ] || die "$1 needs a value"
     case $1 in
       --from) from=$2; shift 2 ;;
       --archive) archive=$2; shift 2 ;;
@@ -165,6 +168,7 @@ EOF
 prune() {
   local backup_dir="" archive="" keep=""
   while [ $# -gt 0 ]; do
+    [ "$1" = --start ] || [ $# -ge 2 ] || die "$1 needs a value"
     case $1 in
       --backup-dir) backup_dir=$2; shift 2 ;;
       --archive) archive=$2; shift 2 ;;
