@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Identity;
 using SmartParking.Server.Modules.Identity.SignIn;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Observability;
 
 namespace SmartParking.Server.Modules.Identity;
 
@@ -17,6 +19,10 @@ public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle th
     public const string MfaRequiredType = "urn:smartparking:mfa-required";
     public const string WrongCredentials = "E-mail or password is wrong.";
 
+    private static readonly Meter Meter = new(ObservabilityModule.MeterName + ".Identity");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("smartparking.signins.failed", "{attempt}",
+        "Sign-ins refused, by reason (credentials, second_factor, unavailable): a surge is guessing or stuffing");
+
     /// <param name="from">The client's address: failed attempts are counted per account, per address and per both (<see cref="SignInThrottle"/>).</param>
     public async Task<VerifiedUser> VerifyAsync(string email, string password, string? totp, string? recoveryCode, IPAddress? from)
     {
@@ -27,11 +33,11 @@ public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle th
         {
             // Spend the same effort as a real check so response times do not reveal which e-mails exist.
             users.PasswordHasher.HashPassword(new AppUser(), password);
-            throw new UnauthorizedException(WrongCredentials);
+            throw Failed("credentials", new UnauthorizedException(WrongCredentials));
         }
-        if (!await users.CheckPasswordAsync(user, password)) throw new UnauthorizedException(WrongCredentials);
+        if (!await users.CheckPasswordAsync(user, password)) throw Failed("credentials", new UnauthorizedException(WrongCredentials));
         // Set only by hand now that failed attempts are throttled instead; said only to whoever knows the password.
-        if (await users.IsLockedOutAsync(user)) throw new UnauthorizedException("The account is not available.");
+        if (await users.IsLockedOutAsync(user)) throw Failed("unavailable", new UnauthorizedException("The account is not available."));
 
         if (user.TwoFactorEnabled)
         {
@@ -44,9 +50,15 @@ public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle th
             var ok = !string.IsNullOrWhiteSpace(totp)
                 ? await users.VerifyTwoFactorTokenAsync(user, TokenOptions.DefaultAuthenticatorProvider, totp.Replace(" ", ""))
                 : (await users.RedeemTwoFactorRecoveryCodeAsync(user, recoveryCode!)).Succeeded;
-            if (!ok) throw new ValidationException(!string.IsNullOrWhiteSpace(totp) ? "totp" : "recoveryCode", "is not valid.");
+            if (!ok) throw Failed("second_factor", new ValidationException(!string.IsNullOrWhiteSpace(totp) ? "totp" : "recoveryCode", "is not valid."));
         }
         await throttle.SucceededAsync(attempt);
         return new VerifiedUser(user, user.TwoFactorEnabled);
+    }
+
+    private static Exception Failed(string reason, Exception refusal)
+    {
+        Failures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        return refusal;
     }
 }

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Payments.Providers.Stripe;
 using SmartParking.Server.Modules.Payments.Receipts;
 using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Payments.Webhooks;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -46,6 +47,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<IRevenueReports>(sp => sp.GetRequiredService<RevenueReports>());
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
         builder.Services.AddSingleton<IDriverPayments, DriverPaymentHistory>();
+        builder.Services.AddEventSubscriber<PaymentMetrics>("payments.metrics", EventDelivery.Durable, wakes: false);
     }
 
     public static void MapPaymentsEndpoints(this IEndpointRouteBuilder app)

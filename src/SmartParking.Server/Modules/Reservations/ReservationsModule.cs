@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -23,6 +25,8 @@ public static class ReservationsModule
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ReservationOptions>>().Value.SweepSeconds)));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SingleNodeJobs>());
+        builder.Services.AddEventSubscriber<ReservationMetrics>("reservations.metrics", EventDelivery.Durable, wakes: false);
+        builder.Services.AddCountGauge(ReservationMetrics.Active);
     }
 
     public static void MapReservationsEndpoints(this IEndpointRouteBuilder app)

@@ -1,3 +1,5 @@
+using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -12,5 +14,7 @@ public static class SessionsModule
         builder.Services.AddSingleton<SessionStats>();
         builder.Services.AddTable<SessionsTable>();
         builder.Services.AddSingleton<IScheduledJob, SessionJobs>();
+        builder.Services.AddEventSubscriber<SessionMetrics>("sessions.metrics", EventDelivery.Durable, wakes: false);
+        builder.Services.AddCountGauge(SessionMetrics.Active);
     }
 }

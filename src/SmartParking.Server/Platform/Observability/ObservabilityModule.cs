@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace SmartParking.Server.Platform.Observability;
 
@@ -30,6 +31,16 @@ public static class ObservabilityModule
             MeterName + "*",
         ]));
         builder.Services.AddHostedService<ExporterActivator>();
+        builder.Services.AddOptions<ObservabilityOptions>().Bind(builder.Configuration.GetSection(ObservabilityOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<CountGaugeRefresher>();
+        builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(2);
+            o.Period = TimeSpan.FromSeconds(15);
+        });
+        builder.AddTracing();
     }
 
     public static void MapObservabilityEndpoints(this IEndpointRouteBuilder app)
