@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Deploy;
 
@@ -73,6 +74,25 @@ public class KubernetesManifestTests
             "SmartParkingDatabaseUnreachable"], ignoreOrder: true);
         documents.ShouldNotContain(d => d["kind"]!.GetValue<string>() == "Secret", "secrets are created by the operator, not kept here");
     }
+
+    [Fact]
+    public void Every_alert_links_a_runbook_heading_in_the_operations_guide()
+    {
+        var headings = File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "operations.md"))
+            .Where(l => l.StartsWith('#'))
+            .Select(l => "docs/operations.md#" + GitHubAnchor(l.TrimStart('#').Trim()))
+            .ToHashSet();
+        var rules = Single(Manifests.Render(Path.Combine("kubernetes", "base")), "PrometheusRule", "smartparking")["spec"]!["groups"]!.AsArray()
+            .SelectMany(g => g!["rules"]!.AsArray()).ToList();
+
+        rules.Count.ShouldBe(5);
+        foreach (var rule in rules)
+            headings.ShouldContain(rule!["annotations"]!["runbook"]!.GetValue<string>(), rule["alert"]!.GetValue<string>());
+    }
+
+    /// <summary>How GitHub names a heading's anchor: lower case, punctuation dropped, spaces as hyphens.</summary>
+    private static string GitHubAnchor(string heading) =>
+        new string(heading.ToLowerInvariant().Where(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_').ToArray()).Replace(' ', '-');
 
     [Fact]
     public void The_schema_check_catches_a_misspelt_field_and_a_wrong_type()
