@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -22,7 +23,8 @@ public static class ReservationsModule
         builder.Services.AddSingleton<IScheduledJob, ReservationJobs>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ReservationOptions>>().Value.SweepSeconds)));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SingleNodeJobs>());
+        // Every module's scheduled jobs run here, on worker nodes only (and there on one at a time).
+        if (builder.NodeRole().Runs(NodeParts.Worker)) builder.Services.AddHostedService(sp => sp.GetRequiredService<SingleNodeJobs>());
     }
 
     public static void MapReservationsEndpoints(this IEndpointRouteBuilder app)
