@@ -58,7 +58,7 @@ try
     builder.AddWebModule();
     app = builder.Build();
 }
-catch (Exception e) when (StartupErrors.Describe(e, configuration) is { } problem)
+catch (Exception e) when (OwnProcess() && StartupErrors.Describe(e, configuration) is { } problem)
 {
     return await StartupStoppedAsync(problem);
 }
@@ -111,7 +111,7 @@ catch (MigrationException e)
     app.Logger.LogCritical("Start-up stopped: {Message}", e.Message);
     return 3;
 }
-catch (Exception e) when (!started && StartupErrors.Describe(e, configuration) is { } problem)
+catch (Exception e) when (!started && OwnProcess() && StartupErrors.Describe(e, configuration) is { } problem)
 {
     return await StartupStoppedAsync(problem);
 }
@@ -120,6 +120,9 @@ finally
     // The embedded cluster is stopped with the host; this covers start-up failures and the migrate command.
     if (embeddedPostgres is not null) await embeddedPostgres.StopAsync(CancellationToken.None);
 }
+
+// Hosted by another program (WebApplicationFactory in the tests), the exception goes to that host as it is.
+static bool OwnProcess() => System.Reflection.Assembly.GetEntryAssembly() == typeof(Program).Assembly;
 
 // One line an operator can act on, and an exit code a supervisor sees as failure; never a stack trace.
 static async Task<int> StartupStoppedAsync(string problem)
