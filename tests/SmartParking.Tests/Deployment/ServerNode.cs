@@ -58,7 +58,8 @@ public sealed class ServerNode : IAsyncDisposable
     /// Starts the server; <paramref name="connectionString"/> null means no ConnectionStrings setting at all. Arguments
     /// come last, so a test's own --urls or --Mqtt:Port wins over the free ones.
     /// </summary>
-    public static ServerNode Start(string? connectionString, IEnumerable<string> arguments, int? httpPort = null, int? mqttPort = null)
+    public static ServerNode Start(string? connectionString, IEnumerable<string> arguments, int? httpPort = null, int? mqttPort = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var http = httpPort ?? FreePort();
         var mqtt = mqttPort ?? FreePort();
@@ -79,6 +80,7 @@ public sealed class ServerNode : IAsyncDisposable
         start.Environment["Auth__CreateFirstAdmin"] = "false";
         start.Environment.Remove("ConnectionStrings__Parking");
         if (connectionString is not null) start.Environment["ConnectionStrings__Parking"] = connectionString;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start 'dotnet'.");
         var node = new ServerNode(process, http, mqtt);
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
