@@ -64,9 +64,6 @@ catch (Exception e) when (OwnProcess() && StartupErrors.Describe(e, configuratio
 }
 
 var embeddedPostgres = app.Services.GetService<LocalPostgres>();
-// RunAsync disposes the host when start-up fails, so whether it had started is kept here.
-var started = false;
-app.Lifetime.ApplicationStarted.Register(() => started = true);
 try
 {
     if (args.Contains("migrate"))
@@ -103,7 +100,18 @@ try
         app.MapWebEndpoints();
     }
     if (role.Runs(NodeParts.Ingest)) app.MapSensorIngestEndpoints();
-    await app.RunAsync();
+    try
+    {
+        await app.StartAsync();
+    }
+    catch when (app.Services.GetRequiredService<StartupProgress>().ServicesStarting)
+    {
+        // A failure at Kestrel's bind comes after the hosted services started (jobs, dispatch): they stop before the host
+        // is disposed, or they would go on against disposed services.
+        await app.StopAsync(CancellationToken.None);
+        throw;
+    }
+    await app.WaitForShutdownAsync();
     return 0;
 }
 catch (MigrationException e)
@@ -111,12 +119,13 @@ catch (MigrationException e)
     app.Logger.LogCritical("Start-up stopped: {Message}", e.Message);
     return 3;
 }
-catch (Exception e) when (!started && OwnProcess() && StartupErrors.Describe(e, configuration) is { } problem)
+catch (Exception e) when (!app.Services.GetRequiredService<StartupProgress>().Started && OwnProcess() && StartupErrors.Describe(e, configuration) is { } problem)
 {
     return await StartupStoppedAsync(problem);
 }
 finally
 {
+    await app.DisposeAsync();
     // The embedded cluster is stopped with the host; this covers start-up failures and the migrate command.
     if (embeddedPostgres is not null) await embeddedPostgres.StopAsync(CancellationToken.None);
 }

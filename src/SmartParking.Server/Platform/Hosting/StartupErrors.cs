@@ -91,6 +91,13 @@ public static partial class StartupErrors
     private static partial Regex BindAddress();
 }
 
+/// <summary>How far the host's start got: whether hosted services began to start, and whether it finished.</summary>
+public sealed class StartupProgress
+{
+    public volatile bool ServicesStarting;
+    public volatile bool Started;
+}
+
 public static class StartupErrorReporting
 {
     private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
@@ -101,25 +108,22 @@ public static class StartupErrorReporting
     /// </summary>
     public static void AddStartupErrorReporting(this WebApplicationBuilder builder)
     {
-        var started = new StartedFlag();
-        builder.Services.AddSingleton(started);
-        builder.Services.AddHostedService<StartedFlag.Setter>();
-        builder.Logging.AddFilter(HostCategory, level => level >= LogLevel.Warning && (level < LogLevel.Error || started.Value));
+        var progress = new StartupProgress();
+        builder.Services.AddSingleton(progress);
+        // The first hosted service, so it starts before any other.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, ProgressTracker>());
+        builder.Logging.AddFilter(HostCategory, level => level >= LogLevel.Warning && (level < LogLevel.Error || progress.Started));
     }
 
-    private sealed class StartedFlag
+    private sealed class ProgressTracker(StartupProgress progress, IHostApplicationLifetime lifetime) : IHostedService
     {
-        public volatile bool Value;
-
-        public sealed class Setter(StartedFlag flag, IHostApplicationLifetime lifetime) : IHostedService
+        public Task StartAsync(CancellationToken cancellationToken)
         {
-            public Task StartAsync(CancellationToken cancellationToken)
-            {
-                lifetime.ApplicationStarted.Register(() => flag.Value = true);
-                return Task.CompletedTask;
-            }
-
-            public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+            progress.ServicesStarting = true;
+            lifetime.ApplicationStarted.Register(() => progress.Started = true);
+            return Task.CompletedTask;
         }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
