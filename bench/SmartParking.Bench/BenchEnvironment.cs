@@ -30,6 +30,9 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     public string ConnectionString { get; private set; } = "";
     public SeededCity City { get; private set; } = null!;
     public ServerProcess Server { get; private set; } = null!;
+
+    /// <summary>The server build every node of the run uses.</summary>
+    public string ServerDll { get; private set; } = "";
     public SmtpSink Smtp { get; } = new();
     public string PostgresVersion { get; private set; } = "?";
     public int? PostmasterPid { get; private set; }
@@ -60,6 +63,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken ct)
     {
         var serverDll = await EnsureServerBuildAsync(ct);
+        ServerDll = serverDll;
 
         _out.WriteLine($"Starting PostgreSQL in {Directory}");
         _postgres = new LocalPostgres(Directory, _loggers.CreateLogger<LocalPostgres>());

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Json;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
 using SmartParking.Server.Platform.Observability;
@@ -13,6 +14,9 @@ public static class PlatformModule
 {
     public static async Task AddPlatformAsync(this WebApplicationBuilder builder)
     {
+        // First, so a bad role stops start-up before anything (the embedded PostgreSQL) has started.
+        builder.Services.AddSingleton(builder.NodeRole());
+        builder.AddStartupErrorReporting();
         builder.AddObservability();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
@@ -47,7 +51,10 @@ public static class PlatformModule
         app.UseAuthorization();
         app.UseRateLimiter();
         app.UseIdempotency();
+        // Probes and metrics on every role; the API's description only where the API is served.
         app.MapObservabilityEndpoints();
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<StartupState>().Started = true);
+        if (!app.Services.GetRequiredService<NodeRole>().Runs(NodeParts.Api)) return;
         app.MapOpenApi("/openapi/{documentName}.json");
         app.UseSwaggerUI(ui =>
         {
@@ -55,6 +62,5 @@ public static class PlatformModule
             ui.SwaggerEndpoint("/openapi/v1.json", "SmartParking API v1");
             ui.DocumentTitle = "SmartParking API";
         });
-        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<StartupState>().Started = true);
     }
 }

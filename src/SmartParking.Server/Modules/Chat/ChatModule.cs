@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Handoff;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Chat;
@@ -15,7 +16,8 @@ public static class ChatModule
     {
         builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<NluEngine>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
+        // Trained ahead only where chat is served; elsewhere (a worker's subscriber) it trains on first use.
+        if (builder.NodeRole().Runs(NodeParts.Api)) builder.Services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ChatDialogue>();
         builder.Services.AddSingleton<DriverFlows>();

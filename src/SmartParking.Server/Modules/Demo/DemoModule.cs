@@ -1,3 +1,5 @@
+using SmartParking.Server.Platform.Hosting;
+
 namespace SmartParking.Server.Modules.Demo;
 
 public static class DemoModule
@@ -7,6 +9,7 @@ public static class DemoModule
         builder.Services.AddOptions<DemoOptions>().Bind(builder.Configuration.GetSection(DemoOptions.Section));
         builder.Services.AddHostedService<DemoSeeder>();
         builder.Services.AddHostedService<DemoCityGuide>();
-        builder.Services.AddHostedService<DemoTraffic>();
+        // The demo's readings go through the ingest pipeline, which runs on ingest nodes.
+        if (builder.NodeRole().Runs(NodeParts.Ingest)) builder.Services.AddHostedService<DemoTraffic>();
     }
 }

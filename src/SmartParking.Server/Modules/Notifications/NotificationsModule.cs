@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Notifications.Drivers;
 using SmartParking.Server.Modules.Notifications.Email;
 using SmartParking.Server.Modules.Notifications.Sms;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Notifications;
@@ -24,7 +25,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<NotificationQueue>();
         builder.Services.AddSingleton<INotificationQueue>(sp => sp.GetRequiredService<NotificationQueue>());
         builder.Services.AddSingleton<NotificationSender>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
+        if (builder.NodeRole().Runs(NodeParts.Worker)) builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
         builder.Services.AddTable<NotificationsTable>();
         builder.Services.AddSingleton<DriverMessages>();
         builder.Services.AddSingleton<ExtendLinks>();

@@ -3,6 +3,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
@@ -24,7 +25,8 @@ public static class ReservationsModule
         builder.Services.AddSingleton<IScheduledJob, ReservationJobs>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ReservationOptions>>().Value.SweepSeconds)));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SingleNodeJobs>());
+        // Every module's scheduled jobs run here, on worker nodes only (and there on one at a time).
+        if (builder.NodeRole().Runs(NodeParts.Worker)) builder.Services.AddHostedService(sp => sp.GetRequiredService<SingleNodeJobs>());
         builder.Services.AddEventSubscriber<ReservationMetrics>("reservations.metrics", EventDelivery.Durable, wakes: false);
         builder.Services.AddCountGauge(ReservationMetrics.Active);
     }

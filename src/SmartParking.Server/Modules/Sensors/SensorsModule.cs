@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sensors;
@@ -25,16 +26,19 @@ public static class SensorsModule
         builder.Services.AddSingleton<ReadingArchive>();
         builder.Services.AddSingleton<ReadingPartitions>();
         builder.Services.AddSingleton<IngestPipeline>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        // Readings arrive only on ingest nodes, so only they run the writer; the sweep is a job, so a worker's.
+        var role = builder.NodeRole();
+        if (role.Runs(NodeParts.Ingest)) builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<IIngestBacklog>(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<IReadingIngest>(sp => sp.GetRequiredService<IngestPipeline>());
         builder.Services.AddSingleton<DeviceIngest>();
         builder.Services.AddSingleton<IMqttDeviceGateway, MqttIngestGateway>();
         builder.Services.AddSingleton<SensorHealthService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
+        if (role.Runs(NodeParts.Worker)) builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
         builder.Services.AddHostedService<SensorDirectoryWarmUp>();
+        if (!role.Runs(NodeParts.Ingest)) builder.Configuration[$"{MqttOptions.Section}:{nameof(MqttOptions.Enabled)}"] = "false";
         builder.AddMqttTransport();
-        builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest", tags: ["ready"]);
+        if (role.Runs(NodeParts.Ingest)) builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest", tags: ["ready"]);
     }
 
     /// <summary>
@@ -65,11 +69,17 @@ public static class SensorsModule
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
+    /// <summary>The sensor registry and its management (API nodes).</summary>
     public static void MapSensorsEndpoints(this IEndpointRouteBuilder app, IConfiguration configuration)
     {
         app.MapSensorEndpoints(configuration);
         app.MapSensorLotPolicyEndpoints();
         GatewayKeys.MapGatewayEndpoints(app);
+    }
+
+    /// <summary>Readings in over HTTP and FIWARE (ingest nodes).</summary>
+    public static void MapSensorIngestEndpoints(this IEndpointRouteBuilder app)
+    {
         app.MapHttpIngest();
         app.MapFiwareIngest();
     }

@@ -35,11 +35,17 @@ public static class DatabaseModule
             builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, LocalPostgresLifetime>());
         }
 
-        var csb = new NpgsqlConnectionStringBuilder(connectionString)
+        NpgsqlConnectionStringBuilder csb;
+        try
         {
-            MaxPoolSize = options.MaxPoolSize,
-            ApplicationName = "smartparking",
-        };
+            csb = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = options.MaxPoolSize, ApplicationName = "smartparking" };
+        }
+        catch (ArgumentException e)
+        {
+            // The message names the keyword at fault, never a value (the password).
+            throw new Hosting.StartupFailure($"ConnectionStrings:{ConnectionStringName} is not a valid PostgreSQL connection string ({e.Message}): " +
+                $"fix it (env ConnectionStrings__{ConnectionStringName}), e.g. Host=db;Database=smartparking;Username=app;Password=..., or unset it to run the embedded PostgreSQL.");
+        }
         // Hot statements (bookings, ingest) are parsed and planned once per connection instead of on every call;
         // measured as half the insert time of a booking. A connection string that sets it wins.
         if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 50;

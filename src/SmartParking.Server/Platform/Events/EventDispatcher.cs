@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Platform.Events;
@@ -12,7 +13,8 @@ namespace SmartParking.Server.Platform.Events;
 /// from its own in-memory position; the node holding the dispatch lock also feeds the Durable subscribers from their
 /// checkpoints, so each durable event is handled once per deployment at least, in order per aggregate. A failed event
 /// holds back the later events of its aggregate only, is retried with backoff, and after MaxAttempts (or a
-/// <see cref="PermanentEventFailure"/>) waits in the dead-letter list for an operator.
+/// <see cref="PermanentEventFailure"/>) waits in the dead-letter list for an operator. Only worker nodes (role all or
+/// worker) take the dispatch lock: the others feed their EveryNode subscribers and leave durable work to the workers.
 /// </summary>
 public sealed class EventDispatcher : BackgroundService
 {
@@ -43,7 +45,7 @@ public sealed class EventDispatcher : BackgroundService
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
 
     public EventDispatcher(NpgsqlDataSource db, EventTypes types, IEnumerable<EventSubscription> subscriptions, IServiceScopeFactory scopes,
-        PostgresNotifications notifications, TimeProvider time, IOptions<EventOptions> options, ILogger<EventDispatcher> logger)
+        PostgresNotifications notifications, TimeProvider time, IOptions<EventOptions> options, NodeRole role, ILogger<EventDispatcher> logger)
     {
         _db = db;
         _types = types;
@@ -54,7 +56,7 @@ public sealed class EventDispatcher : BackgroundService
         var bound = subscriptions.Select(s => new BoundSubscriber(s, types)).ToList();
         var duplicates = bound.GroupBy(b => b.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
         if (duplicates.Count > 0) throw new InvalidOperationException("Event subscriber names must be unique: " + string.Join(", ", duplicates));
-        _durable = [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.Durable)];
+        _durable = role.Runs(NodeParts.Worker) ? [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.Durable)] : [];
         _unreadTypes = [.. types.All.Select(types.NameOf).Except(bound.SelectMany(b => b.TypeNames)).Order(StringComparer.Ordinal)];
         _everyNode = [.. bound.Where(b => b.Subscription.Delivery == EventDelivery.EveryNode)];
         notifications.Subscribe(EventOutbox.WakeChannel, _ => Wake());

@@ -46,7 +46,7 @@ public static class ObservabilityModule
     public static void MapObservabilityEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = Hosting.RoleReadiness.WriteAsync });
         app.MapHealthChecks("/health/startup", new HealthCheckOptions { Predicate = c => c.Tags.Contains("startup") });
         app.MapGet("/metrics", (PrometheusExporter exporter) =>
                 TypedResults.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8", Encoding.UTF8))
