@@ -112,7 +112,8 @@ public sealed class PublishedServer : IAsyncLifetime
         var data = WritableBy(Path.Combine(_root, "data"));
         var temp = WritableBy(Path.Combine(_root, "tmp"));
         _database = await TestPostgres.CreateDatabaseAsync(nameof(PublishedServerTests));
-        (HttpPort, var mqttPort) = TwoFreePorts();
+        var ports = FreePorts.Many(2);
+        (HttpPort, var mqttPort) = (ports[0], ports[1]);
 
         var asRoot = Environment.UserName == "root";
         var start = new ProcessStartInfo(asRoot ? "setpriv" : "dotnet")
@@ -235,17 +236,4 @@ public sealed class PublishedServer : IAsyncLifetime
         if (_root.Length > 0) Directory.Delete(_root, recursive: true);
     }
 
-    private static (int, int) TwoFreePorts()
-    {
-        var first = new TcpListener(IPAddress.Loopback, 0);
-        var second = new TcpListener(IPAddress.Loopback, 0);
-        first.Start();
-        second.Start();
-        try { return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port); }
-        finally
-        {
-            first.Stop();
-            second.Stop();
-        }
-    }
 }

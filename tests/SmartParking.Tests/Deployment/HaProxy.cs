@@ -1,3 +1,4 @@
+using SmartParking.Tests.Infrastructure;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -28,8 +29,8 @@ public sealed class HaProxy : IAsyncDisposable
 
     public static HaProxy Start(IReadOnlyList<(int Http, int Mqtt)> nodes)
     {
-        var http = ServerNode.FreePort();
-        var mqtt = ServerNode.FreePort();
+        var ports = FreePorts.Many(2);
+        var (http, mqtt) = (ports[0], ports[1]);
         var config = new StringBuilder($$"""
             global
                 maxconn 4096

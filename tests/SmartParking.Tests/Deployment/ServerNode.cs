@@ -46,14 +46,6 @@ public sealed class ServerNode : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try { return ((IPEndPoint)listener.LocalEndpoint).Port; }
-        finally { listener.Stop(); }
-    }
-
     /// <summary>
     /// Starts the server; <paramref name="connectionString"/> null means no ConnectionStrings setting at all. Arguments
     /// come last, so a test's own --urls or --Mqtt:Port wins over the free ones.
@@ -61,8 +53,8 @@ public sealed class ServerNode : IAsyncDisposable
     public static ServerNode Start(string? connectionString, IEnumerable<string> arguments, int? httpPort = null, int? mqttPort = null,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var http = httpPort ?? FreePort();
-        var mqtt = mqttPort ?? FreePort();
+        var ports = FreePorts.Many(2);
+        var (http, mqtt) = (httpPort ?? ports[0], mqttPort ?? ports[1]);
         var dll = ServerDll;
         var start = new ProcessStartInfo("dotnet")
         {

@@ -68,7 +68,7 @@ public sealed class StartupErrorTests : IAsyncLifetime
     [Fact]
     public async Task Start_PostgresUnreachable_NamesConnectionStringWithoutItsPassword()
     {
-        var closedPort = ServerNode.FreePort();
+        var closedPort = FreePorts.One();
         var line = await StopsWithOneLineAsync(ServerNode.Start($"Host=127.0.0.1;Port={closedPort};Database=parking;Username=app;Password=s3cret-pw;Timeout=3", []),
             $"PostgreSQL at 127.0.0.1:{closedPort}", "ConnectionStrings:Parking");
         line.ShouldNotContain("s3cret-pw");

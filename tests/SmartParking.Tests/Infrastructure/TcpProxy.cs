@@ -19,10 +19,7 @@ public sealed class TcpProxy : IAsyncDisposable
     public TcpProxy(string host, int port)
     {
         _target = new IPEndPoint(Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork), port);
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        Port = FreePorts.One();
     }
 
     public int Port { get; }

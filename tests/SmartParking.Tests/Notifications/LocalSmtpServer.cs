@@ -1,3 +1,4 @@
+using SmartParking.Tests.Infrastructure;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
@@ -34,10 +35,7 @@ public sealed class LocalSmtpServer : IAsyncDisposable
 
     public void Start()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        Port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        Port = FreePorts.One();
         var options = new SmtpServerOptionsBuilder().ServerName("localhost").Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, Port))).Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(new Store(this));

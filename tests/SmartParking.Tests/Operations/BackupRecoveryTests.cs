@@ -58,7 +58,7 @@ public sealed class BackupRecoveryTests : IAsyncLifetime
         var clusterDirectory = Path.Combine(RestoredDirectory, "postgres");
         Directory.CreateDirectory(RestoredDirectory);
         (await BackupScript.RunAsync(environment, "restore", "--from", backup, "--archive", Archive, "--pgdata", clusterDirectory,
-            "--target-time", target, "--port", FreePort().ToString(), "--start")).ShouldSucceed();
+            "--target-time", target, "--port", FreePorts.One().ToString(), "--start")).ShouldSucceed();
 
         // The restored cluster keeps the source's sign-in; the embedded-cluster wrapper adopts it as running.
         File.Copy(Path.Combine(SourceDirectory, "postgres.password"), Path.Combine(RestoredDirectory, "postgres.password"));
@@ -124,13 +124,6 @@ public sealed class BackupRecoveryTests : IAsyncLifetime
             ["PGHOST"] = builder.Host!, ["PGPORT"] = builder.Port.ToString(), ["PGUSER"] = builder.Username!,
             ["PGPASSWORD"] = builder.Password!, ["PGDATABASE"] = builder.Database!,
         };
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static Task InsertAsync(NpgsqlDataSource sql, int from, int to, string phase) =>

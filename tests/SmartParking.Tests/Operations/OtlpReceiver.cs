@@ -1,3 +1,4 @@
+using SmartParking.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -21,7 +22,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public OtlpReceiver()
     {
-        Port = FreePort();
+        Port = FreePorts.One();
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();
         _loop = Task.Run(AcceptAsync);
@@ -125,10 +126,4 @@ public sealed class OtlpReceiver : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }
