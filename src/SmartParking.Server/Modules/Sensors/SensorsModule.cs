@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
+using SmartParking.Server.Modules.Sensors.Mqtt.ExternalBroker;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
@@ -34,6 +35,7 @@ public static class SensorsModule
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SensorHealthService>());
         builder.Services.AddHostedService<SensorDirectoryWarmUp>();
         builder.AddMqttTransport();
+        builder.AddExternalBroker();
         builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest", tags: ["ready"]);
     }
 
