@@ -35,7 +35,7 @@ internal sealed class ExternalBrokerMetrics
             "Messages from the external MQTT broker, by outcome.");
         _connects = meter.CreateCounter<long>("smartparking.mqtt.external.connects", "{connect}",
             "Attempts to connect to the external MQTT broker, by result.");
-        meter.CreateObservableGauge("smartparking.mqtt.external.connected", () => Volatile.Read(ref _connected), "1",
+        meter.CreateObservableGauge("smartparking.mqtt.external.connected", () => Volatile.Read(ref _connected), "{connection}",
             "1 while subscribed to the external MQTT broker, else 0.");
     }
 
