@@ -30,10 +30,11 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastLogged = new(StringComparer.Ordinal);
     private volatile string _state = "not connected yet";
+    private volatile bool _connected;
 
     private sealed record Pending(MqttApplicationMessageReceivedEventArgs Message, Task<ExternalMessageOutcome> Outcome);
 
-    public bool IsConnected { get; private set; }
+    public bool IsConnected => _connected;
 
     /// <summary>Where it connects and, when not connected, the last reason.</summary>
     public string State => _state;
@@ -58,9 +59,11 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
     {
         var settings = options.Value;
         using var client = new MqttClientFactory().CreateMqttClient();
-        // Cancelled when the connection ends: work still waiting for the pipeline stops waiting (the reading may still
-        // be stored; its redelivery is then an exact duplicate, which the pipeline drops).
+        // Cancelled when the connection ends, and DrainTimeout after the host starts stopping: work still waiting for
+        // the pipeline then stops waiting and is not acknowledged (the reading may still be stored; its redelivery is
+        // then an exact duplicate, which the pipeline drops).
         using var connection = new CancellationTokenSource();
+        await using var drain = stopping.Register(() => connection.CancelAfter(DrainTimeout));
         var lost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Unbounded here: the broker sends at most MaxInflight unacknowledged messages (Receive Maximum), and a
         // handler that blocked would stall the client's own disconnect.
@@ -165,15 +168,11 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
         }
     }
 
+    /// <summary>On shutdown: acknowledges what becomes durable before the drain deadline ends the waiting.</summary>
     private async Task DrainAsync(ChannelReader<Pending> inflight, Task<string> lost)
     {
-        var deadline = time.GetUtcNow() + DrainTimeout;
         while (inflight.TryRead(out var pending))
-        {
-            var left = deadline - time.GetUtcNow();
-            if (left <= TimeSpan.Zero || await Task.WhenAny(pending.Outcome, Task.Delay(left, time)) != pending.Outcome) return;
             if (await AcknowledgeAsync(pending, lost) is not null) return;
-        }
     }
 
     private async Task<ExternalMessageOutcome> IngestAsync(string topic, byte[] payload, CancellationToken ct)
@@ -236,7 +235,7 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
 
     private void SetConnected(bool connected, string state)
     {
-        IsConnected = connected;
+        _connected = connected;
         _state = state;
         metrics.Connected(connected);
     }
