@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Modules.Sensors.Mqtt.ExternalBroker;
 using SmartParking.Tests.Events;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
@@ -114,6 +116,53 @@ public sealed class ExternalBrokerTests(ExternalBrokerFactory factory) : IClassF
         finally
         {
             await ((IAsyncLifetime)second).DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SharedSubscription_TwoReplicas_SplitTheReadingsAndStoreEachOnce()
+    {
+        const int readings = 40;
+        var (_, sensors) = await LotWithSensorsAsync(1);
+        await using var broker = await MosquittoBroker.StartAsync();
+        var nodes = new List<SecondNodeFactory>();
+        var counters = new List<AcceptedCounter>();
+        try
+        {
+            foreach (var name in new[] { "a", "b" })
+            {
+                var settings = BrokerSettings(broker.Port, $"sp-shared-{name}-" + Guid.NewGuid().ToString("N")[..8]);
+                settings["Mqtt:ExternalBroker:SharedSubscriptionGroup"] = "smartparking";
+                var node = new SecondNodeFactory(factory.Database, settings);
+                nodes.Add(node);
+                await node.InitializeAsync();
+                counters.Add(new AcceptedCounter(node.Services));
+                using var client = node.Anonymous();
+                await WaitSubscribedAsync(client);
+            }
+
+            var lines = Path.Combine(Path.GetTempPath(), $"sp-shared-{Guid.NewGuid():N}.txt");
+            await File.WriteAllLinesAsync(lines, Enumerable.Range(0, readings).Select(i => Payload(i % 2 == 0 ? "occupied" : "free", SecondsAgo(100 - i))));
+            try
+            {
+                // -l: one message per line of standard input, all at QoS 1 on one connection.
+                await using var pub = Mosquitto.Run("/bin/sh", "-c",
+                    $"mosquitto_pub -h 127.0.0.1 -p {broker.Port} -q 1 -t parking/sensors/{sensors[0].Serial}/status -l < {lines}");
+                (await pub.ExitCodeAsync()).ShouldBe(0, pub.ToString());
+            }
+            finally
+            {
+                File.Delete(lines);
+            }
+
+            await StoredCountAsync(sensors[0].SpaceId, readings);
+            await Poll.UntilAsync(() => Task.FromResult(counters.Sum(c => c.Accepted)), n => n == readings, Eventually, "both replicas' acceptances");
+            counters.ShouldAllBe(c => c.Accepted > 0, "each replica takes a share");
+        }
+        finally
+        {
+            foreach (var counter in counters) counter.Dispose();
+            foreach (var node in nodes) await ((IAsyncLifetime)node).DisposeAsync();
         }
     }
 
@@ -247,6 +296,33 @@ public sealed class ExternalBrokerTests(ExternalBrokerFactory factory) : IClassF
 
     private Task StoredCountAsync(Guid spaceId, int count) =>
         Poll.UntilAsync(() => factory.StoredReadingsAsync(spaceId), rows => rows.Count == count, Eventually, $"{count} stored readings of space {spaceId}");
+
+    /// <summary>Messages one node accepted from the external broker, from its own meter (/metrics sums every node in the process).</summary>
+    private sealed class AcceptedCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _accepted;
+
+        public AcceptedCounter(IServiceProvider node)
+        {
+            // The node's meter factory hands out the meter its metrics were created on.
+            var meter = node.GetRequiredService<IMeterFactory>().Create(ExternalBrokerMetrics.MeterName);
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter, meter) && instrument.Name == "smartparking.mqtt.external.messages.received") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                    if (tag is { Key: "outcome", Value: "accepted" }) Interlocked.Add(ref _accepted, value);
+            });
+            _listener.Start();
+        }
+
+        public long Accepted => Interlocked.Read(ref _accepted);
+
+        public void Dispose() => _listener.Dispose();
+    }
 
     private static Task<string> MetricsAsync(HttpClient client) => client.GetStringAsync("/metrics");
 
