@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -166,6 +167,51 @@ public sealed class ExternalBrokerTests(ExternalBrokerFactory factory) : IClassF
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Tls_BrokerCertificateFromAPrivateCa_TrustedOnlyWithThatCa(bool withCa)
+    {
+        var (_, sensors) = await LotWithSensorsAsync(1);
+        var caPath = Path.Combine(Path.GetTempPath(), $"sp-ca-{Guid.NewGuid():N}.pem");
+        using var ca = TestCertificates.Authority();
+        await File.WriteAllTextAsync(caPath, ca.ExportCertificatePem());
+        await using var broker = await MosquittoBroker.StartAsync(directory =>
+        {
+            using var server = TestCertificates.SignedBy(ca, "127.0.0.1");
+            File.WriteAllText(Path.Combine(directory, "server.pem"), server.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(directory, "server.key"), server.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            return $"certfile {directory}/server.pem\nkeyfile {directory}/server.key";
+        });
+        var settings = BrokerSettings(broker.Port, "sp-tls-" + Guid.NewGuid().ToString("N")[..8]);
+        settings["Mqtt:ExternalBroker:UseTls"] = "true";
+        if (withCa) settings["Mqtt:ExternalBroker:CaCertificatePath"] = caPath;
+        var node = new SecondNodeFactory(factory.Database, settings);
+        try
+        {
+            await node.InitializeAsync();
+            using var client = node.Anonymous();
+            if (withCa)
+            {
+                await WaitSubscribedAsync(client);
+                await PublishAsync(broker.Port, $"parking/sensors/{sensors[0].Serial}/status", Payload("occupied", SecondsAgo(5)), "--cafile", caPath);
+                await StoredCountAsync(sensors[0].SpaceId, 1);
+            }
+            else
+            {
+                var before = await MetricsAsync(client);
+                // A certificate the system does not trust: every attempt fails, and readiness says so.
+                await Poll.UntilAsync(() => MetricsAsync(client), m => Connects(m, "failed") >= Connects(before, "failed") + 2, Eventually, "two refused TLS handshakes");
+                (await ReadinessAsync(client)).Body.ShouldBe("Degraded");
+            }
+        }
+        finally
+        {
+            await ((IAsyncLifetime)node).DisposeAsync();
+            File.Delete(caPath);
+        }
+    }
+
     [Fact]
     public async Task BrokerRestarted_ReadinessShowsItAndTheSubscriptionComesBack()
     {
@@ -288,9 +334,9 @@ public sealed class ExternalBrokerTests(ExternalBrokerFactory factory) : IClassF
     }
 
     /// <summary>mosquitto_pub at QoS 1; it exits 0 once the broker has the message.</summary>
-    private static async Task PublishAsync(int port, string topic, string message)
+    private static async Task PublishAsync(int port, string topic, string message, params string[] extra)
     {
-        await using var pub = Mosquitto.Run("mosquitto_pub", [.. Mosquitto.Common(port, null, null), "-t", topic, "-m", message, "-q", "1"]);
+        await using var pub = Mosquitto.Run("mosquitto_pub", [.. Mosquitto.Common(port, null, null), "-t", topic, "-m", message, "-q", "1", .. extra]);
         (await pub.ExitCodeAsync()).ShouldBe(0, pub.ToString());
     }
 
@@ -327,9 +373,12 @@ public sealed class ExternalBrokerTests(ExternalBrokerFactory factory) : IClassF
     private static Task<string> MetricsAsync(HttpClient client) => client.GetStringAsync("/metrics");
 
     /// <summary>The external broker's message counter for one outcome (summed over every host in this test process).</summary>
-    private static double Count(string metrics, string outcome)
+    private static double Count(string metrics, string outcome) => Value(metrics, $"smartparking_mqtt_external_messages_received_total{{outcome=\"{outcome}\"}} ");
+
+    private static double Connects(string metrics, string result) => Value(metrics, $"smartparking_mqtt_external_connects_total{{result=\"{result}\"}} ");
+
+    private static double Value(string metrics, string prefix)
     {
-        var prefix = $"smartparking_mqtt_external_messages_received_total{{outcome=\"{outcome}\"}} ";
         var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[prefix.Length..].Split(' ')[0], CultureInfo.InvariantCulture);
     }

@@ -22,12 +22,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public int Port { get; }
 
-    private MosquittoBroker(int port)
+    private MosquittoBroker(int port, Func<string, string> listenerSettings)
     {
         Port = port;
         Directory.CreateDirectory(_directory);
         File.WriteAllText(ConfigPath, $"""
             listener {port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1
+            {listenerSettings(_directory)}
             allow_anonymous true
             persistence false
             # Messages queued for a disconnected persistent session; the default (1000) would drop the rate test's.
@@ -44,9 +45,13 @@ public sealed class MosquittoBroker : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    public static async Task<MosquittoBroker> StartAsync()
+    /// <summary>
+    /// Starts a broker; <paramref name="listenerSettings"/> gets the broker's own directory (for files it needs) and
+    /// returns more settings of its listener, e.g. TLS.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartAsync(Func<string, string>? listenerSettings = null)
     {
-        var broker = new MosquittoBroker(FreePort());
+        var broker = new MosquittoBroker(FreePort(), listenerSettings ?? (_ => ""));
         await broker.StartAgainAsync();
         return broker;
     }
