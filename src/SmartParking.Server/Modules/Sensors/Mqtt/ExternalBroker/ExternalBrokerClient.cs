@@ -27,6 +27,7 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
     private static readonly TimeSpan LogEvery = TimeSpan.FromMinutes(1);
     // On shutdown, messages already taken get this long to become durable and be acknowledged.
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+    private const string PlatformUnavailable = "the platform cannot take readings right now; reconnecting so the broker sends them again";
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastLogged = new(StringComparer.Ordinal);
     private volatile string _state = "not connected yet";
@@ -54,7 +55,10 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
         }
     }
 
-    /// <summary>One connection, from connect to its end; true when it got as far as subscribing.</summary>
+    /// <summary>
+    /// One connection, from connect to its end; true when it worked (subscribed, and did not end because the platform
+    /// could not take readings), so the next attempt need not back off further.
+    /// </summary>
     private async Task<bool> RunConnectionAsync(CancellationToken stopping)
     {
         var settings = options.Value;
@@ -86,6 +90,7 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
         };
 
         var subscribed = false;
+        var ended = "";
         try
         {
             var connected = await client.ConnectAsync(ClientOptions(settings), stopping);
@@ -103,9 +108,9 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
             SetConnected(true, $"connected to {Broker} as {settings.EffectiveClientId}");
             ExternalBrokerLog.Connected(logger, Broker, settings.EffectiveClientId, string.Join(", ", settings.Subscriptions), connected.IsSessionPresent);
 
-            var reason = await AcknowledgeInOrderAsync(inflight.Reader, lost.Task, stopping);
-            SetConnected(false, reason);
-            if (!stopping.IsCancellationRequested) ExternalBrokerLog.ConnectionLost(logger, Broker, reason);
+            ended = await AcknowledgeInOrderAsync(inflight.Reader, lost.Task, stopping);
+            SetConnected(false, ended);
+            if (!stopping.IsCancellationRequested) ExternalBrokerLog.ConnectionLost(logger, Broker, ended);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -129,7 +134,7 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
                 catch (Exception e) when (e is MqttCommunicationException or OperationCanceledException or ObjectDisposedException) { }
             }
         }
-        return subscribed;
+        return subscribed && ended != PlatformUnavailable;
     }
 
     /// <summary>Acknowledges messages in arrival order as each outcome allows; returns why the connection ended.</summary>
@@ -156,7 +161,7 @@ internal sealed class ExternalBrokerClient(IMqttDeviceGateway gateway, IOptions<
         if (await Task.WhenAny(pending.Outcome, lost) == lost) return await lost;
         if (await pending.Outcome == ExternalMessageOutcome.Unavailable)
             // Unacknowledged messages come back only on a new connection (MQTT 5 §4.4).
-            return "the platform cannot take readings right now; reconnecting so the broker sends them again";
+            return PlatformUnavailable;
         try
         {
             await pending.Message.AcknowledgeAsync(CancellationToken.None);
