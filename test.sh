@@ -9,6 +9,8 @@ if [ "$(id -u)" = 0 ]; then
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
   command -v mosquitto_pub >/dev/null || need+=(mosquitto-clients)
   command -v haproxy >/dev/null || need+=(haproxy)
+  # The external-broker tests run a real Mosquitto broker.
+  [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
   # PDF tests read the text of generated PDFs with pdftotext.
   command -v pdftotext >/dev/null || need+=(poppler-utils)
   # The browser tests drive Debian's Chromium through Playwright (no downloaded browsers).

@@ -58,6 +58,10 @@ public partial class ContainerFileTests
             connection.ShouldContain("Password=${POSTGRES_PASSWORD:?");
         }
         services["postgres"]!["environment"]!["POSTGRES_PASSWORD"]!.GetValue<string>().ShouldStartWith("${POSTGRES_PASSWORD:?");
+        // The mqtt profile's Mosquitto is used through the external-broker settings, whose values come from the environment.
+        var server = services["server"]!["environment"]!;
+        server["Mqtt__ExternalBroker__Host"]!.GetValue<string>().ShouldBe("${MQTT_BROKER_HOST:-}");
+        server["Mqtt__ExternalBroker__Password"]!.GetValue<string>().ShouldBe("${MQTT_BROKER_PASSWORD:-}");
         foreach (var service in services)
             ManifestPolicy.ImageProblem(OamStructure.Text(service.Value!["image"])).ShouldBeNull(service.Key);
     }

@@ -33,6 +33,9 @@ public sealed class TestMqttGateway(SensorDirectory directory) : IMqttDeviceGate
         return await directory.VerifyAsync(username, secret, ct) is { } s ? new DeviceIdentity(s.SensorId, s.TenantId, s.Serial, s.SpaceId, s.LotId) : null;
     }
 
+    public async Task<DeviceIdentity?> FindDeviceAsync(string serial, CancellationToken ct) =>
+        await directory.FindAsync(serial, ct) is { } s ? new DeviceIdentity(s.SensorId, s.TenantId, s.Serial, s.SpaceId, s.LotId) : null;
+
     public async ValueTask<MqttPublishResult> PublishAsync(DeviceIdentity device, string topic, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         // Roughly what the pipeline will rule: a device publishes below its own topic, with a payload it can read.

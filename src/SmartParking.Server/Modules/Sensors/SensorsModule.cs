@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
+using SmartParking.Server.Modules.Sensors.Mqtt.ExternalBroker;
 using SmartParking.Server.Modules.Sensors.Registry;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
@@ -38,6 +39,8 @@ public static class SensorsModule
         builder.Services.AddHostedService<SensorDirectoryWarmUp>();
         if (!role.Runs(NodeParts.Ingest)) builder.Configuration[$"{MqttOptions.Section}:{nameof(MqttOptions.Enabled)}"] = "false";
         builder.AddMqttTransport();
+        // Readings from the city's own broker are ingest's work too.
+        if (role.Runs(NodeParts.Ingest)) builder.AddExternalBroker();
         if (role.Runs(NodeParts.Ingest)) builder.Services.AddHealthChecks().AddCheck<IngestHealthCheck>("ingest", tags: ["ready"]);
     }
 

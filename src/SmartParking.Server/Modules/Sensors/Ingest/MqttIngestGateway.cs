@@ -18,9 +18,13 @@ public sealed class MqttIngestGateway(DeviceIngest ingest, TimeProvider time, IL
         string secret;
         try { secret = new UTF8Encoding(false, true).GetString(password.Span); }
         catch (DecoderFallbackException) { return null; }
-        var sensor = await ingest.Directory.VerifyAsync(username, secret, ct);
-        return sensor is null ? null : new DeviceIdentity(sensor.SensorId, sensor.TenantId, sensor.Serial, sensor.SpaceId, sensor.LotId);
+        return Identity(await ingest.Directory.VerifyAsync(username, secret, ct));
     }
+
+    public async Task<DeviceIdentity?> FindDeviceAsync(string serial, CancellationToken ct) => Identity(await ingest.Directory.FindAsync(serial, ct));
+
+    private static DeviceIdentity? Identity(SensorInfo? sensor) =>
+        sensor is null ? null : new DeviceIdentity(sensor.SensorId, sensor.TenantId, sensor.Serial, sensor.SpaceId, sensor.LotId);
 
     public async ValueTask<MqttPublishResult> PublishAsync(DeviceIdentity device, string topic, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {

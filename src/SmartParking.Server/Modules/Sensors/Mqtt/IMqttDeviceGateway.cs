@@ -30,6 +30,12 @@ public interface IMqttDeviceGateway
     Task<DeviceIdentity?> AuthenticateAsync(string clientId, string? username, ReadOnlyMemory<byte> password, CancellationToken ct);
 
     /// <summary>
+    /// The device with this serial, without a secret: for messages an external broker has already authenticated
+    /// (see <c>ExternalBroker</c>). Null when no sensor has the serial.
+    /// </summary>
+    Task<DeviceIdentity?> FindDeviceAsync(string serial, CancellationToken ct);
+
+    /// <summary>
     /// Handles one PUBLISH. For QoS 1 the transport sends PUBACK only after this completes with Accepted; it may take
     /// a while when the database is slow (that is the back-pressure), so the connection stops reading meanwhile.
     /// </summary>

@@ -7,7 +7,17 @@ internal static class MqttTopics
 {
     private static readonly SearchValues<char> NotInSerial = SearchValues.Create("/+#\0");
 
-    public static string CommandTopic(string serial) => $"parking/sensors/{serial}/commands";
+    private const string DevicePrefix = "parking/sensors/";
+
+    public static string CommandTopic(string serial) => $"{DevicePrefix}{serial}/commands";
+
+    /// <summary>The serial of a device topic <c>parking/sensors/{serial}/…</c>; null for any other topic.</summary>
+    public static string? DeviceSerial(string topic)
+    {
+        if (!topic.StartsWith(DevicePrefix, StringComparison.Ordinal)) return null;
+        var end = topic.IndexOf('/', DevicePrefix.Length);
+        return end <= DevicePrefix.Length ? null : topic[DevicePrefix.Length..end];
+    }
 
     /// <summary>
     /// A device may subscribe to its own command topic, exactly or with everything below it; nothing else
