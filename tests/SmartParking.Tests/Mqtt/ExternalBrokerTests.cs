@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
@@ -327,10 +328,12 @@ public sealed class ExternalBrokerTests(ExternalBrokerFactory factory) : IClassF
     private static async Task WaitSubscribedAsync(HttpClient client) =>
         await Poll.UntilAsync(() => ReadinessAsync(client), r => r.Body == "Healthy", Eventually, "the server to be subscribed to the external broker");
 
+    /// <summary>The readiness status code and what its external-broker check says (Healthy, Degraded, ...).</summary>
     private static async Task<(HttpStatusCode Status, string Body)> ReadinessAsync(HttpClient client)
     {
         using var response = await client.GetAsync("/health/ready");
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        var readiness = JsonNode.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, readiness?["checks"]?["mqtt-external-broker"]?["status"]?.GetValue<string>() ?? "");
     }
 
     /// <summary>mosquitto_pub at QoS 1; it exits 0 once the broker has the message.</summary>
