@@ -83,7 +83,8 @@ public sealed class IsolationFactory : ApiFactory
         var driver = await RegisterDriverAsync();
         using var d = ClientFor(driver);
         await (await d.PostAsJsonAsync("/api/v1/me/payment-methods", new { provider = "sandbox", token = "sandbox_ok" })).ShouldHaveStatusAsync(HttpStatusCode.Created);
-        var start = DateTimeOffset.UtcNow.AddDays(1);
+        // Tomorrow at noon UTC: never inside the zone's weekday loading hours (07–09 Copenhagen), whenever the tests run.
+        var start = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(1).AddHours(12), TimeSpan.Zero);
         ReservationB = (await (await d.PostAsJsonAsync("/api/v1/reservations", new { lotId = LotB, spaceId = SpaceB, start, end = start.AddHours(1) }))
             .ShouldHaveStatusAsync(HttpStatusCode.Created)).Id();
         await (await d.PostAsync($"/api/v1/reservations/{ReservationB}/payment", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
