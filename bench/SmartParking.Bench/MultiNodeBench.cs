@@ -4,9 +4,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using SmartParking.Simulator;
+using SmartParking.Tests.Deployment;
 
 namespace SmartParking.Bench;
 
@@ -28,8 +28,8 @@ internal static class MultiNodeBench
         await using var n3 = ServerProcess.Start(env.ServerDll, env.ConnectionString, Path.Combine(env.Directory, "server3.log"), env.Smtp.Port, !s.NoRollups);
         await Task.WhenAll(n2.WaitUntilReadyAsync(TimeSpan.FromSeconds(180), ct), n3.WaitUntilReadyAsync(TimeSpan.FromSeconds(180), ct));
         ServerProcess[] nodes = [env.Server, n2, n3];
-        using var proxy = StartHaProxy(nodes, env.Directory, out var httpPort, out var mqttPort);
-        var proxyUrl = new Uri($"http://127.0.0.1:{httpPort}");
+        await using var proxy = HaProxy.Start([.. nodes.Select(n => (n.HttpPort, n.MqttPort))]);
+        var (proxyUrl, mqttPort) = (proxy.BaseUri, proxy.MqttPort);
         using var http = new HttpClient { BaseAddress = proxyUrl, Timeout = TimeSpan.FromSeconds(20) };
         await UntilAsync(async () =>
         {
@@ -56,7 +56,7 @@ internal static class MultiNodeBench
 
         using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var followers = Enumerable.Range(0, 3).Select(_ => new Follower(proxyUrl, $"/api/v1/availability/stream?lotId={lot.Id}")).ToList();
+        var followers = Enumerable.Range(0, 3).Select(_ => new SseFollower(proxyUrl, $"/api/v1/availability/stream?lotId={lot.Id}")).ToList();
         var following = followers.Select(f => f.RunAsync(stopFollowing.Token)).ToList();
         var httpSerials = lot.Serials.Skip(lot.Serials.Length / 2).ToArray();
         var mqttSerials = env.City.Lots.SelectMany(l => l.Serials).Except(httpSerials).Take(Math.Min(s.MqttConnections, 50)).ToArray();
@@ -191,105 +191,5 @@ internal static class MultiNodeBench
             return (response.StatusCode, id);
         }));
         return (results.FirstOrDefault(r => r.StatusCode == HttpStatusCode.Created).id, [.. results.Select(r => r.StatusCode)]);
-    }
-
-    private static HaProxyProcess StartHaProxy(ServerProcess[] nodes, string directory, out int httpPort, out int mqttPort)
-    {
-        httpPort = ServerProcess.FreePort();
-        mqttPort = ServerProcess.FreePort();
-        var config = new StringBuilder($"""
-            global
-                maxconn 8192
-            defaults
-                timeout connect 1s
-                timeout client 120s
-                timeout server 120s
-                retries 3
-                option redispatch
-            frontend http
-                bind 127.0.0.1:{httpPort}
-                mode http
-                default_backend nodes
-            backend nodes
-                mode http
-                balance roundrobin
-                option httpchk GET /health/ready
-                retry-on conn-failure empty-response
-                http-response set-header X-Served-By %[srv_name]
-
-            """);
-        for (var i = 0; i < nodes.Length; i++) config.AppendLine(CultureInfo.InvariantCulture, $"    server n{i + 1} 127.0.0.1:{nodes[i].HttpPort} check inter 500ms fall 2 rise 1");
-        config.AppendLine(CultureInfo.InvariantCulture, $"frontend mqtt\n    bind 127.0.0.1:{mqttPort}\n    mode tcp\n    default_backend mqtt\nbackend mqtt\n    mode tcp\n    balance roundrobin");
-        for (var i = 0; i < nodes.Length; i++) config.AppendLine(CultureInfo.InvariantCulture, $"    server m{i + 1} 127.0.0.1:{nodes[i].MqttPort} check inter 500ms fall 2 rise 1");
-        var path = Path.Combine(directory, "haproxy.cfg");
-        File.WriteAllText(path, config.ToString());
-        var info = new ProcessStartInfo("haproxy") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-f", path, "-db" }) info.ArgumentList.Add(a);
-        return new HaProxyProcess(Process.Start(info) ?? throw new InvalidOperationException("Could not start haproxy (apt-get install haproxy)."));
-    }
-
-    private sealed class HaProxyProcess(Process process) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (!process.HasExited) process.Kill();
-            process.WaitForExit();
-            process.Dispose();
-        }
-    }
-
-    /// <summary>An EventSource-like SSE client: on a break it connects again through the proxy with Last-Event-ID.</summary>
-    private sealed class Follower(Uri proxy, string path)
-    {
-        private readonly Stopwatch _sinceBreak = new();
-        public ConcurrentDictionary<Guid, string?> Latest { get; } = new();
-        public string? Node { get; private set; }
-        public int Reconnects { get; private set; }
-        public TimeSpan LongestGap { get; private set; }
-
-        public async Task RunAsync(CancellationToken ct)
-        {
-            using var client = new HttpClient { BaseAddress = proxy, Timeout = Timeout.InfiniteTimeSpan };
-            string? lastId = null;
-            while (!ct.IsCancellationRequested)
-            {
-                try
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, path);
-                    if (lastId is not null) request.Headers.Add("Last-Event-ID", lastId);
-                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-                    if (!response.IsSuccessStatusCode) throw new HttpRequestException($"stream answered {(int)response.StatusCode}");
-                    Node = response.Headers.TryGetValues("X-Served-By", out var by) ? by.First() : Node;
-                    if (_sinceBreak.IsRunning)
-                    {
-                        if (_sinceBreak.Elapsed > LongestGap) LongestGap = _sinceBreak.Elapsed;
-                        _sinceBreak.Reset();
-                    }
-                    using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
-                    string? name = null, id = null, data = null;
-                    while (await reader.ReadLineAsync(ct) is { } line)
-                    {
-                        if (line.StartsWith("event:", StringComparison.Ordinal)) name = line[6..].Trim();
-                        else if (line.StartsWith("id:", StringComparison.Ordinal)) id = line[3..].Trim();
-                        else if (line.StartsWith("data:", StringComparison.Ordinal)) data = line[5..].Trim();
-                        else if (line.Length == 0)
-                        {
-                            if (name == "availability" && data is not null)
-                            {
-                                var change = JsonDocument.Parse(data).RootElement;
-                                Latest[change.GetProperty("spaceId").GetGuid()] = change.GetProperty("status").GetString();
-                            }
-                            if (id is not null) lastId = id;
-                            name = id = data = null;
-                        }
-                    }
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
-                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException) { }
-                if (!_sinceBreak.IsRunning) { _sinceBreak.Start(); Reconnects++; }
-                try { await Task.Delay(100, ct); }
-                catch (OperationCanceledException) { return; }
-            }
-        }
     }
 }
