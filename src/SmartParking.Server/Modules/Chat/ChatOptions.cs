@@ -9,8 +9,8 @@ public sealed class ChatOptions
     /// <summary>A directory of Rasa NLU YAML files to train on instead of the built-in data (data/chat/nlu).</summary>
     public string? NluDataDirectory { get; set; }
 
-    /// <summary>Below this confidence the assistant asks instead of acting (Rasa's FallbackClassifier threshold, and its default).</summary>
-    [Range(0.0, 1.0)] public double FallbackThreshold { get; set; } = 0.3;
+    /// <summary>Below this confidence the assistant asks instead of acting (Rasa's FallbackClassifier threshold; see <see cref="Nlu.NluFallback"/>).</summary>
+    [Range(0.0, 1.0)] public double FallbackThreshold { get; set; } = 0.4;
 
     /// <summary>The best intent must lead the runner-up by this much, else the assistant asks.</summary>
     [Range(0.0, 1.0)] public double AmbiguityThreshold { get; set; } = 0.05;

@@ -4,18 +4,20 @@ using SmartParking.Server.Platform.Input;
 namespace SmartParking.Server.Modules.Chat.Nlu;
 
 /// <summary>
-/// <c>nlu-evaluate [--data DIR] [--folds N]</c>: cross-validates the assistant's NLU on its training data (the built-in
-/// data, or a directory of Rasa NLU YAML) and prints per intent its accuracy, the confusions, per entity precision, recall
-/// and F1, and a last line starting <c>overall</c>.
+/// <c>nlu-evaluate [--data DIR] [--folds N] [--test DIR]</c>: cross-validates the assistant's NLU on its training data
+/// (the built-in data, or a directory of Rasa NLU YAML), or with <c>--test</c> trains on all of it and scores the test
+/// directory's examples instead, and prints per intent its accuracy, the confusions, per entity precision, recall and F1,
+/// and a last line starting <c>overall</c>.
 /// </summary>
 public static class NluEvaluateCommand
 {
     public const string Name = "nlu-evaluate";
-    private const string Usage = "usage: nlu-evaluate [--data DIR] [--folds N]";
+    private const string Usage = "usage: nlu-evaluate [--data DIR] [--folds N] [--test DIR]";
 
     public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
         string? directory = null;
+        string? testDirectory = null;
         var folds = 5;
         try
         {
@@ -26,6 +28,7 @@ public static class NluEvaluateCommand
                 switch (name)
                 {
                     case "--data": directory = ShellPaths.Resolve(Value()); break;
+                    case "--test": testDirectory = ShellPaths.Resolve(Value()); break;
                     case "--folds":
                         var n = Value();
                         if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out folds) || folds is < 2 or > 20)
@@ -35,8 +38,11 @@ public static class NluEvaluateCommand
                 }
             }
             var data = NluDataSource.Load(directory);
-            output.WriteLine($"data source={directory ?? "built-in"} examples={data.Examples.Count} intents={data.Intents.Count} folds={folds}");
-            var report = NluEvaluation.CrossValidate(data, folds);
+            var test = testDirectory is null ? null : RasaNluYaml.Read(NluDataSource.FromDirectory(testDirectory));
+            output.WriteLine(test is null
+                ? $"data source={directory ?? "built-in"} examples={data.Examples.Count} intents={data.Intents.Count} folds={folds}"
+                : $"data source={directory ?? "built-in"} examples={data.Examples.Count} intents={data.Intents.Count} test={testDirectory} test_examples={test.Examples.Count}");
+            var report = test is null ? NluEvaluation.CrossValidate(data, folds) : NluEvaluation.Test(data, test);
             foreach (var i in report.Intents)
                 output.WriteLine(Invariant($"intent name={i.Intent} examples={i.Examples} accuracy={i.Accuracy:0.000}"));
             foreach (var c in report.Confusions)

@@ -47,42 +47,65 @@ public static class NluEvaluation
             for (var i = 0; i < members.Length; i++) fold[members[i]] = i % folds;
         }
 
-        var zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
-        var correct = 0;
-        var topCorrect = 0;
-        var fallbacks = 0;
-        var perIntent = new Dictionary<string, (int Examples, int Correct)>(StringComparer.Ordinal);
-        var confusions = new Dictionary<(string, string), List<string>>();
-        var entityCounts = new Dictionary<string, (int Correct, int Spurious, int Missed)>(StringComparer.Ordinal);
+        var tally = new Tally();
         for (var k = 0; k < folds; k++)
         {
             var test = data.Examples.Where(e => fold[e] == k).ToList();
             if (test.Count == 0) continue;
             var model = NluModel.Train(data.WithExamples(data.Examples.Where(e => fold[e] != k).ToList()), fallback);
-            foreach (var example in test)
-            {
-                var parse = model.Parse(example.Text, Now, zone);
-                var predicted = parse.Intent.Name;
-                var top = parse.Ranking.First(r => r.Name != NluModel.FallbackIntent).Name;
-                if (parse.IsFallback) fallbacks++;
-                if (top == example.Intent) topCorrect++;
-                var (n, c) = perIntent.GetValueOrDefault(example.Intent);
-                if (predicted == example.Intent)
-                {
-                    correct++;
-                    c++;
-                }
-                else
-                {
-                    if (!confusions.TryGetValue((example.Intent, predicted), out var texts)) confusions[(example.Intent, predicted)] = texts = [];
-                    texts.Add(example.Text);
-                }
-                perIntent[example.Intent] = (n + 1, c);
-                Score(example.Entities, parse.Entities, entityCounts);
-            }
+            foreach (var example in test) tally.Add(example, model);
         }
-        var total = data.Examples.Count;
-        return new NluEvaluationReport(folds, total, (double)correct / total, (double)topCorrect / total, fallbacks,
+        return tally.Report(folds);
+    }
+
+    /// <summary>
+    /// Trains on all of <paramref name="training"/> and scores the examples of <paramref name="test"/>, which it never
+    /// saw (Rasa's <c>rasa test nlu --nlu</c>). Folds are reported as 0.
+    /// </summary>
+    public static NluEvaluationReport Test(NluTrainingData training, NluTrainingData test, NluFallback? fallback = null)
+    {
+        var model = NluModel.Train(training, fallback);
+        var tally = new Tally();
+        foreach (var example in test.Examples) tally.Add(example, model);
+        return tally.Report(0);
+    }
+
+    private sealed class Tally
+    {
+        private static readonly TimeZoneInfo Zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
+        private int examples;
+        private int correct;
+        private int topCorrect;
+        private int fallbacks;
+        private readonly Dictionary<string, (int Examples, int Correct)> perIntent = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string, string), List<string>> confusions = [];
+        private readonly Dictionary<string, (int Correct, int Spurious, int Missed)> entityCounts = new(StringComparer.Ordinal);
+
+        public void Add(NluExample example, NluModel model)
+        {
+            var parse = model.Parse(example.Text, Now, Zone);
+            var predicted = parse.Intent.Name;
+            var top = parse.Ranking.First(r => r.Name != NluModel.FallbackIntent).Name;
+            examples++;
+            if (parse.IsFallback) fallbacks++;
+            if (top == example.Intent) topCorrect++;
+            var (n, c) = perIntent.GetValueOrDefault(example.Intent);
+            if (predicted == example.Intent)
+            {
+                correct++;
+                c++;
+            }
+            else
+            {
+                if (!confusions.TryGetValue((example.Intent, predicted), out var texts)) confusions[(example.Intent, predicted)] = texts = [];
+                texts.Add(example.Text);
+            }
+            perIntent[example.Intent] = (n + 1, c);
+            Score(example.Entities, parse.Entities, entityCounts);
+        }
+
+        public NluEvaluationReport Report(int folds) => new(folds, examples,
+            examples == 0 ? 0 : (double)correct / examples, examples == 0 ? 0 : (double)topCorrect / examples, fallbacks,
             perIntent.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new IntentAccuracy(p.Key, p.Value.Examples, p.Value.Correct)).ToList(),
             confusions.OrderByDescending(c => c.Value.Count).ThenBy(c => c.Key.Item1, StringComparer.Ordinal)
                 .Select(c => new IntentConfusion(c.Key.Item1, c.Key.Item2, c.Value.Count, c.Value.Take(3).ToList())).ToList(),

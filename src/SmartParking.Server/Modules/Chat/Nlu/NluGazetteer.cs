@@ -16,7 +16,7 @@ public sealed class NluGazetteer
     public NluGazetteer(NluTrainingData data)
     {
         regexes = data.Regexes;
-        foreach (var (entity, values) in data.Lookups)
+        foreach (var (entity, values) in data.EntityLookups)
             foreach (var value in values)
                 phrases.TryAdd(Phrase(value), (entity, value, "lookup"));
         // A synonym's entity is the one its value is annotated as somewhere in the examples.

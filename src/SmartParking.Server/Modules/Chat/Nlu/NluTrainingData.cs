@@ -21,6 +21,8 @@ public sealed class NluTrainingData
         Synonyms = synonyms;
         Lookups = lookups;
         Regexes = regexes;
+        entities = new Lazy<HashSet<string>>(() => examples.SelectMany(e => e.Entities).Select(e => e.Entity)
+            .Concat(regexes.Select(r => r.Entity)).ToHashSet(StringComparer.Ordinal));
     }
 
     public IReadOnlyList<NluExample> Examples { get; }
@@ -29,6 +31,21 @@ public sealed class NluTrainingData
     public IReadOnlyDictionary<string, string> Synonyms { get; }
 
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Lookups { get; }
+
+    /// <summary>
+    /// The lookup tables that name an entity annotated in the examples: lists of values the entity extractors find.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, IReadOnlyList<string>>> EntityLookups => Lookups.Where(l => IsEntity(l.Key));
+
+    /// <summary>
+    /// The other lookup tables: cue words ("cue_greeting": hi, hej, howdy…) the intent classifier reads as features, as
+    /// Rasa's RegexFeaturizer reads every lookup table.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, IReadOnlyList<string>>> CueLookups => Lookups.Where(l => !IsEntity(l.Key));
+
+    private bool IsEntity(string name) => entities.Value.Contains(name);
+
+    private readonly Lazy<HashSet<string>> entities;
 
     public IReadOnlyList<NluRegex> Regexes { get; }
 
