@@ -81,6 +81,7 @@ public sealed class RightsExportTests(RightsFactory factory) : IClassFixture<Rig
 
         Rows(archive, "sessions.meter_sessions").Single().Str("plate").ShouldBe(driver.SessionPlate, "the other tenant's session is not this operator's");
         Rows(archive, "payments.payment_methods").ShouldBeEmpty();
+        Rows(archive, "identity.sign_ins").ShouldBeEmpty();
         Rows(archive, "notifications.preferences").ShouldBeEmpty();
         Rows(archive, "chat.links").ShouldBeEmpty();
         archive["data.json"].ShouldNotContain(otherTenant.ToString());

@@ -25,7 +25,7 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db) : IPersonalDataH
                 select id, email, display_name, role, tenant_id, two_factor_enabled, created_at, last_active_at from users where id = @UserId
                 """, args, ct),
             await PersonalDataTable.ReadAsync(connection, "sign_ins", """
-                select family_id, mfa, created_at, expires_at, replaced_at, revoked_at from refresh_tokens where user_id = @UserId order by created_at
+                select family_id, mfa, created_at, expires_at, replaced_at, revoked_at from refresh_tokens where user_id = @UserId and @tenant::uuid is null order by created_at
                 """, args, ct),
             await PersonalDataTable.ReadAsync(connection, "audit_log", """
                 select at, actor_email, action, entity_type, entity_id, changes::text as changes from audit_log
