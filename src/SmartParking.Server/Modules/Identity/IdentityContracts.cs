@@ -50,7 +50,7 @@ internal sealed class AccountDirectory(NpgsqlDataSource db) : IAccountDirectory
 {
     // Erased accounts keep their row (bookkeeping refers to it) under an address of the reserved .invalid domain.
     private const string Columns = "select id, email, role, tenant_id, last_active_at from users";
-    private const string NotErased = "normalized_email not like '%@ERASED.INVALID'";
+    private static readonly string NotErased = $"normalized_email not like '%@{IdentityPersonalData.ErasedDomain.ToUpperInvariant()}'";
 
     public async Task<AccountFacts?> FindAsync(Guid userId, CancellationToken ct)
     {

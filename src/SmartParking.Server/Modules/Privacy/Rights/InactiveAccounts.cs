@@ -46,12 +46,25 @@ public sealed class InactiveAccounts(
                 await WarnAsync(account, now, account.LastActiveAt + inactivity > now + notice ? account.LastActiveAt + inactivity : now + notice, ct);
                 warned++;
             }
-            else if (account.LastActiveAt + inactivity <= now && warning.WarnedAt + notice <= now
-                     && await rights.EraseAsync(account.Id, ErasureRequesters.Inactivity, null, ct))
+            else if (account.LastActiveAt + inactivity <= now && warning.WarnedAt + notice <= now && await TryEraseAsync(account, ct))
                 erased++;
         }
         if (warned + erased > 0) logger.LogInformation("Inactive driver accounts: {Warned} warned, {Erased} erased", warned, erased);
         return new InactiveAccountsOutcome(warned, erased);
+    }
+
+    /// <summary>One account that cannot be erased now (a payment provider down for its refund) waits for the next day, not the others.</summary>
+    private async Task<bool> TryEraseAsync(AccountFacts account, CancellationToken ct)
+    {
+        try
+        {
+            return await rights.EraseAsync(account.Id, ErasureRequesters.Inactivity, null, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Inactive account {UserId} was not erased this time: {Error}", account.Id, e.Message);
+            return false;
+        }
     }
 
     private async Task WarnAsync(AccountFacts account, DateTimeOffset now, DateTimeOffset erasureOn, CancellationToken ct)
