@@ -54,6 +54,24 @@ public sealed class AccountDataTests(BrowserHost host)
     }
 
     [Fact]
+    public async Task Consent_GivenOnThePage_KeptAndShownAgain()
+    {
+        var (watched, _) = await SignedUpOnMyDataAsync();
+        await using var _ = watched;
+        var page = watched.Page;
+        await Expect(page.GetByLabel("Use how I park to improve prices and services", new() { Exact = false })).Not.ToBeCheckedAsync();
+
+        await page.GetByLabel("Use how I park to improve prices and services", new() { Exact = false }).CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save choices" }).ClickAsync();
+        await Expect(page.GetByTestId("consent-saved")).ToBeVisibleAsync();
+
+        await page.GotoAsync("/account/privacy");
+        await Expect(page.GetByLabel("Use how I park to improve prices and services", new() { Exact = false })).ToBeCheckedAsync();
+        await Expect(page.GetByLabel("Send me news and offers from SmartParking")).Not.ToBeCheckedAsync();
+        watched.ShouldHaveNoErrors();
+    }
+
+    [Fact]
     public async Task DeleteMyAccount_WrongPasswordRefused_RightOneDeletesAndSignsOut()
     {
         var (watched, email) = await SignedUpOnMyDataAsync();
