@@ -33,6 +33,8 @@ public sealed class EveryPageTests(BrowserHost host, ITestOutputHelper output)
     [InlineData("driver", "/lots/{lot}/reserve")]
     [InlineData("driver", "/lots/{lot}/park")]
     [InlineData("driver", "/account/two-factor")]
+    [InlineData("driver", "/account/privacy")]
+    [InlineData("anonymous", "/account/deleted")]
     [InlineData("operator", "/admin")]
     [InlineData("operator", "/admin/alerts")]
     [InlineData("admin", "/admin/alerts")]

@@ -245,6 +245,7 @@ public sealed partial class TenantIsolationTests(IsolationFactory factory) : ICl
         "GET /api/v1/manage/reports/daily/{}", // a day's report of the caller's tenant: DailyReportTests.Download_* and DailyReport_OtherTenantsDay_Returns404
         "POST /api/v1/manage/events/dead-letters/{}/{}/replay", // scoped by the event's tenant: EventDispatchTests
         "DELETE /api/v1/manage/events/dead-letters/{}/{}", // likewise
+        "DELETE /api/v1/manage/privacy/accounts/{}", // admins only: RightsErasureTests.AdminErase_DriverErasedAndAudited_OperatorsMayNot
     ];
 
     [Fact]

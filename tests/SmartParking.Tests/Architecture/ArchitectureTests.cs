@@ -19,7 +19,7 @@ public sealed partial class ArchitectureTests
     private static readonly Assembly Server = typeof(Program).Assembly;
 
     private static readonly string[] BusinessModules =
-        ["Admin", "Analytics", "Availability", "Demo", "Identity", "Lots", "Notifications", "Payments", "Pricing", "Reservations", "Sensors", "Sessions", "Web"];
+        ["Admin", "Analytics", "Availability", "Demo", "Identity", "Lots", "Notifications", "Payments", "Pricing", "Privacy", "Reservations", "Sensors", "Sessions", "Web"];
 
     /// <summary>Which module owns each table (Platform: the outbox, checkpoints, key ring, idempotency records).</summary>
     private static readonly Dictionary<string, string> TableOwners = Own(
@@ -31,14 +31,15 @@ public sealed partial class ArchitectureTests
         ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
         ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs", "pricing_stays", "pricing_revenue"]),
         ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
-        ("Notifications", ["notification_messages", "notification_preferences", "notification_consents", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
+        ("Notifications", ["notification_messages", "notification_preferences", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
             "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints", "notification_attachments"]),
         ("Analytics", ["lot_occupancy_hourly", "daily_reports", "occupancy_imports", "analytics_stays", "analytics_money", "analytics_rollups", "analytics_revenue", "analytics_status_batches", "forecast_models"]),
         ("Chat", ["chat_conversations", "chat_links", "chat_link_codes", "chat_channel_updates", "chat_handoffs", "chat_handoff_messages"]),
-        ("Demo", ["demo_sensors"]));
+        ("Demo", ["demo_sensors"]),
+        ("Privacy", ["privacy_consents", "privacy_erasures", "privacy_inactivity_warnings", "privacy_job_runs"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>
-    private static readonly string[] DroppedTables = ["session_limits", "analytics_arrivals", "analytics_dirty_hours"];
+    private static readonly string[] DroppedTables = ["session_limits", "analytics_arrivals", "analytics_dirty_hours", "notification_consents"];
 
     /// <summary>
     /// Reads of another module's table that predate the rule ("module reads table"), with why they are still here.

@@ -66,10 +66,12 @@ public sealed class PreferencesTests(NotificationsFactory factory) : IClassFixtu
         factory.Clock.Advance(TimeSpan.FromMinutes(5));
         await (await client.PutAsJsonAsync(Path, new { marketing = false })).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        var history = (await client.GetJsonAsync("/api/v1/me/consents")).EnumerateArray().ToList();
+        // The marketing choice is the marketing_notifications consent, kept with its history by the Privacy module.
+        var history = (await client.GetJsonAsync("/api/v1/me/consents")).GetProperty("history").EnumerateArray().ToList();
         history.Count.ShouldBe(2, "only changes of consent are recorded");
-        history[0].GetProperty("marketing").GetBoolean().ShouldBeFalse();
-        history[1].GetProperty("marketing").GetBoolean().ShouldBeTrue();
+        history.ShouldAllBe(h => h.GetProperty("purpose").GetString() == "marketing_notifications");
+        history[0].GetProperty("granted").GetBoolean().ShouldBeFalse();
+        history[1].GetProperty("granted").GetBoolean().ShouldBeTrue();
         history.ShouldAllBe(h => h.GetProperty("source").GetString() == "api" && h.GetProperty("policyVersion").GetString()!.Length > 0);
         (history[0].GetProperty("recordedAt").GetDateTimeOffset() - history[1].GetProperty("recordedAt").GetDateTimeOffset()).ShouldBe(TimeSpan.FromMinutes(5));
     }
@@ -85,7 +87,7 @@ public sealed class PreferencesTests(NotificationsFactory factory) : IClassFixtu
         var other = await second.GetJsonAsync(Path);
         other.GetProperty("phone").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
         other.GetProperty("marketing").GetBoolean().ShouldBeFalse();
-        (await second.GetJsonAsync("/api/v1/me/consents")).GetArrayLength().ShouldBe(0);
+        (await second.GetJsonAsync("/api/v1/me/consents")).GetProperty("history").GetArrayLength().ShouldBe(0);
     }
 
     [Fact]

@@ -116,6 +116,8 @@ public sealed class ExperimentTests(PricingFactory factory) : IClassFixture<Pric
         })).ShouldHaveStatusAsync(HttpStatusCode.Created);
         var (account, driver) = await factory.DriverAsync();
         using var _driver = driver;
+        // Per-driver reports count only drivers who consented to analytics.
+        await (await driver.PutAsJsonAsync("/api/v1/me/consents", new { analytics = true })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var rate = Assignment.IsTreated("redelivery-1", 0.5m, account.Id) ? 25m : 20m;
         var group = Assignment.IsTreated("redelivery-1", 0.5m, account.Id) ? "variant" : "control";
         // A reservation paid (its price: one hour) and a session of half an hour, stopped and paid.

@@ -166,8 +166,13 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         while (drivers.Select(d => Assignment.IsTreated("drivers-1", 0.5m, d.Id)).Distinct().Count() < 2 || drivers.Count < 4)
         {
             var (account, client) = await factory.DriverAsync();
+            // Per-driver reports count only drivers who consented to analytics.
+            await (await client.PutAsJsonAsync("/api/v1/me/consents", new { analytics = true })).ShouldHaveStatusAsync(HttpStatusCode.OK);
             drivers.Add((account.Id, client));
         }
+        var (_, withoutConsent) = await factory.DriverAsync();
+        using var _withoutConsent = withoutConsent;
+        await (await withoutConsent.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = "EX NC 001", durationMinutes = 60 })).ShouldHaveStatusAsync(HttpStatusCode.Created);
         using var anonymous = factory.Anonymous();
 
         foreach (var (id, client) in drivers)
@@ -185,7 +190,8 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         var report = await op.GetJsonAsync($"/api/v1/manage/pricing-experiments/{created.Id()}/report");
         var groups = report.GetProperty("groups").EnumerateArray().ToDictionary(g => g.Str("group"));
         groups["variant"].GetProperty("units").GetInt32().ShouldBe(drivers.Count(d => Assignment.IsTreated("drivers-1", 0.5m, d.Id)));
-        groups["control"].GetProperty("units").GetInt32().ShouldBe(drivers.Count(d => !Assignment.IsTreated("drivers-1", 0.5m, d.Id)));
+        groups["control"].GetProperty("units").GetInt32().ShouldBe(drivers.Count(d => !Assignment.IsTreated("drivers-1", 0.5m, d.Id)),
+            "the driver who parked without consenting to analytics is not in the report");
         groups["variant"].GetProperty("turnover").GetProperty("mean").GetDouble().ShouldBe(1.0);
         groups["variant"].GetProperty("inBandShare").ValueKind.ShouldBe(JsonValueKind.Null);
         report.GetProperty("inBandDifference").ValueKind.ShouldBe(JsonValueKind.Null);

@@ -2,6 +2,7 @@ using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Handoff;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Platform.Hosting;
@@ -24,6 +25,7 @@ public static class ChatModule
         builder.Services.AddSingleton<BillingFlow>();
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<ChatAccountLinks>();
+        builder.Services.AddSingleton<IPersonalDataHolder, ChatPersonalData>();
         builder.Services.AddSingleton<HandoffFeed>();
         builder.Services.AddSingleton<HandoffStore>();
         builder.Services.AddSingleton<ChatHandoffs>();

@@ -13,6 +13,21 @@ public interface IAccountContacts
     Task<IReadOnlyList<string>> OperatorEmailsAsync(Guid tenantId, CancellationToken ct);
 }
 
+/// <summary>An account as the privacy rules see it: who, in which role, and when it was last used.</summary>
+public sealed record AccountFacts(Guid Id, string Email, string Role, Guid? TenantId, DateTimeOffset LastActiveAt);
+
+/// <summary>Finding accounts for data-subject requests and the inactive-account rule; erased accounts are never found.</summary>
+public interface IAccountDirectory
+{
+    Task<AccountFacts?> FindAsync(Guid userId, CancellationToken ct);
+
+    /// <summary>By e-mail address, compared as sign-in compares it.</summary>
+    Task<AccountFacts?> FindByEmailAsync(string email, CancellationToken ct);
+
+    /// <summary>Driver accounts not used since <paramref name="activeBefore"/>, the longest unused first.</summary>
+    Task<IReadOnlyList<AccountFacts>> DriversInactiveSinceAsync(DateTimeOffset activeBefore, int limit, CancellationToken ct);
+}
+
 internal sealed class AccountContacts(NpgsqlDataSource db) : IAccountContacts
 {
     public async Task<IReadOnlyDictionary<Guid, string>> EmailsOfAsync(IReadOnlyCollection<Guid> userIds, CancellationToken ct)
@@ -28,5 +43,34 @@ internal sealed class AccountContacts(NpgsqlDataSource db) : IAccountContacts
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<string>(new CommandDefinition(
             "select email from users where tenant_id = @tenantId and role = 'operator' order by normalized_email", new { tenantId }, cancellationToken: ct))).ToList();
+    }
+}
+
+internal sealed class AccountDirectory(NpgsqlDataSource db) : IAccountDirectory
+{
+    // Erased accounts keep their row (bookkeeping refers to it) under an address of the reserved .invalid domain.
+    private const string Columns = "select id, email, role, tenant_id, last_active_at from users";
+    private static readonly string NotErased = $"normalized_email not like '%@{IdentityPersonalData.ErasedDomain.ToUpperInvariant()}'";
+
+    public async Task<AccountFacts?> FindAsync(Guid userId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<AccountFacts>(new CommandDefinition(
+            $"{Columns} where id = @userId and {NotErased}", new { userId }, cancellationToken: ct));
+    }
+
+    public async Task<AccountFacts?> FindByEmailAsync(string email, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<AccountFacts>(new CommandDefinition(
+            $"{Columns} where normalized_email = @normalized and {NotErased}", new { normalized = email.Trim().ToUpperInvariant() }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<AccountFacts>> DriversInactiveSinceAsync(DateTimeOffset activeBefore, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<AccountFacts>(new CommandDefinition(
+            $"{Columns} where role = 'driver' and last_active_at < @activeBefore and {NotErased} order by last_active_at, id limit @limit",
+            new { activeBefore, limit }, cancellationToken: ct))).ToList();
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Modules.Identity.SignIn;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
@@ -48,6 +49,8 @@ public static class IdentityModule
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<IAccountContacts, AccountContacts>();
+        builder.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
+        builder.Services.AddSingleton<IPersonalDataHolder, IdentityPersonalData>();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();

@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using Dapper;
 using Microsoft.AspNetCore.Identity;
+using Npgsql;
 using SmartParking.Server.Modules.Identity.SignIn;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Observability;
@@ -14,7 +16,7 @@ public sealed record VerifiedUser(AppUser User, bool SecondFactor);
 /// The one credential check behind both the API's token sign-in and the web pages' cookie sign-in, so the throttle on
 /// failed attempts, the second factor and the timing guard cannot drift apart between them.
 /// </summary>
-public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle throttle)
+public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle throttle, NpgsqlDataSource db, TimeProvider time)
 {
     public const string MfaRequiredType = "urn:smartparking:mfa-required";
     public const string WrongCredentials = "E-mail or password is wrong.";
@@ -53,6 +55,8 @@ public sealed class PasswordSignIn(UserManager<AppUser> users, SignInThrottle th
             if (!ok) throw Failed("second_factor", new ValidationException(!string.IsNullOrWhiteSpace(totp) ? "totp" : "recoveryCode", "is not valid."));
         }
         await throttle.SucceededAsync(attempt);
+        await using (var connection = await db.OpenConnectionAsync())
+            await connection.ExecuteAsync("update users set last_active_at = @now where id = @Id", new { now = time.GetUtcNow(), user.Id });
         return new VerifiedUser(user, user.TwoFactorEnabled);
     }
 

@@ -49,7 +49,11 @@ public sealed class TokenService(NpgsqlDataSource db, SigningKeys keys, IOptions
         var user = await loadUser(row.UserId);
         if (user is null || (user.LockoutEnd is { } end && end > now)) throw new UnauthorizedException("The account is not available.");
 
-        await connection.ExecuteAsync(new CommandDefinition("update refresh_tokens set replaced_at = @now where id = @Id", new { now, row.Id }, tx, cancellationToken: ct));
+        // A refresh is use of the account as much as a sign-in (the inactive-account rule counts from the last of either).
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update refresh_tokens set replaced_at = @now where id = @Id;
+            update users set last_active_at = @now where id = @UserId;
+            """, new { now, row.Id, row.UserId }, tx, cancellationToken: ct));
         var pair = await IssueAsync(connection, tx, user, row.Mfa, row.FamilyId, ct);
         await tx.CommitAsync(ct);
         return pair;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
-using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Tables;
 
@@ -13,7 +13,6 @@ public static class NotificationEndpoints
         var me = app.MapGroup("/api/v1/me").WithTags("Notifications").RequireAuthorization(Policies.Driver);
         me.MapGet("/notification-preferences", GetPreferences);
         me.MapPut("/notification-preferences", PutPreferences);
-        me.MapGet("/consents", Consents);
         me.MapGet("/notifications", OwnMessages);
 
         var manage = app.MapGroup("/api/v1/manage/notifications").WithTags("Notifications").RequireAuthorization(Policies.Operator);
@@ -23,12 +22,8 @@ public static class NotificationEndpoints
     private static async Task<PreferencesResponse> GetPreferences(ClaimsPrincipal user, PreferencesStore store, CancellationToken ct) =>
         (await store.GetAsync(user.UserId(), ct)).ToResponse();
 
-    private static async Task<PreferencesResponse> PutPreferences(PreferencesRequest request, ClaimsPrincipal user, PreferencesStore store,
-        IOptions<NotificationOptions> options, CancellationToken ct) =>
-        (await store.SaveAsync(user.UserId(), request, ConsentSources.Api, options.Value.ConsentPolicyVersion, ct)).ToResponse();
-
-    private static Task<IReadOnlyList<ConsentRecord>> Consents(ClaimsPrincipal user, PreferencesStore store, CancellationToken ct) =>
-        store.ConsentsAsync(user.UserId(), ct);
+    private static async Task<PreferencesResponse> PutPreferences(PreferencesRequest request, ClaimsPrincipal user, PreferencesStore store, CancellationToken ct) =>
+        (await store.SaveAsync(user.UserId(), request, ConsentSources.Api, ct)).ToResponse();
 
     private static Task<Page<NotificationMessage>> OwnMessages(ClaimsPrincipal user, DriverMessages messages, int? page, int? pageSize, CancellationToken ct) =>
         messages.ListAsync(user.UserId(), Paging.From(page, pageSize), ct);

@@ -27,9 +27,6 @@ public sealed class NotificationOptions
     /// <summary>How long a one-tap extension link works after it was sent.</summary>
     [Range(1, 1440)] public int ExtendLinkMinutes { get; set; } = 60;
 
-    /// <summary>The marketing-consent text in force, recorded with every consent change.</summary>
-    [Required] public string ConsentPolicyVersion { get; set; } = "2026-12";
-
     public SmtpOptions Smtp { get; set; } = new();
 
     public TwilioOptions Twilio { get; set; } = new();

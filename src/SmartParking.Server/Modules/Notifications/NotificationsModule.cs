@@ -3,6 +3,7 @@ using SmartParking.Server.Modules.Notifications.Delivery;
 using SmartParking.Server.Modules.Notifications.Drivers;
 using SmartParking.Server.Modules.Notifications.Email;
 using SmartParking.Server.Modules.Notifications.Sms;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Tables;
@@ -21,6 +22,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<INotificationChannel, SmtpEmailChannel>();
         builder.Services.AddSingleton<INotificationChannel, TwilioSmsChannel>();
         builder.Services.AddSingleton<PreferencesStore>();
+        builder.Services.AddSingleton<IPersonalDataHolder, NotificationsPersonalData>();
         builder.Services.AddSingleton<SenderSignal>();
         builder.Services.AddSingleton<NotificationQueue>();
         builder.Services.AddSingleton<INotificationQueue>(sp => sp.GetRequiredService<NotificationQueue>());

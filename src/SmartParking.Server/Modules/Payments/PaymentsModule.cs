@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Payments.Ledger;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Modules.Payments.Providers;
 using SmartParking.Server.Modules.Payments.Providers.PayPal;
 using SmartParking.Server.Modules.Payments.Providers.Sandbox;
@@ -47,6 +48,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<IRevenueReports>(sp => sp.GetRequiredService<RevenueReports>());
         builder.Services.AddSingleton<IPaymentService>(sp => sp.GetRequiredService<PaymentService>());
         builder.Services.AddSingleton<IDriverPayments, DriverPaymentHistory>();
+        builder.Services.AddSingleton<IPersonalDataHolder, PaymentsPersonalData>();
         builder.Services.AddEventSubscriber<PaymentMetrics>("payments.metrics", EventDelivery.Durable, wakes: false);
     }
 

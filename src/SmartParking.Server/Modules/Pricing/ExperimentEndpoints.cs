@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.OpenApi;
 using RequiredAttribute = System.ComponentModel.DataAnnotations.RequiredAttribute;
@@ -53,7 +54,7 @@ public static class ExperimentEndpoints
 }
 
 /// <summary>Creates, lists and reports on pricing experiments in the caller's tenant, for the REST endpoints and the dashboard.</summary>
-public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, TimeProvider time)
+public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, IConsents consents, TimeProvider time)
 {
     public async Task<PricingExperiment> CreateAsync(ClaimsPrincipal user, ExperimentRequest request, Guid? tenantId, CancellationToken ct)
     {
@@ -111,7 +112,7 @@ public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, Tim
         var byLot = experiment.Unit == ExperimentUnits.Lots;
         var measured = byLot
             ? await LotOutcomesAsync(connection, experiment, await lots.SpaceCountsAsync(experiment.TenantId, ct), window, Math.Max((until - experiment.StartsAt).TotalDays, 1.0 / 24), ct)
-            : await DriverOutcomesAsync(connection, experiment, window, ct);
+            : await DriverOutcomesAsync(connection, consents, experiment, window, ct);
         var treated = measured.Where(m => m.Treated).ToList();
         var control = measured.Where(m => !m.Treated).ToList();
         ExperimentGroup Group(string name, List<Outcome> g) => new(name, g.Count,
@@ -161,16 +162,22 @@ public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, Tim
         }).ToList();
     }
 
-    private static async Task<List<Outcome>> DriverOutcomesAsync(NpgsqlConnection connection, PricingExperiment experiment, object window, CancellationToken ct)
+    /// <summary>
+    /// Per driver: analysis of a person's own behaviour, beyond what running the service needs, so only drivers who
+    /// consented to analytics count (the others still get the experiment's prices; they are left out of its report).
+    /// </summary>
+    private static async Task<List<Outcome>> DriverOutcomesAsync(NpgsqlConnection connection, IConsents consents, PricingExperiment experiment, object window,
+        CancellationToken ct)
     {
         // The drivers who booked (reservations confirmed) or parked (sessions started) in the window.
-        var drivers = await connection.QueryAsync<(Guid DriverId, decimal Revenue, long Stays)>(new CommandDefinition($"""
+        var drivers = (await connection.QueryAsync<(Guid DriverId, decimal Revenue, long Stays)>(new CommandDefinition($"""
             select s.driver_id, coalesce(sum(paid.amount) filter (where {Earns}), 0), count(*) filter (where {Stayed})
             from pricing_stays s {Paid}
             where s.tenant_id = @TenantId and s.booked_at >= @from and s.booked_at < @until
             group by s.driver_id
-            """, window, cancellationToken: ct));
-        return drivers.Select(d => new Outcome(experiment.IsTreated(d.DriverId), 0, (double)d.Revenue, d.Stays)).ToList();
+            """, window, cancellationToken: ct))).AsList();
+        var consenting = await consents.GrantedAsync(ConsentPurposes.Analytics, [.. drivers.Select(d => d.DriverId)], ct);
+        return drivers.Where(d => consenting.Contains(d.DriverId)).Select(d => new Outcome(experiment.IsTreated(d.DriverId), 0, (double)d.Revenue, d.Stays)).ToList();
     }
 
     private sealed class LotOutcome

@@ -1,3 +1,5 @@
+using Dapper;
+using Npgsql;
 using SmartParking.Server.Modules.Reservations.Booking;
 
 namespace SmartParking.Server.Modules.Reservations;
@@ -15,15 +17,36 @@ public interface IDriverReservations
     Task<DriverReservation> FindOwnAsync(Guid driverId, Guid reservationId, CancellationToken ct);
 
     Task<DriverReservation> ExtendAsync(Guid driverId, Guid reservationId, DateTimeOffset newEnd, CancellationToken ct);
+
+    /// <summary>
+    /// Ends every open reservation of the driver as the driver would (account erasure): held and confirmed ones are
+    /// cancelled under the lot's rules (refunds included), a checked-in one is checked out. Answers how many it ended.
+    /// </summary>
+    Task<int> EndOpenAsync(Guid driverId, CancellationToken ct);
 }
 
-internal sealed class DriverReservations(ReservationService reservations) : IDriverReservations
+internal sealed class DriverReservations(ReservationService reservations, NpgsqlDataSource db) : IDriverReservations
 {
     public async Task<DriverReservation> FindOwnAsync(Guid driverId, Guid reservationId, CancellationToken ct) =>
         Of(await reservations.FindOwnAsync(driverId, reservationId, ct));
 
     public async Task<DriverReservation> ExtendAsync(Guid driverId, Guid reservationId, DateTimeOffset newEnd, CancellationToken ct) =>
         Of(await reservations.ExtendAsync(driverId, reservationId, new ExtensionRequest(newEnd), ct));
+
+    public async Task<int> EndOpenAsync(Guid driverId, CancellationToken ct)
+    {
+        List<(Guid Id, string Status)> open;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            open = (await connection.QueryAsync<(Guid, string)>(new CommandDefinition(
+                "select id, status from reservations where driver_id = @driverId and status in ('held', 'confirmed', 'checked_in') order by created_at",
+                new { driverId }, cancellationToken: ct))).AsList();
+        foreach (var (id, status) in open)
+        {
+            if (status == ReservationStatus.CheckedIn) await reservations.CheckOutAsync(driverId, id, ct);
+            else await reservations.CancelAsync(driverId, id, ct);
+        }
+        return open.Count;
+    }
 
     private static DriverReservation Of(ReservationRow r) => new(r.Id, r.LotId, r.SpaceLabel, r.Start, r.End, r.Status);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Payments;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Events;
@@ -18,6 +19,7 @@ public static class ReservationsModule
         builder.Services.AddSingleton<ReservationService>();
         builder.Services.AddSingleton<ReservationQueries>();
         builder.Services.AddSingleton<IDriverReservations, DriverReservations>();
+        builder.Services.AddSingleton<IPersonalDataHolder, ReservationsPersonalData>();
         builder.Services.AddSingleton<IReservationLots>(sp => sp.GetRequiredService<ReservationQueries>());
         builder.Services.AddTable<ReservationsTable>();
         builder.Services.AddSingleton<IReservedWindows, ReservedWindows>();

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
@@ -12,6 +13,8 @@ public static class SessionsModule
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<SessionStats>();
+        builder.Services.AddSingleton<IDriverSessions, DriverSessions>();
+        builder.Services.AddSingleton<IPersonalDataHolder, SessionsPersonalData>();
         builder.Services.AddTable<SessionsTable>();
         builder.Services.AddSingleton<IScheduledJob, SessionJobs>();
         builder.Services.AddEventSubscriber<SessionMetrics>("sessions.metrics", EventDelivery.Durable, wakes: false);

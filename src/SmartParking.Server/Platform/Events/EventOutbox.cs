@@ -28,6 +28,19 @@ public sealed class EventOutbox(EventTypes types, IEnumerable<EventSubscription>
     }
 
     /// <summary>
+    /// Replaces a text value in the recorded events of these aggregates (a person's erasure: their plate in a session's
+    /// events), on the caller's transaction. Only whole JSON string values equal to <paramref name="value"/> change.
+    /// </summary>
+    public static Task<int> RedactAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<string> aggregateIds, string value,
+        string replacement, CancellationToken ct) =>
+        aggregateIds.Count == 0
+            ? Task.FromResult(0)
+            : connection.ExecuteAsync(new CommandDefinition(
+                "update domain_events set payload = replace(payload::text, @quoted, @replacementQuoted)::json where aggregate_id = any(@aggregateIds) and strpos(payload::text, @quoted) > 0",
+                new { aggregateIds = aggregateIds.ToArray(), quoted = JsonSerializer.Serialize(value), replacementQuoted = JsonSerializer.Serialize(replacement) },
+                transaction, cancellationToken: ct));
+
+    /// <summary>
     /// The statements that record these events, with their parameters added (all named outbox_*), for a caller that
     /// sends its change and its events in one round trip. The caller must run them in the change's transaction.
     /// </summary>

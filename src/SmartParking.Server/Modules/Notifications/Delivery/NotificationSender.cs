@@ -2,6 +2,7 @@ using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Modules.Notifications.Delivery;
@@ -13,7 +14,7 @@ namespace SmartParking.Server.Modules.Notifications.Delivery;
 /// after its lease. Over the hourly cap or in quiet hours a message waits (still queued, with the reason); it is never dropped.
 /// </summary>
 public sealed class NotificationSender(
-    NpgsqlDataSource db, IEnumerable<INotificationChannel> channels, SenderSignal signal, PostgresNotifications notifications,
+    NpgsqlDataSource db, IEnumerable<INotificationChannel> channels, SenderSignal signal, PostgresNotifications notifications, IConsents consents,
     IOptions<NotificationOptions> options, TimeProvider time, ILogger<NotificationSender> logger) : BackgroundService
 {
     private const long LockKey = 0x4E4F5449; // "NOTI"
@@ -90,7 +91,6 @@ public sealed class NotificationSender(
         public string? QuietStart { get; init; }
         public string? QuietEnd { get; init; }
         public string? TimeZone { get; init; }
-        public bool Consent { get; init; }
     }
 
     private sealed record Hold(Guid Id, DateTimeOffset Until, string Reason);
@@ -106,7 +106,7 @@ public sealed class NotificationSender(
             await using var tx = await connection.BeginTransactionAsync(ct);
             var due = (await connection.QueryAsync<DueRow>(new CommandDefinition($"""
                 select m.id, m.driver_id, m.channel, m.address, m.urgent, m.marketing, m.subject, m.body_text, m.body_html, m.link, m.signing_secret, m.attempts,
-                       to_char(p.quiet_start, 'HH24:MI') as quiet_start, to_char(p.quiet_end, 'HH24:MI') as quiet_end, p.time_zone, coalesce(p.marketing, false) as consent
+                       to_char(p.quiet_start, 'HH24:MI') as quiet_start, to_char(p.quiet_end, 'HH24:MI') as quiet_end, p.time_zone
                 from notification_messages m left join notification_preferences p on p.driver_id = m.driver_id
                 where m.status = 'queued' and m.next_attempt_at <= @now
                 order by m.next_attempt_at, m.id limit {ClaimSize}
@@ -120,9 +120,12 @@ public sealed class NotificationSender(
             var unsendable = new List<Guid>();
             var capped = new List<DueRow>();
             claimed = [];
+            // Asked again when sending: a consent withdrawn since the message was queued stops it.
+            var consenting = await consents.GrantedAsync(ConsentPurposes.MarketingNotifications,
+                [.. due.Where(r => r.Marketing && r.DriverId is not null).Select(r => r.DriverId!.Value)], ct);
             foreach (var row in due)
             {
-                if (row.Marketing && row.DriverId is not null && !row.Consent) suppressed.Add(row.Id);
+                if (row.Marketing && row.DriverId is { } driverId && !consenting.Contains(driverId)) suppressed.Add(row.Id);
                 else if (!_channels.TryGetValue(row.Channel, out var channel) || !channel.IsConfigured) unsendable.Add(row.Id);
                 else if (!row.Urgent && QuietUntil(row, now) is { } quietEnd)
                     holds.Add(new Hold(row.Id, quietEnd, $"Quiet hours until {quietEnd.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC."));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Notifications.Templates;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
 
@@ -50,42 +51,41 @@ public sealed record QuietHoursResponse(string Start, string End, string TimeZon
 
 public sealed record PreferencesResponse(string Language, IReadOnlyDictionary<string, string[]> Channels, QuietHoursResponse? QuietHours, string? Phone, bool Marketing);
 
-public sealed record ConsentRecord(bool Marketing, string Source, string PolicyVersion, DateTimeOffset RecordedAt);
-
-public static class ConsentSources
-{
-    public const string Web = "web";
-    public const string Api = "api";
-}
-
-/// <summary>Drivers' notification preferences and the history of their marketing consent.</summary>
-public sealed class PreferencesStore(NpgsqlDataSource db, TimeProvider time)
+/// <summary>
+/// Drivers' notification preferences. Marketing is the driver's consent to the marketing_notifications purpose, which
+/// the Privacy module keeps with its history: read from there and changed through there.
+/// </summary>
+public sealed class PreferencesStore(NpgsqlDataSource db, IConsents consents, TimeProvider time)
 {
     // Times travel as "HH:mm" text both ways, which keeps Dapper out of time-of-day type mapping.
-    private sealed record Row(Guid DriverId, string Language, string Channels, string? QuietStart, string? QuietEnd, string? TimeZone, string? Phone, bool Marketing)
+    private sealed record Row(Guid DriverId, string Language, string Channels, string? QuietStart, string? QuietEnd, string? TimeZone, string? Phone)
     {
-        public DriverPreferences ToPreferences() => new(DriverId, Language, JsonSerializer.Deserialize<Dictionary<string, string[]>>(Channels) ?? [],
+        public DriverPreferences ToPreferences(bool marketing) => new(DriverId, Language, JsonSerializer.Deserialize<Dictionary<string, string[]>>(Channels) ?? [],
             QuietStart is null ? null : TimeOnly.Parse(QuietStart, CultureInfo.InvariantCulture), QuietEnd is null ? null : TimeOnly.Parse(QuietEnd, CultureInfo.InvariantCulture),
-            TimeZone, Phone, Marketing);
+            TimeZone, Phone, marketing);
     }
 
     public async Task<DriverPreferences> GetAsync(Guid driverId, CancellationToken ct) =>
         (await GetManyAsync([driverId], ct)).GetValueOrDefault(driverId) ?? DriverPreferences.Default(driverId);
 
-    /// <summary>The stored preferences of those drivers who have any.</summary>
+    /// <summary>The preferences of those drivers who chose any or consented to marketing.</summary>
     public async Task<IReadOnlyDictionary<Guid, DriverPreferences>> GetManyAsync(IReadOnlyCollection<Guid> driverIds, CancellationToken ct)
     {
         if (driverIds.Count == 0) return new Dictionary<Guid, DriverPreferences>();
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
-            select driver_id, language, channels::text as channels, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, time_zone, phone, marketing
+            select driver_id, language, channels::text as channels, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, time_zone, phone
             from notification_preferences where driver_id = any(@ids)
             """, new { ids = driverIds.ToArray() }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.DriverId, r => r.ToPreferences());
+        var marketing = await consents.GrantedAsync(ConsentPurposes.MarketingNotifications, driverIds, ct);
+        var found = rows.ToDictionary(r => r.DriverId, r => r.ToPreferences(marketing.Contains(r.DriverId)));
+        foreach (var id in marketing.Where(id => !found.ContainsKey(id))) found[id] = DriverPreferences.Default(id) with { Marketing = true };
+        return found;
     }
 
     /// <summary>Checks the whole change (every bad field named at once), saves it, and records a change of marketing consent.</summary>
-    public async Task<DriverPreferences> SaveAsync(Guid driverId, PreferencesRequest request, string source, string policyVersion, CancellationToken ct)
+    /// <param name="source">Where the change comes from (<see cref="ConsentSources"/>), recorded with a change of consent.</param>
+    public async Task<DriverPreferences> SaveAsync(Guid driverId, PreferencesRequest request, string source, CancellationToken ct)
     {
         var current = await GetAsync(driverId, ct);
         var v = new Validation();
@@ -128,33 +128,16 @@ public sealed class PreferencesStore(NpgsqlDataSource db, TimeProvider time)
             Language = request.Language ?? current.Language, Channels = channels, QuietStart = quietStart, QuietEnd = quietEnd, TimeZone = zone, Phone = phone,
             Marketing = request.Marketing ?? current.Marketing,
         };
-        var now = time.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        // The row lock orders two concurrent changes, so each consent change is recorded against the value it replaced.
-        var before = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
-            "select marketing from notification_preferences where driver_id = @driverId for update", new { driverId }, tx, cancellationToken: ct)) ?? false;
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into notification_preferences (driver_id, language, channels, quiet_start, quiet_end, time_zone, phone, marketing, updated_at)
-            values (@driverId, @Language, @channels::jsonb, @quietStart::time, @quietEnd::time, @TimeZone, @Phone, @Marketing, @now)
-            on conflict (driver_id) do update set language = excluded.language, channels = excluded.channels, quiet_start = excluded.quiet_start,
-                quiet_end = excluded.quiet_end, time_zone = excluded.time_zone, phone = excluded.phone, marketing = excluded.marketing, updated_at = excluded.updated_at
-            """, new { driverId, saved.Language, channels = JsonSerializer.Serialize(channels), quietStart = saved.QuietStart?.ToString("HH:mm", CultureInfo.InvariantCulture), quietEnd = saved.QuietEnd?.ToString("HH:mm", CultureInfo.InvariantCulture), saved.TimeZone, saved.Phone, saved.Marketing, now },
-            tx, cancellationToken: ct));
-        if (saved.Marketing != before)
+        await using (var connection = await db.OpenConnectionAsync(ct))
             await connection.ExecuteAsync(new CommandDefinition("""
-                insert into notification_consents (driver_id, marketing, source, policy_version, recorded_at) values (@driverId, @Marketing, @source, @policyVersion, @now)
-                """, new { driverId, saved.Marketing, source, policyVersion, now }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+                insert into notification_preferences (driver_id, language, channels, quiet_start, quiet_end, time_zone, phone, updated_at)
+                values (@driverId, @Language, @channels::jsonb, @quietStart::time, @quietEnd::time, @TimeZone, @Phone, @now)
+                on conflict (driver_id) do update set language = excluded.language, channels = excluded.channels, quiet_start = excluded.quiet_start,
+                    quiet_end = excluded.quiet_end, time_zone = excluded.time_zone, phone = excluded.phone, updated_at = excluded.updated_at
+                """, new { driverId, saved.Language, channels = JsonSerializer.Serialize(channels), quietStart = saved.QuietStart?.ToString("HH:mm", CultureInfo.InvariantCulture), quietEnd = saved.QuietEnd?.ToString("HH:mm", CultureInfo.InvariantCulture), saved.TimeZone, saved.Phone, now = time.GetUtcNow() },
+                cancellationToken: ct));
+        if (request.Marketing is { } marketing) await consents.RecordAsync(driverId, ConsentPurposes.MarketingNotifications, marketing, source, ct);
         return saved;
-    }
-
-    public async Task<IReadOnlyList<ConsentRecord>> ConsentsAsync(Guid driverId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<ConsentRecord>(new CommandDefinition("""
-            select marketing, source, policy_version, recorded_at from notification_consents where driver_id = @driverId order by recorded_at desc, id desc
-            """, new { driverId }, cancellationToken: ct))).ToList();
     }
 
     private static TimeOnly? LocalTime(string? text, string field, Validation v)

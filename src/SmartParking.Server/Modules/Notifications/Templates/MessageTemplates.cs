@@ -76,6 +76,13 @@ public static partial class MessageTemplates
         [(NotificationKinds.DailyReport, "da")] = new("Dagsrapport for {tenant}, {date}",
             ["{summary}", "Rapporten er vedhæftet som PDF og Excel og gemt i oversigten."], "Åbn rapporterne"),
 
+        [(NotificationKinds.AccountInactive, "en")] = new("Your SmartParking account will be deleted on {date}",
+            ["You have not signed in since {lastActive}. Accounts unused for {days} days are deleted with the personal data they hold.",
+             "To keep your account, just sign in before {date}."]),
+        [(NotificationKinds.AccountInactive, "da")] = new("Din SmartParking-konto slettes den {date}",
+            ["Du har ikke logget ind siden {lastActive}. Konti, der ikke er brugt i {days} dage, slettes med de personoplysninger, de indeholder.",
+             "Log blot ind før {date} for at beholde din konto."]),
+
         [(NotificationKinds.Marketing, "en")] = new("{title}",
             ["{detail}", "You get this because you said yes to news from SmartParking; turn it off in your notification settings."], "Read more"),
         [(NotificationKinds.Marketing, "da")] = new("{title}",

@@ -18,6 +18,9 @@ public static class NotificationKinds
     /// <summary>The previous day's report for a tenant's operators, with the report as PDF and Excel attached.</summary>
     public const string DailyReport = "daily_report";
 
+    /// <summary>A driver account unused for long is about to be erased (the privacy rules' warning, by e-mail).</summary>
+    public const string AccountInactive = "account_inactive";
+
     /// <summary>An event forwarded to an integrator's webhook: sent as its JSON body, not from a template.</summary>
     public const string Webhook = "webhook";
 
@@ -28,5 +31,5 @@ public static class NotificationKinds
         NoShowFee, PaymentFailed, RefundIssued, Marketing,
     ];
 
-    public static readonly string[] All = [.. ForDrivers, OperatorAlert, DailyReport, Webhook];
+    public static readonly string[] All = [.. ForDrivers, OperatorAlert, DailyReport, AccountInactive, Webhook];
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
-using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Notifications;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Components;
 
 namespace SmartParking.Server.Modules.Web.Components.Driver;
@@ -19,7 +19,6 @@ public partial class NotificationSettings
     [Parameter] public bool Enabled { get; set; }
 
     [Inject] private PreferencesStore Preferences { get; set; } = null!;
-    [Inject] private IOptions<NotificationOptions> Options { get; set; } = null!;
 
     protected override async Task OnInitializedAsync() => Show(await Preferences.GetAsync(DriverId, CancellationToken.None));
 
@@ -48,7 +47,7 @@ public partial class NotificationSettings
         var request = new PreferencesRequest(_language, _channels.ToDictionary(c => c.Key, c => c.Value.ToArray()), quiet, _phone ?? "", _marketing);
         DriverPreferences? saved = null;
         var error = await ServiceOutcome.RunAsync(async () =>
-            saved = await Preferences.SaveAsync(DriverId, request, ConsentSources.Web, Options.Value.ConsentPolicyVersion, CancellationToken.None));
+            saved = await Preferences.SaveAsync(DriverId, request, ConsentSources.Web, CancellationToken.None));
         if (saved is not null) Show(saved);
         _message = error ?? "Notification settings saved.";
     }

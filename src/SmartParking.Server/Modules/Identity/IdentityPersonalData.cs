@@ -1,0 +1,54 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Privacy;
+
+namespace SmartParking.Server.Modules.Identity;
+
+/// <summary>
+/// The account, its sign-ins and the audit entries by or about it. Erasure keeps the row (bookings and payments refer
+/// to it) as a tombstone: an address of the reserved .invalid domain made from the pseudonym, no name, no password or
+/// second factor, locked for good, so nobody can sign in as it or find it by the old address.
+/// </summary>
+internal sealed class IdentityPersonalData(NpgsqlDataSource db) : IPersonalDataHolder
+{
+    public const string ErasedDomain = "erased.invalid";
+
+    public string Area => "identity";
+
+    public async Task<IReadOnlyList<PersonalDataTable>> ExportAsync(DataSubject subject, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var args = new { subject.UserId, tenant = subject.Tenant };
+        return
+        [
+            await PersonalDataTable.ReadAsync(connection, "account", """
+                select id, email, display_name, role, tenant_id, two_factor_enabled, created_at, last_active_at from users where id = @UserId
+                """, args, ct),
+            await PersonalDataTable.ReadAsync(connection, "sign_ins", """
+                select family_id, mfa, created_at, expires_at, replaced_at, revoked_at from refresh_tokens where user_id = @UserId and @tenant::uuid is null order by created_at
+                """, args, ct),
+            await PersonalDataTable.ReadAsync(connection, "audit_log", """
+                select at, actor_email, action, entity_type, entity_id, changes::text as changes from audit_log
+                where (actor_id = @UserId or (entity_type = 'user' and entity_id = @UserId::text)) and (@tenant::uuid is null or tenant_id = @tenant)
+                order by id
+                """, args, ct),
+        ];
+    }
+
+    public async Task EraseAsync(ErasureScope scope, CancellationToken ct)
+    {
+        var (connection, tx) = (scope.Connection, scope.Transaction);
+        var email = await connection.QuerySingleAsync<string>(new CommandDefinition(
+            "select email from users where id = @UserId for update", new { scope.UserId }, tx, cancellationToken: ct));
+        var tombstone = $"{scope.Pseudonym}@{ErasedDomain}";
+        await connection.ExecuteAsync(new CommandDefinition("""
+            update users set email = @tombstone, normalized_email = upper(@tombstone), display_name = null, password_hash = null,
+                security_stamp = @stamp, concurrency_stamp = @stamp, two_factor_enabled = false, authenticator_key = null, recovery_codes = null,
+                totp_last_step = null, lockout_enabled = true, lockout_end = 'infinity', access_failed_count = 0
+            where id = @UserId;
+            delete from refresh_tokens where user_id = @UserId;
+            update audit_log set actor_email = @tombstone where actor_id = @UserId;
+            update audit_log set changes = replace(changes::text, @email, @tombstone)::jsonb where strpos(lower(changes::text), lower(@email)) > 0;
+            """, new { scope.UserId, tombstone, email, stamp = Guid.NewGuid().ToString() }, tx, cancellationToken: ct));
+    }
+}
