@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Handoff;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Scheduling;
 
@@ -31,6 +32,7 @@ public static class ChatModule
         builder.Services.AddEventSubscriber<HandoffFeedSubscriber>("chat.handoff-feed", EventDelivery.EveryNode);
         builder.Services.AddSingleton<IScheduledJob, HandoffCleanup>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
+        builder.Services.AddSingleton<IRetentionRule, ChatTranscriptRetention>();
         builder.AddChatChannels();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Identity.SignIn;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -51,6 +52,9 @@ public static class IdentityModule
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();
+        builder.Services.AddSingleton<SignInFailures>();
+        builder.Services.AddSingleton<IRetentionRule, SignInFailureRetention>();
+        builder.Services.AddSingleton<IRetentionRule, AuditLogRetention>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<UserRoles>();
         builder.Services.AddScoped<OperatorAccounts>();

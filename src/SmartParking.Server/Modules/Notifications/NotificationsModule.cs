@@ -3,6 +3,7 @@ using SmartParking.Server.Modules.Notifications.Delivery;
 using SmartParking.Server.Modules.Notifications.Drivers;
 using SmartParking.Server.Modules.Notifications.Email;
 using SmartParking.Server.Modules.Notifications.Sms;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Tables;
@@ -27,6 +28,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<NotificationSender>();
         if (builder.NodeRole().Runs(NodeParts.Worker)) builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
         builder.Services.AddTable<NotificationsTable>();
+        builder.Services.AddSingleton<IRetentionRule, NotificationLogRetention>();
         builder.Services.AddSingleton<DriverMessages>();
         builder.Services.AddSingleton<ExtendLinks>();
         builder.Services.AddSingleton<DriverNotifications>();

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Payments.Providers.Stripe;
 using SmartParking.Server.Modules.Payments.Receipts;
 using SmartParking.Server.Modules.Payments.Wallet;
 using SmartParking.Server.Modules.Payments.Webhooks;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
@@ -41,6 +42,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<PaymentService>();
         builder.Services.AddSingleton<IScheduledJob, PaymentJobs>();
+        builder.Services.AddSingleton<IRetentionRule, FinancialRecordRetention>();
         builder.Services.AddSingleton<PaymentRefunds>();
         builder.Services.AddTable<PaymentsTable>();
         builder.Services.AddSingleton<RevenueReports>();

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
@@ -14,6 +15,7 @@ public static class SessionsModule
         builder.Services.AddSingleton<SessionStats>();
         builder.Services.AddTable<SessionsTable>();
         builder.Services.AddSingleton<IScheduledJob, SessionJobs>();
+        builder.Services.AddSingleton<IRetentionRule, SessionPlateRetention>();
         builder.Services.AddEventSubscriber<SessionMetrics>("sessions.metrics", EventDelivery.Durable, wakes: false);
         builder.Services.AddCountGauge(SessionMetrics.Active);
     }
