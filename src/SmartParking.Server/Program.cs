@@ -14,6 +14,7 @@ using SmartParking.Server.Modules.Notifications.Slack;
 using SmartParking.Server.Modules.Notifications.Webhooks;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
+using SmartParking.Server.Modules.Privacy.Retention;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sensors.Ingest;
@@ -53,6 +54,7 @@ try
     builder.AddNotificationsModule();
     builder.AddOperatorAlerts();
     builder.AddChatModule();
+    builder.AddRetention();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -96,6 +98,7 @@ try
         app.MapNotificationsEndpoints();
         app.MapOperatorAlertEndpoints();
         app.MapChatEndpoints();
+        app.MapRetentionEndpoints();
         app.MapAdminEndpoints();
         app.MapWebEndpoints();
     }

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
