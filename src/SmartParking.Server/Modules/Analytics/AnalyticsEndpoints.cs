@@ -115,11 +115,14 @@ public static class AnalyticsModule
         var match = tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase)) ?? throw new NotFoundException($"Table '{table}'");
         var request = TableRequest.FromQuery(http.Request.Query);
         var file = await match.ExportAsync(user, request, kind, ct);
-        if (match.PersonalData)
+        // An empty file shows no one's data. The tenant is the entry's own, so the filters leave it out.
+        if (match.PersonalData && file.Rows > 0)
         {
+            var filters = string.Join('&', http.Request.Query.Where(q => !q.Key.Equals("tenantId", StringComparison.OrdinalIgnoreCase))
+                .SelectMany(q => q.Value.Select(v => $"{q.Key}={v}")));
             await using var connection = await db.OpenConnectionAsync(ct);
             await AccessAudit.TableExportedAsync(connection, user, user.TenantScope(request.Guid("tenantId")), match.Name, kind.ToString().ToLowerInvariant(),
-                file.Rows ?? 0, http.Request.QueryString.Value ?? "", ct);
+                file.Rows.Value, filters, ct);
         }
         return TypedResults.File(file.Content, file.ContentType, file.FileName);
     }

@@ -25,7 +25,7 @@ public static class AccessAudit
     public static Task PlateSearchedAsync(IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, string table, CancellationToken ct) =>
         AuditLog.RecordAsync(connection, null, staff, tenantId, PlateSearched, "plate", plate, new { table }, ct);
 
-    /// <param name="filters">The request's query as sent (filters and sort), so what was in the file can be told later.</param>
+    /// <param name="filters">The request's filters and sort, so what was in the file can be told later.</param>
     public static Task TableExportedAsync(IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string table, string format, int rows, string filters,
         CancellationToken ct) =>
         AuditLog.RecordAsync(connection, null, staff, tenantId, TableExported, "table", table, new { format, rows, filters }, ct);

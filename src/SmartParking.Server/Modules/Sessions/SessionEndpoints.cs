@@ -76,7 +76,7 @@ public static class SessionEndpoints
             : reservation is { } r
                 ? new PlateCheck(normalised, true, "reservation", r.Id, r.LotId, r.Until)
                 : new PlateCheck(normalised, false, null, null, null, null);
-        await AccessAudit.PlateLookedUpAsync(connection, user, tenant, normalised, new { lotId, check.Paid, check.PaidBy, check.Id }, ct);
+        await AccessAudit.PlateLookedUpAsync(connection, user, tenant, normalised, new { check.Paid, check.PaidBy, check.Id, check.LotId }, ct);
         return check;
     }
 }
