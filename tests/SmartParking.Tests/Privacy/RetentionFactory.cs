@@ -21,6 +21,9 @@ public sealed class RetentionFactory : BookingFactory
 
     public TestAccount Admin { get; private set; } = null!;
 
+    /// <summary>A rule that a test can hold inside a run, to see a second run refused meanwhile; open otherwise.</summary>
+    public GateRule Gate { get; } = new();
+
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         base.ConfigureSettings(settings);
@@ -30,15 +33,21 @@ public sealed class RetentionFactory : BookingFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureTestServices(services => services.AddSingleton<IRetentionRule, FailingChatRule>());
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<IRetentionRule, FailingChatRule>();
+            services.AddSingleton<IRetentionRule>(Gate);
+        });
     }
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         Admin = await CreateAdminAsync();
-        // The scheduled job makes its first daily run as the server starts; wait for it so it never races a test's own run.
+        // The scheduled job starts its first daily run as the server starts; wait until it has finished (a run of the API's
+        // waits for it), so it never takes what a test made due.
         await Poll.UntilAsync(() => ScalarAsync<long>("select count(*) from retention_runs"), n => n > 0, IngestKit.Eventually, "the start-up retention run");
+        await RunRetentionAsync();
     }
 
     public HttpClient AdminClient() => ClientFor(Admin);
@@ -47,7 +56,10 @@ public sealed class RetentionFactory : BookingFactory
     public async Task<Dictionary<string, (long Removed, long Pseudonymised, string? Error)>> RunRetentionAsync()
     {
         using var admin = AdminClient();
-        var run = await (await admin.PostAsync("/api/v1/manage/retention/runs", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        // One run at a time: a run still going answers 409 until it is done.
+        var response = await Poll.UntilAsync(() => admin.PostAsync("/api/v1/manage/retention/runs", null), r => r.StatusCode != HttpStatusCode.Conflict,
+            IngestKit.Eventually, "the running retention run to finish");
+        var run = await response.ShouldHaveStatusAsync(HttpStatusCode.OK);
         return run.GetProperty("classes").EnumerateArray().ToDictionary(c => c.Str("dataClass"),
             c => (c.GetProperty("removed").GetInt64(), c.GetProperty("pseudonymised").GetInt64(),
                 c.GetProperty("error").ValueKind == JsonValueKind.Null ? null : c.Str("error")));
@@ -67,6 +79,31 @@ public sealed class RetentionFactory : BookingFactory
         update meter_sessions set started_at = started_at - $2, ends_at = ends_at - $2, stopped_at = stopped_at - $2, created_at = created_at - $2
         where id = $1
         """, id, age);
+
+    public sealed class GateRule : IRetentionRule
+    {
+        private TaskCompletionSource? _closed;
+
+        public TaskCompletionSource Entered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string DataClass => RetentionClasses.AuditLog.Name;
+
+        /// <summary>The next run waits in this rule until <see cref="Open"/>.</summary>
+        public void Close()
+        {
+            Entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        public void Open() => _closed?.TrySetResult();
+
+        public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
+        {
+            Entered.TrySetResult();
+            if (_closed is { } closed) await closed.Task.WaitAsync(ct);
+            return default;
+        }
+    }
 
     private sealed class FailingChatRule : IRetentionRule
     {

@@ -180,6 +180,30 @@ public sealed class RetentionTests(RetentionFactory factory) : IClassFixture<Ret
     }
 
     [Fact]
+    public async Task SecondRunWhileOneIsGoing_409WithRetryAfter_ThenTheFirstFinishes()
+    {
+        using var admin = factory.AdminClient();
+        factory.Gate.Close();
+        try
+        {
+            var first = admin.PostAsync("/api/v1/manage/retention/runs", null);
+            await factory.Gate.Entered.Task.WaitAsync(IngestKit.Eventually);
+
+            var second = await admin.PostAsync("/api/v1/manage/retention/runs", null);
+
+            (await second.ShouldBeProblemAsync(HttpStatusCode.Conflict)).Str("detail").ShouldContain("in progress");
+            second.Headers.RetryAfter.ShouldNotBeNull();
+            factory.Gate.Open();
+            await (await first).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        }
+        finally
+        {
+            factory.Gate.Open();
+        }
+        await (await admin.PostAsync("/api/v1/manage/retention/runs", null)).ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Policies_ListDefaultsAndBounds_AndRefuseWhatTheLawOrTheDesignForbids()
     {
         var (_, op, _) = await factory.NewTenantWithOperatorAsync();

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Dapper;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
 
@@ -18,13 +21,22 @@ public sealed class RetentionOptions
 }
 
 /// <summary>
-/// Applies every module's retention rule once per Privacy:Retention:IntervalHours on the node running the scheduled
-/// jobs, and reports what each removed: a row per data class in retention_runs, a log line and metrics. A failing rule
-/// is reported and the others still run; what it left is due again next run.
+/// Applies every module's retention rule once per Privacy:Retention:IntervalHours, started by the node running the
+/// scheduled jobs, and reports what each removed: a row per data class in retention_runs, a log line and metrics. A
+/// failing rule is reported and the others still run; what it left is due again next run.
+/// <para>
+/// A run works off the job loop (a first run over years of data takes a while, and hold expiry must not wait for it),
+/// under its own advisory lock, so one runs at a time across nodes, the API's included.
+/// </para>
 /// </summary>
 public sealed class RetentionJob(IEnumerable<IRetentionRule> rules, RetentionPolicies policies, RetentionRuns runs, IOptions<RetentionOptions> options,
-    TimeProvider time, ILogger<RetentionJob> logger) : IScheduledJob
+    NpgsqlDataSource db, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<RetentionJob> logger) : IScheduledJob
 {
+    private const long LockKey = 0x5245_5445_4E54; // "RETENT"
+    public const string Busy = "A retention run is in progress; try again when it has finished.";
+
+    private int _started;
+
     private static readonly Meter Meter = new(ObservabilityModule.MeterName + ".Privacy");
     private static readonly Counter<long> Removed = Meter.CreateCounter<long>("smartparking.retention.removed", "{row}",
         "Rows deleted by the retention job, by data class");
@@ -37,12 +49,50 @@ public sealed class RetentionJob(IEnumerable<IRetentionRule> rules, RetentionPol
 
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
-        if (await runs.LastStartedAsync(ct) is { } last && now - last < TimeSpan.FromHours(options.Value.IntervalHours)) return;
-        await RunNowAsync(now, ct);
+        if (!await IsDueAsync(now, ct) || Interlocked.Exchange(ref _started, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var stopping = lifetime.ApplicationStopping;
+                // Due is asked again under the lock: another node may have run it meanwhile.
+                await TryRunAsync(async t => await IsDueAsync(time.GetUtcNow(), t) ? await ApplyAllAsync(time.GetUtcNow(), t) : [], stopping);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Retention run failed; trying again next round");
+            }
+            catch (OperationCanceledException) { } // the host is stopping; the next start finds the run still due
+            finally
+            {
+                Interlocked.Exchange(ref _started, 0);
+            }
+        });
     }
 
-    /// <summary>Applies every rule now, whenever the last run was; the run's rows.</summary>
-    public async Task<IReadOnlyList<RetentionRunEntry>> RunNowAsync(DateTimeOffset now, CancellationToken ct)
+    private async Task<bool> IsDueAsync(DateTimeOffset now, CancellationToken ct) =>
+        await runs.LastStartedAsync(ct) is not { } last || now - last >= TimeSpan.FromHours(options.Value.IntervalHours);
+
+    /// <summary>Applies every rule now, whenever the last run was; the run's rows. A run already going is a 409.</summary>
+    public async Task<IReadOnlyList<RetentionRunEntry>> RunNowAsync(DateTimeOffset now, CancellationToken ct) =>
+        await TryRunAsync(t => ApplyAllAsync(now, t), ct) ?? throw new ConflictException(Busy, retryAfter: TimeSpan.FromSeconds(30));
+
+    /// <summary>Runs <paramref name="run"/> holding the retention lock (a session lock, gone with the connection if the node dies); null when another holds it.</summary>
+    private async Task<IReadOnlyList<RetentionRunEntry>?> TryRunAsync(Func<CancellationToken, Task<IReadOnlyList<RetentionRunEntry>>> run, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select pg_try_advisory_lock({LockKey})", cancellationToken: ct))) return null;
+        try
+        {
+            return await run(ct);
+        }
+        finally
+        {
+            await connection.ExecuteAsync($"select pg_advisory_unlock({LockKey})");
+        }
+    }
+
+    private async Task<IReadOnlyList<RetentionRunEntry>> ApplyAllAsync(DateTimeOffset now, CancellationToken ct)
     {
         var runId = Guid.NewGuid();
         var entries = new List<RetentionRunEntry>();
