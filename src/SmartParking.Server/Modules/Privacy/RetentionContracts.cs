@@ -47,7 +47,7 @@ public readonly partial record struct RetentionPeriod(int Amount, char Unit)
 }
 
 /// <param name="Name">The class's name in the API, the runs and the privacy notice.</param>
-/// <param name="Minimum">The shortest a tenant may set (what the law or the service needs); null with <paramref name="PerTenant"/> false.</param>
+/// <param name="Minimum">The shortest a tenant may set (what the law or the service needs).</param>
 /// <param name="Maximum">The longest a tenant may set (data minimisation).</param>
 /// <param name="PerTenant">Whether a tenant may set its own period; data not held per tenant has the default only.</param>
 public sealed record RetentionClass(string Name, string Description, RetentionPeriod Default, RetentionPeriod Minimum, RetentionPeriod Maximum,

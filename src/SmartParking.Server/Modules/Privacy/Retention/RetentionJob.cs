@@ -62,7 +62,7 @@ public sealed class RetentionJob(IEnumerable<IRetentionRule> rules, RetentionPol
             {
                 logger.LogError(e, "Retention run failed; trying again next round");
             }
-            catch (OperationCanceledException) { } // the host is stopping; the next start finds the run still due
+            catch (OperationCanceledException) { } // the host is stopping; the next run applies what this one had not reached
             finally
             {
                 Interlocked.Exchange(ref _started, 0);
