@@ -15,6 +15,7 @@ using SmartParking.Server.Modules.Notifications.Webhooks;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Modules.Privacy;
+using SmartParking.Server.Modules.Privacy.Retention;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Modules.Sensors.Ingest;
@@ -55,6 +56,7 @@ try
     builder.AddOperatorAlerts();
     builder.AddChatModule();
     builder.AddPrivacyRights();
+    builder.AddRetention();
     builder.AddDemoModule();
     builder.AddAdminModule();
     builder.AddWebModule();
@@ -99,6 +101,7 @@ try
         app.MapOperatorAlertEndpoints();
         app.MapChatEndpoints();
         app.MapPrivacyRightsEndpoints();
+        app.MapRetentionEndpoints();
         app.MapAdminEndpoints();
         app.MapWebEndpoints();
     }

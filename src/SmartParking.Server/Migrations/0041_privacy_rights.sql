@@ -42,8 +42,3 @@ create table privacy_inactivity_warnings (
     warned_at      timestamptz not null
 );
 
--- When each daily privacy job last ran, so a restart or another node does not run it twice a day.
-create table privacy_job_runs (
-    name        text primary key,
-    last_run_at timestamptz not null
-);

@@ -23,7 +23,7 @@ public sealed partial class ArchitectureTests
 
     /// <summary>Which module owns each table (Platform: the outbox, checkpoints, key ring, idempotency records).</summary>
     private static readonly Dictionary<string, string> TableOwners = Own(
-        ("Identity", ["users", "refresh_tokens", "sign_in_throttle", "audit_log", "platform_secrets"]),
+        ("Identity", ["users", "refresh_tokens", "sign_in_throttle", "sign_in_failures", "audit_log", "platform_secrets"]),
         ("Lots", ["tenants", "lots", "spaces", "zones", "zone_rules", "city_guides"]),
         ("Sensors", ["sensors", "gateways", "sensor_readings", "space_status", "sensor_lot_policies"]),
         ("Reservations", ["reservations", "reservation_policies"]),
@@ -36,7 +36,7 @@ public sealed partial class ArchitectureTests
         ("Analytics", ["lot_occupancy_hourly", "daily_reports", "occupancy_imports", "analytics_stays", "analytics_money", "analytics_rollups", "analytics_revenue", "analytics_status_batches", "forecast_models"]),
         ("Chat", ["chat_conversations", "chat_links", "chat_link_codes", "chat_channel_updates", "chat_handoffs", "chat_handoff_messages"]),
         ("Demo", ["demo_sensors"]),
-        ("Privacy", ["privacy_consents", "privacy_erasures", "privacy_inactivity_warnings", "privacy_job_runs"]));
+        ("Privacy", ["privacy_consents", "privacy_erasures", "privacy_inactivity_warnings", "retention_policies", "retention_runs"]));
 
     /// <summary>Tables dropped by a later migration, so no module owns them.</summary>
     private static readonly string[] DroppedTables = ["session_limits", "analytics_arrivals", "analytics_dirty_hours", "notification_consents"];

@@ -22,6 +22,7 @@ public sealed class OpenApiDocumentTests(ManageFactory factory) : IClassFixture<
         "POST /api/v1/me/push-subscriptions/test",        // a test push to the caller's own devices
         "POST /api/v1/me/chat-link-code",                 // a new one-time code for the signed-in driver
         "POST /api/v1/chat/handoffs/{id}/close",          // ends a hand-over to a person
+        "POST /api/v1/manage/retention/runs",             // applies every retention period now
         "POST /api/v1/manage/events/dead-letters/{subscriber}/{eventId}/replay", // puts the event back in line
         "POST /api/v1/manage/alerts/{id}/acknowledge",    // the signed-in operator acknowledges it
         "POST /api/v1/manage/analytics/forecast/retrain", // trains the operator's tenant's forecast model

@@ -93,9 +93,11 @@ public sealed class RetentionTests(ManageFactory factory) : IClassFixture<Manage
     {
         var partitions = factory.Services.GetRequiredService<ReadingPartitions>();
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        // The health service's first sweep runs retention once (then hourly); let it finish so it cannot race this test.
-        // Only that pass creates tomorrow's partition.
-        await Poll.UntilAsync(PartitionsAsync, p => p.Contains(ReadingPartitions.NameOf(today.AddDays(1))), TimeSpan.FromSeconds(30), "the start-up retention pass");
+        // The health service's first sweep creates tomorrow's partition, and the retention job's start-up run drops expired
+        // ones (then daily); let both finish so neither can race this test.
+        await Poll.UntilAsync(PartitionsAsync, p => p.Contains(ReadingPartitions.NameOf(today.AddDays(1))), TimeSpan.FromSeconds(30), "the start-up partition pass");
+        await Poll.UntilAsync(() => factory.ScalarAsync<long>("select count(*) from retention_runs where data_class = 'readings'"), n => n > 0,
+            TimeSpan.FromSeconds(30), "the start-up retention run");
         var old = today.AddDays(-100);
         var edge = today.AddDays(-90);
         await using var connection = await factory.Sql.OpenConnectionAsync();

@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Privacy;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -91,9 +92,9 @@ public sealed class RightsInactiveAccountsTests(NotificationsFactory factory) : 
     }
 
     [Fact]
-    public void Scheduler_RunsTheRuleAsADailyJob()
+    public void RetentionJob_AppliesTheRuleWithTheOtherClasses()
     {
-        factory.Services.GetServices<IScheduledJob>().ShouldContain(j => j is InactiveAccountsJob);
+        factory.Services.GetServices<IRetentionRule>().ShouldContain(r => r is InactiveAccounts && r.DataClass == "inactive-accounts");
     }
 
     [Fact]

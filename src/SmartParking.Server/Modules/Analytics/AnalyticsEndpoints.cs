@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Security.Claims;
+using Npgsql;
 using SmartParking.Server.Modules.Analytics.DailyReports;
 using SmartParking.Server.Modules.Analytics.Forecasts;
 using SmartParking.Server.Modules.Analytics.History;
 using SmartParking.Server.Modules.Analytics.Rollups;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Scheduling;
@@ -100,7 +102,8 @@ public static class AnalyticsModule
     /// Any table as CSV, XLSX or PDF, with the same filters and sort as its page (every query key but format, page and
     /// pageSize), scoped to the caller's tenant by the table itself.
     /// </summary>
-    internal static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, CancellationToken ct)
+    internal static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, NpgsqlDataSource db,
+        CancellationToken ct)
     {
         var kind = format?.ToLowerInvariant() switch
         {
@@ -110,7 +113,17 @@ public static class AnalyticsModule
             _ => throw new ValidationException("format", "must be csv, xlsx or pdf."),
         };
         var match = tables.FirstOrDefault(t => string.Equals(t.Name, table, StringComparison.OrdinalIgnoreCase)) ?? throw new NotFoundException($"Table '{table}'");
-        var file = await match.ExportAsync(user, TableRequest.FromQuery(http.Request.Query), kind, ct);
+        var request = TableRequest.FromQuery(http.Request.Query);
+        var file = await match.ExportAsync(user, request, kind, ct);
+        // An empty file shows no one's data. The tenant is the entry's own, so the filters leave it out.
+        if (match.PersonalData && file.Rows > 0)
+        {
+            var filters = string.Join('&', http.Request.Query.Where(q => !q.Key.Equals("tenantId", StringComparison.OrdinalIgnoreCase))
+                .SelectMany(q => q.Value.Select(v => $"{q.Key}={v}")));
+            await using var connection = await db.OpenConnectionAsync(ct);
+            await AccessAudit.TableExportedAsync(connection, user, user.TenantScope(request.Guid("tenantId")), match.Name, kind.ToString().ToLowerInvariant(),
+                file.Rows.Value, filters, ct);
+        }
         return TypedResults.File(file.Content, file.ContentType, file.FileName);
     }
 

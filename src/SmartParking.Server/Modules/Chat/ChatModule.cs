@@ -33,6 +33,7 @@ public static class ChatModule
         builder.Services.AddEventSubscriber<HandoffFeedSubscriber>("chat.handoff-feed", EventDelivery.EveryNode);
         builder.Services.AddSingleton<IScheduledJob, HandoffCleanup>();
         builder.Services.AddSingleton<IScheduledJob, ConversationCleanup>();
+        builder.Services.AddSingleton<IRetentionRule, ChatTranscriptRetention>();
         builder.AddChatChannels();
     }
 }

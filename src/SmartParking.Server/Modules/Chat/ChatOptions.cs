@@ -30,9 +30,6 @@ public sealed class ChatOptions
     /// <summary>A chat handed to a person with no word from either side for this long is closed.</summary>
     [Range(1, 24 * 30)] public int HandoffIdleHours { get; set; } = 24;
 
-    /// <summary>A closed hand-over is deleted this long after, with what was said in it.</summary>
-    [Range(1, 3_650)] public int HandoffRetentionDays { get; set; } = 30;
-
     /// <summary>
     /// Messages that may act (a confirmed booking, a report, a hand-over) handled at once on a node, each holding its
     /// conversation's row lock and connection while its dialogue uses others: keep it well under the connection pool

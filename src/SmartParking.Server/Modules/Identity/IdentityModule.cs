@@ -54,6 +54,9 @@ public static class IdentityModule
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();
+        builder.Services.AddSingleton<SignInFailures>();
+        builder.Services.AddSingleton<IRetentionRule, SignInFailureRetention>();
+        builder.Services.AddSingleton<IRetentionRule, AuditLogRetention>();
         builder.Services.AddScoped<PasswordSignIn>();
         builder.Services.AddScoped<UserRoles>();
         builder.Services.AddScoped<OperatorAccounts>();

@@ -20,7 +20,7 @@ public sealed class UsersTable(NpgsqlDataSource db, TimeProvider time) : DataTab
         new("locked", "Locked", u => u.Locked, ColumnKind.Boolean, "coalesce(lockout_end > @now, false)"),
         new("createdAt", "Created", u => u.CreatedAt, ColumnKind.Instant, "created_at"),
         new("id", "Id", u => u.Id),
-    ], "email", SortDirection.Ascending, "id");
+    ], "email", SortDirection.Ascending, "id") { PersonalData = true };
 
     public override TableDefinition<UserSummary> Definition => Table;
 

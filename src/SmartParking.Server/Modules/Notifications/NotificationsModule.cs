@@ -29,6 +29,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<NotificationSender>();
         if (builder.NodeRole().Runs(NodeParts.Worker)) builder.Services.AddHostedService(sp => sp.GetRequiredService<NotificationSender>());
         builder.Services.AddTable<NotificationsTable>();
+        builder.Services.AddSingleton<IRetentionRule, NotificationLogRetention>();
         builder.Services.AddSingleton<DriverMessages>();
         builder.Services.AddSingleton<ExtendLinks>();
         builder.Services.AddSingleton<DriverNotifications>();

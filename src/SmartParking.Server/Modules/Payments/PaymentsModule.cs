@@ -42,6 +42,7 @@ public static class PaymentsModule
         builder.Services.AddSingleton<WebhookApplier>();
         builder.Services.AddSingleton<PaymentService>();
         builder.Services.AddSingleton<IScheduledJob, PaymentJobs>();
+        builder.Services.AddSingleton<IRetentionRule, FinancialRecordRetention>();
         builder.Services.AddSingleton<PaymentRefunds>();
         builder.Services.AddTable<PaymentsTable>();
         builder.Services.AddSingleton<RevenueReports>();

@@ -1,6 +1,5 @@
 using SmartParking.Server.Modules.Privacy.Consent;
 using SmartParking.Server.Modules.Privacy.Rights;
-using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Privacy;
 
@@ -19,7 +18,7 @@ public static class PrivacyModule
         builder.Services.AddSingleton<AccountRights>();
         builder.Services.AddSingleton<InactiveAccounts>();
         if (builder.Configuration.GetValue(PrivacyOptions.Section + ":" + nameof(PrivacyOptions.EraseInactiveAccounts), true))
-            builder.Services.AddSingleton<IScheduledJob, InactiveAccountsJob>();
+            builder.Services.AddSingleton<IRetentionRule>(sp => sp.GetRequiredService<InactiveAccounts>());
     }
 
     public static void MapPrivacyRightsEndpoints(this IEndpointRouteBuilder app)

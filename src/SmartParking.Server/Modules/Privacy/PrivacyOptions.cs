@@ -9,12 +9,12 @@ public sealed class PrivacyOptions
     /// <summary>The consent text in force (privacy notice version), recorded with every change of consent.</summary>
     [Required] public string ConsentPolicyVersion { get; set; } = "2026-12";
 
-    /// <summary>A driver account with no sign-in for this long is erased.</summary>
-    [Range(1, 36_500)] public int InactiveAccountDays { get; set; } = 3 * 365;
-
-    /// <summary>How long before that erasure the driver is warned by e-mail.</summary>
+    /// <summary>
+    /// How long before an inactive account's erasure (the retention period of class inactive-accounts) the driver is
+    /// warned by e-mail.
+    /// </summary>
     [Range(1, 3_650)] public int InactiveWarningDays { get; set; } = 30;
 
-    /// <summary>Whether the inactive-account rule runs (daily, on the node that runs scheduled work).</summary>
+    /// <summary>Whether the retention job applies the inactive-account rule.</summary>
     public bool EraseInactiveAccounts { get; set; } = true;
 }

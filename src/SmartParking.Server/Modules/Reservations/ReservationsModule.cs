@@ -25,6 +25,7 @@ public static class ReservationsModule
         builder.Services.AddSingleton<IReservedWindows, ReservedWindows>();
         builder.Services.AddSingleton<IPaymentSettledHandler, ReservationPayments>();
         builder.Services.AddSingleton<IScheduledJob, ReservationJobs>();
+        builder.Services.AddSingleton<IRetentionRule, ReservationPlateRetention>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SingleNodeJobs>(sp,
             TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ReservationOptions>>().Value.SweepSeconds)));
         // Every module's scheduled jobs run here, on worker nodes only (and there on one at a time).

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Modules.Sensors.Ingest;
 using SmartParking.Server.Modules.Sensors.Mqtt;
 using SmartParking.Server.Modules.Sensors.Mqtt.ExternalBroker;
@@ -26,6 +27,7 @@ public static class SensorsModule
         builder.Services.AddEventSubscriber<GatewayKeys>("sensors.gateway-key-cache", EventDelivery.EveryNode);
         builder.Services.AddSingleton<ReadingArchive>();
         builder.Services.AddSingleton<ReadingPartitions>();
+        builder.Services.AddSingleton<IRetentionRule, ReadingRetention>();
         builder.Services.AddSingleton<IngestPipeline>();
         // Readings arrive only on ingest nodes, so only they run the writer; the sweep is a job, so a worker's.
         var role = builder.NodeRole();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
@@ -70,10 +71,12 @@ public static class SessionEndpoints
             """, new { plate = normalised, now, tenant, lotId }, cancellationToken: ct));
         var reservation = await reservations.PaidForPlateAsync(normalised, tenant, lotId, now, ct);
         // Whichever pays for longer answers: an officer sees the time the car may stay until.
-        if (session is { } m && (reservation is null || new DateTimeOffset(m.Until, TimeSpan.Zero) >= reservation.Until))
-            return new PlateCheck(normalised, true, "session", m.Id, m.LotId, new DateTimeOffset(m.Until, TimeSpan.Zero));
-        return reservation is { } r
-            ? new PlateCheck(normalised, true, "reservation", r.Id, r.LotId, r.Until)
-            : new PlateCheck(normalised, false, null, null, null, null);
+        var check = session is { } m && (reservation is null || new DateTimeOffset(m.Until, TimeSpan.Zero) >= reservation.Until)
+            ? new PlateCheck(normalised, true, "session", m.Id, m.LotId, new DateTimeOffset(m.Until, TimeSpan.Zero))
+            : reservation is { } r
+                ? new PlateCheck(normalised, true, "reservation", r.Id, r.LotId, r.Until)
+                : new PlateCheck(normalised, false, null, null, null, null);
+        await AccessAudit.PlateLookedUpAsync(connection, user, tenant, normalised, new { check.Paid, check.PaidBy, check.Id, check.LotId }, ct);
+        return check;
     }
 }

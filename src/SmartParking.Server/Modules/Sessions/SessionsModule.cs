@@ -17,6 +17,7 @@ public static class SessionsModule
         builder.Services.AddSingleton<IPersonalDataHolder, SessionsPersonalData>();
         builder.Services.AddTable<SessionsTable>();
         builder.Services.AddSingleton<IScheduledJob, SessionJobs>();
+        builder.Services.AddSingleton<IRetentionRule, SessionPlateRetention>();
         builder.Services.AddEventSubscriber<SessionMetrics>("sessions.metrics", EventDelivery.Durable, wakes: false);
         builder.Services.AddCountGauge(SessionMetrics.Active);
     }

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;
@@ -27,11 +28,11 @@ public sealed class SessionsTable(NpgsqlDataSource db) : DataTable<SessionRow, S
         new("currency", "Currency", s => s.Currency, SortSql: "m.currency"),
         new("lotId", "Lot", s => s.LotId, SortSql: LotsSql.LotName("m.lot_id")),
         new("id", "Id", s => s.Id),
-    ], "startedAt", SortDirection.Descending, "m.id");
+    ], "startedAt", SortDirection.Descending, "m.id") { PersonalData = true };
 
     public override TableDefinition<SessionResponse> Definition => Table;
 
-    protected override Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
+    protected override async Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
     {
         var plate = request.Text("plate", 20);
         var args = new
@@ -39,11 +40,12 @@ public sealed class SessionsTable(NpgsqlDataSource db) : DataTable<SessionRow, S
             tenant = user.TenantScope(request.Guid("tenantId")), lotId = request.Guid("lotId"), status = request.OneOf("status", Statuses),
             plate = Plates.Normalise(plate), from = request.Instant("from"), to = request.Instant("to"),
         };
-        return Task.FromResult(new TableSql("select m.*", "from meter_sessions m", """
+        if (args.plate is not null) await AccessAudit.PlateSearchedAsync(connection, user, args.tenant, args.plate, Name, ct);
+        return new TableSql("select m.*", "from meter_sessions m", """
             where (@tenant::uuid is null or m.tenant_id = @tenant) and (@lotId::uuid is null or m.lot_id = @lotId)
               and (@status::text is null or m.status = @status) and (@plate::text is null or m.plate = @plate)
               and (@from::timestamptz is null or coalesce(m.stopped_at, m.ends_at) > @from) and (@to::timestamptz is null or m.started_at < @to)
-            """, args));
+            """, args);
     }
 
     protected override Task<IReadOnlyList<SessionResponse>> MapAsync(IReadOnlyList<SessionRow> rows, CancellationToken ct) =>

@@ -151,7 +151,12 @@ public static class Idempotency
         public byte[]? Body { get; init; }
     }
 
-    /// <summary>Keys are only promised for a day; older ones are removed by the reservations sweeper.</summary>
-    public static async Task<int> PurgeAsync(NpgsqlConnection connection, DateTimeOffset now, CancellationToken ct) =>
-        await connection.ExecuteAsync(new CommandDefinition("delete from idempotent_requests where created_at < @before", new { before = now - KeptFor }, cancellationToken: ct));
+    /// <summary>
+    /// Keys are only promised for <see cref="KeptFor"/>: forgets up to <paramref name="limit"/> stored before
+    /// <paramref name="before"/> (the retention job calls this in batches); how many it forgot.
+    /// </summary>
+    public static async Task<int> PurgeAsync(NpgsqlConnection connection, DateTimeOffset before, int limit, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition("""
+            delete from idempotent_requests where ctid = any(array(select ctid from idempotent_requests where created_at < @before limit @limit))
+            """, new { before, limit }, cancellationToken: ct));
 }

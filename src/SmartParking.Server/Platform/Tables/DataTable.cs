@@ -11,7 +11,8 @@ namespace SmartParking.Server.Platform.Tables;
 public enum TableFormat { Csv, Xlsx, Pdf }
 
 /// <summary>A finished export: the file name goes into Content-Disposition.</summary>
-public sealed record TableFile(string FileName, string ContentType, byte[] Content);
+/// <param name="Rows">How many rows the file holds, for a table's export.</param>
+public sealed record TableFile(string FileName, string ContentType, byte[] Content, int? Rows = null);
 
 /// <summary>A table seen without its row type: what the export endpoint and a generic UI need.</summary>
 public interface ITable
@@ -19,6 +20,10 @@ public interface ITable
     string Name { get; }
     string Title { get; }
     IReadOnlyList<TableColumnInfo> Columns { get; }
+
+    /// <summary>Rows name or identify people: downloading the table is audited.</summary>
+    bool PersonalData { get; }
+
     Task<TableFile> ExportAsync(ClaimsPrincipal user, TableRequest request, TableFormat format, CancellationToken ct);
 }
 
@@ -53,6 +58,7 @@ public abstract class DataTable<TRow, T>(NpgsqlDataSource db) : IDataTable<T>
     public string Name => Definition.Name;
     public string Title => Definition.Title;
     public IReadOnlyList<TableColumnInfo> Columns => Definition.Headers;
+    public bool PersonalData => Definition.PersonalData;
 
     /// <summary>Parses the request's filters (400 on bad values), checks scope (404 for another tenant's parent) and builds the SQL.</summary>
     protected abstract Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct);
@@ -95,9 +101,9 @@ public abstract class DataTable<TRow, T>(NpgsqlDataSource db) : IDataTable<T>
         var stamp = now.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
         return format switch
         {
-            TableFormat.Xlsx => new TableFile($"{Name}-{stamp}.xlsx", TableExport.XlsxType, TableExport.Xlsx(Title, rows, Definition.ExportColumns)),
-            TableFormat.Pdf => new TableFile($"{Name}-{stamp}.pdf", TableExport.PdfType, TableExport.Pdf(Title, rows, Definition.ExportColumns, now)),
-            _ => new TableFile($"{Name}-{stamp}.csv", TableExport.CsvType, TableExport.Csv(rows, Definition.ExportColumns)),
+            TableFormat.Xlsx => new TableFile($"{Name}-{stamp}.xlsx", TableExport.XlsxType, TableExport.Xlsx(Title, rows, Definition.ExportColumns), rows.Count),
+            TableFormat.Pdf => new TableFile($"{Name}-{stamp}.pdf", TableExport.PdfType, TableExport.Pdf(Title, rows, Definition.ExportColumns, now), rows.Count),
+            _ => new TableFile($"{Name}-{stamp}.csv", TableExport.CsvType, TableExport.Csv(rows, Definition.ExportColumns), rows.Count),
         };
     }
 }

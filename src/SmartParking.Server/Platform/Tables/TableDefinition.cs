@@ -46,6 +46,10 @@ public sealed class TableDefinition<T>
 
     public string Name { get; }
     public string Title { get; }
+
+    /// <summary>Rows name or identify people (e-mail addresses, plates, payers): staff downloading it is audited.</summary>
+    public bool PersonalData { get; init; }
+
     public IReadOnlyList<TableColumn<T>> Columns { get; }
     public string DefaultSort { get; }
     public SortDirection DefaultDirection { get; }

@@ -161,8 +161,8 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             """, new { channel, sender, after }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Closes hand-overs nobody wrote in for <paramref name="idle"/> and deletes those closed before <paramref name="retention"/> ago.</summary>
-    public async Task<(int Closed, int Deleted)> TidyAsync(TimeSpan idle, TimeSpan retention, CancellationToken ct)
+    /// <summary>Closes hand-overs nobody wrote in for <paramref name="idle"/> (the retention job deletes them later: <see cref="ChatTranscriptRetention"/>).</summary>
+    public async Task<int> CloseIdleAsync(TimeSpan idle, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -173,11 +173,9 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             """, new { now, idleBefore = now - idle }, tx, cancellationToken: ct)))
             .Select(t => new HandoffChanged(t.Id, t.TenantId, HandoffStatuses.Closed, HandoffChanged.KeyOf(t.Channel, t.Sender))).ToList();
         if (closed.Count > 0) await outbox.AppendAsync(connection, tx, closed, ct);
-        var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "delete from chat_handoffs where status = 'closed' and closed_at < @before", new { before = now - retention }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         foreach (var change in closed) feed.Changed(change);
-        return (closed.Count, deleted);
+        return closed.Count;
     }
 
     private async Task ChangedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, HandoffChanged change, CancellationToken ct)

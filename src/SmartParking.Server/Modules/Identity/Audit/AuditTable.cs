@@ -20,7 +20,7 @@ public sealed class AuditTable(NpgsqlDataSource db) : DataTable<AuditEntry>(db)
         new("entityId", "Entity", a => a.EntityId, SortSql: "entity_id"),
         new("changes", "Changes", a => a.ChangesJson),
         new("id", "Id", a => a.Id, ColumnKind.Number, "id"),
-    ], "id", SortDirection.Descending, "id");
+    ], "id", SortDirection.Descending, "id") { PersonalData = true };
 
     public override TableDefinition<AuditEntry> Definition => Table;
 

@@ -68,7 +68,7 @@ public sealed class NotificationsTable(NpgsqlDataSource db) : DataTable<Notifica
         new("failedAt", "Failed", m => m.FailedAt, ColumnKind.Instant, "n.failed_at"),
         new("subject", "Subject", m => m.Subject),
         new("id", "Id", m => m.Id),
-    ], "queuedAt", SortDirection.Descending, "n.id");
+    ], "queuedAt", SortDirection.Descending, "n.id") { PersonalData = true };
 
     public override TableDefinition<NotificationMessage> Definition => Table;
 

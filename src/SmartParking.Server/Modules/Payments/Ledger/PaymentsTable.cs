@@ -25,7 +25,7 @@ public sealed class PaymentsTable(NpgsqlDataSource db) : DataTable<PaymentView>(
         new("referenceId", "Reference", p => p.ReferenceId),
         new("failureCode", "Failure", p => p.FailureCode, SortSql: "p.failure_code"),
         new("id", "Id", p => p.Id),
-    ], "createdAt", SortDirection.Descending, "p.id");
+    ], "createdAt", SortDirection.Descending, "p.id") { PersonalData = true };
 
     public override TableDefinition<PaymentView> Definition => Table;
 

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Notifications;
-using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Privacy.Rights;
 
@@ -12,23 +11,31 @@ namespace SmartParking.Server.Modules.Privacy.Rights;
 public sealed record InactiveAccountsOutcome(int Warned, int Erased);
 
 /// <summary>
-/// Driver accounts unused (no sign-in, no refreshed sign-in) for Privacy:InactiveAccountDays are erased through the same
-/// path as a driver's own request, after an e-mail Privacy:InactiveWarningDays before. A warning is about one state of
+/// Driver accounts unused (no sign-in, no refreshed sign-in) for the retention period of
+/// <see cref="RetentionClasses.InactiveAccounts"/> (3 years unless set) are erased through the same path as a driver's own
+/// request, after an e-mail Privacy:InactiveWarningDays before. The retention job runs it with the other rules. A warning is about one state of
 /// the account: a sign-in since voids it, and erasure waits the full notice after the warning even when the rule was off
 /// for a while.
 /// </summary>
 public sealed class InactiveAccounts(
     IAccountDirectory accounts, INotificationQueue notifications, AccountRights rights, NpgsqlDataSource db, IOptions<PrivacyOptions> options,
-    ILogger<InactiveAccounts> logger)
+    ILogger<InactiveAccounts> logger) : IRetentionRule
 {
+    public string DataClass => RetentionClasses.InactiveAccounts.Name;
+
+    public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct) =>
+        RetentionOutcome.Deleted((await ApplyAsync(scope.Now, scope.Now - scope.DefaultCutoff, ct)).Erased);
+
+    /// <summary>With the class's default period.</summary>
+    public Task<InactiveAccountsOutcome> ApplyAsync(DateTimeOffset now, CancellationToken ct) =>
+        ApplyAsync(now, now - RetentionClasses.InactiveAccounts.Default.CutoffAt(now), ct);
+
     /// <summary>Accounts looked at per application; the rest wait for the next day.</summary>
     private const int Batch = 5_000;
 
-    public async Task<InactiveAccountsOutcome> ApplyAsync(DateTimeOffset now, CancellationToken ct)
+    public async Task<InactiveAccountsOutcome> ApplyAsync(DateTimeOffset now, TimeSpan inactivity, CancellationToken ct)
     {
-        var o = options.Value;
-        var inactivity = TimeSpan.FromDays(o.InactiveAccountDays);
-        var notice = TimeSpan.FromDays(o.InactiveWarningDays);
+        var notice = TimeSpan.FromDays(options.Value.InactiveWarningDays);
         var candidates = await accounts.DriversInactiveSinceAsync(now - inactivity + notice, Batch, ct);
         if (candidates.Count == 0) return new InactiveAccountsOutcome(0, 0);
 
@@ -73,7 +80,7 @@ public sealed class InactiveAccounts(
         {
             ["date"] = erasureOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["lastActive"] = account.LastActiveAt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            ["days"] = options.Value.InactiveAccountDays.ToString(CultureInfo.InvariantCulture),
+            ["days"] = ((int)(erasureOn - account.LastActiveAt).TotalDays).ToString(CultureInfo.InvariantCulture),
         };
         await notifications.QueueAsync([new NotificationRequest(Guid.CreateVersion7(now), null, NotificationKinds.AccountInactive, new DriverRecipient(account.Id), fields, Urgent: true)], ct);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -81,26 +88,5 @@ public sealed class InactiveAccounts(
             insert into privacy_inactivity_warnings (user_id, last_active_at, warned_at) values (@Id, @LastActiveAt, @now)
             on conflict (user_id) do update set last_active_at = excluded.last_active_at, warned_at = excluded.warned_at
             """, new { account.Id, account.LastActiveAt, now }, cancellationToken: ct));
-    }
-}
-
-/// <summary>Applies <see cref="InactiveAccounts"/> once a day on the node that runs scheduled work.</summary>
-public sealed class InactiveAccountsJob(InactiveAccounts rule, NpgsqlDataSource db) : IScheduledJob
-{
-    public string Name => "privacy.inactive_accounts";
-
-    public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
-    {
-        await using (var connection = await db.OpenConnectionAsync(ct))
-        {
-            var last = await connection.QuerySingleOrDefaultAsync<DateTimeOffset?>(new CommandDefinition(
-                "select last_run_at from privacy_job_runs where name = @Name", new { Name }, cancellationToken: ct));
-            if (last is { } ran && now - ran < TimeSpan.FromDays(1)) return;
-        }
-        await rule.ApplyAsync(now, ct);
-        await using var done = await db.OpenConnectionAsync(ct);
-        await done.ExecuteAsync(new CommandDefinition("""
-            insert into privacy_job_runs (name, last_run_at) values (@Name, @now) on conflict (name) do update set last_run_at = excluded.last_run_at
-            """, new { Name, now }, cancellationToken: ct));
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
@@ -25,18 +26,18 @@ public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<Reservati
         new("lotId", "Lot", r => r.LotId, SortSql: LotsSql.LotName("r.lot_id")),
         new("createdAt", "Created", r => r.CreatedAt, ColumnKind.Instant, "r.created_at"),
         new("id", "Id", r => r.Id),
-    ], "start", SortDirection.Descending, "r.id");
+    ], "start", SortDirection.Descending, "r.id") { PersonalData = true };
 
     public override TableDefinition<ReservationResponse> Definition => Table;
 
-    protected override Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
+    protected override async Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
     {
         var search = new ReservationSearch(request.Guid("lotId"), request.OneOf("status", ReservationStatus.All), request.Text("plate", 20),
             request.Instant("from"), request.Instant("to"));
         var tenant = user.TenantScope(request.Guid("tenantId"));
+        if (Plates.Normalise(search.Plate) is { } plate) await AccessAudit.PlateSearchedAsync(connection, user, tenant, plate, Name, ct);
         var select = ReservationSql.Select[..ReservationSql.Select.IndexOf(ReservationSql.From, StringComparison.Ordinal)];
-        return Task.FromResult(new TableSql(select, ReservationSql.From,
-            "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search)));
+        return new TableSql(select, ReservationSql.From, "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search));
     }
 
     protected override Task<IReadOnlyList<ReservationResponse>> MapAsync(IReadOnlyList<ReservationRow> rows, CancellationToken ct) =>

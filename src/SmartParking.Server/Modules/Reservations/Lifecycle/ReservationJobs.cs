@@ -47,8 +47,6 @@ public sealed class ReservationJobs(
         foreach (var (id, percent) in await connection.QueryAsync<(Guid, int)>(new CommandDefinition(
             $"select id, refund_pending_percent from reservations where refund_pending_percent is not null limit {Batch}", cancellationToken: ct)))
             await reservations.RefundPendingAsync(connection, id, percent, ct);
-
-        await Idempotency.PurgeAsync(connection, now, ct);
     }
 
     /// <summary>

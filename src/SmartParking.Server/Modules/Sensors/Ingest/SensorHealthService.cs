@@ -9,13 +9,14 @@ namespace SmartParking.Server.Modules.Sensors.Ingest;
 /// <summary>
 /// On one node at a time (a transaction-scoped advisory lock): spaces whose sensor is overdue (by its own interval, see
 /// <see cref="SensorReporting"/>) become unknown (SpaceStatusChanged per tenant), sensors turning overdue are recorded as gone offline (once per silence:
-/// their next message clears offline_since), and reading partitions are created ahead and dropped past retention.
+/// their next message clears offline_since), and reading partitions are created ahead (the retention job drops
+/// them past retention: <see cref="ReadingRetention"/>).
 /// </summary>
 public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions partitions, SensorReporting reporting, EventOutbox outbox, IOptions<IngestOptions> options,
     TimeProvider time, ILogger<SensorHealthService> logger) : BackgroundService
 {
     private const long LockKey = 0x5350_4845_414C;
-    private DateTimeOffset _lastRetention = DateTimeOffset.MinValue;
+    private DateTimeOffset _partitionsEnsuredAt = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,12 +66,11 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
         if (wentOffline.Count > 0) logger.LogInformation("{Count} sensors went offline", wentOffline.Count);
         await outbox.AppendAsync(connection, tx,
             [.. IngestPipeline.StatusEvents(unknown), .. wentOffline.Select(s => (IDomainEvent)new SensorWentOffline(s.Facts(), s.At))], ct);
-        if (now - _lastRetention > TimeSpan.FromHours(1))
+        if (now - _partitionsEnsuredAt > TimeSpan.FromHours(1))
         {
             var today = DateOnly.FromDateTime(now.UtcDateTime);
             await partitions.EnsureAsync(connection, [today, today.AddDays(1)], ct);
-            await partitions.DropExpiredAsync(connection, today.AddDays(-options.Value.RetentionDays), ct);
-            _lastRetention = now;
+            _partitionsEnsuredAt = now;
         }
         await tx.CommitAsync(ct);
         return unknown.Count;

@@ -1,0 +1,27 @@
+using Dapper;
+using Npgsql;
+using SmartParking.Server.Modules.Privacy;
+
+namespace SmartParking.Server.Modules.Reservations;
+
+/// <summary>
+/// Plates on reservations that ended before the tenant's plate retention are pseudonymised: enforcement needs a plate
+/// only while the stay lasts. Price, times, space and status stay, so reports and payments are unchanged.
+/// </summary>
+public sealed class ReservationPlateRetention(NpgsqlDataSource db) : IRetentionRule
+{
+    public string DataClass => RetentionClasses.Plates.Name;
+
+    public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var done = await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition($"""
+            update reservations set plate = {PlatePseudonyms.NewSql}
+            where id in (select r.id from reservations r
+                         where {PlatePseudonyms.IsRealSql("r.plate")} and r.status not in ('held', 'confirmed', 'checked_in')
+                           and {RetentionScope.IsDueSql("r.tenant_id", "upper(r.during)")}
+                         limit @batchSize)
+            """, scope.Parameters(), cancellationToken: batch)), ct);
+        return RetentionOutcome.PseudonymisedRows(done);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using SmartParking.Tests.Infrastructure;
+using SmartParking.Tests.Reservations;
+
+namespace SmartParking.Tests.Privacy;
+
+/// <summary>Staff reading personal data leaves an audit entry, as a change does: who, when, what and how much.</summary>
+public sealed class AccessAuditTests(BookingFactory factory) : IClassFixture<BookingFactory>
+{
+    private static string NewPlate() => "AA" + Random.Shared.Next(10_000, 99_999);
+
+    private async Task<List<JsonElement>> AuditAsync(HttpClient client, string action, string entityId) =>
+        (await client.GetJsonAsync($"/api/v1/manage/audit?action={action}&entityId={Uri.EscapeDataString(entityId)}&pageSize=100")).Items().ToList();
+
+    [Fact]
+    public async Task EnforcementPlateLookup_AuditedWithTheOfficerAndTheAnswer()
+    {
+        var (lotId, _) = await factory.OpenLotAsync();
+        var (_, driver) = await factory.DriverAsync();
+        var plate = NewPlate();
+        await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate, durationMinutes = 30 })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        using var op = factory.OperatorClient();
+
+        await (await op.GetAsync($"/api/v1/manage/enforcement/plates/{plate.ToLowerInvariant()}?lotId={lotId}")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await op.GetAsync("/api/v1/manage/enforcement/plates/AA-0")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var entry = (await AuditAsync(op, "plate.looked_up", plate)).ShouldHaveSingleItem();
+        entry.Str("entityType").ShouldBe("plate");
+        entry.Str("actorEmail").ShouldBe(factory.Operator.Email);
+        entry.GetProperty("tenantId").GetGuid().ShouldBe(factory.TenantId);
+        entry.GetProperty("changes").GetProperty("paid").GetBoolean().ShouldBeTrue();
+        entry.GetProperty("changes").Str("paidBy").ShouldBe("session");
+        entry.GetProperty("changes").GetProperty("lotId").GetGuid().ShouldBe(lotId);
+        // A plate that is not paid is a lookup all the same.
+        (await AuditAsync(op, "plate.looked_up", "AA0")).ShouldHaveSingleItem().GetProperty("changes").GetProperty("paid").GetBoolean().ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task StaffTablesFilteredByPlate_Audited_UnfilteredPagesAreNot()
+    {
+        var plate = NewPlate();
+        using var op = factory.OperatorClient();
+
+        await (await op.GetAsync($"/api/v1/manage/sessions?plate={plate}")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await op.GetAsync($"/api/v1/manage/reservations?plate={plate}")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await (await op.GetAsync("/api/v1/manage/sessions")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var entries = await AuditAsync(op, "plate.searched", plate);
+        entries.Select(e => e.GetProperty("changes").Str("table")).Order().ShouldBe(["reservations", "sessions"]);
+        entries.ShouldAllBe(e => e.Str("actorEmail") == factory.Operator.Email);
+    }
+
+    [Fact]
+    public async Task ExportOfATableWithPersonalData_AuditedWithFormatRowsAndFilters_EmptyAndOtherExportsAreNot()
+    {
+        var (lotId, _) = await factory.OpenLotAsync();
+        var (_, driver) = await factory.DriverAsync();
+        await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = NewPlate(), durationMinutes = 30 })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = NewPlate(), durationMinutes = 30 })).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var (_, op, account) = await factory.NewTenantWithOperatorAsync();
+        using var home = factory.OperatorClient();
+
+        (await home.GetAsync($"/api/v1/manage/exports/sessions?format=csv&lotId={lotId}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await home.GetAsync("/api/v1/manage/exports/users?format=xlsx")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await home.GetAsync("/api/v1/manage/exports/lots?format=csv")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        // An empty file shows no one's data.
+        (await home.GetAsync($"/api/v1/manage/exports/sessions?format=csv&lotId={Guid.NewGuid()}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await op.GetAsync("/api/v1/manage/exports/users?format=csv")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var sessions = (await AuditAsync(home, "table.exported", "sessions")).ShouldHaveSingleItem();
+        sessions.Str("actorEmail").ShouldBe(factory.Operator.Email);
+        sessions.GetProperty("changes").Str("format").ShouldBe("csv");
+        sessions.GetProperty("changes").GetProperty("rows").GetInt32().ShouldBe(2);
+        sessions.GetProperty("changes").Str("filters").ShouldContain(lotId.ToString());
+        (await AuditAsync(home, "table.exported", "users")).ShouldHaveSingleItem().GetProperty("changes").Str("format").ShouldBe("xlsx");
+        (await AuditAsync(home, "table.exported", "lots")).ShouldBeEmpty();
+        // The other tenant's export is in its own audit log, not in this one's.
+        (await AuditAsync(op, "table.exported", "users")).ShouldHaveSingleItem().Str("actorEmail").ShouldBe(account.Email);
+    }
+}
