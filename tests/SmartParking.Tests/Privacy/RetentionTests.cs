@@ -170,7 +170,7 @@ public sealed class RetentionTests(RetentionFactory factory) : IClassFixture<Ret
         runs.Count.ShouldBe(2);
         (runs[0].GetProperty("startedAt").GetDateTimeOffset() >= runs[1].GetProperty("startedAt").GetDateTimeOffset()).ShouldBeTrue();
         runs[0].GetProperty("classes").EnumerateArray().Select(c => c.Str("dataClass")).ShouldBe(
-            ["audit-log", "chat-transcripts", "financial-records", "idempotency-records", "notification-log", "plates", "readings", "sign-in-failures"]);
+            ["audit-log", "chat-transcripts", "financial-records", "idempotency-records", "inactive-accounts", "notification-log", "plates", "readings", "sign-in-failures"]);
         runs[0].GetProperty("classes").EnumerateArray().Single(c => c.Str("dataClass") == "plates").GetProperty("pseudonymised").GetInt64().ShouldBe(1);
         Sum(await anonymous.GetStringAsync("/metrics"), "smartparking_retention_pseudonymised_total", "data_class=\"plates\"").ShouldBeGreaterThanOrEqualTo(before + 1);
         using var op = factory.OperatorClient();
