@@ -150,6 +150,10 @@ public sealed class RetentionScope(DateTimeOffset now, DateTimeOffset defaultCut
         return parameters;
     }
 
+    /// <summary>Runs <paramref name="sql"/> (which handles at most @batchSize rows, with <see cref="Parameters"/>) in batches; the rows handled in all.</summary>
+    public Task<long> ExecuteInBatchesAsync(System.Data.Common.DbConnection connection, string sql, CancellationToken ct) =>
+        InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition(sql, Parameters(), cancellationToken: batch)), ct);
+
     /// <summary>Runs <paramref name="batch"/> (which handles at most <see cref="BatchSize"/> rows) until a batch comes back short; the rows handled in all.</summary>
     public async Task<long> InBatchesAsync(Func<CancellationToken, Task<int>> batch, CancellationToken ct)
     {

@@ -15,13 +15,13 @@ public sealed class SessionPlateRetention(NpgsqlDataSource db) : IRetentionRule
     public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var done = await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition($"""
+        var done = await scope.ExecuteInBatchesAsync(connection, $"""
             update meter_sessions set plate = {PlatePseudonyms.NewSql}
             where id in (select m.id from meter_sessions m
                          where {PlatePseudonyms.IsRealSql("m.plate")} and m.status <> 'active'
                            and {RetentionScope.IsDueSql("m.tenant_id", "coalesce(m.stopped_at, m.ends_at)")}
                          limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct);
+            """, ct);
         return RetentionOutcome.PseudonymisedRows(done);
     }
 }

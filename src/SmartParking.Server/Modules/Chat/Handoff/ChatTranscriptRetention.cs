@@ -15,14 +15,14 @@ public sealed class ChatTranscriptRetention(NpgsqlDataSource db) : IRetentionRul
     public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var handoffs = await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition($"""
+        var handoffs = await scope.ExecuteInBatchesAsync(connection, $"""
             delete from chat_handoffs where id in (
                 select h.id from chat_handoffs h where h.status = 'closed' and {RetentionScope.IsDueSql("h.tenant_id", "h.closed_at")} limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct);
-        var conversations = await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition("""
+            """, ct);
+        var conversations = await scope.ExecuteInBatchesAsync(connection, """
             delete from chat_conversations where (channel, sender) in (
                 select channel, sender from chat_conversations where last_active_at < @defaultCutoff limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct);
+            """, ct);
         return RetentionOutcome.Deleted(handoffs + conversations);
     }
 }

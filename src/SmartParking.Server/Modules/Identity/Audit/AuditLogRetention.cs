@@ -12,9 +12,9 @@ public sealed class AuditLogRetention(NpgsqlDataSource db) : IRetentionRule
     public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return RetentionOutcome.Deleted(await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition($"""
+        return RetentionOutcome.Deleted(await scope.ExecuteInBatchesAsync(connection, $"""
             delete from audit_log where id in (
                 select a.id from audit_log a where {RetentionScope.IsDueSql("a.tenant_id", "a.at")} order by a.at limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct));
+            """, ct));
     }
 }

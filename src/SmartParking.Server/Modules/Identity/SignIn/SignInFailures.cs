@@ -64,8 +64,8 @@ public sealed class SignInFailureRetention(NpgsqlDataSource db) : IRetentionRule
     public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return RetentionOutcome.Deleted(await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition("""
+        return RetentionOutcome.Deleted(await scope.ExecuteInBatchesAsync(connection, """
             delete from sign_in_failures where id in (select id from sign_in_failures where at < @defaultCutoff order by at limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct));
+            """, ct));
     }
 }

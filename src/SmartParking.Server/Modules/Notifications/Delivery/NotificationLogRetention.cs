@@ -15,9 +15,9 @@ public sealed class NotificationLogRetention(NpgsqlDataSource db) : IRetentionRu
     public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return RetentionOutcome.Deleted(await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition($"""
+        return RetentionOutcome.Deleted(await scope.ExecuteInBatchesAsync(connection, $"""
             delete from notification_messages where id in (
                 select n.id from notification_messages n where n.status <> 'queued' and {RetentionScope.IsDueSql("n.tenant_id", "n.queued_at")} limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct));
+            """, ct));
     }
 }

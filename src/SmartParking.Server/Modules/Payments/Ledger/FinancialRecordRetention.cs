@@ -29,10 +29,10 @@ public sealed class FinancialRecordRetention(NpgsqlDataSource db) : IRetentionRu
             await tx.CommitAsync(batch);
             return due.Length;
         }, ct);
-        var webhooks = await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition("""
+        var webhooks = await scope.ExecuteInBatchesAsync(connection, """
             delete from webhook_events where (provider, event_id) in (
                 select provider, event_id from webhook_events where received_at < @defaultCutoff limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct);
+            """, ct);
         return RetentionOutcome.Deleted(payments + refunds + webhooks);
     }
 }

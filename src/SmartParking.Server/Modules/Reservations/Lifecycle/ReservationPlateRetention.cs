@@ -15,13 +15,13 @@ public sealed class ReservationPlateRetention(NpgsqlDataSource db) : IRetentionR
     public async Task<RetentionOutcome> ApplyAsync(RetentionScope scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var done = await scope.InBatchesAsync(batch => connection.ExecuteAsync(new CommandDefinition($"""
+        var done = await scope.ExecuteInBatchesAsync(connection, $"""
             update reservations set plate = {PlatePseudonyms.NewSql}
             where id in (select r.id from reservations r
                          where {PlatePseudonyms.IsRealSql("r.plate")} and r.status not in ('held', 'confirmed', 'checked_in')
                            and {RetentionScope.IsDueSql("r.tenant_id", "upper(r.during)")}
                          limit @batchSize)
-            """, scope.Parameters(), cancellationToken: batch)), ct);
+            """, ct);
         return RetentionOutcome.PseudonymisedRows(done);
     }
 }
