@@ -155,7 +155,7 @@ public sealed class PdfPages
                 foreach (var word in text.Split(' ', '\n'))
                     least[i] = Math.Max(least[i], Graphics.MeasureString(word, font).Width);
             }
-            least[i] = Math.Min(least[i], cap) + 2 * CellPadding;
+            least[i] = Math.Min(least[i] + 2 * CellPadding, cap); // a longer word is cut by Wrap, not given more room
             wanted[i] = Math.Clamp(wanted[i] + 2 * CellPadding, least[i], cap);
         }
         var spare = TextWidth - least.Sum();
