@@ -48,6 +48,7 @@ public static class IdentityModule
 
         builder.Services.AddSingleton<SigningKeys>();
         builder.Services.AddSingleton<IAccountContacts, AccountContacts>();
+        builder.Services.AddUserFieldEncryption();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();
