@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -16,7 +17,7 @@ namespace SmartParking.Server.Modules.Reservations;
 /// </summary>
 public sealed class ReservationJobs(
     NpgsqlDataSource db, ReservationService reservations, IPaymentService payments, AvailabilityModel availability,
-    IOptions<ReservationOptions> options, ILogger<ReservationJobs> logger) : IScheduledJob
+    IOptions<ReservationOptions> options, FieldProtector protector, ILogger<ReservationJobs> logger) : IScheduledJob
 {
     private const int Batch = 500;
 
@@ -103,11 +104,11 @@ public sealed class ReservationJobs(
         }
     }
 
-    private static async Task<IReadOnlyList<ReservationRow>> RowsAsync(NpgsqlConnection connection, string where, DateTimeOffset now, CancellationToken ct, object? extra = null)
+    private async Task<IReadOnlyList<ReservationRow>> RowsAsync(NpgsqlConnection connection, string where, DateTimeOffset now, CancellationToken ct, object? extra = null)
     {
         var parameters = new DynamicParameters(extra);
         parameters.Add("now", now);
         return (await connection.QueryAsync<ReservationRow>(new CommandDefinition(
-            $"{ReservationSql.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
+            $"{ReservationSql.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).Select(r => r.Opened(protector)).ToList();
     }
 }
