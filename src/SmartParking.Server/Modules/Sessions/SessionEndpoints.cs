@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -55,7 +56,7 @@ public static class SessionEndpoints
     /// window is now? Only the operator's own tenant is searched.
     /// </summary>
     private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, ReservationQueries reservations,
-        TimeProvider time, CancellationToken ct)
+        TimeProvider time, FieldProtector protector, CancellationToken ct)
     {
         if (!Plates.IsValid(plate)) throw new ValidationException("plate", $"must be {Plates.Rule}.");
         var normalised = Plates.Normalise(plate)!;
@@ -64,10 +65,10 @@ public static class SessionEndpoints
         await using var connection = await db.OpenConnectionAsync(ct);
         var session = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
             select id, lot_id, ends_at from meter_sessions
-            where plate = @plate and status = 'active' and started_at <= @now and ends_at > @now
+            where (plate_index = @plateIndex or plate = @plate) and status = 'active' and started_at <= @now and ends_at > @now
               and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
             order by ends_at desc limit 1
-            """, new { plate = normalised, now, tenant, lotId }, cancellationToken: ct));
+            """, new { plate = normalised, plateIndex = SessionFields.PlateIndex(protector, normalised), now, tenant, lotId }, cancellationToken: ct));
         var reservation = await reservations.PaidForPlateAsync(normalised, tenant, lotId, now, ct);
         // Whichever pays for longer answers: an officer sees the time the car may stay until.
         if (session is { } m && (reservation is null || new DateTimeOffset(m.Until, TimeSpan.Zero) >= reservation.Until))

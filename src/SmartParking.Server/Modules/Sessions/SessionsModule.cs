@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Observability;
 using SmartParking.Server.Platform.Scheduling;
@@ -11,6 +12,7 @@ public static class SessionsModule
     {
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SessionService>();
+        builder.Services.AddSessionFieldEncryption();
         builder.Services.AddSingleton<SessionStats>();
         builder.Services.AddTable<SessionsTable>();
         builder.Services.AddSingleton<IScheduledJob, SessionJobs>();
