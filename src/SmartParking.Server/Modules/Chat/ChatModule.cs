@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
@@ -26,6 +27,8 @@ public static class ChatModule
         builder.Services.AddSingleton<ChatAccountLinks>();
         builder.Services.AddSingleton<HandoffFeed>();
         builder.Services.AddSingleton<HandoffStore>();
+        builder.Services.AddProtectedColumn(new ProtectedColumn(ConversationStore.TurnsField, "turns", "turns_encrypted"));
+        builder.Services.AddProtectedColumn(new ProtectedColumn(HandoffStore.TextField, "text", "text_encrypted"));
         builder.Services.AddSingleton<ChatHandoffs>();
         builder.Services.AddSingleton<HandoffFeedSubscriber>();
         builder.Services.AddEventSubscriber<HandoffFeedSubscriber>("chat.handoff-feed", EventDelivery.EveryNode);

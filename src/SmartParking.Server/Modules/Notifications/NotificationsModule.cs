@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Notifications.Delivery;
 using SmartParking.Server.Modules.Notifications.Drivers;
@@ -21,6 +22,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<INotificationChannel, SmtpEmailChannel>();
         builder.Services.AddSingleton<INotificationChannel, TwilioSmsChannel>();
         builder.Services.AddSingleton<PreferencesStore>();
+        builder.Services.AddProtectedColumn(new ProtectedColumn(PreferencesStore.PhoneField, "phone", "phone_encrypted"));
         builder.Services.AddSingleton<SenderSignal>();
         builder.Services.AddSingleton<NotificationQueue>();
         builder.Services.AddSingleton<INotificationQueue>(sp => sp.GetRequiredService<NotificationQueue>());

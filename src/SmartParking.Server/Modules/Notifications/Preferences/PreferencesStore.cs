@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
@@ -58,15 +59,17 @@ public static class ConsentSources
     public const string Api = "api";
 }
 
-/// <summary>Drivers' notification preferences and the history of their marketing consent.</summary>
-public sealed class PreferencesStore(NpgsqlDataSource db, TimeProvider time)
+/// <summary>Drivers' notification preferences and the history of their marketing consent. The phone number is sealed at rest.</summary>
+public sealed class PreferencesStore(NpgsqlDataSource db, TimeProvider time, FieldProtector protector)
 {
+    internal static readonly FieldScope PhoneField = new("notification_preferences", "phone");
+
     // Times travel as "HH:mm" text both ways, which keeps Dapper out of time-of-day type mapping.
-    private sealed record Row(Guid DriverId, string Language, string Channels, string? QuietStart, string? QuietEnd, string? TimeZone, string? Phone, bool Marketing)
+    private sealed record Row(Guid DriverId, string Language, string Channels, string? QuietStart, string? QuietEnd, string? TimeZone, string? Phone, byte[]? PhoneEncrypted, bool Marketing)
     {
-        public DriverPreferences ToPreferences() => new(DriverId, Language, JsonSerializer.Deserialize<Dictionary<string, string[]>>(Channels) ?? [],
+        public DriverPreferences ToPreferences(FieldProtector protector) => new(DriverId, Language, JsonSerializer.Deserialize<Dictionary<string, string[]>>(Channels) ?? [],
             QuietStart is null ? null : TimeOnly.Parse(QuietStart, CultureInfo.InvariantCulture), QuietEnd is null ? null : TimeOnly.Parse(QuietEnd, CultureInfo.InvariantCulture),
-            TimeZone, Phone, Marketing);
+            TimeZone, protector.Reveal(PhoneEncrypted, Phone, PhoneField), Marketing);
     }
 
     public async Task<DriverPreferences> GetAsync(Guid driverId, CancellationToken ct) =>
@@ -78,10 +81,10 @@ public sealed class PreferencesStore(NpgsqlDataSource db, TimeProvider time)
         if (driverIds.Count == 0) return new Dictionary<Guid, DriverPreferences>();
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
-            select driver_id, language, channels::text as channels, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, time_zone, phone, marketing
+            select driver_id, language, channels::text as channels, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, time_zone, phone, phone_encrypted, marketing
             from notification_preferences where driver_id = any(@ids)
             """, new { ids = driverIds.ToArray() }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.DriverId, r => r.ToPreferences());
+        return rows.ToDictionary(r => r.DriverId, r => r.ToPreferences(protector));
     }
 
     /// <summary>Checks the whole change (every bad field named at once), saves it, and records a change of marketing consent.</summary>
@@ -135,11 +138,11 @@ public sealed class PreferencesStore(NpgsqlDataSource db, TimeProvider time)
         var before = await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
             "select marketing from notification_preferences where driver_id = @driverId for update", new { driverId }, tx, cancellationToken: ct)) ?? false;
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into notification_preferences (driver_id, language, channels, quiet_start, quiet_end, time_zone, phone, marketing, updated_at)
-            values (@driverId, @Language, @channels::jsonb, @quietStart::time, @quietEnd::time, @TimeZone, @Phone, @Marketing, @now)
+            insert into notification_preferences (driver_id, language, channels, quiet_start, quiet_end, time_zone, phone_encrypted, marketing, updated_at)
+            values (@driverId, @Language, @channels::jsonb, @quietStart::time, @quietEnd::time, @TimeZone, @phoneEncrypted, @Marketing, @now)
             on conflict (driver_id) do update set language = excluded.language, channels = excluded.channels, quiet_start = excluded.quiet_start,
-                quiet_end = excluded.quiet_end, time_zone = excluded.time_zone, phone = excluded.phone, marketing = excluded.marketing, updated_at = excluded.updated_at
-            """, new { driverId, saved.Language, channels = JsonSerializer.Serialize(channels), quietStart = saved.QuietStart?.ToString("HH:mm", CultureInfo.InvariantCulture), quietEnd = saved.QuietEnd?.ToString("HH:mm", CultureInfo.InvariantCulture), saved.TimeZone, saved.Phone, saved.Marketing, now },
+                quiet_end = excluded.quiet_end, time_zone = excluded.time_zone, phone = null, phone_encrypted = excluded.phone_encrypted, marketing = excluded.marketing, updated_at = excluded.updated_at
+            """, new { driverId, saved.Language, channels = JsonSerializer.Serialize(channels), quietStart = saved.QuietStart?.ToString("HH:mm", CultureInfo.InvariantCulture), quietEnd = saved.QuietEnd?.ToString("HH:mm", CultureInfo.InvariantCulture), saved.TimeZone, phoneEncrypted = protector.SealOrNull(saved.Phone, PhoneField), saved.Marketing, now },
             tx, cancellationToken: ct));
         if (saved.Marketing != before)
             await connection.ExecuteAsync(new CommandDefinition("""
