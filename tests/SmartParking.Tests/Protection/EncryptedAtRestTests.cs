@@ -95,15 +95,15 @@ public sealed class EncryptedAtRestTests(BookingFactory factory) : IClassFixture
     public async Task ChatTranscripts_StoredSealed_TheOperatorStillReadsTheHandover()
     {
         var (lotId, _) = await factory.OpenLotAsync();
-        var (_, driver) = await factory.DriverAsync();
+        var (account, driver) = await factory.DriverAsync();
         await (await driver.PostAsJsonAsync("/api/v1/sessions", new { lotId, plate = "CH 12 345", durationMinutes = 60 })).ShouldHaveStatusAsync(HttpStatusCode.Created);
-        var sender = "widget-" + Guid.NewGuid().ToString("N")[..8];
+        // A signed-in driver's conversation is keyed by their account.
+        var sender = account.Id.ToString();
         await (await driver.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = "hello there, my secret word is marmalade" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
         await (await driver.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = "I want to talk to a real person please" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        var turns = await factory.ColumnAsync("select coalesce(turns::text, '') from chat_conversations where sender like '%' || $1", sender);
-        turns.ShouldAllBe(t => t == "");
-        var sealedTurns = await BytesAsync("select turns_encrypted from chat_conversations where sender like '%' || $1", sender);
+        (await IsNullAsync("select turns from chat_conversations where sender = $1", sender)).ShouldBeTrue();
+        var sealedTurns = await BytesAsync("select turns_encrypted from chat_conversations where sender = $1", sender);
         sealedTurns.ShouldNotBeNull();
         Holds(sealedTurns, "marmalade").ShouldBeFalse();
         (await factory.ScalarAsync<long>("select count(*) from chat_handoff_messages where text is not null or position('marmalade'::bytea in text_encrypted) > 0"))

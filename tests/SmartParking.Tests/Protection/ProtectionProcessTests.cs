@@ -77,6 +77,20 @@ public sealed class ProtectionProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DataProtectionKeyRing_CreatedEncrypted_WithoutTheUnencryptedWarning()
+    {
+        await using var node = Node();
+        await node.WaitUntilReadyAsync(Start);
+        using var client = new HttpClient { BaseAddress = node.BaseUri };
+
+        // The sign-in page's antiforgery token makes the key ring's first key.
+        (await client.GetAsync("/account/login")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        (await ScalarAsync("select count(*) from data_protection_keys where xml like '%<sealedSecret keyVersion=\"1\"%'")).ShouldBe(1);
+        node.Output.ShouldNotContain("unencrypted form");
+    }
+
+    [Fact]
     public async Task ChangedIndexKey_RefusesToStart()
     {
         await using (var first = Node()) await first.WaitUntilReadyAsync(Start);

@@ -16,8 +16,8 @@ public sealed class ProtectionStartupCheck(NpgsqlDataSource db, FieldProtector p
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var fingerprint = protector.IndexKeyFingerprint();
         await using (var index = new NpgsqlCommand("""
-            insert into protection_settings (id, index_key_fingerprint) values (true, $1) on conflict (id) do nothing;
-            select index_key_fingerprint from protection_settings
+            with made as (insert into protection_settings (id, index_key_fingerprint) values (true, $1) on conflict (id) do nothing returning index_key_fingerprint)
+            select index_key_fingerprint from made union all select index_key_fingerprint from protection_settings
             """, connection, tx))
         {
             index.Parameters.Add(new() { Value = fingerprint });

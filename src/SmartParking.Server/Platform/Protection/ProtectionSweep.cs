@@ -1,7 +1,6 @@
 using System.Xml.Linq;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Platform.Protection;
@@ -34,9 +33,10 @@ public sealed class ProtectionSweep(NpgsqlDataSource db, FieldProtector protecto
             {
                 if (startup.MigrationsApplied) await SweepAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or FieldProtectionException && !stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Field encryption sweep failed: {Error}; trying again in {Interval}", e.Message, interval);
+                // The rows stay as they were (each batch is one transaction); the next pass tries again.
+                logger.LogError(e, "Field encryption sweep failed; trying again in {Interval}", interval);
             }
             try { await _wake.WaitAsync(interval, stoppingToken); }
             catch (OperationCanceledException) { return; }
@@ -79,20 +79,20 @@ public sealed class ProtectionSweep(NpgsqlDataSource db, FieldProtector protecto
     private async Task<int> SealClearBatchAsync(NpgsqlConnection connection, ProtectedColumn column, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var rows = new List<(NpgsqlTid Row, string Clear)>();
+        var rows = new List<(string Row, string Clear)>();
         await using (var select = new NpgsqlCommand(
-            $"select ctid, {column.ClearColumn}::text from {column.Scope.Table} where {column.ClearColumn} is not null limit $1 for update skip locked", connection, tx))
+            $"select ctid::text, {column.ClearColumn}::text from {column.Scope.Table} where {column.ClearColumn} is not null limit $1 for update skip locked", connection, tx))
         {
             select.Parameters.Add(new() { Value = options.Value.SweepBatchSize });
             await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) rows.Add((reader.GetFieldValue<NpgsqlTid>(0), reader.GetString(1)));
+            while (await reader.ReadAsync(ct)) rows.Add((reader.GetString(0), reader.GetString(1)));
         }
         if (rows.Count == 0) return 0;
         var emptied = new[] { column.ClearColumn }.Concat(column.AlsoEmptied ?? []).Select(c => $", {c} = null");
         var index = column.IndexColumn is null ? "" : $", {column.IndexColumn} = u.blind_index";
         await using (var update = new NpgsqlCommand($"""
             update {column.Scope.Table} t set {column.SealedColumn} = u.sealed{index}{string.Concat(emptied)}
-            from unnest($1::tid[], $2::bytea[], $3::bytea[]) as u(row_id, sealed, blind_index) where t.ctid = u.row_id
+            from unnest($1::text[], $2::bytea[], $3::bytea[]) as u(row_id, sealed, blind_index) where t.ctid = u.row_id::tid
             """, connection, tx))
         {
             update.Parameters.Add(new() { Value = rows.Select(r => r.Row).ToArray() });
@@ -110,21 +110,21 @@ public sealed class ProtectionSweep(NpgsqlDataSource db, FieldProtector protecto
     private async Task<int> ResealBatchAsync(NpgsqlConnection connection, ProtectedColumn column, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var rows = new List<(NpgsqlTid Row, byte[] Sealed)>();
+        var rows = new List<(string Row, byte[] Sealed)>();
         await using (var select = new NpgsqlCommand($"""
-            select ctid, {column.SealedColumn} from {column.Scope.Table}
+            select ctid::text, {column.SealedColumn} from {column.Scope.Table}
             where {column.SealedColumn} is not null and get_byte({column.SealedColumn}, 0) <> $2 limit $1 for update skip locked
             """, connection, tx))
         {
             select.Parameters.Add(new() { Value = options.Value.SweepBatchSize });
             select.Parameters.Add(new() { Value = (int)protector.ActiveVersion });
             await using var reader = await select.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) rows.Add((reader.GetFieldValue<NpgsqlTid>(0), reader.GetFieldValue<byte[]>(1)));
+            while (await reader.ReadAsync(ct)) rows.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
         }
         if (rows.Count == 0) return 0;
         await using (var update = new NpgsqlCommand($"""
             update {column.Scope.Table} t set {column.SealedColumn} = u.sealed
-            from unnest($1::tid[], $2::bytea[]) as u(row_id, sealed) where t.ctid = u.row_id
+            from unnest($1::text[], $2::bytea[]) as u(row_id, sealed) where t.ctid = u.row_id::tid
             """, connection, tx))
         {
             update.Parameters.Add(new() { Value = rows.Select(r => r.Row).ToArray() });
