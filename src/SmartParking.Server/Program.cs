@@ -22,7 +22,6 @@ using SmartParking.Server.Modules.Web;
 using SmartParking.Server.Platform;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Hosting;
-using SmartParking.Server.Platform.Protection;
 
 // Offline commands that need no host and no database.
 if (args is [ForecastBacktestCommand.Name, .. var backtestArgs])
@@ -39,7 +38,6 @@ try
     var builder = WebApplication.CreateBuilder(hostArgs);
     configuration = builder.Configuration;
     await builder.AddPlatformAsync();
-    builder.AddFieldEncryption();
     builder.AddIdentityModule();
     builder.AddLotsModule();
     builder.AddSensorsModule();
