@@ -1,11 +1,11 @@
-using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Dialogue;
 using SmartParking.Server.Modules.Chat.Handoff;
-using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Hosting;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Chat;

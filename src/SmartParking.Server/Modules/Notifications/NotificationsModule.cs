@@ -1,4 +1,3 @@
-using SmartParking.Server.Platform.Protection;
 using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Notifications.Delivery;
 using SmartParking.Server.Modules.Notifications.Drivers;
@@ -6,6 +5,7 @@ using SmartParking.Server.Modules.Notifications.Email;
 using SmartParking.Server.Modules.Notifications.Sms;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Hosting;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Notifications;

@@ -1,8 +1,8 @@
-using SmartParking.Server.Platform.Protection;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.OpenApi;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Reservations;
 

@@ -1,10 +1,10 @@
-using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Reservations;
 

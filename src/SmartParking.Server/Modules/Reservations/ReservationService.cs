@@ -1,4 +1,3 @@
-using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -9,6 +8,7 @@ using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Reservations;

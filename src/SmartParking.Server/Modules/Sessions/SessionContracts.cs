@@ -1,6 +1,6 @@
-using SmartParking.Server.Platform.Protection;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using SmartParking.Server.Platform.Protection;
 namespace SmartParking.Server.Modules.Sessions;
 
 public sealed record StartSessionRequest(

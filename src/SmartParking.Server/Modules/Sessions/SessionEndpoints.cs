@@ -1,4 +1,3 @@
-using SmartParking.Server.Platform.Protection;
 using System.Security.Claims;
 using Dapper;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,6 +7,7 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;

@@ -1,6 +1,6 @@
-using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Sessions;

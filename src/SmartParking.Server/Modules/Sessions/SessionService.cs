@@ -1,4 +1,3 @@
-using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -8,6 +7,7 @@ using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Sessions;

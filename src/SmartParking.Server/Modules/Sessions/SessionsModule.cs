@@ -1,6 +1,6 @@
-using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Observability;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 

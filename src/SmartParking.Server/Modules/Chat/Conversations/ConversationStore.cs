@@ -1,9 +1,9 @@
-using SmartParking.Server.Platform.Protection;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat.Conversations;
 

@@ -1,8 +1,8 @@
-using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat.Handoff;
 

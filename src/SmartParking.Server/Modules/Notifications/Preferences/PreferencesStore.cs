@@ -1,4 +1,3 @@
-using SmartParking.Server.Platform.Protection;
 using System.Globalization;
 using System.Text.Json;
 using Dapper;
@@ -6,6 +5,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Notifications;
 

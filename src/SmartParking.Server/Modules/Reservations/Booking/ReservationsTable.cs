@@ -1,8 +1,8 @@
-using SmartParking.Server.Platform.Protection;
 using System.Security.Claims;
 using Npgsql;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;

@@ -1,4 +1,3 @@
-using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -7,6 +6,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Reservations;
