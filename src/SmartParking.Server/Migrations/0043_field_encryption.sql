@@ -23,7 +23,8 @@ create index users_authenticator_key_clear on users (id) where authenticator_key
 
 alter table reservations add column plate_encrypted bytea, add column plate_index bytea;
 create index reservations_plate_index on reservations (plate_index) where status in ('confirmed', 'checked_in');
-create index reservations_plate_clear on reservations (id) where plate is not null;
+-- Finds the rows the sweep has still to seal, and a plate among them (the lookups' fallback) by equality.
+create index reservations_plate_clear on reservations (plate) where plate is not null;
 
 alter table meter_sessions alter column plate drop not null, add column plate_encrypted bytea, add column plate_index bytea;
 -- One running session per plate and lot, on the blind index now that the plate itself is sealed.

@@ -1,5 +1,8 @@
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Protection;
 
@@ -86,6 +89,27 @@ public sealed class FieldProtectorTests
         rotated.BlindIndex("AB12345", Plates).ShouldBe(Version1.BlindIndex("AB12345", Plates));
         Version1.BlindIndex("AB12345", Plates).ShouldNotBe(Version1.BlindIndex("AB12346", Plates));
         Version1.BlindIndex("AB12345", Plates).ShouldNotBe(Version1.BlindIndex("AB12345", new FieldScope("meter_sessions", "plate")));
+    }
+
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public void Development_WithoutKeys_GeneratesAKeyFileReadableByItsOwnerOnly_AndReusesIt()
+    {
+        var directory = Directory.CreateTempSubdirectory("sp-keys-").FullName;
+        try
+        {
+            var development = new HostingEnvironment { EnvironmentName = Environments.Development };
+            var first = new FieldProtector(ProtectionKeys.Load(new ProtectionOptions(), development, directory));
+            var sealedValue = first.Seal("AB12345", Plates);
+            var again = new FieldProtector(ProtectionKeys.Load(new ProtectionOptions(), development, directory));
+
+            again.Open(sealedValue, Plates).ShouldBe("AB12345");
+            again.BlindIndex("AB12345", Plates).ShouldBe(first.BlindIndex("AB12345", Plates));
+            File.GetUnixFileMode(Path.Combine(directory, "protection-keys.json")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            Should.Throw<StartupFailure>(() => ProtectionKeys.Load(new ProtectionOptions(), new HostingEnvironment { EnvironmentName = Environments.Production }, directory))
+                .Message.ShouldContain("Protection:Keys is not set");
+        }
+        finally { Directory.Delete(directory, recursive: true); }
     }
 
     [Theory]

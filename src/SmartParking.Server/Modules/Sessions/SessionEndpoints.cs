@@ -62,8 +62,11 @@ public static class SessionEndpoints
         var normalised = Plates.Normalise(plate)!;
         var tenant = user.TenantScope();
         var now = time.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var session = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
+        (Guid Id, Guid LotId, DateTime Until)? session;
+        // Returned to the pool before the reservations lookup takes its own: holding one while waiting for a second
+        // exhausted the pool under many concurrent lookups (each waited out the pool's timeout).
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            session = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
             select id, lot_id, ends_at from meter_sessions
             where (plate_index = @plateIndex or plate = @plate) and status = 'active' and started_at <= @now and ends_at > @now
               and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
