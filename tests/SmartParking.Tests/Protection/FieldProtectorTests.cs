@@ -73,11 +73,10 @@ public sealed class FieldProtectorTests
         var old = Version1.Seal("someone@example.com", Plates);
         var rotated = Protector(2, (1, Key1), (2, Key2));
 
-        rotated.NeedsResealing(old).ShouldBeTrue();
+        old[0].ShouldBe((byte)1);
         rotated.Open(old, Plates).ShouldBe("someone@example.com");
         var resealed = rotated.SealBytes(rotated.OpenBytes(old, Plates), Plates);
         resealed[0].ShouldBe((byte)2);
-        rotated.NeedsResealing(resealed).ShouldBeFalse();
         Protector(2, (2, Key2)).Open(resealed, Plates).ShouldBe("someone@example.com");
     }
 

@@ -36,8 +36,6 @@ public sealed class FieldProtector(ProtectionKeys keys)
 
     public string Open(byte[] sealedValue, FieldScope scope) => Encoding.UTF8.GetString(OpenBytes(sealedValue, scope));
 
-    public string? OpenOrNull(byte[]? sealedValue, FieldScope scope) => sealedValue is null ? null : Open(sealedValue, scope);
-
     /// <summary>The sealed value when there is one, else the clear text a row had before the sweep reached it.</summary>
     public string? Reveal(byte[]? sealedValue, string? legacyClear, FieldScope scope) => sealedValue is null ? legacyClear : Open(sealedValue, scope);
 
@@ -71,9 +69,6 @@ public sealed class FieldProtector(ProtectionKeys keys)
         }
         return clear;
     }
-
-    /// <summary>Whether a sealed value is under an older key than the active one (the rotation sweep re-seals it).</summary>
-    public bool NeedsResealing(ReadOnlySpan<byte> sealedValue) => sealedValue.Length > 0 && sealedValue[0] != keys.Active;
 
     /// <summary>The blind index of an already normalised value: equal values in one column give equal indexes.</summary>
     public byte[] BlindIndex(string normalised, FieldScope scope) =>
