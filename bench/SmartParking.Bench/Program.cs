@@ -21,7 +21,8 @@ internal enum Steps
     Notifications = 128,
     Chat = 256,
     MultiNode = 512,
-    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Events | Notifications | Chat | Memory,
+    Plates = 1024,
+    All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Plates | Events | Notifications | Chat | Memory,
 }
 
 internal sealed record BenchSettings(
@@ -75,6 +76,8 @@ internal static class BenchProgram
             ("freshness", "Reading → SSE event latency, idle and under ingest load", Steps.Freshness),
             ("nearby", "Nearby availability throughput and latency (harness client, and wrk when installed)", Steps.Nearby),
             ("bookings", "Reservations: bookings/s on distinct spaces, book-and-pay, and 200 clients racing for one space", Steps.Bookings),
+            ("plates", "Field encryption: the protector's cost per value, and enforcement plate lookups/s through the blind index (after bookings, the plates they booked)", Steps.Plates),
+            ("encryption", "The cost of field encryption: bookings (each with a plate) then plate lookups", Steps.Bookings | Steps.Plates),
             ("events", "Domain event dispatch: events/s from commit to handlers (durable and every-node) and the lag's p99", Steps.Events),
             ("notifications", "End to end: a meter session entering its last 15 minutes → the driver's e-mail accepted by a local SMTP server", Steps.Notifications),
             ("chat", "Chat assistant: messages/s and reply latency through Rasa's REST channel (users on --nearby-clients, --nearby-duration s)", Steps.Chat),
@@ -201,6 +204,7 @@ internal static class BenchProgram
             if (steps.HasFlag(Steps.Freshness)) await FreshnessBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Nearby)) await NearbyBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Bookings)) await BookingBench.RunAsync(context, ct);
+            if (steps.HasFlag(Steps.Plates)) await PlateLookupBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Events)) await EventBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Notifications)) await NotificationBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Chat)) await ChatBench.RunAsync(context, ct);

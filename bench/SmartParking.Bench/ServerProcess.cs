@@ -71,6 +71,10 @@ internal sealed class ServerProcess : IAsyncDisposable
     [
         ("ConnectionStrings__Parking", connectionString),
         ("ASPNETCORE_ENVIRONMENT", "Production"),
+        // Production needs field-encryption keys; these are made for this run only, shared by every node it starts.
+        ("Protection__Keys__1", RunProtectionKeys.Key),
+        ("Protection__ActiveKey", "1"),
+        ("Protection__IndexKey", RunProtectionKeys.IndexKey),
         ("ASPNETCORE_URLS", $"http://127.0.0.1:{httpPort}"),
         // The rate limiter must never be what a benchmark measures. 1,000,000 is the largest value the server's
         // option validation accepts; with a 1 s window that is a million requests a second per client.
@@ -187,4 +191,11 @@ internal sealed class ServerProcess : IAsyncDisposable
             _log.Dispose();
         }
     }
+}
+
+/// <summary>Field-encryption keys for the run's server processes: random, never stored.</summary>
+internal static class RunProtectionKeys
+{
+    public static readonly string Key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    public static readonly string IndexKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 }

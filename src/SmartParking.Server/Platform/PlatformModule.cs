@@ -6,6 +6,7 @@ using SmartParking.Server.Platform.Hosting;
 using SmartParking.Server.Platform.Http;
 using SmartParking.Server.Platform.Input;
 using SmartParking.Server.Platform.Observability;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Security;
 
 namespace SmartParking.Server.Platform;
@@ -36,6 +37,8 @@ public static class PlatformModule
         builder.Services.AddOpenApi(o => o.AddSchemaTransformer<OpenApi.ApiSchemaTransformer>());
         builder.AddHttpHygiene();
         await builder.AddDatabaseAsync();
+        // Before the key ring: its keys are sealed with these, and its hosted service reads them at start, after the key check.
+        builder.AddFieldEncryption();
         builder.Services.AddSharedKeyRing();
         builder.AddEvents();
     }

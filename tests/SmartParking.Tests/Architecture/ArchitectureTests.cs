@@ -30,7 +30,7 @@ public sealed partial class ArchitectureTests
         ("Sessions", ["meter_sessions"]),
         ("Payments", ["payments", "refunds", "payment_methods", "webhook_events"]),
         ("Pricing", ["pricing_policies", "lot_prices", "price_history", "pricing_events", "pricing_experiments", "pricing_runs", "pricing_stays", "pricing_revenue"]),
-        ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests"]),
+        ("Platform", ["domain_events", "event_checkpoints", "event_retries", "data_protection_keys", "idempotent_requests", "protection_settings", "protection_key_versions"]),
         ("Notifications", ["notification_messages", "notification_preferences", "alerts", "alert_escalations", "alert_settings", "alert_conditions",
             "alert_node_signals", "web_push_vapid_keys", "push_subscriptions", "push_deliveries", "webhook_endpoints", "notification_attachments"]),
         ("Analytics", ["lot_occupancy_hourly", "daily_reports", "occupancy_imports", "analytics_stays", "analytics_money", "analytics_rollups", "analytics_revenue", "analytics_status_batches", "forecast_models"]),

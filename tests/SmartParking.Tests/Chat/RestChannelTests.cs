@@ -4,6 +4,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Availability;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Chat;
@@ -167,7 +168,9 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         for (var i = 0; i < 12; i++) await SayAsync(sender, i % 2 == 0 ? "hi" : "thanks");
 
         await using var connection = await factory.Sql.OpenConnectionAsync();
-        var turns = await connection.QuerySingleAsync<string>("select turns::text from chat_conversations where channel = 'rest' and sender = @sender", new { sender });
-        JsonDocument.Parse(turns).RootElement.GetArrayLength().ShouldBe(10);
+        // Sealed at rest: opened with the server's own protector.
+        var turns = await connection.QuerySingleAsync<byte[]>("select turns_encrypted from chat_conversations where channel = 'rest' and sender = @sender", new { sender });
+        var opened = factory.Services.GetRequiredService<FieldProtector>().Open(turns, new FieldScope("chat_conversations", "turns"));
+        JsonDocument.Parse(opened).RootElement.GetArrayLength().ShouldBe(10);
     }
 }

@@ -130,6 +130,7 @@ public sealed class PublishedServer : IAsyncLifetime
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}";
         start.Environment["Mqtt__Port"] = mqttPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["ConnectionStrings__Parking"] = _database.ConnectionString;
+        foreach (var (name, value) in TestProtectionKeys.Environment) start.Environment[name] = value;
         // As the image sets them: the data directory is a volume, /tmp a tmpfs, and HOME is not writable.
         start.Environment["Database__DataDirectory"] = data;
         start.Environment["TMPDIR"] = temp;

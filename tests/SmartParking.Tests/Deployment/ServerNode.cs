@@ -50,8 +50,9 @@ public sealed class ServerNode : IAsyncDisposable
     /// Starts the server; <paramref name="connectionString"/> null means no ConnectionStrings setting at all. Arguments
     /// come last, so a test's own --urls or --Mqtt:Port wins over the free ones.
     /// </summary>
+    /// <param name="protectionKeys">Whether the process gets the run's field-encryption keys (a Production server needs them).</param>
     public static ServerNode Start(string? connectionString, IEnumerable<string> arguments, int? httpPort = null, int? mqttPort = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, bool protectionKeys = true)
     {
         var ports = FreePorts.Many(2);
         var (http, mqtt) = (httpPort ?? ports[0], mqttPort ?? ports[1]);
@@ -72,6 +73,8 @@ public sealed class ServerNode : IAsyncDisposable
         start.Environment["Auth__CreateFirstAdmin"] = "false";
         start.Environment.Remove("ConnectionStrings__Parking");
         if (connectionString is not null) start.Environment["ConnectionStrings__Parking"] = connectionString;
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("Protection__", StringComparison.Ordinal)).ToList()) start.Environment.Remove(name);
+        if (protectionKeys) foreach (var (name, value) in TestProtectionKeys.Environment) start.Environment[name] = value;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start 'dotnet'.");
         var node = new ServerNode(process, http, mqtt);

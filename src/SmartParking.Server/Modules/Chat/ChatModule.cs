@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Platform.Hosting;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Chat;
@@ -28,6 +29,8 @@ public static class ChatModule
         builder.Services.AddSingleton<IPersonalDataHolder, ChatPersonalData>();
         builder.Services.AddSingleton<HandoffFeed>();
         builder.Services.AddSingleton<HandoffStore>();
+        builder.Services.AddProtectedColumn(new ProtectedColumn(ConversationStore.TurnsField, "turns", "turns_encrypted"));
+        builder.Services.AddProtectedColumn(new ProtectedColumn(HandoffStore.TextField, "text", "text_encrypted"));
         builder.Services.AddSingleton<ChatHandoffs>();
         builder.Services.AddSingleton<HandoffFeedSubscriber>();
         builder.Services.AddEventSubscriber<HandoffFeedSubscriber>("chat.handoff-feed", EventDelivery.EveryNode);

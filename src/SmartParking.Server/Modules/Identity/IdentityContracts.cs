@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Identity;
 
@@ -28,21 +29,23 @@ public interface IAccountDirectory
     Task<IReadOnlyList<AccountFacts>> DriversInactiveSinceAsync(DateTimeOffset activeBefore, int limit, CancellationToken ct);
 }
 
-internal sealed class AccountContacts(NpgsqlDataSource db) : IAccountContacts
+internal sealed class AccountContacts(NpgsqlDataSource db, FieldProtector protector) : IAccountContacts
 {
     public async Task<IReadOnlyDictionary<Guid, string>> EmailsOfAsync(IReadOnlyCollection<Guid> userIds, CancellationToken ct)
     {
         if (userIds.Count == 0) return new Dictionary<Guid, string>();
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<(Guid Id, string Email)>(new CommandDefinition(
-            "select id, email from users where id = any(@ids)", new { ids = userIds.ToArray() }, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Email);
+        return (await connection.QueryAsync<(Guid Id, string? Email, byte[]? EmailEncrypted)>(new CommandDefinition(
+            "select id, email, email_encrypted from users where id = any(@ids)", new { ids = userIds.ToArray() }, cancellationToken: ct)))
+            .ToDictionary(r => r.Id, r => protector.Reveal(r.EmailEncrypted, r.Email, UserFields.Email) ?? "");
     }
 
     public async Task<IReadOnlyList<string>> OperatorEmailsAsync(Guid tenantId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<string>(new CommandDefinition(
-            "select email from users where tenant_id = @tenantId and role = 'operator' order by normalized_email", new { tenantId }, cancellationToken: ct))).ToList();
+        var sealedEmails = await connection.QueryAsync<(string? Email, byte[]? EmailEncrypted)>(new CommandDefinition(
+            "select email, email_encrypted from users where tenant_id = @tenantId and role = 'operator'", new { tenantId }, cancellationToken: ct));
+        return sealedEmails.Select(r => protector.Reveal(r.EmailEncrypted, r.Email, UserFields.Email) ?? "").Order(StringComparer.OrdinalIgnoreCase).ToList();
     }
 }
 

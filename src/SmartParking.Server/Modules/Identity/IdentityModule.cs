@@ -51,6 +51,7 @@ public static class IdentityModule
         builder.Services.AddSingleton<IAccountContacts, AccountContacts>();
         builder.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
         builder.Services.AddSingleton<IPersonalDataHolder, IdentityPersonalData>();
+        builder.Services.AddUserFieldEncryption();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Notifications.Sms;
 using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Hosting;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Notifications;
@@ -23,6 +24,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<INotificationChannel, TwilioSmsChannel>();
         builder.Services.AddSingleton<PreferencesStore>();
         builder.Services.AddSingleton<IPersonalDataHolder, NotificationsPersonalData>();
+        builder.Services.AddProtectedColumn(new ProtectedColumn(PreferencesStore.PhoneField, "phone", "phone_encrypted"));
         builder.Services.AddSingleton<SenderSignal>();
         builder.Services.AddSingleton<NotificationQueue>();
         builder.Services.AddSingleton<INotificationQueue>(sp => sp.GetRequiredService<NotificationQueue>());

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Platform.OpenApi;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Reservations;
 
@@ -46,7 +47,9 @@ public sealed class ReservationRow
     public Guid? ZoneId { get; init; }
     public Guid DriverId { get; init; }
     public string SpaceType { get; init; } = "";
-    public string? Plate { get; init; }
+    public string? Plate { get; internal set; }
+    /// <summary>The plate as stored, sealed; <see cref="Opened"/> fills <see cref="Plate"/> from it.</summary>
+    internal byte[]? PlateEncrypted { get; init; }
     public DateTimeOffset Start { get; init; }
     public DateTimeOffset End { get; init; }
     public string Status { get; init; } = "";
@@ -60,6 +63,13 @@ public sealed class ReservationRow
     public int OverstayMinutesCharged { get; init; }
     public int? OverstayMinutesBilling { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The row with its plate opened (a row the encryption sweep has not reached keeps its clear plate).</summary>
+    internal ReservationRow Opened(FieldProtector protector)
+    {
+        Plate = protector.Reveal(PlateEncrypted, Plate, ReservationFields.Plate);
+        return this;
+    }
 
     public ReservationFacts ToFacts() => new(Id, TenantId, DriverId, LotId, SpaceId, SpaceLabel, SpaceType, Start, End, Status, Price, Currency.Trim());
 

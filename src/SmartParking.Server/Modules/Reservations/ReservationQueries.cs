@@ -4,6 +4,7 @@ using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Reservations;
 
@@ -14,7 +15,7 @@ public sealed record ReservationSearch(Guid? LotId = null, string? Status = null
 public sealed record PaidReservation(Guid Id, Guid LotId, DateTimeOffset Until);
 
 /// <summary>Reservation lists for the API and the web pages: a driver's own, and a tenant's for its operators.</summary>
-public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
+public sealed class ReservationQueries(NpgsqlDataSource db, FieldProtector protector) : IReservationLots
 {
     public Task<Page<ReservationResponse>> ListOwnAsync(Guid driverId, string? status, Paging paging, CancellationToken ct)
     {
@@ -26,7 +27,7 @@ public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
     public Task<Page<ReservationResponse>> ListForTenantAsync(Guid? tenant, ReservationSearch search, Paging paging, CancellationToken ct)
     {
         new Validation().OneOf(search.Status, "status", ReservationStatus.All, required: false).ThrowIfInvalid();
-        return ListAsync(TenantWhere, TenantParameters(tenant, search), paging, ct);
+        return ListAsync(TenantWhere, TenantParameters(tenant, search, protector), paging, ct);
     }
 
     /// <summary>
@@ -38,21 +39,24 @@ public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
         await using var connection = await db.OpenConnectionAsync(ct);
         var row = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
             select id, lot_id, upper(during) from reservations
-            where plate = @plate and status in ('confirmed', 'checked_in') and during @> @now::timestamptz
+            where (plate_index = @plateIndex or plate = @plate) and status in ('confirmed', 'checked_in') and during @> @now::timestamptz
               and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
             order by upper(during) desc limit 1
-            """, new { plate, now, tenant, lotId }, cancellationToken: ct));
+            """, new { plate, plateIndex = ReservationFields.PlateIndex(protector, plate), now, tenant, lotId }, cancellationToken: ct));
         return row is { } r ? new PaidReservation(r.Id, r.LotId, new DateTimeOffset(r.Until, TimeSpan.Zero)) : null;
     }
 
     internal const string TenantWhere = """
         (@tenant::uuid is null or r.tenant_id = @tenant) and (@LotId::uuid is null or r.lot_id = @LotId)
-        and (@Status::text is null or r.status = @Status) and (@plate::text is null or r.plate = @plate)
+        and (@Status::text is null or r.status = @Status) and (@plate::text is null or r.plate_index = @plateIndex or r.plate = @plate)
         and (@From::timestamptz is null or upper(r.during) > @From) and (@To::timestamptz is null or lower(r.during) < @To)
         """;
 
-    internal static object TenantParameters(Guid? tenant, ReservationSearch search) =>
-        new { tenant, search.LotId, search.Status, plate = Plates.Normalise(search.Plate), search.From, search.To };
+    internal static object TenantParameters(Guid? tenant, ReservationSearch search, FieldProtector protector)
+    {
+        var plate = Plates.Normalise(search.Plate);
+        return new { tenant, search.LotId, search.Status, plate, plateIndex = ReservationFields.PlateIndex(protector, plate), search.From, search.To };
+    }
 
     private async Task<Page<ReservationResponse>> ListAsync(string where, object parameters, Paging paging, CancellationToken ct)
     {
@@ -63,7 +67,7 @@ public sealed class ReservationQueries(NpgsqlDataSource db) : IReservationLots
         var rows = await connection.QueryAsync<ReservationRow>(new CommandDefinition(
             $"{ReservationSql.Select} where {where} order by lower(r.during) desc, r.id limit @limit offset @offset", p, cancellationToken: ct));
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from reservations r where {where}", p, cancellationToken: ct));
-        return new Page<ReservationResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
+        return new Page<ReservationResponse>(rows.Select(r => r.Opened(protector).ToResponse()).ToList(), paging.Page, paging.PageSize, total);
     }
 
     /// <summary>Per lot of the tenant: reservations overlapping [from, to) that were not abandoned (held, expired, cancelled before paying count too, as demand).</summary>

@@ -59,7 +59,7 @@ public sealed partial class ReservationService
         await using var tx = await connection.BeginTransactionAsync(ct);
         var ids = (await connection.QueryAsync<Guid>(new CommandDefinition(update, parameters, tx, cancellationToken: ct))).ToArray();
         if (ids.Length == 0) return 0;
-        var rows = (await connection.QueryAsync<ReservationRow>(new CommandDefinition(ReservationSql.Select + " where r.id = any(@ids)", new { ids }, tx, cancellationToken: ct))).AsList();
+        var rows = (await connection.QueryAsync<ReservationRow>(new CommandDefinition(ReservationSql.Select + " where r.id = any(@ids)", new { ids }, tx, cancellationToken: ct))).Select(r => r.Opened(protector)).ToList();
         await RecordAsync(connection, tx, await happened(rows), ct);
         await tx.CommitAsync(ct);
         return ids.Length;

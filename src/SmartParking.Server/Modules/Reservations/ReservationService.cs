@@ -8,6 +8,7 @@ using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Reservations.Rules;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Reservations;
@@ -18,7 +19,7 @@ namespace SmartParking.Server.Modules.Reservations;
 /// </summary>
 public sealed partial class ReservationService(
     NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments, EventOutbox outbox,
-    IOptions<ReservationOptions> options, TimeProvider time)
+    IOptions<ReservationOptions> options, TimeProvider time, FieldProtector protector)
 {
     private const string Live = "('held', 'confirmed', 'checked_in')";
 
@@ -144,6 +145,7 @@ public sealed partial class ReservationService(
         {
             spaceId = space.Id, space.Type, lockClass = SpaceLockClass, lockKey = space.Id.ToString(),
             holdLockClass = HoldLockClass, driverKey = r.DriverId.ToString(), maxUnpaidHolds,
+            plateEncrypted = protector.SealOrNull(r.Plate, ReservationFields.Plate), plateIndex = ReservationFields.PlateIndex(protector, r.Plate),
         });
         var capped = maxUnpaidHolds > 0;
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -156,8 +158,8 @@ public sealed partial class ReservationService(
             await using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
                 {(capped ? "select 1 from pg_advisory_xact_lock(@holdLockClass, hashtext(@driverKey)) driver_lock;" : "")}
                 select 1 from pg_advisory_xact_lock(@lockClass, hashtext(@lockKey)) space_lock;
-                insert into reservations (id, tenant_id, lot_id, space_id, driver_id, space_type, plate, during, status, price, currency, hold_expires_at, created_at, updated_at)
-                select @Id, @TenantId, @LotId, @spaceId, @DriverId, @Type, @Plate, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now
+                insert into reservations (id, tenant_id, lot_id, space_id, driver_id, space_type, plate_encrypted, plate_index, during, status, price, currency, hold_expires_at, created_at, updated_at)
+                select @Id, @TenantId, @LotId, @spaceId, @DriverId, @Type, @plateEncrypted, @plateIndex, tstzrange(@Start, @End, '[)'), 'held', @Price, @Currency, @HoldExpires, @Now, @Now
                 {(capped ? "where (select count(*) from reservations where driver_id = @DriverId and status = 'held' and hold_expires_at > @Now) < @maxUnpaidHolds" : "")}
                 returning 1;
                 {outbox.AppendSql(parameters, [new ReservationHeld(held.ToFacts(), r.HoldExpires)])}
@@ -218,9 +220,9 @@ public sealed partial class ReservationService(
         return row.DriverId == driverId ? row : throw new NotFoundException("Reservation");
     }
 
-    internal static async Task<ReservationRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationSql.Select + " where r.id = @id", new { id }, tx, cancellationToken: ct))
-        ?? throw new NotFoundException("Reservation");
+    internal async Task<ReservationRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        (await connection.QuerySingleOrDefaultAsync<ReservationRow>(new CommandDefinition(ReservationSql.Select + " where r.id = @id", new { id }, tx, cancellationToken: ct))
+        ?? throw new NotFoundException("Reservation")).Opened(protector);
 
     /// <summary>
     /// Moves a reservation from one status to another if it is still in the first, and records what happened in the

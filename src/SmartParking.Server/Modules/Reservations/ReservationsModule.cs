@@ -17,6 +17,7 @@ public static class ReservationsModule
     {
         builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ReservationService>();
+        builder.Services.AddReservationFieldEncryption();
         builder.Services.AddSingleton<ReservationQueries>();
         builder.Services.AddSingleton<IDriverReservations, DriverReservations>();
         builder.Services.AddSingleton<IPersonalDataHolder, ReservationsPersonalData>();

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using SmartParking.Server.Platform.Protection;
 namespace SmartParking.Server.Modules.Sessions;
 
 public sealed record StartSessionRequest(
@@ -25,7 +26,9 @@ public sealed class SessionRow
     public Guid LotId { get; init; }
     public Guid? ZoneId { get; init; }
     public Guid DriverId { get; init; }
-    public string Plate { get; init; } = "";
+    public string Plate { get; internal set; } = "";
+    /// <summary>The plate as stored, sealed; <see cref="Opened"/> fills <see cref="Plate"/> from it.</summary>
+    internal byte[]? PlateEncrypted { get; init; }
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset EndsAt { get; init; }
     public DateTimeOffset? StoppedAt { get; init; }
@@ -35,6 +38,13 @@ public sealed class SessionRow
     public int MaxStayMinutes { get; init; }
     public decimal? Amount { get; init; }
     public bool Charged { get; init; }
+
+    /// <summary>The row with its plate opened (a row the encryption sweep has not reached keeps its clear plate).</summary>
+    internal SessionRow Opened(FieldProtector protector)
+    {
+        Plate = protector.Reveal(PlateEncrypted, Plate, SessionFields.Plate) ?? "";
+        return this;
+    }
 
     public SessionFacts ToFacts() => new(Id, TenantId, DriverId, LotId, ZoneId, Plate, StartedAt, EndsAt, RatePerHour, Currency.Trim());
 

@@ -8,6 +8,7 @@ using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Modules.Reservations;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;
@@ -56,19 +57,22 @@ public static class SessionEndpoints
     /// window is now? Only the operator's own tenant is searched.
     /// </summary>
     private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, ReservationQueries reservations,
-        TimeProvider time, CancellationToken ct)
+        TimeProvider time, FieldProtector protector, CancellationToken ct)
     {
         if (!Plates.IsValid(plate)) throw new ValidationException("plate", $"must be {Plates.Rule}.");
         var normalised = Plates.Normalise(plate)!;
         var tenant = user.TenantScope();
         var now = time.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var session = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
+        (Guid Id, Guid LotId, DateTime Until)? session;
+        // Returned to the pool before the reservations lookup takes its own: holding one while waiting for a second
+        // exhausted the pool under many concurrent lookups (each waited out the pool's timeout).
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            session = await connection.QueryFirstOrDefaultAsync<(Guid Id, Guid LotId, DateTime Until)?>(new CommandDefinition("""
             select id, lot_id, ends_at from meter_sessions
-            where plate = @plate and status = 'active' and started_at <= @now and ends_at > @now
+            where (plate_index = @plateIndex or plate = @plate) and status = 'active' and started_at <= @now and ends_at > @now
               and (@tenant::uuid is null or tenant_id = @tenant) and (@lotId::uuid is null or lot_id = @lotId)
             order by ends_at desc limit 1
-            """, new { plate = normalised, now, tenant, lotId }, cancellationToken: ct));
+            """, new { plate = normalised, plateIndex = SessionFields.PlateIndex(protector, normalised), now, tenant, lotId }, cancellationToken: ct));
         var reservation = await reservations.PaidForPlateAsync(normalised, tenant, lotId, now, ct);
         // Whichever pays for longer answers: an officer sees the time the car may stay until.
         var check = session is { } m && (reservation is null || new DateTimeOffset(m.Until, TimeSpan.Zero) >= reservation.Until)
@@ -76,7 +80,8 @@ public static class SessionEndpoints
             : reservation is { } r
                 ? new PlateCheck(normalised, true, "reservation", r.Id, r.LotId, r.Until)
                 : new PlateCheck(normalised, false, null, null, null, null);
-        await AccessAudit.PlateLookedUpAsync(connection, user, tenant, normalised, new { check.Paid, check.PaidBy, check.Id, check.LotId }, ct);
+        await using (var audit = await db.OpenConnectionAsync(ct))
+            await AccessAudit.PlateLookedUpAsync(audit, user, tenant, normalised, new { check.Paid, check.PaidBy, check.Id, check.LotId }, ct);
         return check;
     }
 }

@@ -7,6 +7,7 @@ using SmartParking.Server.Modules.Pricing;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Sessions;
@@ -21,7 +22,7 @@ namespace SmartParking.Server.Modules.Sessions;
 /// </remarks>
 public sealed class SessionService(
     NpgsqlDataSource db, LotCatalog lots, ZoneRuleBook rules, PricingService pricing, IPaymentService payments, EventOutbox outbox, IOptions<SessionOptions> options,
-    TimeProvider time)
+    TimeProvider time, FieldProtector protector)
 {
     /// <summary>The longest a session may run where no rule of the place limits the stay.</summary>
     public const int DefaultMaxStayMinutes = 240;
@@ -46,15 +47,17 @@ public sealed class SessionService(
         if (request.DurationMinutes > maxStay)
             throw new ValidationException("durationMinutes", $"{Why(place, now, now.AddMinutes(request.DurationMinutes!.Value))}The longest stay from now is {maxStay} minutes.");
         var id = Guid.CreateVersion7();
+        var plate = Plates.Normalise(request.Plate)!;
         try
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             await connection.ExecuteAsync(new CommandDefinition("""
-                insert into meter_sessions (id, tenant_id, lot_id, zone_id, driver_id, plate, started_at, ends_at, status, rate_per_hour, currency, max_stay_minutes, created_at, updated_at)
-                values (@id, @TenantId, @LotId, @ZoneId, @driverId, @plate, @now, @endsAt, 'active', @rate, @Currency, @maxStay, @now, @now)
+                insert into meter_sessions (id, tenant_id, lot_id, zone_id, driver_id, plate_encrypted, plate_index, started_at, ends_at, status, rate_per_hour, currency, max_stay_minutes, created_at, updated_at)
+                values (@id, @TenantId, @LotId, @ZoneId, @driverId, @plateEncrypted, @plateIndex, @now, @endsAt, 'active', @rate, @Currency, @maxStay, @now, @now)
                 """, new
             {
-                id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plate = Plates.Normalise(request.Plate), now,
+                id, lot.TenantId, LotId = lot.Id, request.ZoneId, driverId, plateEncrypted = protector.Seal(plate, SessionFields.Plate),
+                plateIndex = SessionFields.PlateIndex(protector, plate), now,
                 endsAt = now.AddMinutes(request.DurationMinutes!.Value), rate = await pricing.RateAtAsync(connection, lot, now, new PriceScope(request.ZoneId, DriverId: driverId), ct), lot.Currency, maxStay,
             }, tx, cancellationToken: ct));
             await outbox.AppendAsync(connection, tx, new SessionStarted((await FindAsync(connection, id, ct, tx)).ToFacts()), ct);
@@ -127,7 +130,7 @@ public sealed class SessionService(
             update meter_sessions set expiring_at = @now
             where status = 'active' and expiring_at is null and ends_at > @now and ends_at <= @now + @lead
             returning *
-            """, new { now, lead = TimeSpan.FromMinutes(options.Value.ExpiringMinutes) }, tx, cancellationToken: ct))).AsList();
+            """, new { now, lead = TimeSpan.FromMinutes(options.Value.ExpiringMinutes) }, tx, cancellationToken: ct))).Select(r => r.Opened(protector)).ToList();
         await outbox.AppendAsync(connection, tx, [.. rows.Select(r => new SessionExpiring(r.ToFacts()))], ct);
         await tx.CommitAsync(ct);
     }
@@ -158,12 +161,12 @@ public sealed class SessionService(
         var rows = await connection.QueryAsync<SessionRow>(new CommandDefinition(
             $"select * from meter_sessions where {where} order by started_at desc, id limit @limit offset @offset", filter, cancellationToken: ct));
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"select count(*) from meter_sessions where {where}", filter, cancellationToken: ct));
-        return new Page<SessionResponse>(rows.Select(r => r.ToResponse()).ToList(), paging.Page, paging.PageSize, total);
+        return new Page<SessionResponse>(rows.Select(r => r.Opened(protector).ToResponse()).ToList(), paging.Page, paging.PageSize, total);
     }
 
-    internal static async Task<SessionRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, tx, cancellationToken: ct))
-        ?? throw new NotFoundException("Session");
+    internal async Task<SessionRow> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        (await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition("select * from meter_sessions where id = @id", new { id }, tx, cancellationToken: ct))
+        ?? throw new NotFoundException("Session")).Opened(protector);
 
     private static int Ceiling(PlaceRules place) => place.LimitsStay ? LongestSessionMinutes : DefaultMaxStayMinutes;
 

@@ -1,6 +1,7 @@
 using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Observability;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Server.Platform.Tables;
 
@@ -12,6 +13,7 @@ public static class SessionsModule
     {
         builder.Services.AddOptions<SessionOptions>().BindConfiguration(SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SessionService>();
+        builder.Services.AddSessionFieldEncryption();
         builder.Services.AddSingleton<SessionStats>();
         builder.Services.AddSingleton<IDriverSessions, DriverSessions>();
         builder.Services.AddSingleton<IPersonalDataHolder, SessionsPersonalData>();

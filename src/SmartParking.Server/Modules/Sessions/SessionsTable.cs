@@ -4,6 +4,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Privacy;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Sessions;
@@ -12,7 +13,7 @@ namespace SmartParking.Server.Modules.Sessions;
 /// A tenant's pay-as-you-park sessions for its operators. Filters: plate (exact, normalised like enforcement does),
 /// lotId, status (active|stopped|expired), from/to (sessions overlapping the window), tenantId (admins).
 /// </summary>
-public sealed class SessionsTable(NpgsqlDataSource db) : DataTable<SessionRow, SessionResponse>(db)
+public sealed class SessionsTable(NpgsqlDataSource db, FieldProtector protector) : DataTable<SessionRow, SessionResponse>(db)
 {
     public static readonly string[] Statuses = ["active", "stopped", "expired"];
 
@@ -21,7 +22,8 @@ public sealed class SessionsTable(NpgsqlDataSource db) : DataTable<SessionRow, S
         new("startedAt", "Started", s => s.StartedAt, ColumnKind.Instant, "m.started_at"),
         new("endsAt", "Paid until", s => s.EndsAt, ColumnKind.Instant, "m.ends_at"),
         new("stoppedAt", "Stopped", s => s.StoppedAt, ColumnKind.Instant, "m.stopped_at"),
-        new("plate", "Plate", s => s.Plate, SortSql: "m.plate"),
+        // Sealed at rest: filtered by its blind index (plate=), not sortable.
+        new("plate", "Plate", s => s.Plate),
         new("status", "Status", s => s.Status, SortSql: "m.status"),
         new("ratePerHour", "Rate per hour", s => s.RatePerHour, ColumnKind.Money, "m.rate_per_hour"),
         new("amount", "Amount", s => s.Amount, ColumnKind.Money, "m.amount"),
@@ -38,18 +40,18 @@ public sealed class SessionsTable(NpgsqlDataSource db) : DataTable<SessionRow, S
         var args = new
         {
             tenant = user.TenantScope(request.Guid("tenantId")), lotId = request.Guid("lotId"), status = request.OneOf("status", Statuses),
-            plate = Plates.Normalise(plate), from = request.Instant("from"), to = request.Instant("to"),
+            plate = Plates.Normalise(plate), plateIndex = Plates.Normalise(plate) is { } normalised ? SessionFields.PlateIndex(protector, normalised) : null, from = request.Instant("from"), to = request.Instant("to"),
         };
         if (args.plate is not null) await AccessAudit.PlateSearchedAsync(connection, user, args.tenant, args.plate, Name, ct);
         return new TableSql("select m.*", "from meter_sessions m", """
             where (@tenant::uuid is null or m.tenant_id = @tenant) and (@lotId::uuid is null or m.lot_id = @lotId)
-              and (@status::text is null or m.status = @status) and (@plate::text is null or m.plate = @plate)
+              and (@status::text is null or m.status = @status) and (@plate::text is null or m.plate_index = @plateIndex or m.plate = @plate)
               and (@from::timestamptz is null or coalesce(m.stopped_at, m.ends_at) > @from) and (@to::timestamptz is null or m.started_at < @to)
             """, args);
     }
 
     protected override Task<IReadOnlyList<SessionResponse>> MapAsync(IReadOnlyList<SessionRow> rows, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<SessionResponse>>(rows.Select(r => r.ToResponse()).ToList());
+        Task.FromResult<IReadOnlyList<SessionResponse>>(rows.Select(r => r.Opened(protector).ToResponse()).ToList());
 }
 
 /// <summary>What the reports need from sessions, without reading the Sessions module's tables.</summary>

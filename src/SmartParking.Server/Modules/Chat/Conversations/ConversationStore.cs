@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat.Conversations;
 
@@ -21,8 +22,11 @@ namespace SmartParking.Server.Modules.Chat.Conversations;
 /// </para>
 /// A conversation silent longer than the timeout starts afresh; only the last turns are kept.
 /// </summary>
-public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions> options, TimeProvider time)
+public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions> options, TimeProvider time, FieldProtector protector)
 {
+    /// <summary>What was said is sealed at rest; the dialogue state holds no transcript.</summary>
+    internal static readonly FieldScope TurnsField = new("chat_conversations", "turns");
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Above this many cached conversations, those silent past the timeout are dropped.</summary>
@@ -34,7 +38,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
     private const string StoredColumns = """
         (select driver_id from chat_links l where l.channel = c.channel and l.sender = c.sender) as DriverId,
         (select id from chat_handoffs h where h.channel = c.channel and h.sender = c.sender and h.status <> 'closed') as HandoffId,
-        language, state::text as State, turns::text as Turns, version, last_active_at as LastActiveAt
+        language, state::text as State, turns::text as Turns, turns_encrypted as TurnsEncrypted, version, last_active_at as LastActiveAt
         """;
 
     private readonly ChatOptions _options = options.Value;
@@ -81,10 +85,10 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var tx = await connection.BeginTransactionAsync(ct);
             // A conversation not stored yet gets an empty row (version 0) first, so there is a row to lock.
-            var stored = await connection.QuerySingleAsync<Stored>(new CommandDefinition($"""
+            var stored = Opened(await connection.QuerySingleAsync<StoredRow>(new CommandDefinition($"""
                 insert into chat_conversations (channel, sender, last_active_at) values (@Channel, @Sender, @now) on conflict (channel, sender) do nothing;
                 select {StoredColumns} from chat_conversations c where channel = @Channel and sender = @Sender for update
-                """, new { key.Channel, key.Sender, now = time.GetUtcNow() }, tx, cancellationToken: ct));
+                """, new { key.Channel, key.Sender, now = time.GetUtcNow() }, tx, cancellationToken: ct)));
             var conversation = Open(key, stored);
             var result = await handle(conversation);
             if (!await TryWriteAsync(conversation, stored.Version, ct, connection, tx))
@@ -106,9 +110,13 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
     private async Task<Stored?> LoadAsync((string Channel, string Sender) key, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<Stored>(new CommandDefinition(
+        var row = await connection.QuerySingleOrDefaultAsync<StoredRow>(new CommandDefinition(
             $"select {StoredColumns} from chat_conversations c where channel = @Channel and sender = @Sender", new { key.Channel, key.Sender }, cancellationToken: ct));
+        return row is null ? null : Opened(row);
     }
+
+    private Stored Opened(StoredRow row) =>
+        new(row.DriverId, row.HandoffId, row.Language, row.State, protector.Reveal(row.TurnsEncrypted, row.Turns, TurnsField) ?? "[]", row.Version, row.LastActiveAt);
 
     /// <summary>The conversation as a message finds it: a copy of what is stored, or a fresh one when none is or it timed out.</summary>
     private Conversation Open((string Channel, string Sender) key, Stored? stored)
@@ -138,15 +146,15 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
         var turns = JsonSerializer.Serialize(conversation.Turns.Skip(Math.Max(0, conversation.Turns.Count - _options.HistoryTurns)), Json);
         var sql = version is null
             ? """
-              insert into chat_conversations (channel, sender, language, state, turns, version, last_active_at)
-              values (@Channel, @Sender, @Language, @state::jsonb, @turns::jsonb, 1, @now)
+              insert into chat_conversations (channel, sender, language, state, turns_encrypted, version, last_active_at)
+              values (@Channel, @Sender, @Language, @state::jsonb, @turnsEncrypted, 1, @now)
               on conflict (channel, sender) do nothing returning version
               """
             : """
-              update chat_conversations set language = @Language, state = @state::jsonb, turns = @turns::jsonb, version = version + 1, last_active_at = @now
+              update chat_conversations set language = @Language, state = @state::jsonb, turns = null, turns_encrypted = @turnsEncrypted, version = version + 1, last_active_at = @now
               where channel = @Channel and sender = @Sender and version = @version returning version
               """;
-        var args = new CommandDefinition(sql, new { conversation.Channel, conversation.Sender, conversation.Language, state, turns, now, version }, tx, cancellationToken: ct);
+        var args = new CommandDefinition(sql, new { conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted = protector.Seal(turns, TurnsField), now, version }, tx, cancellationToken: ct);
         long? written;
         if (connection is not null) written = await connection.ExecuteScalarAsync<long?>(args);
         else
@@ -175,6 +183,8 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
             "delete from chat_conversations where last_active_at < @before",
             new { before = time.GetUtcNow() - TimeSpan.FromHours(_options.RetentionHours) }, cancellationToken: ct));
     }
+
+    private sealed record StoredRow(Guid? DriverId, Guid? HandoffId, string Language, string State, string? Turns, byte[]? TurnsEncrypted, long Version, DateTimeOffset LastActiveAt);
 
     private sealed record Stored(Guid? DriverId, Guid? HandoffId, string Language, string State, string Turns, long Version, DateTimeOffset LastActiveAt);
 }

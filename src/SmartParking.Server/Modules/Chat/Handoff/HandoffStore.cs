@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat.Handoff;
 
@@ -10,13 +11,31 @@ namespace SmartParking.Server.Modules.Chat.Handoff;
 /// messages are recorded for the operator instead of being answered. Every change records a <see cref="HandoffChanged"/>
 /// in the same transaction, so every node's pages hear of it.
 /// </summary>
-public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, HandoffFeed feed, TimeProvider time)
+public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, HandoffFeed feed, TimeProvider time, FieldProtector protector)
 {
+    /// <summary>What was said in a hand-over is sealed at rest.</summary>
+    internal static readonly FieldScope TextField = new("chat_handoff_messages", "text");
+
     private const string SummaryColumns = """
         h.id, h.channel, h.driver_id is not null as KnownDriver, h.tenant_id as TenantId, h.language, h.status,
-        h.requested_at as RequestedAt, h.last_message_at as LastMessageAt,
-        (select m.text from chat_handoff_messages m where m.handoff_id = h.id and m.author = 'driver' order by m.id desc limit 1) as LastDriverMessage
+        h.requested_at as RequestedAt, h.last_message_at as LastMessageAt, last.text as LastDriverMessage, last.text_encrypted as LastDriverMessageEncrypted
         """;
+
+    private const string LastDriverMessage = """
+        left join lateral (select m.text, m.text_encrypted from chat_handoff_messages m where m.handoff_id = h.id and m.author = 'driver' order by m.id desc limit 1) last on true
+        """;
+
+    private const string MessageColumns = "m.id, m.at, m.author, m.text, m.text_encrypted as TextEncrypted, m.delivery";
+
+    private sealed record SummaryRow(Guid Id, string Channel, bool KnownDriver, Guid? TenantId, string Language, string Status, DateTimeOffset RequestedAt,
+        DateTimeOffset LastMessageAt, string? LastDriverMessage, byte[]? LastDriverMessageEncrypted);
+
+    private sealed record MessageRow(long Id, DateTimeOffset At, string Author, string? Text, byte[]? TextEncrypted, string? Delivery);
+
+    private HandoffSummary Opened(SummaryRow r) => new(r.Id, r.Channel, r.KnownDriver, r.TenantId, r.Language, r.Status, r.RequestedAt, r.LastMessageAt,
+        protector.Reveal(r.LastDriverMessageEncrypted, r.LastDriverMessage, TextField));
+
+    private HandoffMessage Opened(MessageRow r) => new(r.Id, r.At, r.Author, protector.Reveal(r.TextEncrypted, r.Text, TextField) ?? "", r.Delivery);
 
     /// <summary>
     /// Opens a hand-over for the conversation with what was said so far (its last turns and the request itself), or
@@ -44,9 +63,9 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             .SelectMany(t => t.Bot.Select(b => new HistoryLine(t.At, HandoffAuthors.Assistant, b)).Prepend(new HistoryLine(t.At, HandoffAuthors.Driver, t.User)))
             .Append(new HistoryLine(now, HandoffAuthors.Driver, request)).ToList();
         await connection.ExecuteAsync(new CommandDefinition("""
-            insert into chat_handoff_messages (handoff_id, at, author, text)
-            select @id, at, author, text from unnest(@at::timestamptz[], @author::text[], @text::text[]) as m(at, author, text)
-            """, new { id, at = history.Select(h => h.At).ToArray(), author = history.Select(h => h.Author).ToArray(), text = history.Select(h => h.Text).ToArray() },
+            insert into chat_handoff_messages (handoff_id, at, author, text_encrypted)
+            select @id, at, author, text from unnest(@at::timestamptz[], @author::text[], @text::bytea[]) with ordinality as m(at, author, text, n) order by n
+            """, new { id, at = history.Select(h => h.At).ToArray(), author = history.Select(h => h.Author).ToArray(), text = history.Select(h => protector.Seal(h.Text, TextField)).ToArray() },
             tx, cancellationToken: ct));
         await ChangedAsync(connection, tx, new HandoffChanged(id, tenant, HandoffStatuses.Waiting, HandoffChanged.KeyOf(conversation.Channel, conversation.Sender)), ct);
         return id;
@@ -63,8 +82,8 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             """, new { handoffId, now }, tx, cancellationToken: ct));
         if (open is null) return false;
         await connection.ExecuteAsync(new CommandDefinition(
-            "insert into chat_handoff_messages (handoff_id, at, author, text) values (@handoffId, @now, 'driver', @text)",
-            new { handoffId, now, text }, tx, cancellationToken: ct));
+            "insert into chat_handoff_messages (handoff_id, at, author, text_encrypted) values (@handoffId, @now, 'driver', @text)",
+            new { handoffId, now, text = protector.Seal(text, TextField) }, tx, cancellationToken: ct));
         await ChangedAsync(connection, tx, new HandoffChanged(handoffId, open.TenantId, open.Status, HandoffChanged.KeyOf(open.Channel, open.Sender)), ct);
         return true;
     }
@@ -91,24 +110,24 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
     public async Task<IReadOnlyList<HandoffSummary>> QueueAsync(Guid? scope, bool includeClosed, int limit, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<HandoffSummary>(new CommandDefinition($"""
-            select {SummaryColumns} from chat_handoffs h
+        return (await connection.QueryAsync<SummaryRow>(new CommandDefinition($"""
+            select {SummaryColumns} from chat_handoffs h {LastDriverMessage}
             where (@scope::uuid is null or h.tenant_id = @scope) and (@includeClosed or h.status <> 'closed')
             order by h.status = 'closed', h.status = 'answered', h.requested_at
             limit @limit
-            """, new { scope, includeClosed, limit }, cancellationToken: ct))).ToList();
+            """, new { scope, includeClosed, limit }, cancellationToken: ct))).Select(Opened).ToList();
     }
 
     /// <summary>The hand-over if it is in the scope's queue (every queue for null).</summary>
     public async Task<HandoffThread?> ThreadAsync(Guid id, Guid? scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var summary = await connection.QuerySingleOrDefaultAsync<HandoffSummary>(new CommandDefinition(
-            $"select {SummaryColumns} from chat_handoffs h where h.id = @id and (@scope::uuid is null or h.tenant_id = @scope)", new { id, scope }, cancellationToken: ct));
+        var summary = await connection.QuerySingleOrDefaultAsync<SummaryRow>(new CommandDefinition(
+            $"select {SummaryColumns} from chat_handoffs h {LastDriverMessage} where h.id = @id and (@scope::uuid is null or h.tenant_id = @scope)", new { id, scope }, cancellationToken: ct));
         if (summary is null) return null;
-        var messages = await connection.QueryAsync<HandoffMessage>(new CommandDefinition(
-            "select id, at, author, text, delivery from chat_handoff_messages where handoff_id = @id order by id", new { id }, cancellationToken: ct));
-        return new HandoffThread(summary, messages.ToList());
+        var messages = await connection.QueryAsync<MessageRow>(new CommandDefinition(
+            $"select {MessageColumns} from chat_handoff_messages m where m.handoff_id = @id order by m.id", new { id }, cancellationToken: ct));
+        return new HandoffThread(Opened(summary), messages.Select(Opened).ToList());
     }
 
     /// <summary>Where to send to the driver of an open hand-over in the scope, or null.</summary>
@@ -137,8 +156,8 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             """, new { to.Id, status, now }, tx, cancellationToken: ct));
         if (updated == 0) return null;
         var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-            insert into chat_handoff_messages (handoff_id, at, author, operator_id, text, delivery) values (@Id, @now, @author, @operatorId, @text, @delivery) returning id
-            """, new { to.Id, now, author, operatorId, text, delivery }, tx, cancellationToken: ct));
+            insert into chat_handoff_messages (handoff_id, at, author, operator_id, text_encrypted, delivery) values (@Id, @now, @author, @operatorId, @sealedText, @delivery) returning id
+            """, new { to.Id, now, author, operatorId, sealedText = protector.Seal(text, TextField), delivery }, tx, cancellationToken: ct));
         await ChangedAsync(connection, tx, new HandoffChanged(to.Id, to.TenantId, status, HandoffChanged.KeyOf(to.Channel, to.Sender)), ct);
         return new HandoffMessage(id, now, author, text, delivery);
     }
@@ -154,11 +173,11 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
     public async Task<IReadOnlyList<HandoffMessage>> ToDriverAsync(string channel, string sender, long after, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<HandoffMessage>(new CommandDefinition("""
-            select m.id, m.at, m.author, m.text, m.delivery from chat_handoffs h join chat_handoff_messages m on m.handoff_id = h.id
+        return (await connection.QueryAsync<MessageRow>(new CommandDefinition($"""
+            select {MessageColumns} from chat_handoffs h join chat_handoff_messages m on m.handoff_id = h.id
             where h.channel = @channel and h.sender = @sender and m.delivery is not null and m.id > @after
             order by m.id limit 100
-            """, new { channel, sender, after }, cancellationToken: ct))).ToList();
+            """, new { channel, sender, after }, cancellationToken: ct))).Select(Opened).ToList();
     }
 
     /// <summary>Closes hand-overs nobody wrote in for <paramref name="idle"/> (the retention job deletes them later: <see cref="ChatTranscriptRetention"/>).</summary>

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Notifications.Templates;
 using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Errors;
 using SmartParking.Server.Platform.Input;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Notifications;
 
@@ -53,16 +54,18 @@ public sealed record PreferencesResponse(string Language, IReadOnlyDictionary<st
 
 /// <summary>
 /// Drivers' notification preferences. Marketing is the driver's consent to the marketing_notifications purpose, which
-/// the Privacy module keeps with its history: read from there and changed through there.
+/// the Privacy module keeps with its history: read from there and changed through there. The phone number is sealed at rest.
 /// </summary>
-public sealed class PreferencesStore(NpgsqlDataSource db, IConsents consents, TimeProvider time)
+public sealed class PreferencesStore(NpgsqlDataSource db, IConsents consents, TimeProvider time, FieldProtector protector)
 {
+    internal static readonly FieldScope PhoneField = new("notification_preferences", "phone");
+
     // Times travel as "HH:mm" text both ways, which keeps Dapper out of time-of-day type mapping.
-    private sealed record Row(Guid DriverId, string Language, string Channels, string? QuietStart, string? QuietEnd, string? TimeZone, string? Phone)
+    private sealed record Row(Guid DriverId, string Language, string Channels, string? QuietStart, string? QuietEnd, string? TimeZone, string? Phone, byte[]? PhoneEncrypted)
     {
-        public DriverPreferences ToPreferences(bool marketing) => new(DriverId, Language, JsonSerializer.Deserialize<Dictionary<string, string[]>>(Channels) ?? [],
+        public DriverPreferences ToPreferences(bool marketing, FieldProtector protector) => new(DriverId, Language, JsonSerializer.Deserialize<Dictionary<string, string[]>>(Channels) ?? [],
             QuietStart is null ? null : TimeOnly.Parse(QuietStart, CultureInfo.InvariantCulture), QuietEnd is null ? null : TimeOnly.Parse(QuietEnd, CultureInfo.InvariantCulture),
-            TimeZone, Phone, marketing);
+            TimeZone, protector.Reveal(PhoneEncrypted, Phone, PhoneField), marketing);
     }
 
     public async Task<DriverPreferences> GetAsync(Guid driverId, CancellationToken ct) =>
@@ -74,11 +77,11 @@ public sealed class PreferencesStore(NpgsqlDataSource db, IConsents consents, Ti
         if (driverIds.Count == 0) return new Dictionary<Guid, DriverPreferences>();
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition("""
-            select driver_id, language, channels::text as channels, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, time_zone, phone
+            select driver_id, language, channels::text as channels, to_char(quiet_start, 'HH24:MI') as quiet_start, to_char(quiet_end, 'HH24:MI') as quiet_end, time_zone, phone, phone_encrypted
             from notification_preferences where driver_id = any(@ids)
             """, new { ids = driverIds.ToArray() }, cancellationToken: ct));
         var marketing = await consents.GrantedAsync(ConsentPurposes.MarketingNotifications, driverIds, ct);
-        var found = rows.ToDictionary(r => r.DriverId, r => r.ToPreferences(marketing.Contains(r.DriverId)));
+        var found = rows.ToDictionary(r => r.DriverId, r => r.ToPreferences(marketing.Contains(r.DriverId), protector));
         foreach (var id in marketing.Where(id => !found.ContainsKey(id))) found[id] = DriverPreferences.Default(id) with { Marketing = true };
         return found;
     }
@@ -130,11 +133,11 @@ public sealed class PreferencesStore(NpgsqlDataSource db, IConsents consents, Ti
         };
         await using (var connection = await db.OpenConnectionAsync(ct))
             await connection.ExecuteAsync(new CommandDefinition("""
-                insert into notification_preferences (driver_id, language, channels, quiet_start, quiet_end, time_zone, phone, updated_at)
-                values (@driverId, @Language, @channels::jsonb, @quietStart::time, @quietEnd::time, @TimeZone, @Phone, @now)
+                insert into notification_preferences (driver_id, language, channels, quiet_start, quiet_end, time_zone, phone_encrypted, updated_at)
+                values (@driverId, @Language, @channels::jsonb, @quietStart::time, @quietEnd::time, @TimeZone, @phoneEncrypted, @now)
                 on conflict (driver_id) do update set language = excluded.language, channels = excluded.channels, quiet_start = excluded.quiet_start,
-                    quiet_end = excluded.quiet_end, time_zone = excluded.time_zone, phone = excluded.phone, updated_at = excluded.updated_at
-                """, new { driverId, saved.Language, channels = JsonSerializer.Serialize(channels), quietStart = saved.QuietStart?.ToString("HH:mm", CultureInfo.InvariantCulture), quietEnd = saved.QuietEnd?.ToString("HH:mm", CultureInfo.InvariantCulture), saved.TimeZone, saved.Phone, now = time.GetUtcNow() },
+                    quiet_end = excluded.quiet_end, time_zone = excluded.time_zone, phone = null, phone_encrypted = excluded.phone_encrypted, updated_at = excluded.updated_at
+                """, new { driverId, saved.Language, channels = JsonSerializer.Serialize(channels), quietStart = saved.QuietStart?.ToString("HH:mm", CultureInfo.InvariantCulture), quietEnd = saved.QuietEnd?.ToString("HH:mm", CultureInfo.InvariantCulture), saved.TimeZone, phoneEncrypted = protector.SealOrNull(saved.Phone, PhoneField), now = time.GetUtcNow() },
                 cancellationToken: ct));
         if (request.Marketing is { } marketing) await consents.RecordAsync(driverId, ConsentPurposes.MarketingNotifications, marketing, source, ct);
         return saved;

@@ -1,8 +1,9 @@
 using System.Security.Claims;
 using Npgsql;
-using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Privacy;
+using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Reservations.Booking;
@@ -11,14 +12,15 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// A tenant's reservations as an operator table: the same conditions as <see cref="ReservationQueries.ListForTenantAsync"/>,
 /// with sorting. Filters: lotId, status, plate, from, to, tenantId (admins).
 /// </summary>
-public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<ReservationRow, ReservationResponse>(db)
+public sealed class ReservationsTable(NpgsqlDataSource db, FieldProtector protector) : DataTable<ReservationRow, ReservationResponse>(db)
 {
     public static readonly TableDefinition<ReservationResponse> Table = new("reservations", "Reservations",
     [
         new("start", "Start", r => r.Start, ColumnKind.Instant, "lower(r.during)"),
         new("end", "End", r => r.End, ColumnKind.Instant, "upper(r.during)"),
         new("status", "Status", r => r.Status, SortSql: "r.status"),
-        new("plate", "Plate", r => r.Plate, SortSql: "r.plate"),
+        // Sealed at rest: filtered by its blind index (plate=), not sortable.
+        new("plate", "Plate", r => r.Plate),
         new("space", "Space", r => r.SpaceLabel, SortSql: "length(s.label), s.label"),
         new("spaceType", "Space type", r => r.SpaceType, SortSql: "r.space_type"),
         new("price", "Price", r => r.Price, ColumnKind.Money, "r.price"),
@@ -37,9 +39,9 @@ public sealed class ReservationsTable(NpgsqlDataSource db) : DataTable<Reservati
         var tenant = user.TenantScope(request.Guid("tenantId"));
         if (Plates.Normalise(search.Plate) is { } plate) await AccessAudit.PlateSearchedAsync(connection, user, tenant, plate, Name, ct);
         var select = ReservationSql.Select[..ReservationSql.Select.IndexOf(ReservationSql.From, StringComparison.Ordinal)];
-        return new TableSql(select, ReservationSql.From, "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search));
+        return new TableSql(select, ReservationSql.From, "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search, protector));
     }
 
     protected override Task<IReadOnlyList<ReservationResponse>> MapAsync(IReadOnlyList<ReservationRow> rows, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<ReservationResponse>>(rows.Select(r => r.ToResponse()).ToList());
+        Task.FromResult<IReadOnlyList<ReservationResponse>>(rows.Select(r => r.Opened(protector).ToResponse()).ToList());
 }

@@ -6,6 +6,7 @@ using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations.Booking;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Reservations;
@@ -16,7 +17,7 @@ namespace SmartParking.Server.Modules.Reservations;
 /// </summary>
 public sealed class ReservationJobs(
     NpgsqlDataSource db, ReservationService reservations, IPaymentService payments, AvailabilityModel availability,
-    IOptions<ReservationOptions> options, ILogger<ReservationJobs> logger) : IScheduledJob
+    IOptions<ReservationOptions> options, FieldProtector protector, ILogger<ReservationJobs> logger) : IScheduledJob
 {
     private const int Batch = 500;
 
@@ -101,11 +102,11 @@ public sealed class ReservationJobs(
         }
     }
 
-    private static async Task<IReadOnlyList<ReservationRow>> RowsAsync(NpgsqlConnection connection, string where, DateTimeOffset now, CancellationToken ct, object? extra = null)
+    private async Task<IReadOnlyList<ReservationRow>> RowsAsync(NpgsqlConnection connection, string where, DateTimeOffset now, CancellationToken ct, object? extra = null)
     {
         var parameters = new DynamicParameters(extra);
         parameters.Add("now", now);
         return (await connection.QueryAsync<ReservationRow>(new CommandDefinition(
-            $"{ReservationSql.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).ToList();
+            $"{ReservationSql.Select} where {where} order by lower(r.during) limit {Batch}", parameters, cancellationToken: ct))).Select(r => r.Opened(protector)).ToList();
     }
 }
