@@ -1,3 +1,6 @@
+using SmartParking.Server.Modules.Chat.Handoff;
+using SmartParking.Server.Modules.Chat.Conversations;
+using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Privacy;
@@ -8,7 +11,7 @@ namespace SmartParking.Server.Modules.Chat;
 /// A driver's chats: the Telegram and WhatsApp accounts linked to them, their conversations with the assistant (the web
 /// one and those of linked accounts) and hand-overs to staff with what was said. Erasure deletes all of it.
 /// </summary>
-internal sealed class ChatPersonalData(NpgsqlDataSource db) : IPersonalDataHolder
+internal sealed class ChatPersonalData(NpgsqlDataSource db, FieldProtector protector) : IPersonalDataHolder
 {
     // The driver's chat identities: the signed-in web user (their id) and every linked account.
     private const string Senders = """
@@ -26,18 +29,18 @@ internal sealed class ChatPersonalData(NpgsqlDataSource db) : IPersonalDataHolde
             await PersonalDataTable.ReadAsync(connection, "links", """
                 select channel, sender, linked_at from chat_links where driver_id = @UserId and @Tenant::uuid is null order by linked_at
                 """, subject, ct),
-            await PersonalDataTable.ReadAsync(connection, "conversations", $"""
-                select c.channel, c.sender, c.language, c.turns::text as turns, c.last_active_at
+            (await PersonalDataTable.ReadAsync(connection, "conversations", $"""
+                select c.channel, c.sender, c.language, c.turns::text as turns, c.turns_encrypted, c.last_active_at
                 from chat_conversations c join ({Senders}) s on s.channel = c.channel and s.sender = c.sender
                 where @Tenant::uuid is null order by c.last_active_at
-                """, subject, ct),
-            await PersonalDataTable.ReadAsync(connection, "handoff_messages", $"""
-                select h.id as handoff_id, h.channel, h.tenant_id, h.status, h.requested_at, h.closed_at, m.at, m.author, m.text
+                """, subject, ct)).Opened("turns", "turns_encrypted", b => protector.Open(b, ConversationStore.TurnsField)),
+            (await PersonalDataTable.ReadAsync(connection, "handoff_messages", $"""
+                select h.id as handoff_id, h.channel, h.tenant_id, h.status, h.requested_at, h.closed_at, m.at, m.author, m.text, m.text_encrypted
                 from chat_handoffs h join chat_handoff_messages m on m.handoff_id = h.id
                 where (h.driver_id = @UserId or (h.channel, h.sender) in (select channel, sender from ({Senders}) s))
                   and (@Tenant::uuid is null or h.tenant_id = @Tenant)
                 order by h.requested_at, m.id
-                """, subject, ct),
+                """, subject, ct)).Opened("text", "text_encrypted", b => protector.Open(b, HandoffStore.TextField)),
         ];
     }
 

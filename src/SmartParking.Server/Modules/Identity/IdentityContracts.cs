@@ -49,31 +49,38 @@ internal sealed class AccountContacts(NpgsqlDataSource db, FieldProtector protec
     }
 }
 
-internal sealed class AccountDirectory(NpgsqlDataSource db) : IAccountDirectory
+internal sealed class AccountDirectory(NpgsqlDataSource db, FieldProtector protector) : IAccountDirectory
 {
-    // Erased accounts keep their row (bookkeeping refers to it) under an address of the reserved .invalid domain.
-    private const string Columns = "select id, email, role, tenant_id, last_active_at from users";
-    private static readonly string NotErased = $"normalized_email not like '%@{IdentityPersonalData.ErasedDomain.ToUpperInvariant()}'";
+    // Erased accounts keep their row (bookkeeping refers to it), marked erased.
+    private const string Columns = "select id, email, email_encrypted, role, tenant_id, last_active_at from users";
+    private const string NotErased = "erased_at is null";
+
+    private sealed record Row(Guid Id, string? Email, byte[]? EmailEncrypted, string Role, Guid? TenantId, DateTimeOffset LastActiveAt)
+    {
+        public AccountFacts Facts(FieldProtector protector) => new(Id, protector.Reveal(EmailEncrypted, Email, UserFields.Email) ?? "", Role, TenantId, LastActiveAt);
+    }
 
     public async Task<AccountFacts?> FindAsync(Guid userId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<AccountFacts>(new CommandDefinition(
-            $"{Columns} where id = @userId and {NotErased}", new { userId }, cancellationToken: ct));
+        return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            $"{Columns} where id = @userId and {NotErased}", new { userId }, cancellationToken: ct)))?.Facts(protector);
     }
 
     public async Task<AccountFacts?> FindByEmailAsync(string email, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<AccountFacts>(new CommandDefinition(
-            $"{Columns} where normalized_email = @normalized and {NotErased}", new { normalized = email.Trim().ToUpperInvariant() }, cancellationToken: ct));
+        var normalized = UserFields.NormaliseEmail(email.Trim());
+        return (await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            $"{Columns} where (email_index = @index or normalized_email = @normalized) and {NotErased}",
+            new { normalized, index = protector.BlindIndex(normalized, UserFields.Email) }, cancellationToken: ct)))?.Facts(protector);
     }
 
     public async Task<IReadOnlyList<AccountFacts>> DriversInactiveSinceAsync(DateTimeOffset activeBefore, int limit, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<AccountFacts>(new CommandDefinition(
+        return (await connection.QueryAsync<Row>(new CommandDefinition(
             $"{Columns} where role = 'driver' and last_active_at < @activeBefore and {NotErased} order by last_active_at, id limit @limit",
-            new { activeBefore, limit }, cancellationToken: ct))).ToList();
+            new { activeBefore, limit }, cancellationToken: ct))).Select(r => r.Facts(protector)).ToList();
     }
 }

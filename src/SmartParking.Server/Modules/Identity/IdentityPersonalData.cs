@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Privacy;
@@ -9,7 +10,7 @@ namespace SmartParking.Server.Modules.Identity;
 /// to it) as a tombstone: an address of the reserved .invalid domain made from the pseudonym, no name, no password or
 /// second factor, locked for good, so nobody can sign in as it or find it by the old address.
 /// </summary>
-internal sealed class IdentityPersonalData(NpgsqlDataSource db) : IPersonalDataHolder
+internal sealed class IdentityPersonalData(NpgsqlDataSource db, FieldProtector protector) : IPersonalDataHolder
 {
     public const string ErasedDomain = "erased.invalid";
 
@@ -21,9 +22,9 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db) : IPersonalDataH
         var args = new { subject.UserId, tenant = subject.Tenant };
         return
         [
-            await PersonalDataTable.ReadAsync(connection, "account", """
-                select id, email, display_name, role, tenant_id, two_factor_enabled, created_at, last_active_at from users where id = @UserId
-                """, args, ct),
+            (await PersonalDataTable.ReadAsync(connection, "account", """
+                select id, email, email_encrypted, display_name, role, tenant_id, two_factor_enabled, created_at, last_active_at from users where id = @UserId
+                """, args, ct)).Opened("email", "email_encrypted", b => protector.Open(b, UserFields.Email)),
             await PersonalDataTable.ReadAsync(connection, "sign_ins", """
                 select family_id, mfa, created_at, expires_at, replaced_at, revoked_at from refresh_tokens where user_id = @UserId and @tenant::uuid is null order by created_at
                 """, args, ct),
@@ -38,17 +39,24 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db) : IPersonalDataH
     public async Task EraseAsync(ErasureScope scope, CancellationToken ct)
     {
         var (connection, tx) = (scope.Connection, scope.Transaction);
-        var email = await connection.QuerySingleAsync<string>(new CommandDefinition(
-            "select email from users where id = @UserId for update", new { scope.UserId }, tx, cancellationToken: ct));
+        var row = await connection.QuerySingleAsync<(string? Email, byte[]? EmailEncrypted)>(new CommandDefinition(
+            "select email, email_encrypted from users where id = @UserId for update", new { scope.UserId }, tx, cancellationToken: ct));
+        var email = protector.Reveal(row.EmailEncrypted, row.Email, UserFields.Email) ?? "";
         var tombstone = $"{scope.Pseudonym}@{ErasedDomain}";
         await connection.ExecuteAsync(new CommandDefinition("""
-            update users set email = @tombstone, normalized_email = upper(@tombstone), display_name = null, password_hash = null,
-                security_stamp = @stamp, concurrency_stamp = @stamp, two_factor_enabled = false, authenticator_key = null, recovery_codes = null,
-                totp_last_step = null, lockout_enabled = true, lockout_end = 'infinity', access_failed_count = 0
+            update users set email = null, normalized_email = null, email_encrypted = @sealedTombstone, email_index = @tombstoneIndex,
+                display_name = null, password_hash = null, security_stamp = @stamp, concurrency_stamp = @stamp, two_factor_enabled = false,
+                authenticator_key = null, authenticator_key_encrypted = null, recovery_codes = null,
+                totp_last_step = null, lockout_enabled = true, lockout_end = 'infinity', access_failed_count = 0, erased_at = @Now
             where id = @UserId;
             delete from refresh_tokens where user_id = @UserId;
             update audit_log set actor_email = @tombstone where actor_id = @UserId;
             update audit_log set changes = replace(changes::text, @email, @tombstone)::jsonb where strpos(lower(changes::text), lower(@email)) > 0;
-            """, new { scope.UserId, tombstone, email, stamp = Guid.NewGuid().ToString() }, tx, cancellationToken: ct));
+            """, new
+        {
+            scope.UserId, scope.Now, tombstone, email, stamp = Guid.NewGuid().ToString(),
+            sealedTombstone = protector.Seal(tombstone, UserFields.Email),
+            tombstoneIndex = protector.BlindIndex(UserFields.NormaliseEmail(tombstone), UserFields.Email),
+        }, tx, cancellationToken: ct));
     }
 }

@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Privacy;
@@ -8,7 +9,7 @@ namespace SmartParking.Server.Modules.Notifications;
 /// A driver's notification preferences (language, quiet hours, phone), the log of what was sent to them and their
 /// browsers' push subscriptions; erasure deletes all of it (the log holds addresses and texts that name plates).
 /// </summary>
-internal sealed class NotificationsPersonalData(NpgsqlDataSource db) : IPersonalDataHolder
+internal sealed class NotificationsPersonalData(NpgsqlDataSource db, FieldProtector protector) : IPersonalDataHolder
 {
     public string Area => "notifications";
 
@@ -18,10 +19,10 @@ internal sealed class NotificationsPersonalData(NpgsqlDataSource db) : IPersonal
         // Preferences and devices belong to no tenant: an operator's request gets only the tenant's messages.
         return
         [
-            await PersonalDataTable.ReadAsync(connection, "preferences", """
-                select language, channels::text as channels, quiet_start::text as quiet_start, quiet_end::text as quiet_end, time_zone, phone, updated_at
+            (await PersonalDataTable.ReadAsync(connection, "preferences", """
+                select language, channels::text as channels, quiet_start::text as quiet_start, quiet_end::text as quiet_end, time_zone, phone, phone_encrypted, updated_at
                 from notification_preferences where driver_id = @UserId and @Tenant::uuid is null
-                """, subject, ct),
+                """, subject, ct)).Opened("phone", "phone_encrypted", b => protector.Open(b, PreferencesStore.PhoneField)),
             await PersonalDataTable.ReadAsync(connection, "messages", """
                 select id, tenant_id, channel, address, kind, language, marketing, subject, body_text, status, reason, queued_at, sent_at, delivered_at, failed_at
                 from notification_messages where driver_id = @UserId and (@Tenant::uuid is null or tenant_id = @Tenant) order by queued_at

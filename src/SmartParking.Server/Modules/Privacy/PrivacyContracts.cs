@@ -24,6 +24,24 @@ public sealed record PersonalDataTable(string Name, IReadOnlyList<string> Column
             rows.Add([.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetValue(i))]);
         return new PersonalDataTable(name, columns, rows);
     }
+
+    /// <summary>
+    /// The table with a field sealed at rest shown in clear: where <paramref name="sealedColumn"/> holds a value it is
+    /// opened into <paramref name="column"/> (rows not sealed yet keep their clear value), and the sealed column is left out.
+    /// </summary>
+    public PersonalDataTable Opened(string column, string sealedColumn, Func<byte[], string> open)
+    {
+        var clear = Columns.ToList().IndexOf(column);
+        var sealedAt = Columns.ToList().IndexOf(sealedColumn);
+        if (clear < 0 || sealedAt < 0) throw new ArgumentException($"the table {Name} has no column {column} or {sealedColumn}");
+        return new PersonalDataTable(Name, Columns.Where((_, i) => i != sealedAt).ToList(), Rows.Select(row =>
+        {
+            var cells = row.ToList();
+            if (cells[sealedAt] is byte[] sealedValue) cells[clear] = open(sealedValue);
+            cells.RemoveAt(sealedAt);
+            return (IReadOnlyList<object?>)cells;
+        }).ToList());
+    }
 }
 
 /// <summary>

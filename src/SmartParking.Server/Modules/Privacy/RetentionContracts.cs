@@ -108,6 +108,9 @@ public static class PlatePseudonyms
 
     /// <summary>SQL true where <paramref name="column"/> holds a plate still to pseudonymise.</summary>
     public static string IsRealSql(string column) => $"{column} is not null and {column} not like '{Prefix}%'";
+
+    /// <summary>SQL: the clear column holds a pseudonym (which stays in clear when the real plate is sealed at rest).</summary>
+    public static string IsPseudonymSql(string column) => $"{column} like '{Prefix}%'";
 }
 
 /// <summary>What one rule did in one run.</summary>

@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Reservations;
@@ -12,5 +13,6 @@ internal static class ReservationFields
         normalisedPlate is null ? null : protector.BlindIndex(normalisedPlate, Plate);
 
     public static void AddReservationFieldEncryption(this IServiceCollection services) =>
-        services.AddProtectedColumn(new ProtectedColumn(Plate, "plate", "plate_encrypted", "plate_index", p => Plates.Normalise(p)!));
+        services.AddProtectedColumn(new ProtectedColumn(Plate, "plate", "plate_encrypted", "plate_index", p => Plates.Normalise(p)!,
+            ClearNotPersonalSql: PlatePseudonyms.IsPseudonymSql("plate")));
 }

@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Privacy;
@@ -5,7 +6,7 @@ using SmartParking.Server.Modules.Privacy;
 namespace SmartParking.Server.Modules.Reservations;
 
 /// <summary>A driver's reservations. Erasure drops the plate; the rows stay (their payments are bookkeeping).</summary>
-internal sealed class ReservationsPersonalData(NpgsqlDataSource db) : IPersonalDataHolder
+internal sealed class ReservationsPersonalData(NpgsqlDataSource db, FieldProtector protector) : IPersonalDataHolder
 {
     public string Area => "reservations";
 
@@ -14,11 +15,11 @@ internal sealed class ReservationsPersonalData(NpgsqlDataSource db) : IPersonalD
         await using var connection = await db.OpenConnectionAsync(ct);
         return
         [
-            await PersonalDataTable.ReadAsync(connection, "reservations", """
-                select id, tenant_id, lot_id, space_id, space_type, plate, lower(during) as starts_at, upper(during) as ends_at, status, price, currency,
+            (await PersonalDataTable.ReadAsync(connection, "reservations", """
+                select id, tenant_id, lot_id, space_id, space_type, plate, plate_encrypted, lower(during) as starts_at, upper(during) as ends_at, status, price, currency,
                        checked_in_at, checked_out_at, cancelled_at, no_show_fee_charged, overstay_minutes_charged, created_at, updated_at
                 from reservations where driver_id = @UserId and (@Tenant::uuid is null or tenant_id = @Tenant) order by created_at
-                """, subject, ct),
+                """, subject, ct)).Opened("plate", "plate_encrypted", b => protector.Open(b, ReservationFields.Plate)),
         ];
     }
 
@@ -30,6 +31,6 @@ internal sealed class ReservationsPersonalData(NpgsqlDataSource db) : IPersonalD
     }
 
     public Task EraseAsync(ErasureScope scope, CancellationToken ct) =>
-        scope.Connection.ExecuteAsync(new CommandDefinition("update reservations set plate = null where driver_id = @UserId and plate is not null",
+        scope.Connection.ExecuteAsync(new CommandDefinition("update reservations set plate = null, plate_encrypted = null, plate_index = null where driver_id = @UserId and (plate is not null or plate_encrypted is not null)",
             new { scope.UserId }, scope.Transaction, cancellationToken: ct));
 }

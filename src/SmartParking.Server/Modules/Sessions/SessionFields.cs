@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Sessions;
@@ -14,5 +15,6 @@ internal static class SessionFields
     public static byte[] PlateIndex(FieldProtector protector, string normalisedPlate) => protector.BlindIndex(normalisedPlate, Plate);
 
     public static void AddSessionFieldEncryption(this IServiceCollection services) =>
-        services.AddProtectedColumn(new ProtectedColumn(Plate, "plate", "plate_encrypted", "plate_index", p => Plates.Normalise(p)!));
+        services.AddProtectedColumn(new ProtectedColumn(Plate, "plate", "plate_encrypted", "plate_index", p => Plates.Normalise(p)!,
+            ClearNotPersonalSql: PlatePseudonyms.IsPseudonymSql("plate")));
 }

@@ -16,9 +16,9 @@ public sealed class SessionPlateRetention(NpgsqlDataSource db) : IRetentionRule
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var done = await scope.ExecuteInBatchesAsync(connection, $"""
-            update meter_sessions set plate = {PlatePseudonyms.NewSql}
+            update meter_sessions set plate = {PlatePseudonyms.NewSql}, plate_encrypted = null, plate_index = null
             where id in (select m.id from meter_sessions m
-                         where {PlatePseudonyms.IsRealSql("m.plate")} and m.status <> 'active'
+                         where (m.plate_encrypted is not null or {PlatePseudonyms.IsRealSql("m.plate")}) and m.status <> 'active'
                            and {RetentionScope.IsDueSql("m.tenant_id", "coalesce(m.stopped_at, m.ends_at)")}
                          limit @batchSize)
             """, ct);

@@ -12,8 +12,12 @@ namespace SmartParking.Server.Platform.Protection;
 /// <param name="IndexColumn">The bytea blind-index column, for fields looked up by equality.</param>
 /// <param name="Normalise">How the clear text is normalised before indexing (the same function the store uses).</param>
 /// <param name="AlsoEmptied">Other clear columns derived from the value (a normalised copy), emptied with it.</param>
+/// <param name="ClearNotPersonalSql">
+/// A condition on the row under which its clear value is no personal data and stays in clear (a retention pseudonym
+/// such as "ANON-…", which must stay told apart from a real plate without decrypting).
+/// </param>
 public sealed record ProtectedColumn(FieldScope Scope, string ClearColumn, string SealedColumn, string? IndexColumn = null,
-    Func<string, string>? Normalise = null, IReadOnlyList<string>? AlsoEmptied = null);
+    Func<string, string>? Normalise = null, IReadOnlyList<string>? AlsoEmptied = null, string? ClearNotPersonalSql = null);
 
 public static class ProtectedColumnRegistration
 {

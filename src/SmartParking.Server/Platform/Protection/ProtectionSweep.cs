@@ -81,7 +81,7 @@ public sealed class ProtectionSweep(NpgsqlDataSource db, FieldProtector protecto
         await using var tx = await connection.BeginTransactionAsync(ct);
         var rows = new List<(string Row, string Clear)>();
         await using (var select = new NpgsqlCommand(
-            $"select ctid::text, {column.ClearColumn}::text from {column.Scope.Table} where {column.ClearColumn} is not null limit $1 for update skip locked", connection, tx))
+            $"select ctid::text, {column.ClearColumn}::text from {column.Scope.Table} where {column.ClearColumn} is not null{(column.ClearNotPersonalSql is { } keep ? $" and not ({keep})" : "")} limit $1 for update skip locked", connection, tx))
         {
             select.Parameters.Add(new() { Value = options.Value.SweepBatchSize });
             await using var reader = await select.ExecuteReaderAsync(ct);

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Identity.SignIn;
 
@@ -19,7 +20,7 @@ public sealed record AddressSignInFailures(string Address, long Failures, DateTi
 /// Each refused sign-in (<c>sign_in_failures</c>): when, the account when the e-mail address has one, the client address
 /// and why. Never the password, nor an e-mail address without an account (a mistyped address is someone's own data).
 /// </summary>
-public sealed class SignInFailures(NpgsqlDataSource db, TimeProvider time)
+public sealed class SignInFailures(NpgsqlDataSource db, TimeProvider time, FieldProtector protector)
 {
     public async Task RecordAsync(Guid? userId, IPAddress? from, string reason)
     {
@@ -43,11 +44,12 @@ public sealed class SignInFailures(NpgsqlDataSource db, TimeProvider time)
         await using var connection = await db.OpenConnectionAsync(ct);
         var totals = await connection.QuerySingleAsync<(long Total, long Unknown)>(new CommandDefinition(
             "select count(*), count(*) filter (where user_id is null) from sign_in_failures where at >= @from", new { from }, cancellationToken: ct));
-        var accounts = await connection.QueryAsync<AccountSignInFailures>(new CommandDefinition("""
-            select f.user_id, u.email, count(*) as failures, max(f.at) as last_at
+        var accounts = (await connection.QueryAsync<(Guid UserId, string? Email, byte[]? EmailEncrypted, long Failures, DateTimeOffset LastAt)>(new CommandDefinition("""
+            select f.user_id, u.email, u.email_encrypted, count(*) as failures, max(f.at) as last_at
             from sign_in_failures f left join users u on u.id = f.user_id
-            where f.at >= @from and f.user_id is not null group by f.user_id, u.email order by failures desc, last_at desc limit @top
-            """, new { from, top }, cancellationToken: ct));
+            where f.at >= @from and f.user_id is not null group by f.user_id, u.email, u.email_encrypted order by failures desc, last_at desc limit @top
+            """, new { from, top }, cancellationToken: ct)))
+            .Select(a => new AccountSignInFailures(a.UserId, protector.Reveal(a.EmailEncrypted, a.Email, UserFields.Email), a.Failures, a.LastAt));
         var addresses = await connection.QueryAsync<AddressSignInFailures>(new CommandDefinition("""
             select address, count(*) as failures, max(at) as last_at from sign_in_failures
             where at >= @from group by address order by failures desc, last_at desc limit @top

@@ -16,9 +16,9 @@ public sealed class ReservationPlateRetention(NpgsqlDataSource db) : IRetentionR
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var done = await scope.ExecuteInBatchesAsync(connection, $"""
-            update reservations set plate = {PlatePseudonyms.NewSql}
+            update reservations set plate = {PlatePseudonyms.NewSql}, plate_encrypted = null, plate_index = null
             where id in (select r.id from reservations r
-                         where {PlatePseudonyms.IsRealSql("r.plate")} and r.status not in ('held', 'confirmed', 'checked_in')
+                         where (r.plate_encrypted is not null or {PlatePseudonyms.IsRealSql("r.plate")}) and r.status not in ('held', 'confirmed', 'checked_in')
                            and {RetentionScope.IsDueSql("r.tenant_id", "upper(r.during)")}
                          limit @batchSize)
             """, ct);
