@@ -108,6 +108,10 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["Auth:CreateFirstAdmin"] = "false",
             // Never under the server project's data directory.
             ["Ingest:ArchiveDirectory"] = ArchiveDirectory,
+            // The run's field-encryption keys, as server processes get them: a database one host seeded opens on the others.
+            ["Protection:Keys:1"] = TestProtectionKeys.Key1,
+            ["Protection:ActiveKey"] = "1",
+            ["Protection:IndexKey"] = TestProtectionKeys.IndexKey,
         };
         if (UseRealServer) settings["urls"] = "http://127.0.0.1:0";
         ConfigureSettings(settings);
