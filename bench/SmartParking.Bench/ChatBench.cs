@@ -24,6 +24,7 @@ internal static class ChatBench
             Timeout = TimeSpan.FromSeconds(30),
         };
         await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(3), ct); // warm-up (and the NLU trained)
+        var profiler = Profiler.Start(c, "chat", TimeSpan.FromSeconds(2), Math.Max(3, Math.Min(10, s.NearbyDuration - 4)));
         var cpuBefore = c.Env.Cpu.Take();
         var (messages, errors, latencies, seconds) = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), ct);
         var cpu = CpuSampler.Between(cpuBefore, c.Env.Cpu.Take());
@@ -32,6 +33,7 @@ internal static class ChatBench
         c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {messages:N0} messages answered in {seconds:F1} s = {rate:N0} msg/s; errors {errors:N0}"));
         c.Out.WriteLine($"   latency: {sum}");
         c.Out.WriteLine($"   {cpu}");
+        if (profiler is not null) await profiler.PrintAsync(c.Out);
         c.Report.Add("chat", "messages/s through the REST channel (parse + dialogue + conversation in PostgreSQL)", rate, "msg/s", 2_000, Better.Higher,
             $"{s.NearbyClients} users; {cpu.Server:F0}% server, {cpu.Harness:F0}% harness CPU");
         c.Report.Add("chat", "reply latency p99", sum.P99, "ms", 20, Better.Lower, $"p50 {sum.P50:F2} ms");

@@ -61,7 +61,7 @@ internal static class BenchProgram
         var noRollups = new Option<bool>("--no-rollups") { Description = "Run the server with Analytics:Rollups:Enabled=false, to compare ingest with and without the rollup subscriber" };
         var noWrk = new Option<bool>("--no-wrk") { Description = "Do not run wrk even when it is installed" };
         var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary directory (cluster, server log) afterwards" };
-        var trace = new Option<bool>("--trace") { Description = "Profile the server with dotnet-trace during the measured ingest-http, nearby and bookings phases (costs it some CPU)" };
+        var trace = new Option<bool>("--trace") { Description = "Profile the server with dotnet-trace during the measured ingest-http, nearby, bookings and chat phases (costs it some CPU)" };
         var serverDll = new Option<string?>("--server-dll") { Description = "Benchmark this server build instead of this repository's Release build (e.g. another branch's bin/Release/net10.0/SmartParking.Server.dll)" };
         var workDir = new Option<string>("--work-dir") { Description = "Where the temporary directory is created", DefaultValueFactory = _ => Path.GetTempPath() };
         Option[] options = [lots, spaces, duration, ingestClients, batch, mqttConnections, mqttInflight, samples, backgroundRate, nearbyDuration, nearbyClients, wrkConnections, nearbyLimit, noWrk, keepData, workDir, trace, serverDll,

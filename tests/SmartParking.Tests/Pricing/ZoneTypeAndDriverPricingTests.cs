@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -47,6 +48,38 @@ public sealed class ZoneTypeAndDriverPricingTests(PricingFactory factory) : ICla
         await device.IngestAsync(Batch(Reading(null, status, SecondsAgo(5))));
         using var anonymous = factory.Anonymous();
         await anonymous.WaitForSpaceStatusAsync(space.LotId, space.SpaceId, status);
+    }
+
+    [Fact]
+    public async Task SeveralLotsPricedTogether_EachAsItsOwnQuote_GoneLotsLeftOut()
+    {
+        using var op = factory.OperatorClient();
+        using var anonymous = factory.Anonymous();
+        var lots = new List<Guid>();
+        foreach (var (rate, multiplier) in new[] { (20m, 1.0), (12m, 2.0), (35m, 0.5) })
+        {
+            var (lat, lng) = SomewhereNew();
+            var lot = Payloads.Lot($"Priced {rate}", lat, lng);
+            lot["openingHours"] = new JsonArray();
+            lot["baseHourlyRate"] = rate;
+            var lotId = (await op.CreateLotAsync(lot)).Id();
+            await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = multiplier, offPeakMultiplier = multiplier, peakDays = OneBand.Week, peakStart = "00:00", peakEnd = "24:00" }))
+                .ShouldHaveStatusAsync(HttpStatusCode.OK);
+            lots.Add(lotId);
+        }
+        var start = DateTimeOffset.UtcNow.AddHours(1);
+        var search = factory.Services.GetRequiredService<SmartParking.Server.Modules.Web.DriverSearch>();
+
+        var together = await search.QuotesAsync([.. lots, Guid.NewGuid()], start, TimeSpan.FromHours(2), null, CancellationToken.None);
+
+        together.Keys.ShouldBe(lots, ignoreOrder: true);
+        foreach (var lotId in lots)
+        {
+            var alone = (await anonymous.GetJsonAsync($"/api/v1/lots/{lotId}/quote?{Window(start, TimeSpan.FromHours(2))}")).GetProperty("amount").GetDecimal();
+            together[lotId].Amount.ShouldBe(alone, $"lot {lotId}");
+            together[lotId].Open.ShouldBeTrue();
+        }
+        together.Values.Select(q => q.Amount).Distinct().Count().ShouldBe(3);
     }
 
     [Fact]

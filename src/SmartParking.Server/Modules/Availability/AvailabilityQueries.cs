@@ -34,8 +34,20 @@ public sealed partial class AvailabilityModel
     }
 
     /// <summary>Lots within the radius, nearest first, as the API shows them (with a type, that type's counts and price).</summary>
-    public IReadOnlyList<LotAvailability> NearbyLots(double lat, double lng, double radiusMeters, string? type, int limit) =>
-        Nearby(lat, lng, radiusMeters, type, 0, limit, out _).Select(n => View(n.Lot, n.Snapshot, n.DistanceMeters, type, byType: false)).ToList();
+    public IReadOnlyList<LotAvailability> NearbyLots(double lat, double lng, double radiusMeters, string? type, int limit)
+    {
+        var found = t_found ??= [];
+        _grid.Nearest(lat, lng, radiusMeters, type is null ? null : lot => lot.Snapshot.ByType.ContainsKey(type), limit, found);
+        var results = new List<LotAvailability>(found.Count);
+        foreach (var (lot, distance) in found)
+        {
+            // Read once: the type checked is the one shown, even if the lot's snapshot changed since it was picked.
+            var snapshot = lot.Snapshot;
+            if (type is null || snapshot.ByType.ContainsKey(type)) results.Add(View(lot, snapshot, Math.Round(distance, 1), type, byType: false));
+        }
+        found.Clear();
+        return results;
+    }
 
     [ThreadStatic] private static List<(LotEntry Lot, double Distance)>? t_found;
 

@@ -20,6 +20,7 @@ public static class ChatModule
         builder.Services.AddSingleton<NluEngine>();
         // Trained ahead only where chat is served; elsewhere (a worker's subscriber) it trains on first use.
         if (builder.NodeRole().Runs(NodeParts.Api)) builder.Services.AddHostedService(sp => sp.GetRequiredService<NluEngine>());
+        builder.Services.AddSingleton<ConversationWriter>();
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ChatDialogue>();
         builder.Services.AddSingleton<DriverFlows>();

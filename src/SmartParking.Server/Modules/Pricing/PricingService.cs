@@ -129,10 +129,41 @@ public sealed class PricingService(NpgsqlDataSource db)
         var demand = (await results.ReadAsync<(Guid? ZoneId, decimal Peak, decimal OffPeak)>()).Select(d => (d.ZoneId, Rates: new DemandRates(d.Peak, d.OffPeak))).ToList();
         var events = (await results.ReadAsync<EventRow>()).Select(e => e.ToEvent()).ToList();
         var experiments = (await results.ReadAsync<ExperimentRow>()).Select(e => e.ToExperiment()).ToList();
+        return Inputs(policies, demand, events, experiments);
+    }
+
+    private static PricingInputs Inputs(IReadOnlyList<(Guid? ZoneId, string Policy)> policies, IReadOnlyList<(Guid? ZoneId, DemandRates Rates)> demand,
+        IReadOnlyList<PricingEvent> events, IReadOnlyList<PricingExperiment> experiments)
+    {
         var zones = policies.Where(p => p.ZoneId is not null).ToDictionary(
             p => p.ZoneId!.Value, p => (Parse(p.Policy), demand.Where(d => d.ZoneId == p.ZoneId).Select(d => d.Rates).FirstOrDefault()));
         return new PricingInputs(Parse(policies.FirstOrDefault(p => p.ZoneId is null).Policy), demand.Where(d => d.ZoneId is null).Select(d => d.Rates).FirstOrDefault(),
             zones, events, experiments);
+    }
+
+    /// <summary>
+    /// Quotes for the same stay at several lots in one round trip (a result list prices every lot it shows), in the
+    /// order given; each as <see cref="QuoteAsync(LotFacts, DateTimeOffset, DateTimeOffset, PriceScope, CancellationToken)"/> would make it.
+    /// </summary>
+    public async Task<IReadOnlyList<Quote>> QuotesAsync(IReadOnlyList<LotFacts> lots, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
+    {
+        new Validation().OneOf(scope.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false).ThrowIfInvalid();
+        if (lots.Count == 0) return [];
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
+            select lot_id, zone_id, policy::text from pricing_policies where lot_id = any(@lotIds);
+            select lot_id, zone_id, peak_demand_rate, off_peak_demand_rate from lot_prices where lot_id = any(@lotIds);
+            {EventRow.Select} where tenant_id = any(@tenantIds) and starts_at < @to and ends_at > @from;
+            {ExperimentRow.Select} where tenant_id = any(@tenantIds) and starts_at <= @from and ends_at > @from
+            """, new { lotIds = lots.Select(l => l.Id).Distinct().ToArray(), tenantIds = lots.Select(l => l.TenantId).Distinct().ToArray(), from = start, to = end },
+            cancellationToken: ct));
+        var policies = (await results.ReadAsync<(Guid LotId, Guid? ZoneId, string Policy)>()).ToLookup(p => p.LotId, p => (p.ZoneId, p.Policy));
+        var demand = (await results.ReadAsync<(Guid LotId, Guid? ZoneId, decimal Peak, decimal OffPeak)>())
+            .ToLookup(d => d.LotId, d => (d.ZoneId, Rates: new DemandRates(d.Peak, d.OffPeak)));
+        var events = (await results.ReadAsync<EventRow>()).ToLookup(e => e.TenantId, e => e.ToEvent());
+        var experiments = (await results.ReadAsync<ExperimentRow>()).ToLookup(e => e.TenantId, e => e.ToExperiment());
+        return lots.Select(lot => Quote(lot, Inputs(policies[lot.Id].ToList(), demand[lot.Id].ToList(), events[lot.TenantId].ToList(), experiments[lot.TenantId].ToList()),
+            start, end, scope)).ToList();
     }
 
     internal static PricingPolicy Parse(string? json) => json is null ? PricingPolicy.Default : JsonSerializer.Deserialize<PricingPolicy>(json, Json) ?? PricingPolicy.Default;

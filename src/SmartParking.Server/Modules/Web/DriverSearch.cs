@@ -26,12 +26,14 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
 {
     private readonly WebOptions _options = options.Value;
 
-    public async Task<IReadOnlyList<ParkingResult>> SearchAsync(double latitude, double longitude, SearchFilter filter, CancellationToken ct)
+    /// <param name="limit">At most this many lots, nearest first (the configured page size when null).</param>
+    public async Task<IReadOnlyList<ParkingResult>> SearchAsync(double latitude, double longitude, SearchFilter filter, CancellationToken ct, int? limit = null)
     {
-        // Over-asked so a price filter still leaves a full page where it can.
-        var nearby = availability.NearbyLots(latitude, longitude, _options.SearchRadiusMeters, filter.SpaceType, _options.MaxResults * 4)
+        var wanted = Math.Min(limit ?? _options.MaxResults, _options.MaxResults);
+        // Over-asked only under a price filter, so it still leaves a full page where it can.
+        var nearby = availability.NearbyLots(latitude, longitude, _options.SearchRadiusMeters, filter.SpaceType, filter.MaxPricePerHour is null ? wanted : wanted * 4)
             .Where(l => filter.MaxPricePerHour is not { } max || l.PricePerHour <= max)
-            .Take(_options.MaxResults)
+            .Take(wanted)
             .ToList();
         var details = (await lots.PublicLotsAsync(nearby.Select(l => l.LotId).ToList(), ct)).ToDictionary(l => l.Id);
         var results = new List<ParkingResult>(nearby.Count);
@@ -61,14 +63,20 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
     }
 
     /// <summary>The price of parking from an instant for a duration, as Pricing quotes it; null for a lot that no longer exists.</summary>
-    public async Task<WindowQuote?> QuoteAsync(Guid lotId, DateTimeOffset start, TimeSpan duration, string? spaceType, CancellationToken ct)
+    public async Task<WindowQuote?> QuoteAsync(Guid lotId, DateTimeOffset start, TimeSpan duration, string? spaceType, CancellationToken ct) =>
+        (await QuotesAsync([lotId], start, duration, spaceType, ct)).GetValueOrDefault(lotId);
+
+    /// <summary>The same stay priced at each lot, in one round trip; lots that no longer exist are left out.</summary>
+    public async Task<IReadOnlyDictionary<Guid, WindowQuote>> QuotesAsync(IReadOnlyList<Guid> lotIds, DateTimeOffset start, TimeSpan duration, string? spaceType, CancellationToken ct)
     {
-        if (await lots.FindAsync(lotId, ct) is not { } lot) return null;
+        var facts = new List<LotFacts>(lotIds.Count);
+        foreach (var id in lotIds.Distinct())
+            if (await lots.FindAsync(id, ct) is { } lot) facts.Add(lot);
         // PostgreSQL takes instants in UTC only; a caller may hold a local time with its offset.
         start = start.ToUniversalTime();
         var end = start + duration;
-        var quote = await pricing.QuoteAsync(lot, start, end, new PriceScope(SpaceType: spaceType), ct);
-        return new WindowQuote(lotId, quote.Amount, quote.Currency, lot.IsOpenThroughout(start, end));
+        var quotes = await pricing.QuotesAsync(facts, start, end, new PriceScope(SpaceType: spaceType), ct);
+        return facts.Zip(quotes).ToDictionary(x => x.First.Id, x => new WindowQuote(x.First.Id, x.Second.Amount, x.Second.Currency, x.First.IsOpenThroughout(start, end)));
     }
 
     /// <summary>

@@ -22,7 +22,7 @@ namespace SmartParking.Server.Modules.Chat.Conversations;
 /// </para>
 /// A conversation silent longer than the timeout starts afresh; only the last turns are kept.
 /// </summary>
-public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions> options, TimeProvider time, FieldProtector protector)
+public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter writer, IOptions<ChatOptions> options, TimeProvider time, FieldProtector protector)
 {
     /// <summary>What was said is sealed at rest; the dialogue state holds no transcript.</summary>
     internal static readonly FieldScope TurnsField = new("chat_conversations", "turns");
@@ -144,24 +144,15 @@ public sealed class ConversationStore(NpgsqlDataSource db, IOptions<ChatOptions>
         var now = time.GetUtcNow();
         var state = JsonSerializer.Serialize(conversation.State, Json);
         var turns = JsonSerializer.Serialize(conversation.Turns.Skip(Math.Max(0, conversation.Turns.Count - _options.HistoryTurns)), Json);
-        var sql = version is null
-            ? """
-              insert into chat_conversations (channel, sender, language, state, turns_encrypted, version, last_active_at)
-              values (@Channel, @Sender, @Language, @state::jsonb, @turnsEncrypted, 1, @now)
-              on conflict (channel, sender) do nothing returning version
-              """
-            : """
-              update chat_conversations set language = @Language, state = @state::jsonb, turns = null, turns_encrypted = @turnsEncrypted, version = version + 1, last_active_at = @now
-              where channel = @Channel and sender = @Sender and version = @version returning version
-              """;
-        var args = new CommandDefinition(sql, new { conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted = protector.Seal(turns, TurnsField), now, version }, tx, cancellationToken: ct);
+        var turnsEncrypted = protector.Seal(turns, TurnsField);
         long? written;
-        if (connection is not null) written = await connection.ExecuteScalarAsync<long?>(args);
+        if (connection is null)
+            written = await writer.WriteAsync(new ConversationWrite(conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, version, now), ct);
         else
-        {
-            await using var own = await db.OpenConnectionAsync(ct);
-            written = await own.ExecuteScalarAsync<long?>(args);
-        }
+            written = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
+                update chat_conversations set language = @Language, state = @state::jsonb, turns = null, turns_encrypted = @turnsEncrypted, version = version + 1, last_active_at = @now
+                where channel = @Channel and sender = @Sender and version = @version returning version
+                """, new { conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, now, version }, tx, cancellationToken: ct));
         if (written is not { } newVersion) return false;
         if (_cache.Count >= MaxCached) ForgetSilent(now);
         _cache[(conversation.Channel, conversation.Sender)] = new Stored(conversation.DriverId, conversation.HandoffId, conversation.Language, state, turns, newVersion, now);

@@ -16,6 +16,9 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, BillingFlow billing, HandoffStore handoffs, LotCatalog lots, TimeProvider time)
 {
     private const int ResultsShown = 3;
+
+    /// <summary>The nearest lots looked at for the <see cref="ResultsShown"/>: enough that a full one nearby gives way to a free one a little further.</summary>
+    private const int Candidates = 10;
     private const int MaxPlaceChars = 200;
 
     /// <summary>Requests that act for a driver: answered only for a known driver.</summary>
@@ -148,14 +151,10 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             return [new ChatReply(say.T($"I found no parking near {place.Name} to price.", $"Jeg fandt ingen parkering nær {place.Name} at give en pris på."))];
         var duration = TimeSpan.FromMinutes(DriverFlows.Minutes(state) ?? 60);
         var start = DriverFlows.Start(state) is { } at && at > time.GetUtcNow() ? at : time.GetUtcNow();
-        var lines = new List<string>();
-        foreach (var r in results)
-        {
-            if (await search.QuoteAsync(r.LotId, start, duration, state.Slots.GetValueOrDefault("space_type"), ct) is not { } quote) continue;
-            lines.Add(quote.Open
-                ? $"{r.Name}: {DriverFormat.Money(quote.Amount, quote.Currency)}"
-                : $"{r.Name}: {say.T("closed for part of that time", "lukket i en del af tiden")}");
-        }
+        var quotes = await search.QuotesAsync(results.Select(r => r.LotId).ToList(), start, duration, state.Slots.GetValueOrDefault("space_type"), ct);
+        var lines = results.Where(r => quotes.ContainsKey(r.LotId)).Select(r => quotes[r.LotId] is { Open: true } quote
+            ? $"{r.Name}: {DriverFormat.Money(quote.Amount, quote.Currency)}"
+            : $"{r.Name}: {say.T("closed for part of that time", "lukket i en del af tiden")}").ToList();
         var when = start > time.GetUtcNow().AddMinutes(1) ? say.T(" from ", " fra ") + LocalTime(start, results[0].TimeZone) : "";
         return [new ChatReply(say.T($"Parking for {DriverFormat.Duration(duration)}{when} near {place.Name}:", $"Parkering i {DanishDuration(duration)}{when} nær {place.Name}:")
             + "\n" + string.Join("\n", lines))];
@@ -257,7 +256,8 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     /// <summary>The nearest lots, those with a free space first.</summary>
     private async Task<IReadOnlyList<ParkingResult>> SearchAsync(Place place, DialogueState state, CancellationToken ct)
     {
-        var results = await search.SearchAsync(place.Latitude, place.Longitude, new SearchFilter(state.Slots.GetValueOrDefault("space_type")), ct);
+        // The nearest few, those with a free space first: a chat shows three, not a page.
+        var results = await search.SearchAsync(place.Latitude, place.Longitude, new SearchFilter(state.Slots.GetValueOrDefault("space_type")), ct, Candidates);
         return results.OrderByDescending(r => r.Free > 0).ThenBy(r => r.DistanceMeters).Take(ResultsShown).ToList();
     }
 

@@ -93,7 +93,13 @@ public sealed class EntityTagger
     public IReadOnlyList<ExtractedEntity> Extract(string text)
     {
         var tokens = NluText.Tokens(text);
-        var cover = gazetteer.Cover(text, tokens);
+        return Extract(text, tokens, gazetteer.Find(text, tokens));
+    }
+
+    /// <summary>As <see cref="Extract(string)"/>, with the text's tokens and word-list matches already made.</summary>
+    public IReadOnlyList<ExtractedEntity> Extract(string text, IReadOnlyList<NluToken> tokens, IReadOnlyList<ExtractedEntity> listMatches)
+    {
+        var cover = NluGazetteer.Cover(tokens, listMatches);
         var found = new List<ExtractedEntity>();
         var previous = "<s>";
         (string Entity, int Start, int End)? open = null;

@@ -33,15 +33,28 @@ public sealed class NluGazetteer
     /// <summary>Every list match in the text, longest first where they overlap.</summary>
     public IReadOnlyList<ExtractedEntity> Find(string text) => Find(text, NluText.Tokens(text));
 
-    private List<ExtractedEntity> Find(string text, IReadOnlyList<NluToken> tokens)
+    /// <inheritdoc cref="Find(string)"/>
+    public List<ExtractedEntity> Find(string text, IReadOnlyList<NluToken> tokens)
     {
         var found = new List<ExtractedEntity>();
+        var lookup = phrases.GetAlternateLookup<ReadOnlySpan<char>>();
+        // The phrase of n tokens is the start of the phrase of n + 1: each is looked up as a slice of the longest, built once.
+        var buffer = new System.Text.StringBuilder();
+        Span<int> ends = stackalloc int[LongestPhrase];
         for (var i = 0; i < tokens.Count; i++)
         {
-            for (var n = Math.Min(LongestPhrase, tokens.Count - i); n >= 1; n--)
+            var longest = Math.Min(LongestPhrase, tokens.Count - i);
+            buffer.Clear();
+            for (var n = 0; n < longest; n++)
             {
-                var phrase = string.Join(' ', Enumerable.Range(i, n).Select(j => tokens[j].Folded));
-                if (!phrases.TryGetValue(phrase, out var hit)) continue;
+                if (n > 0) buffer.Append(' ');
+                buffer.Append(tokens[i + n].Folded);
+                ends[n] = buffer.Length;
+            }
+            var joined = buffer.ToString();
+            for (var n = longest; n >= 1; n--)
+            {
+                if (!lookup.TryGetValue(joined.AsSpan(0, ends[n - 1]), out var hit)) continue;
                 var (start, end) = (tokens[i].Start, tokens[i + n - 1].End);
                 found.Add(new ExtractedEntity(hit.Entity, hit.Source == "synonym" ? hit.Value : text[start..end], start, end, hit.Source));
                 i += n - 1;
@@ -64,10 +77,13 @@ public sealed class NluGazetteer
     }
 
     /// <summary>For each token, the list features covering it ("lookup:location", "regex:plate"…), null for none.</summary>
-    public List<string>?[] Cover(string text, IReadOnlyList<NluToken> tokens)
+    public List<string>?[] Cover(string text, IReadOnlyList<NluToken> tokens) => Cover(tokens, Find(text, tokens));
+
+    /// <summary>As <see cref="Cover(string, IReadOnlyList{NluToken})"/>, from matches <see cref="Find(string, IReadOnlyList{NluToken})"/> made already.</summary>
+    public static List<string>?[] Cover(IReadOnlyList<NluToken> tokens, IReadOnlyList<ExtractedEntity> matches)
     {
         var cover = new List<string>?[tokens.Count];
-        foreach (var match in Find(text, tokens))
+        foreach (var match in matches)
             for (var i = 0; i < tokens.Count; i++)
                 if (tokens[i].Start >= match.Start && tokens[i].End <= match.End)
                     (cover[i] ??= []).Add(match.Extractor + ":" + match.Entity);

@@ -72,11 +72,12 @@ public sealed partial class NluModel
             foreach (var c in candidates.OrderByDescending(c => c.End - c.Start))
                 if (!accepted.Any(a => a.Start < c.End && c.Start < a.End)) accepted.Add(c);
         }
-        var lists = gazetteer.Find(text);
+        var tokens = NluText.Tokens(text);
+        var lists = gazetteer.Find(text, tokens);
         Claim(TimeExpressions.Find(text, now, zone));
         Claim(CoordinatePair().Matches(text).Select(m => new ExtractedEntity("location", m.Value, m.Index, m.Index + m.Length, "coordinates")));
         Claim(lists.Where(e => e.Extractor == "regex"));
-        Claim(tagger.Extract(text));
+        Claim(tagger.Extract(text, tokens, lists));
         Claim(lists.Where(e => e.Extractor != "regex"));
         return accepted
             .Select(e => e.Entity is "time" or "duration" ? e : e with { Value = data.Canonical(e.Value) })

@@ -7,7 +7,8 @@ namespace SmartParking.Server.Modules.Chat.Nlu;
 /// <summary>A word of a message with where it stands in the original text.</summary>
 public readonly record struct NluToken(string Text, int Start, int End)
 {
-    public string Folded => NluText.Fold(Text);
+    /// <summary>Folded once: the tagger and the word lists read each token's folded form many times.</summary>
+    public string Folded { get; } = NluText.Fold(Text);
 }
 
 /// <summary>How the NLU reads text: words and punctuation as tokens, compared case- and accent-insensitively.</summary>
@@ -55,6 +56,7 @@ public static partial class NluText
     /// </summary>
     public static string Fold(string text)
     {
+        if (IsFolded(text)) return text;
         var lower = text.ToLowerInvariant()
             .Replace("å", "aa", StringComparison.Ordinal).Replace("æ", "ae", StringComparison.Ordinal)
             .Replace("ø", "oe", StringComparison.Ordinal).Replace('’', '\'')
@@ -63,6 +65,14 @@ public static partial class NluText
         foreach (var c in lower)
             if (CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark) b.Append(c);
         return b.ToString();
+    }
+
+    /// <summary>Plain lower-case ASCII (most words) folds to itself.</summary>
+    private static bool IsFolded(string text)
+    {
+        foreach (var c in text)
+            if (c > 0x7f || char.IsAsciiLetterUpper(c)) return false;
+        return true;
     }
 
     /// <summary>

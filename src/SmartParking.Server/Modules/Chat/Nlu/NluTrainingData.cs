@@ -23,6 +23,7 @@ public sealed class NluTrainingData
         Regexes = regexes;
         entities = new Lazy<HashSet<string>>(() => examples.SelectMany(e => e.Entities).Select(e => e.Entity)
             .Concat(regexes.Select(r => r.Entity)).ToHashSet(StringComparer.Ordinal));
+        Intents = examples.Select(e => e.Intent).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
     public IReadOnlyList<NluExample> Examples { get; }
@@ -49,7 +50,8 @@ public sealed class NluTrainingData
 
     public IReadOnlyList<NluRegex> Regexes { get; }
 
-    public IReadOnlyList<string> Intents => Examples.Select(e => e.Intent).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    /// <summary>Every intent the examples name, in order; worked out once, as every message's button payload is checked against it.</summary>
+    public IReadOnlyList<string> Intents { get; }
 
     /// <summary>The same synonyms, lookups and regexes with only some of the examples (cross-validation folds).</summary>
     public NluTrainingData WithExamples(IReadOnlyList<NluExample> examples) => new(examples, Synonyms, Lookups, Regexes);

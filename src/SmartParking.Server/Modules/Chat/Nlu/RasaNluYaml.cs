@@ -74,7 +74,7 @@ public static partial class RasaNluYaml
                     {
                         try
                         {
-                            regexes.Add(new NluRegex(name, new Regex(text, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromMilliseconds(50))));
+                            regexes.Add(new NluRegex(name, new Regex(text, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50))));
                         }
                         catch (ArgumentException e)
                         {

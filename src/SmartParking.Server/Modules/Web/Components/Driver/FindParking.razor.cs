@@ -47,7 +47,7 @@ public sealed partial class FindParking
     private Place? _place;
     private IReadOnlyList<ParkingResult> _results = [];
     private Dictionary<Guid, (int Free, int InService)> _counts = [];
-    private Dictionary<Guid, WindowQuote> _quotes = [];
+    private IReadOnlyDictionary<Guid, WindowQuote> _quotes = new Dictionary<Guid, WindowQuote>();
     private volatile HashSet<Guid> _shown = [];
     private string? _message;
     private bool _interactive;
@@ -165,16 +165,8 @@ public sealed partial class FindParking
     private async Task QuoteAllAsync()
     {
         var window = TimeSpan.FromHours(Hours);
-        var quotes = new Dictionary<Guid, WindowQuote>();
-        var closing = _disposed.Token;
-        foreach (var r in _results)
-        {
-            // Quotes often come from memory without looking at the token: once the page closes, stop here. A cancelled
-            // task is what Blazor expects of a closed page's work and does not log.
-            closing.ThrowIfCancellationRequested();
-            if (await Search.QuoteAsync(r.LotId, StartInstant, window, SpaceTypeFilter, closing) is { } quote)
-                quotes[r.LotId] = quote;
-        }
+        // Priced together: one round trip for the whole list.
+        var quotes = await Search.QuotesAsync(_results.Select(r => r.LotId).ToList(), StartInstant, window, SpaceTypeFilter, _disposed.Token);
         _quotes = quotes;
     }
 

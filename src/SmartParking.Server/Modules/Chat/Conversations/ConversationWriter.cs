@@ -1,0 +1,116 @@
+using System.Threading.Channels;
+using Dapper;
+using Npgsql;
+
+namespace SmartParking.Server.Modules.Chat.Conversations;
+
+/// <summary>One conversation as it is to be stored, if the stored row is still at <see cref="Version"/> (null: no row yet).</summary>
+internal sealed record ConversationWrite(string Channel, string Sender, string Language, string State, byte[] TurnsEncrypted, long? Version, DateTimeOffset At);
+
+/// <summary>
+/// Writes the conversations of messages answered at the same moment in one statement and one commit (group commit):
+/// a busy assistant otherwise spends most of the database's time, and its own, on one round trip and one WAL flush per
+/// message. Each row keeps its own version check; a row whose check fails comes back without a version, as a single
+/// write would. Writes wait only for the statement before theirs, so a quiet assistant still writes each one at once.
+/// </summary>
+public sealed class ConversationWriter(NpgsqlDataSource db) : IAsyncDisposable
+{
+    /// <summary>Enough to take a rush in a few statements; small enough that one statement stays short.</summary>
+    private const int MaxBatch = 256;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _startLock = new();
+    private Task? _loop;
+
+    /// <summary>The new version written, or null when the row was not at the version expected (another writer got there first).</summary>
+    internal async Task<long?> WriteAsync(ConversationWrite write, CancellationToken ct)
+    {
+        EnsureStarted();
+        var pending = new Pending(write);
+        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(ConversationWriter));
+        // A caller that gives up does not take its row back: it is written with the others or fails with them.
+        return await pending.Done.Task.WaitAsync(ct);
+    }
+
+    private void EnsureStarted()
+    {
+        if (_loop is not null) return;
+        lock (_startLock) _loop ??= Task.Run(() => RunAsync(_stopping.Token));
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync(stopping))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
+            try
+            {
+                var written = await WriteBatchAsync(batch, stopping);
+                foreach (var p in batch) p.Done.TrySetResult(written.TryGetValue((p.Write.Channel, p.Write.Sender), out var version) ? version : null);
+            }
+            catch (Exception e)
+            {
+                // Every message of the batch fails as its own statement would have (a database outage is the caller's 503).
+                foreach (var p in batch) p.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task<Dictionary<(string, string), long>> WriteBatchAsync(List<Pending> batch, CancellationToken ct)
+    {
+        // One user's messages take turns on a node, so a batch never holds two rows of one conversation.
+        var rows = batch.Select(p => p.Write).ToList();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var written = await connection.QueryAsync<(string Channel, string Sender, long Version)>(new CommandDefinition("""
+            with input as (
+              select * from unnest(@channels, @senders, @languages, @states, @turns, @versions, @ats)
+                as i(channel, sender, language, state, turns_encrypted, version, at)
+            ), updated as (
+              update chat_conversations c set language = i.language, state = i.state::jsonb, turns = null, turns_encrypted = i.turns_encrypted,
+                     version = c.version + 1, last_active_at = i.at
+              from input i
+              where i.version is not null and c.channel = i.channel and c.sender = i.sender and c.version = i.version
+              returning c.channel, c.sender, c.version
+            ), inserted as (
+              insert into chat_conversations (channel, sender, language, state, turns_encrypted, version, last_active_at)
+              select channel, sender, language, state::jsonb, turns_encrypted, 1, at from input where version is null
+              on conflict (channel, sender) do nothing
+              returning channel, sender, version
+            )
+            select channel, sender, version from updated union all select channel, sender, version from inserted
+            """, new
+        {
+            channels = rows.Select(r => r.Channel).ToArray(),
+            senders = rows.Select(r => r.Sender).ToArray(),
+            languages = rows.Select(r => r.Language).ToArray(),
+            states = rows.Select(r => r.State).ToArray(),
+            turns = rows.Select(r => r.TurnsEncrypted).ToArray(),
+            versions = rows.Select(r => r.Version).ToArray(),
+            ats = rows.Select(r => r.At).ToArray(),
+        }, cancellationToken: ct));
+        return written.ToDictionary(w => (w.Channel, w.Sender), w => w.Version);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stopping.CancelAsync();
+        if (_loop is not null)
+        {
+            try { await _loop; }
+            catch (OperationCanceledException) { }
+        }
+        while (_queue.Reader.TryRead(out var left)) left.Done.TrySetCanceled();
+        _stopping.Dispose();
+    }
+
+    private sealed class Pending(ConversationWrite write)
+    {
+        public ConversationWrite Write { get; } = write;
+
+        public TaskCompletionSource<long?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
