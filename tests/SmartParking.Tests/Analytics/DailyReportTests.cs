@@ -108,7 +108,7 @@ public sealed class DailyReportTests(DailyReportsFactory factory) : IClassFixtur
         await factory.SecondNodeJob().RunAsync(nySix.AddMinutes(10), CancellationToken.None);
         (await factory.ReportDaysAsync(cph)).ShouldBe([cphYesterday]);
         (await factory.ScalarAsync<DateTime>("select generated_at from daily_reports where tenant_id = $1", cph)).ShouldBe(made);
-        (await factory.ScalarAsync<long>("select count(*) from notification_messages where address = $1 and kind = 'daily_report'", cphOperator.Email)).ShouldBe(1);
+        (await factory.ScalarAsync<long>("select count(*) from notification_messages where address_index = $1 and kind = 'daily_report'", factory.NotificationAddressIndex(cphOperator.Email))).ShouldBe(1);
         await factory.SendDueAsync();
         await factory.Smtp.WaitForAsync(cphOperator.Email);
         factory.Smtp.To(cphOperator.Email).Count.ShouldBe(1);

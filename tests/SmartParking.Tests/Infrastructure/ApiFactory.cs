@@ -216,6 +216,14 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return (T)value!;
     }
 
+    /// <summary>The blind index the notification log finds an address by (the address itself is sealed).</summary>
+    public byte[] NotificationAddressIndex(string address) =>
+        Services.GetRequiredService<SmartParking.Server.Platform.Protection.FieldProtector>().BlindIndex(address, SmartParking.Server.Modules.Notifications.NotificationFields.Address);
+
+    /// <summary>A sealed notification-log field opened.</summary>
+    public string OpenNotificationField(byte[] sealedValue, SmartParking.Server.Platform.Protection.FieldScope field) =>
+        Services.GetRequiredService<SmartParking.Server.Platform.Protection.FieldProtector>().Open(sealedValue, field);
+
     /// <summary>How many events of this type the outbox holds for the aggregate (committed or not yet sequenced).</summary>
     public Task<long> EventCountAsync(string type, object aggregateId) =>
         ScalarAsync<long>("select count(*) from domain_events where type = $1 and aggregate_id = $2", type, aggregateId.ToString());

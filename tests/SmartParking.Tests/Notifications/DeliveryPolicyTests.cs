@@ -82,6 +82,32 @@ public sealed class DeliveryPolicyTests(NotificationsFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task Queue_AddressAndTextsAreSealedAtRest_AndStillSentAndShown()
+    {
+        var driver = await factory.RegisterDriverAsync();
+        var eventId = Guid.NewGuid();
+        await QueueForDriverAsync(driver, eventId: eventId, fields: new Dictionary<string, string> { ["amount"] = "25.00 DKK", ["reason"] = "Plate XK 41 772 left early" });
+
+        // Nothing of it in clear: not the address, not the texts, not in any column of the row.
+        var row = await factory.ScalarAsync<string>("select n::text from notification_messages n where driver_id = $1", driver.Id);
+        row.ShouldNotContain(driver.Email, Case.Insensitive);
+        row.ShouldNotContain("XK 41 772");
+        (await factory.ScalarAsync<long>("select count(*) from notification_messages where driver_id = $1 and address is null and body_text is null and body_html is null",
+            driver.Id)).ShouldBe(1);
+
+        // The same event again is still one message: the send-once key holds the address's blind index.
+        await QueueForDriverAsync(driver, eventId: eventId);
+        await factory.SendDueAsync();
+        (await factory.OnlyRowForAsync(driver.Email)).Status.ShouldBe("sent");
+        (await factory.Smtp.WaitForAsync(driver.Email)).TextBody.ShouldNotBeNull().ShouldContain("XK 41 772");
+
+        // The driver's own log shows the address opened.
+        using var client = factory.ClientFor(driver);
+        var mine = await client.GetJsonAsync("/api/v1/me/notifications");
+        mine.GetProperty("items").EnumerateArray().Single().GetProperty("address").GetString().ShouldBe(driver.Email);
+    }
+
+    [Fact]
     public async Task Queue_MarketingWithoutConsent_SuppressedAndNotSent()
     {
         var driver = await factory.RegisterDriverAsync();

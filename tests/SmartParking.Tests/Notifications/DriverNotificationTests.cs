@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Notifications;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -185,11 +186,12 @@ public sealed class DriverNotificationTests(NotificationsFactory factory) : ICla
 
     private async Task<(string Subject, string Text, string Html, bool Urgent)> MessageAsync(Guid driverId, string kind)
     {
-        await using var command = factory.Sql.CreateCommand("select subject, body_text, body_html, urgent from notification_messages where driver_id = $1 and kind = $2");
+        await using var command = factory.Sql.CreateCommand("select subject, body_text_encrypted, body_html_encrypted, urgent from notification_messages where driver_id = $1 and kind = $2");
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = driverId });
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = kind });
         await using var reader = await command.ExecuteReaderAsync();
         (await reader.ReadAsync()).ShouldBeTrue($"no {kind} message was queued");
-        return (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3));
+        return (reader.GetString(0), factory.OpenNotificationField((byte[])reader[1], NotificationFields.BodyText),
+            factory.OpenNotificationField((byte[])reader[2], NotificationFields.BodyHtml), reader.GetBoolean(3));
     }
 }

@@ -60,8 +60,15 @@ public sealed class IntegrationEndToEndTests(WebhookDeliveryFactory factory) : I
         var body = JsonDocument.Parse(received[0].Body).RootElement;
         body.GetProperty("type").GetString().ShouldBe("PriceChanged");
         body.GetProperty("data").GetProperty("rateNow").GetDecimal().ShouldBe(17.5m);
-        (await factory.ScalarAsync<string>("select status from notification_messages where address = $1 and kind = 'webhook' and body_text like $2",
-            factory.Receiver.Url("ok").ToString(), $"%{lot}%")).ShouldBe("sent");
+        var logged = new List<(string Status, string Text)>();
+        await using (var command = factory.Sql.CreateCommand("select status, body_text_encrypted from notification_messages where address_index = $1 and kind = 'webhook'"))
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = factory.NotificationAddressIndex(factory.Receiver.Url("ok").ToString()) });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                logged.Add((reader.GetString(0), factory.OpenNotificationField((byte[])reader[1], SmartParking.Server.Modules.Notifications.NotificationFields.BodyText)));
+        }
+        logged.Where(m => m.Text.Contains(lot.ToString(), StringComparison.Ordinal)).Select(m => m.Status).ShouldBe(["sent"]);
     }
 
     [Fact]

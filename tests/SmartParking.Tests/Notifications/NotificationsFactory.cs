@@ -80,9 +80,9 @@ public class NotificationsFactory : ManageFactory
     public async Task<IReadOnlyList<Row>> RowsForAsync(string address)
     {
         await using var command = Sql.CreateCommand("""
-            select id, status, reason, attempts, next_attempt_at, provider_message_id from notification_messages where address = $1 order by queued_at, id
+            select id, status, reason, attempts, next_attempt_at, provider_message_id from notification_messages where address_index = $1 order by queued_at, id
             """);
-        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = address });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = NotificationAddressIndex(address) });
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<Row>();
         while (await reader.ReadAsync())

@@ -25,6 +25,7 @@ public static class NotificationsModule
         builder.Services.AddSingleton<PreferencesStore>();
         builder.Services.AddSingleton<IPersonalDataHolder, NotificationsPersonalData>();
         builder.Services.AddProtectedColumn(new ProtectedColumn(PreferencesStore.PhoneField, "phone", "phone_encrypted"));
+        builder.Services.AddNotificationFieldEncryption();
         builder.Services.AddSingleton<SenderSignal>();
         builder.Services.AddSingleton<NotificationQueue>();
         builder.Services.AddSingleton<INotificationQueue>(sp => sp.GetRequiredService<NotificationQueue>());

@@ -23,10 +23,13 @@ internal sealed class NotificationsPersonalData(NpgsqlDataSource db, FieldProtec
                 select language, channels::text as channels, quiet_start::text as quiet_start, quiet_end::text as quiet_end, time_zone, phone, phone_encrypted, updated_at
                 from notification_preferences where driver_id = @UserId and @Tenant::uuid is null
                 """, subject, ct)).Opened("phone", "phone_encrypted", b => protector.Open(b, PreferencesStore.PhoneField)),
-            await PersonalDataTable.ReadAsync(connection, "messages", """
-                select id, tenant_id, channel, address, kind, language, marketing, subject, body_text, status, reason, queued_at, sent_at, delivered_at, failed_at
+            (await PersonalDataTable.ReadAsync(connection, "messages", """
+                select id, tenant_id, channel, address, address_encrypted, kind, language, marketing, subject, body_text, body_text_encrypted, status, reason,
+                       queued_at, sent_at, delivered_at, failed_at
                 from notification_messages where driver_id = @UserId and (@Tenant::uuid is null or tenant_id = @Tenant) order by queued_at
-                """, subject, ct),
+                """, subject, ct))
+                .Opened("address", "address_encrypted", b => protector.Open(b, NotificationFields.Address))
+                .Opened("body_text", "body_text_encrypted", b => protector.Open(b, NotificationFields.BodyText)),
             await PersonalDataTable.ReadAsync(connection, "push_subscriptions", """
                 select id, endpoint, created_at from push_subscriptions where driver_id = @UserId and @Tenant::uuid is null order by created_at
                 """, subject, ct),

@@ -3,6 +3,7 @@ using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Http;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Tables;
 
 namespace SmartParking.Server.Modules.Notifications;
@@ -18,13 +19,14 @@ public static class MessageStatus
 }
 
 /// <summary>One message of the delivery log as the dashboard and the driver see it (bodies and signing secrets stay out).</summary>
-public sealed class NotificationMessage
+public class NotificationMessage
 {
     public Guid Id { get; init; }
     public Guid? TenantId { get; init; }
     public Guid? DriverId { get; init; }
     public string Channel { get; init; } = "";
-    public string Address { get; init; } = "";
+    /// <summary>Opened from its sealed column when read (see <see cref="NotificationMessageRow"/>).</summary>
+    public string Address { get; internal set; } = "";
     public string Kind { get; init; } = "";
     public string Language { get; init; } = "";
     public bool Urgent { get; init; }
@@ -41,14 +43,27 @@ public sealed class NotificationMessage
     public DateTimeOffset? FailedAt { get; init; }
 }
 
+/// <summary>A message as stored: the address sealed (or, written before encryption and not swept yet, still clear).</summary>
+public sealed class NotificationMessageRow : NotificationMessage
+{
+    public byte[]? AddressEncrypted { get; init; }
+
+    /// <summary>The message with its address opened; only the base type's fields are ever written out.</summary>
+    public NotificationMessage Opened(FieldProtector protector)
+    {
+        Address = protector.Reveal(AddressEncrypted, Address, NotificationFields.Address) ?? "";
+        return this;
+    }
+}
+
 /// <summary>
 /// The delivery log for the dashboard: an operator's own tenant, an admin's all (or one, with tenantId). Filters:
 /// status, channel, kind, driverId.
 /// </summary>
-public sealed class NotificationsTable(NpgsqlDataSource db) : DataTable<NotificationMessage>(db)
+public sealed class NotificationsTable(NpgsqlDataSource db, FieldProtector protector) : DataTable<NotificationMessageRow, NotificationMessage>(db)
 {
     public const string SelectList = """
-        n.id, n.tenant_id, n.driver_id, n.channel, n.address, n.kind, n.language, n.urgent, n.marketing, n.subject, n.status, n.reason, n.attempts,
+        n.id, n.tenant_id, n.driver_id, n.channel, n.address, n.address_encrypted, n.kind, n.language, n.urgent, n.marketing, n.subject, n.status, n.reason, n.attempts,
         n.next_attempt_at, n.provider_message_id, n.queued_at, n.sent_at, n.delivered_at, n.failed_at
         """;
 
@@ -59,7 +74,7 @@ public sealed class NotificationsTable(NpgsqlDataSource db) : DataTable<Notifica
         new("queuedAt", "Queued", m => m.QueuedAt, ColumnKind.Instant, "n.queued_at"),
         new("kind", "Kind", m => m.Kind, SortSql: "n.kind"),
         new("channel", "Channel", m => m.Channel, SortSql: "n.channel"),
-        new("address", "To", m => m.Address, SortSql: "n.address"),
+        new("address", "To", m => m.Address), // sealed: not sortable
         new("status", "Status", m => m.Status, SortSql: "n.status"),
         new("reason", "Reason", m => m.Reason),
         new("attempts", "Attempts", m => m.Attempts, ColumnKind.Number, "n.attempts"),
@@ -71,6 +86,9 @@ public sealed class NotificationsTable(NpgsqlDataSource db) : DataTable<Notifica
     ], "queuedAt", SortDirection.Descending, "n.id") { PersonalData = true };
 
     public override TableDefinition<NotificationMessage> Definition => Table;
+
+    protected override Task<IReadOnlyList<NotificationMessage>> MapAsync(IReadOnlyList<NotificationMessageRow> rows, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<NotificationMessage>>([.. rows.Select(r => r.Opened(protector))]);
 
     protected override Task<TableSql> BuildAsync(NpgsqlConnection connection, ClaimsPrincipal user, TableRequest request, CancellationToken ct)
     {
@@ -87,17 +105,17 @@ public sealed class NotificationsTable(NpgsqlDataSource db) : DataTable<Notifica
 }
 
 /// <summary>A driver's own messages, newest first.</summary>
-public sealed class DriverMessages(NpgsqlDataSource db)
+public sealed class DriverMessages(NpgsqlDataSource db, FieldProtector protector)
 {
     public async Task<Page<NotificationMessage>> ListAsync(Guid driverId, Paging paging, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "select count(*) from notification_messages where driver_id = @driverId", new { driverId }, cancellationToken: ct));
-        var items = (await connection.QueryAsync<NotificationMessage>(new CommandDefinition($"""
+        var items = (await connection.QueryAsync<NotificationMessageRow>(new CommandDefinition($"""
             select {NotificationsTable.SelectList} from notification_messages n where n.driver_id = @driverId
             order by n.queued_at desc, n.id desc limit @limit offset @offset
-            """, new { driverId, limit = paging.PageSize, offset = paging.Offset }, cancellationToken: ct))).ToList();
+            """, new { driverId, limit = paging.PageSize, offset = paging.Offset }, cancellationToken: ct))).Select(r => r.Opened(protector)).ToList();
         return new Page<NotificationMessage>(items, paging.Page, paging.PageSize, total);
     }
 }

@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
 using SmartParking.Server.Modules.Identity;
@@ -12,7 +13,7 @@ namespace SmartParking.Server.Modules.Notifications.Delivery;
 /// </summary>
 public sealed class NotificationQueue(
     NpgsqlDataSource db, IEnumerable<INotificationChannel> channels, PreferencesStore preferences, IAccountContacts accounts, SenderSignal signal,
-    TimeProvider time, ILogger<NotificationQueue> logger) : INotificationQueue
+    FieldProtector protector, TimeProvider time, ILogger<NotificationQueue> logger) : INotificationQueue
 {
     private readonly IReadOnlyDictionary<ChannelKind, INotificationChannel> _channels = channels.GroupBy(c => c.Kind).ToDictionary(g => g.Key, g => g.First());
 
@@ -69,12 +70,19 @@ public sealed class NotificationQueue(
         var now = time.GetUtcNow();
         // Asking again for the same event, recipient, channel and kind inserts nothing: the first row stands.
         var inserted = await connection.ExecuteAsync(new CommandDefinition("""
-            insert into notification_messages (id, tenant_id, driver_id, source_event_id, channel, address, kind, language, urgent, marketing, subject, body_text,
-                body_html, link, signing_secret, status, reason, next_attempt_at, queued_at, updated_at)
-            values (@Id, @TenantId, @DriverId, @SourceEventId, @Channel, @Address, @Kind, @Language, @Urgent, @Marketing, @Subject, @BodyText,
-                @BodyHtml, @Link, @SigningSecret, @Status, @Reason, @now, @now, @now)
-            on conflict (source_event_id, address, channel, kind) do nothing
-            """, rows.Select(r => new DynamicParameters(r).With("now", now)), tx, cancellationToken: ct));
+            insert into notification_messages (id, tenant_id, driver_id, source_event_id, channel, address_encrypted, address_index, kind, language, urgent, marketing,
+                subject, body_text_encrypted, body_html_encrypted, link, signing_secret, status, reason, next_attempt_at, queued_at, updated_at)
+            values (@Id, @TenantId, @DriverId, @SourceEventId, @Channel, @addressEncrypted, @addressIndex, @Kind, @Language, @Urgent, @Marketing,
+                @Subject, @bodyTextEncrypted, @bodyHtmlEncrypted, @Link, @SigningSecret, @Status, @Reason, @now, @now, @now)
+            on conflict (source_event_id, address_index, channel, kind) do nothing
+            """, rows.Select(r => new
+            {
+                r.Id, r.TenantId, r.DriverId, r.SourceEventId, r.Channel, r.Kind, r.Language, r.Urgent, r.Marketing, r.Subject, r.Link, r.SigningSecret, r.Status, r.Reason, now,
+                addressEncrypted = protector.Seal(r.Address, NotificationFields.Address),
+                addressIndex = protector.BlindIndex(r.Address, NotificationFields.Address),
+                bodyTextEncrypted = protector.Seal(r.BodyText, NotificationFields.BodyText),
+                bodyHtmlEncrypted = protector.SealOrNull(r.BodyHtml, NotificationFields.BodyHtml),
+            }), tx, cancellationToken: ct));
         // Only a message inserted just now gets files: a duplicate's id was never stored, and the first row keeps its own.
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into notification_attachments (message_id, position, file_name, content_type, content)
@@ -104,14 +112,5 @@ public sealed class NotificationQueue(
         {
             Attachments = channel == ChannelKind.Email ? request.Attachments ?? [] : [],
         };
-    }
-}
-
-internal static class DynamicParametersExtensions
-{
-    public static DynamicParameters With(this DynamicParameters parameters, string name, object? value)
-    {
-        parameters.Add(name, value);
-        return parameters;
     }
 }

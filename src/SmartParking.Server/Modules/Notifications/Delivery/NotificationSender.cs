@@ -1,3 +1,4 @@
+using SmartParking.Server.Platform.Protection;
 using System.Globalization;
 using Dapper;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace SmartParking.Server.Modules.Notifications.Delivery;
 /// </summary>
 public sealed class NotificationSender(
     NpgsqlDataSource db, IEnumerable<INotificationChannel> channels, SenderSignal signal, PostgresNotifications notifications, IConsents consents,
-    IOptions<NotificationOptions> options, TimeProvider time, ILogger<NotificationSender> logger) : BackgroundService
+    FieldProtector protector, IOptions<NotificationOptions> options, TimeProvider time, ILogger<NotificationSender> logger) : BackgroundService
 {
     private const long LockKey = 0x4E4F5449; // "NOTI"
     private const int ClaimSize = 500;
@@ -79,12 +80,15 @@ public sealed class NotificationSender(
         public Guid Id { get; init; }
         public Guid? DriverId { get; init; }
         public string Channel { get; init; } = "";
-        public string Address { get; init; } = "";
+        public string? Address { get; init; }
+        public byte[]? AddressEncrypted { get; init; }
         public bool Urgent { get; init; }
         public bool Marketing { get; init; }
         public string Subject { get; init; } = "";
-        public string BodyText { get; init; } = "";
+        public string? BodyText { get; init; }
+        public byte[]? BodyTextEncrypted { get; init; }
         public string? BodyHtml { get; init; }
+        public byte[]? BodyHtmlEncrypted { get; init; }
         public string? Link { get; init; }
         public string? SigningSecret { get; init; }
         public int Attempts { get; init; }
@@ -105,7 +109,8 @@ public sealed class NotificationSender(
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
             var due = (await connection.QueryAsync<DueRow>(new CommandDefinition($"""
-                select m.id, m.driver_id, m.channel, m.address, m.urgent, m.marketing, m.subject, m.body_text, m.body_html, m.link, m.signing_secret, m.attempts,
+                select m.id, m.driver_id, m.channel, m.address, m.address_encrypted, m.urgent, m.marketing, m.subject, m.body_text, m.body_text_encrypted,
+                       m.body_html, m.body_html_encrypted, m.link, m.signing_secret, m.attempts,
                        to_char(p.quiet_start, 'HH24:MI') as quiet_start, to_char(p.quiet_end, 'HH24:MI') as quiet_end, p.time_zone
                 from notification_messages m left join notification_preferences p on p.driver_id = m.driver_id
                 where m.status = 'queued' and m.next_attempt_at <= @now
@@ -189,7 +194,9 @@ public sealed class NotificationSender(
     private async Task<IReadOnlyDictionary<Guid, ChannelResult>> SendBatchAsync(INotificationChannel channel, DueRow[] batch, CancellationToken ct)
     {
         var attachments = channel.Kind == ChannelKind.Email ? await AttachmentsAsync(batch, ct) : [];
-        var messages = batch.Select(r => new OutgoingMessage(r.Id, r.Address, r.Subject, r.BodyText, r.BodyHtml, r.Link, r.SigningSecret, r.Urgent,
+        var messages = batch.Select(r => new OutgoingMessage(r.Id, protector.Reveal(r.AddressEncrypted, r.Address, NotificationFields.Address) ?? "", r.Subject,
+            protector.Reveal(r.BodyTextEncrypted, r.BodyText, NotificationFields.BodyText) ?? "", protector.Reveal(r.BodyHtmlEncrypted, r.BodyHtml, NotificationFields.BodyHtml),
+            r.Link, r.SigningSecret, r.Urgent,
             attachments.TryGetValue(r.Id, out var files) ? files : null)).ToList();
         try
         {
