@@ -20,17 +20,19 @@ public static class RepoPaths
 public static class Poll
 {
     /// <summary>Re-runs <paramref name="probe"/> until <paramref name="done"/> holds or the deadline passes; never a fixed sleep.</summary>
-    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
+    /// <param name="maxDelay">The longest wait between probes (500 ms unless given): shorter to catch a moment that passes quickly.</param>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what, TimeSpan? maxDelay = null)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var delay = TimeSpan.FromMilliseconds(20);
+        var longest = maxDelay ?? TimeSpan.FromMilliseconds(500);
+        var delay = TimeSpan.FromMilliseconds(Math.Min(20, longest.TotalMilliseconds));
         while (true)
         {
             var value = await probe();
             if (done(value)) return value;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Gave up waiting for {what}; last value: {value}");
             await Task.Delay(delay);
-            delay = TimeSpan.FromMilliseconds(Math.Min(500, delay.TotalMilliseconds * 2));
+            delay = TimeSpan.FromMilliseconds(Math.Min(longest.TotalMilliseconds, delay.TotalMilliseconds * 2));
         }
     }
 }

@@ -120,14 +120,19 @@ public sealed class ProtectionProcessTests : IAsyncLifetime
         }
         (await ScalarAsync("select count(*) from users where get_byte(email_encrypted, 0) <> 1")).ShouldBe(0);
         var rotated = Keys("2", ("1", TestProtectionKeys.Key1), ("2", Key2));
-        rotated["Protection__SweepBatchSize"] = "50";
+        // Small batches and a close watch, so the kill lands while 40,000 values are still being re-sealed.
+        rotated["Protection__SweepBatchSize"] = "20";
 
         var killed = Node(rotated);
-        await Poll.UntilAsync(() => ScalarAsync("select count(*) from users where get_byte(email_encrypted, 0) = 2"), n => n > 0, Start, "the rotation to start");
+        await Poll.UntilAsync(() => ScalarAsync("select count(*) from users where get_byte(email_encrypted, 0) = 2"), n => n > 0, Start, "the rotation to start",
+            maxDelay: TimeSpan.FromMilliseconds(10));
         killed.Kill();
         await killed.DisposeAsync();
 
-        var left = await ScalarAsync("select count(*) from users where get_byte(email_encrypted, 0) = 1");
+        var left = await ScalarAsync("""
+            select (select count(*) from users where get_byte(email_encrypted, 0) = 1)
+                 + (select count(*) from notification_preferences where get_byte(phone_encrypted, 0) = 1)
+            """);
         left.ShouldBeGreaterThan(0, "the rotation finished before the kill; nothing was left to resume");
         await StopsWithOneLineAsync(Node(Keys("2", ("2", Key2))), "encrypted under key version 1, which Protection:Keys no longer has");
 
