@@ -55,6 +55,30 @@ public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task DatabaseUnreachable_ChatMessage503_AndTheAssistantWritesAgainOnceItIsBack()
+    {
+        using var client = factory.Anonymous();
+        var sender = "outage-" + Guid.NewGuid().ToString("N")[..12];
+        // Answered once, the conversation is this node's copy: the next message reaches the batched write with no read first.
+        (await client.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = "hi" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        try
+        {
+            factory.Proxy.Stop();
+            var during = await client.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = "what can you do?" });
+            await during.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
+            during.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.Zero);
+        }
+        finally
+        {
+            factory.Proxy.Start();
+        }
+
+        await Poll.UntilAsync(async () => (await client.GetAsync("/health/ready")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "readiness after the database came back");
+        (await client.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = "thanks" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await factory.ScalarAsync<long>("select version from chat_conversations where sender = $1", sender)).ShouldBe(2, "the failed message wrote nothing; the one after it did");
+    }
+
+    [Fact]
     public async Task UnexpectedDatabaseError_Returns500NotAnOutageAndLeaksNoSql()
     {
         // A statement the database rejects is a bug, not an outage: clients must not be told to retry it.
