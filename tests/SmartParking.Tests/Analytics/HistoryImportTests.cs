@@ -78,6 +78,24 @@ public sealed class HistoryImportTests(HistoryImportFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task Author_IsShownByEmail_ButStoredAsTheirAccountIdOnly()
+    {
+        var (_, client, account) = await factory.NewTenantWithOperatorAsync();
+        await client.CreateLotAsync(Payloads.Lot("Author Garage"));
+        var report = await ImportAsync(client, """
+            lot,capacity,occupied,observed_at
+            Author Garage,10,4,2024-03-04T10:00:00Z
+            """);
+        var id = report.GetProperty("id").GetGuid();
+        report.Str("importedBy").ShouldBe(account.Email);
+
+        (await client.GetJsonAsync($"{Url}/{id}")).Str("importedBy").ShouldBe(account.Email);
+        (await client.GetJsonAsync(Url)).EnumerateArray().Single(i => i.GetProperty("id").GetGuid() == id).Str("importedBy").ShouldBe(account.Email);
+        (await factory.ScalarAsync<string>("select o::text from occupancy_imports o where id = $1", id)).ShouldNotContain(account.Email, Case.Insensitive);
+        (await factory.ScalarAsync<Guid>("select imported_by from occupancy_imports where id = $1", id)).ShouldBe(account.Id);
+    }
+
+    [Fact]
     public async Task LocalTimes_AreReadInTheTimezone_AcrossBothClockChanges()
     {
         var (_, client, _) = await factory.NewTenantWithOperatorAsync();

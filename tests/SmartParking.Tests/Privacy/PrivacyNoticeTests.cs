@@ -14,7 +14,7 @@ public sealed partial class PrivacyNoticeTests
     /// <summary>Columns that name, reach or identify a person (or hold what they wrote), wherever a migration creates them.</summary>
     private static readonly HashSet<string> PersonalColumns =
     [
-        "email", "normalized_email", "actor_email", "imported_by_email", "display_name", "password_hash", "authenticator_key", "recovery_codes",
+        "email", "normalized_email", "actor_email", "display_name", "password_hash", "authenticator_key", "recovery_codes",
         "plate", "phone", "address", "sender", "driver_id", "user_id", "actor_id", "operator_id", "imported_by", "endpoint", "customer",
         "turns", "text", "body_text", "acknowledged_by_name", "resolved_by_name",
     ];

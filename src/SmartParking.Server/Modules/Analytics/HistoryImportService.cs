@@ -20,7 +20,7 @@ namespace SmartParking.Server.Modules.Analytics;
 /// header lacks a column, it has no data rows, a time has no offset and no time zone was given, or more than half its
 /// rows cannot be read; otherwise unreadable rows are dropped and reported by row and column.
 /// </summary>
-public sealed class HistoryImportService(NpgsqlDataSource db, LotCatalog lots, TimeProvider time, IOptions<HistoryImportOptions> options)
+public sealed class HistoryImportService(NpgsqlDataSource db, LotCatalog lots, IAccountContacts accounts, TimeProvider time, IOptions<HistoryImportOptions> options)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -44,7 +44,8 @@ public sealed class HistoryImportService(NpgsqlDataSource db, LotCatalog lots, T
         await using var tx = await connection.BeginTransactionAsync(ct);
         var written = await HistoryStore.WriteHoursAsync(connection, tx, tenant, lotsInFile, ct);
         var report = Report(Guid.NewGuid(), tenant, name, user.Email() ?? user.UserId().ToString(), zone, file, lotsInFile, written);
-        await HistoryStore.RecordAsync(connection, tx, report, user.UserId(), JsonSerializer.Serialize(report, Json), ct);
+        // The author is kept as their account id; their e-mail address is looked up when the import is shown.
+        await HistoryStore.RecordAsync(connection, tx, report, user.UserId(), JsonSerializer.Serialize(report with { ImportedBy = "" }, Json), ct);
         await tx.CommitAsync(ct);
         return report;
     }
@@ -53,15 +54,20 @@ public sealed class HistoryImportService(NpgsqlDataSource db, LotCatalog lots, T
     public async Task<IReadOnlyList<HistoryImportSummary>> ListAsync(ClaimsPrincipal user, Guid? tenantId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await HistoryStore.ListAsync(connection, user.TenantScope(tenantId), 100, ct);
+        var rows = await HistoryStore.ListAsync(connection, user.TenantScope(tenantId), 100, ct);
+        var authors = await accounts.EmailsOfAsync([.. rows.Select(r => r.ImportedBy).Distinct()], ct);
+        return [.. rows.Select(r => new HistoryImportSummary(r.Id, r.ImportedAt, Author(authors, r.ImportedBy), r.FileName, r.RowsRead, r.RowsKept, r.HoursWritten))];
     }
 
     public async Task<HistoryImportReport> GetAsync(ClaimsPrincipal user, Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var json = await HistoryStore.ReportJsonAsync(connection, user.TenantScope(), id, ct) ?? throw new NotFoundException("Import");
-        return JsonSerializer.Deserialize<HistoryImportReport>(json, Json)!;
+        var (json, author) = await HistoryStore.ReportAsync(connection, user.TenantScope(), id, ct) ?? throw new NotFoundException("Import");
+        return JsonSerializer.Deserialize<HistoryImportReport>(json, Json)! with { ImportedBy = Author(await accounts.EmailsOfAsync([author], ct), author) };
     }
+
+    /// <summary>The author's e-mail address, or their account id when the account is gone.</summary>
+    private static string Author(IReadOnlyDictionary<Guid, string> emails, Guid userId) => emails.GetValueOrDefault(userId) ?? userId.ToString();
 
     private static TimeZoneInfo? Zone(string? timeZone)
     {

@@ -63,28 +63,29 @@ internal static class HistoryStore
 
     public static Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, HistoryImportReport report, Guid userId, string reportJson, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("""
-            insert into occupancy_imports (id, tenant_id, imported_by, imported_by_email, imported_at, file_name, rows_read, rows_kept, hours_written, report)
-            values (@Id, @TenantId, @userId, @ImportedBy, @ImportedAt, @FileName, @RowsRead, @RowsKept, @HoursWritten, @reportJson::jsonb)
-            """, new { report.Id, report.TenantId, userId, report.ImportedBy, report.ImportedAt, report.FileName, report.RowsRead, report.RowsKept, report.HoursWritten, reportJson },
+            insert into occupancy_imports (id, tenant_id, imported_by, imported_at, file_name, rows_read, rows_kept, hours_written, report)
+            values (@Id, @TenantId, @userId, @ImportedAt, @FileName, @RowsRead, @RowsKept, @HoursWritten, @reportJson::jsonb)
+            """, new { report.Id, report.TenantId, userId, report.ImportedAt, report.FileName, report.RowsRead, report.RowsKept, report.HoursWritten, reportJson },
             tx, cancellationToken: ct));
 
-    public static async Task<IReadOnlyList<HistoryImportSummary>> ListAsync(NpgsqlConnection connection, Guid? tenant, int limit, CancellationToken ct) =>
+    /// <summary>The latest imports; <see cref="SummaryRow.ImportedBy"/> is the author's account id, for the caller to name.</summary>
+    public static async Task<IReadOnlyList<SummaryRow>> ListAsync(NpgsqlConnection connection, Guid? tenant, int limit, CancellationToken ct) =>
         (await connection.QueryAsync<SummaryRow>(new CommandDefinition("""
-            select id, imported_at, imported_by_email as imported_by, file_name, rows_read, rows_kept, hours_written
+            select id, imported_at, imported_by, file_name, rows_read, rows_kept, hours_written
             from occupancy_imports where @tenant::uuid is null or tenant_id = @tenant
             order by imported_at desc, id limit @limit
-            """, new { tenant, limit }, cancellationToken: ct)))
-        .Select(r => new HistoryImportSummary(r.Id, r.ImportedAt, r.ImportedBy, r.FileName, r.RowsRead, r.RowsKept, r.HoursWritten)).ToList();
+            """, new { tenant, limit }, cancellationToken: ct))).ToList();
 
-    public static Task<string?> ReportJsonAsync(NpgsqlConnection connection, Guid? tenant, Guid id, CancellationToken ct) =>
-        connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select report::text from occupancy_imports where id = @id and (@tenant::uuid is null or tenant_id = @tenant)", new { id, tenant }, cancellationToken: ct));
+    /// <summary>An import's report as stored (without its author) and the author's account id.</summary>
+    public static Task<(string Report, Guid ImportedBy)?> ReportAsync(NpgsqlConnection connection, Guid? tenant, Guid id, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<(string Report, Guid ImportedBy)?>(new CommandDefinition(
+            "select report::text, imported_by from occupancy_imports where id = @id and (@tenant::uuid is null or tenant_id = @tenant)", new { id, tenant }, cancellationToken: ct));
 
-    private sealed class SummaryRow
+    public sealed class SummaryRow
     {
         public Guid Id { get; init; }
         public DateTimeOffset ImportedAt { get; init; }
-        public string ImportedBy { get; init; } = "";
+        public Guid ImportedBy { get; init; }
         public string FileName { get; init; } = "";
         public int RowsRead { get; init; }
         public int RowsKept { get; init; }
