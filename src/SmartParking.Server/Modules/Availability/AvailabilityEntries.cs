@@ -224,10 +224,7 @@ public sealed partial class AvailabilityModel
         public void Within(double lat, double lng, double radiusMeters, List<(LotEntry Lot, double Distance)> found)
         {
             found.Clear();
-            var dLat = radiusMeters / 111_320.0;
-            var dLng = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
-            var (minLat, minLng) = Key(lat - dLat, lng - dLng);
-            var (maxLat, maxLng) = Key(lat + dLat, lng + dLng);
+            var (minLat, minLng, maxLat, maxLng, _) = CellsAround(lat, lng, radiusMeters);
             for (var y = minLat; y <= maxLat; y++)
                 for (var x = minLng; x <= maxLng; x++)
                 {
@@ -255,11 +252,7 @@ public sealed partial class AvailabilityModel
         {
             found.Clear();
             if (count <= 0) return;
-            var dLat = radiusMeters / 111_320.0;
-            var cosLat = Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
-            var dLng = dLat / cosLat;
-            var (minLat, minLng) = Key(lat - dLat, lng - dLng);
-            var (maxLat, maxLng) = Key(lat + dLat, lng + dLng);
+            var (minLat, minLng, maxLat, maxLng, cosLat) = CellsAround(lat, lng, radiusMeters);
             if ((long)(maxLat - minLat + 1) * (maxLng - minLng + 1) > MaxOrderedCells)
             {
                 Within(lat, lng, radiusMeters, found);
@@ -303,6 +296,17 @@ public sealed partial class AvailabilityModel
             static (a, b) => a.Distance != b.Distance ? a.Distance.CompareTo(b.Distance) : a.Lot.Id.CompareTo(b.Lot.Id);
 
         [ThreadStatic] private static List<((int, int) Key, double Nearest)>? t_cells;
+
+        /// <summary>The cells of the box around the radius, and the cosine of the latitude that narrows a degree of longitude.</summary>
+        private static (int MinLat, int MinLng, int MaxLat, int MaxLng, double CosLat) CellsAround(double lat, double lng, double radiusMeters)
+        {
+            var dLat = radiusMeters / 111_320.0;
+            var cosLat = Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
+            var dLng = dLat / cosLat;
+            var (minLat, minLng) = Key(lat - dLat, lng - dLng);
+            var (maxLat, maxLng) = Key(lat + dLat, lng + dLng);
+            return (minLat, minLng, maxLat, maxLng, cosLat);
+        }
 
         private static (int, int) Key(double lat, double lng) => ((int)Math.Floor(lat / Cell), (int)Math.Floor(lng / Cell));
     }

@@ -76,13 +76,8 @@ public sealed class PricingService(NpgsqlDataSource db)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<Quote> QuoteAsync(LotFacts lot, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
-    {
-        // A type outside the vocabulary has no multiplier and would quietly be priced as the lot's own rate.
-        new Validation().OneOf(scope.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false).ThrowIfInvalid();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await QuoteAsync(connection, lot, start, end, scope, ct);
-    }
+    public async Task<Quote> QuoteAsync(LotFacts lot, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct) =>
+        (await QuotesAsync([lot], start, end, scope, ct))[0];
 
     /// <summary>On the caller's connection: a caller holding one must not wait for a second (a rush would drain the pool).</summary>
     public async Task<Quote> QuoteAsync(NpgsqlConnection connection, LotFacts lot, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
@@ -143,10 +138,12 @@ public sealed class PricingService(NpgsqlDataSource db)
 
     /// <summary>
     /// Quotes for the same stay at several lots in one round trip (a result list prices every lot it shows), in the
-    /// order given; each as <see cref="QuoteAsync(LotFacts, DateTimeOffset, DateTimeOffset, PriceScope, CancellationToken)"/> would make it.
+    /// order given; each priced from the same inputs <see cref="QuoteAsync(NpgsqlConnection, LotFacts, DateTimeOffset, DateTimeOffset, PriceScope, CancellationToken)"/>
+    /// reads for one lot inside a booking.
     /// </summary>
     public async Task<IReadOnlyList<Quote>> QuotesAsync(IReadOnlyList<LotFacts> lots, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
     {
+        // A type outside the vocabulary has no multiplier and would quietly be priced as the lot's own rate.
         new Validation().OneOf(scope.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false).ThrowIfInvalid();
         if (lots.Count == 0) return [];
         await using var connection = await db.OpenConnectionAsync(ct);
