@@ -43,8 +43,10 @@ internal static class BookingBench
         var tokens = await RegisterDriversAsync(c, http, s.BookingDrivers, ct);
 
         // JIT, connection pools and the server's caches warm up before anything is measured (these 201s count too).
-        var warm = await RunLoadAsync(http, tokens, walk, s.BookingClients, TimeSpan.FromSeconds(3), pay: false, created, ct);
-        c.Out.WriteLine($"   warm-up: {warm.Describe("bookings")}");
+        LoadResult? warm = null;
+        var warmed = await ServerMetrics.WarmUntilJitSettledAsync(c.Env.Server.BaseUrl,
+            async d => warm = await RunLoadAsync(http, tokens, walk, s.BookingClients, d, pay: false, created, ct), ct);
+        c.Out.WriteLine($"   {warmed}; its last round: {warm!.Describe("bookings")}");
 
         var metricsBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         await PgStats.ResetAsync(c.Env.Db, ct);

@@ -26,7 +26,8 @@ internal static class ChatBench
             BaseAddress = c.Env.Server.BaseUrl,
             Timeout = TimeSpan.FromSeconds(30),
         };
-        await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(3), null, ct); // warm-up (and the NLU trained)
+        var warm = await ServerMetrics.WarmUntilJitSettledAsync(c.Env.Server.BaseUrl, d => RunClientsAsync(http, box, s.NearbyClients, d, null, ct), ct);
+        c.Out.WriteLine($"   {warm}");
 
         // Throughput: every user sends its next message as soon as the last is answered, so the server never waits for work.
         var profiler = Profiler.Start(c, "chat", TimeSpan.FromSeconds(2), Math.Max(3, Math.Min(10, s.NearbyDuration - 4)));

@@ -321,6 +321,27 @@ internal static class ServerMetrics
 
     public static double Delta(Dictionary<string, double> before, Dictionary<string, double> after, string name) => Sum(after, name) - Sum(before, name);
 
+    /// <summary>
+    /// Runs <paramref name="load"/> in rounds until the server's JIT has settled: a freshly started server spends its first
+    /// 10-20 s under load re-compiling hot methods (tiered compilation), a third of its CPU on this box, which a server
+    /// that has run for a while does not. Says how long the warm-up took and how busy the JIT still was at its end.
+    /// </summary>
+    public static async Task<string> WarmUntilJitSettledAsync(Uri baseUrl, Func<TimeSpan, Task> load, CancellationToken ct)
+    {
+        var round = TimeSpan.FromSeconds(3);
+        var started = Stopwatch.GetTimestamp();
+        var share = 0.0;
+        for (var i = 0; i < 15; i++)
+        {
+            var before = await ScrapeAsync(baseUrl, ct);
+            await load(round);
+            share = Delta(before, await ScrapeAsync(baseUrl, ct), "dotnet_jit_compilation_time_seconds_total") / round.TotalSeconds;
+            if (share < 0.02) break; // under 2% of a core: steady state
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"warmed up {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s, until the server's JIT used {share * 100:F1}% of a core");
+    }
+
     /// <summary>Allocation and GC between two scrapes: on two shared cores, collection work is taken straight from requests.</summary>
     public static string Runtime(Dictionary<string, double> before, Dictionary<string, double> after, double seconds, double operations, string per)
     {
