@@ -75,7 +75,7 @@ public sealed class DatabaseFailureTests(OutageFactory factory) : IClassFixture<
 
         await Poll.UntilAsync(async () => (await client.GetAsync("/health/ready")).StatusCode, s => s == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "readiness after the database came back");
         (await client.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = "thanks" })).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await factory.ScalarAsync<long>("select version from chat_conversations where sender = $1", sender)).ShouldBe(2, "the failed message wrote nothing; the one after it did");
+        (await factory.ScalarAsync<long>("select version from chat_conversations where sender = $1", factory.ChatSenderKey("rest", sender))).ShouldBe(2, "the failed message wrote nothing; the one after it did");
     }
 
     [Fact]

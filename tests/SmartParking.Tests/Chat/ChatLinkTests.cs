@@ -61,7 +61,7 @@ public sealed class ChatLinkTests(BookingFactory factory) : IClassFixture<Bookin
         await factory.ExecuteAsync("""
             update chat_conversations set state = '{"flow":"find_parking","slots":{},"awaiting":"location"}', version = version + 1
             where channel = 'telegram' and sender = $1
-            """, chat.Id);
+            """, factory.ChatSenderKey(chat.Channel, chat.Id));
 
         // Taken as the answer to that question, which this node never asked.
         (await SayAsync(chat, "Qzxville Nowhere")).ShouldContain("I couldn't find \"Qzxville Nowhere\"");

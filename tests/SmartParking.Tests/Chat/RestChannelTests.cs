@@ -169,7 +169,7 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
 
         await using var connection = await factory.Sql.OpenConnectionAsync();
         // Sealed at rest: opened with the server's own protector.
-        var turns = await connection.QuerySingleAsync<byte[]>("select turns_encrypted from chat_conversations where channel = 'rest' and sender = @sender", new { sender });
+        var turns = await connection.QuerySingleAsync<byte[]>("select turns_encrypted from chat_conversations where channel = 'rest' and sender = @sender", new { sender = factory.ChatSenderKey("rest", sender) });
         var opened = factory.Services.GetRequiredService<FieldProtector>().Open(turns, new FieldScope("chat_conversations", "turns"));
         JsonDocument.Parse(opened).RootElement.GetArrayLength().ShouldBe(10);
     }

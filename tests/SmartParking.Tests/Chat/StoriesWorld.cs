@@ -172,7 +172,7 @@ public static class StoryFacts
     /// <summary>The chat's latest hand-over, as the operator of the story's lot (or the platform's staff, without one) sees it in the queue.</summary>
     private static async Task<string?> HandoffAsync(StoryWorld w, string status)
     {
-        var id = (await w.Factory.ColumnAsync("select id::text from chat_handoffs where channel = $1 and sender = $2 order by requested_at desc limit 1", w.Chat.Channel, w.Chat.Sender))
+        var id = (await w.Factory.ColumnAsync("select id::text from chat_handoffs where channel = $1 and sender = $2 order by requested_at desc limit 1", w.Chat.Channel, w.Factory.ChatSenderKey(w.Chat.Channel, w.Chat.Sender)))
             .SingleOrDefault();
         if (id is null) return "no hand-over of this chat";
         using var staff = w.LotId is null ? w.Factory.ClientFor(await w.Factory.CreateAdminAsync()) : w.Factory.OperatorClient();

@@ -203,6 +203,10 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     // ---- SQL ------------------------------------------------------------------------------------
 
+    /// <summary>How the chat tables store a channel's user (a keyed index of their id; a web user's account id as is).</summary>
+    public string ChatSenderKey(string channel, string id) =>
+        Services.GetRequiredService<SmartParking.Server.Modules.Chat.ChatSenderKeys>().StoredId(channel, id);
+
     public async Task ExecuteAsync(string sql, params object?[] args)
     {
         await using var command = Command(sql, args);

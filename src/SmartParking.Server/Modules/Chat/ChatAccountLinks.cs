@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat;
 
@@ -16,8 +17,11 @@ public sealed record ChatLinkView(string Channel, DateTimeOffset LinkedAt);
 /// letters and digits, ten minutes, once), the driver sends "link CODE" to the assistant there, and from then on that chat
 /// acts for them until they unlink it. Codes are kept only as hashes; guessing one among 32⁸ in ten minutes is hopeless.
 /// </summary>
-public sealed class ChatAccountLinks(NpgsqlDataSource db, TimeProvider time)
+public sealed class ChatAccountLinks(NpgsqlDataSource db, FieldProtector protector, TimeProvider time)
 {
+    /// <summary>The linked account's id on its channel, sealed: shown to the driver, never looked up.</summary>
+    internal static readonly FieldScope SenderField = new("chat_links", "sender");
+
     private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; // no 0/O, 1/I
     private static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
 
@@ -37,15 +41,17 @@ public sealed class ChatAccountLinks(NpgsqlDataSource db, TimeProvider time)
     }
 
     /// <summary>Links the chat to the code's driver and spends the code; null for a wrong or expired code.</summary>
-    public async Task<Guid?> RedeemAsync(string channel, string sender, string code, CancellationToken ct)
+    /// <param name="sender">The chat user as stored (<see cref="ChatSenderKeys"/>).</param>
+    /// <param name="channelId">Their id on the channel.</param>
+    public async Task<Guid?> RedeemAsync(string channel, string sender, string channelId, string code, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition("""
             with spent as (delete from chat_link_codes where code_hash = @hash and expires_at >= @now returning driver_id)
-            insert into chat_links (channel, sender, driver_id, linked_at) select @channel, @sender, driver_id, @now from spent
-            on conflict (channel, sender) do update set driver_id = excluded.driver_id, linked_at = excluded.linked_at
+            insert into chat_links (channel, sender, sender_encrypted, driver_id, linked_at) select @channel, @sender, @sealedId, driver_id, @now from spent
+            on conflict (channel, sender) do update set driver_id = excluded.driver_id, linked_at = excluded.linked_at, sender_encrypted = excluded.sender_encrypted
             returning driver_id
-            """, new { hash = Hash(Normalise(code)), now = time.GetUtcNow(), channel, sender }, cancellationToken: ct));
+            """, new { hash = Hash(Normalise(code)), now = time.GetUtcNow(), channel, sender, sealedId = protector.Seal(channelId, SenderField) }, cancellationToken: ct));
     }
 
     public async Task<bool> UnlinkAsync(string channel, string sender, CancellationToken ct)

@@ -14,7 +14,7 @@ namespace SmartParking.Server.Modules.Chat;
 /// long to read, or with nothing in it, gets a polite answer and changes nothing.
 /// </summary>
 public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, ConversationStore conversations, ChatAccountLinks links, HandoffStore handoffs,
-    IOptions<ChatOptions> options, TimeProvider time)
+    ChatSenderKeys senderKeys, IOptions<ChatOptions> options, TimeProvider time)
 {
     private readonly ChatOptions _options = options.Value;
 
@@ -54,9 +54,10 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
             var model = await nlu.ModelAsync();
             parse = FromPayload(text, model.Intents) ?? model.Parse(text, time.GetUtcNow(), nlu.DefaultZone);
         }
-        return await conversations.WithConversationAsync(sender.Channel, sender.Id, conversation => MayAct(conversation, command, parse), async conversation =>
+        return await conversations.WithConversationAsync(sender.Channel, senderKeys.StoredId(sender), conversation => MayAct(conversation, command, parse), async conversation =>
         {
             if (sender.SignedInDriver is { } driver) conversation.DriverId = driver;
+            conversation.ReplyTo = sender.Id;
             conversation.ReplyVia = sender.ReplyVia;
             // A button's payload ("/reserve{...}") is the assistant's own words, not the user's language.
             if (!text.TrimStart().StartsWith('/')) conversation.Language = ChatLanguage.Detect(text, conversation.Language);
@@ -108,7 +109,7 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
         // Anyone can claim any sender id on the anonymous REST channel; only a channel that vouches for its users links.
         if (sender.Channel == ChatChannels.Rest)
             return new ChatReply(say.T("Sign in to the SmartParking app to use the chat for your own parking.", "Log ind i SmartParking-appen for at bruge chatten til din egen parkering."));
-        if (await links.RedeemAsync(sender.Channel, sender.Id, code, ct) is not { } driver)
+        if (await links.RedeemAsync(conversation.Channel, conversation.Sender, sender.Id, code, ct) is not { } driver)
             return new ChatReply(say.T("That code is wrong or has expired. Get a new one in the app under My parking → Chat.",
                 "Den kode er forkert eller udløbet. Hent en ny i appen under Min parkering → Chat."));
         conversation.DriverId = driver;
@@ -121,7 +122,7 @@ public sealed partial class ChatAssistant(NluEngine nlu, ChatDialogue dialogue, 
     {
         if (sender.SignedInDriver is not null)
             return new ChatReply(say.T("This chat is your signed-in account; sign out in the app instead.", "Denne chat er din indloggede konto; log ud i appen i stedet."));
-        var removed = await links.UnlinkAsync(sender.Channel, sender.Id, ct);
+        var removed = await links.UnlinkAsync(conversation.Channel, conversation.Sender, ct);
         conversation.DriverId = null;
         conversation.State.Clear();
         return new ChatReply(removed

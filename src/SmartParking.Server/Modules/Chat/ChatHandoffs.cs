@@ -15,7 +15,7 @@ namespace SmartParking.Server.Modules.Chat;
 /// every one), the thread, answering and closing. An answer is recorded first and then sent on the driver's channel
 /// (Telegram, WhatsApp), or left for the driver's app or REST client to fetch; the operator sees which.
 /// </summary>
-public sealed class ChatHandoffs(HandoffStore store, HandoffFeed feed, IEnumerable<IOutboundChannel> channels, IOptions<ChatOptions> options)
+public sealed class ChatHandoffs(HandoffStore store, HandoffFeed feed, IEnumerable<IOutboundChannel> channels, ChatSenderKeys senderKeys, IOptions<ChatOptions> options)
 {
     private const int QueueShown = 200;
 
@@ -49,7 +49,10 @@ public sealed class ChatHandoffs(HandoffStore store, HandoffFeed feed, IEnumerab
 
     /// <summary>What operators said to this chat user after message <paramref name="after"/> (apps that fetch their messages).</summary>
     public Task<IReadOnlyList<HandoffMessage>> MessagesToAsync(ChatSender sender, long after, CancellationToken ct) =>
-        store.ToDriverAsync(sender.Channel, sender.Id, after, ct);
+        store.ToDriverAsync(sender.Channel, senderKeys.StoredId(sender), after, ct);
+
+    /// <summary>The key <see cref="HandoffChanged"/> events name this chat user by.</summary>
+    public string ChangeKeyOf(ChatSender sender) => HandoffChanged.KeyOf(sender.Channel, senderKeys.StoredId(sender));
 
     private async Task<HandoffAddress> OpenAsync(ClaimsPrincipal user, Guid id, CancellationToken ct)
     {
@@ -64,7 +67,7 @@ public sealed class ChatHandoffs(HandoffStore store, HandoffFeed feed, IEnumerab
             ?? throw Closed(); // closed meanwhile
         if (outbound is null) return message;
         // Recorded as failed first: a crash while sending leaves it marked for the operator to send again, never lost.
-        if (!await outbound.SendAsync(to.Sender, to.ReplyVia, new ChatReply(text), ct)) return message;
+        if (to.ReplyTo is null || !await outbound.SendAsync(to.ReplyTo, to.ReplyVia, new ChatReply(text), ct)) return message;
         await store.SetDeliveryAsync(message.Id, HandoffDelivery.Sent, ct);
         return message with { Delivery = HandoffDelivery.Sent };
     }

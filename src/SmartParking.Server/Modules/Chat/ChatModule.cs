@@ -27,11 +27,15 @@ public static class ChatModule
         builder.Services.AddSingleton<BillingFlow>();
         builder.Services.AddSingleton<ChatAssistant>();
         builder.Services.AddSingleton<ChatAccountLinks>();
+        builder.Services.AddSingleton<ChatSenderKeys>();
+        builder.Services.AddSingleton<IScheduledJob, ChatSenderRekeying>();
         builder.Services.AddSingleton<IPersonalDataHolder, ChatPersonalData>();
         builder.Services.AddSingleton<HandoffFeed>();
         builder.Services.AddSingleton<HandoffStore>();
         builder.Services.AddProtectedColumn(new ProtectedColumn(ConversationStore.TurnsField, "turns", "turns_encrypted"));
         builder.Services.AddProtectedColumn(new ProtectedColumn(HandoffStore.TextField, "text", "text_encrypted"));
+        builder.Services.AddProtectedColumn(new ProtectedColumn(HandoffStore.SenderField, null, "sender_encrypted"));
+        builder.Services.AddProtectedColumn(new ProtectedColumn(ChatAccountLinks.SenderField, null, "sender_encrypted"));
         builder.Services.AddSingleton<ChatHandoffs>();
         builder.Services.AddSingleton<HandoffFeedSubscriber>();
         builder.Services.AddEventSubscriber<HandoffFeedSubscriber>("chat.handoff-feed", EventDelivery.EveryNode);

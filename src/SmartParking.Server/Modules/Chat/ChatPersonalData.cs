@@ -26,9 +26,9 @@ internal sealed class ChatPersonalData(NpgsqlDataSource db, FieldProtector prote
         // Hand-overs are the only chat rows of a tenant; the rest belongs to no tenant and is not in an operator's export.
         return
         [
-            await PersonalDataTable.ReadAsync(connection, "links", """
-                select channel, sender, linked_at from chat_links where driver_id = @UserId and @Tenant::uuid is null order by linked_at
-                """, subject, ct),
+            (await PersonalDataTable.ReadAsync(connection, "links", """
+                select channel, sender, sender_encrypted, linked_at from chat_links where driver_id = @UserId and @Tenant::uuid is null order by linked_at
+                """, subject, ct)).Opened("sender", "sender_encrypted", b => protector.Open(b, ChatAccountLinks.SenderField)),
             (await PersonalDataTable.ReadAsync(connection, "conversations", $"""
                 select c.channel, c.sender, c.language, c.turns::text as turns, c.turns_encrypted, c.last_active_at
                 from chat_conversations c join ({Senders}) s on s.channel = c.channel and s.sender = c.sender

@@ -54,7 +54,7 @@ public sealed class ProtectionSweep(NpgsqlDataSource db, FieldProtector protecto
             var total = 0;
             foreach (var column in _columns)
             {
-                total += await RepeatAsync(() => SealClearBatchAsync(connection, column, ct));
+                if (column.ClearColumn is not null) total += await RepeatAsync(() => SealClearBatchAsync(connection, column, ct));
                 total += await RepeatAsync(() => ResealBatchAsync(connection, column, ct));
             }
             total += await ResealKeyRingAsync(connection, ct);

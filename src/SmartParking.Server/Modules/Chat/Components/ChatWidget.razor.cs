@@ -147,7 +147,7 @@ public sealed partial class ChatWidget : IDisposable
     {
         // Subscribed before the first fetch, so nothing said in between is missed.
         var changes = Handoffs.Subscribe(ct);
-        var key = HandoffChanged.KeyOf(_sender!.Channel, _sender.Id);
+        var key = Handoffs.ChangeKeyOf(_sender!);
         var mine = true; // the first round fetches what was said before the widget opened
         try
         {

@@ -38,7 +38,11 @@ public sealed class Conversation
 {
     public required string Channel { get; init; }
 
+    /// <summary>The user as stored (<see cref="ChatSenderKeys"/>), not their id on the channel.</summary>
     public required string Sender { get; init; }
+
+    /// <summary>The user's id on the channel, for messages sent to them later; not stored with the conversation.</summary>
+    public string? ReplyTo { get; set; }
 
     /// <summary>The platform driver this chat user is, when known (signed in, or linked); null answers public questions only.</summary>
     public Guid? DriverId { get; set; }

@@ -205,7 +205,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         if (lotId is null && state.Slots.TryGetValue("location", out var location) && await places.FindAsync(location, null, ct) is { } place)
             lotId = (await SearchAsync(place, state, ct)).FirstOrDefault()?.LotId;
         var tenant = lotId is { } lot ? (await lots.FindAsync(lot, ct))?.TenantId : null;
-        conversation.HandoffId = await handoffs.OpenAsync(conversation, tenant, conversation.ReplyVia, parse.Text.Trim(), ct);
+        conversation.HandoffId = await handoffs.OpenAsync(conversation, tenant, parse.Text.Trim(), ct);
         state.Clear();
         var who = tenant is { } t ? await lots.TenantNameAsync(t, ct) : null;
         return [new ChatReply(say.T(

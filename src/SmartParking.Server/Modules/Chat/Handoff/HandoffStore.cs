@@ -16,6 +16,9 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
     /// <summary>What was said in a hand-over is sealed at rest.</summary>
     internal static readonly FieldScope TextField = new("chat_handoff_messages", "text");
 
+    /// <summary>The chat user's id on the channel, kept sealed so an operator's answer can be sent to them.</summary>
+    internal static readonly FieldScope SenderField = new("chat_handoffs", "sender");
+
     private const string SummaryColumns = """
         h.id, h.channel, h.driver_id is not null as KnownDriver, h.tenant_id as TenantId, h.language, h.status,
         h.requested_at as RequestedAt, h.last_message_at as LastMessageAt, last.text as LastDriverMessage, last.text_encrypted as LastDriverMessageEncrypted
@@ -41,18 +44,19 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
     /// Opens a hand-over for the conversation with what was said so far (its last turns and the request itself), or
     /// returns the one already open.
     /// </summary>
-    public async Task<Guid> OpenAsync(Conversation conversation, Guid? tenant, string? replyVia, string request, CancellationToken ct)
+    public async Task<Guid> OpenAsync(Conversation conversation, Guid? tenant, string request, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var now = time.GetUtcNow();
         var id = Guid.NewGuid();
         var opened = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition("""
-            insert into chat_handoffs (id, channel, sender, reply_via, driver_id, tenant_id, language, status, requested_at, last_message_at)
-            values (@id, @Channel, @Sender, @replyVia, @DriverId, @tenant, @Language, 'waiting', @now, @now)
+            insert into chat_handoffs (id, channel, sender, sender_encrypted, reply_via, driver_id, tenant_id, language, status, requested_at, last_message_at)
+            values (@id, @Channel, @Sender, @replyTo, @ReplyVia, @DriverId, @tenant, @Language, 'waiting', @now, @now)
             on conflict (channel, sender) where status <> 'closed' do nothing
             returning id
-            """, new { id, conversation.Channel, conversation.Sender, replyVia, conversation.DriverId, tenant, conversation.Language, now }, tx, cancellationToken: ct));
+            """, new { id, conversation.Channel, conversation.Sender, replyTo = protector.SealOrNull(conversation.ReplyTo, SenderField), conversation.ReplyVia,
+            conversation.DriverId, tenant, conversation.Language, now }, tx, cancellationToken: ct));
         if (opened is null)
         {
             await tx.RollbackAsync(ct);
@@ -87,6 +91,8 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
         await ChangedAsync(connection, tx, new HandoffChanged(handoffId, open.TenantId, open.Status, HandoffChanged.KeyOf(open.Channel, open.Sender)), ct);
         return true;
     }
+
+    private sealed record AddressRow(Guid Id, string Channel, string Sender, byte[]? SenderEncrypted, string? ReplyVia, Guid? TenantId, string Language, string Status);
 
     private sealed record HistoryLine(DateTimeOffset At, string Author, string Text);
 
@@ -134,10 +140,12 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
     public async Task<HandoffAddress?> AddressAsync(Guid id, Guid? scope, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<HandoffAddress>(new CommandDefinition("""
-            select id, channel, sender, reply_via as ReplyVia, tenant_id as TenantId, language, status from chat_handoffs
+        var row = await connection.QuerySingleOrDefaultAsync<AddressRow>(new CommandDefinition("""
+            select id, channel, sender, sender_encrypted as SenderEncrypted, reply_via as ReplyVia, tenant_id as TenantId, language, status from chat_handoffs
             where id = @id and (@scope::uuid is null or tenant_id = @scope)
             """, new { id, scope }, cancellationToken: ct));
+        return row is null ? null : new HandoffAddress(row.Id, row.Channel, row.Sender, protector.Reveal(row.SenderEncrypted, ChatSenderRekeying.StillClear(row.Sender), SenderField), row.ReplyVia,
+            row.TenantId, row.Language, row.Status);
     }
 
     /// <summary>
@@ -206,7 +214,9 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
 }
 
 /// <summary>Where a hand-over's messages to the driver go.</summary>
-public sealed record HandoffAddress(Guid Id, string Channel, string Sender, string? ReplyVia, Guid? TenantId, string Language, string Status);
+/// <param name="Sender">The chat user as stored (<see cref="ChatSenderKeys"/>).</param>
+/// <param name="ReplyTo">Their id on the channel, to send to.</param>
+public sealed record HandoffAddress(Guid Id, string Channel, string Sender, string? ReplyTo, string? ReplyVia, Guid? TenantId, string Language, string Status);
 
 /// <summary>Hand-overs changed (on this node at once, from other nodes through <see cref="HandoffChanged"/> events).</summary>
 public sealed class HandoffFeed : ChangeFeed<HandoffChanged>;
