@@ -115,8 +115,12 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
         return row is null ? null : Opened(row);
     }
 
-    private Stored Opened(StoredRow row) =>
-        new(row.DriverId, row.HandoffId, row.Language, row.State, protector.Reveal(row.TurnsEncrypted, row.Turns, TurnsField) ?? "[]", row.Version, row.LastActiveAt);
+    private Stored Opened(StoredRow row)
+    {
+        var turns = row.TurnsEncrypted is { } sealedTurns ? JsonSerializer.Deserialize<List<ChatTurn>>(protector.OpenBytes(sealedTurns, TurnsField), Json)
+            : row.Turns is { } clear ? JsonSerializer.Deserialize<List<ChatTurn>>(clear, Json) : null;
+        return new(row.DriverId, row.HandoffId, row.Language, row.State, turns ?? [], row.Version, row.LastActiveAt);
+    }
 
     /// <summary>The conversation as a message finds it: a copy of what is stored, or a fresh one when none is or it timed out.</summary>
     private Conversation Open((string Channel, string Sender) key, Stored? stored)
@@ -130,7 +134,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
             HandoffId = stored?.HandoffId,
             Language = stored?.Language ?? "en",
             State = carried ? JsonSerializer.Deserialize<DialogueState>(stored!.State, Json) ?? new DialogueState() : new DialogueState(),
-            Turns = carried ? JsonSerializer.Deserialize<List<ChatTurn>>(stored!.Turns, Json) ?? [] : [],
+            Turns = carried ? [.. stored!.Turns] : [],
             IsNew = !carried,
         };
     }
@@ -143,8 +147,9 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
     {
         var now = time.GetUtcNow();
         var state = JsonSerializer.Serialize(conversation.State, Json);
-        var turns = JsonSerializer.Serialize(conversation.Turns.Skip(Math.Max(0, conversation.Turns.Count - _options.HistoryTurns)), Json);
-        var turnsEncrypted = protector.Seal(turns, TurnsField);
+        var turns = conversation.Turns.Count > _options.HistoryTurns
+            ? conversation.Turns.GetRange(conversation.Turns.Count - _options.HistoryTurns, _options.HistoryTurns).ToArray() : conversation.Turns.ToArray();
+        var turnsEncrypted = protector.SealBytes(JsonSerializer.SerializeToUtf8Bytes(turns, Json), TurnsField);
         long? written;
         if (connection is null)
             written = await writer.WriteAsync(new ConversationWrite(conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, version, now), ct);
@@ -177,5 +182,6 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
 
     private sealed record StoredRow(Guid? DriverId, Guid? HandoffId, string Language, string State, string? Turns, byte[]? TurnsEncrypted, long Version, DateTimeOffset LastActiveAt);
 
-    private sealed record Stored(Guid? DriverId, Guid? HandoffId, string Language, string State, string Turns, long Version, DateTimeOffset LastActiveAt);
+    /// <summary>A conversation as last written, its turns kept as objects (immutable) so a message need not parse them again.</summary>
+    private sealed record Stored(Guid? DriverId, Guid? HandoffId, string Language, string State, IReadOnlyList<ChatTurn> Turns, long Version, DateTimeOffset LastActiveAt);
 }
