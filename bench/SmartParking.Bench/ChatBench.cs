@@ -32,6 +32,7 @@ internal static class ChatBench
         // Throughput: every user sends its next message as soon as the last is answered, so the server never waits for work.
         var profiler = Profiler.Start(c, "chat", TimeSpan.FromSeconds(2), Math.Max(3, Math.Min(10, s.NearbyDuration - 4)));
         var metricsBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
+        await PgStats.ResetAsync(c.Env.Db, ct);
         var cpuBefore = c.Env.Cpu.Take();
         var flat = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), null, ct);
         var cpu = CpuSampler.Between(cpuBefore, c.Env.Cpu.Take());
@@ -41,6 +42,7 @@ internal static class ChatBench
         c.Out.WriteLine($"   latency flat out (queueing behind {s.NearbyClients} users, not a target): {flat.Latencies.Summarize()}");
         c.Out.WriteLine($"   {cpu}");
         c.Out.WriteLine($"   {ServerMetrics.Runtime(metricsBefore, metricsAfter, flat.Seconds, flat.Messages, "message")}");
+        await PgStats.PrintAsync(c.Env.Db, c.Out, flat.Seconds, ct);
         if (profiler is not null) await profiler.PrintAsync(c.Out);
 
         // Latency: the same users together sending 2,000 msg/s on a fixed schedule. Each reply is timed from when its
