@@ -6,11 +6,11 @@ using Dapper;
 namespace SmartParking.Server.Modules.Identity;
 
 /// <summary>Records who changed what. Written in the same transaction as the change, so neither exists without the other.</summary>
-public static class AuditLog
+public sealed class AuditLog
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static Task RecordAsync(IDbConnection connection, IDbTransaction? tx, ClaimsPrincipal? actor, Guid? tenantId,
+    public Task RecordAsync(IDbConnection connection, IDbTransaction? tx, ClaimsPrincipal? actor, Guid? tenantId,
         string action, string entityType, object entityId, object? changes, CancellationToken ct)
     {
         Guid? actorId = actor is not null && Guid.TryParse(actor.FindFirstValue(AppClaims.Subject), out var id) ? id : null;
