@@ -67,6 +67,21 @@ public sealed class RightsErasureTests(RightsFactory factory) : IClassFixture<Ri
     }
 
     [Fact]
+    public async Task Erase_TheirAuditEntriesShowTheErasedAddress_AndTheOldOneFindsNone()
+    {
+        var driver = await factory.ActiveDriverAsync();
+        var admin = await factory.CreateAdminAsync();
+        using var adminClient = factory.ClientFor(admin);
+
+        await (await EraseAsync(driver.Client, driver.Account.Password)).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        // Recorded with the driver as the actor, then erased with everything else.
+        var erased = (await adminClient.GetJsonAsync($"/api/v1/manage/audit?action=privacy.account_erased&entityId={driver.Account.Id}")).Items().ShouldHaveSingleItem();
+        erased.Str("actorEmail").ShouldEndWith("@erased.invalid");
+        (await adminClient.GetJsonAsync($"/api/v1/manage/audit?q={Uri.EscapeDataString(driver.Account.Email)}")).Items().ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Erase_OpenReservationAndRunningSession_EndedUnderTheLotsRulesFirst()
     {
         var (lotId, spaces) = await factory.OpenLotAsync(rate: 12m);

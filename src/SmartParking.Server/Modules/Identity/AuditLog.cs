@@ -2,11 +2,16 @@ using System.Data;
 using System.Security.Claims;
 using System.Text.Json;
 using Dapper;
+using SmartParking.Server.Modules.Identity.Audit;
+using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Identity;
 
-/// <summary>Records who changed what. Written in the same transaction as the change, so neither exists without the other.</summary>
-public sealed class AuditLog
+/// <summary>
+/// Records who changed what. Written in the same transaction as the change, so neither exists without the other. The
+/// actor's address is sealed at rest (see <see cref="AuditFields"/>).
+/// </summary>
+public sealed class AuditLog(FieldProtector protector)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -14,14 +19,17 @@ public sealed class AuditLog
         string action, string entityType, object entityId, object? changes, CancellationToken ct)
     {
         Guid? actorId = actor is not null && Guid.TryParse(actor.FindFirstValue(AppClaims.Subject), out var id) ? id : null;
+        var actorEmail = actor?.FindFirstValue(AppClaims.Email);
         return connection.ExecuteAsync(new CommandDefinition("""
-            insert into audit_log (tenant_id, actor_id, actor_email, action, entity_type, entity_id, changes)
-            values (@tenantId, @actorId, @actorEmail, @action, @entityType, @entityId, @changes::jsonb)
+            insert into audit_log (tenant_id, actor_id, actor_email, actor_email_encrypted, actor_email_index, action, entity_type, entity_id, changes)
+            values (@tenantId, @actorId, @actorClear, @actorSealed, @actorIndex, @action, @entityType, @entityId, @changes::jsonb)
             """, new
         {
             tenantId,
             actorId,
-            actorEmail = actor?.FindFirstValue(AppClaims.Email) ?? "system",
+            actorClear = actorEmail is null ? AuditFields.SystemActor : null,
+            actorSealed = protector.SealOrNull(actorEmail, AuditFields.ActorEmail),
+            actorIndex = actorEmail is null ? null : AuditFields.ActorIndex(protector, actorEmail),
             action,
             entityType,
             entityId = entityId.ToString(),
