@@ -130,6 +130,7 @@ public sealed class RightsExportTests(RightsFactory factory) : IClassFixture<Rig
 
         var lookup = Rows(archive, "identity.audit_log").Single(r => r.Str("action") == "plate.looked_up");
         lookup.Str("actor_email").ShouldBe(account.Email);
+        lookup.Str("entity_id").ShouldBe(plate);
     }
 
     [Theory]

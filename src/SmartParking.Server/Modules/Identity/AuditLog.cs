@@ -8,8 +8,9 @@ using SmartParking.Server.Platform.Protection;
 namespace SmartParking.Server.Modules.Identity;
 
 /// <summary>
-/// Records who changed what. Written in the same transaction as the change, so neither exists without the other. The
-/// actor's address is sealed at rest (see <see cref="AuditFields"/>).
+/// Records who changed what. Written in the same transaction as the change, so neither exists without the other. What
+/// names a person (the actor's address, a plate read by staff, the changes of <see cref="AuditFields.PersonalChanges"/>)
+/// is sealed at rest.
 /// </summary>
 public sealed class AuditLog(FieldProtector protector)
 {
@@ -20,9 +21,15 @@ public sealed class AuditLog(FieldProtector protector)
     {
         Guid? actorId = actor is not null && Guid.TryParse(actor.FindFirstValue(AppClaims.Subject), out var id) ? id : null;
         var actorEmail = actor?.FindFirstValue(AppClaims.Email);
+        var entity = entityId.ToString()!;
+        var plate = entityType == AuditFields.PlateEntity;
+        var changesJson = changes is null ? null : JsonSerializer.Serialize(changes, Json);
+        var sealChanges = AuditFields.PersonalChanges.Contains(action);
         return connection.ExecuteAsync(new CommandDefinition("""
-            insert into audit_log (tenant_id, actor_id, actor_email, actor_email_encrypted, actor_email_index, action, entity_type, entity_id, changes)
-            values (@tenantId, @actorId, @actorClear, @actorSealed, @actorIndex, @action, @entityType, @entityId, @changes::jsonb)
+            insert into audit_log (tenant_id, actor_id, actor_email, actor_email_encrypted, actor_email_index, action, entity_type,
+                                   entity_id, entity_id_encrypted, entity_id_index, changes, changes_encrypted)
+            values (@tenantId, @actorId, @actorClear, @actorSealed, @actorIndex, @action, @entityType,
+                    @entityClear, @entitySealed, @entityIndex, @changesClear::jsonb, @changesSealed)
             """, new
         {
             tenantId,
@@ -32,8 +39,11 @@ public sealed class AuditLog(FieldProtector protector)
             actorIndex = actorEmail is null ? null : AuditFields.ActorIndex(protector, actorEmail),
             action,
             entityType,
-            entityId = entityId.ToString(),
-            changes = changes is null ? null : JsonSerializer.Serialize(changes, Json),
+            entityClear = plate ? null : entity,
+            entitySealed = plate ? protector.Seal(entity, AuditFields.EntityId) : null,
+            entityIndex = plate ? AuditFields.PlateIndex(protector, entity) : null,
+            changesClear = sealChanges ? null : changesJson,
+            changesSealed = sealChanges ? protector.SealOrNull(changesJson, AuditFields.Changes) : null,
         }, tx, cancellationToken: ct));
     }
 }

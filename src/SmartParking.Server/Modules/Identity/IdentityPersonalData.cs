@@ -30,10 +30,14 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db, FieldProtector p
                 select family_id, mfa, created_at, expires_at, replaced_at, revoked_at from refresh_tokens where user_id = @UserId and @tenant::uuid is null order by created_at
                 """, args, ct),
             (await PersonalDataTable.ReadAsync(connection, "audit_log", """
-                select at, actor_email, actor_email_encrypted, action, entity_type, entity_id, changes::text as changes from audit_log
+                select at, actor_email, actor_email_encrypted, action, entity_type, entity_id, entity_id_encrypted, changes::text as changes, changes_encrypted
+                from audit_log
                 where (actor_id = @UserId or (entity_type = 'user' and entity_id = @UserId::text)) and (@tenant::uuid is null or tenant_id = @tenant)
                 order by id
-                """, args, ct)).Opened("actor_email", "actor_email_encrypted", b => protector.Open(b, AuditFields.ActorEmail)),
+                """, args, ct))
+                .Opened("actor_email", "actor_email_encrypted", b => protector.Open(b, AuditFields.ActorEmail))
+                .Opened("entity_id", "entity_id_encrypted", b => protector.Open(b, AuditFields.EntityId))
+                .Opened("changes", "changes_encrypted", b => protector.Open(b, AuditFields.Changes)),
         ];
     }
 
@@ -61,5 +65,26 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db, FieldProtector p
             sealedActor = protector.Seal(tombstone, AuditFields.ActorEmail),
             actorIndex = AuditFields.ActorIndex(protector, tombstone),
         }, tx, cancellationToken: ct));
+        if (email.Length > 0) await ReplaceInSealedChangesAsync(scope, email, tombstone, ct);
+    }
+
+    /// <summary>
+    /// Sealed changes cannot be searched in SQL: they are opened (only the actions that name a person have them: exports,
+    /// whose filters may hold the address, and staff accounts' creation), and those naming the address sealed again with
+    /// it replaced.
+    /// </summary>
+    private async Task ReplaceInSealedChangesAsync(ErasureScope scope, string email, string tombstone, CancellationToken ct)
+    {
+        var (connection, tx) = (scope.Connection, scope.Transaction);
+        var entries = await connection.QueryAsync<(long Id, byte[] Changes)>(new CommandDefinition("""
+            select id, changes_encrypted from audit_log where changes_encrypted is not null for update
+            """, transaction: tx, cancellationToken: ct));
+        var rewritten = entries.Select(e => (e.Id, Text: protector.Open(e.Changes, AuditFields.Changes)))
+            .Where(e => e.Text.Contains(email, StringComparison.OrdinalIgnoreCase))
+            .Select(e => (e.Id, Sealed: protector.Seal(e.Text.Replace(email, tombstone, StringComparison.OrdinalIgnoreCase), AuditFields.Changes))).ToList();
+        if (rewritten.Count == 0) return;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update audit_log a set changes_encrypted = u.changes from unnest(@ids, @changes) as u(id, changes) where a.id = u.id",
+            new { ids = rewritten.Select(r => r.Id).ToArray(), changes = rewritten.Select(r => r.Sealed).ToArray() }, tx, cancellationToken: ct));
     }
 }
