@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Tests.Infrastructure;
 using Xunit;
 using static SmartParking.Tests.Privacy.RightsFactory;
@@ -35,6 +37,23 @@ public sealed class RightsErasureTests(RightsFactory factory) : IClassFixture<Ri
         (await factory.ScalarAsync<long>("select count(*) from payments where driver_id = $1 and state = 'succeeded'", driver.Account.Id)).ShouldBe(2,
             "payments are kept for bookkeeping");
         (await factory.ScalarAsync<string>("select description from payments where reference_id = $1", driver.SessionId)).ShouldStartWith("session (erased-");
+    }
+
+    [Fact]
+    public async Task Erase_TheSessionsRecordedEvents_SealedAtRest_NameThePseudonymNotThePlate()
+    {
+        var driver = await factory.ActiveDriverAsync();
+        var protector = factory.Services.GetRequiredService<FieldProtector>();
+        async Task<List<string>> EventsAsync() => [.. (await factory.ColumnAsync(
+                "select encode(payload_encrypted, 'base64') from domain_events where aggregate_id = $1 and payload_encrypted is not null", driver.SessionId.ToString()))
+            .Select(b => protector.Open(Convert.FromBase64String(b), new FieldScope("domain_events", "payload")))];
+        (await EventsAsync()).ShouldContain(e => e.Contains(driver.SessionPlate), "the session's events are sealed, with its plate");
+
+        await (await EraseAsync(driver.Client, driver.Account.Password)).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        var events = await EventsAsync();
+        events.ShouldNotBeEmpty();
+        events.ShouldAllBe(e => !e.Contains(driver.SessionPlate) && e.Contains("ANON-"));
     }
 
     [Fact]
