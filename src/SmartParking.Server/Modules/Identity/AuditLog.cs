@@ -16,13 +16,16 @@ public sealed class AuditLog(FieldProtector protector)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The entity type of staff reads by plate (enforcement lookups, plate searches): the entity id is the plate.</summary>
+    public const string PlateEntity = "plate";
+
     public Task RecordAsync(IDbConnection connection, IDbTransaction? tx, ClaimsPrincipal? actor, Guid? tenantId,
         string action, string entityType, object entityId, object? changes, CancellationToken ct)
     {
         Guid? actorId = actor is not null && Guid.TryParse(actor.FindFirstValue(AppClaims.Subject), out var id) ? id : null;
         var actorEmail = actor?.FindFirstValue(AppClaims.Email);
         var entity = entityId.ToString()!;
-        var plate = entityType == AuditFields.PlateEntity;
+        var plate = entityType == PlateEntity;
         var changesJson = changes is null ? null : JsonSerializer.Serialize(changes, Json);
         var sealChanges = AuditFields.PersonalChanges.Contains(action);
         return connection.ExecuteAsync(new CommandDefinition("""

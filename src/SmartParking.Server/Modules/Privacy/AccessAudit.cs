@@ -21,11 +21,11 @@ public static class AccessAudit
 
     public static Task PlateLookedUpAsync(this AuditLog audit, IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, object details,
         CancellationToken ct) =>
-        audit.RecordAsync(connection, null, staff, tenantId, PlateLookedUp, "plate", plate, details, ct);
+        audit.RecordAsync(connection, null, staff, tenantId, PlateLookedUp, AuditLog.PlateEntity, plate, details, ct);
 
     public static Task PlateSearchedAsync(this AuditLog audit, IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, string table,
         CancellationToken ct) =>
-        audit.RecordAsync(connection, null, staff, tenantId, PlateSearched, "plate", plate, new { table }, ct);
+        audit.RecordAsync(connection, null, staff, tenantId, PlateSearched, AuditLog.PlateEntity, plate, new { table }, ct);
 
     /// <param name="filters">The request's filters and sort, so what was in the file can be told later.</param>
     public static Task TableExportedAsync(this AuditLog audit, IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string table, string format, int rows,

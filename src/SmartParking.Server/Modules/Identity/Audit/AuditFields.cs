@@ -1,4 +1,5 @@
 using SmartParking.Server.Modules.Lots;
+using SmartParking.Server.Modules.Privacy;
 using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Identity.Audit;
@@ -17,14 +18,11 @@ internal static class AuditFields
     /// <summary>The actor of what no person did (start-up, the demo's seeding): it names no one, so it stays in clear.</summary>
     public const string SystemActor = "system";
 
-    /// <summary>The entity type of staff reads by plate (enforcement lookups, plate searches): the entity id is the plate.</summary>
-    public const string PlateEntity = "plate";
-
     /// <summary>
     /// Actions whose changes name a person: an export's filters (a plate, an address, a name searched for) and a new
     /// staff account's address and name.
     /// </summary>
-    public static readonly IReadOnlyList<string> PersonalChanges = ["table.exported", "operator.created", "admin.created_on_first_start"];
+    public static readonly IReadOnlyList<string> PersonalChanges = [AccessAudit.TableExported, "operator.created", "admin.created_on_first_start"];
 
     public static byte[] ActorIndex(FieldProtector protector, string email) => protector.BlindIndex(UserFields.NormaliseEmail(email.Trim()), ActorEmail);
 
@@ -36,7 +34,7 @@ internal static class AuditFields
             ClearNotPersonalSql: $"actor_email = '{SystemActor}'"));
         // Sealed, not dropped: staff reads stay accountable, and the blind index still answers "who looked up this plate".
         services.AddProtectedColumn(new ProtectedColumn(EntityId, "entity_id", "entity_id_encrypted", "entity_id_index", p => Plates.Normalise(p)!,
-            ClearNotPersonalSql: $"entity_type <> '{PlateEntity}'"));
+            ClearNotPersonalSql: $"entity_type <> '{AuditLog.PlateEntity}'"));
         services.AddProtectedColumn(new ProtectedColumn(Changes, "changes", "changes_encrypted",
             ClearNotPersonalSql: $"action not in ({string.Join(", ", PersonalChanges.Select(a => $"'{a}'"))})"));
     }
