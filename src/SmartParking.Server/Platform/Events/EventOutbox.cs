@@ -78,7 +78,7 @@ public sealed class EventOutbox(EventTypes types, IEnumerable<EventSubscription>
             aggregates[i] = e.AggregateId;
             tenants[i] = e.TenantId;
             var json = JsonSerializer.Serialize(e, e.GetType(), EventTypes.Json);
-            if (EventTypes.IsPersonal(e.GetType())) sealedPayloads[i] = protector.Seal(json, EventPayloads.Field);
+            if (e is IPersonalDomainEvent) sealedPayloads[i] = protector.Seal(json, EventPayloads.Field);
             else payloads[i] = json;
             i++;
         }

@@ -32,9 +32,8 @@ public sealed class EventTypes
     public IReadOnlyCollection<Type> All => _byType.Keys;
 
     /// <summary>The stored names of the events that name a person, whose payloads are sealed.</summary>
-    public IReadOnlyList<string> PersonalNames => [.. _byType.Where(t => IsPersonal(t.Key)).Select(t => t.Value).Order(StringComparer.Ordinal)];
-
-    public static bool IsPersonal(Type type) => typeof(IPersonalDomainEvent).IsAssignableFrom(type);
+    public IReadOnlyList<string> PersonalNames =>
+        [.. _byType.Where(t => typeof(IPersonalDomainEvent).IsAssignableFrom(t.Key)).Select(t => t.Value).Order(StringComparer.Ordinal)];
 
     /// <summary>The concrete event types a subscription takes (one to a base record takes every subtype).</summary>
     public IEnumerable<Type> TakenBy(EventSubscription subscription) =>
