@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Platform.Events;
 using SmartParking.Server.Platform.Protection;
 using SmartParking.Tests.Infrastructure;
 using Xunit;
@@ -46,7 +47,7 @@ public sealed class RightsErasureTests(RightsFactory factory) : IClassFixture<Ri
         var protector = factory.Services.GetRequiredService<FieldProtector>();
         async Task<List<string>> EventsAsync() => [.. (await factory.ColumnAsync(
                 "select encode(payload_encrypted, 'base64') from domain_events where aggregate_id = $1 and payload_encrypted is not null", driver.SessionId.ToString()))
-            .Select(b => protector.Open(Convert.FromBase64String(b), new FieldScope("domain_events", "payload")))];
+            .Select(b => protector.Open(Convert.FromBase64String(b), EventPayloads.Field))];
         (await EventsAsync()).ShouldContain(e => e.Contains(driver.SessionPlate), "the session's events are sealed, with its plate");
 
         await (await EraseAsync(driver.Client, driver.Account.Password)).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
