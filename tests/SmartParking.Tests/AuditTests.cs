@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;
@@ -103,6 +105,53 @@ public sealed class AuditTests(ManageFactory factory) : IClassFixture<ManageFact
         entry.GetProperty("tenantId").GetGuid().ShouldBe(factory.TenantId);
         entry.GetProperty("changes").GetProperty("before").Str("role").ShouldBe("driver");
         entry.GetProperty("changes").GetProperty("after").Str("role").ShouldBe("operator");
+    }
+
+    [Fact]
+    public async Task Audit_ActorEmailSealedAtRest_ShownAndExportedOpened_FoundByTheWholeAddress()
+    {
+        using var client = factory.OperatorClient();
+        var lot = await client.CreateLotAsync();
+        var email = factory.Operator.Email;
+        string Search(string q) => $"/api/v1/manage/audit?q={Uri.EscapeDataString(q)}&entityId={lot.Id()}";
+
+        (await factory.ScalarAsync<string>("select a::text from audit_log a where entity_id = $1", lot.Id().ToString())).ShouldNotContain(email, Case.Insensitive);
+        (await factory.ScalarAsync<bool>("select actor_email is null and actor_email_encrypted is not null from audit_log where entity_id = $1", lot.Id().ToString()))
+            .ShouldBeTrue();
+
+        (await AuditAsync(client, "lot", lot.Id())).ShouldHaveSingleItem().Str("actorEmail").ShouldBe(email);
+        (await client.GetJsonAsync(Search(email.ToUpperInvariant()))).Items().ShouldHaveSingleItem().Str("action").ShouldBe("lot.created");
+        // Only a whole address has a blind index; the action is still searched as text.
+        (await client.GetJsonAsync(Search(email[..email.IndexOf('@')]))).Items().ShouldBeEmpty();
+        (await client.GetJsonAsync(Search("LOT.CREAT"))).Items().ShouldHaveSingleItem();
+        var export = await client.GetAsync($"/api/v1/manage/exports/audit?format=csv&entityId={lot.Id()}");
+        export.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await export.Content.ReadAsStringAsync()).ShouldContain(email);
+    }
+
+    [Fact]
+    public async Task Audit_ActorEmailWrittenBeforeEncryption_SealedByTheSweep_FoundBeforeAndAfter_SystemStaysInClear()
+    {
+        using var client = factory.OperatorClient();
+        var lot = await client.CreateLotAsync();
+        var id = lot.Id().ToString();
+        var email = factory.Operator.Email;
+        string Search(string q) => $"/api/v1/manage/audit?q={Uri.EscapeDataString(q)}&entityId={id}";
+        // As rows were before migration 0047: the address in clear, nothing sealed; and an entry by the system.
+        await factory.ExecuteAsync("update audit_log set actor_email = $1, actor_email_encrypted = null, actor_email_index = null where entity_id = $2", email, id);
+        await factory.ExecuteAsync("insert into audit_log (tenant_id, actor_email, action, entity_type, entity_id) values ($1, 'system', 'lot.checked', 'lot', $2)",
+            factory.TenantId, id);
+        (await client.GetJsonAsync(Search(email))).Items().ShouldHaveSingleItem().Str("actorEmail").ShouldBe(email);
+
+        factory.Services.GetRequiredService<ProtectionSweep>().Wake();
+        await Poll.UntilAsync(() => factory.ScalarAsync<long>("select count(*) from audit_log where entity_id = $1 and actor_email <> 'system'", id), n => n == 0,
+            IngestKit.Eventually, "the sweep to seal the actor's address");
+
+        (await factory.ScalarAsync<string>("select string_agg(a::text, '') from audit_log a where entity_id = $1", id)).ShouldNotContain(email, Case.Insensitive);
+        (await client.GetJsonAsync(Search(email))).Items().ShouldHaveSingleItem().Str("actorEmail").ShouldBe(email);
+        var bySystem = (await client.GetJsonAsync(Search("system"))).Items().ShouldHaveSingleItem();
+        bySystem.Str("action").ShouldBe("lot.checked");
+        bySystem.Str("actorEmail").ShouldBe("system");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Dapper;
 using Shouldly;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Protection;
 using Xunit;
 using static SmartParking.Tests.Events.EventKit;
 
@@ -14,7 +15,7 @@ public sealed class EventOutboxTests
         [
             new EventSubscription("test.batteries", EventDelivery.Durable, typeof(RecordingSubscriber), [typeof(SensorBatteryLow)]),
             new EventSubscription("test.statuses", EventDelivery.Durable, typeof(RecordingSubscriber), [typeof(SpaceStatusChanged)], Wakes: false),
-        ], TimeProvider.System);
+        ], TimeProvider.System, new FieldProtector(ProtectionKeys.Create(new Dictionary<byte, byte[]> { [1] = new byte[32] }, 1, new byte[32])));
 
     private static SpaceStatusChanged Status() =>
         new(Guid.NewGuid(), [new SpaceStatusChange(Guid.NewGuid(), Guid.NewGuid(), "free", DateTimeOffset.UtcNow)]);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SmartParking.Server.Modules.Sensors;
+using SmartParking.Server.Modules.Sessions;
 using SmartParking.Server.Platform.Events;
 using SmartParking.Tests.Infrastructure;
 
@@ -57,10 +58,39 @@ public sealed class NodeSubscriber : IEventHandler<SensorBatteryLow>
     }
 }
 
+/// <summary>
+/// A durable test subscriber of a real event that names a person (SessionStarted), recording the plate it is handed.
+/// Told to, it holds the events at a gate, as a node would that stops before delivering them.
+/// </summary>
+public sealed class PlateRecorder : IEventHandler<SessionStarted>
+{
+    public ConcurrentQueue<(string Aggregate, string Plate)> Received { get; } = new();
+    public TaskCompletionSource? Gate { get; set; }
+    public TaskCompletionSource GateReached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task HandleAsync(SessionStarted domainEvent, EventEnvelope envelope, CancellationToken ct)
+    {
+        if (Gate is { } gate)
+        {
+            GateReached.TrySetResult();
+            await gate.Task.WaitAsync(ct);
+        }
+        Received.Enqueue((envelope.AggregateId, domainEvent.Session.Plate));
+    }
+
+    public IReadOnlyList<string> PlatesOf(string aggregate) => [.. Received.Where(r => r.Aggregate == aggregate).Select(r => r.Plate)];
+}
+
 public static class EventKit
 {
     public static SensorBatteryLow Battery(string aggregate, int percent, Guid? tenantId = null) =>
         new(new SensorFacts(Guid.Parse(aggregate), tenantId ?? Guid.Empty, "S-" + aggregate[..4], null, null), percent);
+
+    public static SessionStarted SessionStarted(string plate)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new(new SessionFacts(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), null, plate, now, now.AddHours(1), 2m, "DKK"));
+    }
 
     /// <summary>Appends events in one committed transaction, as a module would with its change.</summary>
     public static async Task AppendAsync(this ApiFactory factory, params IDomainEvent[] events)
@@ -79,6 +109,8 @@ public static class EventKit
         services.AddEventSubscriber<RecordingSubscriber>("test.recorder", EventDelivery.Durable);
         services.AddSingleton<NodeSubscriber>();
         services.AddEventSubscriber<NodeSubscriber>("test.node", EventDelivery.EveryNode);
+        services.AddSingleton<PlateRecorder>();
+        services.AddEventSubscriber<PlateRecorder>("test.plates", EventDelivery.Durable);
     }
 
     public static readonly IReadOnlyDictionary<string, string?> Settings = new Dictionary<string, string?>
@@ -94,6 +126,7 @@ public class EventsFactory : ManageFactory
 {
     public RecordingSubscriber Recorder => Services.GetRequiredService<RecordingSubscriber>();
     public NodeSubscriber Node => Services.GetRequiredService<NodeSubscriber>();
+    public PlateRecorder Plates => Services.GetRequiredService<PlateRecorder>();
 
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
@@ -113,6 +146,7 @@ public sealed class EventsSecondNode(TestDatabase shared) : ApiFactory
 {
     public RecordingSubscriber Recorder => Services.GetRequiredService<RecordingSubscriber>();
     public NodeSubscriber Node => Services.GetRequiredService<NodeSubscriber>();
+    public PlateRecorder Plates => Services.GetRequiredService<PlateRecorder>();
 
     protected override Task<TestDatabase> CreateDatabaseAsync() => Task.FromResult(shared);
 

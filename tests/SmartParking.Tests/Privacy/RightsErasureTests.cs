@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Tests.Infrastructure;
 using Xunit;
 using static SmartParking.Tests.Privacy.RightsFactory;
@@ -38,6 +41,23 @@ public sealed class RightsErasureTests(RightsFactory factory) : IClassFixture<Ri
     }
 
     [Fact]
+    public async Task Erase_TheSessionsRecordedEvents_SealedAtRest_NameThePseudonymNotThePlate()
+    {
+        var driver = await factory.ActiveDriverAsync();
+        var protector = factory.Services.GetRequiredService<FieldProtector>();
+        async Task<List<string>> EventsAsync() => [.. (await factory.ColumnAsync(
+                "select encode(payload_encrypted, 'base64') from domain_events where aggregate_id = $1 and payload_encrypted is not null", driver.SessionId.ToString()))
+            .Select(b => protector.Open(Convert.FromBase64String(b), EventPayloads.Field))];
+        (await EventsAsync()).ShouldContain(e => e.Contains(driver.SessionPlate), "the session's events are sealed, with its plate");
+
+        await (await EraseAsync(driver.Client, driver.Account.Password)).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        var events = await EventsAsync();
+        events.ShouldNotBeEmpty();
+        events.ShouldAllBe(e => !e.Contains(driver.SessionPlate) && e.Contains("ANON-"));
+    }
+
+    [Fact]
     public async Task Erase_AfterErasure_TheEmailAndPlatesCannotBeFoundAnywhere()
     {
         var driver = await factory.ActiveDriverAsync();
@@ -64,6 +84,27 @@ public sealed class RightsErasureTests(RightsFactory factory) : IClassFixture<Ri
         // The person may come back: the address is free for a new account.
         (await anonymous.PostAsJsonAsync("/api/v1/auth/register", new { email = driver.Account.Email, password = Accounts.Password }))
             .StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task Erase_TheirAuditEntriesShowTheErasedAddress_AndTheOldOneFindsNone()
+    {
+        var driver = await factory.ActiveDriverAsync();
+        var admin = await factory.CreateAdminAsync();
+        using var adminClient = factory.ClientFor(admin);
+        // Staff looked the driver up: the export's filters, sealed in the audit log, name the address.
+        (await adminClient.GetAsync($"/api/v1/manage/exports/users?format=csv&q={Uri.EscapeDataString(driver.Account.Email)}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await adminClient.GetJsonAsync("/api/v1/manage/audit?action=table.exported&entityId=users&pageSize=100")).Items()
+            .ShouldContain(e => e.GetProperty("changes").Str("filters").Contains(driver.Account.Email));
+
+        await (await EraseAsync(driver.Client, driver.Account.Password)).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        // Recorded with the driver as the actor, then erased with everything else.
+        var erased = (await adminClient.GetJsonAsync($"/api/v1/manage/audit?action=privacy.account_erased&entityId={driver.Account.Id}")).Items().ShouldHaveSingleItem();
+        erased.Str("actorEmail").ShouldEndWith("@erased.invalid");
+        (await adminClient.GetJsonAsync($"/api/v1/manage/audit?q={Uri.EscapeDataString(driver.Account.Email)}")).Items().ShouldBeEmpty();
+        (await adminClient.GetJsonAsync("/api/v1/manage/audit?action=table.exported&entityId=users&pageSize=100")).GetRawText()
+            .ShouldNotContain(driver.Account.Email, Case.Insensitive);
     }
 
     [Fact]
@@ -135,6 +176,25 @@ public sealed class RightsErasureTests(RightsFactory factory) : IClassFixture<Ri
             .ShouldBe([admin.Id.ToString()]);
         (await factory.ScalarAsync<string>("select requested_by from privacy_erasures where user_id = $1", driver.Account.Id)).ShouldBe("admin");
         await (await adminClient.DeleteAsync($"/api/v1/manage/privacy/accounts/{driver.Account.Id}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AdminErase_FormerOperator_TheirAddressInTheAuditOfTheirAccountIsReplacedToo()
+    {
+        var admin = await factory.CreateAdminAsync();
+        using var adminClient = factory.ClientFor(admin);
+        var email = Accounts.NewEmail("former-operator");
+        var created = await (await adminClient.PostAsJsonAsync($"/api/v1/manage/tenants/{factory.TenantId}/operators", new { email, displayName = "Former Operator" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var id = created.GetProperty("user").Id();
+        await (await adminClient.PutAsJsonAsync($"/api/v1/manage/users/{id}/role", new { role = "driver" })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await (await adminClient.DeleteAsync($"/api/v1/manage/privacy/accounts/{id}")).ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        var entries = (await adminClient.GetJsonAsync($"/api/v1/manage/audit?entityType=user&entityId={id}&pageSize=100")).Items();
+        entries.Select(e => e.Str("action")).ShouldContain("operator.created");
+        entries.Single(e => e.Str("action") == "operator.created").GetProperty("changes").Str("email").ShouldEndWith("@erased.invalid");
+        string.Join("\n", entries.Select(e => e.GetRawText())).ShouldNotContain(email, Case.Insensitive);
     }
 
     [Fact]

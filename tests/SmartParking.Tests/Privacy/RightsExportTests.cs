@@ -116,6 +116,23 @@ public sealed class RightsExportTests(RightsFactory factory) : IClassFixture<Rig
             admin.Id, driver.Account.Id.ToString())).ShouldBe(1);
     }
 
+    [Fact]
+    public async Task StaffExport_OfAStaffAccount_HoldsWhatTheyDidInTheAuditLog_Opened()
+    {
+        var (_, op, account) = await factory.NewTenantWithOperatorAsync();
+        using var _op = op;
+        var plate = NewPlate();
+        await (await op.GetAsync($"/api/v1/manage/enforcement/plates/{plate}")).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var admin = await factory.CreateAdminAsync();
+        using var client = factory.ClientFor(admin);
+
+        var archive = await ArchiveAsync(await client.PostAsJsonAsync("/api/v1/manage/privacy/data-export", new { userId = account.Id }));
+
+        var lookup = Rows(archive, "identity.audit_log").Single(r => r.Str("action") == "plate.looked_up");
+        lookup.Str("actor_email").ShouldBe(account.Email);
+        lookup.Str("entity_id").ShouldBe(plate);
+    }
+
     [Theory]
     [InlineData("{}", "userId")]
     [InlineData("""{"userId":"0190f1c2-0000-7000-8000-000000000000","email":"a@example.com"}""", "userId")]

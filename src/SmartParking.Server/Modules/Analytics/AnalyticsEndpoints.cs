@@ -103,7 +103,7 @@ public static class AnalyticsModule
     /// pageSize), scoped to the caller's tenant by the table itself.
     /// </summary>
     internal static async Task<IResult> Export(string table, string? format, HttpContext http, ClaimsPrincipal user, IEnumerable<ITable> tables, NpgsqlDataSource db,
-        CancellationToken ct)
+        AuditLog audit, CancellationToken ct)
     {
         var kind = format?.ToLowerInvariant() switch
         {
@@ -121,7 +121,7 @@ public static class AnalyticsModule
             var filters = string.Join('&', http.Request.Query.Where(q => !q.Key.Equals("tenantId", StringComparison.OrdinalIgnoreCase))
                 .SelectMany(q => q.Value.Select(v => $"{q.Key}={v}")));
             await using var connection = await db.OpenConnectionAsync(ct);
-            await AccessAudit.TableExportedAsync(connection, user, user.TenantScope(request.Guid("tenantId")), match.Name, kind.ToString().ToLowerInvariant(),
+            await audit.TableExportedAsync(connection, user, user.TenantScope(request.Guid("tenantId")), match.Name, kind.ToString().ToLowerInvariant(),
                 file.Rows.Value, filters, ct);
         }
         return TypedResults.File(file.Content, file.ContentType, file.FileName);

@@ -65,9 +65,10 @@ public sealed record HandoffAnswer([property: Description("What to tell the driv
 
 /// <summary>
 /// A hand-over was requested, written in, answered or closed; pages showing the queue reload, and the chat user's widget
-/// fetches what was said to them. <see cref="ChatKey"/> tells a widget its own chat without the event naming the user.
+/// fetches what was said to them. <see cref="ChatKey"/> tells a widget its own chat without the event naming the user; as
+/// a phone number's hash is found again by trying numbers, the event is recorded sealed all the same.
 /// </summary>
-public sealed record HandoffChanged(Guid HandoffId, Guid? TenantId, string Status, string ChatKey) : IDomainEvent
+public sealed record HandoffChanged(Guid HandoffId, Guid? TenantId, string Status, string ChatKey) : IPersonalDomainEvent
 {
     public string AggregateId => HandoffId.ToString();
 

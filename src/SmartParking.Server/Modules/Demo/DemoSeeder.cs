@@ -20,7 +20,7 @@ namespace SmartParking.Server.Modules.Demo;
 /// data directory (0600), never in the repository.
 /// </summary>
 public sealed class DemoSeeder(
-    NpgsqlDataSource db, IServiceScopeFactory scopes, LotCatalog lots, HistoryImportService imports, EventOutbox outbox, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
+    NpgsqlDataSource db, IServiceScopeFactory scopes, AuditLog audit, LotCatalog lots, HistoryImportService imports, EventOutbox outbox, IOptions<DemoOptions> demo, IOptions<DatabaseOptions> database,
     IHostEnvironment environment, TimeProvider time, ILogger<DemoSeeder> logger) : IHostedService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -72,7 +72,7 @@ public sealed class DemoSeeder(
         {
             var lot = new LotRequest(tenantId, g.Name, "off_street", new AddressDto(g.Street, "Aarhus", "8000", "Denmark"), g.Lat, g.Lng, DemoCity.TimeZone,
                 g.Spaces > 600 ? shopHours : allDay, ["covered", "cctv", "accessible", "ev_charging", "lift"], null, g.Rate, DemoCity.Currency, "urn:aarhus:garage:" + g.Code);
-            var lotId = await LotService.InsertSeedAsync(connection, tx, tenantId, lot, ct);
+            var lotId = await LotService.InsertSeedAsync(audit, connection, tx, tenantId, lot, ct);
             lotCount++;
             var levels = Math.Max(1, g.Spaces / 150);
             for (var i = 1; i <= g.Spaces; i++)
@@ -90,7 +90,7 @@ public sealed class DemoSeeder(
             var street = DemoCity.Streets[s];
             var lot = new LotRequest(tenantId, street, "on_street", new AddressDto(street, "Aarhus", "8000", "Denmark"), lat, lng, DemoCity.TimeZone,
                 allDay, [], null, 20m + random.Next(0, 3) * 4, DemoCity.Currency, $"urn:aarhus:street:{s + 1:D3}");
-            var lotId = await LotService.InsertSeedAsync(connection, tx, tenantId, lot, ct);
+            var lotId = await LotService.InsertSeedAsync(audit, connection, tx, tenantId, lot, ct);
             lotCount++;
             var count = random.Next(12, 40);
             for (var i = 1; i <= count; i++)

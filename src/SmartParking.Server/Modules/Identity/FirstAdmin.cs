@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Identity;
 /// start that finds no administrator makes one and prints its sign-in this once; the password is never logged again.
 /// Runs after every other service has started, so the demo's own admin (when the demo is seeded) counts.
 /// </summary>
-internal sealed class FirstAdmin(IServiceScopeFactory scopes, NpgsqlDataSource db, IOptions<AuthOptions> options, ILogger<FirstAdmin> logger) : IHostedLifecycleService
+internal sealed class FirstAdmin(IServiceScopeFactory scopes, NpgsqlDataSource db, AuditLog audit, IOptions<AuthOptions> options, ILogger<FirstAdmin> logger) : IHostedLifecycleService
 {
     // Replicas starting together on a new database make one administrator between them.
     private const long AdvisoryLockKey = 0x5350_4144_4D4E;
@@ -40,7 +40,7 @@ internal sealed class FirstAdmin(IServiceScopeFactory scopes, NpgsqlDataSource d
                 logger.LogError("There is no administrator and {Email} belongs to another account; set Auth:FirstAdminEmail to a free address and start again.", email);
                 return;
             }
-            await AuditLog.RecordAsync(connection, null, null, null, "admin.created_on_first_start", "user", user.Id, new { user.Email }, ct);
+            await audit.RecordAsync(connection, null, null, null, "admin.created_on_first_start", "user", user.Id, new { user.Email }, ct);
             logger.LogWarning("""
                 There was no administrator, so one was made. Sign in at /account/login with e-mail {Email} and password {Password}
                 and set up two-factor sign-in when asked; then create your tenant and its operator under /admin/tenants. This password is not shown again.

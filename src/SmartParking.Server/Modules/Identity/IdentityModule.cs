@@ -52,6 +52,8 @@ public static class IdentityModule
         builder.Services.AddSingleton<IAccountDirectory, AccountDirectory>();
         builder.Services.AddSingleton<IPersonalDataHolder, IdentityPersonalData>();
         builder.Services.AddUserFieldEncryption();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddAuditFieldEncryption();
         builder.Services.AddSingleton<TokenService>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton<IScheduledJob, SignInThrottlePurge>();

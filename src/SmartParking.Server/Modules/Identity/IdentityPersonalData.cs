@@ -1,6 +1,7 @@
 using SmartParking.Server.Platform.Protection;
 using Dapper;
 using Npgsql;
+using SmartParking.Server.Modules.Identity.Audit;
 using SmartParking.Server.Modules.Privacy;
 
 namespace SmartParking.Server.Modules.Identity;
@@ -28,11 +29,15 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db, FieldProtector p
             await PersonalDataTable.ReadAsync(connection, "sign_ins", """
                 select family_id, mfa, created_at, expires_at, replaced_at, revoked_at from refresh_tokens where user_id = @UserId and @tenant::uuid is null order by created_at
                 """, args, ct),
-            await PersonalDataTable.ReadAsync(connection, "audit_log", """
-                select at, actor_email, action, entity_type, entity_id, changes::text as changes from audit_log
+            (await PersonalDataTable.ReadAsync(connection, "audit_log", """
+                select at, actor_email, actor_email_encrypted, action, entity_type, entity_id, entity_id_encrypted, changes::text as changes, changes_encrypted
+                from audit_log
                 where (actor_id = @UserId or (entity_type = 'user' and entity_id = @UserId::text)) and (@tenant::uuid is null or tenant_id = @tenant)
                 order by id
-                """, args, ct),
+                """, args, ct))
+                .Opened("actor_email", "actor_email_encrypted", b => protector.Open(b, AuditFields.ActorEmail))
+                .Opened("entity_id", "entity_id_encrypted", b => protector.Open(b, AuditFields.EntityId))
+                .Opened("changes", "changes_encrypted", b => protector.Open(b, AuditFields.Changes)),
         ];
     }
 
@@ -50,13 +55,36 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db, FieldProtector p
                 totp_last_step = null, lockout_enabled = true, lockout_end = 'infinity', access_failed_count = 0, erased_at = @Now
             where id = @UserId;
             delete from refresh_tokens where user_id = @UserId;
-            update audit_log set actor_email = @tombstone where actor_id = @UserId;
+            update audit_log set actor_email = null, actor_email_encrypted = @sealedActor, actor_email_index = @actorIndex where actor_id = @UserId;
             update audit_log set changes = replace(changes::text, @email, @tombstone)::jsonb where strpos(lower(changes::text), lower(@email)) > 0;
             """, new
         {
             scope.UserId, scope.Now, tombstone, email, stamp = Guid.NewGuid().ToString(),
             sealedTombstone = protector.Seal(tombstone, UserFields.Email),
             tombstoneIndex = protector.BlindIndex(UserFields.NormaliseEmail(tombstone), UserFields.Email),
+            sealedActor = protector.Seal(tombstone, AuditFields.ActorEmail),
+            actorIndex = AuditFields.ActorIndex(protector, tombstone),
         }, tx, cancellationToken: ct));
+        if (email.Length > 0) await ReplaceInSealedChangesAsync(scope, email, tombstone, ct);
+    }
+
+    /// <summary>
+    /// Sealed changes cannot be searched in SQL: they are opened (only the actions that name a person have them: exports,
+    /// whose filters may hold the address, and staff accounts' creation), and those naming the address sealed again with
+    /// it replaced.
+    /// </summary>
+    private async Task ReplaceInSealedChangesAsync(ErasureScope scope, string email, string tombstone, CancellationToken ct)
+    {
+        var (connection, tx) = (scope.Connection, scope.Transaction);
+        var entries = await connection.QueryAsync<(long Id, byte[] Changes)>(new CommandDefinition("""
+            select id, changes_encrypted from audit_log where changes_encrypted is not null for update
+            """, transaction: tx, cancellationToken: ct));
+        var rewritten = entries.Select(e => (e.Id, Text: protector.Open(e.Changes, AuditFields.Changes)))
+            .Where(e => e.Text.Contains(email, StringComparison.OrdinalIgnoreCase))
+            .Select(e => (e.Id, Sealed: protector.Seal(e.Text.Replace(email, tombstone, StringComparison.OrdinalIgnoreCase), AuditFields.Changes))).ToList();
+        if (rewritten.Count == 0) return;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update audit_log a set changes_encrypted = u.changes from unnest(@ids, @changes) as u(id, changes) where a.id = u.id",
+            new { ids = rewritten.Select(r => r.Id).ToArray(), changes = rewritten.Select(r => r.Sealed).ToArray() }, tx, cancellationToken: ct));
     }
 }

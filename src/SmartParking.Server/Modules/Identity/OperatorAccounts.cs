@@ -16,7 +16,7 @@ public sealed record NewOperator(UserSummary User, string InitialPassword);
 /// Operator accounts made by a platform admin for a tenant (a new city's first operator among them). The operator signs in
 /// with the initial password and is then asked to set up two-factor sign-in before the dashboard opens.
 /// </summary>
-public sealed class OperatorAccounts(UserManager<AppUser> users, ITenants tenants, NpgsqlDataSource db, IOptions<AuthOptions> options)
+public sealed class OperatorAccounts(UserManager<AppUser> users, ITenants tenants, NpgsqlDataSource db, AuditLog audit, IOptions<AuthOptions> options)
 {
     public const string OnlyAdminsCreate = "Only an administrator can create operator accounts; ask your platform administrator to add one for your tenant.";
 
@@ -48,7 +48,7 @@ public sealed class OperatorAccounts(UserManager<AppUser> users, ITenants tenant
             TenantId = tenantId,
         };
         AuthEndpoints.ThrowIfFailed(await users.CreateAsync(user, password));
-        await AuditLog.RecordAsync(connection, null, principal, tenantId, "operator.created", "user", user.Id, new { user.Email, user.DisplayName, user.TenantId }, ct);
+        await audit.RecordAsync(connection, null, principal, tenantId, "operator.created", "user", user.Id, new { user.Email, user.DisplayName, user.TenantId }, ct);
         return new NewOperator(new UserSummary(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, user.CreatedAt), password);
     }
 }

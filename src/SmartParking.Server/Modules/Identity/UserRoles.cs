@@ -7,7 +7,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Identity;
 
 /// <summary>Role changes, which only platform admins may make (scoped: it uses the request's or circuit's UserManager).</summary>
-public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, ITenants tenants, NpgsqlDataSource db)
+public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, ITenants tenants, NpgsqlDataSource db, AuditLog audit)
 {
     public async Task<UserSummary> ChangeRoleAsync(ClaimsPrincipal principal, Guid id, RoleChangeRequest request, CancellationToken ct)
     {
@@ -26,7 +26,7 @@ public sealed class UserRoles(UserManager<AppUser> users, TokenService tokens, I
         await using var connection = await db.OpenConnectionAsync(ct);
         // Tokens carry the role, so every existing sign-in must re-authenticate.
         await tokens.RevokeAllAsync(user.Id, ct);
-        await AuditLog.RecordAsync(connection, null, principal, user.TenantId ?? before.TenantId, "role.changed", "user", user.Id, new { before, after = new { user.Role, user.TenantId } }, ct);
+        await audit.RecordAsync(connection, null, principal, user.TenantId ?? before.TenantId, "role.changed", "user", user.Id, new { before, after = new { user.Role, user.TenantId } }, ct);
         return new UserSummary(user.Id, user.Email, user.DisplayName, user.Role, user.TenantId, user.TwoFactorEnabled, user.CreatedAt, user.LockoutEnd > DateTimeOffset.UtcNow);
     }
 }

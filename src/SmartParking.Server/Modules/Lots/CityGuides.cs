@@ -33,13 +33,15 @@ public sealed class CityGuides : IEventHandler<LotCatalogChanged>, IEventHandler
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly NpgsqlDataSource _db;
     private readonly EventOutbox _outbox;
+    private readonly AuditLog _audit;
     private volatile IReadOnlyList<City>? _cities;
     private long _generation;
 
-    public CityGuides(NpgsqlDataSource db, EventOutbox outbox)
+    public CityGuides(NpgsqlDataSource db, EventOutbox outbox, AuditLog audit)
     {
         _db = db;
         _outbox = outbox;
+        _audit = audit;
     }
 
     // A lot added or removed can add or remove a city; a guide edited changes its places.
@@ -97,7 +99,7 @@ public sealed class CityGuides : IEventHandler<LotCatalogChanged>, IEventHandler
             """, new { tenantId, countries, places = JsonSerializer.Serialize(places, Json) }, tx, cancellationToken: ct));
         await _outbox.AppendAsync(connection, tx, new CityGuideChanged(tenantId), ct);
         if (principal is not null)
-            await AuditLog.RecordAsync(connection, tx, principal, tenantId, "city_guide.updated", "tenant", tenantId, new { countries, places = places.Count }, ct);
+            await _audit.RecordAsync(connection, tx, principal, tenantId, "city_guide.updated", "tenant", tenantId, new { countries, places = places.Count }, ct);
         await tx.CommitAsync(ct);
         Forget();
         return new CityGuideRequest(countries, places);

@@ -19,7 +19,7 @@ namespace SmartParking.Server.Modules.Lots;
 /// re-import updates instead of duplicating.
 /// A ParkingSpot whose parking site is unknown gets a lot created for that site at the spot's location.
 /// </summary>
-public sealed class FiwareImport(NpgsqlDataSource db)
+public sealed class FiwareImport(NpgsqlDataSource db, AuditLog audit)
 {
     public const int MaxEntities = 10_000;
 
@@ -74,7 +74,7 @@ public sealed class FiwareImport(NpgsqlDataSource db)
                 var update = site.Over(current, request);
                 try { LotStore.Validate(update); }
                 catch (ValidationException v) { throw Prefixed(v, i); }
-                await LotStore.UpdateAsync(connection, tx, principal, owner, id, update, ct);
+                await LotStore.UpdateAsync(audit, connection, tx, principal, owner, id, update, ct);
                 lotsUpdated++;
             }
             else
@@ -82,7 +82,7 @@ public sealed class FiwareImport(NpgsqlDataSource db)
                 var lot = site.New(newLot);
                 try { LotStore.Validate(lot); }
                 catch (ValidationException v) { throw Prefixed(v, i); }
-                await LotStore.InsertAsync(connection, tx, principal, owner, lot, ct);
+                await LotStore.InsertAsync(audit, connection, tx, principal, owner, lot, ct);
                 lotsCreated++;
             }
         }
@@ -97,7 +97,7 @@ public sealed class FiwareImport(NpgsqlDataSource db)
                 var onStreet = e.TextList("category").Contains("onStreet");
                 var site = new LotRequest(owner, FiwareEntity.ShortName(siteId), onStreet ? "on_street" : "off_street", null, lat, lng,
                     newLot.TimeZone, null, null, null, newLot.Rate, newLot.Currency, siteId);
-                lotId = await LotStore.InsertAsync(connection, tx, principal, owner, site, ct);
+                lotId = await LotStore.InsertAsync(audit, connection, tx, principal, owner, site, ct);
                 lotsCreated++;
             }
             var spot = SpotFacts.Of(e);
@@ -123,11 +123,11 @@ public sealed class FiwareImport(NpgsqlDataSource db)
         var devices = Devices(entities, request.SensorKind);
         SensorRegistry.ValidateCount(devices.Count, "body");
         var sensors = devices.Count == 0 ? null
-            : await SensorRegistry.RegisterAsync(connection, tx, principal, owner, devices.Select(d => d.Item).ToList(), request.RotateSecrets, SpaceService.DefaultSensorKind, ct);
+            : await SensorRegistry.RegisterAsync(audit, connection, tx, principal, owner, devices.Select(d => d.Item).ToList(), request.RotateSecrets, SpaceService.DefaultSensorKind, ct);
         var result = new FiwareImportResult(lotsCreated, lotsUpdated, spacesCreated, spacesUpdated, sensors?.Created ?? 0, sensors?.Updated ?? 0,
             sensors?.Secrets ?? [], (sensors?.Errors ?? []).Select(x => devices[x.Index].Error(x)).ToList());
         // Counts only: the secrets are the caller's, once, and never stored readable.
-        await AuditLog.RecordAsync(connection, tx, principal, owner, "fiware.imported", "tenant", owner,
+        await audit.RecordAsync(connection, tx, principal, owner, "fiware.imported", "tenant", owner,
             new { lotsCreated, lotsUpdated, spacesCreated, spacesUpdated, result.SensorsCreated, result.SensorsUpdated, sensorErrors = result.SensorErrors!.Count }, ct);
         await tx.CommitAsync(ct);
         return result;

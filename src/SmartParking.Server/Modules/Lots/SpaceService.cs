@@ -10,7 +10,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Lots;
 
 /// <summary>Space writes in the caller's tenant (single, out of service, CSV import), shared by the REST endpoints and the dashboard.</summary>
-public sealed class SpaceService(NpgsqlDataSource db)
+public sealed class SpaceService(NpgsqlDataSource db, AuditLog audit)
 {
     /// <summary>The kind a new sensor named in a CSV row without sensor_kind gets: the usual one-per-space occupancy sensor.</summary>
     public const string DefaultSensorKind = "magnetometer";
@@ -32,7 +32,7 @@ public sealed class SpaceService(NpgsqlDataSource db)
             "select exists (select 1 from spaces where lot_id = @lotId and label = @label)", new { lotId, label = request.Label!.Trim() }, tx, cancellationToken: ct));
         if (exists) throw new ConflictException($"The lot already has a space labelled '{request.Label!.Trim()}'.");
         var (id, _) = await SpaceStore.UpsertAsync(connection, tx, lot.TenantId, lotId, request, ct);
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "space.created", "space", id, request, ct);
+        await audit.RecordAsync(connection, tx, principal, lot.TenantId, "space.created", "space", id, request, ct);
         await tx.CommitAsync(ct);
         return await SpaceEndpoints.FindAsync(connection, null, id, lot.TenantId, ct);
     }
@@ -50,7 +50,7 @@ public sealed class SpaceService(NpgsqlDataSource db)
             where id = @id
             """, new { id, Label = request.Label!.Trim(), request.Type, request.Level, request.ZoneId, request.OutOfService, request.Latitude, request.Longitude, request.ExternalId },
             tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, space.TenantId, "space.updated", "space", id,
+        await audit.RecordAsync(connection, tx, principal, space.TenantId, "space.updated", "space", id,
             new { before = new { space.Label, space.Type, space.Level, space.ZoneId, space.OutOfService }, after = request }, ct);
         await tx.CommitAsync(ct);
         return await SpaceEndpoints.FindAsync(connection, null, id, space.TenantId, ct);
@@ -69,7 +69,7 @@ public sealed class SpaceService(NpgsqlDataSource db)
         {
             await connection.ExecuteAsync(new CommandDefinition("update spaces set out_of_service = @outOfService, updated_at = now() where id = @id",
                 new { id, outOfService }, tx, cancellationToken: ct));
-            await AuditLog.RecordAsync(connection, tx, principal, space.TenantId, outOfService ? "space.out_of_service" : "space.back_in_service", "space", id,
+            await audit.RecordAsync(connection, tx, principal, space.TenantId, outOfService ? "space.out_of_service" : "space.back_in_service", "space", id,
                 new { space.LotId, space.Label }, ct);
         }
         await tx.CommitAsync(ct);
@@ -82,7 +82,7 @@ public sealed class SpaceService(NpgsqlDataSource db)
         await using var tx = await connection.BeginTransactionAsync(ct);
         var space = await SpaceEndpoints.FindAsync(connection, tx, id, principal.TenantScope(), ct);
         await connection.ExecuteAsync(new CommandDefinition("delete from spaces where id = @id", new { id }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, space.TenantId, "space.deleted", "space", id, new { space.LotId, space.Label }, ct);
+        await audit.RecordAsync(connection, tx, principal, space.TenantId, "space.deleted", "space", id, new { space.LotId, space.Label }, ct);
         await tx.CommitAsync(ct);
     }
 
@@ -122,10 +122,10 @@ public sealed class SpaceService(NpgsqlDataSource db)
             else if (row.SensorKind is not null) rowErrors.Add(new ImportRowError(row.Line, "sensor_kind", "is given without a sensor_serial."));
         }
         var registered = sensors.Count == 0 ? null
-            : await SensorRegistry.RegisterAsync(connection, tx, principal, lot.TenantId, sensors.Select(s => s.Item).ToList(), rotateSecrets, DefaultSensorKind, ct);
+            : await SensorRegistry.RegisterAsync(audit, connection, tx, principal, lot.TenantId, sensors.Select(s => s.Item).ToList(), rotateSecrets, DefaultSensorKind, ct);
         // The registry names its own fields; the file's columns are what the operator can find and fix.
         rowErrors.AddRange((registered?.Errors ?? []).Select(e => new ImportRowError(sensors[e.Index].Line, e.Field == "kind" ? "sensor_kind" : "sensor_serial", e.Message)));
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "spaces.imported", "lot", lotId,
+        await audit.RecordAsync(connection, tx, principal, lot.TenantId, "spaces.imported", "lot", lotId,
             new { format = "csv", created, updated, sensorsCreated = registered?.Created ?? 0, sensorsUpdated = registered?.Updated ?? 0 }, ct);
         await tx.CommitAsync(ct);
         return new ImportResult(created, updated, rowErrors.OrderBy(e => e.Row).ToList(), registered?.Created ?? 0, registered?.Updated ?? 0, registered?.Secrets ?? []);

@@ -11,7 +11,7 @@ namespace SmartParking.Server.Modules.Lots;
 /// The tenants a caller may see (all of them for an admin, an operator's own otherwise) and, for admins, new ones. The
 /// API and the dashboard's pages call this.
 /// </summary>
-public sealed partial class TenantDirectory(NpgsqlDataSource db) : ITenants
+public sealed partial class TenantDirectory(NpgsqlDataSource db, AuditLog audit) : ITenants
 {
     public async Task<bool> ExistsAsync(Guid tenantId, CancellationToken ct)
     {
@@ -62,7 +62,7 @@ public sealed partial class TenantDirectory(NpgsqlDataSource db) : ITenants
             "insert into tenants (id, name, slug, time_zone, currency) values (@Id, @Name, @Slug, @TimeZone, @Currency) on conflict (slug) do nothing returning *",
             tenant, tx, cancellationToken: ct))
             ?? throw new ConflictException($"Another tenant already has the slug '{tenant.Slug}'; choose another slug.");
-        await AuditLog.RecordAsync(connection, tx, principal, created.Id, "tenant.created", "tenant", created.Id, request, ct);
+        await audit.RecordAsync(connection, tx, principal, created.Id, "tenant.created", "tenant", created.Id, request, ct);
         await tx.CommitAsync(ct);
         return created;
     }

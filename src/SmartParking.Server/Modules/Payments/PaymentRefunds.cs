@@ -13,7 +13,7 @@ public sealed record OperatorRefundRequest(decimal? Amount, string? Reason);
 /// defaults to what is left of the payment; the idempotency key is fixed by what was refunded before, so a double click
 /// or a retry sends one refund, never two.
 /// </summary>
-public sealed class PaymentRefunds(PaymentLedger ledger, PaymentService payments)
+public sealed class PaymentRefunds(PaymentLedger ledger, PaymentService payments, AuditLog audit)
 {
     public async Task<RefundOutcome> RefundAsync(ClaimsPrincipal operatorUser, Guid paymentId, OperatorRefundRequest request, CancellationToken ct)
     {
@@ -35,7 +35,7 @@ public sealed class PaymentRefunds(PaymentLedger ledger, PaymentService payments
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "Refunded by the operator" : request.Reason.Trim();
         var outcome = await payments.RefundAsync(new RefundRequest(paymentId, amount, key, reason), ct);
         await using (var connection = await ledger.OpenAsync(ct))
-            await AuditLog.RecordAsync(connection, null, operatorUser, payment.TenantId, "payment.refunded", "payment", paymentId,
+            await audit.RecordAsync(connection, null, operatorUser, payment.TenantId, "payment.refunded", "payment", paymentId,
                 new { outcome.RefundId, amount, outcome.Currency, state = outcome.State.ToString(), reason }, ct);
         return outcome;
     }

@@ -54,7 +54,7 @@ public static class ExperimentEndpoints
 }
 
 /// <summary>Creates, lists and reports on pricing experiments in the caller's tenant, for the REST endpoints and the dashboard.</summary>
-public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, IConsents consents, TimeProvider time)
+public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, IConsents consents, AuditLog audit, TimeProvider time)
 {
     public async Task<PricingExperiment> CreateAsync(ClaimsPrincipal user, ExperimentRequest request, Guid? tenantId, CancellationToken ct)
     {
@@ -78,7 +78,7 @@ public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, ICo
             values (@Id, @TenantId, @Name, @Unit, @variant::jsonb, @Share, @Seed, @StartsAt, @EndsAt)
             """, new { experiment.Id, experiment.TenantId, experiment.Name, experiment.Unit, variant = JsonSerializer.Serialize(experiment.Variant, PricingService.Json),
             experiment.Share, experiment.Seed, experiment.StartsAt, experiment.EndsAt }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_experiment.created", "pricing_experiment", experiment.Id, request, ct);
+        await audit.RecordAsync(connection, tx, user, tenant, "pricing_experiment.created", "pricing_experiment", experiment.Id, request, ct);
         await tx.CommitAsync(ct);
         return experiment;
     }

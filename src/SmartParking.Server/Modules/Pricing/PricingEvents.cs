@@ -8,7 +8,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Pricing;
 
 /// <summary>Events and surges (a concert, a match) that raise prices near a point for a while, in the caller's tenant.</summary>
-public sealed class PricingEvents(NpgsqlDataSource db, TimeProvider time)
+public sealed class PricingEvents(NpgsqlDataSource db, AuditLog audit, TimeProvider time)
 {
     /// <param name="current">Only events that have not ended yet.</param>
     public async Task<IReadOnlyList<PricingService.EventRow>> ListAsync(ClaimsPrincipal user, bool current, CancellationToken ct)
@@ -41,7 +41,7 @@ public sealed class PricingEvents(NpgsqlDataSource db, TimeProvider time)
             returning id, tenant_id, name, starts_at, ends_at, multiplier, latitude, longitude, radius_meters
             """, new { id = Guid.CreateVersion7(), tenant, request.Name, request.StartsAt, request.EndsAt, request.Multiplier, request.Latitude, request.Longitude, request.RadiusMeters },
             tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_event.created", "pricing_event", created.Id, request, ct);
+        await audit.RecordAsync(connection, tx, user, tenant, "pricing_event.created", "pricing_event", created.Id, request, ct);
         await tx.CommitAsync(ct);
         return created;
     }
@@ -53,7 +53,7 @@ public sealed class PricingEvents(NpgsqlDataSource db, TimeProvider time)
         var tenant = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
             "delete from pricing_events where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
             new { id, scope = user.TenantScope() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Pricing event");
-        await AuditLog.RecordAsync(connection, tx, user, tenant, "pricing_event.deleted", "pricing_event", id, null, ct);
+        await audit.RecordAsync(connection, tx, user, tenant, "pricing_event.deleted", "pricing_event", id, null, ct);
         await tx.CommitAsync(ct);
     }
 }

@@ -16,7 +16,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// floor and cap, and today's time-of-day and event factors are applied — so drivers never see a quote from the new
 /// policy beside a "price now" from the old one. The scheduler's next steps then start from there.
 /// </summary>
-public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, TimeProvider time)
+public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, AuditLog audit, TimeProvider time)
 {
     public const string PolicyChangedRule = "policy_changed";
 
@@ -57,7 +57,7 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         if (!deleted) throw new NotFoundException("A pricing policy of this zone's own");
         await connection.ExecuteAsync(new CommandDefinition("delete from lot_prices where unit_id = @zoneId", new { zoneId }, tx, cancellationToken: ct));
         await outbox.AppendAsync(connection, tx, new PriceChanged(zoneId, lot.Id, zoneId, lot.TenantId, null, null, time.GetUtcNow()), ct);
-        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.deleted", "zone", zoneId, null, ct);
+        await audit.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.deleted", "zone", zoneId, null, ct);
         await tx.CommitAsync(ct);
     }
 
@@ -84,7 +84,7 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
             insert into pricing_policies (lot_id, zone_id, tenant_id, policy) values (@Id, @zoneId, @TenantId, @json::jsonb)
             on conflict (unit_id) do update set policy = excluded.policy, updated_at = now()
             """, new { lot.Id, zoneId, lot.TenantId, json = JsonSerializer.Serialize(policy, PricingService.Json) }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", zoneId is null ? "lot" : "zone", unitId, policy, ct);
+        await audit.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.updated", zoneId is null ? "lot" : "zone", unitId, policy, ct);
 
         // A lot in a running experiment's variant group is priced by the variant, which this policy does not change.
         var experiments = await PricingExperiments.LoadAsync(connection, lot.TenantId, now, ct);

@@ -19,14 +19,16 @@ public static class AccessAudit
     /// <summary>A table holding personal data was downloaded.</summary>
     public const string TableExported = "table.exported";
 
-    public static Task PlateLookedUpAsync(IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, object details, CancellationToken ct) =>
-        AuditLog.RecordAsync(connection, null, staff, tenantId, PlateLookedUp, "plate", plate, details, ct);
+    public static Task PlateLookedUpAsync(this AuditLog audit, IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, object details,
+        CancellationToken ct) =>
+        audit.RecordAsync(connection, null, staff, tenantId, PlateLookedUp, AuditLog.PlateEntity, plate, details, ct);
 
-    public static Task PlateSearchedAsync(IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, string table, CancellationToken ct) =>
-        AuditLog.RecordAsync(connection, null, staff, tenantId, PlateSearched, "plate", plate, new { table }, ct);
+    public static Task PlateSearchedAsync(this AuditLog audit, IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string plate, string table,
+        CancellationToken ct) =>
+        audit.RecordAsync(connection, null, staff, tenantId, PlateSearched, AuditLog.PlateEntity, plate, new { table }, ct);
 
     /// <param name="filters">The request's filters and sort, so what was in the file can be told later.</param>
-    public static Task TableExportedAsync(IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string table, string format, int rows, string filters,
-        CancellationToken ct) =>
-        AuditLog.RecordAsync(connection, null, staff, tenantId, TableExported, "table", table, new { format, rows, filters }, ct);
+    public static Task TableExportedAsync(this AuditLog audit, IDbConnection connection, ClaimsPrincipal staff, Guid? tenantId, string table, string format, int rows,
+        string filters, CancellationToken ct) =>
+        audit.RecordAsync(connection, null, staff, tenantId, TableExported, "table", table, new { format, rows, filters }, ct);
 }

@@ -22,7 +22,7 @@ public sealed partial class ReservationService
         if (scope is { } tenant && row.TenantId != tenant) throw new NotFoundException("Reservation");
         var cancelled = await CancelRowAsync(row, 100, ct);
         await using (var connection = await db.OpenConnectionAsync(ct))
-            await AuditLog.RecordAsync(connection, null, operatorUser, row.TenantId, "reservation.cancelled_by_operator", "reservation", id,
+            await audit.RecordAsync(connection, null, operatorUser, row.TenantId, "reservation.cancelled_by_operator", "reservation", id,
                 new { before = row.Status, reason }, ct);
         return cancelled;
     }

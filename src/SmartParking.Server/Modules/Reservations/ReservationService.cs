@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Pricing;
@@ -19,7 +20,7 @@ namespace SmartParking.Server.Modules.Reservations;
 /// </summary>
 public sealed partial class ReservationService(
     NpgsqlDataSource db, LotCatalog lots, PricingService pricing, IPaymentService payments, EventOutbox outbox,
-    IOptions<ReservationOptions> options, TimeProvider time, FieldProtector protector)
+    IOptions<ReservationOptions> options, TimeProvider time, FieldProtector protector, AuditLog audit)
 {
     private const string Live = "('held', 'confirmed', 'checked_in')";
 

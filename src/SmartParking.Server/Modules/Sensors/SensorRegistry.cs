@@ -27,7 +27,7 @@ public static class SensorRegistry
     /// An item without a kind keeps an existing sensor's kind, and a new sensor takes <paramref name="defaultKind"/> (an
     /// error when that is null). With <paramref name="rotateSecrets"/> existing sensors get new secrets too.
     /// </summary>
-    public static async Task<BulkSensorResult> RegisterAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ClaimsPrincipal actor, Guid tenantId,
+    public static async Task<BulkSensorResult> RegisterAsync(AuditLog audit, NpgsqlConnection connection, NpgsqlTransaction tx, ClaimsPrincipal actor, Guid tenantId,
         IReadOnlyList<BulkSensorItem> items, bool rotateSecrets, string? defaultKind, CancellationToken ct)
     {
         ValidateCount(items.Count);
@@ -156,7 +156,7 @@ public static class SensorRegistry
         }
 
         var result = new BulkSensorResult(created, updates.Count, secrets.OrderBy(s => s.Index).Select(s => s.Secret).ToList(), errors.OrderBy(e => e.Index).ToList());
-        await AuditLog.RecordAsync(connection, tx, actor, tenantId, "sensors.registered", "tenant", tenantId,
+        await audit.RecordAsync(connection, tx, actor, tenantId, "sensors.registered", "tenant", tenantId,
             new { items = items.Count, result.Created, result.Updated, rotated = rotateSecrets ? updates.Count : 0, errors = errors.Count }, ct);
         return result;
     }

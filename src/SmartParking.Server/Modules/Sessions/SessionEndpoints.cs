@@ -57,7 +57,7 @@ public static class SessionEndpoints
     /// window is now? Only the operator's own tenant is searched.
     /// </summary>
     private static async Task<PlateCheck> CheckPlate(string plate, Guid? lotId, ClaimsPrincipal user, NpgsqlDataSource db, ReservationQueries reservations,
-        TimeProvider time, FieldProtector protector, CancellationToken ct)
+        TimeProvider time, FieldProtector protector, AuditLog audit, CancellationToken ct)
     {
         if (!Plates.IsValid(plate)) throw new ValidationException("plate", $"must be {Plates.Rule}.");
         var normalised = Plates.Normalise(plate)!;
@@ -80,8 +80,8 @@ public static class SessionEndpoints
             : reservation is { } r
                 ? new PlateCheck(normalised, true, "reservation", r.Id, r.LotId, r.Until)
                 : new PlateCheck(normalised, false, null, null, null, null);
-        await using (var audit = await db.OpenConnectionAsync(ct))
-            await AccessAudit.PlateLookedUpAsync(audit, user, tenant, normalised, new { check.Paid, check.PaidBy, check.Id, check.LotId }, ct);
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            await audit.PlateLookedUpAsync(connection, user, tenant, normalised, new { check.Paid, check.PaidBy, check.Id, check.LotId }, ct);
         return check;
     }
 }

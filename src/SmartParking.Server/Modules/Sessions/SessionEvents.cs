@@ -7,7 +7,8 @@ public sealed record SessionFacts(
     Guid SessionId, Guid TenantId, Guid DriverId, Guid LotId, Guid? ZoneId, string Plate,
     DateTimeOffset StartedAt, DateTimeOffset EndsAt, decimal RatePerHour, string Currency);
 
-public abstract record SessionEvent(SessionFacts Session) : IDomainEvent
+/// <summary>Names the car's plate, so it is recorded sealed.</summary>
+public abstract record SessionEvent(SessionFacts Session) : IPersonalDomainEvent
 {
     public string AggregateId => Session.SessionId.ToString();
     public Guid? TenantId => Session.TenantId;

@@ -10,7 +10,7 @@ namespace SmartParking.Server.Modules.Sessions;
 /// A driver's meter sessions. Erasure keeps the rows (their charges are bookkeeping) with the plate replaced by the
 /// pseudonym, in the rows and in the sessions' recorded events, so no plate lookup finds them again.
 /// </summary>
-internal sealed class SessionsPersonalData(NpgsqlDataSource db, FieldProtector protector) : IPersonalDataHolder
+internal sealed class SessionsPersonalData(NpgsqlDataSource db, FieldProtector protector, EventOutbox outbox) : IPersonalDataHolder
 {
     public string Area => "sessions";
 
@@ -43,7 +43,7 @@ internal sealed class SessionsPersonalData(NpgsqlDataSource db, FieldProtector p
         // A plate pseudonym, so that it stays in clear and is never taken for a plate (see PlatePseudonyms).
         var pseudonym = PlatePseudonyms.Prefix + scope.Pseudonym;
         foreach (var (plate, ids) in sessions.GroupBy(s => s.Plate!, s => s.Id.ToString()).Select(g => (g.Key, g.ToList())))
-            await EventOutbox.RedactAsync(connection, tx, ids, plate, pseudonym, ct);
+            await outbox.RedactAsync(connection, tx, ids, plate, pseudonym, ct);
         await connection.ExecuteAsync(new CommandDefinition("update meter_sessions set plate = @pseudonym, plate_encrypted = null, plate_index = null where driver_id = @UserId",
             new { scope.UserId, pseudonym }, tx, cancellationToken: ct));
     }

@@ -13,7 +13,7 @@ namespace SmartParking.Server.Modules.Sessions;
 /// A tenant's pay-as-you-park sessions for its operators. Filters: plate (exact, normalised like enforcement does),
 /// lotId, status (active|stopped|expired), from/to (sessions overlapping the window), tenantId (admins).
 /// </summary>
-public sealed class SessionsTable(NpgsqlDataSource db, FieldProtector protector) : DataTable<SessionRow, SessionResponse>(db)
+public sealed class SessionsTable(NpgsqlDataSource db, FieldProtector protector, AuditLog audit) : DataTable<SessionRow, SessionResponse>(db)
 {
     public static readonly string[] Statuses = ["active", "stopped", "expired"];
 
@@ -42,7 +42,7 @@ public sealed class SessionsTable(NpgsqlDataSource db, FieldProtector protector)
             tenant = user.TenantScope(request.Guid("tenantId")), lotId = request.Guid("lotId"), status = request.OneOf("status", Statuses),
             plate = Plates.Normalise(plate), plateIndex = Plates.Normalise(plate) is { } normalised ? SessionFields.PlateIndex(protector, normalised) : null, from = request.Instant("from"), to = request.Instant("to"),
         };
-        if (args.plate is not null) await AccessAudit.PlateSearchedAsync(connection, user, args.tenant, args.plate, Name, ct);
+        if (args.plate is not null) await audit.PlateSearchedAsync(connection, user, args.tenant, args.plate, Name, ct);
         return new TableSql("select m.*", "from meter_sessions m", """
             where (@tenant::uuid is null or m.tenant_id = @tenant) and (@lotId::uuid is null or m.lot_id = @lotId)
               and (@status::text is null or m.status = @status) and (@plate::text is null or m.plate_index = @plateIndex or m.plate = @plate)

@@ -14,6 +14,12 @@ public interface IDomainEvent
     Guid? TenantId { get; }
 }
 
+/// <summary>
+/// An event that names a person (a plate, a chat user): its payload is recorded sealed (see <see cref="EventPayloads"/>)
+/// and opened for its subscribers, so the event log holds no such data in clear.
+/// </summary>
+public interface IPersonalDomainEvent : IDomainEvent;
+
 /// <summary>An event as the dispatcher hands it over: with its id (for duplicate suppression) and place in the log.</summary>
 public sealed record EventEnvelope(Guid EventId, long Position, string Type, string AggregateId, Guid? TenantId, DateTimeOffset OccurredAt, IDomainEvent Event, int Attempt);
 

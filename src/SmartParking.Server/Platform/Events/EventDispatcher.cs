@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Hosting;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Platform.Events;
@@ -25,6 +26,7 @@ public sealed class EventDispatcher : BackgroundService
 
     private readonly NpgsqlDataSource _db;
     private readonly EventTypes _types;
+    private readonly FieldProtector _protector;
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly EventOptions _options;
@@ -45,10 +47,12 @@ public sealed class EventDispatcher : BackgroundService
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
 
     public EventDispatcher(NpgsqlDataSource db, EventTypes types, IEnumerable<EventSubscription> subscriptions, IServiceScopeFactory scopes,
-        PostgresNotifications notifications, TimeProvider time, IOptions<EventOptions> options, NodeRole role, ILogger<EventDispatcher> logger)
+        PostgresNotifications notifications, TimeProvider time, IOptions<EventOptions> options, NodeRole role, FieldProtector protector,
+        ILogger<EventDispatcher> logger)
     {
         _db = db;
         _types = types;
+        _protector = protector;
         _scopes = scopes;
         _time = time;
         _options = options.Value;
@@ -186,7 +190,7 @@ public sealed class EventDispatcher : BackgroundService
             // Subscribers at one position share a read; one that lags (a slow handler cut short by its time slice) reads on
             // its own, so it never holds the others back.
             var parsed = new Dictionary<Guid, ParsedEvent>();
-            ParsedEvent Parse(StoredEvent e) => parsed.TryGetValue(e.Id, out var p) ? p : parsed[e.Id] = ParsedEvent.From(_types, e);
+            ParsedEvent Parse(StoredEvent e) => parsed.TryGetValue(e.Id, out var p) ? p : parsed[e.Id] = ParsedEvent.From(_types, _protector, e);
             foreach (var group in positions.Where(p => p.Position < head).GroupBy(p => p.Position))
             {
                 var wanted = group.SelectMany(p => p.Subscriber.TypeNames).Distinct().ToArray();
@@ -220,10 +224,11 @@ public sealed class EventDispatcher : BackgroundService
     /// <summary>An event read from the log with its payload parsed (or why it could not be), shared by the subscribers of a round.</summary>
     private sealed record ParsedEvent(StoredEvent Stored, IDomainEvent? Event, string? Unreadable)
     {
-        public static ParsedEvent From(EventTypes types, StoredEvent stored)
+        public static ParsedEvent From(EventTypes types, FieldProtector protector, StoredEvent stored)
         {
-            try { return new ParsedEvent(stored, types.Read(stored.Type, stored.Payload), null); }
+            try { return new ParsedEvent(stored, types.Read(stored.Type, EventPayloads.Text(protector, stored.Payload, stored.PayloadEncrypted)), null); }
             catch (System.Text.Json.JsonException e) { return new ParsedEvent(stored, null, "unreadable payload: " + e.Message); }
+            catch (FieldProtectionException e) { return new ParsedEvent(stored, null, "sealed payload does not open: " + e.Message); }
         }
     }
 
@@ -345,7 +350,7 @@ public sealed class EventDispatcher : BackgroundService
         foreach (var retry in due)
         {
             var attempt = retry.Attempts + 1;
-            var (ok, error) = await TryHandleAsync(subscriber, instance, ParsedEvent.From(_types, stored[retry.EventId]), attempt, ct);
+            var (ok, error) = await TryHandleAsync(subscriber, instance, ParsedEvent.From(_types, _protector, stored[retry.EventId]), attempt, ct);
             if (ok)
             {
                 await EventLog.DeliveredAsync(connection, subscriber.Name, retry.EventId, ct);

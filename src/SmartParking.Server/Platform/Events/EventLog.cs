@@ -3,8 +3,9 @@ using Npgsql;
 
 namespace SmartParking.Server.Platform.Events;
 
-/// <summary>A stored event as read back: the envelope fields and the payload still to be parsed.</summary>
-internal sealed record StoredEvent(Guid Id, long Position, string Type, string AggregateId, Guid? TenantId, DateTimeOffset OccurredAt, string Payload);
+/// <summary>A stored event as read back: the envelope fields and the payload still to be parsed (and opened, when sealed).</summary>
+internal sealed record StoredEvent(Guid Id, long Position, string Type, string AggregateId, Guid? TenantId, DateTimeOffset OccurredAt, string? Payload,
+    byte[]? PayloadEncrypted);
 
 /// <summary>An event a durable subscriber failed on, or that waits behind its aggregate's failed one, to go into event_retries.</summary>
 internal sealed record HeldEvent(string Subscriber, StoredEvent Event, int Attempts, DateTimeOffset NextAt, string? Error, bool Dead);
@@ -53,13 +54,13 @@ internal static class EventLog
 
     public static async Task<List<StoredEvent>> ReadAsync(NpgsqlConnection connection, long after, long upTo, string[] types, int limit, CancellationToken ct) =>
         (await connection.QueryAsync<StoredEvent>(new CommandDefinition("""
-            select id, position, type, aggregate_id, tenant_id, occurred_at, payload::text as payload from domain_events
+            select id, position, type, aggregate_id, tenant_id, occurred_at, payload::text as payload, payload_encrypted from domain_events
             where position > @after and position <= @upTo and type = any(@types) order by position limit @limit
             """, new { after, upTo, types, limit }, cancellationToken: ct))).AsList();
 
     public static async Task<List<StoredEvent>> ReadByIdsAsync(NpgsqlConnection connection, Guid[] ids, CancellationToken ct) =>
         (await connection.QueryAsync<StoredEvent>(new CommandDefinition("""
-            select id, position, type, aggregate_id, tenant_id, occurred_at, payload::text as payload from domain_events
+            select id, position, type, aggregate_id, tenant_id, occurred_at, payload::text as payload, payload_encrypted from domain_events
             where id = any(@ids) order by position
             """, new { ids }, cancellationToken: ct))).AsList();
 

@@ -31,6 +31,10 @@ public sealed class EventTypes
 
     public IReadOnlyCollection<Type> All => _byType.Keys;
 
+    /// <summary>The stored names of the events that name a person, whose payloads are sealed.</summary>
+    public IReadOnlyList<string> PersonalNames =>
+        [.. _byType.Where(t => typeof(IPersonalDomainEvent).IsAssignableFrom(t.Key)).Select(t => t.Value).Order(StringComparer.Ordinal)];
+
     /// <summary>The concrete event types a subscription takes (one to a base record takes every subtype).</summary>
     public IEnumerable<Type> TakenBy(EventSubscription subscription) =>
         All.Where(concrete => subscription.EventTypes.Any(handled => handled.IsAssignableFrom(concrete)));

@@ -14,6 +14,7 @@ public static class EventsModule
     {
         builder.Services.AddOptions<EventOptions>().Bind(builder.Configuration.GetSection(EventOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<EventTypes>();
+        builder.Services.AddSingleton(sp => EventPayloads.Column(sp.GetRequiredService<EventTypes>()));
         builder.Services.AddSingleton<EventOutbox>();
         builder.Services.AddSingleton<EventDispatcher>();
         builder.Services.AddSingleton<DeadLetters>();

@@ -135,32 +135,31 @@ public sealed class ProtectionSweep(NpgsqlDataSource db, FieldProtector protecto
         return rows.Count;
     }
 
-    /// <summary>Data-protection keys whose secret is sealed under an older version are re-sealed (the ring is small: one pass).</summary>
+    /// <summary>
+    /// Data-protection keys whose secret is still in clear (stored before the ring was encrypted) are sealed, and those
+    /// sealed under an older version re-sealed (the ring is small: one pass).
+    /// </summary>
     private async Task<int> ResealKeyRingAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var stale = new List<(string Name, XElement Xml)>();
+        var changed = new List<(string Name, XElement Xml)>();
         await using (var select = new NpgsqlCommand("select name, xml from data_protection_keys for update", connection, tx))
         await using (var reader = await select.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
             {
                 var xml = XElement.Parse(reader.GetString(1));
-                if (SealedSecrets(xml).Any(s => (int?)s.Attribute(KeyRingEncryptor.VersionAttribute) != protector.ActiveVersion)) stale.Add((reader.GetString(0), xml));
+                if (KeyRingEncryptor.Reseal(protector, xml)) changed.Add((reader.GetString(0), xml));
             }
-        foreach (var (name, xml) in stale)
+        foreach (var (name, xml) in changed)
         {
-            foreach (var secret in SealedSecrets(xml).Where(s => (int?)s.Attribute(KeyRingEncryptor.VersionAttribute) != protector.ActiveVersion).ToList())
-                secret.ReplaceWith(KeyRingEncryptor.Seal(protector, KeyRingEncryptor.Open(protector, secret)));
             await using var update = new NpgsqlCommand("update data_protection_keys set xml = $2 where name = $1", connection, tx);
             update.Parameters.Add(new() { Value = name });
             update.Parameters.Add(new() { Value = xml.ToString(SaveOptions.DisableFormatting) });
             await update.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        return stale.Count;
+        return changed.Count;
     }
-
-    private static IEnumerable<XElement> SealedSecrets(XElement xml) => xml.Descendants(KeyRingEncryptor.ElementName);
 
     /// <summary>Marks versions other than the active one retired once no sealed value uses them, so their keys may go.</summary>
     private async Task RetireUnusedVersionsAsync(NpgsqlConnection connection, CancellationToken ct)

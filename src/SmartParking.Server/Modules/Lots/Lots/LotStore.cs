@@ -36,7 +36,7 @@ public static class LotStore
         v.ThrowIfInvalid();
     }
 
-    public static async Task<Guid> InsertAsync(IDbConnection connection, IDbTransaction tx, ClaimsPrincipal? actor, Guid tenantId, LotRequest r, CancellationToken ct)
+    public static async Task<Guid> InsertAsync(AuditLog audit, IDbConnection connection, IDbTransaction tx, ClaimsPrincipal? actor, Guid tenantId, LotRequest r, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         await connection.ExecuteAsync(new CommandDefinition("""
@@ -45,11 +45,11 @@ public static class LotStore
             values (@id, @tenantId, @Name, @Kind, @Street, @City, @PostalCode, @Country, @Latitude, @Longitude, @TimeZone,
                     @Hours::jsonb, @Amenities, @Capacity::jsonb, @BaseHourlyRate, @Currency, @ExternalId)
             """, Parameters(r, new { id, tenantId }), tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, actor, tenantId, "lot.created", "lot", id, r with { TenantId = tenantId }, ct);
+        await audit.RecordAsync(connection, tx, actor, tenantId, "lot.created", "lot", id, r with { TenantId = tenantId }, ct);
         return id;
     }
 
-    public static async Task UpdateAsync(IDbConnection connection, IDbTransaction tx, ClaimsPrincipal? actor, Guid tenantId, Guid id, LotRequest r, CancellationToken ct)
+    public static async Task UpdateAsync(AuditLog audit, IDbConnection connection, IDbTransaction tx, ClaimsPrincipal? actor, Guid tenantId, Guid id, LotRequest r, CancellationToken ct)
     {
         await connection.ExecuteAsync(new CommandDefinition("""
             update lots set name = @Name, kind = @Kind, street_address = @Street, city = @City, postal_code = @PostalCode, country = @Country,
@@ -57,7 +57,7 @@ public static class LotStore
                 capacity = @Capacity::jsonb, base_hourly_rate = @BaseHourlyRate, currency = @Currency, external_id = @ExternalId, updated_at = now()
             where id = @id and tenant_id = @tenantId
             """, Parameters(r, new { id, tenantId }), tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, actor, tenantId, "lot.updated", "lot", id, r with { TenantId = tenantId }, ct);
+        await audit.RecordAsync(connection, tx, actor, tenantId, "lot.updated", "lot", id, r with { TenantId = tenantId }, ct);
     }
 
     private static DynamicParameters Parameters(LotRequest r, object keys)

@@ -39,7 +39,7 @@ public static class ZoneEndpoints
         return (await connection.QueryAsync<Zone>(new CommandDefinition("select * from zones where lot_id = @lotId order by code", new { lotId = lot.Id }, cancellationToken: ct))).ToList();
     }
 
-    private static async Task<Created<Zone>> Create(Guid lotId, ZoneRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Created<Zone>> Create(Guid lotId, ZoneRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         Validate(request);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -48,12 +48,12 @@ public static class ZoneEndpoints
         var zone = await connection.QuerySingleAsync<Zone>(new CommandDefinition(
             "insert into zones (id, tenant_id, lot_id, code, name) values (@id, @tenantId, @lotId, @Code, @Name) returning *",
             new { id = Guid.CreateVersion7(), tenantId = lot.TenantId, lotId, request.Code, request.Name }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "zone.created", "zone", zone.Id, request, ct);
+        await audit.RecordAsync(connection, tx, principal, lot.TenantId, "zone.created", "zone", zone.Id, request, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/v1/manage/zones/{zone.Id}", zone);
     }
 
-    private static async Task<Zone> Update(Guid id, ZoneRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Zone> Update(Guid id, ZoneRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         Validate(request);
         var scope = principal.TenantScope();
@@ -62,12 +62,12 @@ public static class ZoneEndpoints
         var zone = await connection.QuerySingleOrDefaultAsync<Zone>(new CommandDefinition(
             "update zones set code = @Code, name = @Name where id = @id and (@scope::uuid is null or tenant_id = @scope) returning *",
             new { id, scope, request.Code, request.Name }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Zone");
-        await AuditLog.RecordAsync(connection, tx, principal, zone.TenantId, "zone.updated", "zone", id, request, ct);
+        await audit.RecordAsync(connection, tx, principal, zone.TenantId, "zone.updated", "zone", id, request, ct);
         await tx.CommitAsync(ct);
         return zone;
     }
 
-    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         var scope = principal.TenantScope();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -75,7 +75,7 @@ public static class ZoneEndpoints
         var tenantId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
             "delete from zones where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id", new { id, scope }, tx, cancellationToken: ct))
             ?? throw new NotFoundException("Zone");
-        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "zone.deleted", "zone", id, null, ct);
+        await audit.RecordAsync(connection, tx, principal, tenantId, "zone.deleted", "zone", id, null, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

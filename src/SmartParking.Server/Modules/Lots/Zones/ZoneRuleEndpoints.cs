@@ -36,23 +36,23 @@ public static class ZoneRuleEndpoints
         return new ZoneRulesResponse(lot.Id, zoneId, lot.TimeZone, own);
     }
 
-    private static async Task<ZoneRulesResponse> PutLot(Guid lotId, ZoneRulesRequest request, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<ZoneRulesResponse> PutLot(Guid lotId, ZoneRulesRequest request, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         var rules = Read(request);
         var lot = await lots.FindForOperatorAsync(lotId, principal, ct);
-        await ReplaceAsync(db, principal, lot, null, rules, ct);
+        await ReplaceAsync(db, audit, principal, lot, null, rules, ct);
         return new ZoneRulesResponse(lot.Id, null, lot.TimeZone, rules);
     }
 
-    private static async Task<ZoneRulesResponse> PutZone(Guid zoneId, ZoneRulesRequest request, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<ZoneRulesResponse> PutZone(Guid zoneId, ZoneRulesRequest request, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         var rules = Read(request);
         var lot = await lots.FindZoneLotForOperatorAsync(zoneId, principal, ct);
-        await ReplaceAsync(db, principal, lot, zoneId, rules, ct);
+        await ReplaceAsync(db, audit, principal, lot, zoneId, rules, ct);
         return new ZoneRulesResponse(lot.Id, zoneId, lot.TimeZone, rules);
     }
 
-    private static async Task ReplaceAsync(NpgsqlDataSource db, ClaimsPrincipal principal, LotFacts lot, Guid? zoneId, IReadOnlyList<ZoneRule> rules, CancellationToken ct)
+    private static async Task ReplaceAsync(NpgsqlDataSource db, AuditLog audit, ClaimsPrincipal principal, LotFacts lot, Guid? zoneId, IReadOnlyList<ZoneRule> rules, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -66,7 +66,7 @@ public static class ZoneRuleEndpoints
             Id = Guid.CreateVersion7(), lot.TenantId, LotId = lot.Id, ZoneId = zoneId, Position = i, r.Kind, Days = r.Days.ToArray(),
             r.FromMinute, r.ToMinute, r.MaxStayMinutes,
         }), tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "parking_rules.updated", zoneId is null ? "lot" : "zone", zoneId ?? lot.Id,
+        await audit.RecordAsync(connection, tx, principal, lot.TenantId, "parking_rules.updated", zoneId is null ? "lot" : "zone", zoneId ?? lot.Id,
             rules.Select(r => r.Text).ToList(), ct);
         await tx.CommitAsync(ct);
     }

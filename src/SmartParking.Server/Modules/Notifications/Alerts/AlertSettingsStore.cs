@@ -15,7 +15,7 @@ namespace SmartParking.Server.Modules.Notifications.Alerts;
 /// writes their own tenant's; an administrator names the tenant with tenantId, and without it sets the platform's
 /// (whose chain receives the platform alerts: payment circuits, the ingest backlog).
 /// </summary>
-public sealed class AlertSettingsStore(NpgsqlDataSource db, LotCatalog lots, IOptions<AlertOptions> options, TimeProvider time)
+public sealed class AlertSettingsStore(NpgsqlDataSource db, LotCatalog lots, AuditLog audit, IOptions<AlertOptions> options, TimeProvider time)
 {
     public static readonly string[] Channels = ["email", "sms", "slack", "webhook"];
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -39,7 +39,7 @@ public sealed class AlertSettingsStore(NpgsqlDataSource db, LotCatalog lots, IOp
             on conflict (tenant_id) do update set settings = excluded.settings, updated_at = excluded.updated_at
             """, new { tenant, settings = JsonSerializer.Serialize(stored, Json), now = time.GetUtcNow() }, tx, cancellationToken: ct));
         // The platform's settings (no tenant) are the entity "platform".
-        await AuditLog.RecordAsync(connection, tx, principal, tenant, "alert_settings.updated", "alert_settings", tenant?.ToString() ?? "platform", stored, ct);
+        await audit.RecordAsync(connection, tx, principal, tenant, "alert_settings.updated", "alert_settings", tenant?.ToString() ?? "platform", stored, ct);
         await tx.CommitAsync(ct);
         return clean.Effective() with { TenantId = tenant };
     }

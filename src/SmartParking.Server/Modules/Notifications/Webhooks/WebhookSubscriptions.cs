@@ -45,7 +45,7 @@ internal sealed class WebhookTarget
 /// Operators' webhook endpoints: registration, secrets, and the endpoints an event of a tenant goes to. Every change is
 /// audited in its own transaction (never the secret).
 /// </summary>
-public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOptions> options, EventTypes eventTypes, TimeProvider time)
+public sealed class WebhookSubscriptions(NpgsqlDataSource db, AuditLog audit, IOptions<WebhookOptions> options, EventTypes eventTypes, TimeProvider time)
 {
     private const string Columns = "id, tenant_id, url, event_types, description, created_at, secret_rotated_at, disabled_at";
 
@@ -65,7 +65,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
                 insert into webhook_endpoints (id, tenant_id, url, event_types, description, signing_secret, created_at)
                 values (@id, @tenantId, @url, @types, @description, @secret, @now) returning {Columns}
                 """, new { id = Guid.CreateVersion7(), tenantId, url, types, description, secret, now = time.GetUtcNow() }, tx, cancellationToken: ct));
-            await AuditLog.RecordAsync(connection, tx, principal, tenantId, "webhook.created", "webhook", webhook.Id,
+            await audit.RecordAsync(connection, tx, principal, tenantId, "webhook.created", "webhook", webhook.Id,
                 new { webhook.Url, webhook.EventTypes, webhook.Description }, ct);
             await tx.CommitAsync(ct);
             return new WebhookWithSecret(webhook, secret);
@@ -102,7 +102,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
                           $"delete from webhook_endpoints where id = @id and (@scope::uuid is null or tenant_id = @scope) returning {Columns}", new { id, scope }, tx,
                           cancellationToken: ct))
                       ?? throw new NotFoundException("Webhook");
-        await AuditLog.RecordAsync(connection, tx, principal, deleted.TenantId, "webhook.deleted", "webhook", id, new { deleted.Url }, ct);
+        await audit.RecordAsync(connection, tx, principal, deleted.TenantId, "webhook.deleted", "webhook", id, new { deleted.Url }, ct);
         await tx.CommitAsync(ct);
     }
 
@@ -120,7 +120,7 @@ public sealed class WebhookSubscriptions(NpgsqlDataSource db, IOptions<WebhookOp
             update webhook_endpoints set signing_secret = @secret, secret_rotated_at = @now
             where id = @id and (@scope::uuid is null or tenant_id = @scope) returning {Columns}
             """, new { id, scope, secret, now = time.GetUtcNow() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Webhook");
-        await AuditLog.RecordAsync(connection, tx, principal, webhook.TenantId, "webhook.secret_rotated", "webhook", id, null, ct);
+        await audit.RecordAsync(connection, tx, principal, webhook.TenantId, "webhook.secret_rotated", "webhook", id, null, ct);
         await tx.CommitAsync(ct);
         return new WebhookWithSecret(webhook, secret);
     }

@@ -14,7 +14,7 @@ public sealed record RetentionPolicyView(string DataClass, string Description, s
 public sealed record SetRetentionPolicyRequest(string? Period);
 
 /// <summary>Tenants' own retention periods (<c>retention_policies</c>), within each class's bounds.</summary>
-public sealed class RetentionPolicies(NpgsqlDataSource db, TimeProvider time)
+public sealed class RetentionPolicies(NpgsqlDataSource db, AuditLog audit, TimeProvider time)
 {
     private sealed record Row(Guid TenantId, string DataClass, string Period);
 
@@ -53,7 +53,7 @@ public sealed class RetentionPolicies(NpgsqlDataSource db, TimeProvider time)
             insert into retention_policies (tenant_id, data_class, period, updated_at) values (@tenant, @name, @period, @now)
             on conflict (tenant_id, data_class) do update set period = excluded.period, updated_at = excluded.updated_at
             """, new { tenant, name = retentionClass.Name, period = period.ToString(), now = time.GetUtcNow() }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, user, tenant, "retention.policy_set", "retention_policy", retentionClass.Name,
+        await audit.RecordAsync(connection, tx, user, tenant, "retention.policy_set", "retention_policy", retentionClass.Name,
             new { before, after = period.ToString() }, ct);
         await tx.CommitAsync(ct);
         return await ListAsync(user, tenant, ct);
@@ -70,7 +70,7 @@ public sealed class RetentionPolicies(NpgsqlDataSource db, TimeProvider time)
             "delete from retention_policies where tenant_id = @tenant and data_class = @name returning period",
             new { tenant, name = retentionClass.Name }, tx, cancellationToken: ct));
         if (before is not null)
-            await AuditLog.RecordAsync(connection, tx, user, tenant, "retention.policy_reset", "retention_policy", retentionClass.Name, new { before }, ct);
+            await audit.RecordAsync(connection, tx, user, tenant, "retention.policy_reset", "retention_policy", retentionClass.Name, new { before }, ct);
         await tx.CommitAsync(ct);
         return await ListAsync(user, tenant, ct);
     }

@@ -31,7 +31,7 @@ public static class ErasureRequesters
 /// </summary>
 public sealed class AccountRights(
     IEnumerable<IPersonalDataHolder> holders, IAccountDirectory accounts, IDriverReservations reservations, IDriverSessions sessions,
-    NpgsqlDataSource db, TimeProvider time, ILogger<AccountRights> logger)
+    NpgsqlDataSource db, AuditLog audit, TimeProvider time, ILogger<AccountRights> logger)
 {
     private const string PseudonymAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -60,7 +60,7 @@ public sealed class AccountRights(
         }
         var archive = await ExportAsync(new DataSubject(account.Id, tenant), ct);
         await using var connection = await db.OpenConnectionAsync(ct);
-        await AuditLog.RecordAsync(connection, null, staff, tenant, "privacy.data_exported", "user", account.Id, new { scope = tenant is null ? "all" : "tenant" }, ct);
+        await audit.RecordAsync(connection, null, staff, tenant, "privacy.data_exported", "user", account.Id, new { scope = tenant is null ? "all" : "tenant" }, ct);
         return archive;
     }
 
@@ -114,7 +114,7 @@ public sealed class AccountRights(
         try
         {
             // Recorded first, so the holders replace the actor's address in it as in every other entry.
-            await AuditLog.RecordAsync(connection, tx, actor, null, "privacy.account_erased", "user", userId, new { requestedBy }, ct);
+            await audit.RecordAsync(connection, tx, actor, null, "privacy.account_erased", "user", userId, new { requestedBy }, ct);
             var scope = new ErasureScope(userId, pseudonym, connection, tx, now);
             foreach (var holder in holders) await holder.EraseAsync(scope, ct);
             await connection.ExecuteAsync(new CommandDefinition("delete from privacy_inactivity_warnings where user_id = @userId", new { userId }, tx, cancellationToken: ct));

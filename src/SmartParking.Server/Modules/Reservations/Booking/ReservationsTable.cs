@@ -12,7 +12,7 @@ namespace SmartParking.Server.Modules.Reservations.Booking;
 /// A tenant's reservations as an operator table: the same conditions as <see cref="ReservationQueries.ListForTenantAsync"/>,
 /// with sorting. Filters: lotId, status, plate, from, to, tenantId (admins).
 /// </summary>
-public sealed class ReservationsTable(NpgsqlDataSource db, FieldProtector protector) : DataTable<ReservationRow, ReservationResponse>(db)
+public sealed class ReservationsTable(NpgsqlDataSource db, FieldProtector protector, AuditLog audit) : DataTable<ReservationRow, ReservationResponse>(db)
 {
     public static readonly TableDefinition<ReservationResponse> Table = new("reservations", "Reservations",
     [
@@ -37,7 +37,7 @@ public sealed class ReservationsTable(NpgsqlDataSource db, FieldProtector protec
         var search = new ReservationSearch(request.Guid("lotId"), request.OneOf("status", ReservationStatus.All), request.Text("plate", 20),
             request.Instant("from"), request.Instant("to"));
         var tenant = user.TenantScope(request.Guid("tenantId"));
-        if (Plates.Normalise(search.Plate) is { } plate) await AccessAudit.PlateSearchedAsync(connection, user, tenant, plate, Name, ct);
+        if (Plates.Normalise(search.Plate) is { } plate) await audit.PlateSearchedAsync(connection, user, tenant, plate, Name, ct);
         var select = ReservationSql.Select[..ReservationSql.Select.IndexOf(ReservationSql.From, StringComparison.Ordinal)];
         return new TableSql(select, ReservationSql.From, "where " + ReservationQueries.TenantWhere, ReservationQueries.TenantParameters(tenant, search, protector));
     }

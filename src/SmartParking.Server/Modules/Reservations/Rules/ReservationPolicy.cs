@@ -57,7 +57,8 @@ public static class ReservationPolicies
         return await ForLotAsync(connection, lot, ct);
     }
 
-    private static async Task<ReservationPolicy> Put(Guid lotId, ReservationPolicy policy, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<ReservationPolicy> Put(Guid lotId, ReservationPolicy policy, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, AuditLog audit,
+        CancellationToken ct)
     {
         policy.Validate();
         var lot = await lots.FindForOperatorAsync(lotId, principal, ct);
@@ -77,7 +78,7 @@ public static class ReservationPolicies
             lotId, tenantId = lot.TenantId, policy.Reservable, policy.MinLeadMinutes, policy.MaxLeadDays, policy.MinDurationMinutes, policy.MaxDurationMinutes,
             policy.LateCancellationPercent, policy.NoShowGraceMinutes, policy.NoShowFee, policy.OverstayPerMinute,
         }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, "reservation_policy.updated", "lot", lotId, policy, ct);
+        await audit.RecordAsync(connection, tx, principal, lot.TenantId, "reservation_policy.updated", "lot", lotId, policy, ct);
         await tx.CommitAsync(ct);
         return policy;
     }

@@ -88,7 +88,7 @@ public sealed class GatewayKeys : IEventHandler<GatewayKeyRevoked>
             "select id, tenant_id, name, created_at, revoked_at from gateways where @scope::uuid is null or tenant_id = @scope order by name", new { scope }, cancellationToken: ct))).ToList();
     }
 
-    private static async Task<Created<GatewayWithKey>> Create(GatewayRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<Created<GatewayWithKey>> Create(GatewayRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         new Validation().Required(request.Name, "name", 200).ThrowIfInvalid();
         var tenantId = principal.TenantForWrite(request.TenantId);
@@ -98,12 +98,13 @@ public sealed class GatewayKeys : IEventHandler<GatewayKeyRevoked>
         var gateway = await connection.QuerySingleAsync<Gateway>(new CommandDefinition(
             "insert into gateways (id, tenant_id, name, key_hash) values (@id, @tenantId, @name, @hash) returning id, tenant_id, name, created_at, revoked_at",
             new { id = Guid.CreateVersion7(), tenantId, name = request.Name!.Trim(), hash = DeviceCredentials.Hash(key) }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "gateway.created", "gateway", gateway.Id, new { gateway.Name }, ct);
+        await audit.RecordAsync(connection, tx, principal, tenantId, "gateway.created", "gateway", gateway.Id, new { gateway.Name }, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/v1/manage/gateways/{gateway.Id}", new GatewayWithKey(gateway, key));
     }
 
-    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, GatewayKeys keys, EventOutbox outbox, CancellationToken ct)
+    private static async Task<NoContent> Revoke(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, GatewayKeys keys, EventOutbox outbox, AuditLog audit,
+        CancellationToken ct)
     {
         var scope = principal.TenantScope();
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -111,7 +112,7 @@ public sealed class GatewayKeys : IEventHandler<GatewayKeyRevoked>
         var tenantId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(
             "update gateways set revoked_at = coalesce(revoked_at, now()) where id = @id and (@scope::uuid is null or tenant_id = @scope) returning tenant_id",
             new { id, scope }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Gateway");
-        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "gateway.revoked", "gateway", id, null, ct);
+        await audit.RecordAsync(connection, tx, principal, tenantId, "gateway.revoked", "gateway", id, null, ct);
         await outbox.AppendAsync(connection, tx, new GatewayKeyRevoked(id, tenantId), ct);
         await tx.CommitAsync(ct);
         keys.Forget(id);

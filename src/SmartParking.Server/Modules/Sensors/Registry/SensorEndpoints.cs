@@ -60,7 +60,7 @@ public static class SensorEndpoints
 
     private static Task<Sensor> Get(Guid id, ClaimsPrincipal principal, SensorService sensors, CancellationToken ct) => sensors.GetAsync(principal, id, ct);
 
-    private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
+    private static async Task<Created<SensorWithSecret>> Create(SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, AuditLog audit, CancellationToken ct)
     {
         Validate(request);
         var tenantId = principal.TenantForWrite(request.TenantId);
@@ -75,25 +75,25 @@ public static class SensorEndpoints
             insert into sensors (id, tenant_id, serial, kind, space_id, lot_id, secret_hash, heartbeat_seconds)
             values (@id, @tenantId, @Serial, @Kind, @SpaceId, @lotId, @hash, @HeartbeatSeconds)
             """, new { id, tenantId, request.Serial, request.Kind, request.SpaceId, lotId, hash = DeviceCredentials.Hash(secret), request.HeartbeatSeconds }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, tenantId, "sensor.created", "sensor", id, request with { TenantId = tenantId }, ct);
+        await audit.RecordAsync(connection, tx, principal, tenantId, "sensor.created", "sensor", id, request with { TenantId = tenantId }, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/v1/manage/sensors/{id}", new SensorWithSecret(await sensors.FindAsync(connection, null, id, tenantId, ct), secret));
     }
 
     /// <summary>Up to <see cref="SensorRegistry.MaxItems"/> sensors in one request and one transaction; see <see cref="SensorRegistry"/>.</summary>
-    private static async Task<BulkSensorResult> Bulk(BulkSensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, CancellationToken ct)
+    private static async Task<BulkSensorResult> Bulk(BulkSensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, AuditLog audit, CancellationToken ct)
     {
         if (request.Sensors is null) throw new ValidationException("sensors", "is required: a list of {serial, kind, spaceId | spaceExternalId | lotId}.");
         SensorRegistry.ValidateCount(request.Sensors.Count);
         var tenantId = principal.TenantForWrite(request.TenantId);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var result = await SensorRegistry.RegisterAsync(connection, tx, principal, tenantId, request.Sensors, request.RotateSecrets ?? false, defaultKind: null, ct);
+        var result = await SensorRegistry.RegisterAsync(audit, connection, tx, principal, tenantId, request.Sensors, request.RotateSecrets ?? false, defaultKind: null, ct);
         await tx.CommitAsync(ct);
         return result;
     }
 
-    private static async Task<Sensor> Update(Guid id, SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
+    private static async Task<Sensor> Update(Guid id, SensorRequest request, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, AuditLog audit, CancellationToken ct)
     {
         Validate(request);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -103,24 +103,24 @@ public static class SensorEndpoints
         await connection.ExecuteAsync(new CommandDefinition(
             "update sensors set serial = @Serial, kind = @Kind, space_id = @SpaceId, lot_id = @lotId, heartbeat_seconds = @HeartbeatSeconds, updated_at = now() where id = @id",
             new { id, request.Serial, request.Kind, request.SpaceId, lotId, request.HeartbeatSeconds }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.updated", "sensor", id,
+        await audit.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.updated", "sensor", id,
             new { before = new { sensor.Serial, sensor.Kind, sensor.SpaceId, sensor.LotId, sensor.HeartbeatSeconds }, after = request with { TenantId = sensor.TenantId } }, ct);
         await tx.CommitAsync(ct);
         return await sensors.FindAsync(connection, null, id, sensor.TenantId, ct);
     }
 
-    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, AuditLog audit, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var sensor = await sensors.FindAsync(connection, tx, id, principal.TenantScope(), ct);
         await connection.ExecuteAsync(new CommandDefinition("delete from sensors where id = @id", new { id }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.deleted", "sensor", id, new { sensor.Serial }, ct);
+        await audit.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.deleted", "sensor", id, new { sensor.Serial }, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
-    private static async Task<SensorWithSecret> RotateSecret(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, CancellationToken ct)
+    private static async Task<SensorWithSecret> RotateSecret(Guid id, ClaimsPrincipal principal, NpgsqlDataSource db, SensorService sensors, AuditLog audit, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -128,7 +128,7 @@ public static class SensorEndpoints
         var secret = DeviceCredentials.NewSecret();
         await connection.ExecuteAsync(new CommandDefinition("update sensors set secret_hash = @hash, updated_at = now() where id = @id",
             new { id, hash = DeviceCredentials.Hash(secret) }, tx, cancellationToken: ct));
-        await AuditLog.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.secret_rotated", "sensor", id, null, ct);
+        await audit.RecordAsync(connection, tx, principal, sensor.TenantId, "sensor.secret_rotated", "sensor", id, null, ct);
         await tx.CommitAsync(ct);
         return new SensorWithSecret(sensor, secret);
     }

@@ -35,7 +35,7 @@ public static class SensorLotPolicies
             "select heartbeat_seconds from sensor_lot_policies where lot_id = @lotId", new { lotId = lot.Id }, cancellationToken: ct)));
     }
 
-    private static async Task<SensorLotPolicy> Put(Guid lotId, SensorLotPolicy policy, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, EventOutbox outbox, CancellationToken ct)
+    private static async Task<SensorLotPolicy> Put(Guid lotId, SensorLotPolicy policy, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, EventOutbox outbox, AuditLog audit, CancellationToken ct)
     {
         new Validation()
             .Check(policy.HeartbeatSeconds is >= SensorReporting.MinHeartbeatSeconds and <= SensorReporting.MaxHeartbeatSeconds, "heartbeatSeconds",
@@ -48,26 +48,26 @@ public static class SensorLotPolicies
             insert into sensor_lot_policies (lot_id, tenant_id, heartbeat_seconds) values (@lotId, @tenantId, @HeartbeatSeconds)
             on conflict (lot_id) do update set heartbeat_seconds = excluded.heartbeat_seconds, updated_at = now()
             """, new { lotId = lot.Id, tenantId = lot.TenantId, policy.HeartbeatSeconds }, tx, cancellationToken: ct));
-        await ChangedAsync(connection, tx, outbox, principal, lot, "sensor_policy.updated", policy, ct);
+        await ChangedAsync(connection, tx, outbox, audit, principal, lot, "sensor_policy.updated", policy, ct);
         await tx.CommitAsync(ct);
         return policy;
     }
 
-    private static async Task<NoContent> Delete(Guid lotId, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, EventOutbox outbox, CancellationToken ct)
+    private static async Task<NoContent> Delete(Guid lotId, ClaimsPrincipal principal, LotCatalog lots, NpgsqlDataSource db, EventOutbox outbox, AuditLog audit, CancellationToken ct)
     {
         var lot = await lots.FindForOperatorAsync(lotId, principal, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("delete from sensor_lot_policies where lot_id = @lotId", new { lotId = lot.Id }, tx, cancellationToken: ct));
-        await ChangedAsync(connection, tx, outbox, principal, lot, "sensor_policy.deleted", null, ct);
+        await ChangedAsync(connection, tx, outbox, audit, principal, lot, "sensor_policy.deleted", null, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
     // Every node reloads the lot, so availability's confidence follows the new interval at once.
-    private static async Task ChangedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, EventOutbox outbox, ClaimsPrincipal principal, LotFacts lot, string action, object? changes, CancellationToken ct)
+    private static async Task ChangedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, EventOutbox outbox, AuditLog audit, ClaimsPrincipal principal, LotFacts lot, string action, object? changes, CancellationToken ct)
     {
-        await AuditLog.RecordAsync(connection, tx, principal, lot.TenantId, action, "lot", lot.Id, changes, ct);
+        await audit.RecordAsync(connection, tx, principal, lot.TenantId, action, "lot", lot.Id, changes, ct);
         await outbox.AppendAsync(connection, tx, new SensorPolicyChanged(lot.Id, lot.TenantId), ct);
     }
 }
