@@ -65,14 +65,15 @@ public sealed record HandoffAnswer([property: Description("What to tell the driv
 
 /// <summary>
 /// A hand-over was requested, written in, answered or closed; pages showing the queue reload, and the chat user's widget
-/// fetches what was said to them. <see cref="ChatKey"/> tells a widget its own chat without the event naming the user; as
-/// a phone number's hash is found again by trying numbers, the event is recorded sealed all the same.
+/// fetches what was said to them. <see cref="ChatKey"/> tells a widget its own chat without the event naming the user; it
+/// is a hash of the user as stored (<see cref="ChatSenderKeys"/>: a keyed index, or a web user's account id), and as
+/// that still ties a hand-over to an account, the event is recorded sealed all the same.
 /// </summary>
 public sealed record HandoffChanged(Guid HandoffId, Guid? TenantId, string Status, string ChatKey) : IPersonalDomainEvent
 {
     public string AggregateId => HandoffId.ToString();
 
-    /// <summary>A pseudonym of a chat user: the first 16 bytes of SHA-256 over channel and id, in hex.</summary>
+    /// <summary>A pseudonym of a chat user: the first 16 bytes of SHA-256 over channel and stored id, in hex.</summary>
     public static string KeyOf(string channel, string sender) =>
         Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(channel + "\n" + sender)).AsSpan(0, 16));
 }
