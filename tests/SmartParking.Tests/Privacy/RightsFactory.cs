@@ -5,7 +5,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Chat;
+using SmartParking.Server.Modules.Chat.Handoff;
 using SmartParking.Server.Modules.Privacy;
+using SmartParking.Server.Platform.Protection;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Reservations;
 using static SmartParking.Tests.Reservations.BookingFactory;
@@ -51,19 +54,22 @@ public class RightsFactory : BookingFactory
 
     /// <summary>
     /// A WhatsApp number linked to the driver, a conversation on it and one in the web widget that name the plate, and a
-    /// hand-over to staff (seeded: the chat tests drive the channels themselves).
+    /// hand-over to staff (seeded as the assistant stores them: the chat tests drive the channels themselves).
     /// </summary>
     private async Task SeedChatAsync(Guid driverId, string phone, string plate)
     {
         var turns = JsonSerializer.Serialize(new[] { new { author = "driver", text = $"Is {plate} paid?" } });
         var handoff = Guid.NewGuid();
-        await ExecuteAsync("insert into chat_links (channel, sender, driver_id, linked_at) values ('whatsapp', $1, $2, now())", phone, driverId);
-        await ExecuteAsync("insert into chat_conversations (channel, sender, turns, last_active_at) values ('whatsapp', $1, $2::jsonb, now())", phone, turns);
+        var sender = ChatSenderKey("whatsapp", phone);
+        var protector = Services.GetRequiredService<FieldProtector>();
+        await ExecuteAsync("insert into chat_links (channel, sender, sender_encrypted, driver_id, linked_at) values ('whatsapp', $1, $2, $3, now())",
+            sender, protector.Seal(phone, ChatAccountLinks.SenderField), driverId);
+        await ExecuteAsync("insert into chat_conversations (channel, sender, turns, last_active_at) values ('whatsapp', $1, $2::jsonb, now())", sender, turns);
         await ExecuteAsync("insert into chat_conversations (channel, sender, turns, last_active_at) values ('web', $1, $2::jsonb, now())", driverId.ToString(), turns);
         await ExecuteAsync("""
-            insert into chat_handoffs (id, channel, sender, driver_id, language, status, requested_at, last_message_at)
-            values ($1, 'whatsapp', $2, $3, 'en', 'waiting', now(), now())
-            """, handoff, phone, driverId);
+            insert into chat_handoffs (id, channel, sender, sender_encrypted, driver_id, language, status, requested_at, last_message_at)
+            values ($1, 'whatsapp', $2, $3, $4, 'en', 'waiting', now(), now())
+            """, handoff, sender, protector.Seal(phone, HandoffStore.SenderField), driverId);
         await ExecuteAsync("insert into chat_handoff_messages (handoff_id, at, author, text) values ($1, now(), 'driver', $2)", handoff, $"My car {plate} got a ticket");
     }
 

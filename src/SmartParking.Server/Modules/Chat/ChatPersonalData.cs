@@ -30,7 +30,7 @@ internal sealed class ChatPersonalData(NpgsqlDataSource db, FieldProtector prote
                 select channel, sender, sender_encrypted, linked_at from chat_links where driver_id = @UserId and @Tenant::uuid is null order by linked_at
                 """, subject, ct)).Opened("sender", "sender_encrypted", b => protector.Open(b, ChatAccountLinks.SenderField)),
             (await PersonalDataTable.ReadAsync(connection, "conversations", $"""
-                select c.channel, c.sender, c.language, c.turns::text as turns, c.turns_encrypted, c.last_active_at
+                select c.channel, c.language, c.turns::text as turns, c.turns_encrypted, c.last_active_at
                 from chat_conversations c join ({Senders}) s on s.channel = c.channel and s.sender = c.sender
                 where @Tenant::uuid is null order by c.last_active_at
                 """, subject, ct)).Opened("turns", "turns_encrypted", b => protector.Open(b, ConversationStore.TurnsField)),
