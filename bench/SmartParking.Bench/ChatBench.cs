@@ -47,13 +47,34 @@ internal static class ChatBench
 
         // Latency: the same users together sending 2,000 msg/s on a fixed schedule. Each reply is timed from when its
         // message was due, so a server that falls behind shows it in the figures rather than slowing the senders down.
+        var pacedBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var paced = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), TargetRate, ct);
+        var pacedAfter = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var sum = paced.Latencies.Summarize();
         c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   at {TargetRate:N0} msg/s: {paced.Messages:N0} answered in {paced.Seconds:F1} s = {paced.Messages / paced.Seconds:N0} msg/s; errors {paced.Errors:N0}"));
         c.Out.WriteLine($"   latency at {TargetRate:N0} msg/s: {sum}");
+        c.Out.WriteLine($"   seconds of the paced run by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
+        c.Out.WriteLine($"   the server's own time for the same requests (from receiving to answering, by its histogram): {ServerSide(pacedBefore, pacedAfter)}");
         c.Report.Add("chat", "messages/s through the REST channel (parse + dialogue + conversation in PostgreSQL)", rate, "msg/s", TargetRate, Better.Higher,
             $"{s.NearbyClients} users flat out; {cpu.Server:F0}% server, {cpu.Harness:F0}% harness CPU");
         c.Report.Add("chat", $"reply latency p99 at {TargetRate:N0} msg/s", sum.P99, "ms", 20, Better.Lower, $"p50 {sum.P50:F2} ms; {paced.Errors:N0} errors");
+    }
+
+    /// <summary>How many webhook requests the server itself answered within each bucket of its duration histogram.</summary>
+    private static string ServerSide(Dictionary<string, double> before, Dictionary<string, double> after)
+    {
+        var buckets = after.Keys
+            .Where(k => k.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal) && k.Contains("/webhooks/rest/webhook", StringComparison.Ordinal))
+            .GroupBy(k => System.Text.RegularExpressions.Regex.Match(k, "le=\"([^\"]+)\"").Groups[1].Value)
+            .Select(g => (Le: g.Key, Count: g.Sum(k => after[k] - before.GetValueOrDefault(k))))
+            .Where(b => b.Le != "+Inf" && b.Le.Length > 0)
+            .OrderBy(b => double.Parse(b.Le, CultureInfo.InvariantCulture))
+            .ToList();
+        var total = after.Keys.Where(k => k.StartsWith("http_server_request_duration_seconds_count{", StringComparison.Ordinal) && k.Contains("/webhooks/rest/webhook", StringComparison.Ordinal))
+            .Sum(k => after[k] - before.GetValueOrDefault(k));
+        if (total <= 0 || buckets.Count == 0) return "no histogram (/metrics)";
+        return string.Join(", ", buckets.Where(b => double.Parse(b.Le, CultureInfo.InvariantCulture) <= 0.1)
+            .Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Count / total * 100:F1}% within {double.Parse(b.Le, CultureInfo.InvariantCulture) * 1000:G3} ms")));
     }
 
     private static string[] Script((double Lat, double Lng) at) => Environment.GetEnvironmentVariable("CHAT_SCRIPT") is { } custom
@@ -68,13 +89,19 @@ internal static class ChatBench
         "thanks, bye",
     ];
 
-    private sealed record Outcome(long Messages, long Errors, Latencies Latencies, double Seconds);
+    private sealed record Outcome(long Messages, long Errors, Latencies Latencies, double Seconds, List<(int Second, double Ms)> Timeline)
+    {
+        /// <summary>Each second's p99 (by when its messages were due), in order.</summary>
+        public string BySecond() => string.Join(" ", Timeline.GroupBy(t => t.Second).OrderBy(g => g.Key)
+            .Select(g => { var ms = g.Select(t => t.Ms).Order().ToList(); return ms[Math.Min(ms.Count - 1, (int)(ms.Count * 0.99))].ToString("F0", CultureInfo.InvariantCulture); }));
+    }
 
     /// <param name="rate">Messages per second from all users together on a fixed schedule; null: each as fast as it is answered.</param>
     private static async Task<Outcome> RunClientsAsync(HttpClient http, CityBox box, int clients, TimeSpan duration, double? rate, CancellationToken ct)
     {
         long messages = 0, errors = 0;
         var all = new Latencies();
+        var timeline = new List<(int Second, double Ms)>();
         var clock = Stopwatch.StartNew();
         // Each user's turn comes every clients/rate seconds, the users spread evenly over that interval.
         var interval = rate is { } r ? TimeSpan.FromSeconds(clients / r) : TimeSpan.Zero;
@@ -82,6 +109,7 @@ internal static class ChatBench
         {
             var random = new Random(4242 + w);
             var mine = new Latencies();
+            var myTimeline = new List<(int, double)>();
             var sender = $"bench-{w}-{Guid.NewGuid():N}";
             var script = Script(box.RandomPoint(random));
             for (var i = 0; clock.Elapsed < duration && !ct.IsCancellationRequested; i++)
@@ -94,14 +122,20 @@ internal static class ChatBench
                 {
                     using var response = await http.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = script[i % script.Length] }, ct);
                     await response.Content.ReadAsByteArrayAsync(ct);
-                    mine.Add(Latencies.Ms(started, Stopwatch.GetTimestamp()));
+                    var ms = Latencies.Ms(started, Stopwatch.GetTimestamp());
+                    mine.Add(ms);
+                    myTimeline.Add(((int)due.TotalSeconds, ms));
                     if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref messages);
                     else Interlocked.Increment(ref errors);
                 }
                 catch (HttpRequestException) { Interlocked.Increment(ref errors); }
             }
-            lock (all) all.AddRange(mine);
+            lock (all)
+            {
+                all.AddRange(mine);
+                timeline.AddRange(myTimeline);
+            }
         }, ct)));
-        return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds);
+        return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds, timeline);
     }
 }

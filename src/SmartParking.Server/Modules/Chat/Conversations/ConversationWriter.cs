@@ -11,17 +11,22 @@ internal sealed record ConversationWrite(string Channel, string Sender, string L
 /// Writes the conversations of messages answered at the same moment in one statement and one commit (group commit):
 /// a busy assistant otherwise spends most of the database's time, and its own, on one round trip and one WAL flush per
 /// message. Each row keeps its own version check; a row whose check fails comes back without a version, as a single
-/// write would. Writes wait only for the statement before theirs, so a quiet assistant still writes each one at once.
+/// write would. A few statements run at once, so a write waits at most for a free connection, not behind a slow
+/// statement (a checkpoint, a long fsync), and a quiet assistant still writes each one at once. One user's messages take
+/// turns (<see cref="ConversationStore"/>), so two statements in flight never hold the same conversation.
 /// </summary>
 public sealed class ConversationWriter(NpgsqlDataSource db) : IAsyncDisposable
 {
     /// <summary>Enough to take a rush in a few statements; small enough that one statement stays short.</summary>
     private const int MaxBatch = 256;
 
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Statements in flight at once.</summary>
+    private const int Writers = 4;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _startLock = new();
-    private Task? _loop;
+    private Task? _loops;
 
     /// <summary>The new version written, or null when the row was not at the version expected (another writer got there first).</summary>
     internal async Task<long?> WriteAsync(ConversationWrite write, CancellationToken ct)
@@ -35,8 +40,8 @@ public sealed class ConversationWriter(NpgsqlDataSource db) : IAsyncDisposable
 
     private void EnsureStarted()
     {
-        if (_loop is not null) return;
-        lock (_startLock) _loop ??= Task.Run(() => RunAsync(_stopping.Token));
+        if (_loops is not null) return;
+        lock (_startLock) _loops ??= Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(() => RunAsync(_stopping.Token))));
     }
 
     private async Task RunAsync(CancellationToken stopping)
@@ -98,9 +103,9 @@ public sealed class ConversationWriter(NpgsqlDataSource db) : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync();
-        if (_loop is not null)
+        if (_loops is not null)
         {
-            try { await _loop; }
+            try { await _loops; }
             catch (OperationCanceledException) { }
         }
         while (_queue.Reader.TryRead(out var left)) left.Done.TrySetCanceled();
