@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -92,6 +93,33 @@ public sealed class ChatChannelsFactory : ApiFactory
 
     private static async Task<IReadOnlyList<Guid>> QueuedAsync(HttpClient staff) =>
         (await (await staff.GetAsync("/api/v1/chat/handoffs")).ShouldHaveStatusAsync(System.Net.HttpStatusCode.OK)).EnumerateArray().Select(h => h.Id()).ToList();
+
+    /// <summary>A WhatsApp Cloud API webhook notification carrying <paramref name="messages"/> to the factory's business number.</summary>
+    public static string WhatsAppNotification(params JsonObject[] messages) => new JsonObject
+    {
+        ["object"] = "whatsapp_business_account",
+        ["entry"] = new JsonArray(new JsonObject
+        {
+            ["id"] = "102290129340398",
+            ["changes"] = new JsonArray(new JsonObject
+            {
+                ["field"] = "messages",
+                ["value"] = new JsonObject
+                {
+                    ["messaging_product"] = "whatsapp",
+                    ["metadata"] = new JsonObject { ["display_phone_number"] = "4570000000", ["phone_number_id"] = ChatChannelsFactory.PhoneNumberId },
+                    ["messages"] = new JsonArray(messages.Select(JsonNode? (m) => m).ToArray()),
+                },
+            }),
+        }),
+    }.ToJsonString();
+
+    public static JsonObject WhatsAppMessage(string from, string type, JsonObject content, string? id = null) => new()
+    {
+        ["from"] = from, ["id"] = id ?? "wamid.HBgL" + Guid.NewGuid().ToString("N"), ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(), ["type"] = type, [type] = content,
+    };
+
+    public static JsonObject WhatsAppText(string from, string body, string? id = null) => WhatsAppMessage(from, "text", new JsonObject { ["body"] = body }, id);
 
     public static async Task<IReadOnlyList<T>> AtLeastAsync<T>(Func<IReadOnlyList<T>> read, int count = 1)
     {

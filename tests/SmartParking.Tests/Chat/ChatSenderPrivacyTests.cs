@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Chat;
 using SmartParking.Server.Platform.Scheduling;
@@ -16,28 +15,8 @@ public sealed class ChatSenderPrivacyTests(ChatChannelsFactory factory) : IClass
 {
     private static string NewNumber() => "45" + Random.Shared.Next(20_000_000, 99_999_999);
 
-    private Task<HttpResponseMessage> SayAsync(string from, string text) => factory.PostWhatsAppAsync(new JsonObject
-    {
-        ["object"] = "whatsapp_business_account",
-        ["entry"] = new JsonArray(new JsonObject
-        {
-            ["id"] = "102290129340398",
-            ["changes"] = new JsonArray(new JsonObject
-            {
-                ["field"] = "messages",
-                ["value"] = new JsonObject
-                {
-                    ["messaging_product"] = "whatsapp",
-                    ["metadata"] = new JsonObject { ["display_phone_number"] = "4570000000", ["phone_number_id"] = ChatChannelsFactory.PhoneNumberId },
-                    ["messages"] = new JsonArray(new JsonObject
-                    {
-                        ["from"] = from, ["id"] = "wamid." + Guid.NewGuid().ToString("N"), ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(),
-                        ["type"] = "text", ["text"] = new JsonObject { ["body"] = text },
-                    }),
-                },
-            }),
-        }),
-    }.ToJsonString());
+    private Task<HttpResponseMessage> SayAsync(string from, string text) =>
+        factory.PostWhatsAppAsync(ChatChannelsFactory.WhatsAppNotification(ChatChannelsFactory.WhatsAppText(from, text)));
 
     /// <summary>The texts sent to the number so far, once there are at least <paramref name="count"/>.</summary>
     private async Task<List<string>> RepliesAsync(string number, int count) =>

@@ -17,31 +17,11 @@ public sealed class WhatsAppChannelTests(ChatChannelsFactory factory) : IClassFi
 
     private static string NewMessageId() => "wamid.HBgL" + Guid.NewGuid().ToString("N");
 
-    private static string Notification(params JsonObject[] messages) => new JsonObject
-    {
-        ["object"] = "whatsapp_business_account",
-        ["entry"] = new JsonArray(new JsonObject
-        {
-            ["id"] = "102290129340398",
-            ["changes"] = new JsonArray(new JsonObject
-            {
-                ["field"] = "messages",
-                ["value"] = new JsonObject
-                {
-                    ["messaging_product"] = "whatsapp",
-                    ["metadata"] = new JsonObject { ["display_phone_number"] = "4570000000", ["phone_number_id"] = ChatChannelsFactory.PhoneNumberId },
-                    ["messages"] = new JsonArray(messages.Select(JsonNode? (m) => m).ToArray()),
-                },
-            }),
-        }),
-    }.ToJsonString();
+    private static string Notification(params JsonObject[] messages) => ChatChannelsFactory.WhatsAppNotification(messages);
 
-    private static JsonObject Message(string from, string type, JsonObject content, string? id = null) => new()
-    {
-        ["from"] = from, ["id"] = id ?? NewMessageId(), ["timestamp"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(), ["type"] = type, [type] = content,
-    };
+    private static JsonObject Message(string from, string type, JsonObject content, string? id = null) => ChatChannelsFactory.WhatsAppMessage(from, type, content, id);
 
-    private static JsonObject Text(string from, string body, string? id = null) => Message(from, "text", new JsonObject { ["body"] = body }, id);
+    private static JsonObject Text(string from, string body, string? id = null) => ChatChannelsFactory.WhatsAppText(from, body, id);
 
     private async Task<IReadOnlyList<FakeWhatsApp.Call>> SayAsync(string from, string text)
     {
