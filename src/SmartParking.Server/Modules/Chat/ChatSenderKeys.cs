@@ -7,7 +7,8 @@ namespace SmartParking.Server.Modules.Chat;
 /// How a chat user is stored. Telegram chat ids, WhatsApp ids (phone numbers) and whatever id a REST client sends are
 /// personal data, so conversations, links and hand-overs are keyed by a blind index of them instead: the same user always
 /// gets the same key, and the key tells nothing without the index key. A signed-in web user is stored by their account
-/// id, a pseudonym already. The clear id is kept only where a reply must reach it later, sealed (an open hand-over).
+/// id, a pseudonym already. The clear id is kept sealed only where it is needed: by a link (shown to the driver) and by a
+/// hand-over (to send the operator's answers).
 /// </summary>
 public sealed class ChatSenderKeys(FieldProtector protector)
 {
@@ -18,4 +19,7 @@ public sealed class ChatSenderKeys(FieldProtector protector)
 
     public string StoredId(string channel, string id) =>
         channel == ChatChannels.Web ? id : Prefix + Base64Url.EncodeToString(protector.BlindIndex(id, new FieldScope("chat_senders", channel)));
+
+    /// <summary>The channel id in a stored sender still in clear (stored before the keys, not yet re-keyed), else null.</summary>
+    public static string? StillClear(string storedSender) => storedSender.StartsWith(Prefix, StringComparison.Ordinal) ? null : storedSender;
 }

@@ -21,9 +21,6 @@ public sealed class ChatSenderRekeying(NpgsqlDataSource db, ChatSenderKeys keys,
 
     public string Name => "chat-sender-rekeying";
 
-    /// <summary>The clear id in a stored sender not yet re-keyed, else null.</summary>
-    public static string? StillClear(string storedSender) => storedSender.StartsWith(ChatSenderKeys.Prefix, StringComparison.Ordinal) ? null : storedSender;
-
     public async Task RunAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

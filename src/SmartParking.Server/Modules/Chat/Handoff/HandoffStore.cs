@@ -144,7 +144,7 @@ public sealed class HandoffStore(NpgsqlDataSource db, EventOutbox outbox, Handof
             select id, channel, sender, sender_encrypted as SenderEncrypted, reply_via as ReplyVia, tenant_id as TenantId, language, status from chat_handoffs
             where id = @id and (@scope::uuid is null or tenant_id = @scope)
             """, new { id, scope }, cancellationToken: ct));
-        return row is null ? null : new HandoffAddress(row.Id, row.Channel, row.Sender, protector.Reveal(row.SenderEncrypted, ChatSenderRekeying.StillClear(row.Sender), SenderField), row.ReplyVia,
+        return row is null ? null : new HandoffAddress(row.Id, row.Channel, row.Sender, protector.Reveal(row.SenderEncrypted, ChatSenderKeys.StillClear(row.Sender), SenderField), row.ReplyVia,
             row.TenantId, row.Language, row.Status);
     }
 
