@@ -79,9 +79,8 @@ internal sealed class IdentityPersonalData(NpgsqlDataSource db, FieldProtector p
         var entries = await connection.QueryAsync<(long Id, byte[] Changes)>(new CommandDefinition("""
             select id, changes_encrypted from audit_log where changes_encrypted is not null for update
             """, transaction: tx, cancellationToken: ct));
-        var rewritten = entries.Select(e => (e.Id, Text: protector.Open(e.Changes, AuditFields.Changes)))
-            .Where(e => e.Text.Contains(email, StringComparison.OrdinalIgnoreCase))
-            .Select(e => (e.Id, Sealed: protector.Seal(e.Text.Replace(email, tombstone, StringComparison.OrdinalIgnoreCase), AuditFields.Changes))).ToList();
+        var rewritten = entries.Select(e => (e.Id, Sealed: protector.SealedReplacing(e.Changes, AuditFields.Changes, email, tombstone, StringComparison.OrdinalIgnoreCase)))
+            .Where(e => e.Sealed is not null).ToList();
         if (rewritten.Count == 0) return;
         await connection.ExecuteAsync(new CommandDefinition(
             "update audit_log a set changes_encrypted = u.changes from unnest(@ids, @changes) as u(id, changes) where a.id = u.id",

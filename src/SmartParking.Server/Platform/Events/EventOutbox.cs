@@ -45,9 +45,8 @@ public sealed class EventOutbox(EventTypes types, IEnumerable<EventSubscription>
         var rewritten = (await connection.QueryAsync<(Guid Id, byte[] Payload)>(new CommandDefinition(
                 "select id, payload_encrypted from domain_events where aggregate_id = any(@ids) and payload_encrypted is not null for update",
                 new { ids }, transaction, cancellationToken: ct)))
-            .Select(e => (e.Id, Text: protector.Open(e.Payload, EventPayloads.Field)))
-            .Where(e => e.Text.Contains(quoted, StringComparison.Ordinal))
-            .Select(e => (e.Id, Sealed: protector.Seal(e.Text.Replace(quoted, replacementQuoted, StringComparison.Ordinal), EventPayloads.Field))).ToList();
+            .Select(e => (e.Id, Sealed: protector.SealedReplacing(e.Payload, EventPayloads.Field, quoted, replacementQuoted, StringComparison.Ordinal)))
+            .Where(e => e.Sealed is not null).ToList();
         if (rewritten.Count > 0)
             await connection.ExecuteAsync(new CommandDefinition(
                 "update domain_events e set payload_encrypted = u.payload from unnest(@ids, @payloads) as u(id, payload) where e.id = u.id",

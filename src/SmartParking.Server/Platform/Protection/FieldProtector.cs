@@ -39,6 +39,16 @@ public sealed class FieldProtector(ProtectionKeys keys)
     /// <summary>The sealed value when there is one, else the clear text a row had before the sweep reached it.</summary>
     public string? Reveal(byte[]? sealedValue, string? legacyClear, FieldScope scope) => sealedValue is null ? legacyClear : Open(sealedValue, scope);
 
+    /// <summary>
+    /// A sealed value with <paramref name="find"/> replaced, sealed again (an erasure replacing a name inside sealed
+    /// text, which SQL cannot search); null when the value does not hold it.
+    /// </summary>
+    public byte[]? SealedReplacing(byte[] sealedValue, FieldScope scope, string find, string replacement, StringComparison comparison)
+    {
+        var clear = Open(sealedValue, scope);
+        return clear.Contains(find, comparison) ? Seal(clear.Replace(find, replacement, comparison), scope) : null;
+    }
+
     public byte[] SealBytes(ReadOnlySpan<byte> clear, FieldScope scope)
     {
         var version = keys.Active;
