@@ -53,6 +53,7 @@ internal static class ChatBench
         var sum = paced.Latencies.Summarize();
         c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   at {TargetRate:N0} msg/s: {paced.Messages:N0} answered in {paced.Seconds:F1} s = {paced.Messages / paced.Seconds:N0} msg/s; errors {paced.Errors:N0}"));
         c.Out.WriteLine($"   latency at {TargetRate:N0} msg/s: {sum}");
+        c.Out.WriteLine($"   by message: {paced.ByMessage(Script((box.MinLat, box.MinLng)))}");
         c.Out.WriteLine($"   seconds of the paced run by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
         c.Out.WriteLine($"   the server's own time for the same requests (from receiving to answering, by its histogram): {ServerSide(pacedBefore, pacedAfter)}");
         c.Report.Add("chat", "messages/s through the REST channel (parse + dialogue + conversation in PostgreSQL)", rate, "msg/s", TargetRate, Better.Higher,
@@ -89,8 +90,14 @@ internal static class ChatBench
         "thanks, bye",
     ];
 
-    private sealed record Outcome(long Messages, long Errors, Latencies Latencies, double Seconds, List<(int Second, double Ms)> Timeline)
+    private sealed record Outcome(long Messages, long Errors, Latencies Latencies, double Seconds, List<(int Second, double Ms)> Timeline, Dictionary<int, Latencies> ByStep)
     {
+        /// <summary>Each message of the script's p99, so a slow kind of message shows apart from the rest.</summary>
+        public string ByMessage(string[] script) => string.Join("; ", ByStep.OrderBy(s => s.Key)
+            .Select(s => string.Create(CultureInfo.InvariantCulture, $"\"{Shorten(script[s.Key])}\" p50 {s.Value.Summarize().P50:F1} p99 {s.Value.Summarize().P99:F1}")));
+
+        private static string Shorten(string message) => message.Length <= 24 ? message : message[..21] + "...";
+
         /// <summary>Each second's p99 (by when its messages were due), in order.</summary>
         public string BySecond() => string.Join(" ", Timeline.GroupBy(t => t.Second).OrderBy(g => g.Key)
             .Select(g => { var ms = g.Select(t => t.Ms).Order().ToList(); return ms[Math.Min(ms.Count - 1, (int)(ms.Count * 0.99))].ToString("F0", CultureInfo.InvariantCulture); }));
@@ -102,6 +109,7 @@ internal static class ChatBench
         long messages = 0, errors = 0;
         var all = new Latencies();
         var timeline = new List<(int Second, double Ms)>();
+        var byStep = new Dictionary<int, Latencies>();
         var clock = Stopwatch.StartNew();
         // Each user's turn comes every clients/rate seconds, the users spread evenly over that interval.
         var interval = rate is { } r ? TimeSpan.FromSeconds(clients / r) : TimeSpan.Zero;
@@ -110,6 +118,7 @@ internal static class ChatBench
             var random = new Random(4242 + w);
             var mine = new Latencies();
             var myTimeline = new List<(int, double)>();
+            var myByStep = new Dictionary<int, Latencies>();
             var sender = $"bench-{w}-{Guid.NewGuid():N}";
             var script = Script(box.RandomPoint(random));
             for (var i = 0; clock.Elapsed < duration && !ct.IsCancellationRequested; i++)
@@ -125,6 +134,7 @@ internal static class ChatBench
                     var ms = Latencies.Ms(started, Stopwatch.GetTimestamp());
                     mine.Add(ms);
                     myTimeline.Add(((int)due.TotalSeconds, ms));
+                    (myByStep.TryGetValue(i % script.Length, out var step) ? step : myByStep[i % script.Length] = new Latencies()).Add(ms);
                     if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref messages);
                     else Interlocked.Increment(ref errors);
                 }
@@ -134,8 +144,10 @@ internal static class ChatBench
             {
                 all.AddRange(mine);
                 timeline.AddRange(myTimeline);
+                foreach (var (step, ms) in myByStep)
+                    (byStep.TryGetValue(step, out var all2) ? all2 : byStep[step] = new Latencies()).AddRange(ms);
             }
         }, ct)));
-        return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds, timeline);
+        return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds, timeline, byStep);
     }
 }

@@ -30,6 +30,9 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
     private int _pendingRefresh;
     private DateTimeOffset? _lastHeard;
 
+    /// <summary>When the last full read of reports began: until a sensor is heard, refreshes look for reports after it.</summary>
+    private DateTimeOffset? _fullyReadAt;
+
     public AvailabilityModel(NpgsqlDataSource db, PostgresNotifications notifications, TimeProvider time, SensorReporting reporting, ILogger<AvailabilityModel> logger)
     {
         _db = db;
@@ -46,6 +49,7 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
     /// <summary>Loads everything; called at start after the change feed listens, so nothing falls between.</summary>
     public async Task LoadAsync(CancellationToken ct)
     {
+        var readAt = _time.GetUtcNow();
         await using var connection = await _db.OpenConnectionAsync(ct);
         var lots = (await connection.QueryAsync<LotRow>(new CommandDefinition(LotRow.Select, cancellationToken: ct))).ToList();
         var spaces = (await connection.QueryAsync<SpaceRow>(new CommandDefinition(SpaceRow.Select, cancellationToken: ct))).ToList();
@@ -68,6 +72,7 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
             // Published whole, so requests never see a half-loaded lot.
             _grid = new SpatialGrid(loaded.Values);
             _lots = loaded;
+            _fullyReadAt = readAt;
             Interlocked.Exchange(ref _version, Math.Max(version, Version));
             Loaded = true;
         }
@@ -132,18 +137,21 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
     /// Takes in the reports (readings and heartbeats) heard since the last call: a report that does not change a space's
     /// status takes no version, so the change feed does not carry it. Run every <see cref="SensorReporting.HeardPrecision"/>.
     /// </summary>
-    public async Task RefreshReportsAsync(CancellationToken ct)
+    /// <returns>How many reports were read.</returns>
+    public async Task<int> RefreshReportsAsync(CancellationToken ct)
     {
         await _refresh.WaitAsync(ct);
         try
         {
             // Looks back a minute before the latest report seen (never from the future, where a device clock may be): a
-            // batch received earlier may commit after a later one.
+            // batch received earlier may commit after a later one. With nothing heard yet (sensors not installed), from the
+            // last full read: otherwise every space would be read again every round.
             var now = _time.GetUtcNow();
-            var since = _lastHeard is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
+            var since = (_lastHeard ?? _fullyReadAt) is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
             await using var connection = await _db.OpenConnectionAsync(ct);
             var reports = await _reporting.SpaceReportsAsync(connection, null, since, ct);
             lock (_gate) ApplyReports(reports);
+            return reports.Count;
         }
         finally { _refresh.Release(); }
     }
