@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using SmartParking.Server.Modules.Pricing;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Infrastructure.IngestKit;
 
@@ -159,5 +161,31 @@ public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
             await node.WaitForSpaceStatusAsync(lotId, y.SpaceId, "occupied");
             await node.WaitForSpaceStatusAsync(lotId, x.SpaceId, "occupied");
         }
+    }
+
+    /// <summary>Shown prices are kept a few seconds per node; a change made on another node shows within that.</summary>
+    [Fact]
+    public async Task PolicyChangedOnA_QuotedThereAtOnce_AndOnBWithinTheShownPriceLifetime()
+    {
+        using var op = nodes.A.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
+        using var onA = nodes.A.Anonymous();
+        using var onB = nodes.B.Anonymous();
+        await onB.WaitForLotAsync(lotId, 0);
+        var start = DateTimeOffset.UtcNow.AddHours(1);
+        var quote = $"/api/v1/lots/{lotId}/quote?start={Uri.EscapeDataString(start.ToString("O"))}&end={Uri.EscapeDataString(start.AddHours(1).ToString("O"))}";
+        async Task<decimal> AmountAsync(HttpClient node) => (await node.GetJsonAsync(quote)).GetProperty("amount").GetDecimal();
+        var before = await AmountAsync(onB);
+        (await AmountAsync(onA)).ShouldBe(before);
+
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy",
+            new { peakMultiplier = 2.0, offPeakMultiplier = 2.0, peakDays = SmartParking.Tests.Pricing.OneBand.Week, peakStart = "00:00", peakEnd = "24:00" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var after = await AmountAsync(onA);
+        after.ShouldNotBe(before);
+        var shownOnB = await Poll.UntilAsync(() => AmountAsync(onB), amount => amount == after, PricingInputsCache.Lifetime * 3, "B's quote after A's policy change");
+        shownOnB.ShouldBe(after);
     }
 }

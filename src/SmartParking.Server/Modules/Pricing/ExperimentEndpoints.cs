@@ -54,7 +54,7 @@ public static class ExperimentEndpoints
 }
 
 /// <summary>Creates, lists and reports on pricing experiments in the caller's tenant, for the REST endpoints and the dashboard.</summary>
-public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, IConsents consents, AuditLog audit, TimeProvider time)
+public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, IConsents consents, AuditLog audit, TimeProvider time, PricingInputsCache shown)
 {
     public async Task<PricingExperiment> CreateAsync(ClaimsPrincipal user, ExperimentRequest request, Guid? tenantId, CancellationToken ct)
     {
@@ -80,6 +80,7 @@ public sealed class PricingExperiments(NpgsqlDataSource db, LotCatalog lots, ICo
             experiment.Share, experiment.Seed, experiment.StartsAt, experiment.EndsAt }, tx, cancellationToken: ct));
         await audit.RecordAsync(connection, tx, user, tenant, "pricing_experiment.created", "pricing_experiment", experiment.Id, request, ct);
         await tx.CommitAsync(ct);
+        shown.Changed();
         return experiment;
     }
 

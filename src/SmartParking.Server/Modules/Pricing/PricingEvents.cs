@@ -8,7 +8,7 @@ using SmartParking.Server.Platform.Errors;
 namespace SmartParking.Server.Modules.Pricing;
 
 /// <summary>Events and surges (a concert, a match) that raise prices near a point for a while, in the caller's tenant.</summary>
-public sealed class PricingEvents(NpgsqlDataSource db, AuditLog audit, TimeProvider time)
+public sealed class PricingEvents(NpgsqlDataSource db, AuditLog audit, TimeProvider time, PricingInputsCache shown)
 {
     /// <param name="current">Only events that have not ended yet.</param>
     public async Task<IReadOnlyList<PricingService.EventRow>> ListAsync(ClaimsPrincipal user, bool current, CancellationToken ct)
@@ -43,6 +43,7 @@ public sealed class PricingEvents(NpgsqlDataSource db, AuditLog audit, TimeProvi
             tx, cancellationToken: ct));
         await audit.RecordAsync(connection, tx, user, tenant, "pricing_event.created", "pricing_event", created.Id, request, ct);
         await tx.CommitAsync(ct);
+        shown.Changed();
         return created;
     }
 
@@ -55,5 +56,6 @@ public sealed class PricingEvents(NpgsqlDataSource db, AuditLog audit, TimeProvi
             new { id, scope = user.TenantScope() }, tx, cancellationToken: ct)) ?? throw new NotFoundException("Pricing event");
         await audit.RecordAsync(connection, tx, user, tenant, "pricing_event.deleted", "pricing_event", id, null, ct);
         await tx.CommitAsync(ct);
+        shown.Changed();
     }
 }

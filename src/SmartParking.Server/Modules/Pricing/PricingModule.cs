@@ -9,6 +9,7 @@ public static class PricingModule
     public static void AddPricingModule(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<PricingOptions>().BindConfiguration(PricingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<PricingInputsCache>();
         builder.Services.AddSingleton<PricingService>();
         builder.Services.AddSingleton<PricingPolicies>();
         builder.Services.AddSingleton<PricingEvents>();

@@ -16,7 +16,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// floor and cap, and today's time-of-day and event factors are applied — so drivers never see a quote from the new
 /// policy beside a "price now" from the old one. The scheduler's next steps then start from there.
 /// </summary>
-public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, AuditLog audit, TimeProvider time)
+public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, AuditLog audit, TimeProvider time, PricingInputsCache shown)
 {
     public const string PolicyChangedRule = "policy_changed";
 
@@ -59,6 +59,7 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         await outbox.AppendAsync(connection, tx, new PriceChanged(zoneId, lot.Id, zoneId, lot.TenantId, null, null, time.GetUtcNow()), ct);
         await audit.RecordAsync(connection, tx, user, lot.TenantId, "pricing_policy.deleted", "zone", zoneId, null, ct);
         await tx.CommitAsync(ct);
+        shown.Changed();
     }
 
     private async Task<string?> OwnPolicyAsync(Guid unitId, CancellationToken ct)
@@ -91,6 +92,7 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         if (zoneId is null && experiments.Any(e => e.Unit == ExperimentUnits.Lots && e.IsTreated(lot.Id)))
         {
             await tx.CommitAsync(ct);
+            shown.Changed();
             return;
         }
 
@@ -110,5 +112,6 @@ public sealed class PricingPolicies(NpgsqlDataSource db, LotCatalog lots, Availa
         await PriceSteps.WriteAsync(outbox, connection, tx,
             [new PriceStep(lot.TenantId, lot.Id, zoneId, now, occupancy, null, peak, previous.For(peak), rates, rateNow, typeRates, PolicyChangedRule, timeFactor, surge)], ct);
         await tx.CommitAsync(ct);
+        shown.Changed();
     }
 }

@@ -72,7 +72,7 @@ public sealed record PricingInputs(PricingPolicy LotPolicy, DemandRates? LotDema
 }
 
 /// <summary>Pricing's face to the rest of the platform: quotes for stays, the rate now, and each lot's rules.</summary>
-public sealed class PricingService(NpgsqlDataSource db)
+public sealed class PricingService(PricingInputsCache shown)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -127,7 +127,7 @@ public sealed class PricingService(NpgsqlDataSource db)
         return Inputs(policies, demand, events, experiments);
     }
 
-    private static PricingInputs Inputs(IReadOnlyList<(Guid? ZoneId, string Policy)> policies, IReadOnlyList<(Guid? ZoneId, DemandRates Rates)> demand,
+    internal static PricingInputs Inputs(IReadOnlyList<(Guid? ZoneId, string Policy)> policies, IReadOnlyList<(Guid? ZoneId, DemandRates Rates)> demand,
         IReadOnlyList<PricingEvent> events, IReadOnlyList<PricingExperiment> experiments)
     {
         var zones = policies.Where(p => p.ZoneId is not null).ToDictionary(
@@ -137,30 +137,17 @@ public sealed class PricingService(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Quotes for the same stay at several lots in one round trip (a result list prices every lot it shows), in the
-    /// order given; each priced from the same inputs <see cref="QuoteAsync(NpgsqlConnection, LotFacts, DateTimeOffset, DateTimeOffset, PriceScope, CancellationToken)"/>
-    /// reads for one lot inside a booking.
+    /// Prices shown before anything is bought (search results, the chat, the public quote): the same stay at several lots,
+    /// in the order given, from inputs kept a few seconds (<see cref="PricingInputsCache"/>). What is charged is priced by
+    /// <see cref="QuoteAsync(NpgsqlConnection, LotFacts, DateTimeOffset, DateTimeOffset, PriceScope, CancellationToken)"/> in the booking's transaction.
     /// </summary>
     public async Task<IReadOnlyList<Quote>> QuotesAsync(IReadOnlyList<LotFacts> lots, DateTimeOffset start, DateTimeOffset end, PriceScope scope, CancellationToken ct)
     {
         // A type outside the vocabulary has no multiplier and would quietly be priced as the lot's own rate.
         new Validation().OneOf(scope.SpaceType, "spaceType", LotsVocabulary.SpaceTypes, required: false).ThrowIfInvalid();
         if (lots.Count == 0) return [];
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var results = await connection.QueryMultipleAsync(new CommandDefinition($"""
-            select lot_id, zone_id, policy::text from pricing_policies where lot_id = any(@lotIds);
-            select lot_id, zone_id, peak_demand_rate, off_peak_demand_rate from lot_prices where lot_id = any(@lotIds);
-            {EventRow.Select} where tenant_id = any(@tenantIds) and starts_at < @to and ends_at > @from;
-            {ExperimentRow.Select} where tenant_id = any(@tenantIds) and starts_at <= @from and ends_at > @from
-            """, new { lotIds = lots.Select(l => l.Id).Distinct().ToArray(), tenantIds = lots.Select(l => l.TenantId).Distinct().ToArray(), from = start, to = end },
-            cancellationToken: ct));
-        var policies = (await results.ReadAsync<(Guid LotId, Guid? ZoneId, string Policy)>()).ToLookup(p => p.LotId, p => (p.ZoneId, p.Policy));
-        var demand = (await results.ReadAsync<(Guid LotId, Guid? ZoneId, decimal Peak, decimal OffPeak)>())
-            .ToLookup(d => d.LotId, d => (d.ZoneId, Rates: new DemandRates(d.Peak, d.OffPeak)));
-        var events = (await results.ReadAsync<EventRow>()).ToLookup(e => e.TenantId, e => e.ToEvent());
-        var experiments = (await results.ReadAsync<ExperimentRow>()).ToLookup(e => e.TenantId, e => e.ToExperiment());
-        return lots.Select(lot => Quote(lot, Inputs(policies[lot.Id].ToList(), demand[lot.Id].ToList(), events[lot.TenantId].ToList(), experiments[lot.TenantId].ToList()),
-            start, end, scope)).ToList();
+        var inputs = await shown.InputsAsync(lots, start, end, ct);
+        return lots.Select((lot, i) => Quote(lot, inputs[i], start, end, scope)).ToList();
     }
 
     internal static PricingPolicy Parse(string? json) => json is null ? PricingPolicy.Default : JsonSerializer.Deserialize<PricingPolicy>(json, Json) ?? PricingPolicy.Default;

@@ -14,7 +14,7 @@ namespace SmartParking.Server.Modules.Pricing;
 /// one step towards its target band (the demand rate of the time band the run falls in), and the rate now (with time of day and events) is stored with the inputs that produced it, then announced to every node.
 /// </summary>
 public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, AvailabilityModel availability, EventOutbox outbox, IOccupancyForecasts occupancyForecasts,
-    IOptions<PricingOptions> options, ILogger<Repricing> logger)
+    PricingInputsCache shown, IOptions<PricingOptions> options, ILogger<Repricing> logger)
     : IScheduledJob
 {
     public string Name => "pricing";
@@ -72,6 +72,7 @@ public sealed class Repricing(NpgsqlDataSource db, LotCatalog lots, Availability
         await connection.ExecuteAsync(new CommandDefinition(
             "insert into pricing_runs (ran_at, lots) values (@now, @count) on conflict do nothing", new { now, count = all.Count }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
+        shown.Changed();
         logger.LogInformation("Repriced {Lots} lots and {Zones} zones", all.Count, steps.Count - all.Count);
     }
 
