@@ -9,8 +9,14 @@ namespace SmartParking.Tests.Chat;
 /// Conversations answered at the same moment are written together, each still with its own version check: a stale row in
 /// a batch loses alone, the others are stored.
 /// </summary>
-public sealed class ConversationWriterTests(ManageFactory factory) : IClassFixture<ManageFactory>
+public sealed class ConversationWriterTests(ConversationWriterTests.DurableTurnsFactory factory) : IClassFixture<ConversationWriterTests.DurableTurnsFactory>
 {
+    /// <summary>Turns wait for the WAL flush here (the other chat tests run the default, which does not), so both modes are written.</summary>
+    public sealed class DurableTurnsFactory : ManageFactory
+    {
+        protected override void ConfigureSettings(IDictionary<string, string?> settings) => settings["Chat:WaitForDurableTurns"] = "true";
+    }
+
     private static ConversationWrite Write(string sender, long? version, string state = "{}") =>
         new("rest", sender, "en", state, [1, 2, 3], version, DateTimeOffset.UtcNow);
 

@@ -37,6 +37,14 @@ public sealed class ChatOptions
     /// </summary>
     [Range(1, 1_000)] public int MaxConcurrentMessages { get; set; } = 16;
 
+    /// <summary>
+    /// Whether a reply waits until its turn is flushed to disk. Off (the default), PostgreSQL commits the turns of
+    /// messages that only talk without waiting for the flush (asynchronous commit): they survive a restart of the
+    /// platform or a clean stop of PostgreSQL, and only a crash of PostgreSQL itself can lose the last fraction of a second
+    /// of them. Messages that act (a booking, a payment, a report, a hand-over, a link) always wait for the flush.
+    /// </summary>
+    public bool WaitForDurableTurns { get; set; }
+
     /// <summary>Where relative times ("tomorrow at 9") are placed before a conversation knows its city.</summary>
     [Required] public string DefaultTimeZone { get; set; } = "Europe/Copenhagen";
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat.Conversations;
@@ -22,7 +23,7 @@ namespace SmartParking.Server.Modules.Chat.Conversations;
 /// </para>
 /// A conversation silent longer than the timeout starts afresh; only the last turns are kept.
 /// </summary>
-public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter writer, IOptions<ChatOptions> options, TimeProvider time, FieldProtector protector)
+public sealed class ConversationStore
 {
     /// <summary>What was said is sealed at rest; the dialogue state holds no transcript.</summary>
     internal static readonly FieldScope TurnsField = new("chat_conversations", "turns");
@@ -41,7 +42,11 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
         language, state::text as State, turns::text as Turns, turns_encrypted as TurnsEncrypted, version, last_active_at as LastActiveAt
         """;
 
-    private readonly ChatOptions _options = options.Value;
+    private readonly NpgsqlDataSource _db;
+    private readonly ConversationWriter _writer;
+    private readonly TimeProvider _time;
+    private readonly FieldProtector _protector;
+    private readonly ChatOptions _options;
     private readonly ConcurrentDictionary<(string Channel, string Sender), Stored> _cache = new();
     private readonly SemaphoreSlim[] _turns = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
@@ -49,7 +54,21 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
     /// A message that may act holds its conversation's connection while the dialogue calls services that need connections
     /// of their own; unbounded, as many messages as the pool has connections would each wait for a second one.
     /// </summary>
-    private readonly SemaphoreSlim _locking = new(options.Value.MaxConcurrentMessages);
+    private readonly SemaphoreSlim _locking;
+
+    public ConversationStore(NpgsqlDataSource db, ConversationWriter writer, IOptions<ChatOptions> options, TimeProvider time, FieldProtector protector,
+        PostgresNotifications notifications)
+    {
+        _db = db;
+        _writer = writer;
+        _time = time;
+        _protector = protector;
+        _options = options.Value;
+        _locking = new SemaphoreSlim(_options.MaxConcurrentMessages);
+        // The database was out of reach: a crash of it may have lost the last turns written without waiting for the
+        // flush, so a version this node holds may come again with other content. Everything is read afresh.
+        notifications.OnResync(_cache.Clear);
+    }
 
     /// <param name="mayAct">Whether handling the message in this conversation may do something beyond answering.</param>
     public async Task<T> WithConversationAsync<T>(string channel, string sender, Func<Conversation, bool> mayAct, Func<Conversation, Task<T>> handle, CancellationToken ct)
@@ -82,13 +101,13 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
         await _locking.WaitAsync(ct);
         try
         {
-            await using var connection = await db.OpenConnectionAsync(ct);
+            await using var connection = await _db.OpenConnectionAsync(ct);
             await using var tx = await connection.BeginTransactionAsync(ct);
             // A conversation not stored yet gets an empty row (version 0) first, so there is a row to lock.
             var stored = Opened(await connection.QuerySingleAsync<StoredRow>(new CommandDefinition($"""
                 insert into chat_conversations (channel, sender, last_active_at) values (@Channel, @Sender, @now) on conflict (channel, sender) do nothing;
                 select {StoredColumns} from chat_conversations c where channel = @Channel and sender = @Sender for update
-                """, new { key.Channel, key.Sender, now = time.GetUtcNow() }, tx, cancellationToken: ct)));
+                """, new { key.Channel, key.Sender, now = _time.GetUtcNow() }, tx, cancellationToken: ct)));
             var conversation = Open(key, stored);
             var result = await handle(conversation);
             if (!await TryWriteAsync(conversation, stored.Version, ct, connection, tx))
@@ -109,7 +128,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
 
     private async Task<Stored?> LoadAsync((string Channel, string Sender) key, CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await _db.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<StoredRow>(new CommandDefinition(
             $"select {StoredColumns} from chat_conversations c where channel = @Channel and sender = @Sender", new { key.Channel, key.Sender }, cancellationToken: ct));
         return row is null ? null : Opened(row);
@@ -117,7 +136,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
 
     private Stored Opened(StoredRow row)
     {
-        var turns = row.TurnsEncrypted is { } sealedTurns ? JsonSerializer.Deserialize<List<ChatTurn>>(protector.OpenBytes(sealedTurns, TurnsField), Json)
+        var turns = row.TurnsEncrypted is { } sealedTurns ? JsonSerializer.Deserialize<List<ChatTurn>>(_protector.OpenBytes(sealedTurns, TurnsField), Json)
             : row.Turns is { } clear ? JsonSerializer.Deserialize<List<ChatTurn>>(clear, Json) : null;
         return new(row.DriverId, row.HandoffId, row.Language, row.State, turns ?? [], row.Version, row.LastActiveAt);
     }
@@ -125,7 +144,7 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
     /// <summary>The conversation as a message finds it: a copy of what is stored, or a fresh one when none is or it timed out.</summary>
     private Conversation Open((string Channel, string Sender) key, Stored? stored)
     {
-        var carried = stored is { Version: > 0 } && time.GetUtcNow() - stored.LastActiveAt <= TimeSpan.FromSeconds(_options.ConversationTimeoutSeconds);
+        var carried = stored is { Version: > 0 } && _time.GetUtcNow() - stored.LastActiveAt <= TimeSpan.FromSeconds(_options.ConversationTimeoutSeconds);
         return new Conversation
         {
             Channel = key.Channel,
@@ -145,14 +164,14 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
     /// </summary>
     private async Task<bool> TryWriteAsync(Conversation conversation, long? version, CancellationToken ct, NpgsqlConnection? connection = null, NpgsqlTransaction? tx = null)
     {
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var state = JsonSerializer.Serialize(conversation.State, Json);
         var turns = conversation.Turns.Count > _options.HistoryTurns
             ? conversation.Turns.GetRange(conversation.Turns.Count - _options.HistoryTurns, _options.HistoryTurns).ToArray() : conversation.Turns.ToArray();
-        var turnsEncrypted = protector.SealBytes(JsonSerializer.SerializeToUtf8Bytes(turns, Json), TurnsField);
+        var turnsEncrypted = _protector.SealBytes(JsonSerializer.SerializeToUtf8Bytes(turns, Json), TurnsField);
         long? written;
         if (connection is null)
-            written = await writer.WriteAsync(new ConversationWrite(conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, version, now), ct);
+            written = await _writer.WriteAsync(new ConversationWrite(conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, version, now), ct);
         else
             written = await connection.ExecuteScalarAsync<long?>(new CommandDefinition("""
                 update chat_conversations set language = @Language, state = @state::jsonb, turns = null, turns_encrypted = @turnsEncrypted, version = version + 1, last_active_at = @now
@@ -174,10 +193,10 @@ public sealed class ConversationStore(NpgsqlDataSource db, ConversationWriter wr
     /// <summary>Deletes conversations silent for longer than the retention: what drivers said is kept no longer than needed.</summary>
     public async Task<int> DeleteSilentAsync(CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await _db.OpenConnectionAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition(
             "delete from chat_conversations where last_active_at < @before",
-            new { before = time.GetUtcNow() - TimeSpan.FromHours(_options.RetentionHours) }, cancellationToken: ct));
+            new { before = _time.GetUtcNow() - TimeSpan.FromHours(_options.RetentionHours) }, cancellationToken: ct));
     }
 
     private sealed record StoredRow(Guid? DriverId, Guid? HandoffId, string Language, string State, string? Turns, byte[]? TurnsEncrypted, long Version, DateTimeOffset LastActiveAt);
