@@ -1,3 +1,4 @@
+using SmartParking.Server.Modules.Chat.Conversations;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -170,7 +171,35 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         await using var connection = await factory.Sql.OpenConnectionAsync();
         // Sealed at rest: opened with the server's own protector.
         var turns = await connection.QuerySingleAsync<byte[]>("select turns_encrypted from chat_conversations where channel = 'rest' and sender = @sender", new { sender = factory.ChatSenderKey("rest", sender) });
-        var opened = factory.Services.GetRequiredService<FieldProtector>().Open(turns, new FieldScope("chat_conversations", "turns"));
+        var opened = SealedTurns.OpenText(factory.Services.GetRequiredService<FieldProtector>(), turns);
         JsonDocument.Parse(opened).RootElement.GetArrayLength().ShouldBe(10);
+    }
+
+    /// <summary>Ten long turns are compressed before sealing, so they stay in the row instead of a second write to TOAST.</summary>
+    [Fact]
+    public async Task TenLongTurns_StoredCompressedInTheRow()
+    {
+        var sender = NewSender();
+        for (var i = 0; i < 10; i++) await SayAsync(sender, i % 2 == 0 ? "what can you help me with?" : "hvad kan du hjælpe med?");
+
+        await using var connection = await factory.Sql.OpenConnectionAsync();
+        var (turns, stored) = await connection.QuerySingleAsync<(byte[], int)>(
+            "select turns_encrypted, pg_column_size(turns_encrypted) from chat_conversations where channel = 'rest' and sender = @sender",
+            new { sender = factory.ChatSenderKey("rest", sender) });
+        var json = SealedTurns.OpenText(factory.Services.GetRequiredService<FieldProtector>(), turns);
+        JsonDocument.Parse(json).RootElement.GetArrayLength().ShouldBe(10);
+        System.Text.Encoding.UTF8.GetByteCount(json).ShouldBeGreaterThan(2_000, "long enough that sealed whole it would leave the row");
+        stored.ShouldBeLessThan(1_500);
+    }
+
+    /// <summary>Turns sealed as plain JSON (before compression, or by the sweep from the old clear column) still open.</summary>
+    [Fact]
+    public void TurnsSealedAsPlainJson_StillOpen()
+    {
+        var protector = factory.Services.GetRequiredService<FieldProtector>();
+        var legacy = protector.Seal("""[{"at":"2026-12-06T10:00:00+00:00","user":"hi","bot":["Hello!"]}]""", ConversationStore.TurnsField);
+
+        SealedTurns.OpenText(protector, legacy).ShouldBe("""[{"at":"2026-12-06T10:00:00+00:00","user":"hi","bot":["Hello!"]}]""");
+        Should.Throw<InvalidDataException>(() => SealedTurns.Open(protector, protector.SealBytes([1, 255, 255, 255, 127, 0], ConversationStore.TurnsField)));
     }
 }

@@ -33,7 +33,7 @@ internal sealed class ChatPersonalData(NpgsqlDataSource db, FieldProtector prote
                 select c.channel, c.language, c.turns::text as turns, c.turns_encrypted, c.last_active_at
                 from chat_conversations c join ({Senders}) s on s.channel = c.channel and s.sender = c.sender
                 where @Tenant::uuid is null order by c.last_active_at
-                """, subject, ct)).Opened("turns", "turns_encrypted", b => protector.Open(b, ConversationStore.TurnsField)),
+                """, subject, ct)).Opened("turns", "turns_encrypted", b => SealedTurns.OpenText(protector, b)),
             (await PersonalDataTable.ReadAsync(connection, "handoff_messages", $"""
                 select h.id as handoff_id, h.channel, h.tenant_id, h.status, h.requested_at, h.closed_at, m.at, m.author, m.text, m.text_encrypted
                 from chat_handoffs h join chat_handoff_messages m on m.handoff_id = h.id

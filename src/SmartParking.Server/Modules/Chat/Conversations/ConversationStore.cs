@@ -136,7 +136,7 @@ public sealed class ConversationStore
 
     private Stored Opened(StoredRow row)
     {
-        var turns = row.TurnsEncrypted is { } sealedTurns ? JsonSerializer.Deserialize<List<ChatTurn>>(_protector.OpenBytes(sealedTurns, TurnsField), Json)
+        var turns = row.TurnsEncrypted is { } sealedTurns ? SealedTurns.Open(_protector, sealedTurns)
             : row.Turns is { } clear ? JsonSerializer.Deserialize<List<ChatTurn>>(clear, Json) : null;
         return new(row.DriverId, row.HandoffId, row.Language, row.State, turns ?? [], row.Version, row.LastActiveAt);
     }
@@ -168,7 +168,7 @@ public sealed class ConversationStore
         var state = JsonSerializer.Serialize(conversation.State, Json);
         var turns = conversation.Turns.Count > _options.HistoryTurns
             ? conversation.Turns.GetRange(conversation.Turns.Count - _options.HistoryTurns, _options.HistoryTurns).ToArray() : conversation.Turns.ToArray();
-        var turnsEncrypted = _protector.SealBytes(JsonSerializer.SerializeToUtf8Bytes(turns, Json), TurnsField);
+        var turnsEncrypted = SealedTurns.Seal(_protector, turns);
         long? written;
         if (connection is null)
             written = await _writer.WriteAsync(new ConversationWrite(conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, version, now), ct);

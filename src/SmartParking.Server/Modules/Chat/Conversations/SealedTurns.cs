@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text.Json;
+using SmartParking.Server.Platform.Protection;
+
+namespace SmartParking.Server.Modules.Chat.Conversations;
+
+/// <summary>
+/// A conversation's turns as stored: compressed, then sealed. Sealed bytes do not compress, and ten turns sealed whole
+/// went out of line to TOAST, a second write on every message; compressed first they stay in the row. Turns sealed as
+/// plain JSON (before, or by the protection sweep from the old clear column) still open.
+/// </summary>
+internal static class SealedTurns
+{
+    /// <summary>Marks compressed turns; plain JSON starts with '['.</summary>
+    private const byte Compressed = 1;
+
+    /// <summary>Brotli's fastest level: a message's turns are a few KB of text, written on every message.</summary>
+    private const int Quality = 1;
+
+    private const int Window = 16;
+
+    /// <summary>Far more than ten turns of messages capped at Chat:MaxMessageChars can take; a larger length is corrupt.</summary>
+    private const int MaxJsonBytes = 16 * 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static byte[] Seal(FieldProtector protector, IReadOnlyList<ChatTurn> turns)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(turns, Json);
+        var packed = new byte[5 + BrotliEncoder.GetMaxCompressedLength(json.Length)];
+        packed[0] = Compressed;
+        BinaryPrimitives.WriteInt32LittleEndian(packed.AsSpan(1), json.Length);
+        if (!BrotliEncoder.TryCompress(json, packed.AsSpan(5), out var written, Quality, Window))
+            throw new InvalidOperationException("Turns did not compress into their bound.");
+        return protector.SealBytes(packed.AsSpan(0, 5 + written), ConversationStore.TurnsField);
+    }
+
+    public static List<ChatTurn> Open(FieldProtector protector, byte[] sealedTurns) =>
+        JsonSerializer.Deserialize<List<ChatTurn>>(OpenJson(protector, sealedTurns), Json) ?? [];
+
+    /// <summary>The turns as JSON text, for the driver's export.</summary>
+    public static string OpenText(FieldProtector protector, byte[] sealedTurns) => System.Text.Encoding.UTF8.GetString(OpenJson(protector, sealedTurns));
+
+    private static byte[] OpenJson(FieldProtector protector, byte[] sealedTurns)
+    {
+        var opened = protector.OpenBytes(sealedTurns, ConversationStore.TurnsField);
+        if (opened.Length == 0 || opened[0] != Compressed) return opened;
+        var length = opened.Length >= 5 ? BinaryPrimitives.ReadInt32LittleEndian(opened.AsSpan(1)) : -1;
+        if (length is < 0 or > MaxJsonBytes) throw new InvalidDataException("Stored turns are corrupt.");
+        var json = new byte[length];
+        if (!BrotliDecoder.TryDecompress(opened.AsSpan(5), json, out var written) || written != length)
+            throw new InvalidDataException("Stored turns are corrupt.");
+        return json;
+    }
+}
