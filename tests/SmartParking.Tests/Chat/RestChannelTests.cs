@@ -6,6 +6,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Platform.Protection;
+using SmartParking.Server.Platform.Scheduling;
 using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Chat;
@@ -201,5 +202,26 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
 
         SealedTurns.OpenText(protector, legacy).ShouldBe("""[{"at":"2026-12-06T10:00:00+00:00","user":"hi","bot":["Hello!"]}]""");
         Should.Throw<InvalidDataException>(() => SealedTurns.Open(protector, protector.SealBytes([1, 255, 255, 255, 127, 0], ConversationStore.TurnsField)));
+    }
+
+    /// <summary>What was said is kept no longer than Chat:RetentionHours (24) of silence.</summary>
+    [Fact]
+    public async Task ConversationSilentPastRetention_Deleted_ARecentOneKept()
+    {
+        var silent = NewSender();
+        var recent = NewSender();
+        await SayAsync(silent, "hi");
+        await SayAsync(recent, "hi");
+        await using var connection = await factory.Sql.OpenConnectionAsync();
+        await connection.ExecuteAsync("update chat_conversations set last_active_at = now() - interval '25 hours' where channel = 'rest' and sender = @sender",
+            new { sender = factory.ChatSenderKey("rest", silent) });
+
+        // A round far enough ahead that the job's own pacing (every few minutes) lets it run.
+        await factory.Services.GetServices<IScheduledJob>().OfType<ConversationCleanup>().Single().RunAsync(DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None);
+
+        async Task<long> StoredAsync(string sender) => await connection.ExecuteScalarAsync<long>(
+            "select count(*) from chat_conversations where channel = 'rest' and sender = @sender", new { sender = factory.ChatSenderKey("rest", sender) });
+        (await StoredAsync(silent)).ShouldBe(0);
+        (await StoredAsync(recent)).ShouldBe(1);
     }
 }
