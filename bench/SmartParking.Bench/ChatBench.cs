@@ -48,7 +48,9 @@ internal static class ChatBench
         // Latency: the same users together sending 2,000 msg/s on a fixed schedule. Each reply is timed from when its
         // message was due, so a server that falls behind shows it in the figures rather than slowing the senders down.
         var pacedBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
+        var harnessBefore = HarnessGc.Take();
         var paced = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), TargetRate, ct);
+        var harnessGc = HarnessGc.Take() - harnessBefore;
         var pacedAfter = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var sum = paced.Latencies.Summarize();
         c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   at {TargetRate:N0} msg/s: {paced.Messages:N0} answered in {paced.Seconds:F1} s = {paced.Messages / paced.Seconds:N0} msg/s; errors {paced.Errors:N0}"));
@@ -56,6 +58,7 @@ internal static class ChatBench
         c.Out.WriteLine($"   by message: {paced.ByMessage(Script((box.MinLat, box.MinLng)))}");
         c.Out.WriteLine($"   seconds of the paced run by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
         c.Out.WriteLine($"   the server's own time for the same requests (from receiving to answering, by its histogram): {ServerSide(pacedBefore, pacedAfter)}");
+        c.Out.WriteLine($"   the load generator's own GC meanwhile (its pauses delay replies it times): {harnessGc}");
         c.Report.Add("chat", "messages/s through the REST channel (parse + dialogue + conversation in PostgreSQL)", rate, "msg/s", TargetRate, Better.Higher,
             $"{s.NearbyClients} users flat out; {cpu.Server:F0}% server, {cpu.Harness:F0}% harness CPU");
         c.Report.Add("chat", $"reply latency p99 at {TargetRate:N0} msg/s", sum.P99, "ms", 20, Better.Lower, $"p50 {sum.P50:F2} ms; {paced.Errors:N0} errors");
@@ -149,5 +152,16 @@ internal static class ChatBench
             }
         }, ct)));
         return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds, timeline, byStep);
+    }
+
+    /// <summary>The load generator's garbage collections: a pause in it shows in every reply it is timing.</summary>
+    private readonly record struct HarnessGc(int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+    {
+        public static HarnessGc Take() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+        public static HarnessGc operator -(HarnessGc a, HarnessGc b) => new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Paused - b.Paused);
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"gen0/gen1/gen2 {Gen0}/{Gen1}/{Gen2}, paused {Paused.TotalMilliseconds:F0} ms in all");
     }
 }
