@@ -49,6 +49,7 @@ internal static class ChatBench
         // message was due, so a server that falls behind shows it in the figures rather than slowing the senders down.
         var pacedBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var harnessBefore = HarnessGc.Take();
+        var pacedFrom = DateTime.UtcNow;
         var paced = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), TargetRate, ct);
         var harnessGc = HarnessGc.Take() - harnessBefore;
         var pacedAfter = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
@@ -56,7 +57,7 @@ internal static class ChatBench
         c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   at {TargetRate:N0} msg/s: {paced.Messages:N0} answered in {paced.Seconds:F1} s = {paced.Messages / paced.Seconds:N0} msg/s; errors {paced.Errors:N0}"));
         c.Out.WriteLine($"   latency at {TargetRate:N0} msg/s: {sum}");
         c.Out.WriteLine($"   by message: {paced.ByMessage(Script((box.MinLat, box.MinLng)))}");
-        c.Out.WriteLine($"   seconds of the paced run by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
+        c.Out.WriteLine($"   seconds of the paced run ({pacedFrom:HH:mm:ss} UTC on, to match against the server's and PostgreSQL's logs) by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
         c.Out.WriteLine($"   the server's own time for the same requests (from receiving to answering, by its histogram): {ServerSide(pacedBefore, pacedAfter)}");
         c.Out.WriteLine($"   the load generator's own GC meanwhile (its pauses delay replies it times): {harnessGc}");
         c.Report.Add("chat", "messages/s through the REST channel (parse + dialogue + conversation in PostgreSQL)", rate, "msg/s", TargetRate, Better.Higher,
