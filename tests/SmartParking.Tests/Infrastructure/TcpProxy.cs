@@ -14,12 +14,16 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<Socket, byte> _sockets = new();
     private readonly Lock _gate = new();
     private TcpListener? _listener;
+    private bool _accepting;
     private CancellationTokenSource _stop = new();
 
     public TcpProxy(string host, int port)
     {
         _target = new IPEndPoint(Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork), port);
-        Port = FreePorts.One();
+        // Listening at once on a port the system picks: a port chosen first and bound later can be taken in between
+        // (an outgoing connection's ephemeral port), which failed a whole test class now and then.
+        _listener = Listen(0);
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
     }
 
     public int Port { get; }
@@ -28,14 +32,20 @@ public sealed class TcpProxy : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_listener is not null) return;
+            if (_accepting) return;
+            _listener ??= Listen(Port);
             _stop = new CancellationTokenSource();
-            var listener = new TcpListener(IPAddress.Loopback, Port);
-            listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Start();
-            _listener = listener;
-            _ = AcceptLoopAsync(listener, _stop.Token);
+            _accepting = true;
+            _ = AcceptLoopAsync(_listener, _stop.Token);
         }
+    }
+
+    private static TcpListener Listen(int port)
+    {
+        var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start();
+        return listener;
     }
 
     /// <summary>Refuses new connections and cuts every open one, like a database host that went away.</summary>
@@ -46,6 +56,7 @@ public sealed class TcpProxy : IAsyncDisposable
             _stop.Cancel();
             _listener?.Stop();
             _listener = null;
+            _accepting = false;
             foreach (var socket in _sockets.Keys)
             {
                 try { socket.Close(0); } catch (ObjectDisposedException) { }

@@ -33,6 +33,9 @@ public class BookingFactory : ManageFactory
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         settings["Reservations:SweepSeconds"] = "0.2";
+        // Tests move the clock hours ahead: the sensor health sweep would then mark every space unknown, racing with
+        // the status a test waits for (a sensor's last "free" after a reservation ends).
+        settings["Ingest:HealthSweepSeconds"] = "3600";
         // Tests move the clock hours ahead; tokens issued before must outlive that.
         settings["Auth:AccessTokenMinutes"] = "1440";
     }
