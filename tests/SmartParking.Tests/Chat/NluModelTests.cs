@@ -12,6 +12,20 @@ public sealed class NluModelTests
 
     private static NluParse Parse(string text) => Model.Value.Parse(text, Now, Copenhagen);
 
+    /// <summary>Many threads at once share the model's prediction engines (a pool; each engine serves one message at a time).</summary>
+    [Fact]
+    public async Task ParsedFromManyThreadsAtOnce_SameAsOneAtATime()
+    {
+        string[] messages = ["hi there", "how much is 2 hours near Dokk1?", "find me parking near the harbour", "cancel my booking",
+            "hvad kan du hjælpe med?", "I want to talk to a person", "start parking for XY 12 345", "thanks, bye"];
+        var alone = messages.ToDictionary(m => m, m => Parse(m).Ranking.Select(r => (r.Name, Math.Round(r.Confidence, 6))).ToList());
+
+        var together = await Task.WhenAll(Enumerable.Range(0, 400).Select(i => Task.Run(() => (Message: messages[i % messages.Length], Parse(messages[i % messages.Length])))));
+
+        foreach (var (message, parse) in together)
+            parse.Ranking.Select(r => (r.Name, Math.Round(r.Confidence, 6))).ToList().ShouldBe(alone[message], message);
+    }
+
     [Fact]
     public void BuiltInData_EveryRequiredIntent()
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Text;
@@ -18,14 +19,18 @@ public sealed class IntentClassifier
 {
     private readonly string[] labels;
     private readonly NluCues cues;
-    private readonly ThreadLocal<PredictionEngine<Utterance, Prediction>> engines;
+    private readonly Func<PredictionEngine<Utterance, Prediction>> newEngine;
+    private readonly ConcurrentQueue<PredictionEngine<Utterance, Prediction>> engines = new();
 
     private IntentClassifier(MLContext ml, ITransformer model, string[] labels, NluCues cues, SchemaDefinition schema)
     {
         this.labels = labels;
         this.cues = cues;
-        // A prediction engine is not thread-safe and is costly to create: one per thread.
-        engines = new ThreadLocal<PredictionEngine<Utterance, Prediction>>(() => ml.Model.CreatePredictionEngine<Utterance, Prediction>(model, inputSchemaDefinition: schema));
+        // A prediction engine is not thread-safe and is costly to create: a pool of them, taken by whichever thread answers.
+        // One per thread made a new engine for every thread the thread pool added under load, and left the old ones to
+        // the garbage collector when it retired them.
+        newEngine = () => ml.Model.CreatePredictionEngine<Utterance, Prediction>(model, inputSchemaDefinition: schema);
+        for (var i = 0; i < Environment.ProcessorCount; i++) engines.Enqueue(newEngine());
     }
 
     public static IntentClassifier Train(IReadOnlyList<NluExample> examples, NluCues cues, int seed = 1)
@@ -74,8 +79,16 @@ public sealed class IntentClassifier
             for (var i = 0; i < labels.Length; i++) ranking[i] = new IntentScore(labels[i], 1.0 / labels.Length);
             return ranking;
         }
-        var prediction = engines.Value!.Predict(Read(words, cues, ""));
-        for (var i = 0; i < labels.Length; i++) ranking[i] = new IntentScore(labels[i], prediction.Score[i]);
+        var engine = engines.TryDequeue(out var idle) ? idle : newEngine();
+        try
+        {
+            var prediction = engine.Predict(Read(words, cues, ""));
+            for (var i = 0; i < labels.Length; i++) ranking[i] = new IntentScore(labels[i], prediction.Score[i]);
+        }
+        finally
+        {
+            engines.Enqueue(engine);
+        }
         Array.Sort(ranking, (a, b) => b.Confidence.CompareTo(a.Confidence));
         return ranking;
     }
