@@ -72,8 +72,9 @@ public sealed class ConversationWriter(NpgsqlDataSource db, IOptions<ChatOptions
 
     private const string WriteSql = """
         with commit_mode as materialized (
-          -- For this statement's transaction only, so its commit waits for the flush or not (Chat:WaitForDurableTurns).
-          select set_config('synchronous_commit', $8, true)
+          -- For this statement's transaction only: its commit does not wait for the flush, unless Chat:WaitForDurableTurns
+          -- (null here), which keeps the database's own setting (it may ask more, such as a standby's apply).
+          select set_config('synchronous_commit', coalesce($8, current_setting('synchronous_commit')), true)
         ), input as (
           select i.* from commit_mode, unnest($1, $2, $3, $4, $5, $6, $7) as i(channel, sender, language, state, turns_encrypted, version, at)
         ), updated as (
@@ -104,7 +105,7 @@ public sealed class ConversationWriter(NpgsqlDataSource db, IOptions<ChatOptions
         write.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.TurnsEncrypted).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         write.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Version).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         write.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.At).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        write.Parameters.Add(new NpgsqlParameter { Value = options.Value.WaitForDurableTurns ? "on" : "off" });
+        write.Parameters.Add(new NpgsqlParameter { Value = options.Value.WaitForDurableTurns ? DBNull.Value : "off", NpgsqlDbType = NpgsqlDbType.Text });
         var written = new Dictionary<(string, string), long>(rows.Count);
         await using var reader = await write.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) written[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
