@@ -11,7 +11,7 @@ public sealed class QuietSensorsFactory : StoppedClockFactory;
 public sealed class ReportRefreshTests(QuietSensorsFactory factory) : IClassFixture<QuietSensorsFactory>
 {
     [Fact]
-    public async Task NoSensorHeardYet_RefreshReadsNothing_YetTheFirstReportIsTakenIn()
+    public async Task NoSensorHeardYet_OrAllGoneQuiet_RefreshReadsNothing_YetEachNewReportIsTakenIn()
     {
         var model = factory.Services.GetRequiredService<AvailabilityModel>();
         var (_, op, _) = await factory.NewTenantWithOperatorAsync();
@@ -29,6 +29,15 @@ public sealed class ReportRefreshTests(QuietSensorsFactory factory) : IClassFixt
         Assert.True(await model.RefreshReportsAsync(CancellationToken.None) >= 1);
         using var anonymous = factory.Anonymous();
         var shown = await anonymous.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+        Assert.Equal(1, shown.GetProperty("confidence").GetDouble());
+
+        // Change-only sensors at night, or a gateway down: the last reports heard must not be read again every round.
+        factory.Clock.Advance(TimeSpan.FromMinutes(2));
+        await model.RefreshReportsAsync(CancellationToken.None);
+        Assert.Equal(0, await model.RefreshReportsAsync(CancellationToken.None));
+        using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied")));
+        Assert.True(await model.RefreshReportsAsync(CancellationToken.None) >= 1, "a report heard after the quiet spell is read");
+        shown = await anonymous.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
         Assert.Equal(1, shown.GetProperty("confidence").GetDouble());
     }
 }

@@ -45,6 +45,27 @@ public sealed class SensorEventTests(SensorEventsFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task Sweep_ASliceAtATime_EveryOverdueSpaceAndSensorMarked()
+    {
+        using var op = factory.OperatorClient();
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await op.CreateLotAtAsync(lat, lng)).Id();
+        var sensors = new List<TestSensor>();
+        for (var i = 0; i < 3; i++) sensors.Add(await ReportingSensorAsync(op, lotId));
+        var spaceIds = sensors.Select(s => s.SpaceId).ToArray();
+        await factory.ExecuteAsync("update sensors set last_seen_at = now() - interval '1 hour' where id = any($1)", sensors.Select(s => s.SensorId).ToArray());
+        await factory.ExecuteAsync("update space_status set observed_at = now() - interval '1 hour' where space_id = any($1)", spaceIds);
+
+        // One space and one sensor per slice: a big city's sweep, in miniature.
+        var sweep = ActivatorUtilities.CreateInstance<SensorHealthService>(factory.Services);
+        sweep.RowsPerSlice = 1;
+        (await sweep.SweepAsync(CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(3);
+
+        (await factory.ScalarAsync<long>("select count(*) from space_status where space_id = any($1) and status = 2", spaceIds)).ShouldBe(3);
+        foreach (var sensor in sensors) (await factory.EventCountAsync("SensorWentOffline", sensor.SensorId)).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Sweep_SensorOverdue_RecordsOneSensorWentOfflineAndASecondSweepNone()
     {
         using var op = factory.OperatorClient();

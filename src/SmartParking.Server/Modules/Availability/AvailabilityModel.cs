@@ -4,6 +4,7 @@ using Npgsql;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
+using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Availability;
 
@@ -19,6 +20,9 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
     private readonly SensorReporting _reporting;
     private readonly ILogger<AvailabilityModel> _logger;
     private readonly SemaphoreSlim _refresh = new(1, 1);
+
+    /// <summary>Spaces whose reports a refresh reads per slice.</summary>
+    private const int ReportsPerSlice = 5_000;
     private readonly object _gate = new();
     private Dictionary<Guid, LotEntry> _lots = [];
     private readonly Dictionary<Guid, SpaceEntry> _spaces = [];
@@ -28,10 +32,9 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
     private readonly Dictionary<Guid, UnitPrice> _prices = [];
     private readonly List<Channel<AvailabilityChange>> _subscribers = [];
     private int _pendingRefresh;
-    private DateTimeOffset? _lastHeard;
 
-    /// <summary>When the last full read of reports began: until a sensor is heard, refreshes look for reports after it.</summary>
-    private DateTimeOffset? _fullyReadAt;
+    /// <summary>When the last read of reports (the full load or a refresh) began: the next refresh looks for reports after it.</summary>
+    private DateTimeOffset? _reportsReadAt;
 
     public AvailabilityModel(NpgsqlDataSource db, PostgresNotifications notifications, TimeProvider time, SensorReporting reporting, ILogger<AvailabilityModel> logger)
     {
@@ -72,7 +75,7 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
             // Published whole, so requests never see a half-loaded lot.
             _grid = new SpatialGrid(loaded.Values);
             _lots = loaded;
-            _fullyReadAt = readAt;
+            _reportsReadAt = readAt;
             Interlocked.Exchange(ref _version, Math.Max(version, Version));
             Loaded = true;
         }
@@ -140,29 +143,37 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
     /// <returns>How many reports were read.</returns>
     public async Task<int> RefreshReportsAsync(CancellationToken ct)
     {
-        await _refresh.WaitAsync(ct);
-        try
+        // Looks back a minute before the last read began: a report received before that read may commit after it. Not
+        // from the latest report heard: when every sensor goes quiet (change-only sensors at night, a gateway down) that
+        // would read the last minute's reports every round.
+        var now = _time.GetUtcNow();
+        var since = _reportsReadAt is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
+        var read = 0;
+        KeyRange? spaces = null;
+        await using var connection = await _db.OpenConnectionAsync(ct);
+        // A slice of the spaces at a time (each an index range, paced): the look-up costs the whole table's rows
+        // whatever it finds, and in one go holds a core of PostgreSQL long enough to stall requests.
+        await Paced.UntilDoneAsync(async token =>
         {
-            // Looks back a minute before the latest report seen (never from the future, where a device clock may be): a
-            // batch received earlier may commit after a later one. With nothing heard yet (sensors not installed), from the
-            // last full read: otherwise every space would be read again every round.
-            var now = _time.GetUtcNow();
-            var since = (_lastHeard ?? _fullyReadAt) is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
-            await using var connection = await _db.OpenConnectionAsync(ct);
-            var reports = await _reporting.SpaceReportsAsync(connection, null, since, ct);
-            lock (_gate) ApplyReports(reports);
-            return reports.Count;
-        }
-        finally { _refresh.Release(); }
+            await _refresh.WaitAsync(token);
+            try
+            {
+                if ((spaces = await SensorReporting.NextSpacesAsync(connection, spaces, ReportsPerSlice, token)) is not { } slice) return false;
+                var reports = await _reporting.SpaceReportsAsync(connection, null, since, token, slice);
+                lock (_gate) ApplyReports(reports);
+                read += reports.Count;
+                return true;
+            }
+            finally { _refresh.Release(); }
+        }, ct);
+        _reportsReadAt = now;
+        return read;
     }
 
     private void ApplyReports(IReadOnlyList<SpaceReport> reports)
     {
         foreach (var report in reports)
-        {
             if (_spaces.TryGetValue(report.SpaceId, out var space)) space.Apply(report);
-            if (report.HeardAt is { } heard && (_lastHeard is null || heard > _lastHeard)) _lastHeard = heard;
-        }
     }
 
     /// <summary>A space's last report and confidence now, for stream replays; nulls for a space this node does not know.</summary>

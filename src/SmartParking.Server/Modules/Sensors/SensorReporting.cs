@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SmartParking.Server.Modules.Sensors.Ingest;
+using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Sensors;
 
@@ -38,6 +39,12 @@ public sealed class SensorReporting(IOptions<IngestOptions> options)
 
     /// <summary>For a query over space_status <c>ss</c>: the space's sensor <c>se</c> (if any) and its lot's policy <c>lp</c>.</summary>
     public const string SpaceJoins = "left join sensors se on se.space_id = ss.space_id left join sensor_lot_policies lp on lp.lot_id = ss.lot_id";
+
+    /// <summary>
+    /// <see cref="SpaceJoins"/> for a slice of spaces (@after, @until]: bounded on the sensors' side too, PostgreSQL merges
+    /// two index ranges rather than reading every sensor for each slice.
+    /// </summary>
+    public const string SpaceJoinsInSlice = "left join sensors se on se.space_id = ss.space_id and se.space_id > @after and se.space_id <= @until left join sensor_lot_policies lp on lp.lot_id = ss.lot_id";
 
     /// <summary>The expected interval in seconds (needs <see cref="SensorJoins"/> or <see cref="SpaceJoins"/> and <see cref="Parameters"/>).</summary>
     public const string ExpectedSeconds = """
@@ -89,15 +96,25 @@ public sealed class SensorReporting(IOptions<IngestOptions> options)
 
     /// <summary>
     /// The last report and rule of every space with a status or a sensor (one lot's with <paramref name="lotId"/>; only
-    /// those heard after <paramref name="heardAfter"/> when given): what availability needs to show age and confidence.
-    /// A sensor not heard from yet is included, so its space's first status already comes with its rule.
+    /// those heard after <paramref name="heardAfter"/> when given; only those in <paramref name="spaces"/> when given):
+    /// what availability needs to show age and confidence. A sensor not heard from yet is included, so its space's first
+    /// status already comes with its rule.
     /// </summary>
-    public async Task<IReadOnlyList<SpaceReport>> SpaceReportsAsync(NpgsqlConnection connection, Guid? lotId, DateTimeOffset? heardAfter, CancellationToken ct) =>
-        (await connection.QueryAsync<SpaceReport>(new CommandDefinition($"""
+    public async Task<IReadOnlyList<SpaceReport>> SpaceReportsAsync(NpgsqlConnection connection, Guid? lotId, DateTimeOffset? heardAfter, CancellationToken ct,
+        KeyRange? spaces = null)
+    {
+        var range = spaces ?? KeyRange.All;
+        return (await connection.QueryAsync<SpaceReport>(new CommandDefinition($"""
             select coalesce(ss.space_id, se.space_id) as space_id, {SpaceHeardAt} as heard_at, {ExpectedSeconds} as expected_seconds, {OverdueSeconds} as overdue_seconds
-            from space_status ss full join sensors se on se.space_id = ss.space_id
+            from (select * from space_status where space_id > @after and space_id <= @until) ss
+            full join (select * from sensors where space_id > @after and space_id <= @until) se on se.space_id = ss.space_id
             left join sensor_lot_policies lp on lp.lot_id = coalesce(ss.lot_id, se.lot_id)
-            where coalesce(ss.space_id, se.space_id) is not null and (@lotId::uuid is null or coalesce(ss.lot_id, se.lot_id) = @lotId)
+            where (@lotId::uuid is null or coalesce(ss.lot_id, se.lot_id) = @lotId)
               and (@heardAfter::timestamptz is null or {SpaceHeardAt} > @heardAfter)
-            """, Parameters(new { lotId, heardAfter }), cancellationToken: ct))).ToList();
+            """, Parameters(new { lotId, heardAfter, after = range.After, until = range.Until }), cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The next range of about <paramref name="size"/> spaces, for a pass over every space a slice at a time; null after the last.</summary>
+    public static Task<KeyRange?> NextSpacesAsync(NpgsqlConnection connection, KeyRange? previous, int size, CancellationToken ct) =>
+        KeyRange.NextAsync(connection, "space_status", "space_id", previous, size, ct);
 }

@@ -51,13 +51,17 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<(Guid TenantId, Guid LotId, int Sensors, string Serial, string? SpaceLabel, short? BatteryPercent, bool Offline, bool LowBattery)>(
             new CommandDefinition($"""
-                select * from (
-                    select se.tenant_id, se.lot_id, count(*) over (partition by se.lot_id)::int as sensors, se.serial, sp.label, se.battery_percent,
+                with flagged as (
+                    select se.tenant_id, se.lot_id, se.serial, se.space_id, se.battery_percent,
                            {SensorReporting.SensorHealth} = 'offline' as offline, coalesce(se.battery_percent <= @lowBatteryPercent, false) as low_battery
-                    from sensors se {LotsSql.SpaceJoin("se.space_id", "sp", left: true)} {SensorReporting.SensorJoins}
-                    where se.lot_id is not null) s
-                where offline or low_battery
-                order by lot_id, serial
+                    from sensors se {SensorReporting.SensorJoins}
+                    where se.lot_id is not null),
+                attention as (select * from flagged where offline or low_battery),
+                -- Counted, and the space labels read, only for the lots with a sensor to report: usually none of them.
+                counts as (select c.lot_id, count(*)::int as sensors from sensors c where c.lot_id in (select lot_id from attention) group by c.lot_id)
+                select a.tenant_id, a.lot_id, n.sensors, a.serial, sp.label, a.battery_percent, a.offline, a.low_battery
+                from attention a join counts n on n.lot_id = a.lot_id {LotsSql.SpaceJoin("a.space_id", "sp", left: true)}
+                order by a.lot_id, a.serial
                 """, reporting.Parameters(new { now = time.GetUtcNow(), lowBatteryPercent = ingest.Value.LowBatteryPercent }), cancellationToken: ct));
         return rows.GroupBy(r => r.LotId).Select(g => new LotSensorAttention(g.First().TenantId, g.Key, g.First().Sensors,
             g.Where(r => r.Offline).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(),

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using SmartParking.Server.Modules.Analytics.Rollups;
 using SmartParking.Server.Modules.Payments;
 using SmartParking.Server.Modules.Reservations;
@@ -162,6 +163,34 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
         var hour = now.ToWholeHour();
         await Poll.UntilAsync(() => BucketsAsync(client, lotId, "hour", "lot", hour, hour.AddHours(1)),
             b => b.Count == 1 && b[0].GetProperty("arrivals").GetInt32() == 1, Eventually, "the arrival in the hourly rollup");
+    }
+
+    [Fact]
+    public async Task MinuteSample_WrittenALotAtATime_EveryLotGetsItsSample()
+    {
+        using var client = factory.OperatorClient();
+        var lots = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (lat, lng) = SomewhereNew();
+            var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
+            var sensor = await client.CreateSensorAsync(lotId);
+            using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", DateTimeOffset.UtcNow)));
+            await client.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+            lots.Add(lotId);
+        }
+
+        // One lot per slice, at an hour no other test and not the background sampler writes.
+        var job = ActivatorUtilities.CreateInstance<RollupJob>(factory.Services, Options.Create(new RollupOptions { LotsPerSlice = 1 }));
+        var minute = Ten.AddHours(-2);
+        (await job.SampleAndWriteAsync(minute, CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(3 * 2, "a lot and a space type sample per lot");
+
+        foreach (var lotId in lots)
+        {
+            var bucket = (await BucketsAsync(client, lotId, "hour", "lot", minute, minute.AddHours(1))).ShouldHaveSingleItem();
+            bucket.GetProperty("occupancy").GetDouble().ShouldBe(1.0);
+            bucket.GetProperty("samples").GetInt32().ShouldBe(1);
+        }
     }
 
     [Fact]

@@ -38,10 +38,9 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
         if (minute > _lastMinute)
         {
             var started = Stopwatch.GetTimestamp();
-            var samples = await SampleAsync(ct);
-            await store.AddSamplesAsync(minute, samples, ct);
+            var samples = await SampleAndWriteAsync(minute, ct);
             _lastMinute = minute;
-            logger.LogDebug("Rollups: sampled and wrote {Samples} buckets in {Ms} ms", samples.Count, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            logger.LogDebug("Rollups: sampled and wrote {Samples} buckets in {Ms} ms", samples, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         if (now - _lastPrune >= TimeSpan.FromDays(1))
         {
@@ -52,17 +51,49 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
         }
     }
 
+    /// <summary>
+    /// Samples every lot and adds the samples to this minute's buckets, <see cref="RollupOptions.LotsPerSlice"/> lots at
+    /// a time with a pause after each slice (<see cref="Paced"/>): a city of 10,000 lots is about 1.5 s of PostgreSQL
+    /// work, which in one go stalls requests for seconds. A slice is a transaction of its own; a minute cut short by a
+    /// crash leaves the rest of its lots one sample short.
+    /// </summary>
+    /// <returns>How many samples were written.</returns>
+    internal async Task<int> SampleAndWriteAsync(DateTimeOffset minute, CancellationToken ct)
+    {
+        var (live, uptime) = await LiveLotsAsync(ct);
+        var written = 0;
+        await Paced.ForEachSliceAsync(live, options.Value.LotsPerSlice, async (slice, token) =>
+        {
+            var samples = await SampleAsync(slice, uptime, token);
+            await store.AddSamplesAsync(minute, samples, token);
+            written += samples.Count;
+        }, ct);
+        return written;
+    }
+
     /// <summary>What availability shows now, per lot, zone and space type (the same occupied share as pricing and the overview).</summary>
     public async Task<IReadOnlyList<LiveSample>> SampleAsync(CancellationToken ct)
     {
+        var (live, uptime) = await LiveLotsAsync(ct);
+        return await SampleAsync(live, uptime, ct);
+    }
+
+    /// <summary>Every lot availability shows, with its facts, and the sensors' uptime by lot: one read each.</summary>
+    private async Task<(List<LotFacts> Lots, Dictionary<Guid, LotSensorUptime> Uptime)> LiveLotsAsync(CancellationToken ct)
+    {
         var uptime = (await sensors.UptimeByLotAsync(ct)).ToDictionary(u => u.LotId);
-        // One read of the lots and one of each tenant's unplaced spaces, not one per lot: the first sample after a
-        // start would otherwise cost a query per lot.
+        // One read of the lots, not one per lot: the first sample after a start would otherwise cost a query per lot.
         var facts = (await lots.AllAsync(ct)).ToDictionary(l => l.Id);
+        var live = availability.AllLots().Select(lot => facts.GetValueOrDefault(lot.LotId)).OfType<LotFacts>().ToList();
+        return (live, uptime);
+    }
+
+    private async Task<IReadOnlyList<LiveSample>> SampleAsync(IReadOnlyCollection<LotFacts> lotsToSample, Dictionary<Guid, LotSensorUptime> uptime, CancellationToken ct)
+    {
         var live = new List<(Guid LotId, IReadOnlyList<SpaceAvailability> Spaces, LotFacts Facts)>();
-        foreach (var lot in availability.AllLots())
-            if (availability.LotWithSpaces(lot.LotId) is { } withSpaces && facts.TryGetValue(lot.LotId, out var lotFacts))
-                live.Add((lot.LotId, withSpaces.Spaces, lotFacts));
+        foreach (var lot in lotsToSample)
+            if (availability.LotWithSpaces(lot.Id) is { } withSpaces) live.Add((lot.Id, withSpaces.Spaces, lot));
+        // One read of each tenant's unplaced spaces, not one per lot.
         var zones = new Dictionary<Guid, PlacedSpace>();
         foreach (var tenant in live.GroupBy(l => l.Facts.TenantId))
             foreach (var (id, space) in await places.OfAsync(tenant.Key, tenant.SelectMany(l => l.Spaces.Select(s => s.SpaceId)).ToList(), ct))

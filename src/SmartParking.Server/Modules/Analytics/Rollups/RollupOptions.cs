@@ -16,6 +16,13 @@ public sealed class RollupOptions
     [Range(1, 60)]
     public int CountEveryMinutes { get; set; } = 5;
 
+    /// <summary>
+    /// Lots sampled and written per slice of the minute sample; the job pauses after each slice twice as long as it took, so
+    /// a big city's sample never holds a core long enough to stall requests.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int LotsPerSlice { get; set; } = 100;
+
     /// <summary>How long the facts behind the rollups are kept; an event about an older hour no longer changes it.</summary>
     [Range(2, 3650)]
     public int FactRetentionDays { get; set; } = 40;

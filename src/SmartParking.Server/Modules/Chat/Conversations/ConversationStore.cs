@@ -28,10 +28,11 @@ public sealed class ConversationStore
     /// <summary>What was said is sealed at rest; the dialogue state holds no transcript.</summary>
     internal static readonly FieldScope TurnsField = new("chat_conversations", "turns");
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = SealedTurns.Json;
 
     /// <summary>Above this many cached conversations, those silent past the timeout are dropped.</summary>
     private const int MaxCached = 50_000;
+    private const int SizeCheckEvery = 1_024;
 
     /// <summary>Tries to answer without the lock before giving up and taking it.</summary>
     private const int OptimisticAttempts = 3;
@@ -48,6 +49,7 @@ public sealed class ConversationStore
     private readonly FieldProtector _protector;
     private readonly ChatOptions _options;
     private readonly ConcurrentDictionary<(string Channel, string Sender), Stored> _cache = new();
+    private long _writes;
     private readonly SemaphoreSlim[] _turns = Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>
@@ -178,7 +180,9 @@ public sealed class ConversationStore
                 where channel = @Channel and sender = @Sender and version = @version returning version
                 """, new { conversation.Channel, conversation.Sender, conversation.Language, state, turnsEncrypted, now, version }, tx, cancellationToken: ct));
         if (written is not { } newVersion) return false;
-        if (_cache.Count >= MaxCached) ForgetSilent(now);
+        // Count takes every lock of the dictionary, a queue of its own at a few thousand messages/s: looked at every
+        // SizeCheckEvery writes, so the cache may pass its bound by as many.
+        if (Interlocked.Increment(ref _writes) % SizeCheckEvery == 0 && _cache.Count >= MaxCached) ForgetSilent(now);
         _cache[(conversation.Channel, conversation.Sender)] = new Stored(conversation.DriverId, conversation.HandoffId, conversation.Language, state, turns, newVersion, now);
         return true;
     }

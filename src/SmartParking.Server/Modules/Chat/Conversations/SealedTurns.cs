@@ -23,7 +23,8 @@ internal static class SealedTurns
     /// <summary>Far more than ten turns of messages capped at Chat:MaxMessageChars can take; a larger length is corrupt.</summary>
     private const int MaxJsonBytes = 16 * 1024 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>How turns and dialogue state are written as JSON, sealed or not.</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static byte[] Seal(FieldProtector protector, IReadOnlyList<ChatTurn> turns)
     {
