@@ -75,10 +75,6 @@ internal sealed class BenchEnvironment : IAsyncDisposable
             await connection.OpenAsync(ct);
             await using var preload = new NpgsqlCommand("alter system set shared_preload_libraries = 'pg_stat_statements'", connection);
             await preload.ExecuteNonQueryAsync(ct);
-            await using var tmp = new NpgsqlCommand("alter system set log_min_duration_statement = 25", connection);
-            await tmp.ExecuteNonQueryAsync(ct);
-            await using var tmp2 = new NpgsqlCommand("alter system set log_checkpoints = on", connection);
-            await tmp2.ExecuteNonQueryAsync(ct);
         }
         NpgsqlConnection.ClearAllPools();
         await _postgres.StopAsync(ct);

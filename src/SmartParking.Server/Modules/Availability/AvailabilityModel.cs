@@ -75,7 +75,7 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
             // Published whole, so requests never see a half-loaded lot.
             _grid = new SpatialGrid(loaded.Values);
             _lots = loaded;
-            _reportsReadAt = readAt;
+            if (_reportsReadAt is null || readAt > _reportsReadAt) _reportsReadAt = readAt;
             Interlocked.Exchange(ref _version, Math.Max(version, Version));
             Loaded = true;
         }
@@ -147,7 +147,9 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
         // from the latest report heard: when every sensor goes quiet (change-only sensors at night, a gateway down) that
         // would read the last minute's reports every round.
         var now = _time.GetUtcNow();
-        var since = _reportsReadAt is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
+        DateTimeOffset? lastRead;
+        lock (_gate) lastRead = _reportsReadAt;
+        var since = lastRead is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
         var read = 0;
         KeyRange? spaces = null;
         await using var connection = await _db.OpenConnectionAsync(ct);
@@ -166,7 +168,8 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
             }
             finally { _refresh.Release(); }
         }, ct);
-        _reportsReadAt = now;
+        // Never moved back by a slower refresh that began earlier: each has read everything committed before it began.
+        lock (_gate) if (_reportsReadAt is null || now > _reportsReadAt) _reportsReadAt = now;
         return read;
     }
 
