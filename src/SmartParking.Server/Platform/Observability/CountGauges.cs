@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using SmartParking.Server.Platform.Database;
 
 namespace SmartParking.Server.Platform.Observability;
 
@@ -26,14 +27,16 @@ internal sealed partial class CountGaugeRefresher : BackgroundService
     private readonly NpgsqlDataSource _database;
     private readonly TimeSpan _interval;
     private readonly ILogger<CountGaugeRefresher> _logger;
+    private readonly StartupState _startup;
     private readonly ConcurrentDictionary<string, long> _latest = new();
     private readonly Meter _meter;
 
     public CountGaugeRefresher(IEnumerable<CountGauge> gauges, NpgsqlDataSource database, IOptions<ObservabilityOptions> options,
-        IMeterFactory meters, ILogger<CountGaugeRefresher> logger)
+        IMeterFactory meters, StartupState startup, ILogger<CountGaugeRefresher> logger)
     {
         _gauges = [.. gauges];
         _database = database;
+        _startup = startup;
         _logger = logger;
         _interval = TimeSpan.FromSeconds(options.Value.CountGaugeSeconds);
         _meter = meters.Create(ObservabilityModule.MeterName + ".Business");
@@ -48,22 +51,29 @@ internal sealed partial class CountGaugeRefresher : BackgroundService
     {
         if (_gauges.Count == 0) return;
         using var timer = new PeriodicTimer(_interval);
-        do
+        do await CountAllAsync(stoppingToken);
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One round; none before the migrations are applied (a first start counts tables not made yet).</summary>
+    /// <returns>Whether the round counted.</returns>
+    internal async Task<bool> CountAllAsync(CancellationToken ct)
+    {
+        if (!_startup.MigrationsApplied) return false;
+        foreach (var gauge in _gauges)
         {
-            foreach (var gauge in _gauges)
+            try
             {
-                try
-                {
-                    await using var connection = await _database.OpenConnectionAsync(stoppingToken);
-                    _latest[gauge.Name] = await gauge.CountAsync(connection, stoppingToken);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-                {
-                    _latest.TryRemove(gauge.Name, out _);
-                    LogCountFailed(_logger, gauge.Name, ex.Message);
-                }
+                await using var connection = await _database.OpenConnectionAsync(ct);
+                _latest[gauge.Name] = await gauge.CountAsync(connection, ct);
             }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                _latest.TryRemove(gauge.Name, out _);
+                LogCountFailed(_logger, gauge.Name, ex.Message);
+            }
+        }
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not count {Gauge}: {Reason}")]
