@@ -4,7 +4,6 @@ using Npgsql;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Database;
 using SmartParking.Server.Platform.Events;
-using SmartParking.Server.Platform.Scheduling;
 
 namespace SmartParking.Server.Modules.Availability;
 
@@ -151,20 +150,17 @@ public sealed partial class AvailabilityModel : IEventHandler<Lots.LotCatalogCha
         lock (_gate) lastRead = _reportsReadAt;
         var since = lastRead is { } last ? (last < now ? last : now).AddMinutes(-1) : (DateTimeOffset?)null;
         var read = 0;
-        KeyRange? spaces = null;
         await using var connection = await _db.OpenConnectionAsync(ct);
         // A slice of the spaces at a time (each an index range, paced): the look-up costs the whole table's rows
         // whatever it finds, and in one go holds a core of PostgreSQL long enough to stall requests.
-        await Paced.UntilDoneAsync(async token =>
+        await SensorReporting.ForEachSpaceSliceAsync(connection, ReportsPerSlice, async (slice, token) =>
         {
             await _refresh.WaitAsync(token);
             try
             {
-                if ((spaces = await SensorReporting.NextSpacesAsync(connection, spaces, ReportsPerSlice, token)) is not { } slice) return false;
                 var reports = await _reporting.SpaceReportsAsync(connection, null, since, token, slice);
                 lock (_gate) ApplyReports(reports);
                 read += reports.Count;
-                return true;
             }
             finally { _refresh.Release(); }
         }, ct);

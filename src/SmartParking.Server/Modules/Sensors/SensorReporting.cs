@@ -114,7 +114,7 @@ public sealed class SensorReporting(IOptions<IngestOptions> options)
             """, Parameters(new { lotId, heardAfter, after = range.After, until = range.Until }), cancellationToken: ct))).ToList();
     }
 
-    /// <summary>The next range of about <paramref name="size"/> spaces, for a pass over every space a slice at a time; null after the last.</summary>
-    public static Task<KeyRange?> NextSpacesAsync(NpgsqlConnection connection, KeyRange? previous, int size, CancellationToken ct) =>
-        KeyRange.NextAsync(connection, "space_status", "space_id", previous, size, ct);
+    /// <summary>Runs <paramref name="work"/> on each range of about <paramref name="size"/> spaces in turn, paced: a pass over every space a slice at a time.</summary>
+    public static Task ForEachSpaceSliceAsync(NpgsqlConnection connection, int size, Func<KeyRange, CancellationToken, Task> work, CancellationToken ct) =>
+        KeyRange.ForEachAsync(connection, "space_status", "space_id", size, work, ct);
 }

@@ -58,4 +58,16 @@ public readonly record struct KeyRange(Guid After, Guid Until)
             $"select {key} from {table} where {key} > @after order by {key} offset @skip limit 1", new { after, skip = size - 1 }, cancellationToken: ct));
         return new KeyRange(after, until ?? Guid.AllBitsSet);
     }
+
+    /// <summary>Runs <paramref name="work"/> on each range of about <paramref name="size"/> rows in turn, <see cref="Paced"/>.</summary>
+    public static Task ForEachAsync(NpgsqlConnection connection, string table, string key, int size, Func<KeyRange, CancellationToken, Task> work, CancellationToken ct)
+    {
+        KeyRange? range = null;
+        return Paced.UntilDoneAsync(async token =>
+        {
+            if ((range = await NextAsync(connection, table, key, range, size, token)) is not { } slice) return false;
+            await work(slice, token);
+            return true;
+        }, ct);
+    }
 }

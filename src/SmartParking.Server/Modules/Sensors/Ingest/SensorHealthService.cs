@@ -49,20 +49,9 @@ public sealed class SensorHealthService(NpgsqlDataSource db, ReadingPartitions p
         {
             var now = time.GetUtcNow();
             var unknown = 0;
-            KeyRange? spaces = null;
-            await Paced.UntilDoneAsync(async token =>
-            {
-                if ((spaces = await SensorReporting.NextSpacesAsync(connection, spaces, RowsPerSlice, token)) is not { } range) return false;
-                unknown += await MarkSpacesUnknownAsync(connection, range, now, token);
-                return true;
-            }, ct);
-            KeyRange? sensors = null;
-            await Paced.UntilDoneAsync(async token =>
-            {
-                if ((sensors = await KeyRange.NextAsync(connection, "sensors", "id", sensors, RowsPerSlice, token)) is not { } range) return false;
-                await MarkSensorsOfflineAsync(connection, range, now, token);
-                return true;
-            }, ct);
+            await SensorReporting.ForEachSpaceSliceAsync(connection, RowsPerSlice,
+                async (range, token) => unknown += await MarkSpacesUnknownAsync(connection, range, now, token), ct);
+            await KeyRange.ForEachAsync(connection, "sensors", "id", RowsPerSlice, (range, token) => MarkSensorsOfflineAsync(connection, range, now, token), ct);
             if (now - _partitionsEnsuredAt > TimeSpan.FromHours(1))
             {
                 var today = DateOnly.FromDateTime(now.UtcDateTime);
