@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using SmartParking.Server.Modules.Lots;
 using SmartParking.Tests.Infrastructure;
+using static SmartParking.Tests.Infrastructure.IngestKit;
 
 namespace SmartParking.Tests;
 
@@ -153,6 +156,22 @@ public sealed class LotTests(ManageFactory factory) : IClassFixture<ManageFactor
         await (await client.GetAsync($"/api/v1/manage/lots/{lot.Id()}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
         await (await client.GetAsync($"/api/v1/manage/spaces/{space.Id()}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
         await (await client.DeleteAsync($"/api/v1/manage/lots/{lot.Id()}")).ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AllLots_KeptBetweenRounds_YetALotCreatedChangedOrDeletedShowsThere()
+    {
+        // The rounds (pricing, alerts, rollups) read every lot from the catalog, which keeps them while no lot changes.
+        var catalog = factory.Services.GetRequiredService<LotCatalog>();
+        using var client = factory.OperatorClient();
+        await catalog.AllAsync(CancellationToken.None);
+
+        var lot = await client.CreateLotAsync(Payloads.Lot("Kept Garage"));
+        await Poll.UntilAsync(() => catalog.AllAsync(CancellationToken.None), all => all.Any(l => l.Id == lot.Id() && l.Name == "Kept Garage"), Eventually, "the new lot among all");
+        (await client.PutAsJsonAsync($"/api/v1/manage/lots/{lot.Id()}", Payloads.Lot("Renamed Garage"))).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => catalog.AllAsync(CancellationToken.None), all => all.Single(l => l.Id == lot.Id()).Name == "Renamed Garage", Eventually, "the new name among all");
+        (await client.DeleteAsync($"/api/v1/manage/lots/{lot.Id()}")).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => catalog.AllAsync(CancellationToken.None), all => all.All(l => l.Id != lot.Id()), Eventually, "the lot gone from all");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using SmartParking.Server.Platform.Protection;
 
 namespace SmartParking.Server.Modules.Chat;
@@ -17,8 +18,28 @@ public sealed class ChatSenderKeys(FieldProtector protector)
 
     public string StoredId(ChatSender sender) => StoredId(sender.Channel, sender.Id);
 
-    public string StoredId(string channel, string id) =>
-        channel == ChatChannels.Web ? id : Prefix + Base64Url.EncodeToString(protector.BlindIndex(id, new FieldScope("chat_senders", channel)));
+    /// <summary>
+    /// Keys already worked out: every message needs its sender's, and an HMAC each time was a few percent of a busy
+    /// assistant's CPU. Dropped whole past <see cref="MaxKept"/> (counted on adding: Count locks the whole dictionary).
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Channel, string Id), string> _kept = new();
+    private int _added;
+
+    private const int MaxKept = 100_000;
+
+    public string StoredId(string channel, string id)
+    {
+        if (channel == ChatChannels.Web) return id;
+        if (_kept.TryGetValue((channel, id), out var kept)) return kept;
+        var key = Prefix + Base64Url.EncodeToString(protector.BlindIndex(id, new FieldScope("chat_senders", channel)));
+        if (Interlocked.Increment(ref _added) > MaxKept)
+        {
+            _kept.Clear();
+            Interlocked.Exchange(ref _added, 0);
+        }
+        _kept.TryAdd((channel, id), key);
+        return key;
+    }
 
     /// <summary>The channel id in a stored sender still in clear (stored before the keys, not yet re-keyed), else null.</summary>
     public static string? StillClear(string storedSender) => storedSender.StartsWith(Prefix, StringComparison.Ordinal) ? null : storedSender;

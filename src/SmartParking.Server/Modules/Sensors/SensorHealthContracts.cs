@@ -29,9 +29,9 @@ public interface IIngestBacklog
 /// <summary>A lot's sensors now: how many, and how many are online (heard within their overdue limit).</summary>
 public sealed record LotSensorUptime(Guid LotId, int Sensors, int Online);
 
-/// <summary>Every lot's sensor count and online count, for the analytics uptime rollup.</summary>
+/// <summary>Lots' sensor counts and online counts, for the analytics uptime rollup.</summary>
 public interface ISensorUptime
 {
-    /// <summary>One query whatever the number of sensors; lots without sensors are left out.</summary>
-    Task<IReadOnlyList<LotSensorUptime>> UptimeByLotAsync(CancellationToken ct);
+    /// <summary>The given lots' (one query through the tenant's sensor index); lots without sensors are left out.</summary>
+    Task<IReadOnlyList<LotSensorUptime>> UptimeByLotAsync(IReadOnlyCollection<(Guid TenantId, Guid LotId)> lots, CancellationToken ct);
 }

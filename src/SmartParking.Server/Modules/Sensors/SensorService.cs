@@ -68,15 +68,18 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
             g.Where(r => r.LowBattery).Select(r => new SensorBrief(r.Serial, r.SpaceLabel, r.BatteryPercent)).ToList(), ingest.Value.LowBatteryPercent)).ToList();
     }
 
-    public async Task<IReadOnlyList<LotSensorUptime>> UptimeByLotAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<LotSensorUptime>> UptimeByLotAsync(IReadOnlyCollection<(Guid TenantId, Guid LotId)> lots, CancellationToken ct)
     {
+        if (lots.Count == 0) return [];
         await using var connection = await db.OpenConnectionAsync(ct);
+        // Tenant and lot both bounded, so the (tenant_id, lot_id) index reads the lots' sensors only.
         return (await connection.QueryAsync<LotSensorUptime>(new CommandDefinition($"""
             select se.lot_id, count(*)::int as sensors, count(*) filter (where {SensorReporting.SensorHealth} = 'online')::int as online
             from sensors se {SensorReporting.SensorJoins}
-            where se.lot_id is not null
+            where se.tenant_id = any(@tenants) and se.lot_id = any(@lotIds)
             group by se.lot_id
-            """, reporting.Parameters(new { now = time.GetUtcNow() }), cancellationToken: ct))).ToList();
+            """, reporting.Parameters(new { now = time.GetUtcNow(), tenants = lots.Select(l => l.TenantId).Distinct().ToArray(), lotIds = lots.Select(l => l.LotId).ToArray() }),
+            cancellationToken: ct))).ToList();
     }
 
     /// <summary>The sensor in the tenant (any for null), with its health by the reporting rule now.</summary>

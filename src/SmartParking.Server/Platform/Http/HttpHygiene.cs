@@ -30,15 +30,23 @@ public static class HttpHygiene
                 policy.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Retry-After", "Location", "Link", ResultWindow.TotalHeader);
         }));
 
+        // Every request passes the global limit: a limiter of our own that takes no lock (ASP.NET's locks on every request).
+        // A singleton, so the container disposes it (its sweep timer) with the app.
+        builder.Services.AddSingleton(sp =>
+        {
+            var http = sp.GetRequiredService<IOptions<HttpOptions>>().Value;
+            return new KeyedFixedWindowLimiter(TimeSpan.FromSeconds(http.WindowSeconds), request =>
+                IsExempt(request.Request.Path) ? KeyedFixedWindowLimiter.Partition.NotLimited
+                : request.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ProviderWebhook>() is not null
+                    ? new KeyedFixedWindowLimiter.Partition("provider:" + endpoint.DisplayName, http.ProviderWebhookRequestsPerWindow)
+                : new KeyedFixedWindowLimiter.Partition(ClientKey(request), http.RequestsPerWindow));
+        });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<KeyedFixedWindowLimiter>((limiter, global) => limiter.GlobalLimiter = global);
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-                IsExempt(http.Request.Path) ? RateLimitPartition.GetNoLimiter("exempt")
-                : http.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<ProviderWebhook>() is not null
-                    ? RateLimitPartition.GetFixedWindowLimiter("provider:" + endpoint.DisplayName, _ => Window(http, o => o.ProviderWebhookRequestsPerWindow))
-                : RateLimitPartition.GetFixedWindowLimiter(ClientKey(http), _ => Window(http, o => o.RequestsPerWindow)));
-            // Sign-in attempts are what this limits; showing the sign-in page (a GET) is not an attempt.
+            // Sign-in attempts are what this limits; showing the sign-in page (a GET) is not an attempt. Attempts are few,
+            // so ASP.NET's own limiter, with its locks, is no queue here.
             limiter.AddPolicy(AuthPolicy, http => HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
                 ? RateLimitPartition.GetNoLimiter("auth-page")
                 : RateLimitPartition.GetFixedWindowLimiter("auth:" + RemoteIp(http), _ => Window(http, o => o.AuthRequestsPerWindow)));

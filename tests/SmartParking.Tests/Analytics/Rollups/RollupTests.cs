@@ -177,6 +177,8 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
             var sensor = await client.CreateSensorAsync(lotId);
             using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", DateTimeOffset.UtcNow)));
             await client.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+            // Lot i has i more sensors never heard: each lot's uptime is its own, 1/(1+i), whichever slice reads it.
+            for (var silent = 0; silent < i; silent++) await client.CreateSensorAsync(lotId);
             lots.Add(lotId);
         }
 
@@ -185,11 +187,12 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
         var minute = Ten.AddHours(-2);
         (await job.SampleAndWriteAsync(minute, CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(3 * 2, "a lot and a space type sample per lot");
 
-        foreach (var lotId in lots)
+        foreach (var (lotId, i) in lots.Select((id, i) => (id, i)))
         {
             var bucket = (await BucketsAsync(client, lotId, "hour", "lot", minute, minute.AddHours(1))).ShouldHaveSingleItem();
             bucket.GetProperty("occupancy").GetDouble().ShouldBe(1.0);
             bucket.GetProperty("samples").GetInt32().ShouldBe(1);
+            bucket.GetProperty("sensorUptime").GetDouble().ShouldBe(1.0 / (1 + i), 1e-4);
         }
     }
 

@@ -60,11 +60,11 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
     /// <returns>How many samples were written.</returns>
     internal async Task<int> SampleAndWriteAsync(DateTimeOffset minute, CancellationToken ct)
     {
-        var (live, uptime) = await LiveLotsAsync(ct);
+        var live = await LiveLotsAsync(ct);
         var written = 0;
         await Paced.ForEachSliceAsync(live, options.Value.LotsPerSlice, async (slice, token) =>
         {
-            var samples = await SampleAsync(slice, uptime, token);
+            var samples = await SampleAsync(slice, token);
             await store.AddSamplesAsync(minute, samples, token);
             written += samples.Count;
         }, ct);
@@ -74,22 +74,21 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
     /// <summary>What availability shows now, per lot, zone and space type (the same occupied share as pricing and the overview).</summary>
     public async Task<IReadOnlyList<LiveSample>> SampleAsync(CancellationToken ct)
     {
-        var (live, uptime) = await LiveLotsAsync(ct);
-        return await SampleAsync(live, uptime, ct);
+        return await SampleAsync(await LiveLotsAsync(ct), ct);
     }
 
-    /// <summary>Every lot availability shows, with its facts, and the sensors' uptime by lot: one read each.</summary>
-    private async Task<(List<LotFacts> Lots, Dictionary<Guid, LotSensorUptime> Uptime)> LiveLotsAsync(CancellationToken ct)
+    /// <summary>Every lot availability shows, with its facts.</summary>
+    private async Task<List<LotFacts>> LiveLotsAsync(CancellationToken ct)
     {
-        var uptime = (await sensors.UptimeByLotAsync(ct)).ToDictionary(u => u.LotId);
         // One read of the lots, not one per lot: the first sample after a start would otherwise cost a query per lot.
         var facts = (await lots.AllAsync(ct)).ToDictionary(l => l.Id);
-        var live = availability.AllLots().Select(lot => facts.GetValueOrDefault(lot.LotId)).OfType<LotFacts>().ToList();
-        return (live, uptime);
+        return availability.AllLots().Select(lot => facts.GetValueOrDefault(lot.LotId)).OfType<LotFacts>().ToList();
     }
 
-    private async Task<IReadOnlyList<LiveSample>> SampleAsync(IReadOnlyCollection<LotFacts> lotsToSample, Dictionary<Guid, LotSensorUptime> uptime, CancellationToken ct)
+    /// <summary>The lots' samples; their sensors' uptime is read for these lots only, so a slice's read is a slice's size.</summary>
+    private async Task<IReadOnlyList<LiveSample>> SampleAsync(IReadOnlyCollection<LotFacts> lotsToSample, CancellationToken ct)
     {
+        var uptime = (await sensors.UptimeByLotAsync(lotsToSample.Select(l => (l.TenantId, l.Id)).ToList(), ct)).ToDictionary(u => u.LotId);
         var live = new List<(Guid LotId, IReadOnlyList<SpaceAvailability> Spaces, LotFacts Facts)>();
         foreach (var lot in lotsToSample)
             if (availability.LotWithSpaces(lot.Id) is { } withSpaces) live.Add((lot.Id, withSpaces.Spaces, lot));
