@@ -58,8 +58,10 @@ internal static class ChatBench
         c.Out.WriteLine($"   latency at {TargetRate:N0} msg/s: {sum}");
         c.Out.WriteLine($"   by message: {paced.ByMessage(Script((box.MinLat, box.MinLng)))}");
         c.Out.WriteLine($"   seconds of the paced run ({pacedFrom:HH:mm:ss} UTC on, to match against the server's and PostgreSQL's logs) by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
+        c.Out.WriteLine($"   at {TargetRate:N0} msg/s, {ServerMetrics.Runtime(pacedBefore, pacedAfter, paced.Seconds, paced.Messages, "message")}");
         c.Out.WriteLine($"   the server's own time for the same requests (from receiving to answering, by its histogram): {ServerSide(pacedBefore, pacedAfter)}");
         c.Out.WriteLine($"   the load generator's own GC meanwhile (its pauses delay replies it times): {harnessGc}");
+        c.Out.WriteLine($"   how late the load generator sent each message after it was due (counted in the latency above): {paced.Lateness.Summarize()}");
         c.Report.Add("chat", "messages/s through the REST channel (parse + dialogue + conversation in PostgreSQL)", rate, "msg/s", TargetRate, Better.Higher,
             $"{s.NearbyClients} users flat out; {cpu.Server:F0}% server, {cpu.Harness:F0}% harness CPU");
         c.Report.Add("chat", $"reply latency p99 at {TargetRate:N0} msg/s", sum.P99, "ms", 20, Better.Lower, $"p50 {sum.P50:F2} ms; {paced.Errors:N0} errors");
@@ -94,7 +96,8 @@ internal static class ChatBench
         "thanks, bye",
     ];
 
-    private sealed record Outcome(long Messages, long Errors, Latencies Latencies, double Seconds, List<(int Second, double Ms)> Timeline, Dictionary<int, Latencies> ByStep)
+    /// <param name="Lateness">How long after its due time each message was sent: the load generator's own delay, inside the latency it times.</param>
+    private sealed record Outcome(long Messages, long Errors, Latencies Latencies, double Seconds, List<(int Second, double Ms)> Timeline, Dictionary<int, Latencies> ByStep, Latencies Lateness)
     {
         /// <summary>Each message of the script's p99, so a slow kind of message shows apart from the rest.</summary>
         public string ByMessage(string[] script) => string.Join("; ", ByStep.OrderBy(s => s.Key)
@@ -112,6 +115,7 @@ internal static class ChatBench
     {
         long messages = 0, errors = 0;
         var all = new Latencies();
+        var lateness = new Latencies();
         var timeline = new List<(int Second, double Ms)>();
         var byStep = new Dictionary<int, Latencies>();
         var clock = Stopwatch.StartNew();
@@ -121,6 +125,7 @@ internal static class ChatBench
         {
             var random = new Random(4242 + w);
             var mine = new Latencies();
+            var myLateness = new Latencies();
             var myTimeline = new List<(int, double)>();
             var myByStep = new Dictionary<int, Latencies>();
             var sender = $"bench-{w}-{Guid.NewGuid():N}";
@@ -130,7 +135,9 @@ internal static class ChatBench
                 var due = rate is null ? clock.Elapsed : interval * (i + (double)w / clients);
                 if (due >= duration) break;
                 if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed, ct);
-                var started = Stopwatch.GetTimestamp() - (long)((clock.Elapsed - due).TotalSeconds * Stopwatch.Frequency);
+                var late = clock.Elapsed - due;
+                var started = Stopwatch.GetTimestamp() - (long)(late.TotalSeconds * Stopwatch.Frequency);
+                myLateness.Add(late.TotalMilliseconds);
                 try
                 {
                     using var response = await http.PostAsJsonAsync("/webhooks/rest/webhook", new { sender, message = script[i % script.Length] }, ct);
@@ -147,12 +154,13 @@ internal static class ChatBench
             lock (all)
             {
                 all.AddRange(mine);
+                lateness.AddRange(myLateness);
                 timeline.AddRange(myTimeline);
                 foreach (var (step, ms) in myByStep)
                     (byStep.TryGetValue(step, out var all2) ? all2 : byStep[step] = new Latencies()).AddRange(ms);
             }
         }, ct)));
-        return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds, timeline, byStep);
+        return new Outcome(messages, errors, all, clock.Elapsed.TotalSeconds, timeline, byStep, lateness);
     }
 
     /// <summary>The load generator's garbage collections: a pause in it shows in every reply it is timing.</summary>

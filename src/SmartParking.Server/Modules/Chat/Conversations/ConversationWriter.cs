@@ -26,8 +26,12 @@ public sealed class ConversationWriter(NpgsqlDataSource db, IOptions<ChatOptions
     /// <summary>Enough to take a rush in a few statements; small enough that one statement stays short.</summary>
     private const int MaxBatch = 256;
 
-    /// <summary>Statements in flight at once.</summary>
-    private const int Writers = 4;
+    /// <summary>
+    /// Statements in flight at once: one per core, two at least, four at most. More than the cores only queue inside
+    /// PostgreSQL and batch less: on a 2-core box four gave 5,000 messages/s flat out and a p99 of 15–26 ms at 2,000
+    /// messages/s, two gave 6,100–6,300 and 11–13 ms.
+    /// </summary>
+    private static readonly int Writers = Math.Clamp(Environment.ProcessorCount, 2, 4);
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly CancellationTokenSource _stopping = new();
