@@ -29,7 +29,7 @@ public sealed class ConversationWriter(NpgsqlDataSource db, IOptions<ChatOptions
     /// <summary>
     /// Statements in flight at once: one per core, two at least, four at most. More than the cores only queue inside
     /// PostgreSQL and batch less: on a 2-core box four gave 5,000 messages/s flat out and a p99 of 15–26 ms at 2,000
-    /// messages/s, two gave 6,100–6,300 and 11–13 ms.
+    /// messages/s, two gave 5,300–6,300 and 11–19 ms.
     /// </summary>
     private static readonly int Writers = Math.Clamp(Environment.ProcessorCount, 2, 4);
 
