@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Tests.Infrastructure;
 using SmartParking.Tests.Reservations;
 
@@ -210,5 +211,80 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
 
         // The question was forgotten: a bare lot name is no longer taken as the answer to it.
         after.ShouldNotContain("Booking Lot:");
+    }
+    /// <summary>
+    /// A lot of its own name ("Kbxwrt Station", which the tagger takes for a place), open around the clock at 12 DKK/h, with four
+    /// weeks of hourly occupancy about <paramref name="occupancy"/> (rippling: a flat line is read as a stuck feed).
+    /// </summary>
+    private async Task<(Guid LotId, string Name)> LotWithHistoryAsync(double latitude, double longitude, int spaces, double occupancy)
+    {
+        var name = char.ToUpperInvariant((char)('b' + Random.Shared.Next(20))) + new string(Enumerable.Range(0, 5).Select(_ => "bcdfghjklmnpqrstvwxz"[Random.Shared.Next(20)]).ToArray()) + " Station";
+        using var op = factory.OperatorClient();
+        var lot = Payloads.Lot(name, latitude, longitude);
+        lot["openingHours"] = new System.Text.Json.Nodes.JsonArray();
+        lot["baseHourlyRate"] = 12m;
+        var lotId = (await op.CreateLotAsync(lot)).Id();
+        await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        for (var i = 0; i < spaces; i++) await op.CreateSensorAsync(lotId, $"H{i + 1}");
+        await factory.ExecuteAsync("""
+            insert into lot_occupancy_hourly (tenant_id, lot_id, hour, occupancy, peak, capacity, samples, source)
+            select $1, $2, h, o, o, $4, 12, 'live' from (select h, least(1, $3 + 0.02 * sin(extract(epoch from h) / 3600 * 1.7)) as o
+            from generate_series(date_trunc('hour', $5::timestamptz) - interval '28 days', date_trunc('hour', $5::timestamptz) - interval '1 hour', interval '1 hour') as h) s
+            """, factory.TenantId, lotId, occupancy, spaces, factory.Clock.GetUtcNow());
+        var model = factory.Services.GetRequiredService<SmartParking.Server.Modules.Availability.AvailabilityModel>();
+        await Poll.UntilAsync(() => Task.FromResult(model.Lot(lotId) is not null), known => known, IngestKit.Eventually, $"lot {name} in the availability model");
+        return (lotId, name);
+    }
+
+    private static readonly TimeZoneInfo Copenhagen = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
+
+    private string DayAhead(int days) =>
+        TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), Copenhagen).AddDays(days).ToString("ddd d MMM", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task FindParking_TomorrowAt10_UsualOccupancyAndThePriceThen_ThoseWithSpaceFirst()
+    {
+        var (lat, lng) = IngestKit.SomewhereNew();
+        var (_, roomy) = await LotWithHistoryAsync(lat + 0.001, lng, spaces: 4, occupancy: 0.5);
+        var (_, full) = await LotWithHistoryAsync(lat, lng, spaces: 4, occupancy: 0.975);
+
+        var later = await SayAsync(factory.CreateClient(), $"find me parking near {full} tomorrow at 10");
+        var day = await SayAsync(factory.CreateClient(), $"is there parking near {full} tomorrow?");
+
+        later.ShouldStartWith($"Parking near {full} on {DayAhead(1)} at 10:00:\n1. {roomy}: usually about 2 free, ");
+        later.ShouldContain($"2. {full}: usually full, 0 m, 12.00 DKK for 1 h");
+        later.ShouldNotContain("now");
+        day.ShouldStartWith($"Parking near {full} on {DayAhead(1)}:\n1. {full}: usually full, 0 m, 12.00 DKK/h now\n2. {roomy}: usually has space, ");
+    }
+
+    [Fact]
+    public async Task Reserve_ADayWithoutATime_AsksTheTime_AndAClockAloneIsOnThatDay()
+    {
+        var (driver, lotId, _) = await DriverWithLotAsync();
+        var weekday = TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), Copenhagen).AddDays(3).DayOfWeek;
+
+        var question = await SayAsync(driver, $"/reserve{{\"lot\": \"{lotId}\"}}");
+        var when = await SayAsync(driver, $"on {weekday} for 2 hours");
+        var quote = await SayAsync(driver, "at 10");
+
+        question.ShouldContain("When do you need the space?");
+        when.ShouldBe($"What time on {DayAhead(3)}? For example “at 9”.");
+        quote.ShouldContain($"Reserve a space at Booking Lot, {DayAhead(3)} 10:00–12:00, for 24.00 DKK");
+    }
+    [Fact]
+    public async Task StartSession_ForATimeLater_NotStarted_OfferedTheBookingWithThatTimeKept()
+    {
+        var (lotId, name) = await LotWithHistoryAsync(IngestKit.SomewhereNew().Lat, IngestKit.SomewhereNew().Lng, spaces: 2, occupancy: 0.5);
+        var (_, driver) = await factory.DriverAsync();
+
+        await SayAsync(driver, $"find me parking near {name} tomorrow at 9");
+        var start = await (await driver.PostAsJsonAsync("/webhooks/rest/webhook", new { sender = "widget", message = "start parking there with XY 12 345 for 2 hours" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var booking = await SayAsync(driver, $"/reserve{{\"lot\": \"{lotId}\"}}");
+
+        start[0].Str("text").ShouldBe($"Pay-as-you-park starts when you park, so I can't start it for {DayAhead(1)} 09:00. To have a space at {name} then, reserve one:");
+        start[0].GetProperty("buttons")[0].Str("payload").ShouldBe($"/reserve{{\"lot\": \"{lotId}\"}}");
+        booking.ShouldStartWith($"Reserve a space at {name}, {DayAhead(1)} 09:00–11:00, for 24.00 DKK");
+        (await (await driver.GetAsync("/api/v1/sessions?active=true")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items().ShouldBeEmpty();
     }
 }

@@ -109,16 +109,32 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         Text(replies).ShouldContain(lot + ": ");
     }
 
+    /// <summary>A follow-up is about the time the conversation is on, which the reply names; "now" moves it back.</summary>
     [Fact]
-    public async Task CheckPrice_AfterASearchForAnotherTime_QuotesFromNowNotThatTime()
+    public async Task CheckPrice_AfterASearchForLater_QuotesForThatTime_UnlessNowIsSaid()
     {
         var lot = await LotAsync();
         var sender = NewSender();
         await SayAsync(sender, $"where can I park near {lot} tomorrow at 9?");
 
-        var replies = await SayAsync(sender, $"how much is 2 hours at {lot}");
+        var then = await SayAsync(sender, $"how much is 2 hours at {lot}");
+        var now = await SayAsync(sender, $"and how much is 2 hours at {lot} now?");
 
-        Text(replies).ShouldStartWith("Parking for 2 h near");
+        Text(then).ShouldMatch(@"^Parking for 2 h from \w{3} \d{1,2} \w{3} 09:00 near");
+        Text(now).ShouldStartWith("Parking for 2 h near");
+    }
+
+    [Fact]
+    public async Task FindParking_NextWeek_AskedWhichDay_ThenAnsweredForThatDayAndTime()
+    {
+        var lot = await LotAsync();
+        var sender = NewSender();
+
+        var question = await SayAsync(sender, $"can I park near {lot} next week?");
+        var answer = await SayAsync(sender, "Tuesday at 9");
+
+        Text(question).ShouldBe("Which day and time? For example “Tuesday at 9”.");
+        Text(answer).ShouldMatch($@"^Parking near {System.Text.RegularExpressions.Regex.Escape(lot)} on Tue \d{{1,2}} \w{{3}} at 09:00:\n1\. ");
     }
 
     [Theory]

@@ -387,4 +387,22 @@ public sealed class TimeExpressionsTests
 
     private static DateTimeOffset ParseTime(string value) =>
         DateTimeOffset.ParseExact(value, "yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
+
+    /// <summary>The answer to "what time on Thursday?": a clock or part of the day alone is on Thursday; a date said still counts from now.</summary>
+    [Theory]
+    [InlineData("at 9", "2026-12-10T09:00:00+01:00", null)]
+    [InlineData("9:30", "2026-12-10T09:30:00+01:00", null)]
+    [InlineData("kl. 14", "2026-12-10T14:00:00+01:00", null)]
+    [InlineData("in the morning", "2026-12-10T08:00:00+01:00", "2026-12-10T12:00:00+01:00")]
+    [InlineData("from 9 to 11", "2026-12-10T09:00:00+01:00", "2026-12-10T11:00:00+01:00")]
+    [InlineData("tomorrow at 9", "2026-12-06T09:00:00+01:00", null)]
+    [InlineData("on Friday at 10", "2026-12-11T10:00:00+01:00", null)]
+    public void OnADay_AClockWithoutADateIsOnThatDay_ADateSaidCountsFromNow(string text, string value, string? to)
+    {
+        var found = TimeExpressions.Find(text, SaturdayEvening, Copenhagen, onDay: new DateOnly(2026, 12, 10));
+
+        found.Count.ShouldBe(1, string.Join("; ", found.Select(Describe)));
+        found[0].Value.ShouldBe(value);
+        found[0].Extra!.GetValueOrDefault("to").ShouldBe(to);
+    }
 }

@@ -65,6 +65,24 @@ public sealed class OccupancyForecasts(LotCatalog lots, LotHourlyHistory history
         return new LotForecastChart(actual, await ForecastAsync(lot, await models.ActiveAsync(lot.TenantId, ct), origin, origin, origin.AddDays(days), ct));
     }
 
+    /// <summary>
+    /// Each lot's forecast hours in [from, to), by the model or the lot's own profile, for drivers asking about later
+    /// (the chat): a lot with no history, hours beyond the forecasts' reach and lots that no longer exist get none.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyList<ForecastPoint>>> OutlookAsync(IReadOnlyList<Guid> lotIds, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken ct)
+    {
+        var origin = time.GetUtcNow().ToWholeHour();
+        var reach = origin.AddDays(options.Value.Settings.MaxHorizonDays);
+        if (to > reach) to = reach;
+        var outlook = new Dictionary<Guid, IReadOnlyList<ForecastPoint>>();
+        foreach (var lotId in lotIds.Distinct())
+            outlook[lotId] = from < to && await lots.FindAsync(lotId, ct) is { } lot
+                ? (await ForecastAsync(lot, await models.ActiveAsync(lot.TenantId, ct), origin, from, to, ct)).Points
+                : [];
+        return outlook;
+    }
+
     public async Task<IReadOnlyList<ForecastPoint>?> ForecastAsync(Guid lotId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         if (await lots.FindAsync(lotId, ct) is not { } lot) return null;

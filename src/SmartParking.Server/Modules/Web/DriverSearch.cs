@@ -9,10 +9,13 @@ namespace SmartParking.Server.Modules.Web;
 /// <summary>What the driver filters by: a space type (null for any) and a highest price per hour now.</summary>
 public sealed record SearchFilter(string? SpaceType = null, decimal? MaxPricePerHour = null);
 
-/// <summary>One lot of the result list; <see cref="Free"/> and <see cref="InService"/> (spaces in service that report) change live.</summary>
+/// <summary>
+/// One lot of the result list; <see cref="Free"/> and <see cref="InService"/> (spaces in service that report) change
+/// live. <see cref="Spaces"/>: its spaces in service, reporting or not (what an occupancy forecast is a share of).
+/// </summary>
 public sealed record ParkingResult(
     Guid LotId, string Name, string Address, double Latitude, double Longitude, double DistanceMeters,
-    int Free, int InService, decimal PricePerHour, string Currency, string TimeZone, string OpeningHours, bool Ev, bool Accessible,
+    int Free, int InService, int Spaces, decimal PricePerHour, string Currency, string TimeZone, string OpeningHours, bool Ev, bool Accessible,
     IReadOnlyList<ZoneRuleGroup> ParkingRules);
 
 /// <summary>A price for the driver's chosen window at one lot.</summary>
@@ -43,7 +46,7 @@ public sealed class DriverSearch(AvailabilityModel availability, LotCatalog lots
             if (!details.TryGetValue(lot.LotId, out var d)) continue;
             var address = string.Join(", ", new[] { d.Address.Street, d.Address.City }.Where(s => !string.IsNullOrWhiteSpace(s)));
             results.Add(new ParkingResult(lot.LotId, lot.Name, address, lot.Latitude, lot.Longitude, lot.DistanceMeters ?? 0,
-                lot.Counts.Free, Reporting(lot.Counts), lot.PricePerHour, lot.Currency, d.TimeZone,
+                lot.Counts.Free, Reporting(lot.Counts), lot.Counts.Total - lot.Counts.OutOfService, lot.PricePerHour, lot.Currency, d.TimeZone,
                 DriverFormat.OpeningHours(d.OpeningHours),
                 Ev: d.Amenities.Contains("ev_charging") || d.Capacity.GetValueOrDefault("ev") > 0,
                 Accessible: d.Amenities.Contains("accessible") || d.Capacity.GetValueOrDefault("accessible") > 0, d.ParkingRules));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SmartParking.Server.Modules.Chat.Conversations;
 using SmartParking.Server.Modules.Chat.Handoff;
+using SmartParking.Server.Modules.Analytics;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Modules.Web;
@@ -11,9 +12,11 @@ namespace SmartParking.Server.Modules.Chat.Dialogue;
 /// What the assistant says and does for a parsed message, given where the conversation stands. Slot-filling: a flow
 /// (named by its intent) asks for what it lacks, takes the answer from the next message, and finishes through the
 /// platform's own services (the web app's place finder and driver search). A confident new request replaces the
-/// pending one; "no"/"stop" drops it. Replies are in the conversation's language.
+/// pending one; "no"/"stop" drops it. The time and length asked for stay with the place for the next request ("parking
+/// near Dokk1 tomorrow at 9", then "book it"). Replies are in the conversation's language.
 /// </summary>
-public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, BillingFlow billing, HandoffStore handoffs, LotCatalog lots, TimeProvider time)
+public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, DriverFlows driverFlows, BillingFlow billing, HandoffStore handoffs, LotCatalog lots,
+    OccupancyForecasts forecasts, NluEngine nlu, TimeProvider time)
 {
     private const int ResultsShown = 3;
 
@@ -47,6 +50,13 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     public async Task<IReadOnlyList<ChatReply>> RespondAsync(Conversation conversation, NluParse parse, CancellationToken ct)
     {
         var state = conversation.State;
+        // The answer to "what time on Tuesday?": "at 9" is on Tuesday ("tomorrow at 9" still means tomorrow).
+        if (state.Awaiting == "time" && DriverFlows.WholeDay(state) is { } day)
+            parse = parse with
+            {
+                Entities = [.. parse.Entities.Where(e => e.Extractor != TimeExpressions.ExtractorName)
+                    .Concat(TimeExpressions.Find(parse.Text, time.GetUtcNow(), nlu.DefaultZone, day)).OrderBy(e => e.Start)],
+            };
         var intent = parse.Intent.Name;
         var say = new Say(conversation.Language);
 
@@ -93,12 +103,6 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     private async Task<IReadOnlyList<ChatReply>> RunAsync(string flow, Conversation conversation, NluParse parse, Say say, CancellationToken ct)
     {
         var state = conversation.State;
-        // A new request keeps the place and the kind of space talked about, but not the last request's time and length.
-        if (state.Flow != flow)
-        {
-            state.Slots.Remove("time");
-            state.Slots.Remove("duration_seconds");
-        }
         state.Flow = flow;
         state.Answered = state.Awaiting;
         state.Awaiting = null;
@@ -128,6 +132,8 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     {
         var (place, question) = await PlaceAsync(state, parse, say, ct);
         if (place is null) return [question!];
+        if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: true) is { } vague) return AskTime(state, vague);
+        if (LaterAsked(state) is { } later) return await FindLaterAsync(place, state, later, say, ct);
         var results = await SearchAsync(place, state, ct);
         Done(state);
         if (results.Count == 0)
@@ -137,14 +143,85 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var header = state.Slots.GetValueOrDefault("space_type") is { } type
             ? say.T($"Free {TypeName(type, say)} spaces near {place.Name} now:", $"Ledige {TypeName(type, say)}-pladser nær {place.Name} nu:")
             : say.T($"Free parking near {place.Name} now:", $"Ledig parkering nær {place.Name} nu:");
-        return [new ChatReply(header + "\n" + string.Join("\n", lines),
-            results.Select(r => new ChatButton(say.T($"Reserve at {r.Name}", $"Reserver ved {r.Name}"), $"/reserve{{\"lot\": \"{r.LotId}\"}}")).ToList())];
+        return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(results, say))];
     }
+
+    private static IReadOnlyList<ChatReply> AskTime(DialogueState state, string question)
+    {
+        state.Awaiting = "time";
+        return [new ChatReply(question)];
+    }
+
+    private static List<ChatButton> ReserveButtons(IEnumerable<ParkingResult> results, Say say) =>
+        results.Select(r => new ChatButton(say.T($"Reserve at {r.Name}", $"Reserver ved {r.Name}"), $"/reserve{{\"lot\": \"{r.LotId}\"}}")).ToList();
+
+    /// <summary>A time asked for that is not now: a whole day, or an instant more than <see cref="DriverFlows.LiveAhead"/> ahead.</summary>
+    private sealed record Later(DateTimeOffset Start, bool WholeDay);
+
+    private Later? LaterAsked(DialogueState state)
+    {
+        if (DriverFlows.Start(state) is not { } start) return null;
+        if (DriverFlows.WholeDay(state) is { } day)
+            return day > DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), nlu.DefaultZone).DateTime) ? new Later(start, true) : null;
+        return start > time.GetUtcNow() + DriverFlows.LiveAhead ? new Later(start, false) : null;
+    }
+
+    /// <summary>
+    /// Parking near a place at a later time: the lots' usual occupancy then (their forecast) instead of today's counts,
+    /// those expected to have space first; for an hour, the stay's price then, for a whole day, when each usually fills.
+    /// </summary>
+    private async Task<IReadOnlyList<ChatReply>> FindLaterAsync(Place place, DialogueState state, Later later, Say say, CancellationToken ct)
+    {
+        var type = state.Slots.GetValueOrDefault("space_type");
+        var nearest = await search.SearchAsync(place.Latitude, place.Longitude, new SearchFilter(type), ct, Candidates);
+        Done(state);
+        if (nearest.Count == 0)
+            return [new ChatReply(say.T($"I found no parking near {place.Name}.", $"Jeg fandt ingen parkering nær {place.Name}."))];
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(nearest[0].TimeZone);
+        var local = TimeZoneInfo.ConvertTime(later.Start, zone);
+        var (from, to) = later.WholeDay ? (later.Start, later.Start.AddDays(1)) : (later.Start, later.Start.AddHours(1));
+        var outlook = await forecasts.OutlookAsync(nearest.Select(r => r.LotId).ToList(), from, to, ct);
+        // Expected free spaces in the hour: null without a forecast, which may well have space.
+        int? Expected(ParkingResult r) => outlook[r.LotId] is { Count: > 0 } points
+            ? points[0].Occupancy >= ForecastHints.Full ? 0 : (int)Math.Round(r.Spaces * (1 - points[0].Occupancy))
+            : null;
+        // For an hour, those expected to have space first; over a day the nearest, each with when it usually fills.
+        var shown = (later.WholeDay ? nearest.AsEnumerable() : nearest.OrderByDescending(r => Expected(r) is null or > 0).ThenBy(r => r.DistanceMeters))
+            .Take(ResultsShown).ToList();
+        var duration = TimeSpan.FromMinutes(DriverFlows.Minutes(state) ?? 60);
+        var quotes = later.WholeDay ? null : await search.QuotesAsync(shown.Select(r => r.LotId).ToList(), later.Start, duration, type, ct);
+        var lines = shown.Select((r, i) =>
+        {
+            var points = outlook[r.LotId];
+            var usually = points.Count == 0 ? say.T("no forecast", "ingen prognose")
+                : later.WholeDay ? points.FirstOrDefault(p => p.Occupancy >= ForecastHints.Full) is not { } full ? say.T("usually has space", "plejer at have ledige pladser")
+                    : full == points[0] ? say.T("usually full", "plejer at være fuld")
+                    : say.T("usually full by ", "plejer at være fuld kl. ") + TimeZoneInfo.ConvertTime(full.Hour, zone).ToString("HH:mm", CultureInfo.InvariantCulture)
+                : Expected(r) is 0 ? say.T("usually full", "plejer at være fuld")
+                : string.Create(CultureInfo.InvariantCulture, $"{say.T("usually about", "normalt ca.")} {Expected(r)} {say.T("free", "ledige")}");
+            var price = quotes is null ? DriverFormat.Money(r.PricePerHour, r.Currency) + say.T("/h now", "/t nu")
+                : quotes.GetValueOrDefault(r.LotId) is { Open: true } quote
+                    ? $"{DriverFormat.Money(quote.Amount, quote.Currency)} for {say.T(DriverFormat.Duration(duration), DanishDuration(duration))}"
+                    : say.T("closed then", "lukket da");
+            return $"{i + 1}. {r.Name}: {usually}, {DriverFormat.Distance(r.DistanceMeters)}, {price}";
+        });
+        var when = later.WholeDay
+            ? say.T($"on {say.Day(local.DateTime)}", say.Day(local.DateTime))
+            : say.T($"on {say.Day(local.DateTime)} at {local:HH:mm}", $"{say.Day(local.DateTime)} kl. {local:HH:mm}");
+        var header = type is not null
+            ? say.T($"{Capitalised(TypeName(type, say))} spaces near {place.Name} {when}:", $"{Capitalised(TypeName(type, say))}-pladser nær {place.Name} {when}:")
+            : say.T($"Parking near {place.Name} {when}:", $"Parkering nær {place.Name} {when}:");
+        return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(shown, say))];
+    }
+
+    private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     private async Task<IReadOnlyList<ChatReply>> CheckPriceAsync(DialogueState state, NluParse parse, Say say, CancellationToken ct)
     {
         var (place, question) = await PlaceAsync(state, parse, say, ct);
         if (place is null) return [question!];
+        // Prices change over the day: a day alone ("tomorrow") needs its time.
+        if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return AskTime(state, vague);
         var results = await SearchAsync(place, state, ct);
         Done(state);
         if (results.Count == 0)
@@ -155,7 +232,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var lines = results.Where(r => quotes.ContainsKey(r.LotId)).Select(r => quotes[r.LotId] is { Open: true } quote
             ? $"{r.Name}: {DriverFormat.Money(quote.Amount, quote.Currency)}"
             : $"{r.Name}: {say.T("closed for part of that time", "lukket i en del af tiden")}").ToList();
-        var when = start > time.GetUtcNow().AddMinutes(1) ? say.T(" from ", " fra ") + LocalTime(start, results[0].TimeZone) : "";
+        var when = start > time.GetUtcNow().AddMinutes(1) ? say.T(" from ", " fra ") + LocalTime(start, results[0].TimeZone, say) : "";
         return [new ChatReply(say.T($"Parking for {DriverFormat.Duration(duration)}{when} near {place.Name}:", $"Parkering i {DanishDuration(duration)}{when} nær {place.Name}:")
             + "\n" + string.Join("\n", lines))];
     }
@@ -291,6 +368,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
                     break;
                 case "time":
                     state.Slots["time"] = e.Value;
+                    state.Slots[DriverFlows.TimeGrain] = e.Extra?.GetValueOrDefault("grain") ?? "minute";
                     // "from 9 to 11" also says how long.
                     if (e.Extra?.GetValueOrDefault("to") is { } to && DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, DateTimeStyles.None, out var end)
                         && DateTimeOffset.TryParse(e.Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var from) && end > from)
@@ -402,9 +480,9 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
 
     private static string DanishDuration(TimeSpan d) => DriverFormat.Duration(d).Replace(" h", " t", StringComparison.Ordinal);
 
-    private static string LocalTime(DateTimeOffset at, string timeZone)
+    private static string LocalTime(DateTimeOffset at, string timeZone, Say say)
     {
         var local = TimeZoneInfo.ConvertTime(at, TimeZoneInfo.FindSystemTimeZoneById(timeZone));
-        return local.ToString("ddd d MMM HH:mm", CultureInfo.InvariantCulture);
+        return $"{say.Day(local.DateTime)} {local.ToString("HH:mm", CultureInfo.InvariantCulture)}";
     }
 }

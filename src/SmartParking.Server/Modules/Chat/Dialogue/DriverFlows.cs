@@ -32,8 +32,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             lines.Add(say.T($"Parking now at {names[s.LotId].Name} ({s.Plate}) until {Clock(s.EndsAt, names[s.LotId])}",
                 $"Parkerer nu ved {names[s.LotId].Name} ({s.Plate}) til {Clock(s.EndsAt, names[s.LotId])}"));
         foreach (var r in upcoming)
-            lines.Add(say.T($"Booked: {names[r.LotId].Name}, space {r.SpaceLabel}, {Window(r, names[r.LotId])} ({Status(r.Status, say)})",
-                $"Booket: {names[r.LotId].Name}, plads {r.SpaceLabel}, {Window(r, names[r.LotId])} ({Status(r.Status, say)})"));
+            lines.Add(say.T($"Booked: {names[r.LotId].Name}, space {r.SpaceLabel}, {Window(r, names[r.LotId], say)} ({Status(r.Status, say)})",
+                $"Booket: {names[r.LotId].Name}, plads {r.SpaceLabel}, {Window(r, names[r.LotId], say)} ({Status(r.Status, say)})"));
         return [new ChatReply(string.Join("\n", lines))];
     }
 
@@ -51,8 +51,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         var reservation = upcoming.First(r => r.Id == chosen);
         var names = await NamesAsync([reservation.LotId], ct);
         if (!Confirmed(state, "reservation", reservation.Id))
-            return Ask(state, say.T($"Cancel your booking at {names[reservation.LotId].Name}, {Window(reservation, names[reservation.LotId])}?",
-                $"Annuller din booking ved {names[reservation.LotId].Name}, {Window(reservation, names[reservation.LotId])}?"), say);
+            return Ask(state, say.T($"Cancel your booking at {names[reservation.LotId].Name}, {Window(reservation, names[reservation.LotId], say)}?",
+                $"Annuller din booking ved {names[reservation.LotId].Name}, {Window(reservation, names[reservation.LotId], say)}?"), say);
         return await DoAsync(state, say, async () =>
         {
             await booking.CancelAsync(driver, reservation.Id, ct);
@@ -121,9 +121,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     {
         if (Start(state) is not { } start)
             return Question(state, "time", say.T("When do you need the space? For example “tomorrow at 9”.", "Hvornår skal du bruge pladsen? For eksempel “i morgen kl. 9”."));
+        if (VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return Question(state, "time", vague);
         if (start < time.GetUtcNow().AddMinutes(-5))
         {
-            state.Slots.Remove("time");
+            ForgetTime(state);
             return Question(state, "time", say.T("That time has passed. When do you need the space?", "Det tidspunkt er passeret. Hvornår skal du bruge pladsen?"));
         }
         if (Minutes(state) is not { } minutes)
@@ -136,7 +137,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         var quote = await search.QuoteAsync(lotId, start, end - start, type, ct);
         if (quote is null) return End(state, say.T("That car park no longer exists.", "Det p-hus findes ikke længere."));
         if (!quote.Open) return End(state, say.T($"{lot.Name} is closed for part of that time.", $"{lot.Name} har lukket i en del af den tid."));
-        var window = $"{Day(start, lot)} {Clock(start, lot)}–{Clock(end, lot)}";
+        var window = $"{Day(start, lot, say)} {Clock(start, lot)}–{Clock(end, lot)}";
         var price = DriverFormat.Money(quote.Amount, quote.Currency);
         if (!Confirmed(state, "lot", lotId))
             return Ask(state, say.T($"Reserve a space at {lot.Name}, {window}, for {price}, paid with your saved payment method?",
@@ -162,9 +163,24 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         });
     }
 
-    /// <summary>Pay-as-you-park at the lot now, for the plate and time asked, after a yes.</summary>
+    /// <summary>A time this close is "now": live counts, not the forecast, and pay-as-you-park may start.</summary>
+    internal static readonly TimeSpan LiveAhead = TimeSpan.FromMinutes(30);
+
+    /// <summary>Pay-as-you-park at the lot now, for the plate and time asked, after a yes; for a later time, the way to reserve.</summary>
     public async Task<IReadOnlyList<ChatReply>> StartAsync(Guid driver, Guid lotId, DialogueState state, Say say, CancellationToken ct)
     {
+        if (Start(state) is { } later && later > time.GetUtcNow() + LiveAhead)
+        {
+            var at = (await NamesAsync([lotId], ct))[lotId];
+            var when = WholeDay(state) is not null ? Day(later, at, say) : $"{Day(later, at, say)} {Clock(later, at)}";
+            // The time and place stay for the booking the button starts.
+            state.Flow = null;
+            state.Awaiting = null;
+            state.Slots.Remove("lot");
+            return [new ChatReply(say.T($"Pay-as-you-park starts when you park, so I can't start it for {when}. To have a space at {at.Name} then, reserve one:",
+                    $"Parkering betales fra det øjeblik, du parkerer, så jeg kan ikke starte den til {when}. Reserver en plads ved {at.Name} til den tid:"),
+                [new ChatButton(say.T($"Reserve at {at.Name}", $"Reserver ved {at.Name}"), $"/reserve{{\"lot\": \"{lotId}\"}}")])];
+        }
         if (!state.Slots.TryGetValue("plate", out var plate) || !Plates.IsValid(plate))
         {
             state.Slots.Remove("plate");
@@ -207,6 +223,37 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     internal static DateTimeOffset? Start(DialogueState state) =>
         state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
             ? at.ToUniversalTime() : null;
+
+    /// <summary>The day asked for, when only a day was ("tomorrow", "on Friday"): a time of day is still to be asked.</summary>
+    internal static DateOnly? WholeDay(DialogueState state) =>
+        state.Slots.GetValueOrDefault(TimeGrain) == "day" && state.Slots.TryGetValue("time", out var t)
+        && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? DateOnly.FromDateTime(at.DateTime) : null;
+
+    /// <summary>The slot with the precision of the time asked for: minute, hour, day or week (Duckling's grain).</summary>
+    internal const string TimeGrain = "time_grain";
+
+    /// <summary>
+    /// What to ask when the time was said as a week ("next week"), or as a day ("tomorrow") where a time of day is
+    /// needed (a price, a booking); null when the time said will do.
+    /// </summary>
+    internal static string? VagueTimeQuestion(DialogueState state, Say say, bool dayIsEnough)
+    {
+        if (!dayIsEnough && WholeDay(state) is { } day)
+        {
+            var named = say.Day(day.ToDateTime(TimeOnly.MinValue));
+            return say.T($"What time on {named}? For example “at 9”.", $"Hvad tid {named}? For eksempel “kl. 9”.");
+        }
+        if (state.Slots.GetValueOrDefault(TimeGrain) != "week") return null;
+        ForgetTime(state);
+        return say.T("Which day and time? For example “Tuesday at 9”.", "Hvilken dag og hvad tid? For eksempel “tirsdag kl. 9”.");
+    }
+
+    internal static void ForgetTime(DialogueState state)
+    {
+        state.Slots.Remove("time");
+        state.Slots.Remove(TimeGrain);
+    }
 
     /// <summary>The duration asked for, in whole minutes (at least one, at most a week); null when none was.</summary>
     internal static int? Minutes(DialogueState state) =>
@@ -289,7 +336,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         var names = await NamesAsync(choices.Select(r => r.LotId), ct);
         state.Clear();
         return [new ChatReply(say.T("Which one?", "Hvilken?"),
-            choices.Select(r => new ChatButton($"{names[r.LotId].Name}, {Window(r, names[r.LotId])}", $"/{flow}{{\"{slot}\": \"{r.Id}\"}}")).ToList())];
+            choices.Select(r => new ChatButton($"{names[r.LotId].Name}, {Window(r, names[r.LotId], say)}", $"/{flow}{{\"{slot}\": \"{r.Id}\"}}")).ToList())];
     }
 
     private async Task<IReadOnlyList<ChatReply>> ChooseSessionAsync(DialogueState state, string flow, IReadOnlyList<SessionResponse> choices, Say say, CancellationToken ct)
@@ -300,11 +347,11 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             choices.Select(s => new ChatButton($"{names[s.LotId].Name} ({s.Plate})", $"/{flow}{{\"session\": \"{s.Id}\"}}")).ToList())];
     }
 
-    private static string Window(ReservationResponse r, LotLabel lot) => $"{Day(r.Start, lot)} {Clock(r.Start, lot)}–{Clock(r.End, lot)}";
+    private static string Window(ReservationResponse r, LotLabel lot, Say say) => $"{Day(r.Start, lot, say)} {Clock(r.Start, lot)}–{Clock(r.End, lot)}";
 
     private static string Clock(DateTimeOffset at, LotLabel lot) => TimeZoneInfo.ConvertTime(at, lot.Zone).ToString("HH:mm", CultureInfo.InvariantCulture);
 
-    private static string Day(DateTimeOffset at, LotLabel lot) => TimeZoneInfo.ConvertTime(at, lot.Zone).ToString("ddd d MMM", CultureInfo.InvariantCulture);
+    private static string Day(DateTimeOffset at, LotLabel lot, Say say) => say.Day(TimeZoneInfo.ConvertTime(at, lot.Zone).DateTime);
 
     private static string Status(string status, Say say) => status switch
     {

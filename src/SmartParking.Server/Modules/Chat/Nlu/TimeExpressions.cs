@@ -35,12 +35,16 @@ public static class TimeExpressions
     public const string ExtractorName = "TimeExpressions";
 
     /// <summary>Every time and duration mention in the text, left to right, non-overlapping (longest match wins).</summary>
-    public static IReadOnlyList<ExtractedEntity> Find(string text, DateTimeOffset now, TimeZoneInfo zone)
+    /// <param name="onDay">
+    /// The day a clock or part of the day said without a date is on ("at 9" answering "what time on Tuesday?"); a
+    /// date said ("tomorrow at 9", "Friday morning") still counts from now. Null: the rules above.
+    /// </param>
+    public static IReadOnlyList<ExtractedEntity> Find(string text, DateTimeOffset now, TimeZoneInfo zone, DateOnly? onDay = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(zone);
         var tokens = TimeTokenizer.Tokenize(text);
-        var grammar = new TimeGrammar(tokens, new TimeCalendar(now, zone));
+        var grammar = new TimeGrammar(tokens, new TimeCalendar(now, zone, onDay));
         var candidates = new List<TimeMatch>();
         for (var i = 0; i < tokens.Length; i++)
             if (grammar.LongestAt(i) is { } match) candidates.Add(match);

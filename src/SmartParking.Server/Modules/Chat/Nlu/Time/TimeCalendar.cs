@@ -19,9 +19,13 @@ internal sealed class TimeCalendar
 {
     private readonly TimeZoneInfo zone;
 
-    public TimeCalendar(DateTimeOffset now, TimeZoneInfo zone)
+    /// <summary>The day a clock or part of the day said without a date is on; null for the next one ahead.</summary>
+    private readonly DateOnly? answersDay;
+
+    public TimeCalendar(DateTimeOffset now, TimeZoneInfo zone, DateOnly? onDay = null)
     {
         this.zone = zone;
+        answersDay = onDay;
         Now = now;
         LocalNow = TimeZoneInfo.ConvertTime(now, zone).DateTime;
         Today = DateOnly.FromDateTime(LocalNow);
@@ -78,6 +82,7 @@ internal sealed class TimeCalendar
 
     public TimePoint Resolve(DateRef? date, DayPart? part, Clock? clock)
     {
+        if (date is null && answersDay is { } day && (clock is not null || part is not null)) date = new DateRef(day);
         if (clock is null && part is null) return new TimePoint(At((date ?? new DateRef(Today)).Day, 0), "day");
         if (clock is null) return PartOfDay(date, part!.Value);
 
