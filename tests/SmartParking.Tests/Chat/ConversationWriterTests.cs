@@ -24,7 +24,8 @@ public sealed class ConversationWriterTests(ConversationWriterTests.DurableTurns
     public async Task ManyAtOnce_EachKeepsItsOwnVersionCheck()
     {
         var writer = factory.Services.GetRequiredService<ConversationWriter>();
-        var senders = Enumerable.Range(0, 200).Select(i => $"writer-{Guid.NewGuid():N}-{i}").ToList();
+        // Stored as the assistant stores them (keyed): a clear channel id would be re-keyed under the test by ChatSenderRekeying.
+        var senders = Enumerable.Range(0, 200).Select(i => factory.ChatSenderKey("rest", $"writer-{Guid.NewGuid():N}-{i}")).ToList();
 
         var created = await Task.WhenAll(senders.Select(s => writer.WriteAsync(Write(s, null), CancellationToken.None)));
         created.ShouldAllBe(v => v == 1);

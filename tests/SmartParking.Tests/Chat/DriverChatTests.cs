@@ -216,12 +216,13 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
     /// A lot of its own name ("Kbxwrt Station", which the tagger takes for a place), open around the clock at 12 DKK/h, with four
     /// weeks of hourly occupancy about <paramref name="occupancy"/> (rippling: a flat line is read as a stuck feed).
     /// </summary>
-    private async Task<(Guid LotId, string Name)> LotWithHistoryAsync(double latitude, double longitude, int spaces, double occupancy)
+    private async Task<(Guid LotId, string Name)> LotWithHistoryAsync(double latitude, double longitude, int spaces, double occupancy,
+        System.Text.Json.Nodes.JsonArray? openingHours = null)
     {
         var name = char.ToUpperInvariant((char)('b' + Random.Shared.Next(20))) + new string(Enumerable.Range(0, 5).Select(_ => "bcdfghjklmnpqrstvwxz"[Random.Shared.Next(20)]).ToArray()) + " Station";
         using var op = factory.OperatorClient();
         var lot = Payloads.Lot(name, latitude, longitude);
-        lot["openingHours"] = new System.Text.Json.Nodes.JsonArray();
+        lot["openingHours"] = openingHours ?? [];
         lot["baseHourlyRate"] = 12m;
         var lotId = (await op.CreateLotAsync(lot)).Id();
         await (await op.PutAsJsonAsync($"/api/v1/manage/lots/{lotId}/pricing-policy", new { peakMultiplier = 1.0, offPeakMultiplier = 1.0 })).ShouldHaveStatusAsync(HttpStatusCode.OK);
@@ -242,19 +243,25 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), Copenhagen).AddDays(days).ToString("ddd d MMM", System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
-    public async Task FindParking_TomorrowAt10_UsualOccupancyAndThePriceThen_ThoseWithSpaceFirst()
+    public async Task FindParking_TomorrowAt10_UsualOccupancyAndThePriceThen_OpenOnesWithSpaceFirst()
     {
         var (lat, lng) = IngestKit.SomewhereNew();
         var (_, roomy) = await LotWithHistoryAsync(lat + 0.001, lng, spaces: 4, occupancy: 0.5);
         var (_, full) = await LotWithHistoryAsync(lat, lng, spaces: 4, occupancy: 0.975);
+        var dayAfter = TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), Copenhagen).AddDays(2).DayOfWeek.ToString()[..3].ToLowerInvariant();
+        var (_, closed) = await LotWithHistoryAsync(lat, lng + 0.0005, spaces: 4, occupancy: 0.5,
+            [new System.Text.Json.Nodes.JsonObject { ["day"] = dayAfter, ["opens"] = "07:00", ["closes"] = "22:00" }]);
 
         var later = await SayAsync(factory.CreateClient(), $"find me parking near {full} tomorrow at 10");
         var day = await SayAsync(factory.CreateClient(), $"is there parking near {full} tomorrow?");
 
         later.ShouldStartWith($"Parking near {full} on {DayAhead(1)} at 10:00:\n1. {roomy}: usually about 2 free, ");
-        later.ShouldContain($"2. {full}: usually full, 0 m, 12.00 DKK for 1 h");
+        later.ShouldContain($"2. {full}: usually full, 0 m, 12.00 DKK for 1 h\n3. {closed}: usually about 2 free, ");
+        later.ShouldEndWith(" m, closed then");
         later.ShouldNotContain("now");
         day.ShouldStartWith($"Parking near {full} on {DayAhead(1)}:\n1. {full}: usually full, 0 m, 12.00 DKK/h now\n2. {roomy}: usually has space, ");
+        day.ShouldContain($"\n3. {closed}: usually has space, ");
+        day.ShouldEndWith(" m, closed that day");
     }
 
     [Fact]

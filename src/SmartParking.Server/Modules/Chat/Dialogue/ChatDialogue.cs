@@ -181,38 +181,51 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var local = TimeZoneInfo.ConvertTime(later.Start, zone);
         var (from, to) = later.WholeDay ? (later.Start, later.Start.AddDays(1)) : (later.Start, later.Start.AddHours(1));
         var outlook = await forecasts.OutlookAsync(nearest.Select(r => r.LotId).ToList(), from, to, ct);
-        // Expected free spaces in the hour: null without a forecast, which may well have space.
-        int? Expected(ParkingResult r) => outlook[r.LotId] is { Count: > 0 } points
-            ? points[0].Occupancy >= ForecastHints.Full ? 0 : (int)Math.Round(r.Spaces * (1 - points[0].Occupancy))
-            : null;
-        // For an hour, those expected to have space first; over a day the nearest, each with when it usually fills.
-        var shown = (later.WholeDay ? nearest.AsEnumerable() : nearest.OrderByDescending(r => Expected(r) is null or > 0).ThenBy(r => r.DistanceMeters))
-            .Take(ResultsShown).ToList();
         var duration = TimeSpan.FromMinutes(DriverFlows.Minutes(state) ?? 60);
-        var quotes = later.WholeDay ? null : await search.QuotesAsync(shown.Select(r => r.LotId).ToList(), later.Start, duration, type, ct);
+        var quotes = later.WholeDay ? null : await search.QuotesAsync(nearest.Select(r => r.LotId).ToList(), later.Start, duration, type, ct);
+        var closedAllDay = later.WholeDay ? await ClosedThroughoutAsync(nearest, from, to, ct) : [];
+        bool Open(ParkingResult r) => quotes is null ? !closedAllDay.Contains(r.LotId) : quotes.GetValueOrDefault(r.LotId) is { Open: true };
+        // The hour's forecast share; null without one (no history yet), which may well have space.
+        double? Share(ParkingResult r) => outlook[r.LotId] is { Count: > 0 } points ? points[0].Occupancy : null;
+        // Open ones first; for an hour, those expected to have space next; over a day by distance, each with when it usually fills.
+        var shown = nearest.OrderByDescending(Open).ThenByDescending(r => later.WholeDay || Share(r) is not >= ForecastHints.Full).ThenBy(r => r.DistanceMeters)
+            .Take(ResultsShown).ToList();
         var lines = shown.Select((r, i) =>
         {
             var points = outlook[r.LotId];
             var usually = points.Count == 0 ? say.T("no forecast", "ingen prognose")
                 : later.WholeDay ? points.FirstOrDefault(p => p.Occupancy >= ForecastHints.Full) is not { } full ? say.T("usually has space", "plejer at have ledige pladser")
                     : full == points[0] ? say.T("usually full", "plejer at være fuld")
-                    : say.T("usually full by ", "plejer at være fuld kl. ") + TimeZoneInfo.ConvertTime(full.Hour, zone).ToString("HH:mm", CultureInfo.InvariantCulture)
-                : Expected(r) is 0 ? say.T("usually full", "plejer at være fuld")
-                : string.Create(CultureInfo.InvariantCulture, $"{say.T("usually about", "normalt ca.")} {Expected(r)} {say.T("free", "ledige")}");
-            var price = quotes is null ? DriverFormat.Money(r.PricePerHour, r.Currency) + say.T("/h now", "/t nu")
-                : quotes.GetValueOrDefault(r.LotId) is { Open: true } quote
-                    ? $"{DriverFormat.Money(quote.Amount, quote.Currency)} for {say.T(DriverFormat.Duration(duration), DanishDuration(duration))}"
-                    : say.T("closed then", "lukket da");
+                    : say.T("usually full by ", "plejer at være fuld kl. ") + Clock(TimeZoneInfo.ConvertTime(full.Hour, zone))
+                : points[0].Occupancy >= ForecastHints.Full ? say.T("usually full", "plejer at være fuld")
+                // A lot whose spaces are not listed one by one has a share to go by, not a count.
+                : r.Spaces == 0 ? say.T("usually has space", "plejer at have ledige pladser")
+                : string.Create(CultureInfo.InvariantCulture, $"{say.T("usually about", "normalt ca.")} {(int)Math.Round(r.Spaces * (1 - points[0].Occupancy))} {say.T("free", "ledige")}");
+            var price = !Open(r) ? say.T(later.WholeDay ? "closed that day" : "closed then", later.WholeDay ? "lukket den dag" : "lukket da")
+                : quotes is null ? DriverFormat.Money(r.PricePerHour, r.Currency) + say.T("/h now", "/t nu")
+                :  $"{DriverFormat.Money(quotes[r.LotId].Amount, quotes[r.LotId].Currency)} for {say.T(DriverFormat.Duration(duration), DanishDuration(duration))}";
             return $"{i + 1}. {r.Name}: {usually}, {DriverFormat.Distance(r.DistanceMeters)}, {price}";
         });
         var when = later.WholeDay
             ? say.T($"on {say.Day(local.DateTime)}", say.Day(local.DateTime))
-            : say.T($"on {say.Day(local.DateTime)} at {local:HH:mm}", $"{say.Day(local.DateTime)} kl. {local:HH:mm}");
+            : say.T($"on {say.Day(local.DateTime)} at {Clock(local)}", $"{say.Day(local.DateTime)} kl. {Clock(local)}");
         var header = type is not null
             ? say.T($"{Capitalised(TypeName(type, say))} spaces near {place.Name} {when}:", $"{Capitalised(TypeName(type, say))}-pladser nær {place.Name} {when}:")
             : say.T($"Parking near {place.Name} {when}:", $"Parkering nær {place.Name} {when}:");
         return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(shown, say))];
     }
+
+    /// <summary>The lots whose opening hours keep them closed for the whole of [from, to).</summary>
+    private async Task<HashSet<Guid>> ClosedThroughoutAsync(IEnumerable<ParkingResult> results, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var closed = new HashSet<Guid>();
+        foreach (var r in results)
+            if (await lots.FindAsync(r.LotId, ct) is { } lot && lot.ClosedDuring(from, to).Sum(c => (c.Until - c.From).Ticks) >= (to - from).Ticks)
+                closed.Add(r.LotId);
+        return closed;
+    }
+
+    private static string Clock(DateTimeOffset local) => local.ToString("HH:mm", CultureInfo.InvariantCulture);
 
     private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
