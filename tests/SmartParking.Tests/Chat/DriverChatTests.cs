@@ -279,7 +279,7 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         quote.ShouldContain($"Reserve a space at Booking Lot, {DayAhead(3)} 10:00–12:00, for 24.00 DKK");
     }
     [Fact]
-    public async Task StartSession_ForATimeLater_NotStarted_OfferedTheBookingWithThatTimeKept()
+    public async Task StartSession_ForATimeLater_NotStarted_OfferedTheBookingWithThatTimeKept_OrToStartNow()
     {
         var (lotId, name) = await LotWithHistoryAsync(IngestKit.SomewhereNew().Lat, IngestKit.SomewhereNew().Lng, spaces: 2, occupancy: 0.5);
         var (_, driver) = await factory.DriverAsync();
@@ -288,10 +288,15 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         var start = await (await driver.PostAsJsonAsync("/webhooks/rest/webhook", new { sender = "widget", message = "start parking there with XY 12 345 for 2 hours" }))
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
         var booking = await SayAsync(driver, $"/reserve{{\"lot\": \"{lotId}\"}}");
+        var (_, another) = await factory.DriverAsync();
+        await SayAsync(another, $"find me parking near {name} tomorrow at 9");
+        await SayAsync(another, "start parking there with XY 12 345 for 2 hours");
+        var now = await SayAsync(another, "start parking now");
 
-        start[0].Str("text").ShouldBe($"Pay-as-you-park starts when you park, so I can't start it for {DayAhead(1)} 09:00. To have a space at {name} then, reserve one:");
+        start[0].Str("text").ShouldBe($"Pay-as-you-park starts when you park, so I can't start it for {DayAhead(1)} 09:00. To have a space at {name} then, reserve one; to start now, say “start parking now”.");
         start[0].GetProperty("buttons")[0].Str("payload").ShouldBe($"/reserve{{\"lot\": \"{lotId}\"}}");
         booking.ShouldStartWith($"Reserve a space at {name}, {DayAhead(1)} 09:00–11:00, for 24.00 DKK");
+        now.ShouldBe($"Start parking at {name} for XY12345, 2 h? You pay for the time you use.");
         (await (await driver.GetAsync("/api/v1/sessions?active=true")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items().ShouldBeEmpty();
     }
 }

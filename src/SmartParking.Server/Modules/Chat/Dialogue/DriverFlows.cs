@@ -177,8 +177,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             state.Flow = null;
             state.Awaiting = null;
             state.Slots.Remove("lot");
-            return [new ChatReply(say.T($"Pay-as-you-park starts when you park, so I can't start it for {when}. To have a space at {at.Name} then, reserve one:",
-                    $"Parkering betales fra det øjeblik, du parkerer, så jeg kan ikke starte den til {when}. Reserver en plads ved {at.Name} til den tid:"),
+            return [new ChatReply(say.T($"Pay-as-you-park starts when you park, so I can't start it for {when}. To have a space at {at.Name} then, reserve one; to start now, say “start parking now”.",
+                    $"Parkering betales fra det øjeblik, du parkerer, så jeg kan ikke starte den til {when}. Reserver en plads ved {at.Name} til den tid, eller skriv “start parkering nu”."),
                 [new ChatButton(say.T($"Reserve at {at.Name}", $"Reserver ved {at.Name}"), $"/reserve{{\"lot\": \"{lotId}\"}}")])];
         }
         if (!state.Slots.TryGetValue("plate", out var plate) || !Plates.IsValid(plate))
