@@ -299,4 +299,29 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         now.ShouldBe($"Start parking at {name} for XY12345, 2 h? You pay for the time you use.");
         (await (await driver.GetAsync("/api/v1/sessions?active=true")).ShouldHaveStatusAsync(HttpStatusCode.OK)).Items().ShouldBeEmpty();
     }
+    [Fact]
+    public async Task PickFromTheListJustShown_BooksThatLot_InEitherLanguage_LaterOrPastTheListNot()
+    {
+        var (lat, lng) = IngestKit.SomewhereNew();
+        var (_, first) = await LotWithHistoryAsync(lat, lng, spaces: 2, occupancy: 0.5);
+        var (_, second) = await LotWithHistoryAsync(lat + 0.001, lng, spaces: 2, occupancy: 0.5);
+        var (_, driver) = await factory.DriverAsync();
+
+        (await SayAsync(driver, $"find me parking near {first} tomorrow at 10 for 1 hour")).ShouldContain($"\n2. {second}: ");
+        var english = await SayAsync(driver, "ok I'll take the second one");
+        await SayAsync(driver, "no");
+        (await SayAsync(driver, $"find parkering ved {first} i morgen kl. 10 i 1 time")).ShouldContain($"\n2. {second}: ");
+        var danish = await SayAsync(driver, "nummer 2");
+        await SayAsync(driver, "nej");
+        await SayAsync(driver, $"find me parking near {first}");
+        var pastTheList = await SayAsync(driver, "number 7");
+        await SayAsync(driver, $"find me parking near {first}");
+        await SayAsync(driver, "thanks");
+        var notRightAfter = await SayAsync(driver, "the second one");
+
+        english.ShouldStartWith($"Reserve a space at {second}, {DayAhead(1)} 10:00–11:00, for 12.00 DKK");
+        danish.ShouldStartWith($"Reserver en plads ved {second}, ");
+        pastTheList.ShouldNotContain("Reserve");
+        notRightAfter.ShouldNotContain("Reserve");
+    }
 }

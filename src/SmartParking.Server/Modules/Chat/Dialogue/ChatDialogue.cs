@@ -47,9 +47,14 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         return new string(text).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Count(w => w.Any(char.IsLetter));
     }
 
+    /// <summary>The slot with the lots of the list just shown, in order, for "the second one" in the next message.</summary>
+    private const string ListedSlot = "listed";
+
     public async Task<IReadOnlyList<ChatReply>> RespondAsync(Conversation conversation, NluParse parse, CancellationToken ct)
     {
         var state = conversation.State;
+        // A list is picked from in the message right after it, or not at all.
+        var listed = state.Slots.Remove(ListedSlot, out var ids) ? ids.Split(' ').Select(id => Guid.TryParse(id, out var lot) ? lot : Guid.Empty).ToList() : [];
         // The answer to "what time on Tuesday?": "at 9" is on Tuesday ("tomorrow at 9" still means tomorrow).
         if (state.Awaiting == "time" && DriverFlows.WholeDay(state) is { } day)
             parse = parse with
@@ -80,6 +85,18 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             state.Clear();
         }
 
+        if (listed.Count > 0 && ChatPhrases.Pick(parse, listed.Count) is { } picked && PickedFor(parse) is { } pickedFlow)
+        {
+            state.Offered = null;
+            if (pickedFlow == "check_price")
+            {
+                if (await lots.FindAsync(listed[picked], ct) is not { } lot) return [new ChatReply(say.T("That car park no longer exists.", "Det p-hus findes ikke længere."))];
+                state.Slots["location"] = lot.Name;
+            }
+            else state.Slots["lot"] = listed[picked].ToString();
+            return await RunAsync(pickedFlow, conversation, parse, say, ct);
+        }
+
         if (state.Offered is { Count: > 0 } offered && intent == "affirm")
         {
             var first = offered[0];
@@ -98,6 +115,19 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             "help" => [Help(say)],
             _ => await RunAsync(intent, conversation, parse, say, ct),
         };
+    }
+
+    /// <summary>
+    /// What a pick from the list is for: the flow a confident request names (start parking, a price, a problem there),
+    /// else a booking, as the list's buttons offer ("ok, the second one", "nummer 2"); null for a confident request that
+    /// is about something else (the driver's bookings), which goes its own way.
+    /// </summary>
+    private static string? PickedFor(NluParse parse)
+    {
+        var intent = parse.Intent.Name;
+        if (parse.Intent.Confidence < InterruptConfidence || intent is "reserve" or "affirm" or "find_parking") return "reserve";
+        if (intent is "start_session" or "check_price" or "report_issue") return intent;
+        return TaskIntents.Contains(intent) || intent == "deny" ? null : "reserve";
     }
 
     private async Task<IReadOnlyList<ChatReply>> RunAsync(string flow, Conversation conversation, NluParse parse, Say say, CancellationToken ct)
@@ -143,6 +173,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var header = state.Slots.GetValueOrDefault("space_type") is { } type
             ? say.T($"Free {TypeName(type, say)} spaces near {place.Name} now:", $"Ledige {TypeName(type, say)}-pladser nær {place.Name} nu:")
             : say.T($"Free parking near {place.Name} now:", $"Ledig parkering nær {place.Name} nu:");
+        Listed(state, results);
         return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(results, say))];
     }
 
@@ -151,6 +182,8 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         state.Awaiting = "time";
         return [new ChatReply(question)];
     }
+
+    private static void Listed(DialogueState state, IEnumerable<ParkingResult> shown) => state.Slots[ListedSlot] = string.Join(' ', shown.Select(r => r.LotId));
 
     private static List<ChatButton> ReserveButtons(IEnumerable<ParkingResult> results, Say say) =>
         results.Select(r => new ChatButton(say.T($"Reserve at {r.Name}", $"Reserver ved {r.Name}"), $"/reserve{{\"lot\": \"{r.LotId}\"}}")).ToList();
@@ -212,6 +245,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var header = type is not null
             ? say.T($"{Capitalised(TypeName(type, say))} spaces near {place.Name} {when}:", $"{Capitalised(TypeName(type, say))}-pladser nær {place.Name} {when}:")
             : say.T($"Parking near {place.Name} {when}:", $"Parkering nær {place.Name} {when}:");
+        Listed(state, shown);
         return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(shown, say))];
     }
 

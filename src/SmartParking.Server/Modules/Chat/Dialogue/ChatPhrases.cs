@@ -49,6 +49,46 @@ public static partial class ChatPhrases
             .OrderByDescending(c => c.Length);
     }
 
+    [GeneratedRegex(@"(?<![\p{L}\p{N}])(?:(?<the>the|den|det)\s+)?(?:(?<word>first|second|third|fourth|fifth|last|første|foerste|forste|anden|andet|tredje|fjerde|femte|sidste)(?:\s+(?<one>one))?|(?<nth>[1-9])(?:st|nd|rd|th)|(?:number|no\.?|nr\.?|nummer|option|mulighed|\#)\s*(?<n>[1-9][0-9]?))(?![\p{L}\p{N}])",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PickPhrase();
+
+    [GeneratedRegex(@"^\s*(?:nr\.?\s*|\#)?(?<n>[1-9])\s*[.!]?\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex BareNumber();
+
+    /// <summary>
+    /// Which of the <paramref name="count"/> listed items the message picks, 0-based: "the second one", "I'll take the
+    /// third", "2nd", "number 2", "den anden", "nummer 1", "#3", a message that is only "2", "the last one". English
+    /// ordinals need "the" or "one" ("a second" is time); Danish "anden" needs "den"/"det" ("en anden" is "another").
+    /// Null when it picks none of them, or names a number past the list; words inside a time or duration never count.
+    /// </summary>
+    public static int? Pick(NluParse parse, int count)
+    {
+        if (BareNumber().Match(parse.Text) is { Success: true } bare) return InList(int.Parse(bare.Groups["n"].Value) - 1, count);
+        foreach (Match m in PickPhrase().Matches(parse.Text))
+        {
+            if (parse.Entities.Any(e => e.Entity is "time" or "duration" && e.Start < m.Index + m.Length && e.End > m.Index)) continue;
+            if (m.Groups["n"].Success) return InList(int.Parse(m.Groups["n"].Value) - 1, count);
+            if (m.Groups["nth"].Success) return InList(int.Parse(m.Groups["nth"].Value) - 1, count);
+            var word = m.Groups["word"].Value.ToLowerInvariant();
+            var english = word is "first" or "second" or "third" or "fourth" or "fifth" or "last";
+            if (english && !m.Groups["one"].Success && !m.Groups["the"].Value.Equals("the", StringComparison.OrdinalIgnoreCase)) continue;
+            if (word is "anden" or "andet" && !m.Groups["the"].Success) continue;
+            return InList(word switch
+            {
+                "first" or "første" or "foerste" or "forste" => 0,
+                "second" or "anden" or "andet" => 1,
+                "third" or "tredje" => 2,
+                "fourth" or "fjerde" => 3,
+                "fifth" or "femte" => 4,
+                _ => count - 1,
+            }, count);
+        }
+        return null;
+    }
+
+    private static int? InList(int index, int count) => index >= 0 && index < count ? index : null;
+
     private static bool IsNameWord(string text, int start, int end) => end > start && (char.IsUpper(text[start]) || char.IsDigit(text[start]));
 
     private static (int Start, int End)? PreviousWord(string text, int from)
