@@ -27,6 +27,9 @@ public sealed record LotFacts(Guid Id, Guid TenantId, string Name, string Kind, 
     /// <summary>The parts of [start, end) the lot is closed for by its opening hours, in order; empty when open throughout.</summary>
     public IReadOnlyList<(DateTimeOffset From, DateTimeOffset Until)> ClosedDuring(DateTimeOffset start, DateTimeOffset end) => [.. ClosedParts(start, end)];
 
+    /// <summary>Whether the opening hours keep the lot closed for the whole of [start, end) (a day it does not open).</summary>
+    public bool IsClosedThroughout(DateTimeOffset start, DateTimeOffset end) => ClosedParts(start, end).Sum(c => (c.Until - c.From).Ticks) >= (end - start).Ticks;
+
     /// <summary>Why [start, end) cannot be booked, for error messages: its first closed parts in the lot's local time with the zone.</summary>
     public string ClosedText(DateTimeOffset start, DateTimeOffset end) =>
         string.Join("; ", ClosedParts(start, end).Take(3).Select(c => LocalTimes.Range(c.From, c.Until, TimeZone)));

@@ -162,7 +162,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     {
         var (place, question) = await PlaceAsync(state, parse, say, ct);
         if (place is null) return [question!];
-        if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: true) is { } vague) return AskTime(state, vague);
+        if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: true) is { } vague) return DriverFlows.Question(state, "time", vague);
         if (LaterAsked(state) is { } later) return await FindLaterAsync(place, state, later, say, ct);
         var results = await SearchAsync(place, state, ct);
         Done(state);
@@ -177,16 +177,10 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(results, say))];
     }
 
-    private static IReadOnlyList<ChatReply> AskTime(DialogueState state, string question)
-    {
-        state.Awaiting = "time";
-        return [new ChatReply(question)];
-    }
-
     private static void Listed(DialogueState state, IEnumerable<ParkingResult> shown) => state.Slots[ListedSlot] = string.Join(' ', shown.Select(r => r.LotId));
 
     private static List<ChatButton> ReserveButtons(IEnumerable<ParkingResult> results, Say say) =>
-        results.Select(r => new ChatButton(say.T($"Reserve at {r.Name}", $"Reserver ved {r.Name}"), $"/reserve{{\"lot\": \"{r.LotId}\"}}")).ToList();
+        results.Select(r => DriverFlows.ReserveButton(r.LotId, r.Name, say)).ToList();
 
     /// <summary>A time asked for that is not now: a whole day, or an instant more than <see cref="DriverFlows.LiveAhead"/> ahead.</summary>
     private sealed record Later(DateTimeOffset Start, bool WholeDay);
@@ -213,30 +207,37 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var zone = TimeZoneInfo.FindSystemTimeZoneById(nearest[0].TimeZone);
         var local = TimeZoneInfo.ConvertTime(later.Start, zone);
         var (from, to) = later.WholeDay ? (later.Start, later.Start.AddDays(1)) : (later.Start, later.Start.AddHours(1));
-        var outlook = await forecasts.OutlookAsync(nearest.Select(r => r.LotId).ToList(), from, to, ct);
         var duration = TimeSpan.FromMinutes(DriverFlows.Minutes(state) ?? 60);
         var quotes = later.WholeDay ? null : await search.QuotesAsync(nearest.Select(r => r.LotId).ToList(), later.Start, duration, type, ct);
-        var closedAllDay = later.WholeDay ? await ClosedThroughoutAsync(nearest, from, to, ct) : [];
+        var closedAllDay = new HashSet<Guid>();
+        if (later.WholeDay)
+            foreach (var r in nearest)
+                if (await lots.FindAsync(r.LotId, ct) is { } lot && lot.IsClosedThroughout(from, to)) closedAllDay.Add(r.LotId);
         bool Open(ParkingResult r) => quotes is null ? !closedAllDay.Contains(r.LotId) : quotes.GetValueOrDefault(r.LotId) is { Open: true };
+        // Open ones first. Over a day, by distance (each line says when it usually fills), so only those shown need a
+        // forecast; for an hour, those expected to have space come next, which takes every candidate's.
+        var byDay = later.WholeDay ? nearest.OrderByDescending(Open).ThenBy(r => r.DistanceMeters).Take(ResultsShown).ToList() : null;
+        var outlook = await forecasts.OutlookAsync((byDay ?? nearest).Select(r => r.LotId).ToList(), from, to, ct);
         // The hour's forecast share; null without one (no history yet), which may well have space.
         double? Share(ParkingResult r) => outlook[r.LotId] is { Count: > 0 } points ? points[0].Occupancy : null;
-        // Open ones first; for an hour, those expected to have space next; over a day by distance, each with when it usually fills.
-        var shown = nearest.OrderByDescending(Open).ThenByDescending(r => later.WholeDay || Share(r) is not >= ForecastHints.Full).ThenBy(r => r.DistanceMeters)
+        var shown = byDay ?? nearest.OrderByDescending(Open).ThenByDescending(r => Share(r) is not >= ForecastHints.Full).ThenBy(r => r.DistanceMeters)
             .Take(ResultsShown).ToList();
+        var hasSpace = say.T("usually has space", "plejer at have ledige pladser");
+        var usuallyFull = say.T("usually full", "plejer at være fuld");
         var lines = shown.Select((r, i) =>
         {
             var points = outlook[r.LotId];
             var usually = points.Count == 0 ? say.T("no forecast", "ingen prognose")
-                : later.WholeDay ? points.FirstOrDefault(p => p.Occupancy >= ForecastHints.Full) is not { } full ? say.T("usually has space", "plejer at have ledige pladser")
-                    : full == points[0] ? say.T("usually full", "plejer at være fuld")
+                : later.WholeDay ? points.FirstOrDefault(p => p.Occupancy >= ForecastHints.Full) is not { } full ? hasSpace
+                    : full == points[0] ? usuallyFull
                     : say.T("usually full by ", "plejer at være fuld kl. ") + Clock(TimeZoneInfo.ConvertTime(full.Hour, zone))
-                : points[0].Occupancy >= ForecastHints.Full ? say.T("usually full", "plejer at være fuld")
+                : points[0].Occupancy >= ForecastHints.Full ? usuallyFull
                 // A lot whose spaces are not listed one by one has a share to go by, not a count.
-                : r.Spaces == 0 ? say.T("usually has space", "plejer at have ledige pladser")
+                : r.Spaces == 0 ? hasSpace
                 : string.Create(CultureInfo.InvariantCulture, $"{say.T("usually about", "normalt ca.")} {(int)Math.Round(r.Spaces * (1 - points[0].Occupancy))} {say.T("free", "ledige")}");
             var price = !Open(r) ? say.T(later.WholeDay ? "closed that day" : "closed then", later.WholeDay ? "lukket den dag" : "lukket da")
                 : quotes is null ? DriverFormat.Money(r.PricePerHour, r.Currency) + say.T("/h now", "/t nu")
-                :  $"{DriverFormat.Money(quotes[r.LotId].Amount, quotes[r.LotId].Currency)} for {say.T(DriverFormat.Duration(duration), DanishDuration(duration))}";
+                : $"{DriverFormat.Money(quotes[r.LotId].Amount, quotes[r.LotId].Currency)} for {say.T(DriverFormat.Duration(duration), DanishDuration(duration))}";
             return $"{i + 1}. {r.Name}: {usually}, {DriverFormat.Distance(r.DistanceMeters)}, {price}";
         });
         var when = later.WholeDay
@@ -249,16 +250,6 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(shown, say))];
     }
 
-    /// <summary>The lots whose opening hours keep them closed for the whole of [from, to).</summary>
-    private async Task<HashSet<Guid>> ClosedThroughoutAsync(IEnumerable<ParkingResult> results, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
-    {
-        var closed = new HashSet<Guid>();
-        foreach (var r in results)
-            if (await lots.FindAsync(r.LotId, ct) is { } lot && lot.ClosedDuring(from, to).Sum(c => (c.Until - c.From).Ticks) >= (to - from).Ticks)
-                closed.Add(r.LotId);
-        return closed;
-    }
-
     private static string Clock(DateTimeOffset local) => local.ToString("HH:mm", CultureInfo.InvariantCulture);
 
     private static string Capitalised(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
@@ -268,7 +259,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
         var (place, question) = await PlaceAsync(state, parse, say, ct);
         if (place is null) return [question!];
         // Prices change over the day: a day alone ("tomorrow") needs its time.
-        if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return AskTime(state, vague);
+        if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return DriverFlows.Question(state, "time", vague);
         var results = await SearchAsync(place, state, ct);
         Done(state);
         if (results.Count == 0)
@@ -530,6 +521,6 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     private static string LocalTime(DateTimeOffset at, string timeZone, Say say)
     {
         var local = TimeZoneInfo.ConvertTime(at, TimeZoneInfo.FindSystemTimeZoneById(timeZone));
-        return $"{say.Day(local.DateTime)} {local.ToString("HH:mm", CultureInfo.InvariantCulture)}";
+        return $"{say.Day(local.DateTime)} {Clock(local)}";
     }
 }

@@ -179,7 +179,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             state.Slots.Remove("lot");
             return [new ChatReply(say.T($"Pay-as-you-park starts when you park, so I can't start it for {when}. To have a space at {at.Name} then, reserve one; to start now, say “start parking now”.",
                     $"Parkering betales fra det øjeblik, du parkerer, så jeg kan ikke starte den til {when}. Reserver en plads ved {at.Name} til den tid, eller skriv “start parkering nu”."),
-                [new ChatButton(say.T($"Reserve at {at.Name}", $"Reserver ved {at.Name}"), $"/reserve{{\"lot\": \"{lotId}\"}}")])];
+                [ReserveButton(lotId, at.Name, say)])];
         }
         if (!state.Slots.TryGetValue("plate", out var plate) || !Plates.IsValid(plate))
         {
@@ -235,7 +235,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     /// <summary>
     /// What to ask when the time was said as a week ("next week"), or as a day ("tomorrow") where a time of day is
-    /// needed (a price, a booking); null when the time said will do.
+    /// needed (a price, a booking); null when the time said will do. A week is forgotten: the answer names the day.
     /// </summary>
     internal static string? VagueTimeQuestion(DialogueState state, Say say, bool dayIsEnough)
     {
@@ -260,7 +260,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         state.Slots.TryGetValue("duration_seconds", out var seconds) && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s >= 60
             ? (int)Math.Ceiling(Math.Min(s, 7 * 86_400) / 60.0) : null;
 
-    private static IReadOnlyList<ChatReply> Question(DialogueState state, string slot, string question)
+    /// <summary>Asks for a slot: the next message is read as its answer.</summary>
+    internal static IReadOnlyList<ChatReply> Question(DialogueState state, string slot, string question)
     {
         state.Awaiting = slot;
         return [new ChatReply(question)];
@@ -276,6 +277,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private async Task<IReadOnlyList<SessionResponse>> RunningAsync(Guid driver, CancellationToken ct) =>
         (await sessions.ListOwnAsync(driver, true, Paging.From(1, Listed), ct)).Items;
+
+    /// <summary>The button that books at a lot: the reserve flow with the lot chosen.</summary>
+    internal static ChatButton ReserveButton(Guid lotId, string name, Say say) =>
+        new(say.T($"Reserve at {name}", $"Reserver ved {name}"), $"/reserve{{\"lot\": \"{lotId}\"}}");
 
     /// <summary>A lot as the replies name it, with the zone its times are told in.</summary>
     private sealed record LotLabel(string Name, TimeZoneInfo Zone);
