@@ -209,6 +209,24 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         stored.ShouldBeLessThan(1_500);
     }
 
+    /// <summary>Sealing writes into buffers kept per thread: conversations sealed at once on many threads, one far longer than the buffer, each open to their own turns.</summary>
+    [Fact]
+    public void TurnsSealedOnManyThreadsAtOnce_EachOpenToTheirOwnTurns()
+    {
+        var protector = factory.Services.GetRequiredService<FieldProtector>();
+        var at = new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero);
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var said = i % 50 == 0 ? new string('y', 100_000) : $"message {i}";
+            IReadOnlyList<ChatTurn> turns = [new(at, said, [$"reply {i}", "ø"]), new(at.AddMinutes(1), "thanks", ["Bye!"])];
+            var opened = SealedTurns.Open(protector, SealedTurns.Seal(protector, turns));
+            opened.Count.ShouldBe(2);
+            opened[0].User.ShouldBe(said);
+            opened[0].Bot.ShouldBe([$"reply {i}", "ø"]);
+            opened[1].At.ShouldBe(at.AddMinutes(1));
+        });
+    }
+
     /// <summary>Turns sealed as plain JSON (before compression, or by the sweep from the old clear column) still open.</summary>
     [Fact]
     public void TurnsSealedAsPlainJson_StillOpen()

@@ -33,6 +33,23 @@ public sealed class FieldProtectorTests
     }
 
     [Fact]
+    public void SealAndOpen_OnManyThreadsAtOnce_EachValueOpensToItsOwnText_AndATamperedOneStillRefuses()
+    {
+        // Ciphers are kept between calls and shared out: one in use by two threads would mix their values.
+        var both = Protector(2, (1, Key1), (2, Key2));
+        var olderKey = Protector(1, (1, Key1)).Seal("sealed under key 1", Plates);
+        Parallel.For(0, 4_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var text = $"plate {i} " + new string('x', i % 97);
+            both.Open(both.Seal(text, Plates), Plates).ShouldBe(text);
+            both.Open(olderKey, Plates).ShouldBe("sealed under key 1");
+            var tampered = both.Seal(text, Plates);
+            tampered[^1] ^= 0x01;
+            Should.Throw<FieldProtectionException>(() => both.Open(tampered, Plates));
+        });
+    }
+
+    [Fact]
     public void Open_TamperedCiphertext_Refuses()
     {
         var sealedValue = Version1.Seal("AB12345", Plates);

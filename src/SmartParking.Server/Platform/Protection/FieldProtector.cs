@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -25,6 +26,15 @@ public sealed class FieldProtector(ProtectionKeys keys)
     private const int NonceBytes = 12;
     private const int TagBytes = 16;
     private const int Overhead = 1 + NonceBytes + TagBytes;
+
+    /// <summary>
+    /// Ciphers not in use, per key version: an AesGcm costs a key schedule to make and is not safe for two threads at
+    /// once, and the assistant seals a conversation on every message.
+    /// </summary>
+    private readonly ConcurrentDictionary<byte, ConcurrentBag<AesGcm>> _idle = new();
+
+    /// <summary>Each column's associated data, made once.</summary>
+    private readonly ConcurrentDictionary<(byte Version, FieldScope Scope), byte[]> _associated = new();
 
     public byte ActiveVersion => keys.Active;
 
@@ -56,8 +66,15 @@ public sealed class FieldProtector(ProtectionKeys keys)
         output[0] = version;
         var nonce = output.AsSpan(1, NonceBytes);
         RandomNumberGenerator.Fill(nonce);
-        using var aes = new AesGcm(keys.Keys[version], TagBytes);
-        aes.Encrypt(nonce, clear, output.AsSpan(1 + NonceBytes, clear.Length), output.AsSpan(output.Length - TagBytes), AssociatedData(version, scope));
+        var aes = Rent(version, keys.Keys[version]);
+        try
+        {
+            aes.Encrypt(nonce, clear, output.AsSpan(1 + NonceBytes, clear.Length), output.AsSpan(output.Length - TagBytes), AssociatedData(version, scope));
+        }
+        finally
+        {
+            _idle[version].Add(aes);
+        }
         return output;
     }
 
@@ -68,7 +85,7 @@ public sealed class FieldProtector(ProtectionKeys keys)
         if (!keys.Keys.TryGetValue(version, out var key))
             throw new FieldProtectionException($"A value in {scope} is sealed with key version {version}, which is not configured (Protection:Keys:{version}).");
         var clear = new byte[sealedValue.Length - Overhead];
-        using var aes = new AesGcm(key, TagBytes);
+        var aes = Rent(version, key);
         try
         {
             aes.Decrypt(sealedValue.Slice(1, NonceBytes), sealedValue.Slice(1 + NonceBytes, clear.Length), sealedValue[^TagBytes..], clear, AssociatedData(version, scope));
@@ -76,6 +93,10 @@ public sealed class FieldProtector(ProtectionKeys keys)
         catch (AuthenticationTagMismatchException)
         {
             throw new FieldProtectionException($"A value in {scope} does not open: it was altered, belongs to another column, or its key {version} was changed.");
+        }
+        finally
+        {
+            _idle[version].Add(aes);
         }
         return clear;
     }
@@ -87,6 +108,10 @@ public sealed class FieldProtector(ProtectionKeys keys)
     /// <summary>Identifies the index key without revealing it, so start-up can refuse a changed one.</summary>
     public byte[] IndexKeyFingerprint() => HMACSHA256.HashData(keys.IndexKey, "smartparking blind index key"u8);
 
+    private AesGcm Rent(byte version, byte[] key) =>
+        _idle.GetOrAdd(version, _ => []).TryTake(out var idle) ? idle : new AesGcm(key, TagBytes);
+
     // The version is bound too, so a value cannot be relabelled as another version's.
-    private static byte[] AssociatedData(byte version, FieldScope scope) => Encoding.UTF8.GetBytes($"smartparking:{version}:{scope}");
+    private byte[] AssociatedData(byte version, FieldScope scope) =>
+        _associated.GetOrAdd((version, scope), static k => Encoding.UTF8.GetBytes($"smartparking:{k.Version}:{k.Scope}"));
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text.Json;
@@ -26,15 +27,36 @@ internal static class SealedTurns
     /// <summary>How turns and dialogue state are written as JSON, sealed or not.</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>This thread's buffer for the JSON of the turns being sealed (sealing is synchronous, so one thread seals one at a time).</summary>
+    [ThreadStatic] private static ArrayBufferWriter<byte>? jsonBuffer;
+
+    [ThreadStatic] private static Utf8JsonWriter? jsonWriter;
+
     public static byte[] Seal(FieldProtector protector, IReadOnlyList<ChatTurn> turns)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(turns, Json);
-        var packed = new byte[5 + BrotliEncoder.GetMaxCompressedLength(json.Length)];
-        packed[0] = Compressed;
-        BinaryPrimitives.WriteInt32LittleEndian(packed.AsSpan(1), json.Length);
-        if (!BrotliEncoder.TryCompress(json, packed.AsSpan(5), out var written, Quality, Window))
-            throw new InvalidOperationException("Turns did not compress into their bound.");
-        return protector.SealBytes(packed.AsSpan(0, 5 + written), ConversationStore.TurnsField);
+        // Written into buffers kept between messages: a conversation is sealed on every message, and new buffers for its
+        // JSON and its compressed form were a fifth of all the assistant allocated.
+        var buffer = jsonBuffer ??= new ArrayBufferWriter<byte>(8 * 1024);
+        buffer.ResetWrittenCount();
+        var writer = jsonWriter ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, turns, Json);
+        var json = buffer.WrittenSpan;
+        var packed = ArrayPool<byte>.Shared.Rent(5 + BrotliEncoder.GetMaxCompressedLength(json.Length));
+        try
+        {
+            packed[0] = Compressed;
+            BinaryPrimitives.WriteInt32LittleEndian(packed.AsSpan(1), json.Length);
+            if (!BrotliEncoder.TryCompress(json, packed.AsSpan(5), out var written, Quality, Window))
+                throw new InvalidOperationException("Turns did not compress into their bound.");
+            return protector.SealBytes(packed.AsSpan(0, 5 + written), ConversationStore.TurnsField);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(packed);
+            // A rare long conversation does not keep a large buffer on the thread for good.
+            if (buffer.Capacity > 64 * 1024) jsonBuffer = null;
+        }
     }
 
     public static List<ChatTurn> Open(FieldProtector protector, byte[] sealedTurns) =>

@@ -29,6 +29,8 @@ public static class ChatLanguage
         "good", "morning", "much", "do", "does", "find", "show", "get", "pls", "okay", "this", "that",
     };
 
+    private static readonly System.Buffers.SearchValues<char> DanishLetters = System.Buffers.SearchValues.Create("æøåÆØÅ");
+
     public static string Detect(string text, string current)
     {
         var danish = 0;
@@ -36,7 +38,7 @@ public static class ChatLanguage
         foreach (var token in NluText.Tokens(text))
         {
             var word = token.Folded;
-            if (token.Text.IndexOfAny(['æ', 'ø', 'å', 'Æ', 'Ø', 'Å']) >= 0) danish += 2;
+            if (token.Text.AsSpan().IndexOfAny(DanishLetters) >= 0) danish += 2;
             // Words both languages have ("i", "for", "start") count for neither.
             var inDanish = DanishWords.Contains(word);
             var inEnglish = EnglishWords.Contains(word);

@@ -65,11 +65,12 @@ public sealed class EntityTagger
                 for (var i = 0; i < tokens.Count; i++)
                 {
                     step++;
-                    var features = Features(tokens, cover, i, previous);
-                    var guess = tagger.Best(features);
+                    var features = new FeatureList(new List<string>(24));
+                    Features(ref features, tokens, cover, i, previous);
+                    var guess = tagger.Best(features.Names);
                     var truth = tagIndex[gold[i]];
                     if (guess != truth)
-                        foreach (var f in features)
+                        foreach (var f in features.Names)
                         {
                             Update(f, truth, 1);
                             Update(f, guess, -1);
@@ -105,7 +106,7 @@ public sealed class EntityTagger
         (string Entity, int Start, int End)? open = null;
         for (var i = 0; i < tokens.Count; i++)
         {
-            var tag = tags[Best(Features(tokens, cover, i, previous))];
+            var tag = tags[BestAt(tokens, cover, i, previous)];
             previous = tag;
             var entity = tag == Outside ? null : tag[2..];
             if (open is { } o && (entity is null || tag[0] == 'B' || entity != o.Entity))
@@ -129,48 +130,102 @@ public sealed class EntityTagger
         foreach (var f in features)
             if (weights.TryGetValue(f, out var w))
                 for (var t = 0; t < w.Length; t++) scores[t] += w[t];
+        return Highest(scores);
+    }
+
+    /// <summary>As <see cref="Best"/> over the token's features, looked up without making a string of each: this runs for every token of every message.</summary>
+    private int BestAt(IReadOnlyList<NluToken> tokens, List<string>?[] cover, int i, string previousTag)
+    {
+        Span<float> scores = stackalloc float[tags.Length];
+        var sink = new FeatureScores(weights.GetAlternateLookup<ReadOnlySpan<char>>(), scores);
+        Features(ref sink, tokens, cover, i, previousTag);
+        return Highest(scores);
+    }
+
+    private static int Highest(ReadOnlySpan<float> scores)
+    {
         var best = 0;
         for (var t = 1; t < scores.Length; t++)
             if (scores[t] > scores[best]) best = t;
         return best;
     }
 
-    private static List<string> Features(IReadOnlyList<NluToken> tokens, List<string>?[] cover, int i, string previousTag)
+    /// <summary>Where a token's features go: named in training, scored when extracting. One list of features serves both, so they cannot drift apart.</summary>
+    private interface IFeatureSink
+    {
+        /// <summary>The feature named by the parts joined.</summary>
+        void Add(scoped ReadOnlySpan<char> a, scoped ReadOnlySpan<char> b = default, scoped ReadOnlySpan<char> c = default, scoped ReadOnlySpan<char> d = default);
+    }
+
+    private readonly record struct FeatureList(List<string> Names) : IFeatureSink
+    {
+        public void Add(scoped ReadOnlySpan<char> a, scoped ReadOnlySpan<char> b = default, scoped ReadOnlySpan<char> c = default, scoped ReadOnlySpan<char> d = default) =>
+            Names.Add(string.Concat(a, b, c, d));
+    }
+
+    private readonly ref struct FeatureScores(Dictionary<string, float[]>.AlternateLookup<ReadOnlySpan<char>> weights, Span<float> scores) : IFeatureSink
+    {
+        private const int OnStack = 128;
+        private readonly Span<float> scores = scores;
+
+        public void Add(scoped ReadOnlySpan<char> a, scoped ReadOnlySpan<char> b = default, scoped ReadOnlySpan<char> c = default, scoped ReadOnlySpan<char> d = default)
+        {
+            var length = a.Length + b.Length + c.Length + d.Length;
+            char[]? rented = null;
+            var name = length <= OnStack ? stackalloc char[OnStack] : rented = System.Buffers.ArrayPool<char>.Shared.Rent(length);
+            a.CopyTo(name);
+            b.CopyTo(name[a.Length..]);
+            c.CopyTo(name[(a.Length + b.Length)..]);
+            d.CopyTo(name[(a.Length + b.Length + c.Length)..]);
+            if (weights.TryGetValue(name[..length], out var w))
+                for (var t = 0; t < w.Length; t++) scores[t] += w[t];
+            if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
+        }
+    }
+
+    private static void Features<TSink>(ref TSink sink, IReadOnlyList<NluToken> tokens, List<string>?[] cover, int i, string previousTag)
+        where TSink : IFeatureSink, allows ref struct
     {
         var token = tokens[i];
         var word = token.Folded;
         string At(int j) => j < 0 ? "<s>" : j >= tokens.Count ? "</s>" : tokens[j].Folded;
-        var features = new List<string>(24)
-        {
-            "bias",
-            "w=" + word,
-            "p3=" + word[..Math.Min(3, word.Length)],
-            "s3=" + word[Math.Max(0, word.Length - 3)..],
-            "shape=" + Shape(token.Text),
-            "w-1=" + At(i - 1),
-            "w-2=" + At(i - 2),
-            "w+1=" + At(i + 1),
-            "w+2=" + At(i + 2),
-            "w-1w=" + At(i - 1) + "|" + word,
-            "w-2w-1=" + At(i - 2) + "|" + At(i - 1),
-            "t-1=" + previousTag,
-            "t-1w=" + previousTag + "|" + word,
-            "t-1w-1=" + previousTag + "|" + At(i - 1),
-        };
-        if (cover[i] is { } names) features.AddRange(names.Select(n => "gaz=" + n));
-        return features;
+        var shapeLength = Math.Min(token.Text.Length, 64);
+        Span<char> shape = stackalloc char[shapeLength];
+        shape = shape[..Shape(token.Text.AsSpan(0, shapeLength), shape)];
+        sink.Add("bias");
+        sink.Add("w=", word);
+        sink.Add("p3=", word.AsSpan(0, Math.Min(3, word.Length)));
+        sink.Add("s3=", word.AsSpan(Math.Max(0, word.Length - 3)));
+        sink.Add("shape=", token.Text.Length == shapeLength ? shape : Shape(token.Text));
+        sink.Add("w-1=", At(i - 1));
+        sink.Add("w-2=", At(i - 2));
+        sink.Add("w+1=", At(i + 1));
+        sink.Add("w+2=", At(i + 2));
+        sink.Add("w-1w=", At(i - 1), "|", word);
+        sink.Add("w-2w-1=", At(i - 2), "|", At(i - 1));
+        sink.Add("t-1=", previousTag);
+        sink.Add("t-1w=", previousTag, "|", word);
+        sink.Add("t-1w-1=", previousTag, "|", At(i - 1));
+        if (cover[i] is { } names)
+            foreach (var n in names) sink.Add("gaz=", n);
     }
 
     /// <summary>Letters as X/x, digits as d, runs collapsed: "Dokk1" → "Xxd", "AB12345" → "Xd", "09:30" → "d:d".</summary>
     internal static string Shape(string text)
     {
-        var shape = new System.Text.StringBuilder(8);
+        var shape = new char[text.Length];
+        return new string(shape, 0, Shape(text, shape));
+    }
+
+    private static int Shape(ReadOnlySpan<char> text, Span<char> shape)
+    {
+        var length = 0;
         foreach (var c in text)
         {
             var s = char.IsUpper(c) ? 'X' : char.IsLower(c) ? 'x' : char.IsDigit(c) ? 'd' : c;
-            if (shape.Length == 0 || shape[^1] != s) shape.Append(s);
+            if (length == 0 || shape[length - 1] != s) shape[length++] = s;
         }
-        return shape.ToString();
+        return length;
     }
 
     private static (IReadOnlyList<NluToken> Tokens, List<string>?[] Cover, string[] Gold) Sentence(NluExample example, NluGazetteer gazetteer)

@@ -46,7 +46,7 @@ public static partial class NluText
     public static IReadOnlyList<NluToken> Tokens(string text)
     {
         var tokens = new List<NluToken>();
-        foreach (Match m in TokenPattern().Matches(text)) tokens.Add(new NluToken(m.Value, m.Index, m.Index + m.Length));
+        foreach (var m in TokenPattern().EnumerateMatches(text)) tokens.Add(new NluToken(text.Substring(m.Index, m.Length), m.Index, m.Index + m.Length));
         return tokens;
     }
 
