@@ -124,6 +124,32 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         Text(now).ShouldStartWith("Parking for 2 h near");
     }
 
+    /// <summary>A time already gone is said to have passed, and the answer is for now, not for another day's 09:00.</summary>
+    [Fact]
+    public async Task FindAndPrice_ForATimeGone_SayItHasPassed_AndAnswerForNow()
+    {
+        var lot = await LotAsync();
+        var sender = NewSender();
+
+        var found = await SayAsync(sender, $"is there parking near {lot} yesterday at 9?");
+        var priced = await SayAsync(sender, $"how much was 2 hours at {lot} yesterday?");
+        var danish = await SayAsync(NewSender(), $"er der parkering ved {lot} i går?");
+
+        Text(found).ShouldStartWith($"That time has passed, so this is for now. Free parking near {lot} now:");
+        Text(priced).ShouldStartWith($"That time has passed, so this is for now. Parking for 2 h near {lot}:");
+        Text(danish).ShouldStartWith($"Det tidspunkt er passeret, så her er det for nu. Ledig parkering nær {lot} nu:");
+    }
+
+    /// <summary>A feast named instead of a date: the answer is for that day.</summary>
+    [Fact]
+    public async Task FindParking_OnChristmasEve_AnsweredForThatDay()
+    {
+        var lot = await LotAsync();
+        var answer = await SayAsync(NewSender(), $"can I park near {lot} on Christmas Eve at 14?");
+
+        Text(answer).ShouldMatch($@"^Parking near {System.Text.RegularExpressions.Regex.Escape(lot)} on \w{{3}} 24 Dec at 14:00:\n1\. ");
+    }
+
     [Fact]
     public async Task FindParking_NextWeek_AskedWhichDay_ThenAnsweredForThatDayAndTime()
     {

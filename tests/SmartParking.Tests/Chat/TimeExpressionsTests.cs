@@ -304,6 +304,52 @@ public sealed class TimeExpressionsTests
         found[0].Extra!["to"].ShouldBe("2026-12-06T11:00:00+01:00");
     }
 
+    /// <summary>Feasts named instead of a date: their next date from Saturday 5 December 2026, with a clock on that day.</summary>
+    [Theory]
+    [InlineData("parking on Christmas Eve at 14", "on Christmas Eve at 14", "2026-12-24T14:00:00+01:00", "hour")]
+    [InlineData("christmas day", "christmas day", "2026-12-25T00:00:00+01:00", "day")]
+    [InlineData("over Christmas", "Christmas", "2026-12-25T00:00:00+01:00", "day")]
+    [InlineData("on Boxing Day at 10", "on Boxing Day at 10", "2026-12-26T10:00:00+01:00", "hour")]
+    [InlineData("New Year's Eve at 22", "New Year's Eve at 22", "2026-12-31T22:00:00+01:00", "hour")]
+    [InlineData("new years day", "new years day", "2027-01-01T00:00:00+01:00", "day")]
+    [InlineData("on Easter Monday", "on Easter Monday", "2027-03-29T00:00:00+02:00", "day")]
+    [InlineData("good friday at 9", "good friday at 9", "2027-03-26T09:00:00+01:00", "hour")]
+    [InlineData("Whit Monday", "Whit Monday", "2027-05-17T00:00:00+02:00", "day")]
+    [InlineData("juleaften kl. 14", "juleaften kl. 14", "2026-12-24T14:00:00+01:00", "hour")]
+    [InlineData("2. juledag kl 10", "2. juledag kl 10", "2026-12-26T10:00:00+01:00", "hour")]
+    [InlineData("på nytårsaften", "på nytårsaften", "2026-12-31T00:00:00+01:00", "day")]
+    [InlineData("NYTÅRSDAG", "NYTÅRSDAG", "2027-01-01T00:00:00+01:00", "day")]
+    [InlineData("2. påskedag", "2. påskedag", "2027-03-29T00:00:00+02:00", "day")]
+    [InlineData("Kristi himmelfartsdag", "Kristi himmelfartsdag", "2027-05-06T00:00:00+02:00", "day")]
+    [InlineData("grundlovsdag kl 12", "grundlovsdag kl 12", "2027-06-05T12:00:00+02:00", "hour")]
+    public void NamedDays_AreTheirNextDate(string text, string span, string value, string grain) =>
+        ShouldFindTime(text, SaturdayEvening, span, value, grain, null);
+
+    [Theory]
+    [InlineData("parking near the Christmas market")]
+    [InlineData("Easter Road car park")]
+    public void AFeastInAPlacesName_IsNotADate(string text) =>
+        TimeExpressions.Find(text, SaturdayEvening, Copenhagen).ShouldBeEmpty();
+
+    /// <summary>Easter Sunday by the Gregorian computus, against published dates (the movable feasts count from it).</summary>
+    [Theory]
+    [InlineData(2024, 3, 31)]
+    [InlineData(2025, 4, 20)]
+    [InlineData(2026, 4, 5)]
+    [InlineData(2027, 3, 28)]
+    [InlineData(2038, 4, 25)]
+    [InlineData(2285, 3, 22)]
+    public void Easter_MatchesThePublishedDate(int year, int month, int day) =>
+        SmartParking.Server.Modules.Chat.Nlu.Time.TimeGrammar.Easter(year).ShouldBe(new DateOnly(year, month, day));
+
+    /// <summary>A day gone is read as said (the dialogue says it has passed), not as the next 09:00.</summary>
+    [Theory]
+    [InlineData("yesterday at 9", "yesterday at 9", "2026-12-04T09:00:00+01:00", "hour")]
+    [InlineData("i går kl. 9", "i går kl. 9", "2026-12-04T09:00:00+01:00", "hour")]
+    [InlineData("igår", "igår", "2026-12-04T00:00:00+01:00", "day")]
+    public void Yesterday_IsTheDayBefore(string text, string span, string value, string grain) =>
+        ShouldFindTime(text, SaturdayEvening, span, value, grain, null);
+
     [Theory]
     [InlineData("9")]
     [InlineData("space 12")]

@@ -162,19 +162,31 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     {
         var (place, question) = await PlaceAsync(state, parse, say, ct);
         if (place is null) return [question!];
+        var passed = Passed(state, say);
         if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: true) is { } vague) return DriverFlows.Question(state, "time", vague);
         if (LaterAsked(state) is { } later) return await FindLaterAsync(place, state, later, say, ct);
         var results = await SearchAsync(place, state, ct);
         Done(state);
         if (results.Count == 0)
-            return [new ChatReply(say.T($"I found no parking near {place.Name}.", $"Jeg fandt ingen parkering nær {place.Name}."))];
+            return [new ChatReply(passed + say.T($"I found no parking near {place.Name}.", $"Jeg fandt ingen parkering nær {place.Name}."))];
         var lines = results.Select((r, i) =>
             $"{i + 1}. {r.Name}: {Free(r, say)}, {DriverFormat.Distance(r.DistanceMeters)}, {DriverFormat.Money(r.PricePerHour, r.Currency)}{say.T("/h", "/t")}");
         var header = state.Slots.GetValueOrDefault("space_type") is { } type
             ? say.T($"Free {TypeName(type, say)} spaces near {place.Name} now:", $"Ledige {TypeName(type, say)}-pladser nær {place.Name} nu:")
             : say.T($"Free parking near {place.Name} now:", $"Ledig parkering nær {place.Name} nu:");
         Listed(state, results);
-        return [new ChatReply(header + "\n" + string.Join("\n", lines), ReserveButtons(results, say))];
+        return [new ChatReply(passed + header + "\n" + string.Join("\n", lines), ReserveButtons(results, say))];
+    }
+
+    /// <summary>
+    /// For a time already gone ("yesterday at 9", "on 1 December"): forgets it, so the answer is for now, and says so;
+    /// "" otherwise.
+    /// </summary>
+    private string Passed(DialogueState state, Say say)
+    {
+        if (!DriverFlows.Passed(state, time.GetUtcNow())) return "";
+        DriverFlows.ForgetTime(state);
+        return say.T("That time has passed, so this is for now. ", "Det tidspunkt er passeret, så her er det for nu. ");
     }
 
     private static void Listed(DialogueState state, IEnumerable<ParkingResult> shown) => state.Slots[ListedSlot] = string.Join(' ', shown.Select(r => r.LotId));
@@ -258,6 +270,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
     {
         var (place, question) = await PlaceAsync(state, parse, say, ct);
         if (place is null) return [question!];
+        var passed = Passed(state, say);
         // Prices change over the day: a day alone ("tomorrow") needs its time.
         if (DriverFlows.VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return DriverFlows.Question(state, "time", vague);
         var results = await SearchAsync(place, state, ct);
@@ -271,7 +284,7 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
             ? $"{r.Name}: {DriverFormat.Money(quote.Amount, quote.Currency)}"
             : $"{r.Name}: {say.T("closed for part of that time", "lukket i en del af tiden")}").ToList();
         var when = start > time.GetUtcNow().AddMinutes(1) ? say.T(" from ", " fra ") + LocalTime(start, results[0].TimeZone, say) : "";
-        return [new ChatReply(say.T($"Parking for {DriverFormat.Duration(duration)}{when} near {place.Name}:", $"Parkering i {DanishDuration(duration)}{when} nær {place.Name}:")
+        return [new ChatReply(passed + say.T($"Parking for {DriverFormat.Duration(duration)}{when} near {place.Name}:", $"Parkering i {DanishDuration(duration)}{when} nær {place.Name}:")
             + "\n" + string.Join("\n", lines))];
     }
 

@@ -121,12 +121,12 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     {
         if (Start(state) is not { } start)
             return Question(state, "time", say.T("When do you need the space? For example “tomorrow at 9”.", "Hvornår skal du bruge pladsen? For eksempel “i morgen kl. 9”."));
-        if (VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return Question(state, "time", vague);
-        if (start < time.GetUtcNow().AddMinutes(-5))
+        if (Passed(state, time.GetUtcNow()))
         {
             ForgetTime(state);
             return Question(state, "time", say.T("That time has passed. When do you need the space?", "Det tidspunkt er passeret. Hvornår skal du bruge pladsen?"));
         }
+        if (VagueTimeQuestion(state, say, dayIsEnough: false) is { } vague) return Question(state, "time", vague);
         if (Minutes(state) is not { } minutes)
             return Question(state, "duration", say.T("For how long? For example “2 hours”.", "Hvor længe? For eksempel “2 timer”."));
         var end = start.AddMinutes(minutes);
@@ -229,6 +229,16 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         state.Slots.GetValueOrDefault(TimeGrain) == "day" && state.Slots.TryGetValue("time", out var t)
         && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
             ? DateOnly.FromDateTime(at.DateTime) : null;
+
+    /// <summary>Whether the time asked for is gone: a whole day before today ("yesterday"), or an instant more than five minutes ago.</summary>
+    internal static bool Passed(DialogueState state, DateTimeOffset now)
+    {
+        if (!state.Slots.TryGetValue("time", out var t) || !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)) return false;
+        // A day is today or not where it was said: the offset it was written with.
+        return state.Slots.GetValueOrDefault(TimeGrain) == "day"
+            ? DateOnly.FromDateTime(at.DateTime) < DateOnly.FromDateTime(now.ToOffset(at.Offset).DateTime)
+            : at < now.AddMinutes(-5);
+    }
 
     /// <summary>The slot with the precision of the time asked for: minute, hour, day or week (Duckling's grain).</summary>
     internal const string TimeGrain = "time_grain";

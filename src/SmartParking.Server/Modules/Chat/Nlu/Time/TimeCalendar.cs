@@ -97,7 +97,8 @@ internal sealed class TimeCalendar
         var first = onDay.FirstOrDefault(IsAhead);
         if (first != default) return new TimePoint(first, grain);
         if (date.IsWeekdayName && date.Day == Today) return new TimePoint(Occurrences(Today.AddDays(7), candidates, clock.Minute).First(), grain);
-        return new TimePoint(onDay.Last(), grain);
+        // A day gone ("yesterday at 9") reads a clock as its first hour, the usual meaning; none of them is ahead anyway.
+        return new TimePoint(date.Day < Today ? onDay.First() : onDay.Last(), grain);
     }
 
     /// <summary>

@@ -10,14 +10,18 @@ internal sealed partial class TimeGrammar
         if (W(j, "today") || W(j, "idag")) return (new DateRef(calendar.Today), j + 1);
         if (W(j, "tomorrow") || W(j, "imorgen")) return (new DateRef(calendar.Today.AddDays(1)), j + 1);
         if (W(j, "overmorgen")) return (new DateRef(calendar.Today.AddDays(2)), j + 1);
+        // A day gone is read as said, so the dialogue can say it has passed rather than answer for another day.
+        if (W(j, "yesterday") || W(j, "igaar")) return (new DateRef(calendar.Today.AddDays(-1)), j + 1);
         if (W(j, "i") && j == i)
         {
+            if (W(j + 1, "gaar")) return (new DateRef(calendar.Today.AddDays(-1)), j + 2);
             if (W(j + 1, "dag")) return (new DateRef(calendar.Today), j + 2);
             if (W(j + 1, "morgen")) return (new DateRef(calendar.Today.AddDays(1)), j + 2);
             if (W(j + 1, "overmorgen")) return (new DateRef(calendar.Today.AddDays(2)), j + 2);
         }
         var k = W(j, "the") ? j + 1 : j;
         if (W(k, "day") && W(k + 1, "after") && W(k + 2, "tomorrow")) return (new DateRef(calendar.Today.AddDays(2)), k + 3);
+        if (NamedDayAt(k) is { } named) return named;
         if (WeekdayAt(j) is not { } weekday) return ExplicitDate(j);
         // "Friday the 11th", "fredag d. 11/12": the date says which Friday.
         return ExplicitDate(Sym(weekday.Next, ",") ? weekday.Next + 1 : weekday.Next) ?? weekday;
