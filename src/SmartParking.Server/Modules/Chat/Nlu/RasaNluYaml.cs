@@ -18,6 +18,19 @@ public sealed class NluDataException(string message) : Exception(message);
 /// </summary>
 public static partial class RasaNluYaml
 {
+    /// <summary>
+    /// A regex of the data, with a 50 ms limit per message against patterns that backtrack without end. It is run once
+    /// here, so that compiling its code is done before the first message and never counts against that limit (on a busy
+    /// node it did, and the first message's match timed out).
+    /// </summary>
+    private static Regex DataRegex(string pattern)
+    {
+        var regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50));
+        try { regex.IsMatch("warm up 12345"); }
+        catch (RegexMatchTimeoutException) { }
+        return regex;
+    }
+
     [GeneratedRegex(@"\[(?<text>[^\[\]]+)\](?:\((?<spec>[^()]+)\)|(?<json>\{[^{}]*\}))")]
     private static partial Regex Annotation();
 
@@ -74,7 +87,7 @@ public static partial class RasaNluYaml
                     {
                         try
                         {
-                            regexes.Add(new NluRegex(name, new Regex(text, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50))));
+                            regexes.Add(new NluRegex(name, DataRegex(text)));
                         }
                         catch (ArgumentException e)
                         {
