@@ -220,24 +220,22 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         (await RunningAsync(driver, ct)).FirstOrDefault()?.LotId ?? (await UpcomingAsync(driver, ct)).FirstOrDefault()?.LotId;
 
     /// <summary>The time asked for, in UTC (PostgreSQL takes no other offset); null when none was.</summary>
-    internal static DateTimeOffset? Start(DialogueState state) =>
-        state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
-            ? at.ToUniversalTime() : null;
+    internal static DateTimeOffset? Start(DialogueState state) => Asked(state)?.ToUniversalTime();
+
+    /// <summary>The time slot as it was said: a local time with the offset of where it was said.</summary>
+    private static DateTimeOffset? Asked(DialogueState state) =>
+        state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at : null;
 
     /// <summary>The day asked for, when only a day was ("tomorrow", "on Friday"): a time of day is still to be asked.</summary>
     internal static DateOnly? WholeDay(DialogueState state) =>
-        state.Slots.GetValueOrDefault(TimeGrain) == "day" && state.Slots.TryGetValue("time", out var t)
-        && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
-            ? DateOnly.FromDateTime(at.DateTime) : null;
+        state.Slots.GetValueOrDefault(TimeGrain) == "day" && Asked(state) is { } at ? DateOnly.FromDateTime(at.DateTime) : null;
 
     /// <summary>Whether the time asked for is gone: a whole day before today ("yesterday"), or an instant more than five minutes ago.</summary>
     internal static bool Passed(DialogueState state, DateTimeOffset now)
     {
-        if (!state.Slots.TryGetValue("time", out var t) || !DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)) return false;
+        if (Asked(state) is not { } at) return false;
         // A day is today or not where it was said: the offset it was written with.
-        return state.Slots.GetValueOrDefault(TimeGrain) == "day"
-            ? DateOnly.FromDateTime(at.DateTime) < DateOnly.FromDateTime(now.ToOffset(at.Offset).DateTime)
-            : at < now.AddMinutes(-5);
+        return WholeDay(state) is { } day ? day < DateOnly.FromDateTime(now.ToOffset(at.Offset).DateTime) : at < now.AddMinutes(-5);
     }
 
     /// <summary>The slot with the precision of the time asked for: minute, hour, day or week (Duckling's grain).</summary>

@@ -55,23 +55,6 @@ internal sealed partial class TimeGrammar
         return null;
     }
 
-    /// <summary>Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm), which the movable feasts count from.</summary>
-    internal static DateOnly Easter(int year)
-    {
-        var a = year % 19;
-        var b = year / 100;
-        var c = year % 100;
-        var d = b / 4;
-        var e = b % 4;
-        var f = (b + 8) / 25;
-        var g = (b - f + 1) / 3;
-        var h = (19 * a + b - d - g + 15) % 30;
-        var i = c / 4;
-        var k = c % 4;
-        var l = (32 + 2 * e + 2 * i - h - k) % 7;
-        var m = (a + 11 * h + 22 * l) / 451;
-        var month = (h + l - 7 * m + 114) / 31;
-        var day = (h + l - 7 * m + 114) % 31 + 1;
-        return new DateOnly(year, month, day);
-    }
+    /// <summary>Easter Sunday (Gregorian, the same in every Western church), which the movable feasts count from: the holiday package's.</summary>
+    internal static DateOnly Easter(int year) => DateOnly.FromDateTime(PublicHoliday.DenmarkPublicHoliday.Easter(year));
 }
