@@ -12,7 +12,7 @@ public sealed class NluModelTests
 
     private static NluParse Parse(string text) => Model.Value.Parse(text, Now, Copenhagen);
 
-    /// <summary>Many threads at once share the model's prediction engines (a pool; each engine serves one message at a time).</summary>
+    /// <summary>Many threads at once score messages with one model (its buffers are per call or rented).</summary>
     [Fact]
     public async Task ParsedFromManyThreadsAtOnce_SameAsOneAtATime()
     {
@@ -74,5 +74,35 @@ public sealed class NluModelTests
             foreach (var e in ordered) (e.Start >= 0 && e.Start < e.End && e.End <= text.Length).ShouldBeTrue();
             for (var i = 1; i < ordered.Count; i++) ordered[i].Start.ShouldBeGreaterThanOrEqualTo(ordered[i - 1].End);
         }, iter: 300);
+    }
+
+    /// <summary>
+    /// The intents of any text, short or far longer than a message's stack buffer, are probabilities: each from 0 to 1,
+    /// summing to 1, most likely first.
+    /// </summary>
+    [Fact]
+    public void AnyText_IntentsAreProbabilitiesMostLikelyFirst()
+    {
+        Gen.OneOf(Gen.String[Gen.Char.AlphaNumeric, 0, 40], Gen.String[Gen.Char, 200, 4_000], Gen.Const("find parking near Dokk1 " + new string('ø', 3_000)))
+            .Sample(text =>
+            {
+                // The fallback, when it leads the ranking, is a verdict on the others, not one of them.
+                var ranking = Parse(text).Ranking.Where(r => r.Name != NluModel.FallbackIntent).ToList();
+                ranking.Select(r => r.Name).ShouldBe(Model.Value.Intents, ignoreOrder: true);
+                ranking.Sum(r => r.Confidence).ShouldBe(1, 1e-5);
+                ranking.ShouldAllBe(r => r.Confidence >= 0 && r.Confidence <= 1);
+                for (var i = 1; i < ranking.Count; i++) ranking[i].Confidence.ShouldBeLessThanOrEqualTo(ranking[i - 1].Confidence);
+            }, iter: 100);
+    }
+
+    /// <summary>An apostrophe inside a word is not part of what the classifier reads: "I'm done" and "Im done" are one message to it.</summary>
+    [Theory]
+    [InlineData("I'm done, bye", "Im done, bye")]
+    [InlineData("what's the price near Dokk1", "whats the price near Dokk1")]
+    public void Intent_ApostropheInAWord_ReadAsTheWordWithout(string with, string without)
+    {
+        var a = Parse(with).Ranking.Select(r => (r.Name, Math.Round(r.Confidence, 5)));
+        var b = Parse(without).Ranking.Select(r => (r.Name, Math.Round(r.Confidence, 5)));
+        a.ShouldBe(b);
     }
 }

@@ -253,6 +253,23 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
         });
     }
 
+    /// <summary>
+    /// Turns are sealed as exactly the JSON the web serializer makes of them (names, dates, escapes), so turns sealed by
+    /// any build of the server open in any other.
+    /// </summary>
+    [Fact]
+    public void TurnsSealed_AsTheWebSerializersJson()
+    {
+        var protector = factory.Services.GetRequiredService<FieldProtector>();
+        IReadOnlyList<ChatTurn> turns =
+        [
+            new(new DateTimeOffset(2026, 12, 7, 9, 0, 0, 123, TimeSpan.FromHours(1)), "\"quoted\" <script>&'ø 🚗", ["Line\none", "tab\t\u0001"]),
+            new(new DateTimeOffset(2026, 12, 7, 8, 1, 0, TimeSpan.Zero), "", []),
+        ];
+
+        SealedTurns.OpenText(protector, SealedTurns.Seal(protector, turns)).ShouldBe(JsonSerializer.Serialize(turns, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+    }
+
     /// <summary>Turns sealed as plain JSON (before compression, or by the sweep from the old clear column) still open.</summary>
     [Fact]
     public void TurnsSealedAsPlainJson_StillOpen()
