@@ -145,7 +145,8 @@ public static class StoryFacts
         ["booking_confirmed"] = async w => Expect("a confirmed booking of the driver at {lot}", await LotBookingsAsync(w), b => b.Str("status") == "confirmed"),
         ["no_active_booking"] = async w => Refuse("a held or confirmed booking of the driver at {lot}", await LotBookingsAsync(w), b => b.Str("status") is "held" or "confirmed"),
         ["booking_cancelled"] = w => StatusAsync(Mine(w), $"/api/v1/reservations/{w.Value("booking")}", "cancelled"),
-        ["booking_kept"] = w => StatusAsync(Mine(w), $"/api/v1/reservations/{w.Value("booking")}", "confirmed"),
+        ["booking_kept"] = async w => await StatusAsync(Mine(w), $"/api/v1/reservations/{w.Value("booking")}", "confirmed") ?? await HoursAsync(w, h => h == 1, "as booked (1 h)"),
+        ["booking_extended"] = async w => await StatusAsync(Mine(w), $"/api/v1/reservations/{w.Value("booking")}", "confirmed") ?? await HoursAsync(w, h => h > 1, "longer than booked (1 h)"),
         ["other_booking_kept"] = w => StatusAsync(Theirs(w), $"/api/v1/reservations/{w.Value("other_booking")}", "confirmed"),
         ["session_running"] = async w => Expect("a running session of the driver at {lot}",
             (await Mine(w).GetJsonAsync("/api/v1/sessions?active=true")).Items(), s => s.GetProperty("lotId").GetGuid() == w.LotId),
@@ -188,6 +189,14 @@ public static class StoryFacts
         (await Mine(w).GetJsonAsync("/api/v1/reservations")).Items().Where(r => r.GetProperty("lotId").GetGuid() == w.LotId).ToList();
 
     private static async Task<IReadOnlyList<JsonElement>> LinksAsync(StoryWorld w) => (await Mine(w).GetJsonAsync("/api/v1/me/chat-links")).EnumerateArray().ToList();
+
+    /// <summary>How long {booking} lasts now, in hours, against what the story expects.</summary>
+    private static async Task<string?> HoursAsync(StoryWorld w, Func<double, bool> expected, string what)
+    {
+        var booking = await Mine(w).GetJsonAsync($"/api/v1/reservations/{w.Value("booking")}");
+        var hours = (booking.GetProperty("end").GetDateTimeOffset() - booking.GetProperty("start").GetDateTimeOffset()).TotalHours;
+        return expected(hours) ? null : $"{{booking}} lasts {hours} h, not {what}";
+    }
 
     private static async Task<string?> StatusAsync(HttpClient client, string url, string expected)
     {

@@ -18,6 +18,9 @@ public sealed record ReservationRequest(
 public sealed record ExtensionRequest(
     [property: Required, Description("The new end: an ISO 8601 date-time with an offset, e.g. 2026-03-01T09:00:00+01:00.")] DateTimeOffset? End);
 
+/// <summary>What an extension to <paramref name="End"/> adds to the reservation's price (charged when done, or with the held booking's payment).</summary>
+public sealed record ExtensionQuote(DateTimeOffset End, decimal Extra, string Currency);
+
 public sealed record ReservationResponse(
     Guid Id, Guid LotId, Guid SpaceId, string SpaceLabel, string SpaceType, string? Plate,
     DateTimeOffset Start, DateTimeOffset End, string Status, decimal Price, string Currency,

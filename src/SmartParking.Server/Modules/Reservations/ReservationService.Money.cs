@@ -89,17 +89,28 @@ public sealed partial class ReservationService
         await payments.RefundAsync(new RefundRequest(paymentId, amount, $"refund:{paymentId}:late-payment", "Paid after the reservation had ended"), ct);
     }
 
-    /// <summary>Moves the end later if the space is free until then; the extra time is charged for a paid reservation.</summary>
-    public async Task<ReservationRow> ExtendAsync(Guid driverId, Guid id, ExtensionRequest request, CancellationToken ct)
+    /// <summary>
+    /// What moving the end to <see cref="ExtensionRequest.End"/> would cost, after the same checks as the extension itself
+    /// (the space being free is checked only when it is done): what the chat tells the driver before they say yes.
+    /// </summary>
+    public async Task<ExtensionQuote> QuoteExtensionAsync(Guid driverId, Guid id, ExtensionRequest request, CancellationToken ct)
     {
         var row = await FindOwnAsync(driverId, id, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var (end, extra, _) = await CheckExtensionAsync(connection, driverId, row, request, ct);
+        return new ExtensionQuote(end, extra, row.Currency.Trim());
+    }
+
+    /// <summary>The new end, what the extra time costs and the lot, once the extension is allowed (else the refusal).</summary>
+    private async Task<(DateTimeOffset End, decimal Extra, LotFacts Lot)> CheckExtensionAsync(NpgsqlConnection connection, Guid driverId, ReservationRow row,
+        ExtensionRequest request, CancellationToken ct)
+    {
         if (request.End is null) throw new ValidationException("end", "is required.");
         new Validation().Instant(request.End, "end").ThrowIfInvalid();
         var end = request.End.Value.ToWholeSecond();
         if (row.Status is not (ReservationStatus.Held or ReservationStatus.Confirmed or ReservationStatus.CheckedIn))
             throw new ConflictException($"The reservation is {row.Status} and cannot be extended.");
         var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
-        await using var connection = await db.OpenConnectionAsync(ct);
         var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
         new Validation()
             .Check(end > row.End, "end", "must be after the current end.")
@@ -109,6 +120,15 @@ public sealed partial class ReservationService
         if ((await ZoneRuleBook.ForLotAsync(connection, lot, ct)).For(row.ZoneId).Check(row.Start, end, row.SpaceType == ZoneRuleKinds.LoadingSpaceType) is { } breach)
             throw RuleConflict(breach);
         var extra = (await pricing.QuoteAsync(connection, lot, row.End, end, new PriceScope(row.ZoneId, row.SpaceType, driverId), ct)).Amount;
+        return (end, extra, lot);
+    }
+
+    /// <summary>Moves the end later if the space is free until then; the extra time is charged for a paid reservation.</summary>
+    public async Task<ReservationRow> ExtendAsync(Guid driverId, Guid id, ExtensionRequest request, CancellationToken ct)
+    {
+        var row = await FindOwnAsync(driverId, id, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var (end, extra, lot) = await CheckExtensionAsync(connection, driverId, row, request, ct);
         try
         {
             await using var tx = await connection.BeginTransactionAsync(ct);

@@ -85,27 +85,37 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         });
     }
 
-    /// <summary>More time on the running session (a booking is extended in the app, where its new price is shown).</summary>
+    /// <summary>
+    /// More time on a running meter session, or a later end for a booking (its extra price told before the yes, then
+    /// charged to the saved method). Which one, when the driver has more than one, is asked with buttons.
+    /// </summary>
     public async Task<IReadOnlyList<ChatReply>> ExtendAsync(Guid driver, DialogueState state, Say say, CancellationToken ct)
     {
         var running = await RunningAsync(driver, ct);
-        var chosen = Chosen(state, "session", running.Select(s => s.Id));
-        if (chosen is null)
+        var upcoming = await UpcomingAsync(driver, ct);
+        var session = Chosen(state, "session", running.Select(s => s.Id));
+        var reservation = Chosen(state, "reservation", upcoming.Select(r => r.Id));
+        if (session is null && reservation is null)
         {
-            if (running.Count == 0)
-                return End(state, say.T("You have no parking running to extend. To extend a booking, open it in the app.",
-                    "Du har ingen parkering i gang at forlænge. En booking forlænger du i appen."));
-            if (state.Slots.ContainsKey("session")) return NotYourSession(state, say);
-            if (running.Count > 1) return await ChooseSessionAsync(state, "extend", running, say, ct);
-            chosen = running[0].Id;
+            if (state.Slots.ContainsKey("session") || state.Slots.ContainsKey("reservation")) return NotYourSession(state, say);
+            if (running.Count + upcoming.Count == 0)
+                return End(state, say.T("You have no parking running and no booking to extend.", "Du har ingen parkering i gang og ingen booking at forlænge."));
+            if (running.Count + upcoming.Count > 1) return await ChooseExtensionAsync(state, running, upcoming, say, ct);
+            if (running.Count == 1) session = running[0].Id;
+            else reservation = upcoming[0].Id;
         }
+        return session is { } sessionId
+            ? await ExtendSessionAsync(driver, running.First(s => s.Id == sessionId), state, say, ct)
+            : await ExtendBookingAsync(driver, upcoming.First(r => r.Id == reservation), state, say, ct);
+    }
+
+    private async Task<IReadOnlyList<ChatReply>> ExtendSessionAsync(Guid driver, SessionResponse session, DialogueState state, Say say, CancellationToken ct)
+    {
         if (Minutes(state) is not { } minutes)
         {
-            state.Slots["session"] = chosen.Value.ToString();
-            state.Awaiting = "duration";
-            return [new ChatReply(say.T("How much longer? For example “1 hour” or “30 minutes”.", "Hvor meget længere? For eksempel “1 time” eller “30 minutter”."))];
+            state.Slots["session"] = session.Id.ToString();
+            return HowMuchLonger(state, say);
         }
-        var session = running.First(x => x.Id == chosen);
         var names = await NamesAsync([session.LotId], ct);
         if (!Confirmed(state, "session", session.Id))
             return Ask(state, say.T($"Add {minutes} min to your parking at {names[session.LotId].Name}?", $"Tilføj {minutes} min til din parkering ved {names[session.LotId].Name}?"), say);
@@ -115,6 +125,55 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             return say.T($"Done: you can now park until {Clock(extended.EndsAt, names[extended.LotId])}.", $"Færdig: du kan nu parkere til {Clock(extended.EndsAt, names[extended.LotId])}.");
         });
     }
+
+    /// <summary>The booking's end moved by the asked duration ("1 hour more") or to the asked time ("until 15").</summary>
+    private async Task<IReadOnlyList<ChatReply>> ExtendBookingAsync(Guid driver, ReservationResponse reservation, DialogueState state, Say say, CancellationToken ct)
+    {
+        state.Slots["reservation"] = reservation.Id.ToString();
+        var names = await NamesAsync([reservation.LotId], ct);
+        var lot = names[reservation.LotId];
+        // The end quoted is kept, so the yes moves the booking to the end the driver agreed to.
+        var end = state.Slots.TryGetValue(ExtendedEnd, out var quoted) && DateTimeOffset.TryParse(quoted, CultureInfo.InvariantCulture, DateTimeStyles.None, out var kept) ? kept
+            : Minutes(state) is { } minutes ? reservation.End.AddMinutes(minutes)
+            : Start(state) is { } until && until > reservation.End ? until
+            : (DateTimeOffset?)null;
+        if (end is null)
+        {
+            ForgetTime(state);
+            return HowMuchLonger(state, say);
+        }
+        if (!Confirmed(state, "reservation", reservation.Id))
+        {
+            ExtensionQuote quote;
+            try
+            {
+                quote = await booking.QuoteExtensionAsync(driver, reservation.Id, new ExtensionRequest(end), ct);
+            }
+            catch (Exception e) when (e is ConflictException or ValidationException or NotFoundException)
+            {
+                return End(state, say.T("That booking can't be extended so: ", "Den booking kan ikke forlænges sådan: ") + Reason(e));
+            }
+            state.Slots[ExtendedEnd] = quote.End.ToString("O", CultureInfo.InvariantCulture);
+            var price = Money(quote.Extra, quote.Currency);
+            return Ask(state, say.T($"Extend your booking at {lot.Name}, space {reservation.SpaceLabel}, to {Day(quote.End, lot, say)} {Clock(quote.End, lot)} for {price} more, paid with your saved payment method?",
+                $"Forlæng din booking ved {lot.Name}, plads {reservation.SpaceLabel}, til {Day(quote.End, lot, say)} {Clock(quote.End, lot)} for {price} mere, betalt med din gemte betalingsmåde?"), say);
+        }
+        return await DoAsync(state, say, async () =>
+        {
+            var extended = await booking.ExtendAsync(driver, reservation.Id, new ExtensionRequest(end), ct);
+            var paid = Money(extended.Price - reservation.Price, extended.Currency.Trim());
+            return say.T($"Done: your booking at {lot.Name} now ends at {Clock(extended.End, lot)}. Paid {paid} more.",
+                $"Færdig: din booking ved {lot.Name} slutter nu kl. {Clock(extended.End, lot)}. Betalt {paid} mere.");
+        });
+    }
+
+    /// <summary>The new end of a booking as quoted to the driver, kept until their yes.</summary>
+    private const string ExtendedEnd = "extended_end";
+
+    private static IReadOnlyList<ChatReply> HowMuchLonger(DialogueState state, Say say) =>
+        Question(state, "duration", say.T("How much longer? For example “1 hour” or “30 minutes”.", "Hvor meget længere? For eksempel “1 time” eller “30 minutter”."));
+
+    private static string Money(decimal amount, string currency) => string.Create(CultureInfo.InvariantCulture, $"{amount:0.00} {currency}");
 
     /// <summary>A space at the lot for the asked window: quoted, then booked and paid with the saved method after a yes.</summary>
     public async Task<IReadOnlyList<ChatReply>> ReserveAsync(Guid driver, Guid lotId, DialogueState state, Say say, CancellationToken ct)
@@ -340,9 +399,12 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         }
         catch (Exception e) when (e is ConflictException or ValidationException or PaymentFailedException or NotFoundException)
         {
-            return [new ChatReply(say.T("That didn't work: ", "Det lykkedes ikke: ") + e.Message)];
+            return [new ChatReply(say.T("That didn't work: ", "Det lykkedes ikke: ") + Reason(e))];
         }
     }
+
+    /// <summary>A service's refusal as a driver reads it: a validation's own messages ("the stay must be at most …"), not its field names.</summary>
+    private static string Reason(Exception e) => e is ValidationException invalid ? string.Join(" ", invalid.Errors.Values.SelectMany(m => m)) : e.Message;
 
     private async Task<IReadOnlyList<ChatReply>> ChooseAsync(DialogueState state, string flow, string slot, IReadOnlyList<ReservationResponse> choices, Say say, CancellationToken ct)
     {
@@ -358,6 +420,19 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         state.Clear();
         return [new ChatReply(say.T("Which one?", "Hvilken?"),
             choices.Select(s => new ChatButton($"{names[s.LotId].Name} ({s.Plate})", $"/{flow}{{\"session\": \"{s.Id}\"}}")).ToList())];
+    }
+
+    private async Task<IReadOnlyList<ChatReply>> ChooseExtensionAsync(DialogueState state, IReadOnlyList<SessionResponse> running,
+        IReadOnlyList<ReservationResponse> upcoming, Say say, CancellationToken ct)
+    {
+        var names = await NamesAsync(running.Select(s => s.LotId).Concat(upcoming.Select(r => r.LotId)), ct);
+        state.Clear();
+        var buttons = running.Select(s => new ChatButton(say.T($"Parking at {names[s.LotId].Name} ({s.Plate})", $"Parkering ved {names[s.LotId].Name} ({s.Plate})"),
+                $"/extend{{\"session\": \"{s.Id}\"}}"))
+            .Concat(upcoming.Select(r => new ChatButton(say.T($"Booking at {names[r.LotId].Name}, {Window(r, names[r.LotId], say)}", $"Booking ved {names[r.LotId].Name}, {Window(r, names[r.LotId], say)}"),
+                $"/extend{{\"reservation\": \"{r.Id}\"}}")))
+            .ToList();
+        return [new ChatReply(say.T("Which one?", "Hvilken?"), buttons)];
     }
 
     private static string Window(ReservationResponse r, LotLabel lot, Say say) => $"{Day(r.Start, lot, say)} {Clock(r.Start, lot)}–{Clock(r.End, lot)}";
