@@ -254,6 +254,24 @@ public sealed class RestChannelTests(ManageFactory factory) : IClassFixture<Mana
     }
 
     /// <summary>
+    /// A reply goes out with its length (one write, where a chunked body took a second for its closing chunk), as JSON
+    /// under the API's strict content policy, not a page's.
+    /// </summary>
+    [Fact]
+    public async Task Reply_SentWithItsLength_AsJsonNotAPage()
+    {
+        using var client = factory.CreateClient();
+        using var response = await client.PostAsJsonAsync("/webhooks/rest/webhook", new { sender = NewSender(), message = "hi there" });
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentLength.ShouldBe(body.Length);
+        response.Content.Headers.ContentType!.ToString().ShouldBe("application/json; charset=utf-8");
+        response.Headers.GetValues("Content-Security-Policy").Single().ShouldBe("default-src 'none'; frame-ancestors 'none'");
+        JsonDocument.Parse(body).RootElement[0].Str("recipient_id").ShouldNotBeEmpty();
+    }
+
+    /// <summary>
     /// Turns are sealed as exactly the JSON the web serializer makes of them (names, dates, escapes), so turns sealed by
     /// any build of the server open in any other.
     /// </summary>

@@ -5,6 +5,7 @@ using SmartParking.Server.Modules.Chat.Channels;
 using SmartParking.Server.Modules.Chat.Nlu;
 using SmartParking.Server.Modules.Identity;
 using SmartParking.Server.Platform.Errors;
+using SmartParking.Server.Platform.Http;
 
 namespace SmartParking.Server.Modules.Chat;
 
@@ -57,12 +58,12 @@ public static class ChatEndpoints
 
     private const int MaxSenderChars = 128;
 
-    private static async Task<IReadOnlyList<RasaRestReply>> RestWebhook(RasaRestMessage request, ClaimsPrincipal user, IAuthorizationService authorization,
+    private static async Task<SizedJson<IReadOnlyList<RasaRestReply>>> RestWebhook(RasaRestMessage request, ClaimsPrincipal user, IAuthorizationService authorization,
         ChatAssistant assistant, CancellationToken ct)
     {
         var sender = await RestSenderAsync(request.Sender, user, authorization);
         var replies = await assistant.ReplyAsync(sender, request.Message, ct);
-        return replies.Select(r => RasaRestReply.From(request.Sender!, r)).ToList();
+        return new(replies.Select(r => RasaRestReply.From(request.Sender!, r)).ToList());
     }
 
     private static async Task<RasaParseResult> Parse(RasaParseRequest request, NluEngine nlu, IOptions<ChatOptions> options)

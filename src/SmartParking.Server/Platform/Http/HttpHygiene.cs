@@ -113,10 +113,10 @@ public static class HttpHygiene
         };
     }
 
-    /// <summary>Routes that answer machines (JSON, feeds, probes), never pages.</summary>
+    /// <summary>Routes that answer machines (JSON, feeds, probes, the chat's webhooks and Rasa's parse), never pages.</summary>
     private static bool IsMachineRoute(PathString path) =>
         path.StartsWithSegments("/api") || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/ngsi-ld") || path.StartsWithSegments("/v2")
-        || path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
+        || path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/webhooks") || path.StartsWithSegments("/model");
 
     private static bool IsExempt(PathString path) =>
         path.StartsWithSegments("/health") || path.StartsWithSegments("/metrics");
