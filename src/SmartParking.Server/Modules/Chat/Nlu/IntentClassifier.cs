@@ -192,9 +192,9 @@ public sealed class IntentClassifier
                 foreach (var f in seenGrams) gramDocuments[f]++;
             }
             // Words first, then n-grams: one numbering, so a word and an n-gram of the same text are two features.
-            foreach (var gram in grams.Keys) grams[gram] += words.Count;
+            var numberedGrams = grams.ToDictionary(g => g.Key, g => g.Value + words.Count, StringComparer.Ordinal);
             var idf = wordDocuments.Concat(gramDocuments).Select(df => (float)Math.Log((double)texts.Count / df)).ToArray();
-            return new Featurizer(words, grams, idf);
+            return new Featurizer(words, numberedGrams, idf);
 
             static int IndexOf(Dictionary<string, int> vocabulary, List<int> documents, string key)
             {
