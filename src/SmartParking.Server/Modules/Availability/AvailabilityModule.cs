@@ -39,7 +39,12 @@ public static class AvailabilityModule
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    /// <summary>Every node takes in the sensors' latest reports, for the age and confidence it shows.</summary>
+    /// <summary>
+    /// Every node takes in the sensors' latest reports, for the age and confidence it shows, and any status change it
+    /// has not seen: a change is normally taken in when its notification arrives, but one written while the change feed
+    /// was reconnecting, with the resync's read failing on a connection the outage broke, would otherwise stay missing
+    /// until the next change.
+    /// </summary>
     private sealed class ReportRefresh(AvailabilityModel model, SensorReporting reporting, TimeProvider time, ILogger<ReportRefresh> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -48,7 +53,11 @@ public static class AvailabilityModule
             while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => !t.IsCanceled && t.Result, TaskScheduler.Default))
             {
                 if (!model.Loaded) continue;
-                try { await model.RefreshReportsAsync(stoppingToken); }
+                try
+                {
+                    await model.RefreshAsync(stoppingToken);
+                    await model.RefreshReportsAsync(stoppingToken);
+                }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
                 catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
                 {
