@@ -154,14 +154,14 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
                 return End(state, say.T("That booking can't be extended so: ", "Den booking kan ikke forlænges sådan: ") + Reason(e));
             }
             state.Slots[ExtendedEnd] = quote.End.ToString("O", CultureInfo.InvariantCulture);
-            var price = Money(quote.Extra, quote.Currency);
+            var price = DriverFormat.Money(quote.Extra, quote.Currency);
             return Ask(state, say.T($"Extend your booking at {lot.Name}, space {reservation.SpaceLabel}, to {Day(quote.End, lot, say)} {Clock(quote.End, lot)} for {price} more, paid with your saved payment method?",
                 $"Forlæng din booking ved {lot.Name}, plads {reservation.SpaceLabel}, til {Day(quote.End, lot, say)} {Clock(quote.End, lot)} for {price} mere, betalt med din gemte betalingsmåde?"), say);
         }
         return await DoAsync(state, say, async () =>
         {
             var extended = await booking.ExtendAsync(driver, reservation.Id, new ExtensionRequest(end), ct);
-            var paid = Money(extended.Price - reservation.Price, extended.Currency.Trim());
+            var paid = DriverFormat.Money(extended.Price - reservation.Price, extended.Currency.Trim());
             return say.T($"Done: your booking at {lot.Name} now ends at {Clock(extended.End, lot)}. Paid {paid} more.",
                 $"Færdig: din booking ved {lot.Name} slutter nu kl. {Clock(extended.End, lot)}. Betalt {paid} mere.");
         });
@@ -172,8 +172,6 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private static IReadOnlyList<ChatReply> HowMuchLonger(DialogueState state, Say say) =>
         Question(state, "duration", say.T("How much longer? For example “1 hour” or “30 minutes”.", "Hvor meget længere? For eksempel “1 time” eller “30 minutter”."));
-
-    private static string Money(decimal amount, string currency) => string.Create(CultureInfo.InvariantCulture, $"{amount:0.00} {currency}");
 
     /// <summary>A space at the lot for the asked window: quoted, then booked and paid with the saved method after a yes.</summary>
     public async Task<IReadOnlyList<ChatReply>> ReserveAsync(Guid driver, Guid lotId, DialogueState state, Say say, CancellationToken ct)
