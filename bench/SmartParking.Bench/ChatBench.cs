@@ -29,6 +29,11 @@ internal static class ChatBench
         };
         var warm = await ServerMetrics.WarmUntilJitSettledAsync(c.Env.Server.BaseUrl, d => RunClientsAsync(http, box, s.NearbyClients, d, null, ct), ct);
         c.Out.WriteLine($"   {warm}");
+        // What the city's background jobs (rollup sampling, sensor health sweep) take with no message at all: the paced
+        // run's CPU per message below carries this share too.
+        var idleBefore = c.Env.Cpu.Take();
+        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+        c.Out.WriteLine($"   idle for 5 s before the runs: {CpuSampler.Between(idleBefore, c.Env.Cpu.Take())}");
 
         // Throughput: every user sends its next message as soon as the last is answered, so the server never waits for work.
         var profiler = Profiler.Start(c, "chat", TimeSpan.FromSeconds(2), Math.Max(3, Math.Min(10, s.NearbyDuration - 4)));

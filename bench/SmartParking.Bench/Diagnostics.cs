@@ -38,7 +38,8 @@ internal static class PgStats
         // A non-HOT update writes every index of the table again; the share says how much of that the writer pays.
         await using var tables = new NpgsqlCommand("""
             select relname, n_tup_ins, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables
-            where relname in ('sensors', 'space_status', 'reservations') or relname like 'sensor_readings%' order by relname
+            where relname in ('sensors', 'space_status', 'reservations', 'chat_conversations', 'analytics_rollups', 'lot_occupancy_hourly')
+               or relname like 'sensor_readings%' order by relname
             """, connection);
         await using var rows = await tables.ExecuteReaderAsync(ct);
         var parts = new List<string>();
