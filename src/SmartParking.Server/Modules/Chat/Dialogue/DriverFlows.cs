@@ -135,7 +135,8 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         // The end quoted is kept, so the yes moves the booking to the end the driver agreed to.
         var end = state.Slots.TryGetValue(ExtendedEnd, out var quoted) && DateTimeOffset.TryParse(quoted, CultureInfo.InvariantCulture, DateTimeStyles.None, out var kept) ? kept
             : Minutes(state) is { } minutes ? reservation.End.AddMinutes(minutes)
-            : Start(state) is { } until && until > reservation.End ? until
+            : Start(state) is { } until && (until > reservation.End || state.Slots.GetValueOrDefault(TimeGrain) is not ("day" or "week"))
+                ? ExtendedUntil(until, reservation.End, lot.Zone)
             : (DateTimeOffset?)null;
         if (end is null)
         {
@@ -166,6 +167,22 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
                 $"Færdig: din booking ved {lot.Name} slutter nu kl. {Clock(extended.End, lot)}. Betalt {paid} mere.");
         });
     }
+
+    /// <summary>
+    /// The end a driver asks for with a clock time ("until 15:00") for a booking ending at <paramref name="end"/>: the
+    /// time as said when it is after the end. Otherwise that clock time at the lot on the booking's last day, or the day
+    /// after: a time said without a day is read from today, and a booking may be days ahead. The quote names the day.
+    /// </summary>
+    internal static DateTimeOffset ExtendedUntil(DateTimeOffset asked, DateTimeOffset end, TimeZoneInfo zone)
+    {
+        if (asked > end) return asked;
+        var clock = TimeZoneInfo.ConvertTime(asked, zone).TimeOfDay;
+        var lastDay = TimeZoneInfo.ConvertTime(end, zone).Date;
+        var onLastDay = AtLot(lastDay + clock, zone);
+        return onLastDay > end ? onLastDay : AtLot(lastDay.AddDays(1) + clock, zone);
+    }
+
+    private static DateTimeOffset AtLot(DateTime local, TimeZoneInfo zone) => new(local, zone.GetUtcOffset(local));
 
     /// <summary>The new end of a booking as quoted to the driver, kept until their yes.</summary>
     private const string ExtendedEnd = "extended_end";
