@@ -420,13 +420,22 @@ public sealed class ChatDialogue(PlaceFinder places, DriverSearch search, Driver
                 case "time":
                     state.Slots["time"] = e.Value;
                     state.Slots[DriverFlows.TimeGrain] = e.Extra?.GetValueOrDefault("grain") ?? "minute";
-                    // "from 9 to 11" also says how long.
+                    state.Slots.Remove(DriverFlows.TimeUntil);
+                    // "from 9 to 11" also says how long; "until 15:00" (from now) also says when it ends, which is what
+                    // an extension moves the end to.
                     if (e.Extra?.GetValueOrDefault("to") is { } to && DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, DateTimeStyles.None, out var end)
                         && DateTimeOffset.TryParse(e.Value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var from) && end > from)
+                    {
                         state.Slots["duration_seconds"] = ((int)(end - from).TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                        state.Slots[DriverFlows.TimeUntil] = to;
+                    }
                     break;
                 case "duration":
-                    if (e.Extra?.GetValueOrDefault("seconds") is { } seconds) state.Slots["duration_seconds"] = seconds;
+                    if (e.Extra?.GetValueOrDefault("seconds") is { } seconds)
+                    {
+                        state.Slots["duration_seconds"] = seconds;
+                        state.Slots.Remove(DriverFlows.TimeUntil);
+                    }
                     break;
                 // Ids only come from the assistant's own buttons; the flows still check they are the driver's.
                 case "reservation" or "session" or "lot" when e.Extractor == "payload":

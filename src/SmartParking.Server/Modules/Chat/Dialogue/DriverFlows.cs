@@ -111,8 +111,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private async Task<IReadOnlyList<ChatReply>> ExtendSessionAsync(Guid driver, SessionResponse session, DialogueState state, Say say, CancellationToken ct)
     {
-        if (Minutes(state) is not { } minutes)
+        var asked = Until(state) is { } until ? (until > session.EndsAt ? (int)Math.Ceiling((until - session.EndsAt).TotalMinutes) : null) : Minutes(state);
+        if (asked is not { } minutes)
         {
+            ForgetTime(state);
             state.Slots["session"] = session.Id.ToString();
             return HowMuchLonger(state, say);
         }
@@ -134,6 +136,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         var lot = names[reservation.LotId];
         // The end quoted is kept, so the yes moves the booking to the end the driver agreed to.
         var end = state.Slots.TryGetValue(ExtendedEnd, out var quoted) && DateTimeOffset.TryParse(quoted, CultureInfo.InvariantCulture, DateTimeStyles.None, out var kept) ? kept
+            : Until(state) is { } untilSaid ? ExtendedUntil(untilSaid, reservation.End, lot.Zone)
             : Minutes(state) is { } minutes ? reservation.End.AddMinutes(minutes)
             : Start(state) is { } until && (until > reservation.End || state.Slots.GetValueOrDefault(TimeGrain) is not ("day" or "week"))
                 ? ExtendedUntil(until, reservation.End, lot.Zone)
@@ -335,7 +338,15 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     {
         state.Slots.Remove("time");
         state.Slots.Remove(TimeGrain);
+        state.Slots.Remove(TimeUntil);
     }
+
+    /// <summary>The end of the time said when it was a span ("until 15:00", "from 9 to 11").</summary>
+    internal const string TimeUntil = "time_until";
+
+    /// <summary>The end said ("extend until 15:00"): an extension moves the end there, not by the span's length from now.</summary>
+    private static DateTimeOffset? Until(DialogueState state) =>
+        state.Slots.TryGetValue(TimeUntil, out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at.ToUniversalTime() : null;
 
     /// <summary>The duration asked for, in whole minutes (at least one, at most a week); null when none was.</summary>
     internal static int? Minutes(DialogueState state) =>
