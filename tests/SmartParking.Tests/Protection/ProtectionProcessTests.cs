@@ -15,10 +15,21 @@ public sealed class ProtectionProcessTests : IAsyncLifetime
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(90);
     private static readonly string Key2 = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
     private TestDatabase _database = null!;
+    // One pooled source for the test's own queries: a fresh source per probe opened a new backend every 10 ms
+    // on a box busy with the sweep, and one such open timed out in CI.
+    private Npgsql.NpgsqlDataSource _data = null!;
 
-    public async Task InitializeAsync() => _database = await TestPostgres.CreateDatabaseAsync(nameof(ProtectionProcessTests));
+    public async Task InitializeAsync()
+    {
+        _database = await TestPostgres.CreateDatabaseAsync(nameof(ProtectionProcessTests));
+        _data = Npgsql.NpgsqlDataSource.Create(_database.ConnectionString);
+    }
 
-    public Task DisposeAsync() => _database.DropAsync();
+    public async Task DisposeAsync()
+    {
+        await _data.DisposeAsync();
+        await _database.DropAsync();
+    }
 
     private static Dictionary<string, string> Keys(string active, params (string Version, string Key)[] keys)
     {
@@ -48,15 +59,13 @@ public sealed class ProtectionProcessTests : IAsyncLifetime
 
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var data = Npgsql.NpgsqlDataSource.Create(_database.ConnectionString);
-        await using var command = data.CreateCommand(sql);
+        await using var command = _data.CreateCommand(sql);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private async Task ExecuteAsync(string sql)
     {
-        await using var data = Npgsql.NpgsqlDataSource.Create(_database.ConnectionString);
-        await using var command = data.CreateCommand(sql);
+        await using var command = _data.CreateCommand(sql);
         await command.ExecuteNonQueryAsync();
     }
 
