@@ -105,6 +105,55 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         (after - before).ShouldBe(TimeSpan.FromMinutes(30));
     }
 
+    /// <summary>A local time at the lot (Copenhagen), <paramref name="days"/> from today.</summary>
+    private DateTimeOffset LocalAt(int days, int hour)
+    {
+        var day = TimeZoneInfo.ConvertTime(factory.Clock.GetUtcNow(), Copenhagen).Date.AddDays(days).AddHours(hour);
+        return new DateTimeOffset(day, Copenhagen.GetUtcOffset(day));
+    }
+
+    private static async Task<DateTimeOffset> EndAsync(HttpClient driver, string path) =>
+        (await (await driver.GetAsync(path)).ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty(path.Contains("sessions") ? "endsAt" : "end").GetDateTimeOffset();
+
+    [Theory]
+    [InlineData("extend my booking until 15:00", "to {0} 15:00 for 48.00 DKK more", "yes", "now ends at 15:00. Paid 48.00 DKK more.")]
+    [InlineData("extend my booking till 3pm", "to {0} 15:00 for 48.00 DKK more", "yes", "now ends at 15:00. Paid 48.00 DKK more.")]
+    [InlineData("forlæng min booking til kl. 15", "15:00 for 48.00 DKK mere", "ja", "slutter nu kl. 15:00. Betalt 48.00 DKK mere.")]
+    public async Task Extend_BookingUntilAClockTime_EndsThenOnTheBookingsOwnDay(string message, string quoted, string yes, string done)
+    {
+        // "until 15:00" is a span from now; the booking, two days ahead 10:00–11:00, is moved to 15:00 on its day, not by the span.
+        var (driver, lotId, spaceId) = await DriverWithLotAsync();
+        var booking = await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, LocalAt(2, 10), TimeSpan.FromHours(1)));
+
+        (await SayAsync(driver, message)).ShouldContain(string.Format(System.Globalization.CultureInfo.InvariantCulture, quoted, DayAhead(2)));
+        (await SayAsync(driver, yes)).ShouldEndWith(done);
+
+        (await EndAsync(driver, $"/api/v1/reservations/{booking}")).ShouldBe(LocalAt(2, 15));
+    }
+
+    [Fact]
+    public async Task Extend_ParkingUntilAClockTime_ChosenByItsButton_EndsThen()
+    {
+        var (driver, lotId, spaceId) = await DriverWithLotAsync();
+        var session = await StartSessionAsync(driver, lotId, "CH 33 337");
+        await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, LocalAt(2, 10), TimeSpan.FromHours(1)));
+        var endsAt = await EndAsync(driver, $"/api/v1/sessions/{session}");
+        // A whole hour two to three hours after the parking's end, said as a clock time.
+        var local = TimeZoneInfo.ConvertTime(endsAt, Copenhagen);
+        var target = local.AddHours(3).AddMinutes(-local.Minute).AddSeconds(-local.Second).AddMilliseconds(-local.Millisecond);
+        var minutes = (int)Math.Ceiling((target - endsAt).TotalMinutes);
+
+        var body = await (await driver.PostAsJsonAsync("/webhooks/rest/webhook", new { sender = "widget", message = $"extend my parking until {target:HH}:00" }))
+            .ShouldHaveStatusAsync(HttpStatusCode.OK);
+        body[0].Str("text").ShouldContain("Which one?");
+        var parking = body[0].GetProperty("buttons").EnumerateArray().Select(b => b.Str("payload")).Single(p => p.Contains(session.ToString()));
+
+        (await SayAsync(driver, parking)).ShouldContain($"Add {minutes} min to your parking at Booking Lot?");
+        (await SayAsync(driver, "yes")).ShouldBe($"Done: you can now park until {target:HH}:00.");
+
+        (await EndAsync(driver, $"/api/v1/sessions/{session}") - target).ShouldBeInRange(TimeSpan.Zero, TimeSpan.FromMinutes(1));
+    }
+
     [Fact]
     public async Task Reserve_PlaceTimeAndDuration_QuotedThenBookedAndPaidAfterYes()
     {

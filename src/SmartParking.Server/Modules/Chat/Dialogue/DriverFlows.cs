@@ -187,6 +187,9 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private static DateTimeOffset AtLot(DateTime local, TimeZoneInfo zone) => new(local, zone.GetUtcOffset(local));
 
+    /// <summary>The slots that say how much longer an extension is: a duration, or a time or span said.</summary>
+    private static readonly string[] HowLongSlots = ["time", TimeGrain, TimeUntil, "duration_seconds"];
+
     /// <summary>The new end of a booking as quoted to the driver, kept until their yes.</summary>
     private const string ExtendedEnd = "extended_end";
 
@@ -452,7 +455,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         IReadOnlyList<ReservationResponse> upcoming, Say say, CancellationToken ct)
     {
         var names = await NamesAsync(running.Select(s => s.LotId).Concat(upcoming.Select(r => r.LotId)), ct);
+        // "Extend my parking by 30 minutes" or "until 15:00" with more than one to extend: how much longer still holds for the one picked.
+        var asked = HowLongSlots.Where(state.Slots.ContainsKey).Select(slot => (slot, state.Slots[slot])).ToList();
         state.Clear();
+        foreach (var (slot, value) in asked) state.Slots[slot] = value;
         var buttons = running.Select(s => new ChatButton(say.T($"Parking at {names[s.LotId].Name} ({s.Plate})", $"Parkering ved {names[s.LotId].Name} ({s.Plate})"),
                 $"/extend{{\"session\": \"{s.Id}\"}}"))
             .Concat(upcoming.Select(r => new ChatButton(say.T($"Booking at {names[r.LotId].Name}, {Window(r, names[r.LotId], say)}", $"Booking ved {names[r.LotId].Name}, {Window(r, names[r.LotId], say)}"),
