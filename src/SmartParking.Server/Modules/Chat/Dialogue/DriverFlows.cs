@@ -111,8 +111,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private async Task<IReadOnlyList<ChatReply>> ExtendSessionAsync(Guid driver, SessionResponse session, DialogueState state, Say say, CancellationToken ct)
     {
-        var asked = Until(state) is { } until ? (until > session.EndsAt ? (int)Math.Ceiling((until - session.EndsAt).TotalMinutes) : null) : Minutes(state);
-        if (asked is not { } minutes)
+        if (MinutesMore(state, session.EndsAt) is not { } minutes)
         {
             ForgetTime(state);
             state.Slots["session"] = session.Id.ToString();
@@ -128,20 +127,32 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         });
     }
 
+    /// <summary>Minutes to add to a parking ending at <paramref name="end"/>: up to the end said ("until 15:00"), else the duration said.</summary>
+    private static int? MinutesMore(DialogueState state, DateTimeOffset end)
+    {
+        if (Until(state) is not { } until) return Minutes(state);
+        return until > end ? (int)Math.Ceiling((until - end).TotalMinutes) : null;
+    }
+
+    /// <summary>The end asked for a booking ending at <paramref name="end"/>; null when the driver has not said how much longer.</summary>
+    private static DateTimeOffset? NewEnd(DialogueState state, DateTimeOffset end, TimeZoneInfo zone)
+    {
+        // The end quoted is kept, so the yes moves the booking to the end the driver agreed to.
+        if (SlotTime(state, ExtendedEnd) is { } quoted) return quoted;
+        if (Until(state) is { } until) return ExtendedUntil(until, end, zone);
+        if (Minutes(state) is { } minutes) return end.AddMinutes(minutes);
+        // A time said ("to 15:00"); a bare day or week ("until tomorrow") only when it is after the end.
+        if (Start(state) is { } at && (at > end || state.Slots.GetValueOrDefault(TimeGrain) is not ("day" or "week"))) return ExtendedUntil(at, end, zone);
+        return null;
+    }
+
     /// <summary>The booking's end moved by the asked duration ("1 hour more") or to the asked time ("until 15").</summary>
     private async Task<IReadOnlyList<ChatReply>> ExtendBookingAsync(Guid driver, ReservationResponse reservation, DialogueState state, Say say, CancellationToken ct)
     {
         state.Slots["reservation"] = reservation.Id.ToString();
         var names = await NamesAsync([reservation.LotId], ct);
         var lot = names[reservation.LotId];
-        // The end quoted is kept, so the yes moves the booking to the end the driver agreed to.
-        var end = state.Slots.TryGetValue(ExtendedEnd, out var quoted) && DateTimeOffset.TryParse(quoted, CultureInfo.InvariantCulture, DateTimeStyles.None, out var kept) ? kept
-            : Until(state) is { } untilSaid ? ExtendedUntil(untilSaid, reservation.End, lot.Zone)
-            : Minutes(state) is { } minutes ? reservation.End.AddMinutes(minutes)
-            : Start(state) is { } until && (until > reservation.End || state.Slots.GetValueOrDefault(TimeGrain) is not ("day" or "week"))
-                ? ExtendedUntil(until, reservation.End, lot.Zone)
-            : (DateTimeOffset?)null;
-        if (end is null)
+        if (NewEnd(state, reservation.End, lot.Zone) is not { } end)
         {
             ForgetTime(state);
             return HowMuchLonger(state, say);
@@ -303,8 +314,10 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     internal static DateTimeOffset? Start(DialogueState state) => Asked(state)?.ToUniversalTime();
 
     /// <summary>The time slot as it was said: a local time with the offset of where it was said.</summary>
-    private static DateTimeOffset? Asked(DialogueState state) =>
-        state.Slots.TryGetValue("time", out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at : null;
+    private static DateTimeOffset? Asked(DialogueState state) => SlotTime(state, "time");
+
+    private static DateTimeOffset? SlotTime(DialogueState state, string slot) =>
+        state.Slots.TryGetValue(slot, out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at : null;
 
     /// <summary>The day asked for, when only a day was ("tomorrow", "on Friday"): a time of day is still to be asked.</summary>
     internal static DateOnly? WholeDay(DialogueState state) =>
@@ -348,8 +361,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
     internal const string TimeUntil = "time_until";
 
     /// <summary>The end said ("extend until 15:00"): an extension moves the end there, not by the span's length from now.</summary>
-    private static DateTimeOffset? Until(DialogueState state) =>
-        state.Slots.TryGetValue(TimeUntil, out var t) && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at) ? at.ToUniversalTime() : null;
+    private static DateTimeOffset? Until(DialogueState state) => SlotTime(state, TimeUntil)?.ToUniversalTime();
 
     /// <summary>The duration asked for, in whole minutes (at least one, at most a week); null when none was.</summary>
     internal static int? Minutes(DialogueState state) =>
