@@ -49,6 +49,13 @@ internal static class ChatBench
         c.Out.WriteLine($"   {cpu}");
         c.Out.WriteLine($"   {ServerMetrics.Runtime(metricsBefore, metricsAfter, flat.Seconds, flat.Messages, "message")}");
         await PgStats.PrintAsync(c.Env.Db, c.Out, flat.Seconds, ct);
+        await using (var sizes = c.Env.Db.CreateCommand(
+            "select count(*), coalesce(avg(pg_column_size(turns_encrypted)), 0)::int, coalesce(max(pg_column_size(turns_encrypted)), 0) from chat_conversations"))
+        await using (var row = await sizes.ExecuteReaderAsync(ct))
+        {
+            await row.ReadAsync(ct);
+            c.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   conversations: {row.GetInt64(0):N0}, their sealed turns {row.GetInt32(1):N0} bytes on average as stored, {row.GetInt32(2):N0} at most"));
+        }
         if (profiler is not null) await profiler.PrintAsync(c.Out);
 
         // Latency: the same users together sending 2,000 msg/s on a fixed schedule. Each reply is timed from when its

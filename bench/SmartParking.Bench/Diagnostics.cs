@@ -39,7 +39,12 @@ internal static class PgStats
         await using var tables = new NpgsqlCommand("""
             select relname, n_tup_ins, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables
             where relname in ('sensors', 'space_status', 'reservations', 'chat_conversations', 'analytics_rollups', 'lot_occupancy_hourly')
-               or relname like 'sensor_readings%' order by relname
+               or relname like 'sensor_readings%'
+            union all
+            -- A value too long for the row goes to the table's TOAST table: every update then writes and indexes its chunks again.
+            select c.relname || ' (TOAST)', t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd from pg_class c join pg_stat_all_tables t on t.relid = c.reltoastrelid
+            where c.relname = 'chat_conversations'
+            order by 1
             """, connection);
         await using var rows = await tables.ExecuteReaderAsync(ct);
         var parts = new List<string>();
