@@ -43,6 +43,24 @@ public sealed class NluModelTests
     }
 
     [Theory]
+    [InlineData("Qzxville Nowhere", "Qzxville Nowhere")]
+    [InlineData("parking near Wxqtorv Nordre Plads tomorrow at 9", "Wxqtorv Nordre Plads")]
+    [InlineData("parkering ved Kbxwrt Station i morgen", "Kbxwrt Station")]
+    public void Location_CapitalisedWordsRightAfterAPlace_PartOfItsName(string text, string place)
+    {
+        Parse(text).Entities.Where(e => e.Entity == "location").Select(e => e.Value).ShouldBe([place]);
+    }
+
+    [Theory]
+    [InlineData("parking near Dokk1 please", "Dokk1")]
+    [InlineData("parking near Dokk1, Aarhus", "Dokk1")]
+    [InlineData("parking near Dokk1 Tomorrow at 9", "Dokk1")]
+    public void Location_NameStopsAtALowerCaseWordPunctuationOrATime(string text, string place)
+    {
+        Parse(text).Entities.Where(e => e.Entity == "location").Select(e => e.Value).First().ShouldBe(place);
+    }
+
+    [Theory]
     [InlineData("start parking for XY 12 345", "XY 12 345")]
     [InlineData("my plate is AB12345", "AB12345")]
     public void Plate_FoundAsWritten(string text, string plate)

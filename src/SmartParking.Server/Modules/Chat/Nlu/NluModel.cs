@@ -77,11 +77,29 @@ public sealed partial class NluModel
         Claim(TimeExpressions.Find(text, now, zone));
         Claim(CoordinatePair().Matches(text).Select(m => new ExtractedEntity("location", m.Value, m.Index, m.Index + m.Length, "coordinates")));
         Claim(lists.Where(e => e.Extractor == "regex"));
-        Claim(tagger.Extract(text, tokens, lists));
+        Claim(tagger.Extract(text, tokens, lists).Select(e => NameContinued(text, tokens, e, accepted)));
         Claim(lists.Where(e => e.Extractor != "regex"));
         return accepted
             .Select(e => e.Entity is "time" or "duration" ? e : e with { Value = data.Canonical(e.Value) })
             .OrderBy(e => e.Start)
             .ToList();
+    }
+
+    /// <summary>
+    /// A place the tagger cut short ("Qzxville" of "Qzxville Nowhere"): the capitalised words right after it, one space
+    /// apart, are the rest of its name. A lower-case word, punctuation or an entity already found (a time) ends it.
+    /// </summary>
+    private static ExtractedEntity NameContinued(string text, IReadOnlyList<NluToken> tokens, ExtractedEntity place, List<ExtractedEntity> claimed)
+    {
+        if (place.Entity != "location") return place;
+        var end = place.End;
+        foreach (var token in tokens)
+        {
+            if (token.Start < end) continue;
+            if (token.Start != end + 1 || text[end] != ' ' || !char.IsUpper(token.Text[0])
+                || claimed.Any(c => c.Start < token.End && token.Start < c.End)) break;
+            end = token.End;
+        }
+        return end == place.End ? place : place with { Value = text[place.Start..end], End = end };
     }
 }
