@@ -325,6 +325,11 @@ public sealed class TimeExpressionsTests
     public void NamedDays_AreTheirNextDate(string text, string span, string value, string grain) =>
         ShouldFindTime(text, SaturdayEvening, span, value, grain, null);
 
+    [Fact]
+    public void ADateInsideACode_IsNotADate_TheTimeAfterItIs() =>
+        ShouldFindTime("can I park near Chatgarage 68dec3 on Christmas Eve at 14?", SaturdayEvening, "on Christmas Eve at 14",
+            "2026-12-24T14:00:00+01:00", "hour", null);
+
     [Theory]
     [InlineData("parking near the Christmas market")]
     [InlineData("Easter Road car park")]
@@ -373,6 +378,10 @@ public sealed class TimeExpressionsTests
     [InlineData("level -1")]
     [InlineData("30/2")]
     [InlineData("fra 9")]
+    // Letters and digits run together are a name or a code, not a date ("dec3" in a garage's name).
+    [InlineData("Chatgarage 68dec3")]
+    [InlineData("gate jan1b")]
+    [InlineData("code mon2")]
     [InlineData("")]
     public void NoFalsePositives(string text) =>
         TimeExpressions.Find(text, SaturdayEvening, Copenhagen).ShouldBeEmpty();

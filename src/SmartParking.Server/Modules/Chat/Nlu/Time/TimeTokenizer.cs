@@ -42,7 +42,32 @@ internal static class TimeTokenizer
                 tokens.Add(new TimeToken(TokenKind.Symbol, IsApostrophe(c) ? "'" : text[start..i], start, i));
             }
         }
-        return tokens.ToArray();
+        return Codes(text, tokens);
+    }
+
+    /// <summary>
+    /// Letters and digits run together with a digit right after a letter ("dec3", "68dec3", "AB12") are a name or a
+    /// code: one word the grammar knows nothing of, so no date is read inside it. A number with letters after it ("9am",
+    /// "2h", "5th") is left as it is.
+    /// </summary>
+    private static TimeToken[] Codes(string text, List<TimeToken> tokens)
+    {
+        var result = new List<TimeToken>(tokens.Count);
+        for (var i = 0; i < tokens.Count;)
+        {
+            var last = i;
+            var code = false;
+            while (last + 1 < tokens.Count && tokens[last + 1].Start == tokens[last].End
+                   && tokens[last].Kind != TokenKind.Symbol && tokens[last + 1].Kind != TokenKind.Symbol)
+            {
+                code |= tokens[last].Kind == TokenKind.Word && tokens[last + 1].Kind == TokenKind.Number;
+                last++;
+            }
+            if (code) result.Add(new TimeToken(TokenKind.Word, Fold(text[tokens[i].Start..tokens[last].End]), tokens[i].Start, tokens[last].End));
+            else for (var k = i; k <= last; k++) result.Add(tokens[k]);
+            i = last + 1;
+        }
+        return result.ToArray();
     }
 
     /// <summary>
