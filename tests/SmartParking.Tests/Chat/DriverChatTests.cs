@@ -112,8 +112,8 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         return new DateTimeOffset(day, Copenhagen.GetUtcOffset(day));
     }
 
-    private static async Task<DateTimeOffset> EndAsync(HttpClient driver, string path) =>
-        (await (await driver.GetAsync(path)).ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty(path.Contains("sessions") ? "endsAt" : "end").GetDateTimeOffset();
+    private static async Task<DateTimeOffset> EndAsync(HttpClient driver, string path, string property) =>
+        (await (await driver.GetAsync(path)).ShouldHaveStatusAsync(HttpStatusCode.OK)).GetProperty(property).GetDateTimeOffset();
 
     [Theory]
     [InlineData("extend my booking until 15:00", "to {0} 15:00 for 48.00 DKK more", "yes", "now ends at 15:00. Paid 48.00 DKK more.")]
@@ -128,7 +128,7 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         (await SayAsync(driver, message)).ShouldContain(string.Format(System.Globalization.CultureInfo.InvariantCulture, quoted, DayAhead(2)));
         (await SayAsync(driver, yes)).ShouldEndWith(done);
 
-        (await EndAsync(driver, $"/api/v1/reservations/{booking}")).ShouldBe(LocalAt(2, 15));
+        (await EndAsync(driver, $"/api/v1/reservations/{booking}", "end")).ShouldBe(LocalAt(2, 15));
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         var (driver, lotId, spaceId) = await DriverWithLotAsync();
         var session = await StartSessionAsync(driver, lotId, "CH 33 337");
         await BookingFactory.BookPaidAsync(driver, BookingFactory.Booking(lotId, spaceId, LocalAt(2, 10), TimeSpan.FromHours(1)));
-        var endsAt = await EndAsync(driver, $"/api/v1/sessions/{session}");
+        var endsAt = await EndAsync(driver, $"/api/v1/sessions/{session}", "endsAt");
         // A whole hour two to three hours after the parking's end, said as a clock time.
         var local = TimeZoneInfo.ConvertTime(endsAt, Copenhagen);
         var target = local.AddHours(3).AddMinutes(-local.Minute).AddSeconds(-local.Second).AddMilliseconds(-local.Millisecond);
@@ -151,7 +151,7 @@ public sealed class DriverChatTests(BookingFactory factory) : IClassFixture<Book
         (await SayAsync(driver, parking)).ShouldContain($"Add {minutes} min to your parking at Booking Lot?");
         (await SayAsync(driver, "yes")).ShouldBe($"Done: you can now park until {target:HH}:00.");
 
-        (await EndAsync(driver, $"/api/v1/sessions/{session}") - target).ShouldBeInRange(TimeSpan.Zero, TimeSpan.FromMinutes(1));
+        (await EndAsync(driver, $"/api/v1/sessions/{session}", "endsAt") - target).ShouldBeInRange(TimeSpan.Zero, TimeSpan.FromMinutes(1));
     }
 
     [Fact]

@@ -198,8 +198,11 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     private static DateTimeOffset AtLot(DateTime local, TimeZoneInfo zone) => new(local, zone.GetUtcOffset(local));
 
+    /// <summary>The slots a time said fills: the time, its grain and the end of a span.</summary>
+    private static readonly string[] TimeSlots = ["time", TimeGrain, TimeUntil];
+
     /// <summary>The slots that say how much longer an extension is: a duration, or a time or span said.</summary>
-    private static readonly string[] HowLongSlots = ["time", TimeGrain, TimeUntil, "duration_seconds"];
+    private static readonly string[] HowLongSlots = [.. TimeSlots, "duration_seconds"];
 
     /// <summary>The new end of a booking as quoted to the driver, kept until their yes.</summary>
     private const string ExtendedEnd = "extended_end";
@@ -352,9 +355,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
 
     internal static void ForgetTime(DialogueState state)
     {
-        state.Slots.Remove("time");
-        state.Slots.Remove(TimeGrain);
-        state.Slots.Remove(TimeUntil);
+        foreach (var slot in TimeSlots) state.Slots.Remove(slot);
     }
 
     /// <summary>The end of the time said when it was a span ("until 15:00", "from 9 to 11").</summary>
