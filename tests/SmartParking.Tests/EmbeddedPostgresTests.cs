@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SmartParking.Server.Platform.Database;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests;
 
@@ -11,7 +12,7 @@ namespace SmartParking.Tests;
 /// </summary>
 public sealed class EmbeddedPostgresTests : IAsyncLifetime
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"smartparking-tests-{Environment.ProcessId}-embedded-{Guid.NewGuid():N}");
+    private readonly string _directory = Path.Combine(TestPostgres.ScratchRoot, $"smartparking-tests-{Environment.ProcessId}-embedded-{Guid.NewGuid():N}");
     private readonly List<LocalPostgres> _started = [];
 
     public Task InitializeAsync()

@@ -112,7 +112,7 @@ public sealed class ProtectionProcessTests : IAsyncLifetime
     [Fact]
     public async Task Rotation_KilledHalfWay_ResumesAndCompletes_DataReadableThroughout()
     {
-        const int People = 20_000;
+        const int People = 5_000;
         var email = Accounts.NewEmail("rotation");
         await using (var first = Node())
         {
@@ -129,10 +129,10 @@ public sealed class ProtectionProcessTests : IAsyncLifetime
         }
         (await ScalarAsync("select count(*) from users where get_byte(email_encrypted, 0) <> 1")).ShouldBe(0);
         var rotated = Keys("2", ("1", TestProtectionKeys.Key1), ("2", Key2));
-        // Small batches and a close watch, so the kill lands while 40,000 values are still being re-sealed.
-        rotated["Protection__SweepBatchSize"] = "20";
+        // Small batches and a close watch, so the kill lands while most of the 10,000 values are still to be re-sealed.
+        var slowly = new Dictionary<string, string>(rotated) { ["Protection__SweepBatchSize"] = "20" };
 
-        var killed = Node(rotated);
+        var killed = Node(slowly);
         await Poll.UntilAsync(() => ScalarAsync("select count(*) from users where get_byte(email_encrypted, 0) = 2"), n => n > 0, Start, "the rotation to start",
             maxDelay: TimeSpan.FromMilliseconds(10));
         killed.Kill();
