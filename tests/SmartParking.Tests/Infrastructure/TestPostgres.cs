@@ -18,10 +18,17 @@ public static class TestPostgres
     private const string DataDirectoryPrefix = "smartparking-tests-";
 
     /// <summary>
-    /// Where test clusters live: in memory (/dev/shm) where there is one. A suite creates and drops a database per test
-    /// class, hundreds of files each time, and on a disk file system that file churn was a fifth of the run's CPU.
+    /// Where test clusters live: in memory (/dev/shm) where there is one with room (a container's is often 64 MB). A suite
+    /// creates and drops a database per test class, hundreds of files each time, and on a disk file system that file
+    /// churn was a fifth of the run's CPU.
     /// </summary>
-    public static string ScratchRoot { get; } = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+    public static string ScratchRoot { get; } = RoomIn("/dev/shm") >= 4L << 30 ? "/dev/shm" : Path.GetTempPath();
+
+    private static long RoomIn(string directory)
+    {
+        try { return Directory.Exists(directory) ? new DriveInfo(directory).AvailableFreeSpace : 0; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return 0; }
+    }
 
     // xunit 2 has no assembly fixtures; a lazy static is the process-wide equivalent.
     private static readonly Lazy<Task<Cluster>> Instance = new(StartAsync, LazyThreadSafetyMode.ExecutionAndPublication);
