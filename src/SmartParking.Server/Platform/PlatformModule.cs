@@ -24,9 +24,16 @@ public static class PlatformModule
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
             c.ProblemDetails.Extensions["traceId"] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier;
+            if (c.ProblemDetails is not HttpValidationProblemDetails && c.ProblemDetails.Status == 400 && c.Exception is null
+                && BindingFailures.Find(c.HttpContext) is { Count: > 0 } errors)
+            {
+                c.ProblemDetails.Title = "One or more fields are invalid.";
+                c.ProblemDetails.Extensions["errors"] = errors;
+            }
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
-        // Binding failures reach the exception handler in every environment, so their 400 names the field.
+        // Binding failures reach the exception handler in every environment, so their 400 names the field (and the
+        // generated delegates' silent ones are named above, by BindingFailures).
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<JsonOptions>(o =>
         {
