@@ -1,11 +1,12 @@
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Chat;
 
 /// <summary>The NLU's evaluation: cross-validation, the held-out test set, and the cue words it reads.</summary>
+[LongRunFirst]
 public sealed class NluEvaluationTests
 {
-    private static readonly Lazy<NluModel> NluModel = new(() => Server.Modules.Chat.Nlu.NluModel.Train(NluDataSource.Load(null)));
     private static readonly string HoldoutDirectory = Path.Combine(AppContext.BaseDirectory, "ChatNluHoldout");
 
     [Fact]
@@ -56,7 +57,7 @@ public sealed class NluEvaluationTests
     [Fact]
     public void CueLookups_AreFeaturesNotEntities()
     {
-        var parse = Server.Modules.Chat.Nlu.NluModel.Train(Data(cueLookups: true)).Parse("hej hej", DateTimeOffset.UnixEpoch, TimeZoneInfo.Utc);
+        var parse = NluModel.Train(Data(cueLookups: true)).Parse("hej hej", DateTimeOffset.UnixEpoch, TimeZoneInfo.Utc);
 
         parse.Entities.ShouldBeEmpty();
     }
@@ -74,7 +75,7 @@ public sealed class NluEvaluationTests
     public void CueWord_InNoExample_ReadAsItsIntent(string text, string intent)
     {
         // None of these words is in a training example: only the cue lists (data/chat/nlu/cues.yml) know them.
-        NluModel.Value.Parse(text, DateTimeOffset.UnixEpoch, TimeZoneInfo.Utc).Intent.Name.ShouldBe(intent);
+        BuiltInNlu.Model.Parse(text, DateTimeOffset.UnixEpoch, TimeZoneInfo.Utc).Intent.Name.ShouldBe(intent);
     }
 
     [Fact]

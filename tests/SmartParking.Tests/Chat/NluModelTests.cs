@@ -1,16 +1,17 @@
 using CsCheck;
 using SmartParking.Server.Modules.Chat.Nlu;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Chat;
 
 /// <summary>The NLU trained on the repository's data, without a server.</summary>
+[LongRunFirst]
 public sealed class NluModelTests
 {
-    private static readonly Lazy<NluModel> Model = new(() => NluModel.Train(NluDataSource.Load(null)));
     private static readonly TimeZoneInfo Copenhagen = TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen");
     private static readonly DateTimeOffset Now = new(2026, 12, 5, 20, 42, 0, TimeSpan.FromHours(1));
 
-    private static NluParse Parse(string text) => Model.Value.Parse(text, Now, Copenhagen);
+    private static NluParse Parse(string text) => BuiltInNlu.Model.Parse(text, Now, Copenhagen);
 
     /// <summary>Many threads at once score messages with one model (its buffers are per call or rented).</summary>
     [Fact]
@@ -29,7 +30,7 @@ public sealed class NluModelTests
     [Fact]
     public void BuiltInData_EveryRequiredIntent()
     {
-        Model.Value.Intents.ShouldBe(["affirm", "billing", "cancel_reservation", "check_price", "deny", "extend", "find_parking", "goodbye",
+        BuiltInNlu.Model.Intents.ShouldBe(["affirm", "billing", "cancel_reservation", "check_price", "deny", "extend", "find_parking", "goodbye",
             "greet", "help", "human_handoff", "my_bookings", "out_of_scope", "report_issue", "reserve", "start_session", "stop_session", "thanks"], ignoreOrder: true);
     }
 
@@ -101,7 +102,7 @@ public sealed class NluModelTests
             {
                 // The fallback, when it leads the ranking, is a verdict on the others, not one of them.
                 var ranking = Parse(text).Ranking.Where(r => r.Name != NluModel.FallbackIntent).ToList();
-                ranking.Select(r => r.Name).ShouldBe(Model.Value.Intents, ignoreOrder: true);
+                ranking.Select(r => r.Name).ShouldBe(BuiltInNlu.Model.Intents, ignoreOrder: true);
                 ranking.Sum(r => r.Confidence).ShouldBe(1, 1e-5);
                 ranking.ShouldAllBe(r => r.Confidence >= 0 && r.Confidence <= 1);
                 for (var i = 1; i < ranking.Count; i++) ranking[i].Confidence.ShouldBeLessThanOrEqualTo(ranking[i - 1].Confidence);

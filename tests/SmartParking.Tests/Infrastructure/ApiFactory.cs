@@ -121,7 +121,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
         // Hashing a password costs the server 100,000 rounds of PBKDF2 by design, and tests sign thousands of accounts
-        // up and in: that was a third of the suite's CPU. A stored hash names its own rounds, so 1,000 changes nothing else.
+        // up and in: that was a third of the CPU of the account-heavy tests (reservations, notifications, admin).
+        // A stored hash names its own rounds, so 1,000 changes nothing else.
         builder.ConfigureServices(services => services.Configure<PasswordHasherOptions>(o => o.IterationCount = 1_000));
     }
 

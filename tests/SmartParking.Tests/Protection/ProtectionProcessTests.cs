@@ -10,6 +10,7 @@ namespace SmartParking.Tests.Protection;
 /// The real server process with its field-encryption keys: wrong keys stop start-up with one line naming the setting,
 /// and a key rotation killed (SIGKILL) half-way resumes on the next start and completes, with the data readable throughout.
 /// </summary>
+[LongRunFirst]
 public sealed class ProtectionProcessTests : IAsyncLifetime
 {
     private static readonly TimeSpan Start = TimeSpan.FromSeconds(90);

@@ -1,9 +1,11 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using SmartParking.Server.Modules.Analytics.Forecasting;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Analytics.Forecasting;
 
+[LongRunFirst]
 public sealed class ForecastModelStorageTests
 {
     private static readonly LotHistory[] Lots = [Synthetic.Lot("a", 56, 0.2, 0.01, seed: 11), Synthetic.Lot("b", 56, 0.3, 0, seed: 12)];

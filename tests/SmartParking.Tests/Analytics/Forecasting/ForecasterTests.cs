@@ -1,7 +1,9 @@
 using SmartParking.Server.Modules.Analytics.Forecasting;
+using SmartParking.Tests.Infrastructure;
 
 namespace SmartParking.Tests.Analytics.Forecasting;
 
+[LongRunFirst]
 public sealed class ForecasterTests
 {
     [Fact]

@@ -50,6 +50,7 @@ public sealed class ForecastFactory : ManageFactory
         TimeZoneInfo.ConvertTime(hour, TimeZoneInfo.FindSystemTimeZoneById("Europe/Copenhagen")).Hour is >= 8 and <= 16;
 }
 
+[LongRunFirst]
 public sealed class ForecastServiceTests(ForecastFactory factory) : IClassFixture<ForecastFactory>
 {
     private static readonly TimeSpan Training = TimeSpan.FromSeconds(120);
