@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using SmartParking.Server.Modules.Sensors.Mqtt.Protocol;
 using SmartParking.Tests.Infrastructure;
 using static SmartParking.Tests.Mqtt.RawMqttClient;
@@ -23,7 +25,11 @@ public sealed class MqttConnectionLimitTests(MqttLimitFactory factory) : IClassF
         var device = await factory.CreateDeviceAsync();
         await using var first = await SignInAsync(factory.MqttPort, device, "first");
         // A connection counts from accept, before CONNECT, so a flood of silent sockets is bounded too.
+        using var opened = OpenedConnections();
         var second = await ConnectAsync(factory.MqttPort);
+        // Kestrel hands accepted sockets to the thread pool, so the server may count a later one first: the third
+        // connects only once the second holds the last slot.
+        await Poll.UntilAsync(() => Task.FromResult(opened.Count), n => n == 1, TimeSpan.FromSeconds(30), "the second connection counted");
 
         await using (var third = await ConnectAsync(factory.MqttPort))
         {
@@ -36,6 +42,30 @@ public sealed class MqttConnectionLimitTests(MqttLimitFactory factory) : IClassF
         await Poll.UntilAsync(async () => await SignsInAsync(device), ok => ok, TimeSpan.FromSeconds(30), "a free connection slot");
         await first.SendAsync(PingReq());
         (await first.ReceiveAsync()).ShouldBe(MqttEmptyPacket.PingResp);
+    }
+
+    /// <summary>Connections this test's server opens from now on, read from its own meters (other test servers share the process).</summary>
+    private OpenedCounter OpenedConnections()
+    {
+        var meters = factory.Services.GetRequiredService<IMeterFactory>();
+        var counter = new OpenedCounter();
+        counter.Listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "smartparking.mqtt.connections.active") listener.EnableMeasurementEvents(instrument);
+        };
+        counter.Listener.SetMeasurementEventCallback<long>((_, change, _, _) => { if (change > 0) Interlocked.Add(ref counter.Opened, change); });
+        counter.Listener.Start();
+        return counter;
+    }
+
+    private sealed class OpenedCounter : IDisposable
+    {
+        public readonly MeterListener Listener = new();
+        public long Opened;
+
+        public long Count => Interlocked.Read(ref Opened);
+
+        public void Dispose() => Listener.Dispose();
     }
 
     private async Task<bool> SignsInAsync(TestDevice device)

@@ -27,11 +27,13 @@ internal sealed class MqttConnectionHandler : ConnectionHandler
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
+        // Counted before the gauge moves, so a connection the gauge shows already holds its slot.
+        var open = Interlocked.Increment(ref _open);
         _metrics.ConnectionOpened();
         var reason = MqttCloseReason.InternalError;
         try
         {
-            if (Interlocked.Increment(ref _open) > _options.MaxConnections)
+            if (open > _options.MaxConnections)
             {
                 // Shedding load has to stay cheap: nothing is read, the socket is simply closed.
                 reason = MqttCloseReason.ConnectionLimit;
