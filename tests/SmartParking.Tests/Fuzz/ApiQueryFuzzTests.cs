@@ -14,7 +14,7 @@ namespace SmartParking.Tests.Fuzz;
 /// </summary>
 public sealed class ApiQueryFuzzTests(FuzzFactory factory, ITestOutputHelper output) : IClassFixture<FuzzFactory>
 {
-    public sealed record Target(string Route, bool DriverPolicy, string[] Parameters)
+    public sealed record Target(string Route, bool DriverPolicy, string[] Parameters, string[] DateParameters)
     {
         public override string ToString() => "GET " + Route;
     }
@@ -40,13 +40,43 @@ public sealed class ApiQueryFuzzTests(FuzzFactory factory, ITestOutputHelper out
                         .Where(p => e.RoutePattern.GetParameter(p.Name!) is null)
                         .Select(p => p.Name!)
                         .Concat(["page", "pageSize", "sort", "q", "format"])
-                        .Distinct()]))
+                        .Distinct()],
+                    [.. (e.Metadata.GetMetadata<MethodInfo>()?.GetParameters() ?? [])
+                        .Where(p => (Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType) == typeof(DateTimeOffset))
+                        .Select(p => p.Name!)]))
                 .DistinctBy(t => t.Route)
                 .OrderBy(t => t.Route)
                 .Select(t => new object[] { t })
                 .ToList();
         }
         finally { host.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+    }
+
+    public static IEnumerable<object[]> DateTargets() => Targets().Where(t => ((Target)t[0]).DateParameters.Length > 0);
+
+    /// <summary>
+    /// A time with an offset other than UTC is a valid time (and two values for one parameter are read joined, e.g.
+    /// "2026-12-05,-1" as 5 December at offset -01:00); PostgreSQL's timestamptz takes it once it is in UTC.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DateTargets))]
+    public async Task Endpoint_TimesWithAnOffset_AnsweredLikeTheSameTimeInUtc(Target target)
+    {
+        using var operatorClient = factory.OperatorClient();
+        using var driverClient = factory.ClientFor(factory.Driver);
+        var client = target.DriverPolicy ? driverClient : operatorClient;
+        var path = factory.PathFor(target.Route);
+        string[] offsets = ["+02:00", "-05:00"];
+        var withOffsets = string.Join("&", target.DateParameters.Select((p, i) =>
+            $"{p}={Uri.EscapeDataString($"2026-12-0{1 + i}T10:00:00{offsets[i % offsets.Length]}")}"));
+        var inUtc = string.Join("&", target.DateParameters.Select((p, i) =>
+            $"{p}={Uri.EscapeDataString(new DateTimeOffset(2026, 12, 1 + i, 10, 0, 0, TimeSpan.Parse(offsets[i % offsets.Length].TrimStart('+'), System.Globalization.CultureInfo.InvariantCulture)).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}"));
+
+        using var offsetAnswer = await client.GetAsync(path + "?" + withOffsets);
+        using var utcAnswer = await client.GetAsync(path + "?" + inUtc);
+
+        ((int)offsetAnswer.StatusCode).ShouldBeLessThan(500, $"GET {path}?{withOffsets}: {await offsetAnswer.Content.ReadAsStringAsync()}");
+        offsetAnswer.StatusCode.ShouldBe(utcAnswer.StatusCode, $"GET {path}?{withOffsets} against ?{inUtc}");
     }
 
     private static readonly string[] Values =

@@ -28,8 +28,9 @@ public sealed class SensorService(NpgsqlDataSource db, IOptions<IngestOptions> i
     public async Task<IReadOnlyList<SensorReading>> ReadingsAsync(ClaimsPrincipal principal, Guid id, DateTimeOffset? from, DateTimeOffset? to, int? limit, CancellationToken ct)
     {
         new Validation().Instant(from, "from").Instant(to, "to").ThrowIfInvalid();
-        var until = to ?? time.GetUtcNow();
-        var since = from ?? until.AddDays(-1);
+        // In UTC: a time given with another offset is the same instant, and timestamptz parameters take only UTC.
+        var until = (to ?? time.GetUtcNow()).ToUniversalTime();
+        var since = (from ?? until.AddDays(-1)).ToUniversalTime();
         new Validation()
             .Check(since < until, "from", "must be before to.")
             .Check(until - since <= MaxReadingsWindow, "from", "the window is at most 31 days.")
