@@ -62,15 +62,12 @@ public sealed class ApiQueryFuzzTests(FuzzFactory factory, ITestOutputHelper out
     [MemberData(nameof(DateTargets))]
     public async Task Endpoint_TimesWithAnOffset_AnsweredLikeTheSameTimeInUtc(Target target)
     {
-        using var operatorClient = factory.OperatorClient();
-        using var driverClient = factory.ClientFor(factory.Driver);
-        var client = target.DriverPolicy ? driverClient : operatorClient;
+        using var client = ClientFor(target);
         var path = factory.PathFor(target.Route);
-        string[] offsets = ["+02:00", "-05:00"];
-        var withOffsets = string.Join("&", target.DateParameters.Select((p, i) =>
-            $"{p}={Uri.EscapeDataString($"2026-12-0{1 + i}T10:00:00{offsets[i % offsets.Length]}")}"));
-        var inUtc = string.Join("&", target.DateParameters.Select((p, i) =>
-            $"{p}={Uri.EscapeDataString(new DateTimeOffset(2026, 12, 1 + i, 10, 0, 0, TimeSpan.Parse(offsets[i % offsets.Length].TrimStart('+'), System.Globalization.CultureInfo.InvariantCulture)).UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}"));
+        var times = target.DateParameters.Select((name, i) => (Name: name, Time: new DateTimeOffset(2026, 12, 1 + i, 10, 0, 0, TimeSpan.FromHours(i % 2 == 0 ? 2 : -5)))).ToList();
+        string Query(Func<DateTimeOffset, string> format) => string.Join("&", times.Select(t => $"{t.Name}={Uri.EscapeDataString(format(t.Time))}"));
+        var withOffsets = Query(t => t.ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture));
+        var inUtc = Query(t => t.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
 
         using var offsetAnswer = await client.GetAsync(path + "?" + withOffsets);
         using var utcAnswer = await client.GetAsync(path + "?" + inUtc);
@@ -90,9 +87,7 @@ public sealed class ApiQueryFuzzTests(FuzzFactory factory, ITestOutputHelper out
     [MemberData(nameof(Targets))]
     public async Task Endpoint_HostileQuery_NeverAnswers5xx(Target target)
     {
-        using var operatorClient = factory.OperatorClient();
-        using var driverClient = factory.ClientFor(factory.Driver);
-        var client = target.DriverPolicy ? driverClient : operatorClient;
+        using var client = ClientFor(target);
         var path = factory.PathFor(target.Route);
         var value = Gen.Frequency((6, Gen.OneOf(Values)), (1, Gen.OneOf([.. factory.Ids.Values]).Select(g => g.ToString())));
         var queries = Gen.Select(Gen.OneOf(target.Parameters), value).Array[0, 6]
@@ -109,4 +104,7 @@ public sealed class ApiQueryFuzzTests(FuzzFactory factory, ITestOutputHelper out
         }, iter: JsonFuzz.Iterations(30), threads: 1, writeLine: output.WriteLine);
         output.WriteLine($"GET {path}: " + string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
     }
+
+    /// <summary>The driver's client for a driver endpoint, the operator's for the rest.</summary>
+    private HttpClient ClientFor(Target target) => target.DriverPolicy ? factory.ClientFor(factory.Driver) : factory.OperatorClient();
 }
