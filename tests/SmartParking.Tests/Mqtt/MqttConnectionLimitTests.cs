@@ -44,28 +44,27 @@ public sealed class MqttConnectionLimitTests(MqttLimitFactory factory) : IClassF
         (await first.ReceiveAsync()).ShouldBe(MqttEmptyPacket.PingResp);
     }
 
-    /// <summary>Connections this test's server opens from now on, read from its own meters (other test servers share the process).</summary>
-    private OpenedCounter OpenedConnections()
+    private OpenedConnectionCounter OpenedConnections() => new(factory.Services.GetRequiredService<IMeterFactory>());
+
+    /// <summary>Connections one server opens from now on, read from its own meters (other test servers share the process).</summary>
+    private sealed class OpenedConnectionCounter : IDisposable
     {
-        var meters = factory.Services.GetRequiredService<IMeterFactory>();
-        var counter = new OpenedCounter();
-        counter.Listener.InstrumentPublished = (instrument, listener) =>
+        private readonly MeterListener _listener = new();
+        private long _opened;
+
+        public OpenedConnectionCounter(IMeterFactory serverMeters)
         {
-            if (instrument.Meter.Scope == meters && instrument.Name == "smartparking.mqtt.connections.active") listener.EnableMeasurementEvents(instrument);
-        };
-        counter.Listener.SetMeasurementEventCallback<long>((_, change, _, _) => { if (change > 0) Interlocked.Add(ref counter.Opened, change); });
-        counter.Listener.Start();
-        return counter;
-    }
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == serverMeters && instrument.Name == "smartparking.mqtt.connections.active") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, change, _, _) => { if (change > 0) Interlocked.Add(ref _opened, change); });
+            _listener.Start();
+        }
 
-    private sealed class OpenedCounter : IDisposable
-    {
-        public readonly MeterListener Listener = new();
-        public long Opened;
+        public long Count => Interlocked.Read(ref _opened);
 
-        public long Count => Interlocked.Read(ref Opened);
-
-        public void Dispose() => Listener.Dispose();
+        public void Dispose() => _listener.Dispose();
     }
 
     private async Task<bool> SignsInAsync(TestDevice device)
