@@ -16,18 +16,33 @@ internal static class ChatBench
     /// <summary>The rate the issue asks for; the latency target holds at it.</summary>
     private const double TargetRate = 2_000;
 
+    private static readonly TimeSpan LeadIn = TimeSpan.FromSeconds(3);
+
     public static async Task RunAsync(BenchContext c, CancellationToken ct)
     {
         var s = c.Settings;
-        var box = c.Env.City.Box;
-        c.Header("chat", $"{s.NearbyClients} keep-alive clients, each a user talking to POST /webhooks/rest/webhook, {s.NearbyDuration} s flat out, then {s.NearbyDuration} s at {TargetRate:N0} msg/s");
+        c.Header("chat", $"{s.NearbyClients} keep-alive clients, each a user talking to POST /webhooks/rest/webhook, {s.NearbyDuration} s flat out, " +
+            $"then {s.NearbyDuration} s at {TargetRate:N0} msg/s after {LeadIn.TotalSeconds:F0} s at that rate not counted");
         c.Out.WriteLine($"   note: the load generator runs on the same {Environment.ProcessorCount} cores as the server and PostgreSQL.");
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = s.NearbyClients, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        var server = c.Env.Server.BaseUrl;
+        // One connection per user, kept through every run as a client keeps its own.
+        var connections = Enumerable.Range(0, s.NearbyClients).Select(_ => new LeanHttpConnection(server)).ToArray();
+        try
         {
-            BaseAddress = c.Env.Server.BaseUrl,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        var warm = await ServerMetrics.WarmUntilJitSettledAsync(c.Env.Server.BaseUrl, d => RunClientsAsync(http, box, s.NearbyClients, d, null, ct), ct);
+            await RunAsync(c, connections, ct);
+        }
+        finally
+        {
+            foreach (var connection in connections) connection.Dispose();
+        }
+    }
+
+    private static async Task RunAsync(BenchContext c, LeanHttpConnection[] connections, CancellationToken ct)
+    {
+        var s = c.Settings;
+        var box = c.Env.City.Box;
+        var server = c.Env.Server.BaseUrl;
+        var warm = await ServerMetrics.WarmUntilJitSettledAsync(c.Env.Server.BaseUrl, d => RunClientsAsync(server, connections, box, d, null, ct), ct);
         c.Out.WriteLine($"   {warm}");
         // What the city's background jobs (rollup sampling, sensor health sweep) take with no message at all: the paced
         // run's CPU per message below carries this share too.
@@ -40,7 +55,7 @@ internal static class ChatBench
         var metricsBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         await PgStats.ResetAsync(c.Env.Db, ct);
         var cpuBefore = c.Env.Cpu.Take();
-        var flat = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), null, ct);
+        var flat = await RunClientsAsync(server, connections, box, TimeSpan.FromSeconds(s.NearbyDuration), null, ct);
         var cpu = CpuSampler.Between(cpuBefore, c.Env.Cpu.Take());
         var metricsAfter = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var rate = flat.Messages / flat.Seconds;
@@ -60,10 +75,16 @@ internal static class ChatBench
 
         // Latency: the same users together sending 2,000 msg/s on a fixed schedule. Each reply is timed from when its
         // message was due, so a server that falls behind shows it in the figures rather than slowing the senders down.
+        // First a few seconds at the same rate, not counted: the figures are of the steady rate, not of the way down
+        // from the flat-out run's queues just before it.
+        await RunClientsAsync(server, connections, box, LeadIn, TargetRate, ct);
+        await PgStats.ResetAsync(c.Env.Db, ct);
         var pacedBefore = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var harnessBefore = HarnessGc.Take();
+        var pacedCpuBefore = c.Env.Cpu.Take();
         var pacedFrom = DateTime.UtcNow;
-        var paced = await RunClientsAsync(http, box, s.NearbyClients, TimeSpan.FromSeconds(s.NearbyDuration), TargetRate, ct);
+        var paced = await RunClientsAsync(server, connections, box, TimeSpan.FromSeconds(s.NearbyDuration), TargetRate, ct);
+        var pacedCpu = CpuSampler.Between(pacedCpuBefore, c.Env.Cpu.Take());
         var harnessGc = HarnessGc.Take() - harnessBefore;
         var pacedAfter = await ServerMetrics.ScrapeAsync(c.Env.Server.BaseUrl, ct);
         var sum = paced.Latencies.Summarize();
@@ -71,7 +92,9 @@ internal static class ChatBench
         c.Out.WriteLine($"   latency at {TargetRate:N0} msg/s: {sum}");
         c.Out.WriteLine($"   by message: {paced.ByMessage(Script((box.MinLat, box.MinLng)))}");
         c.Out.WriteLine($"   seconds of the paced run ({pacedFrom:HH:mm:ss} UTC on, to match against the server's and PostgreSQL's logs) by their p99 (a stall shows as a run of slow seconds): {paced.BySecond()}");
+        c.Out.WriteLine($"   at {TargetRate:N0} msg/s, {pacedCpu}");
         c.Out.WriteLine($"   at {TargetRate:N0} msg/s, {ServerMetrics.Runtime(pacedBefore, pacedAfter, paced.Seconds, paced.Messages, "message")}");
+        await PgStats.PrintAsync(c.Env.Db, c.Out, paced.Seconds, ct);
         c.Out.WriteLine($"   the server's own time for the same requests (from receiving to answering, by its histogram): {ServerSide(pacedBefore, pacedAfter)}");
         c.Out.WriteLine($"   the load generator's own GC meanwhile (its pauses delay replies it times): {harnessGc}");
         c.Out.WriteLine($"   how late the load generator sent each message after it was due (counted in the latency above): {paced.Lateness.Summarize()}");
@@ -124,13 +147,18 @@ internal static class ChatBench
     }
 
     /// <param name="rate">Messages per second from all users together on a fixed schedule; null: each as fast as it is answered.</param>
-    private static async Task<Outcome> RunClientsAsync(HttpClient http, CityBox box, int clients, TimeSpan duration, double? rate, CancellationToken ct)
+    private static async Task<Outcome> RunClientsAsync(Uri server, LeanHttpConnection[] connections, CityBox box, TimeSpan duration, double? rate, CancellationToken ct)
     {
+        var clients = connections.Length;
         long messages = 0, errors = 0;
         var all = new Latencies();
         var lateness = new Latencies();
         var timeline = new List<(int Second, double Ms)>();
         var byStep = new Dictionary<int, Latencies>();
+        // A server that stops answering ends the run (as HttpClient's timeout did) rather than hanging it.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(duration + TimeSpan.FromSeconds(30));
+        ct = bounded.Token;
         var clock = Stopwatch.StartNew();
         // Each user's turn comes every clients/rate seconds, the users spread evenly over that interval.
         var interval = rate is { } r ? TimeSpan.FromSeconds(clients / r) : TimeSpan.Zero;
@@ -142,9 +170,11 @@ internal static class ChatBench
             var myTimeline = new List<(int, double)>();
             var myByStep = new Dictionary<int, Latencies>();
             var sender = $"bench-{w}-{Guid.NewGuid():N}";
-            // Each message's body made once, sent with its length as Rasa's clients send theirs (not chunked), so
-            // the harness spends its share of the two cores on timing, not on JSON.
-            var script = Script(box.RandomPoint(random)).Select(message => JsonSerializer.SerializeToUtf8Bytes(new { sender, message })).ToArray();
+            // Each message's request made once, its body sent with its length as Rasa's clients send theirs (not
+            // chunked), so the harness spends its share of the two cores on timing, not on HTTP and JSON.
+            var script = Script(box.RandomPoint(random))
+                .Select(message => LeanHttpConnection.Post(server, "/webhooks/rest/webhook", JsonSerializer.SerializeToUtf8Bytes(new { sender, message }))).ToArray();
+            var connection = connections[w];
             for (var i = 0; clock.Elapsed < duration && !ct.IsCancellationRequested; i++)
             {
                 var due = rate is null ? clock.Elapsed : interval * (i + (double)w / clients);
@@ -155,14 +185,12 @@ internal static class ChatBench
                 myLateness.Add(late.TotalMilliseconds);
                 try
                 {
-                    using var body = new ByteArrayContent(script[i % script.Length]) { Headers = { ContentType = new("application/json") } };
-                    using var response = await http.PostAsync("/webhooks/rest/webhook", body, ct);
-                    await response.Content.ReadAsByteArrayAsync(ct);
+                    var status = await connection.SendAsync(script[i % script.Length], ct);
                     var ms = Latencies.Ms(started, Stopwatch.GetTimestamp());
                     mine.Add(ms);
                     myTimeline.Add(((int)due.TotalSeconds, ms));
                     (myByStep.TryGetValue(i % script.Length, out var step) ? step : myByStep[i % script.Length] = new Latencies()).Add(ms);
-                    if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref messages);
+                    if (status == (int)HttpStatusCode.OK) Interlocked.Increment(ref messages);
                     else Interlocked.Increment(ref errors);
                 }
                 catch (HttpRequestException) { Interlocked.Increment(ref errors); }

@@ -22,6 +22,7 @@ internal enum Steps
     Chat = 256,
     MultiNode = 512,
     Plates = 1024,
+    Idle = 2048,
     All = IngestHttp | IngestMqtt | Freshness | Nearby | Bookings | Plates | Events | Notifications | Chat | Memory,
 }
 
@@ -82,6 +83,7 @@ internal static class BenchProgram
             ("notifications", "End to end: a meter session entering its last 15 minutes → the driver's e-mail accepted by a local SMTP server", Steps.Notifications),
             ("chat", "Chat assistant: messages/s and reply latency through Rasa's REST channel (users on --nearby-clients, --nearby-duration s)", Steps.Chat),
             ("memory", "Server resident memory with the whole city loaded", Steps.Memory),
+            ("idle", "What the city costs with no traffic: server and PostgreSQL CPU over two minutes of scheduled jobs alone", Steps.Idle),
             ("multinode", "Failover: 3 nodes behind HAProxy under ingest and SSE, one SIGKILLed (needs haproxy); readings lost, SSE gap, job takeover, booking winners", Steps.MultiNode),
         ];
         foreach (var (name, description, steps) in commands)
@@ -199,6 +201,7 @@ internal static class BenchProgram
             report.Note($"City: {env.City.Lots.Length:N0} lots, {env.City.Spaces:N0} spaces and sensors, one tenant, over about 20 × 20 km.");
 
             if (steps.HasFlag(Steps.Memory)) await MemoryBench.RunAsync(context, "after start", ct);
+            if (steps.HasFlag(Steps.Idle)) await IdleBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.IngestHttp)) await IngestHttpBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.IngestMqtt)) await IngestMqttBench.RunAsync(context, ct);
             if (steps.HasFlag(Steps.Freshness)) await FreshnessBench.RunAsync(context, ct);

@@ -294,6 +294,28 @@ internal static class MemoryBench
     }
 }
 
+/// <summary>
+/// The city's cost with nobody using it: the scheduled jobs (the rollups' minute sample, the sensor health sweep and the
+/// others) run on their own, and whatever they take is taken from every request of a busy box.
+/// </summary>
+internal static class IdleBench
+{
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(2);
+
+    public static async Task RunAsync(BenchContext c, CancellationToken ct)
+    {
+        c.Header("idle", $"no traffic for {Window.TotalSeconds:F0} s (every job that runs each minute runs at least twice), {c.Env.City.Spaces:N0} spaces in {c.Env.City.Lots.Length:N0} lots");
+        await PgStats.ResetAsync(c.Env.Db, ct);
+        var before = c.Env.Cpu.Take();
+        await Task.Delay(Window, ct);
+        var cpu = CpuSampler.Between(before, c.Env.Cpu.Take());
+        c.Out.WriteLine($"   {cpu}");
+        await PgStats.PrintAsync(c.Env.Db, c.Out, Window.TotalSeconds, ct);
+        c.Report.Add("idle", "CPU with no traffic, server + PostgreSQL (100% = one core)", cpu.Server + cpu.Postgres, "%", null, Better.Lower,
+            string.Create(CultureInfo.InvariantCulture, $"server {cpu.Server:F0}%, PostgreSQL {cpu.Postgres:F0}%"));
+    }
+}
+
 /// <summary>The server's own Prometheus figures (ingest writer timings, GC heap), to explain what the outside saw.</summary>
 internal static class ServerMetrics
 {

@@ -54,8 +54,11 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
                 new(factory.TenantId, lotId, "type", "standard", aTaken, null, 1),
                 new(factory.TenantId, lotId, "type", "ev", 1.0, null, 1),
             ];
-            await store.AddSamplesAsync(Ten.AddMinutes(minute), samples, CancellationToken.None);
-            if (minute == 30) await store.AddSamplesAsync(Ten.AddMinutes(minute), samples, CancellationToken.None); // another node, same minute
+            var sums = new SampleSums();
+            foreach (var sample in samples) sums.Add(Ten.AddMinutes(minute), await store.DayStartAsync(lotId, Ten.AddMinutes(minute), CancellationToken.None), sample);
+            var written = sums.Take();
+            await store.AddSampleSumsAsync(written, CancellationToken.None);
+            if (minute == 30) await store.AddSampleSumsAsync(written, CancellationToken.None); // another node, same minute
         }
 
         var lot = (await BucketsAsync(client, lotId, "hour", "lot", Ten, Ten.AddHours(1))).ShouldHaveSingleItem();
@@ -166,6 +169,35 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
     }
 
     [Fact]
+    public async Task MinuteSamples_HeldUntilTheirBlockOfMinutesEnds_ThenWrittenOnceWithEveryMinute()
+    {
+        var (lat, lng) = SomewhereNew();
+        using var client = factory.OperatorClient();
+        var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
+        var sensor = await client.CreateSensorAsync(lotId);
+        using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", DateTimeOffset.UtcNow)));
+        await client.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+
+        // At an hour no other test and not the background sampler writes; blocks of 5 minutes: 05:00-05:04, 05:05-05:09.
+        var job = ActivatorUtilities.CreateInstance<RollupJob>(factory.Services, Options.Create(new RollupOptions { WriteSamplesEveryMinutes = 5 }));
+        var hour = Ten.AddHours(-5);
+        for (var minute = 0; minute < 4; minute++) await job.RunAsync(hour.AddMinutes(minute).AddSeconds(20), CancellationToken.None);
+        (await BucketsAsync(client, lotId, "hour", "lot", hour, hour.AddHours(1))).ShouldBeEmpty("the block's minutes are still held");
+
+        await job.RunAsync(hour.AddMinutes(4).AddSeconds(20), CancellationToken.None);
+        await job.RunAsync(hour.AddMinutes(4).AddSeconds(50), CancellationToken.None); // the same minute again: not sampled twice
+        var bucket = (await BucketsAsync(client, lotId, "hour", "lot", hour, hour.AddHours(1))).ShouldHaveSingleItem();
+        bucket.GetProperty("samples").GetInt32().ShouldBe(5);
+        bucket.GetProperty("occupancy").GetDouble().ShouldBe(1.0);
+        var dayStart = await factory.Services.GetRequiredService<RollupStore>().DayStartAsync(lotId, hour, CancellationToken.None);
+        (await BucketsAsync(client, lotId, "day", "lot", dayStart, dayStart.AddDays(1))).ShouldHaveSingleItem().GetProperty("samples").GetInt32().ShouldBe(5);
+
+        await job.RunAsync(hour.AddMinutes(5).AddSeconds(20), CancellationToken.None);
+        (await BucketsAsync(client, lotId, "hour", "lot", hour, hour.AddHours(1))).ShouldHaveSingleItem().GetProperty("samples").GetInt32()
+            .ShouldBe(5, "the next block is held until it ends");
+    }
+
+    [Fact]
     public async Task MinuteSample_WrittenALotAtATime_EveryLotGetsItsSample()
     {
         using var client = factory.OperatorClient();
@@ -185,7 +217,8 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
         // One lot per slice, at an hour no other test and not the background sampler writes.
         var job = ActivatorUtilities.CreateInstance<RollupJob>(factory.Services, Options.Create(new RollupOptions { LotsPerSlice = 1 }));
         var minute = Ten.AddHours(-2);
-        (await job.SampleAndWriteAsync(minute, CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(3 * 2, "a lot and a space type sample per lot");
+        (await job.SampleMinuteAsync(minute, CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(3 * 2, "a lot and a space type sample per lot");
+        (await job.WriteSamplesAsync(CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(3 * 2);
 
         foreach (var (lotId, i) in lots.Select((id, i) => (id, i)))
         {

@@ -4,18 +4,21 @@ using SmartParking.Server.Modules.Availability;
 using SmartParking.Server.Modules.Lots;
 using SmartParking.Server.Modules.Sensors;
 using SmartParking.Server.Platform.Scheduling;
+using SmartParking.Server.Platform.Time;
 
 namespace SmartParking.Server.Modules.Analytics.Rollups;
 
 /// <summary>
 /// Once a minute, samples the live availability model on the node running the scheduled jobs: the occupied share of
-/// each lot, zone and space type, and the share of each lot's sensors online. The cost depends on the number of
-/// spaces, not on how often sensors report. Every Analytics:Rollups:CountEveryMinutes it adds the kept status batches
-/// to the rollups; once a day it prunes rollups and facts past their retention.
+/// each lot, zone and space type, and the share of each lot's sensors online. The samples are added up in memory and
+/// written every Analytics:Rollups:WriteSamplesEveryMinutes. The cost depends on the number of spaces, not on how often
+/// sensors report. Every Analytics:Rollups:CountEveryMinutes it adds the kept status batches to the rollups; once a
+/// day it prunes rollups and facts past their retention.
 /// </summary>
 public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, SpacePlaces places, ISensorUptime sensors, RollupStore store,
     IOptions<RollupOptions> options, IConfiguration configuration, ILogger<RollupJob> logger) : IScheduledJob
 {
+    private readonly SampleSums _pending = new();
     private DateTimeOffset _lastMinute;
     private DateTimeOffset _lastCount;
     private DateTimeOffset _lastPrune;
@@ -38,9 +41,15 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
         if (minute > _lastMinute)
         {
             var started = Stopwatch.GetTimestamp();
-            var samples = await SampleAndWriteAsync(minute, ct);
+            var samples = await SampleMinuteAsync(minute, ct);
             _lastMinute = minute;
-            logger.LogDebug("Rollups: sampled and wrote {Samples} buckets in {Ms} ms", samples, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            logger.LogDebug("Rollups: sampled {Samples} buckets in {Ms} ms", samples, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (WriteDue(minute))
+            {
+                started = Stopwatch.GetTimestamp();
+                var written = await WriteSamplesAsync(ct);
+                logger.LogDebug("Rollups: wrote {Buckets} buckets of samples in {Ms} ms", written, (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
         }
         if (now - _lastPrune >= TimeSpan.FromDays(1))
         {
@@ -52,23 +61,46 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
     }
 
     /// <summary>
-    /// Samples every lot and adds the samples to this minute's buckets, <see cref="RollupOptions.LotsPerSlice"/> lots at
-    /// a time with a pause after each slice (<see cref="Paced"/>): a city of 10,000 lots is about 1.5 s of PostgreSQL
-    /// work, which in one go stalls requests for seconds. A slice is a transaction of its own; a minute cut short by a
-    /// crash leaves the rest of its lots one sample short.
+    /// Samples every lot and adds the samples to those held for writing, <see cref="RollupOptions.LotsPerSlice"/> lots at a
+    /// time with a pause after each slice (<see cref="Paced"/>): each slice reads its lots' sensors.
     /// </summary>
-    /// <returns>How many samples were written.</returns>
-    internal async Task<int> SampleAndWriteAsync(DateTimeOffset minute, CancellationToken ct)
+    /// <returns>How many samples were taken.</returns>
+    internal async Task<int> SampleMinuteAsync(DateTimeOffset minute, CancellationToken ct)
     {
-        var live = await LiveLotsAsync(ct);
-        var written = 0;
-        await Paced.ForEachSliceAsync(live, options.Value.LotsPerSlice, async (slice, token) =>
+        var taken = 0;
+        await Paced.ForEachSliceAsync(await LiveLotsAsync(ct), options.Value.LotsPerSlice, async (slice, token) =>
         {
             var samples = await SampleAsync(slice, token);
-            await store.AddSamplesAsync(minute, samples, token);
-            written += samples.Count;
+            foreach (var sample in samples) _pending.Add(minute, await store.DayStartAsync(sample.LotId, minute, token), sample);
+            taken += samples.Count;
         }, ct);
-        return written;
+        return taken;
+    }
+
+    /// <summary>
+    /// Whether the samples held are written after this minute's: at the end of each block of WriteSamplesEveryMinutes
+    /// in the hour, so an hour's last samples are written as it ends.
+    /// </summary>
+    private bool WriteDue(DateTimeOffset minute)
+    {
+        var every = options.Value.WriteSamplesEveryMinutes;
+        var next = minute.AddMinutes(1);
+        return next.Minute % every == 0 || next.ToWholeHour() != minute.ToWholeHour()
+            || _pending.FirstMinute is { } first && minute - first >= TimeSpan.FromMinutes(every - 1);
+    }
+
+    /// <summary>
+    /// Writes the samples held, the buckets of <see cref="RollupOptions.LotsPerSlice"/> lots at a time with a pause after
+    /// each (<see cref="Paced"/>): a city of 10,000 lots is some 40,000 buckets, which in one go stall requests for
+    /// seconds. A slice is a transaction of its own; a crash, or a write that fails, loses the minutes held.
+    /// </summary>
+    /// <returns>How many buckets were written.</returns>
+    internal async Task<int> WriteSamplesAsync(CancellationToken ct)
+    {
+        var sums = _pending.Take();
+        await Paced.ForEachSliceAsync(sums.GroupBy(s => s.LotId), options.Value.LotsPerSlice,
+            (lots, token) => store.AddSampleSumsAsync([.. lots.SelectMany(lot => lot)], token), ct);
+        return sums.Count;
     }
 
     /// <summary>What availability shows now, per lot, zone and space type (the same occupied share as pricing and the overview).</summary>

@@ -164,50 +164,66 @@ public sealed class RollupStore(NpgsqlDataSource db, LotCatalog lots)
     }
 
     /// <summary>
-    /// Adds one minute's samples to their hour and to their lot-local day (at most once per minute: a node taking the job
-    /// over mid-minute finds last_sample already there), and mirrors the lots' hours into lot_occupancy_hourly. The cost
-    /// is one row per lot, zone and type a minute, whatever the number of readings.
+    /// Adds minutes of samples to their hours and lot-local days, and mirrors the lots' hours into lot_occupancy_hourly.
+    /// A row takes a sum only when none of its minutes is there yet (last_sample before the first), so a sum written
+    /// again, or by a node taking the job over, is not counted twice. The cost is one row per bucket, however many
+    /// minutes and readings it holds.
     /// </summary>
-    public async Task AddSamplesAsync(DateTimeOffset minute, IReadOnlyList<LiveSample> samples, CancellationToken ct)
+    public async Task AddSampleSumsAsync(IReadOnlyList<SampleSum> sums, CancellationToken ct)
     {
-        if (samples.Count == 0) return;
-        var hour = minute.ToWholeHour();
-        var days = new Dictionary<Guid, DateTimeOffset>();
-        foreach (var lotId in samples.Select(s => s.LotId).Distinct()) days[lotId] = await DayStartAsync(lotId, minute, ct);
+        if (sums.Count == 0) return;
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var parameters = new
-        {
-            hour, minute,
-            tenants = samples.Select(s => s.TenantId).ToArray(), lots = samples.Select(s => s.LotId).ToArray(),
-            scopes = samples.Select(s => s.Scope).ToArray(), keys = samples.Select(s => s.ScopeKey).ToArray(),
-            occupancies = samples.Select(s => s.Occupancy).ToArray(), uptimes = samples.Select(s => s.Uptime).ToArray(),
-            days = samples.Select(s => days[s.LotId]).ToArray(),
-        };
-        foreach (var (granularity, bucket) in new[] { ("hour", "@hour"), ("day", "x.day") })
-            await connection.ExecuteAsync(new CommandDefinition($"""
-                insert into analytics_rollups as r (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
-                    uptime_sum, uptime_samples, last_sample)
-                select t, l, '{granularity}', {bucket}, s, k, coalesce(o, 0), (o is not null)::int, o, coalesce(u, 0), (u is not null)::int, @minute
-                from unnest(@tenants::uuid[], @lots::uuid[], @scopes::text[], @keys::text[], @occupancies::float8[], @uptimes::float8[], @days::timestamptz[])
-                    as x(t, l, s, k, o, u, day)
-                on conflict (lot_id, granularity, scope, scope_key, bucket) do update set
-                    occupancy_sum = r.occupancy_sum + excluded.occupancy_sum, occupancy_samples = r.occupancy_samples + excluded.occupancy_samples,
-                    peak = greatest(r.peak, excluded.peak),
-                    uptime_sum = r.uptime_sum + excluded.uptime_sum, uptime_samples = r.uptime_samples + excluded.uptime_samples,
-                    last_sample = excluded.last_sample
-                where r.last_sample is null or r.last_sample < excluded.last_sample
-                """, parameters, tx, cancellationToken: ct));
-        var lotSamples = samples.Where(s => s.Scope == "lot").ToList();
+        // Each sum goes to its hour and to its day.
+        var rows = sums.SelectMany(s => new[] { (Granularity: "hour", Bucket: s.Hour, Sum: s), (Granularity: "day", Bucket: s.Day, Sum: s) }).ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            with input as (
+                -- A day takes the sums of several hours, and (in a zone half an hour off) an hour those of two days: one row each.
+                select tenant_id, lot_id, granularity, bucket, scope, scope_key, sum(occupancy_sum) as occupancy_sum, sum(occupancy_samples)::int as occupancy_samples,
+                    max(peak) as peak, sum(uptime_sum) as uptime_sum, sum(uptime_samples)::int as uptime_samples, min(first_sample) as first_sample, max(last_sample) as last_sample
+                from unnest(@tenants::uuid[], @lots::uuid[], @granularities::text[], @buckets::timestamptz[], @scopes::text[], @keys::text[],
+                    @occupancySums::float8[], @occupancySamples::int[], @peaks::float8[], @uptimeSums::float8[], @uptimeSamples::int[],
+                    @firsts::timestamptz[], @lasts::timestamptz[])
+                    as x(tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak, uptime_sum, uptime_samples, first_sample, last_sample)
+                group by tenant_id, lot_id, granularity, bucket, scope, scope_key
+            ), added as (
+                update analytics_rollups r set
+                    occupancy_sum = r.occupancy_sum + i.occupancy_sum, occupancy_samples = r.occupancy_samples + i.occupancy_samples,
+                    peak = greatest(r.peak, i.peak),
+                    uptime_sum = r.uptime_sum + i.uptime_sum, uptime_samples = r.uptime_samples + i.uptime_samples,
+                    last_sample = i.last_sample
+                from input i
+                where r.lot_id = i.lot_id and r.granularity = i.granularity and r.scope = i.scope and r.scope_key = i.scope_key and r.bucket = i.bucket
+                  and (r.last_sample is null or r.last_sample < i.first_sample)
+            )
+            insert into analytics_rollups (tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak,
+                uptime_sum, uptime_samples, last_sample)
+            select tenant_id, lot_id, granularity, bucket, scope, scope_key, occupancy_sum, occupancy_samples, peak, uptime_sum, uptime_samples, last_sample
+            from input
+            on conflict (lot_id, granularity, scope, scope_key, bucket) do nothing
+            """, new
+            {
+                tenants = rows.Select(r => r.Sum.TenantId).ToArray(), lots = rows.Select(r => r.Sum.LotId).ToArray(),
+                granularities = rows.Select(r => r.Granularity).ToArray(), buckets = rows.Select(r => r.Bucket).ToArray(),
+                scopes = rows.Select(r => r.Sum.Scope).ToArray(), keys = rows.Select(r => r.Sum.ScopeKey).ToArray(),
+                occupancySums = rows.Select(r => r.Sum.OccupancySum).ToArray(), occupancySamples = rows.Select(r => r.Sum.OccupancySamples).ToArray(),
+                peaks = rows.Select(r => r.Sum.Peak).ToArray(),
+                uptimeSums = rows.Select(r => r.Sum.UptimeSum).ToArray(), uptimeSamples = rows.Select(r => r.Sum.UptimeSamples).ToArray(),
+                firsts = rows.Select(r => r.Sum.FirstMinute).ToArray(), lasts = rows.Select(r => r.Sum.LastMinute).ToArray(),
+            }, tx, cancellationToken: ct));
+        var lotHours = sums.Where(s => s.Scope == "lot").DistinctBy(s => (s.LotId, s.Hour)).ToList();
         await connection.ExecuteAsync(new CommandDefinition("""
             insert into lot_occupancy_hourly as o (tenant_id, lot_id, hour, occupancy, peak, capacity, samples, source)
             select r.tenant_id, r.lot_id, r.bucket, least(1, r.occupancy_sum / r.occupancy_samples), least(1, r.peak), c.capacity, r.occupancy_samples, 'live'
-            from unnest(@lots::uuid[], @capacities::int[]) as c(lot_id, capacity)
-            join analytics_rollups r on r.lot_id = c.lot_id and r.granularity = 'hour' and r.scope = 'lot' and r.scope_key = '' and r.bucket = @hour
+            from unnest(@lots::uuid[], @hours::timestamptz[], @capacities::int[]) as c(lot_id, hour, capacity)
+            join analytics_rollups r on r.lot_id = c.lot_id and r.granularity = 'hour' and r.scope = 'lot' and r.scope_key = '' and r.bucket = c.hour
             where r.occupancy_samples > 0
             on conflict (lot_id, hour) do update set tenant_id = excluded.tenant_id, occupancy = excluded.occupancy, peak = excluded.peak,
                 capacity = excluded.capacity, samples = excluded.samples, source = 'live'
-            """, new { hour, lots = lotSamples.Select(s => s.LotId).ToArray(), capacities = lotSamples.Select(s => s.Capacity).ToArray() }, tx, cancellationToken: ct));
+            """, new
+            {
+                lots = lotHours.Select(s => s.LotId).ToArray(), hours = lotHours.Select(s => s.Hour).ToArray(), capacities = lotHours.Select(s => s.Capacity).ToArray(),
+            }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 
