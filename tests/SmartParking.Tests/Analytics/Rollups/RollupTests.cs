@@ -171,12 +171,8 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
     [Fact]
     public async Task MinuteSamples_HeldUntilTheirBlockOfMinutesEnds_ThenWrittenOnceWithEveryMinute()
     {
-        var (lat, lng) = SomewhereNew();
         using var client = factory.OperatorClient();
-        var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
-        var sensor = await client.CreateSensorAsync(lotId);
-        using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", DateTimeOffset.UtcNow)));
-        await client.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+        var lotId = await LotWithAnOccupiedSpaceAsync(client);
 
         // At an hour no other test and not the background sampler writes; blocks of 5 minutes: 05:00-05:04, 05:05-05:09.
         var job = ActivatorUtilities.CreateInstance<RollupJob>(factory.Services, Options.Create(new RollupOptions { WriteSamplesEveryMinutes = 5 }));
@@ -204,11 +200,7 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
         var lots = new List<Guid>();
         for (var i = 0; i < 3; i++)
         {
-            var (lat, lng) = SomewhereNew();
-            var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
-            var sensor = await client.CreateSensorAsync(lotId);
-            using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", DateTimeOffset.UtcNow)));
-            await client.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+            var lotId = await LotWithAnOccupiedSpaceAsync(client);
             // Lot i has i more sensors never heard: each lot's uptime is its own, 1/(1+i), whichever slice reads it.
             for (var silent = 0; silent < i; silent++) await client.CreateSensorAsync(lotId);
             lots.Add(lotId);
@@ -326,6 +318,17 @@ public sealed class RollupTests(ManageFactory factory) : IClassFixture<ManageFac
 
     private PaymentFacts Payment(Guid reference, Guid driver, decimal amount, string currency) =>
         new(Guid.NewGuid(), factory.TenantId, driver, PaymentPurpose.Reservation, reference, amount, currency, null);
+
+    /// <summary>A new lot whose one sensor has just reported its space occupied.</summary>
+    private async Task<Guid> LotWithAnOccupiedSpaceAsync(HttpClient client)
+    {
+        var (lat, lng) = SomewhereNew();
+        var lotId = (await client.CreateLotAtAsync(lat, lng)).Id();
+        var sensor = await client.CreateSensorAsync(lotId);
+        using (var device = factory.DeviceClient(sensor)) await device.IngestAsync(Batch(Reading(null, "occupied", DateTimeOffset.UtcNow)));
+        await client.WaitForSpaceStatusAsync(lotId, sensor.SpaceId, "occupied");
+        return lotId;
+    }
 
     private static async Task<List<JsonElement>> BucketsAsync(HttpClient client, Guid lotId, string granularity, string scope, DateTimeOffset from, DateTimeOffset to) =>
         (await client.GetJsonAsync($"/api/v1/manage/analytics/rollups?lotId={lotId}&granularity={granularity}&scope={scope}&from={Q(from)}&to={Q(to)}"))
