@@ -23,8 +23,8 @@ public sealed partial class ReservationService
         var row = await FindOwnAsync(driverId, id, ct);
         var now = time.GetUtcNow();
         if (row.Status != ReservationStatus.Held)
-            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status });
-        if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.");
+            throw new ConflictException($"The reservation is {row.Status}; only a held reservation can be paid.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status }, code: Refusals.WrongStatus);
+        if (row.HoldExpiresAt <= now) throw new ConflictException("The hold on this reservation has expired; book again.", code: Refusals.HoldExpired);
         var zone = await lots.TimeZoneOfAsync(row.LotId, ct);
         var payment = await payments.ChargeAsync(new ChargeRequest(row.TenantId, driverId, PaymentPurpose.Reservation, id, row.Price, row.Currency.Trim(),
             $"reservation:{id}", $"Parking space {row.SpaceLabel}, {LocalTimes.Range(row.Start, row.End, zone)}", zone), ct);
@@ -109,7 +109,7 @@ public sealed partial class ReservationService
         new Validation().Instant(request.End, "end").ThrowIfInvalid();
         var end = request.End.Value.ToWholeSecond();
         if (row.Status is not (ReservationStatus.Held or ReservationStatus.Confirmed or ReservationStatus.CheckedIn))
-            throw new ConflictException($"The reservation is {row.Status} and cannot be extended.");
+            throw new ConflictException($"The reservation is {row.Status} and cannot be extended.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status }, code: Refusals.WrongStatus);
         var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
         var policy = await ReservationPolicies.ForLotAsync(connection, lot, ct);
         new Validation()
@@ -137,7 +137,7 @@ public sealed partial class ReservationService
                 update reservations set during = tstzrange(lower(during), @end, '[)'), price = price + @extra, updated_at = @now, ending_soon_at = null
                 where id = @id and status = @Status and upper(during) = @oldEnd
                 """, new { id, end, extra, now = time.GetUtcNow(), row.Status, oldEnd = row.End }, tx, cancellationToken: ct));
-            if (moved == 0) throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+            if (moved == 0) throw new ConflictException("The reservation changed meanwhile; load it and try again.", code: Refusals.ChangedMeanwhile);
             await RecordAsync(connection, tx, [new ReservationExtended((await FindAsync(connection, id, ct, tx)).ToFacts(), row.End)], ct);
             await tx.CommitAsync(ct);
         }
@@ -178,7 +178,7 @@ public sealed partial class ReservationService
         {
             case ReservationStatus.Held:
                 if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, f => new ReservationCancelled(f, 0), ", cancelled_at = @now", ct: ct))
-                    throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+                    throw new ConflictException("The reservation changed meanwhile; load it and try again.", code: Refusals.ChangedMeanwhile);
                 break;
             case ReservationStatus.Confirmed:
                 var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
@@ -187,7 +187,7 @@ public sealed partial class ReservationService
                 var kept = Math.Round(row.Price * (100 - refundPercent.Value) / 100m, 2, MidpointRounding.AwayFromZero);
                 if (!await TransitionAsync(connection, id, row.Status, ReservationStatus.Cancelled, now, f => new ReservationCancelled(f, kept),
                         ", cancelled_at = @now, refund_pending_percent = @refundPercent", new { refundPercent }, ct: ct))
-                    throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+                    throw new ConflictException("The reservation changed meanwhile; load it and try again.", code: Refusals.ChangedMeanwhile);
                 try
                 {
                     await RefundPendingAsync(connection, id, refundPercent.Value, ct);
@@ -198,9 +198,9 @@ public sealed partial class ReservationService
                 }
                 break;
             case ReservationStatus.CheckedIn:
-                throw new ConflictException("The car is checked in; check out instead.");
+                throw new ConflictException("The car is checked in; check out instead.", code: Refusals.CheckedIn);
             default:
-                throw new ConflictException($"The reservation is {row.Status} and cannot be cancelled.");
+                throw new ConflictException($"The reservation is {row.Status} and cannot be cancelled.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status }, code: Refusals.WrongStatus);
         }
         return await FindAsync(connection, id, ct);
     }
@@ -222,19 +222,19 @@ public sealed partial class ReservationService
     {
         var row = await FindOwnAsync(driverId, id, ct);
         var now = time.GetUtcNow();
-        if (row.Status != ReservationStatus.Confirmed) throw new ConflictException($"The reservation is {row.Status}; only a confirmed reservation can be checked in.");
+        if (row.Status != ReservationStatus.Confirmed) throw new ConflictException($"The reservation is {row.Status}; only a confirmed reservation can be checked in.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status }, code: Refusals.WrongStatus);
         if (now < row.Start.AddMinutes(-options.Value.CheckInEarlyMinutes) || now >= row.End)
-            throw new ConflictException($"Check-in opens {options.Value.CheckInEarlyMinutes} minutes before the start and closes at the end.");
+            throw new ConflictException($"Check-in opens {options.Value.CheckInEarlyMinutes} minutes before the start and closes at the end.", code: Refusals.CheckInClosed);
         await using var connection = await db.OpenConnectionAsync(ct);
         if (!await TransitionAsync(connection, id, ReservationStatus.Confirmed, ReservationStatus.CheckedIn, now, f => new ReservationCheckedIn(f, now), ", checked_in_at = @now", ct: ct))
-            throw new ConflictException("The reservation changed meanwhile; load it and try again.");
+            throw new ConflictException("The reservation changed meanwhile; load it and try again.", code: Refusals.ChangedMeanwhile);
         return await FindAsync(connection, id, ct);
     }
 
     public async Task<ReservationRow> CheckOutAsync(Guid driverId, Guid id, CancellationToken ct)
     {
         var row = await FindOwnAsync(driverId, id, ct);
-        if (row.Status != ReservationStatus.CheckedIn) throw new ConflictException($"The reservation is {row.Status}; only a checked-in reservation can be checked out.");
+        if (row.Status != ReservationStatus.CheckedIn) throw new ConflictException($"The reservation is {row.Status}; only a checked-in reservation can be checked out.", new Dictionary<string, object?> { ["reservationStatus"] = row.Status }, code: Refusals.WrongStatus);
         await CompleteAsync(row, time.GetUtcNow(), ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         return await FindAsync(connection, id, ct);

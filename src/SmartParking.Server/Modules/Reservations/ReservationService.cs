@@ -71,7 +71,7 @@ public sealed partial class ReservationService(
         if (request.SpaceId is not null)
         {
             if (space is null || space.LotId != lot.Id) throw new ValidationException("spaceId", "is not a space of this lot.");
-            if (space.OutOfService) throw new ConflictException("This space is out of service.");
+            if (space.OutOfService) throw new ConflictException("This space is out of service.", code: Refusals.OutOfService);
             if (lotRules.For(space.ZoneId).Check(start, end, space.Type == ZoneRuleKinds.LoadingSpaceType) is { } breach) throw RuleConflict(breach);
             return await TryInsertAsync(connection, For(space), space, options.Value.MaxUnpaidHolds, ct) ?? throw await ConflictAsync(connection, space.Id, start, end, lot.TimeZone, ct);
         }
@@ -97,8 +97,8 @@ public sealed partial class ReservationService(
         }
         if (refused.Count > 0)
             throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window where the rules allow it. {refused[0].Breach!.Detail}",
-                new Dictionary<string, object?> { ["rule"] = refused[0].Breach!.Rule.Text });
-        throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.");
+                new Dictionary<string, object?> { ["rule"] = refused[0].Breach!.Rule.Text }, code: Refusals.NoSpaceFree);
+        throw new ConflictException($"No {request.SpaceType} space is free in this lot for the whole window.", code: Refusals.NoSpaceFree);
     }
 
     /// <summary>409 naming the parking rule a stay breaks, in the lot's local time.</summary>
@@ -173,7 +173,7 @@ public sealed partial class ReservationService(
             await results.ReadAsync<object>();
             if (!inserted)
                 throw new ConflictException($"You have {maxUnpaidHolds} unpaid reservations already; pay for or cancel one before booking another.",
-                    new Dictionary<string, object?> { ["maxUnpaidHolds"] = maxUnpaidHolds });
+                    new Dictionary<string, object?> { ["maxUnpaidHolds"] = maxUnpaidHolds }, code: Refusals.UnpaidHolds);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ExclusionViolation)
         {
@@ -206,11 +206,11 @@ public sealed partial class ReservationService(
             where space_id = @spaceId and status in {Live} and during && tstzrange(@start, @end, '[)') order by lower(during) limit 1
             """, new { spaceId, start, end }, cancellationToken: ct));
         var extensions = new Dictionary<string, object?>();
-        if (other is not { } o) return new ConflictException("The space is already reserved for an overlapping time.", extensions);
+        if (other is not { } o) return new ConflictException("The space is already reserved for an overlapping time.", extensions, code: Refusals.SpaceReserved);
         var (from, until) = (new DateTimeOffset(o.Start, TimeSpan.Zero), new DateTimeOffset(o.End, TimeSpan.Zero));
         extensions["conflictingStart"] = from;
         extensions["conflictingEnd"] = until;
-        return new ConflictException($"The space is already reserved {LocalTimes.Range(from, until, timeZone)}.", extensions);
+        return new ConflictException($"The space is already reserved {LocalTimes.Range(from, until, timeZone)}.", extensions, code: Refusals.SpaceReserved);
     }
 
     public async Task<ReservationRow> FindOwnAsync(Guid driverId, Guid id, CancellationToken ct)

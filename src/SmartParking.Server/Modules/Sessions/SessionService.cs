@@ -65,7 +65,7 @@ public sealed class SessionService(
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            throw new ConflictException("This plate already has a running session at this lot; extend it instead.");
+            throw new ConflictException("This plate already has a running session at this lot; extend it instead.", code: Refusals.SessionRunning);
         }
         return await FindAsync(connection, id, ct);
     }
@@ -75,7 +75,7 @@ public sealed class SessionService(
     {
         new Validation().Check(request.AddMinutes is >= 1 and <= LongestSessionMinutes, "addMinutes", $"must be between 1 and {LongestSessionMinutes}.").ThrowIfInvalid();
         var row = await FindOwnAsync(driverId, id, ct);
-        if (row.Status != "active" || row.EndsAt <= time.GetUtcNow()) throw new ConflictException($"The session has ended ({row.Status}); start a new one.");
+        if (row.Status != "active" || row.EndsAt <= time.GetUtcNow()) throw new ConflictException($"The session has ended ({row.Status}); start a new one.", code: Refusals.SessionEnded);
         var endsAt = row.EndsAt.AddMinutes(request.AddMinutes!.Value);
         var lot = await lots.FindAsync(row.LotId, ct) ?? throw new NotFoundException("Lot");
         var place = await rules.ForPlaceAsync(lot, row.ZoneId, ct);
@@ -87,7 +87,7 @@ public sealed class SessionService(
         var moved = await connection.ExecuteAsync(new CommandDefinition(
             "update meter_sessions set ends_at = @endsAt, updated_at = @now, expiring_at = null where id = @id and status = 'active' and ends_at = @old",
             new { id, endsAt, old = row.EndsAt, now = time.GetUtcNow() }, tx, cancellationToken: ct));
-        if (moved == 0) throw new ConflictException("The session changed meanwhile; load it and try again.");
+        if (moved == 0) throw new ConflictException("The session changed meanwhile; load it and try again.", code: Refusals.ChangedMeanwhile);
         var extended = await FindAsync(connection, id, ct, tx);
         await outbox.AppendAsync(connection, tx, new SessionExtended(extended.ToFacts(), row.EndsAt), ct);
         await tx.CommitAsync(ct);
@@ -97,12 +97,12 @@ public sealed class SessionService(
     public async Task<SessionRow> StopAsync(Guid driverId, Guid id, CancellationToken ct)
     {
         var row = await FindOwnAsync(driverId, id, ct);
-        if (row.Status != "active") throw new ConflictException($"The session has already ended ({row.Status}).");
+        if (row.Status != "active") throw new ConflictException($"The session has already ended ({row.Status}).", code: Refusals.SessionEnded);
         var now = time.GetUtcNow().ToWholeSecond();
         await using var connection = await db.OpenConnectionAsync(ct);
         // Stopping after the paid time ran out is the expiry, charged to the end of the paid time.
         var (status, endedAt) = now < row.EndsAt ? ("stopped", now) : ("expired", row.EndsAt);
-        if (!await EndAsync(connection, row, status, endedAt, ct)) throw new ConflictException("The session changed meanwhile; load it and try again.");
+        if (!await EndAsync(connection, row, status, endedAt, ct)) throw new ConflictException("The session changed meanwhile; load it and try again.", code: Refusals.ChangedMeanwhile);
         await ChargeAsync(connection, await FindAsync(connection, id, ct), ct);
         return await FindAsync(connection, id, ct);
     }

@@ -12,9 +12,21 @@ public sealed class ValidationException(IDictionary<string, string[]> errors)
 public sealed class NotFoundException(string what) : Exception($"{what} was not found.");
 
 /// <summary>The request conflicts with the state of the resource (409); with <see cref="RetryAfter"/> when the same request may succeed later.</summary>
-public sealed class ConflictException(string message, IDictionary<string, object?>? extensions = null, TimeSpan? retryAfter = null) : Exception(message)
+/// <param name="code">
+/// A stable name for the refusal (the problem's <c>code</c>), so a client, or the chat assistant, can word it in its own
+/// language rather than quote this message.
+/// </param>
+public sealed class ConflictException(string message, IDictionary<string, object?>? extensions = null, TimeSpan? retryAfter = null, string? code = null) : Exception(message)
 {
-    public IDictionary<string, object?> Extensions { get; } = extensions ?? new Dictionary<string, object?>();
+    public IDictionary<string, object?> Extensions { get; } = WithCode(extensions ?? new Dictionary<string, object?>(), code);
+
+    public string? Code => Extensions.TryGetValue("code", out var code) ? code as string : null;
+
+    private static IDictionary<string, object?> WithCode(IDictionary<string, object?> extensions, string? code)
+    {
+        if (code is not null) extensions["code"] = code;
+        return extensions;
+    }
 
     /// <summary>Sent as Retry-After: set here, not on the response, since the exception handler clears the response's headers.</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;

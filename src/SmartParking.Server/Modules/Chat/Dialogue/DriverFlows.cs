@@ -166,7 +166,7 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
             }
             catch (Exception e) when (e is ConflictException or ValidationException or NotFoundException)
             {
-                return End(state, say.T("That booking can't be extended so: ", "Den booking kan ikke forlænges sådan: ") + Reason(e));
+                return End(state, say.T("That booking can't be extended so: ", "Den booking kan ikke forlænges sådan: ") + ChatRefusals.Reason(e, say));
             }
             state.Slots[ExtendedEnd] = quote.End.ToString("O", CultureInfo.InvariantCulture);
             var price = DriverFormat.Money(quote.Extra, quote.Currency);
@@ -441,12 +441,9 @@ public sealed class DriverFlows(ReservationQueries reservations, ReservationServ
         }
         catch (Exception e) when (e is ConflictException or ValidationException or PaymentFailedException or NotFoundException)
         {
-            return [new ChatReply(say.T("That didn't work: ", "Det lykkedes ikke: ") + Reason(e))];
+            return [new ChatReply(say.T("That didn't work: ", "Det lykkedes ikke: ") + ChatRefusals.Reason(e, say))];
         }
     }
-
-    /// <summary>A service's refusal as a driver reads it: a validation's own messages ("the stay must be at most …"), not its field names.</summary>
-    private static string Reason(Exception e) => e is ValidationException invalid ? string.Join(" ", invalid.Errors.Values.SelectMany(m => m)) : e.Message;
 
     private async Task<IReadOnlyList<ChatReply>> ChooseAsync(DialogueState state, string flow, string slot, IReadOnlyList<ReservationResponse> choices, Say say, CancellationToken ct)
     {
