@@ -15,13 +15,17 @@ public sealed class ProtectionStartupCheck(NpgsqlDataSource db, FieldProtector p
         await using var connection = await db.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         var fingerprint = protector.IndexKeyFingerprint();
-        await using (var index = new NpgsqlCommand("""
-            with made as (insert into protection_settings (id, index_key_fingerprint) values (true, $1) on conflict (id) do nothing returning index_key_fingerprint)
-            select index_key_fingerprint from made union all select index_key_fingerprint from protection_settings
-            """, connection, tx))
+        // Recorded, then read back in a statement of its own: when nodes start together on a new database, one records its
+        // key and the others wait on its row, and a statement that read in the same snapshot as it waited would find no
+        // key at all (so a wrong one).
+        await using (var record = new NpgsqlCommand("insert into protection_settings (id, index_key_fingerprint) values (true, $1) on conflict (id) do nothing", connection, tx))
         {
-            index.Parameters.Add(new() { Value = fingerprint });
-            if (!((byte[])(await index.ExecuteScalarAsync(cancellationToken))!).AsSpan().SequenceEqual(fingerprint))
+            record.Parameters.Add(new() { Value = fingerprint });
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var index = new NpgsqlCommand("select index_key_fingerprint from protection_settings", connection, tx))
+        {
+            if (await index.ExecuteScalarAsync(cancellationToken) is not byte[] recorded || !recorded.AsSpan().SequenceEqual(fingerprint))
                 throw new StartupFailure("Protection:IndexKey is not the key this database's blind indexes were made with: sign-in by e-mail and plate " +
                     "lookups would find nothing. Put the original Protection:IndexKey back (it cannot be rotated; rotate Protection:Keys instead).");
         }
