@@ -71,7 +71,10 @@ public sealed class RollupJob(AvailabilityModel availability, LotCatalog lots, S
         await Paced.ForEachSliceAsync(await LiveLotsAsync(ct), options.Value.LotsPerSlice, async (slice, token) =>
         {
             var samples = await SampleAsync(slice, token);
-            foreach (var sample in samples) _pending.Add(minute, await store.DayStartAsync(sample.LotId, minute, token), sample);
+            // A lot's lot-local day once, not once for each of its zones and space types.
+            var days = new Dictionary<Guid, DateTimeOffset>();
+            foreach (var lot in slice) days[lot.Id] = await store.DayStartAsync(lot.Id, minute, token);
+            foreach (var sample in samples) _pending.Add(minute, days[sample.LotId], sample);
             taken += samples.Count;
         }, ct);
         return taken;
